@@ -1,0 +1,257 @@
+#include "auxsync/bots/value.h"
+
+#include <algorithm>
+#include <bit>
+#include <cassert>
+#include <cmath>
+#include <cstring>
+
+namespace auxsync::bots {
+namespace {
+
+// Objects at most this large are searched linearly; a hash index is built
+// for larger ones (the bots state, big tag maps).
+constexpr size_t kLinearLookupLimit = 12;
+
+uint32_t ArrayIndexOf(std::string_view key) {
+  uint64_t n = 0;
+  for (char c : key) n = n * 10 + static_cast<uint64_t>(c - '0');
+  return static_cast<uint32_t>(n);
+}
+
+const Value& UndefinedValue() {
+  static const Value kUndefined;
+  return kUndefined;
+}
+
+}  // namespace
+
+Value::Value(ObjectRef object) : rep_(std::move(object)) {
+  assert(std::get<ObjectRef>(rep_) != nullptr);
+}
+
+Value::Value(ArrayRef array) : rep_(std::move(array)) {
+  assert(std::get<ArrayRef>(rep_) != nullptr);
+}
+
+Value::Value(HostRef host) : rep_(std::move(host)) {
+  assert(std::get<HostRef>(rep_) != nullptr);
+}
+
+Value Value::NewObject() { return Value(std::make_shared<Object>()); }
+Value Value::NewArray() { return Value(std::make_shared<Array>()); }
+
+const Value& Value::operator[](std::string_view key) const {
+  if (!is_object()) return UndefinedValue();
+  return as_object().Get(key);
+}
+
+Value Value::Clone() const {
+  switch (kind()) {
+    case Kind::kArray: {
+      auto copy = std::make_shared<Array>();
+      copy->items.reserve(as_array().items.size());
+      for (const Value& item : as_array().items) {
+        copy->items.push_back(item.Clone());
+      }
+      return Value(std::move(copy));
+    }
+    case Kind::kObject: {
+      auto copy = std::make_shared<Object>();
+      as_object().ForEach([&](const std::string& key, const Value& value) {
+        copy->Set(key, value.Clone());
+      });
+      return Value(std::move(copy));
+    }
+    default:
+      return *this;
+  }
+}
+
+bool IsTruthy(const Value& v) {
+  switch (v.kind()) {
+    case Value::Kind::kUndefined:
+    case Value::Kind::kNull:
+      return false;
+    case Value::Kind::kBool:
+      return v.as_bool();
+    case Value::Kind::kNumber:
+      return v.as_number() != 0 && !std::isnan(v.as_number());
+    case Value::Kind::kString:
+      return !v.as_string().empty();
+    default:
+      return true;
+  }
+}
+
+bool StrictEquals(const Value& a, const Value& b) {
+  if (a.kind() != b.kind()) return false;
+  switch (a.kind()) {
+    case Value::Kind::kUndefined:
+    case Value::Kind::kNull:
+      return true;
+    case Value::Kind::kBool:
+      return a.as_bool() == b.as_bool();
+    case Value::Kind::kNumber:
+      return a.as_number() == b.as_number();
+    case Value::Kind::kString:
+      return a.as_string() == b.as_string();
+    case Value::Kind::kArray:
+      return a.array_ref() == b.array_ref();
+    case Value::Kind::kObject:
+      return a.object_ref() == b.object_ref();
+    case Value::Kind::kHost:
+      return a.host_ref() == b.host_ref();
+  }
+  return false;
+}
+
+bool DeepEquals(const Value& a, const Value& b) {
+  if (a.kind() != b.kind()) return false;
+  switch (a.kind()) {
+    case Value::Kind::kNumber: {
+      double x = a.as_number(), y = b.as_number();
+      if (std::isnan(x) || std::isnan(y)) return std::isnan(x) && std::isnan(y);
+      return x == y && std::signbit(x) == std::signbit(y);
+    }
+    case Value::Kind::kArray: {
+      const auto& x = a.as_array().items;
+      const auto& y = b.as_array().items;
+      if (x.size() != y.size()) return false;
+      for (size_t i = 0; i < x.size(); ++i) {
+        if (!DeepEquals(x[i], y[i])) return false;
+      }
+      return true;
+    }
+    case Value::Kind::kObject: {
+      const Object& x = a.as_object();
+      const Object& y = b.as_object();
+      if (x.size() != y.size()) return false;
+      std::vector<std::string> xk = x.Keys(), yk = y.Keys();
+      if (xk != yk) return false;
+      for (const std::string& k : xk) {
+        if (!DeepEquals(x.Get(k), y.Get(k))) return false;
+      }
+      return true;
+    }
+    default:
+      return StrictEquals(a, b);
+  }
+}
+
+bool IsArrayIndexKey(std::string_view key) {
+  if (key.empty() || key.size() > 10) return false;
+  if (key.size() > 1 && key[0] == '0') return false;
+  for (char c : key) {
+    if (c < '0' || c > '9') return false;
+  }
+  uint64_t n = 0;
+  for (char c : key) n = n * 10 + static_cast<uint64_t>(c - '0');
+  return n <= 4294967294ull;
+}
+
+int Object::Lookup(std::string_view key) const {
+  if (!lookup_.empty()) {
+    auto it = lookup_.find(absl::string_view(key.data(), key.size()));
+    return it == lookup_.end() ? -1 : static_cast<int>(it->second);
+  }
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (slots_[i].live && slots_[i].entry.key == key) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+const Value* Object::Find(std::string_view key) const {
+  int slot = Lookup(key);
+  return slot < 0 ? nullptr : &slots_[slot].entry.value;
+}
+
+Value* Object::Find(std::string_view key) {
+  int slot = Lookup(key);
+  return slot < 0 ? nullptr : &slots_[slot].entry.value;
+}
+
+const Value& Object::Get(std::string_view key) const {
+  const Value* v = Find(key);
+  return v ? *v : UndefinedValue();
+}
+
+void Object::Set(std::string_view key, Value value) {
+  int existing = Lookup(key);
+  if (existing >= 0) {
+    slots_[existing].entry.value = std::move(value);
+    return;
+  }
+  uint32_t slot = static_cast<uint32_t>(slots_.size());
+  bool index_key = IsArrayIndexKey(key);
+  slots_.push_back(Slot{Entry{std::string(key), std::move(value)}, true,
+                        index_key});
+  ++live_;
+  if (index_key) {
+    uint32_t n = ArrayIndexOf(key);
+    auto pos = std::lower_bound(
+        index_order_.begin(), index_order_.end(), n,
+        [&](uint32_t s, uint32_t v) {
+          return ArrayIndexOf(slots_[s].entry.key) < v;
+        });
+    index_order_.insert(pos, slot);
+  }
+  if (!lookup_.empty()) {
+    lookup_.emplace(std::string(key), slot);
+  } else if (live_ > kLinearLookupLimit) {
+    for (size_t i = 0; i < slots_.size(); ++i) {
+      if (slots_[i].live) lookup_.emplace(slots_[i].entry.key, i);
+    }
+  }
+}
+
+bool Object::Erase(std::string_view key) {
+  int slot = Lookup(key);
+  if (slot < 0) return false;
+  Slot& s = slots_[slot];
+  if (s.index_key) {
+    index_order_.erase(
+        std::find(index_order_.begin(), index_order_.end(), slot));
+  }
+  if (!lookup_.empty()) lookup_.erase(s.entry.key);  // std::string key
+  s.live = false;
+  s.entry.value = Value();
+  --live_;
+  if (slots_.size() > 16 && live_ * 2 < slots_.size()) Compact();
+  return true;
+}
+
+void Object::Compact() {
+  std::vector<Slot> kept;
+  kept.reserve(live_);
+  std::vector<uint32_t> remap(slots_.size(), 0);
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (!slots_[i].live) continue;
+    remap[i] = static_cast<uint32_t>(kept.size());
+    kept.push_back(std::move(slots_[i]));
+  }
+  for (uint32_t& s : index_order_) s = remap[s];
+  slots_ = std::move(kept);
+  if (!lookup_.empty()) {
+    for (auto& [k, s] : lookup_) s = remap[s];
+  }
+}
+
+std::vector<std::string> Object::Keys() const {
+  std::vector<std::string> keys;
+  keys.reserve(live_);
+  ForEach([&](const std::string& key, const Value&) { keys.push_back(key); });
+  return keys;
+}
+
+Value MakeObject(std::initializer_list<std::pair<std::string_view, Value>> kv) {
+  Value v = Value::NewObject();
+  for (const auto& [k, value] : kv) v.as_object().Set(k, value);
+  return v;
+}
+
+Value MakeArray(std::initializer_list<Value> items) {
+  return Value(std::make_shared<Array>(std::vector<Value>(items)));
+}
+
+}  // namespace auxsync::bots

@@ -1,0 +1,222 @@
+// The JavaScript value model of the bot layer.
+//
+// CasualOS keeps bots, tags, masks, partial states and actions as plain
+// JavaScript objects, and several of its observable behaviours depend on
+// JavaScript semantics: property order, `undefined` versus absent keys,
+// strict equality by identity, and objects shared between the state and the
+// events of one batch. `Value` reproduces exactly that model so the
+// partitions can match aux-common's behaviour and JSON byte for byte.
+
+#ifndef AUXSYNC_BOTS_VALUE_H_
+#define AUXSYNC_BOTS_VALUE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+
+namespace auxsync::bots {
+
+class Object;
+class Array;
+class HostObject;
+using ObjectRef = std::shared_ptr<Object>;
+using ArrayRef = std::shared_ptr<Array>;
+using HostRef = std::shared_ptr<const HostObject>;
+
+// A JavaScript value: undefined, null, boolean, number (an IEEE double, so
+// NaN, the infinities and -0 are distinct values), string, array or object.
+//
+// Strings are WTF-8 (UTF-8 that may also hold unpaired surrogates, as
+// JavaScript strings can). Arrays and objects are references, as in
+// JavaScript: copying a Value shares the object, and a change through one
+// copy is seen through all of them. Use Clone() for an independent copy.
+// Not thread-safe: a Value graph belongs to one thread.
+class Value {
+ public:
+  enum class Kind : uint8_t {
+    kUndefined,
+    kNull,
+    kBool,
+    kNumber,
+    kString,
+    kArray,
+    kObject,
+    kHost
+  };
+
+  Value() = default;  // undefined
+  Value(std::nullptr_t) : rep_(Null{}) {}
+  Value(bool b) : rep_(b) {}
+  template <typename T>
+    requires(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>)
+  Value(T number) : rep_(static_cast<double>(number)) {}
+  Value(std::string s) : rep_(std::move(s)) {}
+  Value(std::string_view s) : rep_(std::string(s)) {}
+  Value(const char* s) : rep_(std::string(s)) {}
+  Value(ObjectRef object);
+  Value(ArrayRef array);
+  Value(HostRef host);
+
+  // A new empty object / array.
+  static Value NewObject();
+  static Value NewArray();
+
+  Kind kind() const { return static_cast<Kind>(rep_.index()); }
+  bool is_undefined() const { return kind() == Kind::kUndefined; }
+  bool is_null() const { return kind() == Kind::kNull; }
+  // True for null and undefined (JavaScript `== null`).
+  bool is_nullish() const { return kind() <= Kind::kNull; }
+  bool is_bool() const { return kind() == Kind::kBool; }
+  bool is_number() const { return kind() == Kind::kNumber; }
+  bool is_string() const { return kind() == Kind::kString; }
+  bool is_array() const { return kind() == Kind::kArray; }
+  bool is_object() const { return kind() == Kind::kObject; }
+  bool is_host() const { return kind() == Kind::kHost; }
+
+  // Accessors; calling one for another kind is a bug (asserted).
+  bool as_bool() const { return std::get<bool>(rep_); }
+  double as_number() const { return std::get<double>(rep_); }
+  const std::string& as_string() const { return std::get<std::string>(rep_); }
+  Object& as_object() const { return *std::get<ObjectRef>(rep_); }
+  Array& as_array() const { return *std::get<ArrayRef>(rep_); }
+  const ObjectRef& object_ref() const { return std::get<ObjectRef>(rep_); }
+  const ArrayRef& array_ref() const { return std::get<ArrayRef>(rep_); }
+  const HostObject& as_host() const { return *std::get<HostRef>(rep_); }
+  const HostRef& host_ref() const { return std::get<HostRef>(rep_); }
+
+  // Property access for object values: the property, or undefined when this
+  // is not an object or has no such key (JavaScript `v?.[key]`).
+  const Value& operator[](std::string_view key) const;
+
+  // A deep copy: new objects and arrays all the way down. Shared sub-objects
+  // are copied once per reference (inputs are trees; cycles are not
+  // supported and are a bug).
+  Value Clone() const;
+
+ private:
+  struct Null {};
+  std::variant<std::monostate, Null, bool, double, std::string, ArrayRef,
+               ObjectRef, HostRef>
+      rep_;
+};
+
+// A runtime object that is not plain data: a Date, an Error, a function,
+// binary data, or one of the CasualOS runtime types (DateTime, Vector2,
+// Vector3, Rotation, a runtime wrapper). They only pass through the bot
+// layer's entry points (serialisation, section 4 of spec/partitions.md);
+// partitions never store them. Immutable; held by shared reference.
+class HostObject {
+ public:
+  virtual ~HostObject() = default;
+  // The JavaScript constructor name ("Date", "Error", "DateTime", ...).
+  virtual std::string_view class_name() const = 0;
+  // What JSON.stringify writes for it (its toJSON() result; an empty
+  // object when it has none).
+  virtual Value ToJsonValue() const = 0;
+};
+
+// JavaScript ToBoolean: false for undefined, null, false, +-0, NaN and "".
+bool IsTruthy(const Value& v);
+
+// JavaScript `===`: primitives by value (NaN is never equal, -0 === 0),
+// objects and arrays by identity.
+bool StrictEquals(const Value& a, const Value& b);
+
+// Structural equality for tests and comparisons: objects equal when they
+// have the same keys in the same order with deep-equal values; numbers are
+// compared by bits-and-meaning (NaN equals NaN, -0 differs from 0).
+bool DeepEquals(const Value& a, const Value& b);
+
+// True when `key` is a canonical array index ("0" ... "4294967294"), which
+// JavaScript orders before every other property key.
+bool IsArrayIndexKey(std::string_view key);
+
+// A JavaScript array (dense).
+class Array {
+ public:
+  Array() = default;
+  explicit Array(std::vector<Value> items) : items(std::move(items)) {}
+  std::vector<Value> items;
+};
+
+// A JavaScript plain object: string keys with JavaScript's property order
+// (array-index keys first in ascending numeric order, then the other keys in
+// insertion order; re-assigning keeps a key's place, delete + add moves it to
+// the end). A key may be present with the value undefined.
+//
+// Lookups are O(1) on large objects. Iteration order is property order.
+class Object {
+ public:
+  struct Entry {
+    std::string key;
+    Value value;
+  };
+
+  Object() = default;
+  Object(const Object&) = delete;
+  Object& operator=(const Object&) = delete;
+
+  size_t size() const { return live_; }
+  bool empty() const { return live_ == 0; }
+
+  // The value of `key`, or nullptr when the key is absent.
+  const Value* Find(std::string_view key) const;
+  Value* Find(std::string_view key);
+  bool Has(std::string_view key) const { return Find(key) != nullptr; }
+  // The value of `key`, or undefined when absent.
+  const Value& Get(std::string_view key) const;
+
+  // Sets `key`; an existing key keeps its position.
+  void Set(std::string_view key, Value value);
+  // Removes `key`; returns whether it was present.
+  bool Erase(std::string_view key);
+
+  // Keys in property order (a snapshot, like Object.keys()).
+  std::vector<std::string> Keys() const;
+
+  // Calls f(const std::string& key, const Value& value) for each entry in
+  // property order. `f` may re-assign existing keys but must not add or
+  // remove keys of this object (take Keys() first for that).
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (uint32_t slot : index_order_) {
+      f(slots_[slot].entry.key, slots_[slot].entry.value);
+    }
+    for (const Slot& s : slots_) {
+      if (s.live && !s.index_key) f(s.entry.key, s.entry.value);
+    }
+  }
+
+ private:
+  struct Slot {
+    Entry entry;
+    bool live = true;
+    bool index_key = false;
+  };
+
+  int Lookup(std::string_view key) const;
+  void Compact();
+
+  std::vector<Slot> slots_;  // insertion order, with tombstones
+  // Slots of array-index keys in ascending numeric order.
+  std::vector<uint32_t> index_order_;
+  // Key -> slot; only built once the object is large.
+  absl::flat_hash_map<std::string, uint32_t> lookup_;
+  size_t live_ = 0;
+};
+
+// Convenience builders for tests and callers:
+//   MakeObject({{"id", "b"}, {"tags", MakeObject({{"a", 1}})}})
+Value MakeObject(std::initializer_list<std::pair<std::string_view, Value>> kv);
+Value MakeArray(std::initializer_list<Value> items);
+
+}  // namespace auxsync::bots
+
+#endif  // AUXSYNC_BOTS_VALUE_H_

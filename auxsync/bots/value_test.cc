@@ -1,0 +1,249 @@
+#include "auxsync/bots/value.h"
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace auxsync::bots {
+namespace {
+
+using ::testing::ElementsAre;
+
+TEST(Value, KindsAndAccessors) {
+  EXPECT_TRUE(Value().is_undefined());
+  EXPECT_TRUE(Value(nullptr).is_null());
+  EXPECT_TRUE(Value().is_nullish());
+  EXPECT_TRUE(Value(nullptr).is_nullish());
+  EXPECT_FALSE(Value(false).is_nullish());
+  EXPECT_TRUE(Value(true).as_bool());
+  EXPECT_EQ(Value(3).as_number(), 3.0);
+  EXPECT_EQ(Value(2.5f).as_number(), 2.5);
+  EXPECT_EQ(Value("abc").as_string(), "abc");
+  EXPECT_EQ(Value(std::string_view("x")).as_string(), "x");
+  EXPECT_TRUE(Value::NewObject().is_object());
+  EXPECT_TRUE(Value::NewArray().is_array());
+}
+
+TEST(Value, IndexOperatorReadsObjectProperties) {
+  Value v = MakeObject({{"a", 1}, {"u", Value()}});
+  EXPECT_EQ(v["a"].as_number(), 1);
+  EXPECT_TRUE(v["u"].is_undefined());
+  EXPECT_TRUE(v["missing"].is_undefined());
+  EXPECT_TRUE(Value(5)["a"].is_undefined());
+  EXPECT_TRUE(MakeArray({1})["0"].is_undefined());
+}
+
+TEST(Value, ObjectsAndArraysAreReferences) {
+  Value a = MakeObject({{"x", 1}});
+  Value b = a;
+  b.as_object().Set("x", 2);
+  EXPECT_EQ(a["x"].as_number(), 2);
+  EXPECT_TRUE(StrictEquals(a, b));
+
+  Value arr = MakeArray({1});
+  Value arr2 = arr;
+  arr2.as_array().items.push_back(Value(2));
+  EXPECT_EQ(arr.as_array().items.size(), 2u);
+}
+
+TEST(Value, CloneIsDeepAndIndependent) {
+  Value inner = MakeObject({{"n", 1}});
+  Value a = MakeObject({{"inner", inner}, {"list", MakeArray({inner})}});
+  Value c = a.Clone();
+  EXPECT_TRUE(DeepEquals(a, c));
+  EXPECT_FALSE(StrictEquals(a, c));
+  EXPECT_FALSE(StrictEquals(a["inner"], c["inner"]));
+  c["inner"].as_object().Set("n", 2);
+  EXPECT_EQ(inner["n"].as_number(), 1);
+  EXPECT_FALSE(DeepEquals(a, c));
+}
+
+TEST(Value, IsTruthyFollowsToBoolean) {
+  EXPECT_FALSE(IsTruthy(Value()));
+  EXPECT_FALSE(IsTruthy(Value(nullptr)));
+  EXPECT_FALSE(IsTruthy(Value(false)));
+  EXPECT_FALSE(IsTruthy(Value(0)));
+  EXPECT_FALSE(IsTruthy(Value(-0.0)));
+  EXPECT_FALSE(IsTruthy(Value(NAN)));
+  EXPECT_FALSE(IsTruthy(Value("")));
+  EXPECT_TRUE(IsTruthy(Value(" ")));
+  EXPECT_TRUE(IsTruthy(Value("0")));
+  EXPECT_TRUE(IsTruthy(Value(-INFINITY)));
+  EXPECT_TRUE(IsTruthy(Value::NewObject()));
+  EXPECT_TRUE(IsTruthy(Value::NewArray()));
+}
+
+TEST(Value, StrictEqualsIsJavaScriptTripleEquals) {
+  EXPECT_TRUE(StrictEquals(Value(), Value()));
+  EXPECT_TRUE(StrictEquals(Value(nullptr), Value(nullptr)));
+  EXPECT_FALSE(StrictEquals(Value(), Value(nullptr)));
+  EXPECT_FALSE(StrictEquals(Value(NAN), Value(NAN)));
+  EXPECT_TRUE(StrictEquals(Value(0.0), Value(-0.0)));
+  EXPECT_FALSE(StrictEquals(Value(1), Value("1")));
+  EXPECT_TRUE(StrictEquals(Value("a"), Value("a")));
+  EXPECT_FALSE(StrictEquals(MakeObject({}), MakeObject({})));
+  EXPECT_FALSE(StrictEquals(MakeArray({}), MakeArray({})));
+}
+
+TEST(Value, DeepEqualsComparesStructureOrderAndNumberIdentity) {
+  EXPECT_TRUE(DeepEquals(Value(NAN), Value(NAN)));
+  EXPECT_FALSE(DeepEquals(Value(0.0), Value(-0.0)));
+  EXPECT_TRUE(DeepEquals(MakeObject({{"a", 1}, {"b", MakeArray({1, "x"})}}),
+                         MakeObject({{"a", 1}, {"b", MakeArray({1, "x"})}})));
+  // Same keys, different order.
+  EXPECT_FALSE(DeepEquals(MakeObject({{"a", 1}, {"b", 2}}),
+                          MakeObject({{"b", 2}, {"a", 1}})));
+  // A key with undefined differs from a missing key.
+  EXPECT_FALSE(DeepEquals(MakeObject({{"a", Value()}}), MakeObject({})));
+  EXPECT_FALSE(DeepEquals(MakeArray({1}), MakeArray({1, 2})));
+}
+
+TEST(IsArrayIndexKey, CanonicalIndicesOnly) {
+  EXPECT_TRUE(IsArrayIndexKey("0"));
+  EXPECT_TRUE(IsArrayIndexKey("10"));
+  EXPECT_TRUE(IsArrayIndexKey("4294967294"));
+  EXPECT_FALSE(IsArrayIndexKey("4294967295"));
+  EXPECT_FALSE(IsArrayIndexKey("99999999999"));
+  EXPECT_FALSE(IsArrayIndexKey("01"));
+  EXPECT_FALSE(IsArrayIndexKey("-1"));
+  EXPECT_FALSE(IsArrayIndexKey("+1"));
+  EXPECT_FALSE(IsArrayIndexKey("1.5"));
+  EXPECT_FALSE(IsArrayIndexKey(""));
+  EXPECT_FALSE(IsArrayIndexKey(" 1"));
+}
+
+TEST(Object, IndexKeysFirstInNumericOrderThenInsertionOrder) {
+  // Node: Object.keys({zz:1, 10:1, 2:1, b:1, "01":1, 4294967295:1,
+  // 4294967294:1}) -> ["2","10","4294967294","zz","b","01","4294967295"]
+  Value v = Value::NewObject();
+  for (const char* k :
+       {"zz", "10", "2", "b", "01", "4294967295", "4294967294"}) {
+    v.as_object().Set(k, 1);
+  }
+  EXPECT_THAT(v.as_object().Keys(),
+              ElementsAre("2", "10", "4294967294", "zz", "b", "01",
+                          "4294967295"));
+}
+
+TEST(Object, ReassigningKeepsPositionEraseAndReAddMovesToEnd) {
+  Value v = MakeObject({{"a", 1}, {"b", 2}, {"c", 3}});
+  Object& o = v.as_object();
+  o.Set("a", 10);
+  EXPECT_THAT(o.Keys(), ElementsAre("a", "b", "c"));
+  EXPECT_EQ(o.Get("a").as_number(), 10);
+  EXPECT_TRUE(o.Erase("a"));
+  EXPECT_FALSE(o.Erase("a"));
+  EXPECT_FALSE(o.Has("a"));
+  o.Set("a", 1);
+  EXPECT_THAT(o.Keys(), ElementsAre("b", "c", "a"));
+  // An index key goes back to its numeric place, not to the end.
+  o.Set("5", 1);
+  o.Set("3", 1);
+  EXPECT_TRUE(o.Erase("5"));
+  o.Set("5", 1);
+  EXPECT_THAT(o.Keys(), ElementsAre("3", "5", "b", "c", "a"));
+  EXPECT_EQ(o.size(), 5u);
+}
+
+TEST(Object, UndefinedValuedKeyIsPresent) {
+  Value v = MakeObject({{"u", Value()}});
+  EXPECT_TRUE(v.as_object().Has("u"));
+  EXPECT_NE(v.as_object().Find("u"), nullptr);
+  EXPECT_EQ(v.as_object().Find("x"), nullptr);
+  EXPECT_EQ(v.as_object().size(), 1u);
+}
+
+TEST(Object, ForEachVisitsInPropertyOrderAndMayReassign) {
+  Value v = MakeObject({{"b", 1}, {"1", 2}, {"a", 3}});
+  std::vector<std::string> seen;
+  v.as_object().ForEach([&](const std::string& k, const Value&) {
+    seen.push_back(k);
+    v.as_object().Set(k, 0);
+  });
+  EXPECT_THAT(seen, ElementsAre("1", "b", "a"));
+  EXPECT_EQ(v["a"].as_number(), 0);
+}
+
+TEST(Object, LargeObjectUsesIndexAndKeepsOrder) {
+  Value v = Value::NewObject();
+  Object& o = v.as_object();
+  const int n = 5000;
+  for (int i = 0; i < n; ++i) o.Set("k" + std::to_string(i), i);
+  for (int i = n - 1; i >= 0; i -= 7) o.Set(std::to_string(i), i);
+  ASSERT_EQ(o.size(), static_cast<size_t>(n + (n + 6) / 7));
+  for (int i = 0; i < n; ++i) {
+    const Value* found = o.Find("k" + std::to_string(i));
+    ASSERT_NE(found, nullptr) << i;
+    EXPECT_EQ(found->as_number(), i);
+  }
+  std::vector<std::string> keys = o.Keys();
+  // Index keys ascending first, then k0..k4999.
+  int last = -1;
+  size_t idx = 0;
+  for (; idx < keys.size() && IsArrayIndexKey(keys[idx]); ++idx) {
+    int k = std::stoi(keys[idx]);
+    EXPECT_GT(k, last);
+    last = k;
+  }
+  EXPECT_EQ(idx, static_cast<size_t>((n + 6) / 7));
+  for (int i = 0; i < n; ++i) EXPECT_EQ(keys[idx + i], "k" + std::to_string(i));
+}
+
+TEST(Object, EraseManyCompactsAndStaysConsistent) {
+  Value v = Value::NewObject();
+  Object& o = v.as_object();
+  for (int i = 0; i < 200; ++i) o.Set("k" + std::to_string(i), i);
+  for (int i = 0; i < 200; ++i) o.Set(std::to_string(i), i);
+  // Erase most keys: compaction runs several times on the way.
+  for (int i = 0; i < 200; ++i) {
+    if (i % 10 != 0) {
+      ASSERT_TRUE(o.Erase("k" + std::to_string(i)));
+      ASSERT_TRUE(o.Erase(std::to_string(i)));
+    }
+  }
+  EXPECT_EQ(o.size(), 40u);
+  std::vector<std::string> expected;
+  for (int i = 0; i < 200; i += 10) expected.push_back(std::to_string(i));
+  for (int i = 0; i < 200; i += 10) expected.push_back("k" + std::to_string(i));
+  EXPECT_EQ(o.Keys(), expected);
+  for (int i = 0; i < 200; i += 10) {
+    EXPECT_EQ(o.Get("k" + std::to_string(i)).as_number(), i);
+    EXPECT_EQ(o.Get(std::to_string(i)).as_number(), i);
+  }
+  EXPECT_FALSE(o.Has("k1"));
+  // Re-adding after compaction appends.
+  o.Set("k1", 1);
+  EXPECT_EQ(o.Keys().back(), "k1");
+  // Erase everything, then reuse.
+  for (const std::string& k : o.Keys()) ASSERT_TRUE(o.Erase(k));
+  EXPECT_TRUE(o.empty());
+  o.Set("z", 1);
+  o.Set("0", 1);
+  EXPECT_THAT(o.Keys(), ElementsAre("0", "z"));
+}
+
+TEST(Object, SmallObjectEraseAndReAddRepeatedly) {
+  Value v = Value::NewObject();
+  Object& o = v.as_object();
+  o.Set("keep", 0);
+  for (int round = 0; round < 100; ++round) {
+    o.Set("t", round);
+    ASSERT_EQ(o.Get("t").as_number(), round);
+    ASSERT_TRUE(o.Erase("t"));
+  }
+  EXPECT_THAT(o.Keys(), ElementsAre("keep"));
+}
+
+TEST(MakeObject, BuildsInGivenOrderWithIndexKeysFirst) {
+  Value v = MakeObject({{"id", "b"}, {"7", 1}, {"tags", MakeObject({})}});
+  EXPECT_THAT(v.as_object().Keys(), ElementsAre("7", "id", "tags"));
+  Value a = MakeArray({1, "x", Value()});
+  ASSERT_EQ(a.as_array().items.size(), 3u);
+  EXPECT_TRUE(a.as_array().items[2].is_undefined());
+}
+
+}  // namespace
+}  // namespace auxsync::bots

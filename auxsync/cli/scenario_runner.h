@@ -1,0 +1,37 @@
+// Runs a scenario file against a partition and records what it emits
+// (docs/scenarios.md). Used by `auxsync apply` and by the differential
+// tests against aux-common.
+
+#ifndef AUXSYNC_CLI_SCENARIO_RUNNER_H_
+#define AUXSYNC_CLI_SCENARIO_RUNNER_H_
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "auxsync/bots/value.h"
+
+namespace auxsync::cli {
+
+struct ScenarioOptions {
+  // Write non-JSON numbers and undefined properties in tagged form.
+  bool tagged = false;
+};
+
+// Checks a parsed scenario completely before anything runs: the partition
+// config, the space, every step and every action. The error names the step
+// and field (e.g. "steps[2].applyEvents[0].bot.id: must be a string").
+absl::Status ValidateScenario(const bots::Value& scenario);
+
+// Runs a validated scenario and returns the output JSON text. Fails only
+// when the partition cannot be created from its config.
+absl::StatusOr<std::string> RunScenario(const bots::Value& scenario,
+                                        const ScenarioOptions& options);
+
+// Parses (with the tagged forms decoded), validates and runs scenario text.
+absl::StatusOr<std::string> RunScenarioText(std::string_view text,
+                                            const ScenarioOptions& options);
+
+}  // namespace auxsync::cli
+
+#endif  // AUXSYNC_CLI_SCENARIO_RUNNER_H_

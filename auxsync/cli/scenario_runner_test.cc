@@ -1,0 +1,109 @@
+#include "auxsync/cli/scenario_runner.h"
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace auxsync::cli {
+namespace {
+
+using ::testing::HasSubstr;
+
+absl::StatusOr<std::string> RunText(std::string_view text, bool tagged = false) {
+  ScenarioOptions options;
+  options.tagged = tagged;
+  return RunScenarioText(text, options);
+}
+
+const std::string kMemory =
+    R"("partition":{"type":"memory","initialState":{},"localSiteId":"L","remoteSiteId":"R"})";
+
+TEST(ScenarioRunner, RecordsInitialEmissionsStepsAndFinalState) {
+  std::string text = absl::StrCat(
+      "{", kMemory, R"(,"space":"shared","steps":[
+        {"applyEvents":[{"type":"add_bot","id":"b","bot":{"id":"b","tags":{"a":1}}}]}]})");
+  absl::StatusOr<std::string> out = RunText(text);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(
+      *out,
+      R"({"initial":[{"type":"onBotsAdded","value":[]},)"
+      R"({"type":"onStateUpdated","value":{"addedBots":[],"removedBots":[],"updatedBots":[],"state":{},"version":{"currentSite":"L","remoteSite":"R","vector":{}}}},)"
+      R"({"type":"onVersionUpdated","value":{"currentSite":"L","remoteSite":"R","vector":{}}},)"
+      R"({"type":"onStatusUpdated","value":{"type":"connection","connected":true}},)"
+      R"({"type":"onStatusUpdated","value":{"type":"authentication","authenticated":true}},)"
+      R"({"type":"onStatusUpdated","value":{"type":"authorization","authorized":true}},)"
+      R"({"type":"onStatusUpdated","value":{"type":"sync","synced":true}}],)"
+      R"("steps":[{"kind":"applyEvents","returned":[],"emissions":[)"
+      R"({"type":"onBotsAdded","value":[{"id":"b","tags":{"a":1},"space":"shared"}]},)"
+      R"({"type":"onStateUpdated","value":{"addedBots":["b"],"removedBots":[],"updatedBots":[],"state":{"b":{"id":"b","tags":{"a":1},"space":"shared"}},"version":{"currentSite":"L","remoteSite":"R","vector":{}}}}],)"
+      R"("state":{"b":{"id":"b","tags":{"a":1},"space":"shared"}}}],)"
+      R"("final":{"state":{"b":{"id":"b","tags":{"a":1},"space":"shared"}}}})");
+}
+
+TEST(ScenarioRunner, TaggedOutputKeepsNonJsonNumbersAndUndefined) {
+  std::string text = absl::StrCat("{", kMemory, R"(,"steps":[
+        {"applyEvents":[{"type":"add_bot","id":"b","bot":{"id":"b","tags":{
+          "n":{"$type":"number","value":"NaN"},"z":{"$type":"number","value":"-0"}}}}]}]})");
+  absl::StatusOr<std::string> plain = RunText(text);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  // JSON.stringify: NaN -> null, -0 -> 0, the undefined space is dropped.
+  EXPECT_THAT(*plain, HasSubstr(R"("final":{"state":{"b":{"id":"b","tags":{"n":null,"z":0}}}})"));
+  absl::StatusOr<std::string> tagged = RunText(text, true);
+  ASSERT_TRUE(tagged.ok()) << tagged.status();
+  EXPECT_THAT(
+      *tagged,
+      HasSubstr(
+          R"("final":{"state":{"b":{"id":"b","tags":{"n":{"$type":"number","value":"NaN"},"z":{"$type":"number","value":"-0"}},"space":{"$type":"undefined"}}}})"));
+}
+
+TEST(ScenarioRunner, RejectsInvalidJsonWithByteOffset) {
+  absl::StatusOr<std::string> out = RunText(R"({"partition": )");
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(out.status().message(), HasSubstr("byte"));
+}
+
+TEST(ScenarioRunner, RejectsUnknownStepNamingIt) {
+  std::string text =
+      absl::StrCat("{", kMemory, R"(,"steps":[{"applyEvents":[]},{"explode":1}]})");
+  absl::StatusOr<std::string> out = RunText(text);
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(out.status().message(), HasSubstr("steps[1]"));
+  EXPECT_THAT(out.status().message(), HasSubstr("explode"));
+}
+
+TEST(ScenarioRunner, RejectsBadActionNamingStepAndField) {
+  std::string text = absl::StrCat(
+      "{", kMemory,
+      R"(,"steps":[{"applyEvents":[{"type":"add_bot","bot":{"id":5,"tags":{}}}]}]})");
+  absl::StatusOr<std::string> out = RunText(text);
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(out.status().message(), HasSubstr("steps[0].applyEvents[0]"));
+  EXPECT_THAT(out.status().message(), HasSubstr("id"));
+}
+
+TEST(ScenarioRunner, RejectsWrongTypes) {
+  for (std::string_view bad : {
+           R"({"partition":{"type":"memory","initialState":{}},"steps":{}})",
+           R"({"partition":"memory","steps":[]})",
+           R"({"partition":{"type":"memory","initialState":{}},"space":3,"steps":[]})",
+           R"({"partition":{"type":"memory","initialState":{}},"clientId":-1,"steps":[]})",
+           R"({"partition":{"type":"memory","initialState":{}},"steps":[{"wait":{"ms":"x"}}]})",
+           R"({"partition":{"type":"memory","initialState":[]},"steps":[]})",
+           R"({"partition":{"type":"nonsense"},"steps":[]})",
+       }) {
+    EXPECT_FALSE(RunText(bad).ok()) << bad;
+  }
+}
+
+TEST(ScenarioRunner, RejectsDeepNestingWithoutCrashing) {
+  std::string deep(100000, '[');
+  absl::StatusOr<std::string> out = RunText(deep);
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(out.status().message(), HasSubstr("deep"));
+}
+
+}  // namespace
+}  // namespace auxsync::cli

@@ -1,0 +1,465 @@
+#include "auxsync/partitions/memory_partition.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "auxsync/bots/bot.h"
+#include "auxsync/bots/bot_actions.h"
+#include "auxsync/bots/js_number.h"
+#include "auxsync/bots/object_merge.h"
+#include "auxsync/bots/serialization.h"
+#include "auxsync/bots/state_updated_event.h"
+#include "auxsync/bots/tag_edit.h"
+#include "auxsync/partitions/internal/insertion_ordered_map.h"
+#include "auxsync/partitions/status_update.h"
+
+namespace auxsync::partitions {
+
+using bots::CurrentVersion;
+using bots::HasValue;
+using bots::IsTagEdit;
+using bots::Object;
+using bots::StrictEquals;
+using bots::Value;
+
+namespace {
+
+// The property key JavaScript derives from a value used as `obj[value]`.
+std::string PropertyKey(const Value& v) {
+  switch (v.kind()) {
+    case Value::Kind::kString:
+      return v.as_string();
+    case Value::Kind::kUndefined:
+      return "undefined";
+    case Value::Kind::kNull:
+      return "null";
+    case Value::Kind::kBool:
+      return v.as_bool() ? "true" : "false";
+    case Value::Kind::kNumber:
+      return bots::NumberToJsString(v.as_number());
+    default:
+      return "[object Object]";
+  }
+}
+
+// `Object.assign({}, v)` for an object (or {} for anything else): a new
+// object sharing the property values.
+Value ShallowCopy(const Value& v) {
+  Value copy = Value::NewObject();
+  if (v.is_object()) {
+    Object& out = copy.as_object();
+    v.as_object().ForEach(
+        [&](const std::string& k, const Value& value) { out.Set(k, value); });
+  }
+  return copy;
+}
+
+// The operation sequences of an edit, as a list.
+std::vector<Value> Sequences(const Value& edit) {
+  const Value& ops = edit["operations"];
+  if (!ops.is_array()) return {};
+  return ops.as_array().items;
+}
+
+// The emitted edit: edits(version, ...earlier, ...edit.operations).
+Value CombinedEdit(const Value& vector, const Value& earlier,
+                   const Value& edit) {
+  std::vector<Value> sequences;
+  if (!earlier.is_undefined()) sequences = Sequences(earlier);
+  for (Value& s : Sequences(edit)) sequences.push_back(std::move(s));
+  return bots::Edits(vector, std::move(sequences));
+}
+
+// The value JavaScript reads for `parent?.[key]` when parent may be
+// anything.
+const Value& Prop(const Value& parent, std::string_view key) {
+  return parent[key];
+}
+
+CurrentVersion CloneVersion(const CurrentVersion& v) {
+  CurrentVersion copy = v;
+  copy.vector = v.vector.Clone();
+  return copy;
+}
+
+}  // namespace
+
+// The working data of one applyEvents batch.
+struct MemoryPartition::Batch {
+  internal::InsertionOrderedMap<Value> added;
+  std::vector<std::string> removed;
+  internal::InsertionOrderedMap<bots::UpdatedBot> updated;
+  Value partial = Value::NewObject();  // the state event's partial state
+  std::optional<CurrentVersion> next_version;
+};
+
+absl::StatusOr<MemoryPartitionConfig> MemoryPartitionConfig::FromValue(
+    const Value& config) {
+  if (!config.is_object()) {
+    return absl::InvalidArgumentError("partition config must be an object");
+  }
+  MemoryPartitionConfig out;
+  const Value& initial = config["initialState"];
+  if (!initial.is_object()) {
+    return absl::InvalidArgumentError(
+        "partition.initialState must be an object");
+  }
+  absl::Status bad;
+  initial.as_object().ForEach([&](const std::string& id, const Value& bot) {
+    if (bad.ok() && !bot.is_object()) {
+      bad = absl::InvalidArgumentError(absl::StrCat(
+          "partition.initialState[\"", id, "\"] must be an object"));
+    }
+  });
+  if (!bad.ok()) return bad;
+  out.initial_state = initial;
+  for (auto [key, field] :
+       {std::pair{"localSiteId", &out.local_site_id},
+        std::pair{"remoteSiteId", &out.remote_site_id}}) {
+    const Value& v = config[key];
+    if (v.is_string()) {
+      *field = v.as_string();
+    } else if (!v.is_nullish()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("partition.", key, " must be a string"));
+    }
+  }
+  const Value& priv = config["private"];
+  out.is_private = bots::IsTruthy(priv);  // `config.private || false`
+  return out;
+}
+
+MemoryPartition::MemoryPartition(MemoryPartitionConfig config)
+    : state_(std::move(config.initial_state)),
+      site_id_(config.local_site_id.value_or(bots::NewUuid())),
+      remote_site_id_(config.remote_site_id.value_or(bots::NewUuid())),
+      private_(config.is_private),
+      on_version_(CurrentVersion{site_id_, remote_site_id_,
+                                 Value::NewObject()}) {}
+
+MemoryPartition::~MemoryPartition() = default;
+
+void MemoryPartition::Connect() {
+  if (space().has_value() && !space()->empty()) {
+    state_.as_object().ForEach([&](const std::string&, const Value& bot) {
+      if (bot.is_object()) bot.as_object().Set("space", Value(*space()));
+    });
+  }
+  on_status_.Next(ConnectionStatus(true));
+  on_status_.Next(AuthenticationStatus(true));
+  on_status_.Next(AuthorizationStatus(true));
+  on_status_.Next(SyncStatus(true));
+}
+
+absl::StatusOr<std::vector<Value>> MemoryPartition::ApplyEvents(
+    const std::vector<Value>& events) {
+  // apply_state is expanded against the state as it was before the batch.
+  std::vector<Value> actions;
+  actions.reserve(events.size());
+  for (const Value& e : events) {
+    const Value& type = e["type"];
+    if (!type.is_string()) continue;
+    const std::string& t = type.as_string();
+    if (t == "apply_state") {
+      for (Value& a : bots::BreakIntoIndividualEvents(state_, e)) {
+        actions.push_back(std::move(a));
+      }
+    } else if (t == "add_bot" || t == "remove_bot" || t == "update_bot") {
+      actions.push_back(e);
+    }
+  }
+  Batch batch;
+  for (const Value& action : actions) {
+    const std::string& t = action["type"].as_string();
+    if (t == "add_bot") {
+      AddBot(batch, action);
+    } else if (t == "remove_bot") {
+      RemoveBot(batch, action);
+    } else {
+      UpdateBot(batch, action);
+    }
+  }
+  Emit(batch);
+  return std::vector<Value>{};
+}
+
+void MemoryPartition::AddBot(Batch& batch, const Value& action) {
+  const Value& incoming = action["bot"];
+  if (!incoming.is_object()) return;  // validated at the edge
+  std::string id = PropertyKey(incoming["id"]);
+  Value bot = ShallowCopy(bots::EnsureBotIsSerializable(incoming));
+  bot.as_object().Set("space",
+                      space() ? Value(*space()) : Value());
+  const Value* existing = state_.as_object().Find(id);
+  if (existing != nullptr) {
+    const Value& masks = (*existing)["masks"];
+    if (bots::IsTruthy(masks)) bot.as_object().Set("masks", masks);
+  }
+  state_.as_object().Set(id, bot);
+  batch.partial.as_object().Set(id, bot);
+  batch.added.Set(id, bot);
+}
+
+void MemoryPartition::RemoveBot(Batch& batch, const Value& action) {
+  std::string id = PropertyKey(action["id"]);
+  state_.as_object().Erase(id);
+  if (!batch.added.Erase(id)) batch.removed.push_back(id);
+  batch.partial.as_object().Set(id, nullptr);
+}
+
+void MemoryPartition::UpdateBot(Batch& batch, const Value& action) {
+  std::string id = PropertyKey(action["id"]);
+  const Value& update = action["update"];
+  if (!update.is_object()) return;  // validated at the edge
+  if (update["tags"].is_object() && state_.as_object().Has(id)) {
+    UpdateTags(batch, id, update);
+  }
+  const Value& masks = update["masks"];
+  std::string space_key = space() ? *space() : "undefined";
+  if (masks.is_object() && masks[space_key].is_object()) {
+    UpdateMasks(batch, id, update, space_key);
+  }
+  // A partial whose tags ended up empty loses its `tags` property; this can
+  // be the very bot added earlier in the batch.
+  const Value& partial = batch.partial.as_object().Get(id);
+  if (partial.is_object()) {
+    const Value& tags = partial["tags"];
+    if (tags.is_object() && tags.as_object().empty()) {
+      partial.as_object().Erase("tags");
+    }
+  }
+}
+
+void MemoryPartition::UpdateTags(Batch& batch, const std::string& id,
+                                 const Value& update) {
+  Object& partial_state = batch.partial.as_object();
+  Value new_bot = ShallowCopy(state_.as_object().Get(id));
+  const Value& update_tags = update["tags"];
+  // Upstream throws a TypeError when a tag is updated on an entry without a
+  // tags object (a mask-only entry); we give it one instead
+  // (docs/compatibility.md).
+  if (!new_bot["tags"].is_object() && !update_tags.as_object().empty()) {
+    new_bot.as_object().Set("tags", Value::NewObject());
+  }
+  Value last_partial = partial_state.Get(id);
+  const Value& previous = partial_state.Get(id);
+  Value merged = bots::Merge(previous.is_object() ? previous
+                                                  : Value::NewObject(),
+                             update);
+  partial_state.Set(id, merged);
+  Object& partial_tags = merged["tags"].as_object();
+
+  std::vector<std::string> changed;
+  for (const std::string& tag : update_tags.as_object().Keys()) {
+    Object& tags = new_bot["tags"].as_object();
+    Value new_value = bots::EnsureTagIsSerializable(update_tags[tag]);
+    Value old_value = tags.Get(tag);
+    if ((!StrictEquals(new_value, old_value) &&
+         (HasValue(new_value) || HasValue(old_value))) ||
+        new_value.is_array()) {
+      changed.push_back(tag);
+    }
+    if (HasValue(new_value)) {
+      if (IsTagEdit(new_value)) {
+        tags.Set(tag, bots::ApplyTagEdit(tags.Get(tag), new_value));
+        CurrentVersion next = NextVersion(new_value);
+        // Earlier edits of this tag in the batch are reported together,
+        // unless the tag was set to a plain value in between.
+        Value earlier;
+        const Value& last = Prop(Prop(last_partial, "tags"), tag);
+        if (!StrictEquals(last, old_value) && IsTagEdit(last)) earlier = last;
+        partial_tags.Set(tag, CombinedEdit(next.vector, earlier, new_value));
+        batch.next_version = std::move(next);
+      } else {
+        tags.Set(tag, new_value);
+        partial_tags.Set(tag, new_value);
+      }
+      if (!HasValue(tags.Get(tag))) tags.Erase(tag);
+    } else if (HasValue(old_value)) {
+      tags.Erase(tag);
+      partial_tags.Set(tag, nullptr);
+    } else {
+      tags.Erase(tag);
+      partial_tags.Erase(tag);
+    }
+  }
+  state_.as_object().Set(id, new_bot);
+
+  if (bots::UpdatedBot* entry = batch.updated.Find(id)) {
+    entry->bot = new_bot;
+    for (std::string& tag : changed) {
+      if (std::find(entry->tags.begin(), entry->tags.end(), tag) ==
+          entry->tags.end()) {
+        entry->tags.push_back(std::move(tag));
+      }
+    }
+  } else if (!changed.empty()) {
+    batch.updated.Set(id, bots::UpdatedBot{new_bot, std::move(changed), {}});
+  } else if (!batch.added.contains(id)) {
+    partial_state.Erase(id);
+  }
+}
+
+void MemoryPartition::UpdateMasks(Batch& batch, const std::string& id,
+                                  const Value& update,
+                                  const std::string& space) {
+  Object& partial_state = batch.partial.as_object();
+  const Value& incoming = update["masks"][space];
+  Value new_bot = ShallowCopy(state_.as_object().Get(id));
+  Object& bot = new_bot.as_object();
+  if (!bot.Get("masks").is_object()) bot.Set("masks", Value::NewObject());
+  Object& all_masks = bot.Get("masks").as_object();
+  if (!all_masks.Get(space).is_object()) {
+    all_masks.Set(space, Value::NewObject());
+  }
+  Value last_masks = Prop(Prop(partial_state.Get(id), "masks"), space);
+  Object& masks = all_masks.Get(space).as_object();
+  const Value& previous = partial_state.Get(id);
+  Value merged = bots::Merge(previous.is_object() ? previous
+                                                  : Value::NewObject(),
+                             update);
+  partial_state.Set(id, merged);
+  Object& partial_masks = merged["masks"][space].as_object();
+
+  for (const std::string& tag : incoming.as_object().Keys()) {
+    const Value& given = incoming[tag];
+    Value new_value = bots::EnsureTagIsSerializable(given);
+    Value old_value = masks.Get(tag);
+    if (HasValue(new_value)) {
+      if (IsTagEdit(new_value)) {
+        masks.Set(tag, bots::ApplyTagEdit(masks.Get(tag), new_value));
+        CurrentVersion next = NextVersion(new_value);
+        Value earlier;
+        const Value& last = Prop(last_masks, tag);
+        if (!StrictEquals(last, old_value) && IsTagEdit(last)) earlier = last;
+        partial_masks.Set(tag, CombinedEdit(next.vector, earlier, new_value));
+        batch.next_version = std::move(next);
+      } else {
+        masks.Set(tag, new_value);
+        if (!StrictEquals(new_value, given)) partial_masks.Set(tag, new_value);
+      }
+    } else {
+      masks.Erase(tag);
+      partial_masks.Set(tag, nullptr);
+    }
+  }
+
+  // Drop deleted masks and emptied spaces. Upstream throws a TypeError when
+  // the update names a space the bot has no masks for; we skip that space
+  // (docs/compatibility.md).
+  for (const std::string& other : update["masks"].as_object().Keys()) {
+    const Value& space_masks = all_masks.Get(other);
+    if (!space_masks.is_object()) continue;
+    for (const std::string& tag : incoming.as_object().Keys()) {
+      const Value* v = space_masks.as_object().Find(tag);
+      if (v != nullptr && v->is_null()) space_masks.as_object().Erase(tag);
+    }
+    if (space_masks.as_object().empty()) all_masks.Erase(other);
+  }
+  if (all_masks.empty()) bot.Erase("masks");
+  state_.as_object().Set(id, new_bot);
+}
+
+void MemoryPartition::Emit(Batch& batch) {
+  if (!batch.added.empty()) {
+    std::vector<Value> added;
+    batch.added.ForEach([&](const std::string&, Value& bot) {
+      added.push_back(bot.Clone());
+    });
+    on_bots_added_.Next(added);
+  }
+  if (!batch.removed.empty()) on_bots_removed_.Next(batch.removed);
+  if (!batch.updated.empty()) {
+    std::vector<bots::UpdatedBot> updated;
+    batch.updated.ForEach([&](const std::string&, bots::UpdatedBot& u) {
+      updated.push_back(bots::UpdatedBot{u.bot.Clone(), u.tags, u.signatures});
+    });
+    on_bots_updated_.Next(updated);
+  }
+  bots::StateUpdatedEvent event = bots::MakeStateUpdatedEvent(
+      batch.partial, CurrentVersionFor(batch.next_version).ToValue());
+  if (!event.added_bots.empty() || !event.removed_bots.empty() ||
+      !event.updated_bots.empty()) {
+    event.state = event.state.Clone();
+    event.version = event.version.Clone();
+    on_state_updated_.Next(event);
+  }
+  if (batch.next_version) on_version_.Next(CloneVersion(*batch.next_version));
+}
+
+CurrentVersion MemoryPartition::NextVersion(const Value& edit) {
+  if (next_version_hook_) return next_version_hook_(edit);
+  const CurrentVersion& current = on_version_.value();
+  CurrentVersion next;
+  next.current_site = current.current_site;
+  next.remote_site = current.remote_site;
+  next.vector = ShallowCopy(current.vector);
+  bool is_remote = bots::IsTruthy(edit["isRemote"]);
+  update_counter_ += 1;
+  next.vector.as_object().Set(is_remote ? remote_site_id_ : site_id_,
+                              Value(update_counter_));
+  return next;
+}
+
+CurrentVersion MemoryPartition::CurrentVersionFor(
+    const std::optional<CurrentVersion>& next) const {
+  if (current_version_hook_) return current_version_hook_();
+  if (next) return *next;
+  return on_version_.value();
+}
+
+rx::Subscription MemoryPartition::OnBotsAdded(BotsCallback callback) {
+  std::vector<Value> replay;
+  state_.as_object().ForEach([&](const std::string&, const Value& bot) {
+    replay.push_back(bot.Clone());
+  });
+  callback(replay);
+  return on_bots_added_.Subscribe(std::move(callback));
+}
+
+rx::Subscription MemoryPartition::OnBotsRemoved(IdsCallback callback) {
+  return on_bots_removed_.Subscribe(std::move(callback));
+}
+
+rx::Subscription MemoryPartition::OnBotsUpdated(UpdatedBotsCallback callback) {
+  return on_bots_updated_.Subscribe(std::move(callback));
+}
+
+rx::Subscription MemoryPartition::OnStateUpdated(StateCallback callback) {
+  bots::StateUpdatedEvent replay = bots::MakeStateUpdatedEvent(
+      state_.Clone(), CurrentVersionFor(std::nullopt).ToValue().Clone());
+  callback(replay);
+  return on_state_updated_.Subscribe(std::move(callback));
+}
+
+rx::Subscription MemoryPartition::OnVersionUpdated(VersionCallback callback) {
+  return on_version_.Subscribe(std::move(callback));
+}
+
+rx::Subscription MemoryPartition::OnError(ValueCallback callback) {
+  return on_error_.Subscribe(std::move(callback));
+}
+
+rx::Subscription MemoryPartition::OnEvents(ActionsCallback callback) {
+  return on_events_.Subscribe(std::move(callback));
+}
+
+rx::Subscription MemoryPartition::OnStatusUpdated(ValueCallback callback) {
+  return on_status_.Subscribe(std::move(callback));
+}
+
+absl::StatusOr<std::unique_ptr<MemoryPartition>> CreateMemoryPartition(
+    const Value& config) {
+  if (!config["type"].is_string() || config["type"].as_string() != "memory" ||
+      !config.as_object().Has("initialState")) {
+    return std::unique_ptr<MemoryPartition>();
+  }
+  absl::StatusOr<MemoryPartitionConfig> parsed =
+      MemoryPartitionConfig::FromValue(config);
+  if (!parsed.ok()) return parsed.status();
+  return std::make_unique<MemoryPartition>(*std::move(parsed));
+}
+
+}  // namespace auxsync::partitions

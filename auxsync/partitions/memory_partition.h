@@ -1,0 +1,125 @@
+// MemoryPartition: bots kept in memory (spec/partitions.md section 7).
+
+#ifndef AUXSYNC_PARTITIONS_MEMORY_PARTITION_H_
+#define AUXSYNC_PARTITIONS_MEMORY_PARTITION_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "auxsync/bots/value.h"
+#include "auxsync/bots/version.h"
+#include "auxsync/partitions/partition.h"
+#include "auxsync/rx/behavior_subject.h"
+#include "auxsync/rx/subject.h"
+
+namespace auxsync::partitions {
+
+// The settings of a memory partition ({"type":"memory", ...}).
+struct MemoryPartitionConfig {
+  // The initial bots; the partition adopts this object as its state.
+  bots::Value initial_state = bots::Value::NewObject();
+  std::optional<std::string> local_site_id;   // a new UUID when absent
+  std::optional<std::string> remote_site_id;  // a new UUID when absent
+  bool is_private = false;
+
+  // Reads {"type":"memory","initialState":{...},"localSiteId"?,
+  // "remoteSiteId"?,"private"?}. Errors name the offending field.
+  static absl::StatusOr<MemoryPartitionConfig> FromValue(
+      const bots::Value& config);
+};
+
+// Keeps bots in memory and reports every change, with exactly the events,
+// payloads and quirks of aux-common's MemoryPartition, except that batches
+// upstream rejects with a TypeError are applied instead (listed in
+// docs/compatibility.md). Single-threaded (see Partition).
+class MemoryPartition final : public Partition {
+ public:
+  explicit MemoryPartition(MemoryPartitionConfig config);
+  ~MemoryPartition() override;
+
+  std::string_view type() const override { return "memory"; }
+  std::optional<bool> is_private() const override { return private_; }
+  RealtimeStrategy realtime_strategy() const override {
+    return RealtimeStrategy::kImmediate;
+  }
+  const bots::Value& state() const override { return state_; }
+
+  absl::StatusOr<std::vector<bots::Value>> ApplyEvents(
+      const std::vector<bots::Value>& events) override;
+  void Connect() override;
+  void Unsubscribe() override { closed_ = true; }
+  bool closed() const override { return closed_; }
+
+  // onBotsAdded and onStateUpdated replay the current state to each new
+  // subscriber; onVersionUpdated replays the current version.
+  rx::Subscription OnBotsAdded(BotsCallback callback) override;
+  rx::Subscription OnBotsRemoved(IdsCallback callback) override;
+  rx::Subscription OnBotsUpdated(UpdatedBotsCallback callback) override;
+  rx::Subscription OnStateUpdated(StateCallback callback) override;
+  rx::Subscription OnVersionUpdated(VersionCallback callback) override;
+  rx::Subscription OnError(ValueCallback callback) override;
+  rx::Subscription OnEvents(ActionsCallback callback) override;
+  rx::Subscription OnStatusUpdated(ValueCallback callback) override;
+
+  // The latest published version.
+  const bots::CurrentVersion& version() const { return on_version_.value(); }
+
+  // Hooks the Yjs partitions use to stamp their own versions (section 7.1):
+  // the version put on state events and replays, and the version of an edit.
+  void set_current_version_hook(std::function<bots::CurrentVersion()> hook) {
+    current_version_hook_ = std::move(hook);
+  }
+  void set_next_version_hook(
+      std::function<bots::CurrentVersion(const bots::Value& edit)> hook) {
+    next_version_hook_ = std::move(hook);
+  }
+
+ private:
+  struct Batch;
+
+  void AddBot(Batch& batch, const bots::Value& action);
+  void RemoveBot(Batch& batch, const bots::Value& action);
+  void UpdateBot(Batch& batch, const bots::Value& action);
+  void UpdateTags(Batch& batch, const std::string& id,
+                  const bots::Value& update);
+  void UpdateMasks(Batch& batch, const std::string& id,
+                   const bots::Value& update, const std::string& space);
+  void Emit(Batch& batch);
+
+  bots::CurrentVersion NextVersion(const bots::Value& edit);
+  bots::CurrentVersion CurrentVersionFor(
+      const std::optional<bots::CurrentVersion>& next) const;
+
+  bots::Value state_;
+  std::string site_id_;
+  std::string remote_site_id_;
+  bool private_;
+  bool closed_ = false;
+  double update_counter_ = 0;
+  std::function<bots::CurrentVersion()> current_version_hook_;
+  std::function<bots::CurrentVersion(const bots::Value&)> next_version_hook_;
+
+  rx::Subject<std::vector<bots::Value>> on_bots_added_;
+  rx::Subject<std::vector<std::string>> on_bots_removed_;
+  rx::Subject<std::vector<bots::UpdatedBot>> on_bots_updated_;
+  rx::Subject<bots::StateUpdatedEvent> on_state_updated_;
+  rx::BehaviorSubject<bots::CurrentVersion> on_version_;
+  rx::Subject<bots::Value> on_error_;
+  rx::Subject<std::vector<bots::Value>> on_events_;
+  rx::Subject<bots::Value> on_status_;
+};
+
+// createMemoryPartition: a MemoryPartition for {"type":"memory"} configs
+// with "initialState"; nullptr (with OK status) for any other config. A
+// memory config without initialState names an existing partition, which
+// the factory chain handles (see partition_factories.h).
+absl::StatusOr<std::unique_ptr<MemoryPartition>> CreateMemoryPartition(
+    const bots::Value& config);
+
+}  // namespace auxsync::partitions
+
+#endif  // AUXSYNC_PARTITIONS_MEMORY_PARTITION_H_

@@ -1,0 +1,341 @@
+#!/usr/bin/env node
+// Differential test: auxsync's MemoryPartition vs the real aux-common one.
+//
+//   node memory_partition_diff.mjs --auxsync PATH [--seeds N] [--start S]
+//        [--tagged] [--jobs J] [--keep-going] [--bmp-only] [--timeout MS]
+//
+// For each seed S..S+N-1 (default 0..499): generate a scenario
+// (gen_memory_scenario.mjs), run it in the real partition in this process
+// (run_scenario.mjs) and as `PATH apply FILE [--tagged]` (FILE a temp file),
+// and compare the two outputs as canonical JSON: whitespace and number
+// spelling are normalised, object key ORDER is significant (integer-like keys
+// first is part of the contract), -0 differs from 0.
+//
+// Seeds where upstream rejected a step (`error` in its output; aux-common
+// throws a TypeError in a few situations, spec partitions.md 7.7, that
+// auxsync handles deliberately) are compared only up to the step before the
+// first error, and counted as "stopped at an upstream throw".
+//
+// On the first mismatch: prints the seed, the scenario, and the first
+// differing emission/step of both sides, keeps the scenario file, and exits 1
+// (with --keep-going: runs all seeds, reports every mismatching seed, shows
+// the first three in full). Exit 2 for usage errors / a missing binary.
+//
+// --jobs: auxsync processes run at the same time (default 2, at most 2).
+
+import { spawn } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { generateMemoryScenario } from './gen_memory_scenario.mjs';
+import { runScenarioText } from './run_scenario.mjs';
+import {
+    OrderedObject,
+    canonical,
+    firstDifference,
+    parseOrdered,
+    pretty,
+} from './lib/tagged_json.mjs';
+
+function usage(msg) {
+    if (msg) console.error(`memory_partition_diff: ${msg}`);
+    console.error(
+        'usage: memory_partition_diff.mjs --auxsync PATH [--seeds N] [--start S] [--tagged]\n' +
+            '         [--jobs 1|2] [--keep-going] [--bmp-only] [--timeout MS]'
+    );
+    process.exit(2);
+}
+
+function parseArgs(argv) {
+    const o = {
+        auxsync: null,
+        seeds: 500,
+        start: 0,
+        tagged: false,
+        jobs: 2,
+        keepGoing: false,
+        bmpOnly: false,
+        timeout: 30000,
+    };
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        const num = () => {
+            const v = argv[++i];
+            if (!/^[0-9]+$/.test(v ?? '')) usage(`${a} needs a non-negative integer`);
+            return Number(v);
+        };
+        if (a === '--auxsync') o.auxsync = argv[++i];
+        else if (a === '--seeds') o.seeds = num();
+        else if (a === '--start') o.start = num();
+        else if (a === '--jobs') o.jobs = Math.max(1, Math.min(2, num()));
+        else if (a === '--timeout') o.timeout = num();
+        else if (a === '--tagged') o.tagged = true;
+        else if (a === '--keep-going') o.keepGoing = true;
+        else if (a === '--bmp-only') o.bmpOnly = true;
+        else usage(`unknown argument ${a}`);
+    }
+    if (!o.auxsync) usage('--auxsync PATH is required');
+    return o;
+}
+
+function checkBinary(path) {
+    try {
+        if (!statSync(path).isFile()) throw new Error('not a file');
+        accessSync(path, constants.X_OK);
+    } catch (e) {
+        console.error(
+            `memory_partition_diff: auxsync binary not found or not executable: ${path}\n` +
+                '  build it first (cmake --build build --target auxsync)'
+        );
+        process.exit(2);
+    }
+}
+
+/** Runs `bin apply file [--tagged]`; resolves {code, signal, stdout, stderr, timedOut}. */
+function runAuxsync(bin, file, tagged, timeoutMs) {
+    return new Promise((done) => {
+        const args = ['apply', file];
+        if (tagged) args.push('--tagged');
+        const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+        const out = [];
+        const err = [];
+        let timedOut = false;
+        const timer = setTimeout(() => {
+            timedOut = true;
+            child.kill('SIGKILL'); // only the child we started
+        }, timeoutMs);
+        child.stdout.on('data', (d) => out.push(d));
+        child.stderr.on('data', (d) => err.push(d));
+        child.on('error', (e) => {
+            clearTimeout(timer);
+            done({ code: null, signal: null, stdout: '', stderr: String(e), timedOut });
+        });
+        child.on('close', (code, signal) => {
+            clearTimeout(timer);
+            done({
+                code,
+                signal,
+                stdout: Buffer.concat(out).toString('utf8'),
+                stderr: Buffer.concat(err).toString('utf8'),
+                timedOut,
+            });
+        });
+    });
+}
+
+function stepsOf(o) {
+    const s = o instanceof OrderedObject ? o.get('steps') : undefined;
+    return Array.isArray(s) ? s : null;
+}
+
+/**
+ * Compares the JS (reference) output with auxsync's.
+ * Returns {status: 'full'|'threw'|'mismatch', diff?, upto?, formatOnly?}.
+ */
+export function compareOutputs(jsText, cppText) {
+    const js = parseOrdered(jsText);
+    let cpp;
+    try {
+        cpp = parseOrdered(cppText);
+    } catch (e) {
+        return { status: 'mismatch', diff: { path: '', why: `auxsync printed invalid JSON: ${e.message}` } };
+    }
+    const jsSteps = stepsOf(js);
+    const firstError = jsSteps.findIndex((s) => s.has('error'));
+    if (firstError < 0) {
+        const a = canonical(js);
+        const b = canonical(cpp);
+        if (a === b) {
+            return { status: 'full', formatOnly: jsText.trim() !== cppText.trim() };
+        }
+        return { status: 'mismatch', diff: firstDifference(js, cpp) };
+    }
+    // Compare `initial` and the steps before the first upstream error.
+    const cppSteps = stepsOf(cpp);
+    const pick = (o, steps) =>
+        new OrderedObject([
+            ['initial', o instanceof OrderedObject ? o.get('initial') : undefined],
+            ['steps', steps ? steps.slice(0, firstError) : steps],
+        ]);
+    const d = firstDifference(pick(js, jsSteps), pick(cpp, cppSteps));
+    if (d) return { status: 'mismatch', diff: d, upto: firstError };
+    return { status: 'threw', upto: firstError };
+}
+
+// The part of the output a difference lies in: an emission, a step's state,
+// a step's header, final state, or the top level.
+function unitOf(path) {
+    let m = /^\.initial\[(\d+)\]/.exec(path);
+    if (m) return { label: `initial emission #${m[1]}`, path: m[0] };
+    m = /^\.steps\[(\d+)\]\.emissions\[(\d+)\]/.exec(path);
+    if (m) return { label: `step #${m[1]}, emission #${m[2]}`, path: m[0], step: +m[1] };
+    m = /^\.steps\[(\d+)\]\.emissions/.exec(path);
+    if (m) return { label: `step #${m[1]}, emissions list`, path: m[0], step: +m[1] };
+    m = /^\.steps\[(\d+)\]\.state/.exec(path);
+    if (m) return { label: `step #${m[1]}, state after the step`, path: m[0], step: +m[1] };
+    m = /^\.steps\[(\d+)\]/.exec(path);
+    if (m) return { label: `step #${m[1]}`, path: m[0], step: +m[1] };
+    m = /^\.final/.exec(path);
+    if (m) return { label: 'final', path: '.final' };
+    return { label: 'whole output', path: '' };
+}
+
+function getPath(v, path) {
+    const re = /\.([A-Za-z_$][A-Za-z0-9_$]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/g;
+    let m;
+    while ((m = re.exec(path))) {
+        if (v === undefined || v === null) return undefined;
+        if (m[2] !== undefined) v = Array.isArray(v) ? v[+m[2]] : undefined;
+        else {
+            const k = m[1] ?? JSON.parse(m[3]);
+            v = v instanceof OrderedObject ? v.get(k) : undefined;
+        }
+    }
+    return v;
+}
+
+function summarizeEmissions(list) {
+    if (!Array.isArray(list)) return '(none)';
+    return list
+        .map((e) => (e instanceof OrderedObject ? e.get('type') : '?'))
+        .join(', ');
+}
+
+function report(seed, scenarioText, file, jsText, cppText, result, cppRun, tagged) {
+    const lines = [];
+    lines.push('='.repeat(78));
+    lines.push(`MISMATCH at seed ${seed}`);
+    lines.push(`scenario file: ${file}`);
+    lines.push(`reproduce: node interop/run_scenario.mjs ${file}${tagged ? ' --tagged' : ''}`);
+    lines.push('--- scenario ---');
+    lines.push(JSON.stringify(JSON.parse(scenarioText), null, 2));
+    if (cppRun && (cppRun.code !== 0 || cppRun.timedOut)) {
+        lines.push('--- auxsync failed ---');
+        lines.push(
+            cppRun.timedOut
+                ? 'timed out (killed)'
+                : `exit status ${cppRun.code}${cppRun.signal ? `, signal ${cppRun.signal}` : ''}`
+        );
+        if (cppRun.stderr) lines.push('stderr:\n' + cppRun.stderr.trimEnd());
+        if (cppRun.stdout) lines.push('stdout (first 2000 chars):\n' + cppRun.stdout.slice(0, 2000));
+        return lines.join('\n');
+    }
+    const d = result.diff;
+    if (!d.a && !d.b && d.why) {
+        lines.push(d.why);
+        lines.push('stdout (first 2000 chars):\n' + cppText.slice(0, 2000));
+        return lines.join('\n');
+    }
+    const js = parseOrdered(jsText);
+    const cpp = parseOrdered(cppText);
+    const unit = unitOf(d.path);
+    if (result.upto !== undefined) {
+        lines.push(`(upstream threw at step #${result.upto}; only earlier steps are compared)`);
+    }
+    lines.push(`--- first difference: ${unit.label} ---`);
+    lines.push(`path: ${d.path || '(root)'}   (${d.why})`);
+    if (unit.step !== undefined) {
+        const sc = JSON.parse(scenarioText);
+        lines.push(`step #${unit.step} input: ${JSON.stringify(sc.steps[unit.step])}`);
+        const jsStep = getPath(js, `.steps[${unit.step}]`);
+        const cppStep = getPath(cpp, `.steps[${unit.step}]`);
+        lines.push(`emissions (aux-common): ${summarizeEmissions(jsStep?.get?.('emissions'))}`);
+        lines.push(`emissions (auxsync):    ${summarizeEmissions(cppStep?.get?.('emissions'))}`);
+        if (unit.step > 0) {
+            lines.push(`state before the step (aux-common): ${canonical(getPath(js, `.steps[${unit.step - 1}].state`))}`);
+        }
+    } else if (unit.path === '' || unit.label.startsWith('initial')) {
+        lines.push(`initial (aux-common): ${summarizeEmissions(getPath(js, '.initial'))}`);
+        lines.push(`initial (auxsync):    ${summarizeEmissions(getPath(cpp, '.initial'))}`);
+    }
+    const ua = getPath(js, unit.path);
+    const ub = getPath(cpp, unit.path);
+    lines.push('--- aux-common (expected) ---');
+    lines.push(ua === undefined ? '(absent)' : pretty(ua));
+    lines.push('--- auxsync (actual) ---');
+    lines.push(ub === undefined ? '(absent)' : pretty(ub));
+    if (unit.path !== d.path) {
+        lines.push(`--- at ${d.path} ---`);
+        lines.push(`aux-common: ${d.a === undefined ? '(absent)' : canonical(d.a)}`);
+        lines.push(`auxsync:    ${d.b === undefined ? '(absent)' : canonical(d.b)}`);
+    }
+    return lines.join('\n');
+}
+
+async function main() {
+    const o = parseArgs(process.argv.slice(2));
+    const bin = resolve(o.auxsync);
+    checkBinary(bin);
+    const dir = mkdtempSync(join(tmpdir(), 'auxsync-memdiff-'));
+    const totals = { seeds: 0, full: 0, threw: 0, mismatch: 0, formatOnly: 0 };
+    const mismatches = [];
+    let reportsShown = 0;
+    let stop = false;
+    let next = o.start;
+    const end = o.start + o.seeds;
+
+    async function one(seed) {
+        const scenarioText = JSON.stringify(generateMemoryScenario(seed, { bmpOnly: o.bmpOnly }));
+        const file = join(dir, `memory-seed-${seed}.json`);
+        writeFileSync(file, scenarioText + '\n');
+        const cppPromise = runAuxsync(bin, file, o.tagged, o.timeout);
+        const jsText = await runScenarioText(scenarioText, { tagged: o.tagged });
+        const cppRun = await cppPromise;
+        let result;
+        if (cppRun.code !== 0 || cppRun.timedOut) {
+            result = { status: 'mismatch' };
+        } else {
+            result = compareOutputs(jsText, cppRun.stdout);
+        }
+        totals.seeds++;
+        if (result.status === 'full') {
+            totals.full++;
+            if (result.formatOnly) totals.formatOnly++;
+        } else if (result.status === 'threw') {
+            totals.threw++;
+        }
+        if (result.status !== 'mismatch') {
+            rmSync(file, { force: true });
+            return;
+        }
+        totals.mismatch++;
+        mismatches.push(seed);
+        if (!o.keepGoing) stop = true;
+        if (reportsShown < (o.keepGoing ? 3 : 1)) {
+            reportsShown++;
+            console.log(report(seed, scenarioText, file, jsText, cppRun.stdout, result, cppRun, o.tagged));
+        }
+    }
+
+    async function worker() {
+        while (!stop && next < end) {
+            const seed = next++;
+            await one(seed);
+        }
+    }
+    await Promise.all(Array.from({ length: o.jobs }, worker));
+
+    if (mismatches.length === 0) {
+        rmSync(dir, { recursive: true, force: true });
+    } else {
+        mismatches.sort((a, b) => a - b);
+        console.log(`mismatching seeds: ${mismatches.join(' ')} (scenario files kept in ${dir})`);
+    }
+    const fmt =
+        totals.formatOnly > 0
+            ? ` (${totals.formatOnly} equal only after normalising whitespace/number spelling)`
+            : '';
+    console.log(
+        `memory diff: ${totals.seeds} seeds, ${totals.full} compared fully, ` +
+            `${totals.threw} stopped at an upstream throw, ${totals.mismatch} mismatches${fmt}`
+    );
+    process.exit(totals.mismatch > 0 ? 1 : 0);
+}
+
+import { fileURLToPath } from 'node:url';
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+    main().catch((e) => {
+        console.error(e?.stack ?? String(e));
+        process.exit(1);
+    });
+}
