@@ -13,8 +13,8 @@ namespace auxsync::bots {
 
 const std::vector<std::string_view>& TagMaskSpacePriorities() {
   static const std::vector<std::string_view> kPriorities = {
-      "tempLocal", "local", "tempShared", "remoteTempShared", "shared",
-      "admin"};
+      "tempLocal",        "local",  "tempShared",
+      "remoteTempShared", "shared", "admin"};
   return kPriorities;
 }
 

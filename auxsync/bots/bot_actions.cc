@@ -87,7 +87,8 @@ absl::Status ValidatePartialBot(const Value& bot, std::string_view path) {
     absl::Status status;
     masks.as_object().ForEach([&](const std::string& space, const Value& v) {
       if (status.ok()) {
-        status = ValidateTagMap(v, path, absl::StrCat(".masks[\"", space, "\"]"));
+        status =
+            ValidateTagMap(v, path, absl::StrCat(".masks[\"", space, "\"]"));
       }
     });
     if (!status.ok()) return status;
@@ -106,7 +107,8 @@ absl::Status ValidateBotAction(const Value& action, std::string_view path) {
   if (t == "add_bot") {
     const Value& bot = action["bot"];
     if (!bot.is_object()) return Fail(path, ".bot", "must be an object");
-    if (!bot["id"].is_string()) return Fail(path, ".bot.id", "must be a string");
+    if (!bot["id"].is_string())
+      return Fail(path, ".bot.id", "must be a string");
     if (!id.is_undefined() && !id.is_string()) {
       return Fail(path, ".id", "must be a string");
     }

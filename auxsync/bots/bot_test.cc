@@ -1,11 +1,11 @@
 #include "auxsync/bots/bot.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <set>
 #include <string>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "auxsync/bots/json.h"
 #include "auxsync/bots/runtime_values.h"
@@ -51,7 +51,8 @@ TEST(ConvertToString, A2_ConvertsPrimitivesAndDates) {
 }
 
 TEST(ConvertToString, ObjectsAndArraysAsCompactJson) {
-  EXPECT_EQ(ConvertToString(MakeObject({{"prop", "yes"}})), R"({"prop":"yes"})");
+  EXPECT_EQ(ConvertToString(MakeObject({{"prop", "yes"}})),
+            R"({"prop":"yes"})");
   EXPECT_EQ(ConvertToString(MakeArray({1, "a", Value(nullptr), NAN})),
             R"([1,"a",null,null])");
   EXPECT_EQ(ConvertToString(MakeObject({{"b", 1}, {"1", Value()}})),
@@ -70,8 +71,8 @@ TEST(CreateBot, A18_SpaceOnlyWhenItHasAValue) {
   EXPECT_FALSE(bot.as_object().Has("space"));
   Value local = CreateBot("id", Value::NewObject(), Value("local"));
   EXPECT_EQ(ToJson(local), R"({"id":"id","tags":{},"space":"local"})");
-  EXPECT_FALSE(CreateBot("id", Value::NewObject(), Value("")).as_object().Has(
-      "space"));
+  EXPECT_FALSE(
+      CreateBot("id", Value::NewObject(), Value("")).as_object().Has("space"));
   EXPECT_FALSE(CreateBot("id", Value::NewObject(), Value(nullptr))
                    .as_object()
                    .Has("space"));
@@ -141,8 +142,9 @@ TEST(CurrentVersion, ToValueAndBack) {
   v.current_site = "abc";
   v.vector = MakeObject({{"abc", 123}, {"9", 4}});
   Value value = v.ToValue();
-  EXPECT_EQ(ToJson(value),
-            R"({"currentSite":"abc","remoteSite":null,"vector":{"9":4,"abc":123}})");
+  EXPECT_EQ(
+      ToJson(value),
+      R"({"currentSite":"abc","remoteSite":null,"vector":{"9":4,"abc":123}})");
   EXPECT_TRUE(StrictEquals(value["vector"], v.vector));
   CurrentVersion back = CurrentVersion::FromValue(value);
   EXPECT_EQ(back.current_site, "abc");
@@ -152,8 +154,9 @@ TEST(CurrentVersion, ToValueAndBack) {
       MakeObject({{"currentSite", 5}, {"vector", "x"}}));
   EXPECT_EQ(bad.current_site, std::nullopt);
   EXPECT_EQ(ToJson(bad.vector), "{}");
-  EXPECT_EQ(CurrentVersion::FromValue(Value()).ToValue()["vector"].as_object().size(),
-            0u);
+  EXPECT_EQ(
+      CurrentVersion::FromValue(Value()).ToValue()["vector"].as_object().size(),
+      0u);
 }
 
 }  // namespace

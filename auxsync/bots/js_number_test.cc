@@ -1,9 +1,9 @@
 #include "auxsync/bots/js_number.h"
 
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <limits>
-
-#include <gtest/gtest.h>
 
 namespace auxsync::bots {
 namespace {

@@ -1,10 +1,10 @@
 #include "auxsync/bots/json.h"
 
-#include <cmath>
-#include <string>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
 
 #include "auxsync/bots/runtime_values.h"
 
@@ -29,9 +29,9 @@ std::string ParseError(std::string_view text, JsonParseOptions options = {}) {
 // Expected strings are JSON.stringify output from node v20.
 
 TEST(ToJson, CompactWithPropertyOrder) {
-  Value v = MakeObject({{"a", MakeArray({1, MakeObject({{"b", MakeArray({})}}),
-                                          "x"})},
-                        {"c", MakeObject({})}});
+  Value v = MakeObject(
+      {{"a", MakeArray({1, MakeObject({{"b", MakeArray({})}}), "x"})},
+       {"c", MakeObject({})}});
   EXPECT_EQ(ToJson(v), R"({"a":[1,{"b":[]},"x"],"c":{}})");
   Value ordered = MakeObject({{"b", 1}, {"2", 1}, {"a", 1}, {"1", 1}});
   EXPECT_EQ(ToJson(ordered), R"({"1":1,"2":1,"b":1,"a":1})");
@@ -39,11 +39,12 @@ TEST(ToJson, CompactWithPropertyOrder) {
 
 TEST(ToJson, ControlCharactersAndEscapes) {
   // JSON.stringify("a\u0011b\u0000\u001f\"\\/\b\f\n\r\t")
-  std::string s = "a\x11" "b";
+  std::string s =
+      "a\x11"
+      "b";
   s += '\0';
   s += "\x1f\"\\/\b\f\n\r\t";
-  EXPECT_EQ(ToJson(Value(s)),
-            R"("a\u0011b\u0000\u001f\"\\/\b\f\n\r\t")");
+  EXPECT_EQ(ToJson(Value(s)), R"("a\u0011b\u0000\u001f\"\\/\b\f\n\r\t")");
   // The tag edit marker key.
   EXPECT_EQ(ToJson(MakeObject({{"\x11tag_edit", true}})),
             R"({"\u0011tag_edit":true})");
@@ -51,7 +52,9 @@ TEST(ToJson, ControlCharactersAndEscapes) {
 
 TEST(ToJson, NonAsciiWrittenRaw) {
   // JSON.stringify("\u007f\u0080é😀\u2028\u2029\ufeff") keeps them raw.
-  std::string s = "\x7f\xc2\x80\xc3\xa9\xf0\x9f\x98\x80\xe2\x80\xa8\xe2\x80\xa9\xef\xbb\xbf";
+  std::string s =
+      "\x7f\xc2\x80\xc3\xa9\xf0\x9f\x98\x80\xe2\x80\xa8\xe2\x80\xa9\xef\xbb"
+      "\xbf";
   EXPECT_EQ(ToJson(Value(s)), "\"" + s + "\"");
 }
 
@@ -73,7 +76,8 @@ TEST(ToJson, NonFiniteAndUndefined) {
                         {"e", Value()},
                         {"f", MakeArray({Value(), NAN, MakeFunction("f")})},
                         {"g", MakeFunction("g")}});
-  EXPECT_EQ(ToJson(v), R"({"a":null,"b":null,"c":null,"d":0,"f":[null,null,null]})");
+  EXPECT_EQ(ToJson(v),
+            R"({"a":null,"b":null,"c":null,"d":0,"f":[null,null,null]})");
   EXPECT_EQ(ToJson(Value()), "null");
 }
 
@@ -123,11 +127,12 @@ TEST(ParseJson, Values) {
 TEST(ParseJson, EscapesAndSurrogates) {
   // JSON.parse("\"\\ud83d\\ude00 \\u00e9 \\/ \\ud800x\"")
   Value v = Parse(R"("\ud83d\ude00 \u00e9 \/ \ud800x\n\t\"\\")");
-  EXPECT_EQ(v.as_string(),
-            "\xf0\x9f\x98\x80 \xc3\xa9 / \xed\xa0\x80x\n\t\"\\");
+  EXPECT_EQ(v.as_string(), "\xf0\x9f\x98\x80 \xc3\xa9 / \xed\xa0\x80x\n\t\"\\");
   // A lone low surrogate, and a high surrogate followed by a non-low escape.
   EXPECT_EQ(Parse(R"("\udc00")").as_string(), "\xed\xb0\x80");
-  EXPECT_EQ(Parse(R"("\ud800\u0041")").as_string(), "\xed\xa0\x80" "A");
+  EXPECT_EQ(Parse(R"("\ud800\u0041")").as_string(),
+            "\xed\xa0\x80"
+            "A");
   // Round trip through the writer.
   EXPECT_EQ(ToJson(Parse(R"("\ud800x")")), R"("\ud800x")");
 }
@@ -137,8 +142,9 @@ TEST(ParseJson, IndexKeysOrderedAsInJavaScript) {
   //   "4294967295":1,"4294967294":1}'))
   Value v = Parse(
       R"({"b":1,"2":1,"a":1,"1":1,"01":1,"4294967295":1,"4294967294":1})");
-  EXPECT_EQ(ToJson(v),
-            R"({"1":1,"2":1,"4294967294":1,"b":1,"a":1,"01":1,"4294967295":1})");
+  EXPECT_EQ(
+      ToJson(v),
+      R"({"1":1,"2":1,"4294967294":1,"b":1,"a":1,"01":1,"4294967295":1})");
 }
 
 TEST(ParseJson, DuplicateKeysLastValueWinsAtFirstPosition) {
@@ -216,8 +222,9 @@ TEST(ParseJson, DepthLimit) {
 }
 
 TEST(ParseJson, TaggedFormsOnlyWhenAsked) {
-  const char* text = R"({"u":{"$type":"undefined"},"n":{"$type":"number","value":"NaN"},)"
-                     R"("x":{"$type":"number","value":"1"},"y":{"$type":"other"}})";
+  const char* text =
+      R"({"u":{"$type":"undefined"},"n":{"$type":"number","value":"NaN"},)"
+      R"("x":{"$type":"number","value":"1"},"y":{"$type":"other"}})";
   Value plain = Parse(text);
   EXPECT_TRUE(plain["u"].is_object());
   Value decoded = Parse(text, {.decode_tags = true});

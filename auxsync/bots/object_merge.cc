@@ -57,6 +57,31 @@ Value MergeAll(const std::vector<Value>& objects) {
 
 }  // namespace
 
-Value Merge(const Value& a, const Value& b) { return MergeAll({a, b}); }
+Value Merge(const Value& a, const Value& b) {
+  // The two-object case without the general machinery: it runs for every
+  // update of every batch.
+  if (!a.is_object() || !b.is_object()) return MergeAll({a, b});
+  const Object& x = a.as_object();
+  const Object& y = b.as_object();
+  if (x.empty()) return Value(y.ShallowCopy());
+  Value result = Value::NewObject();
+  Object& out = result.as_object();
+  auto decide = [](const Value& first, const Value* second) -> Value {
+    if (second == nullptr || second->is_undefined()) return first;
+    if (first.is_undefined()) return *second;
+    if (IsMergeableObject(first) && IsMergeableObject(*second) &&
+        !StrictEquals(first, *second)) {
+      return Merge(first, *second);
+    }
+    return *second;
+  };
+  x.ForEach([&](const std::string& key, const Value& v) {
+    out.Set(key, decide(v, y.Find(key)));
+  });
+  y.ForEach([&](const std::string& key, const Value& v) {
+    if (!x.Has(key)) out.Set(key, v);
+  });
+  return result;
+}
 
 }  // namespace auxsync::bots

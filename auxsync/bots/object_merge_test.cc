@@ -15,16 +15,19 @@ using ::testing::ElementsAre;
 
 TEST(Merge, UnionOfKeysDeepMergesObjectsLastValueWinsOtherwise) {
   // merge({a:1, b:{x:1}, c:[1]}, {b:{y:2}, c:[2], d:undefined, '1':5,
-  //        a:undefined}) -> {"1":5,"a":1,"b":{"x":1,"y":2},"c":[2],"d":undefined}
-  Value a = MakeObject({{"a", 1}, {"b", MakeObject({{"x", 1}})}, {"c", MakeArray({1})}});
+  //        a:undefined}) ->
+  //        {"1":5,"a":1,"b":{"x":1,"y":2},"c":[2],"d":undefined}
+  Value a = MakeObject(
+      {{"a", 1}, {"b", MakeObject({{"x", 1}})}, {"c", MakeArray({1})}});
   Value b = MakeObject({{"b", MakeObject({{"y", 2}})},
                         {"c", MakeArray({2})},
                         {"d", Value()},
                         {"1", 5},
                         {"a", Value()}});
   Value m = Merge(a, b);
-  EXPECT_EQ(ToJson(m, {.tagged = true}),
-            R"({"1":5,"a":1,"b":{"x":1,"y":2},"c":[2],"d":{"$type":"undefined"}})");
+  EXPECT_EQ(
+      ToJson(m, {.tagged = true}),
+      R"({"1":5,"a":1,"b":{"x":1,"y":2},"c":[2],"d":{"$type":"undefined"}})");
   EXPECT_TRUE(m.as_object().Has("d"));
   EXPECT_TRUE(StrictEquals(m["c"], b["c"]));
   // Inputs untouched.
@@ -33,7 +36,8 @@ TEST(Merge, UnionOfKeysDeepMergesObjectsLastValueWinsOtherwise) {
 
 TEST(Merge, IndexKeysReorderedInResult) {
   // merge({z:1,'5':1}, {'3':2, y:1}) -> {"3":2,"5":1,"z":1,"y":1}
-  Value m = Merge(MakeObject({{"z", 1}, {"5", 1}}), MakeObject({{"3", 2}, {"y", 1}}));
+  Value m =
+      Merge(MakeObject({{"z", 1}, {"5", 1}}), MakeObject({{"3", 2}, {"y", 1}}));
   EXPECT_THAT(m.as_object().Keys(), ElementsAre("3", "5", "z", "y"));
 }
 
@@ -47,14 +51,16 @@ TEST(Merge, SingleOrIdenticalValuesTakenByReference) {
 }
 
 TEST(Merge, NullAndArraysAreNotMerged) {
-  // merge({a:null},{a:{x:1}}) -> {a:{x:1}}; merge({a:{x:1}},{a:null}) -> {a:null}
+  // merge({a:null},{a:{x:1}}) -> {a:{x:1}}; merge({a:{x:1}},{a:null}) ->
+  // {a:null}
   EXPECT_EQ(ToJson(Merge(MakeObject({{"a", Value(nullptr)}}),
                          MakeObject({{"a", MakeObject({{"x", 1}})}}))),
             R"({"a":{"x":1}})");
   EXPECT_EQ(ToJson(Merge(MakeObject({{"a", MakeObject({{"x", 1}})}}),
                          MakeObject({{"a", Value(nullptr)}}))),
             R"({"a":null})");
-  // merge({a:[1,2]},{a:{x:1}}) -> {a:{x:1}}; merge({a:{x:1}},{a:[1]}) -> {a:[1]}
+  // merge({a:[1,2]},{a:{x:1}}) -> {a:{x:1}}; merge({a:{x:1}},{a:[1]}) ->
+  // {a:[1]}
   EXPECT_EQ(ToJson(Merge(MakeObject({{"a", MakeArray({1, 2})}}),
                          MakeObject({{"a", MakeObject({{"x", 1}})}}))),
             R"({"a":{"x":1}})");
@@ -65,14 +71,20 @@ TEST(Merge, NullAndArraysAreNotMerged) {
 
 TEST(Merge, Recursive) {
   // merge({a:{x:{p:1}}}, {a:{x:{q:2}}}) -> {a:{x:{p:1,q:2}}}
-  EXPECT_EQ(ToJson(Merge(MakeObject({{"a", MakeObject({{"x", MakeObject({{"p", 1}})}})}}),
-                         MakeObject({{"a", MakeObject({{"x", MakeObject({{"q", 2}})}})}}))),
-            R"({"a":{"x":{"p":1,"q":2}}})");
+  EXPECT_EQ(
+      ToJson(Merge(
+          MakeObject({{"a", MakeObject({{"x", MakeObject({{"p", 1}})}})}}),
+          MakeObject({{"a", MakeObject({{"x", MakeObject({{"q", 2}})}})}}))),
+      R"({"a":{"x":{"p":1,"q":2}}})");
   // How MemoryPartition merges an update into a bot:
   // merge({id:'b',tags:{a:1,c:3}}, {id:'b',tags:{a:2,n:null}})
-  EXPECT_EQ(ToJson(Merge(MakeObject({{"id", "b"}, {"tags", MakeObject({{"a", 1}, {"c", 3}})}}),
-                         MakeObject({{"id", "b"}, {"tags", MakeObject({{"a", 2}, {"n", Value(nullptr)}})}}))),
-            R"({"id":"b","tags":{"a":2,"c":3,"n":null}})");
+  EXPECT_EQ(
+      ToJson(Merge(
+          MakeObject({{"id", "b"}, {"tags", MakeObject({{"a", 1}, {"c", 3}})}}),
+          MakeObject(
+              {{"id", "b"},
+               {"tags", MakeObject({{"a", 2}, {"n", Value(nullptr)}})}}))),
+      R"({"id":"b","tags":{"a":2,"c":3,"n":null}})");
 }
 
 TEST(Merge, HostObjectsMergeAsKeylessObjects) {
@@ -82,11 +94,13 @@ TEST(Merge, HostObjectsMergeAsKeylessObjects) {
   Value m = Merge(MakeObject({{"d", d1}}), MakeObject({{"d", d2}}));
   EXPECT_TRUE(m["d"].is_object());
   EXPECT_EQ(ToJson(m), R"({"d":{}})");
-  EXPECT_TRUE(StrictEquals(Merge(MakeObject({{"d", d1}}), MakeObject({{"d", d1}}))["d"], d1));
+  EXPECT_TRUE(StrictEquals(
+      Merge(MakeObject({{"d", d1}}), MakeObject({{"d", d1}}))["d"], d1));
   // Functions are not objects: the last one wins.
   Value f2 = MakeFunction("g");
-  EXPECT_TRUE(StrictEquals(
-      Merge(MakeObject({{"f", MakeFunction("f")}}), MakeObject({{"f", f2}}))["f"], f2));
+  EXPECT_TRUE(StrictEquals(Merge(MakeObject({{"f", MakeFunction("f")}}),
+                                 MakeObject({{"f", f2}}))["f"],
+                           f2));
 }
 
 TEST(Merge, StringsContributeIndexKeys) {

@@ -37,8 +37,8 @@ Value Remote(Value event, const Value& selector, Value allow_batching,
 
 Value Remote(Value event, const RemoteSelector& selector, Value allow_batching,
              Value task_id) {
-  return Remote(std::move(event), selector.ToValue(),
-                std::move(allow_batching), std::move(task_id));
+  return Remote(std::move(event), selector.ToValue(), std::move(allow_batching),
+                std::move(task_id));
 }
 
 Value RemoteResult(Value result, const Value& selector, Value task_id) {

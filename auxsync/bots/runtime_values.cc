@@ -71,8 +71,8 @@ std::string FormatLocal(const Civil& c, bool with_millis) {
                   static_cast<long long>(c.year < 0 ? -c.year : c.year));
   }
   char rest[40];
-  std::snprintf(rest, sizeof rest, "-%02d-%02dT%02d:%02d:%02d", c.month,
-                c.day, c.hour, c.minute, c.second);
+  std::snprintf(rest, sizeof rest, "-%02d-%02dT%02d:%02d:%02d", c.month, c.day,
+                c.hour, c.minute, c.second);
   std::string out = absl::StrCat(year, rest);
   if (with_millis) {
     char ms[8];
@@ -97,8 +97,8 @@ bool ParseFixedOffset(std::string_view zone, int& offset) {
   char sign = lower[i++];
   if (sign != '+' && sign != '-') return false;
   size_t start = i;
-  while (i < lower.size() && std::isdigit(static_cast<unsigned char>(lower[i])) &&
-         i - start < 2) {
+  while (i < lower.size() &&
+         std::isdigit(static_cast<unsigned char>(lower[i])) && i - start < 2) {
     ++i;
   }
   if (i == start) return false;
@@ -323,9 +323,9 @@ Value MakeRotation(double x, double y, double z, double w) {
 
 Value MakeError(std::string name, std::string message, std::string stack,
                 Value response) {
-  return Value(HostRef(std::make_shared<ErrorObject>(
-      std::move(name), std::move(message), std::move(stack),
-      std::move(response))));
+  return Value(HostRef(
+      std::make_shared<ErrorObject>(std::move(name), std::move(message),
+                                    std::move(stack), std::move(response))));
 }
 
 Value MakeFunction(std::string name) {

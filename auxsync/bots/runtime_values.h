@@ -27,17 +27,19 @@ Value MakeVector3(double x, double y, double z);
 Value MakeRotation(double x, double y, double z, double w);
 // An Error with its constructor name, message and optional stack and
 // response ({data, headers, status, statusText, ...}).
-Value MakeError(std::string name, std::string message,
-                std::string stack = "", Value response = Value());
+Value MakeError(std::string name, std::string message, std::string stack = "",
+                Value response = Value());
 // A function with a name.
 Value MakeFunction(std::string name);
 // Binary data (ArrayBuffer, typed-array views, Blob): the class name and
 // bytes; passed through unchanged.
 Value MakeBinary(std::string class_name, std::vector<uint8_t> bytes);
-// A runtime wrapper (a proxy around a plain object): serialises to
+// A runtime wrapper (an object holding ORIGINAL_OBJECT): serialises to
 // `original`.
 Value MakeWrapper(Value original);
 // A runtime bot (a script-side bot object) with its plain tags and space.
+// Its JSON is assumed to be {id, tags[, space]} (aux-runtime's toJSON is not
+// in the published aux-common package).
 Value MakeRuntimeBot(std::string id, Value tags, Value space = Value());
 
 // The classes behind the builders above, for code that needs to recognise
@@ -175,6 +177,9 @@ class BinaryObject final : public HostObject {
   std::vector<uint8_t> bytes_;
 };
 
+// An object carrying the runtime's ORIGINAL_OBJECT symbol: the value it was
+// made from. Its own properties are not modelled (it has none here), so it
+// is never bot-like.
 class WrapperObject final : public HostObject {
  public:
   explicit WrapperObject(Value original) : original_(std::move(original)) {}

@@ -222,11 +222,12 @@ Value ConvertErrorToCopiableValue(const Value& value) {
   const Value& response = err->response();
   if (IsTruthy(response)) {
     obj.as_object().Set(
-        "response", MakeObject({{"data", internal::GetProp(response, "data")},
-                                {"headers", internal::GetProp(response, "headers")},
-                                {"status", internal::GetProp(response, "status")},
-                                {"statusText",
-                                 internal::GetProp(response, "statusText")}}));
+        "response",
+        MakeObject(
+            {{"data", internal::GetProp(response, "data")},
+             {"headers", internal::GetProp(response, "headers")},
+             {"status", internal::GetProp(response, "status")},
+             {"statusText", internal::GetProp(response, "statusText")}}));
   }
   return obj;
 }

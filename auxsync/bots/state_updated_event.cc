@@ -29,8 +29,8 @@ void ApplyTagValues(Object& target, const Value& updates, bool is_new_bot) {
   for (const std::string& tag : ForInKeys(updates)) {
     Value val = GetProp(updates, tag);
     if (IsTagEdit(val)) {
-      target.Set(tag, ApplyTagEdit(is_new_bot ? Value("") : target.Get(tag),
-                                   val));
+      target.Set(tag,
+                 ApplyTagEdit(is_new_bot ? Value("") : target.Get(tag), val));
     } else {
       target.Set(tag, std::move(val));
     }
@@ -45,8 +45,7 @@ void ApplyBot(Object& result, const Value& state, const std::string& id,
   }
   bool is_new_bot = !HasProp(state, id);
   const Value& existing = result.Get(id);
-  Value bot_value =
-      ShallowCopy(IsTruthy(existing) ? existing : bot_update);
+  Value bot_value = ShallowCopy(IsTruthy(existing) ? existing : bot_update);
   result.Set(id, bot_value);
   Object& bot = bot_value.as_object();
 

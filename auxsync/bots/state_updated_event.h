@@ -26,8 +26,9 @@ struct StateUpdatedEvent {
 };
 
 // stateUpdatedEvent(state, version): classifies every key of `state` in
-// property order (null -> removed, no value -> ignored, id equal to the key
-// -> added, otherwise updated). Keeps a reference to `state`.
+// property order (null -> removed, undefined or "" -> ignored, an `id`
+// equal to the key -> added, anything else, including false and 0 ->
+// updated). Keeps a reference to `state`.
 StateUpdatedEvent MakeStateUpdatedEvent(Value state, Value version = nullptr);
 
 // A bot whose tags changed, with the names of the changed tags.
@@ -45,11 +46,24 @@ struct UpdatedBot {
 UpdatedBot MakeUpdatedBot(const Value& partial, Value current_bot);
 
 // apply(state, update): a new state object (shallow copy of `state`) with
-// the partial state `update` merged in (section 2.3). Never modifies
-// `update`.
+// the partial state `update` merged in (section 2.3), with upstream's
+// quirks, all checked against aux-common 3.10.5:
+//  - any falsy entry (null, undefined, false, 0, "") removes the bot;
+//  - a bot is "new" (its edits apply to "") only when its key is absent
+//    from `state`; a key present with null is not new, and its edits apply
+//    to the copied update's own tag value (the edit object, stringified);
+//  - an undefined tag value is stored as undefined, not deleted;
+//  - an empty `signatures` or `masks` object is dropped from every updated
+//    bot, even when the update does not mention it;
+//  - deleting a null tag also deletes it from `values`, and when the update
+//    has no `values` that is the previous state's own `values` object, which
+//    is modified in place (as upstream does).
+// Bots not in the update are shared with `state`. Never modifies `update`.
+// Where JavaScript would throw (a primitive entry, `values` null) the step
+// is skipped instead.
 Value Apply(const Value& state, const Value& update);
 
-// applyUpdates(state, event): event.state itself when `state` is nullish,
+// applyUpdates(state, event): event.state itself when `state` is falsy,
 // else Apply(state, event.state).
 Value ApplyUpdates(const Value& state, const StateUpdatedEvent& event);
 

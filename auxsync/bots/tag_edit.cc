@@ -89,7 +89,9 @@ double StringToNumber(std::string_view s) {
   // StrUnsignedDecimalLiteral: digits [. digits] or . digits, then an
   // optional exponent.
   size_t i = 0, int_digits = 0, frac_digits = 0;
-  auto digit = [&](size_t k) { return k < body.size() && body[k] >= '0' && body[k] <= '9'; };
+  auto digit = [&](size_t k) {
+    return k < body.size() && body[k] >= '0' && body[k] <= '9';
+  };
   while (digit(i)) ++i, ++int_digits;
   if (i < body.size() && body[i] == '.') {
     ++i;
@@ -195,9 +197,7 @@ class EditBuffer {
     return SpliceIn(units_, a, b, ToUtf16(text), max_length);
   }
 
-  std::string Take() {
-    return ascii_ ? std::move(bytes_) : FromUtf16(units_);
-  }
+  std::string Take() { return ascii_ ? std::move(bytes_) : FromUtf16(units_); }
 
  private:
   template <typename S>
@@ -302,8 +302,8 @@ Value MergeEdits(const Value& a, const Value& b) {
     if (!ops.is_array()) continue;
     for (const Value& seq : ops.as_array().items) sequences.push_back(seq);
   }
-  Value result = Edits(MergeVersions(a["version"], b["version"]),
-                       std::move(sequences));
+  Value result =
+      Edits(MergeVersions(a["version"], b["version"]), std::move(sequences));
   if (IsTruthy(a["isRemote"]) || IsTruthy(b["isRemote"])) {
     result.as_object().Set("isRemote", true);
   }
@@ -341,10 +341,10 @@ absl::StatusOr<std::string> TryApplyEdit(const Value& value, const Value& edit,
           ok = text.Splice(index, OpCount(op["count"]), "", max_length);
         }
         if (!ok) {
-          return absl::ResourceExhaustedError(absl::StrCat(
-              "tag edit: operations[", seq_index, "][", op_index,
-              "] makes the text longer than ", max_length,
-              " UTF-16 code units"));
+          return absl::ResourceExhaustedError(
+              absl::StrCat("tag edit: operations[", seq_index, "][", op_index,
+                           "] makes the text longer than ", max_length,
+                           " UTF-16 code units"));
         }
         ++op_index;
       }

@@ -57,9 +57,10 @@ Value Value::Clone() const {
       return Value(std::move(copy));
     }
     case Kind::kObject: {
-      auto copy = std::make_shared<Object>();
-      as_object().ForEach([&](const std::string& key, const Value& value) {
-        copy->Set(key, value.Clone());
+      ObjectRef copy = as_object().ShallowCopy();
+      copy->ForEach([](const std::string&, const Value& value) {
+        // The copy is ours alone, so its values may be replaced in place.
+        const_cast<Value&>(value) = value.Clone();
       });
       return Value(std::move(copy));
     }
@@ -235,6 +236,34 @@ void Object::Compact() {
   if (!lookup_.empty()) {
     for (auto& [k, s] : lookup_) s = remap[s];
   }
+}
+
+ObjectRef Object::ShallowCopy() const {
+  auto copy = std::make_shared<Object>();
+  if (live_ == slots_.size()) {
+    copy->slots_ = slots_;
+    copy->index_order_ = index_order_;
+    copy->lookup_ = lookup_;
+    copy->live_ = live_;
+    return copy;
+  }
+  // Leave the tombstones behind.
+  copy->slots_.reserve(live_);
+  for (const Slot& s : slots_) {
+    if (s.live) copy->slots_.push_back(s);
+  }
+  for (size_t i = 0; i < copy->slots_.size(); ++i) {
+    const Slot& s = copy->slots_[i];
+    if (s.index_key) copy->index_order_.push_back(static_cast<uint32_t>(i));
+    if (!lookup_.empty()) copy->lookup_.emplace(s.entry.key, i);
+  }
+  std::sort(copy->index_order_.begin(), copy->index_order_.end(),
+            [&](uint32_t a, uint32_t b) {
+              return ArrayIndexOf(copy->slots_[a].entry.key) <
+                     ArrayIndexOf(copy->slots_[b].entry.key);
+            });
+  copy->live_ = live_;
+  return copy;
 }
 
 std::vector<std::string> Object::Keys() const {

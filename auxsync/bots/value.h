@@ -178,6 +178,10 @@ class Object {
   // Removes `key`; returns whether it was present.
   bool Erase(std::string_view key);
 
+  // A new object with the same keys in the same order and the same values
+  // (shared, not copied): JavaScript's `{...object}`.
+  ObjectRef ShallowCopy() const;
+
   // Keys in property order (a snapshot, like Object.keys()).
   std::vector<std::string> Keys() const;
 

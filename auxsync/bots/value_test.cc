@@ -1,11 +1,11 @@
 #include "auxsync/bots/value.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <string>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 namespace auxsync::bots {
 namespace {
@@ -123,9 +123,8 @@ TEST(Object, IndexKeysFirstInNumericOrderThenInsertionOrder) {
        {"zz", "10", "2", "b", "01", "4294967295", "4294967294"}) {
     v.as_object().Set(k, 1);
   }
-  EXPECT_THAT(v.as_object().Keys(),
-              ElementsAre("2", "10", "4294967294", "zz", "b", "01",
-                          "4294967295"));
+  EXPECT_THAT(v.as_object().Keys(), ElementsAre("2", "10", "4294967294", "zz",
+                                                "b", "01", "4294967295"));
 }
 
 TEST(Object, ReassigningKeepsPositionEraseAndReAddMovesToEnd) {

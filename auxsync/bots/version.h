@@ -21,6 +21,7 @@ struct CurrentVersion {
   // copied.
   Value ToValue() const;
   // Reads the JSON shape back; fields of the wrong type become null / {}.
+  // An object vector is shared, not copied.
   static CurrentVersion FromValue(const Value& v);
 };
 

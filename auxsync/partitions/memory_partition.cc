@@ -47,13 +47,8 @@ std::string PropertyKey(const Value& v) {
 // `Object.assign({}, v)` for an object (or {} for anything else): a new
 // object sharing the property values.
 Value ShallowCopy(const Value& v) {
-  Value copy = Value::NewObject();
-  if (v.is_object()) {
-    Object& out = copy.as_object();
-    v.as_object().ForEach(
-        [&](const std::string& k, const Value& value) { out.Set(k, value); });
-  }
-  return copy;
+  if (!v.is_object()) return Value::NewObject();
+  return Value(v.as_object().ShallowCopy());
 }
 
 // The operation sequences of an edit, as a list.
@@ -76,12 +71,6 @@ Value CombinedEdit(const Value& vector, const Value& earlier,
 // anything.
 const Value& Prop(const Value& parent, std::string_view key) {
   return parent[key];
-}
-
-CurrentVersion CloneVersion(const CurrentVersion& v) {
-  CurrentVersion copy = v;
-  copy.vector = v.vector.Clone();
-  return copy;
 }
 
 }  // namespace
@@ -137,7 +126,8 @@ MemoryPartition::MemoryPartition(MemoryPartitionConfig config)
       remote_site_id_(config.remote_site_id.value_or(bots::NewUuid())),
       private_(config.is_private),
       on_version_(CurrentVersion{site_id_, remote_site_id_,
-                                 Value::NewObject()}) {}
+                                 Value::NewObject()}),
+      version_value_(on_version_.value().ToValue()) {}
 
 MemoryPartition::~MemoryPartition() = default;
 
@@ -232,10 +222,20 @@ void MemoryPartition::UpdateBot(Batch& batch, const Value& action) {
   }
 }
 
+Value MemoryPartition::WritableCopy(const std::string& id) {
+  const Value& entry = state_.as_object().Get(id);
+  if (!entry.is_object()) return Value::NewObject();
+  // Upstream writes an update into a shallow copy ({...state[id]}) that
+  // replaces the entry. When nothing but the state refers to the entry, the
+  // copy cannot be told apart from the original, so the original is reused.
+  if (entry.object_ref().use_count() == 1) return entry;
+  return ShallowCopy(entry);
+}
+
 void MemoryPartition::UpdateTags(Batch& batch, const std::string& id,
                                  const Value& update) {
   Object& partial_state = batch.partial.as_object();
-  Value new_bot = ShallowCopy(state_.as_object().Get(id));
+  Value new_bot = WritableCopy(id);
   const Value& update_tags = update["tags"];
   // Upstream throws a TypeError when a tag is updated on an entry without a
   // tags object (a mask-only entry); we give it one instead
@@ -307,7 +307,7 @@ void MemoryPartition::UpdateMasks(Batch& batch, const std::string& id,
                                   const std::string& space) {
   Object& partial_state = batch.partial.as_object();
   const Value& incoming = update["masks"][space];
-  Value new_bot = ShallowCopy(state_.as_object().Get(id));
+  Value new_bot = WritableCopy(id);
   Object& bot = new_bot.as_object();
   if (!bot.Get("masks").is_object()) bot.Set("masks", Value::NewObject());
   Object& all_masks = bot.Get("masks").as_object();
@@ -363,30 +363,37 @@ void MemoryPartition::UpdateMasks(Batch& batch, const std::string& id,
 }
 
 void MemoryPartition::Emit(Batch& batch) {
-  if (!batch.added.empty()) {
+  if (!batch.added.empty() && on_bots_added_.observer_count() > 0) {
     std::vector<Value> added;
-    batch.added.ForEach([&](const std::string&, Value& bot) {
-      added.push_back(bot.Clone());
-    });
+    added.reserve(batch.added.size());
+    batch.added.ForEach(
+        [&](const std::string&, Value& bot) { added.push_back(bot); });
     on_bots_added_.Next(added);
   }
   if (!batch.removed.empty()) on_bots_removed_.Next(batch.removed);
-  if (!batch.updated.empty()) {
+  if (!batch.updated.empty() && on_bots_updated_.observer_count() > 0) {
     std::vector<bots::UpdatedBot> updated;
+    updated.reserve(batch.updated.size());
     batch.updated.ForEach([&](const std::string&, bots::UpdatedBot& u) {
-      updated.push_back(bots::UpdatedBot{u.bot.Clone(), u.tags, u.signatures});
+      updated.push_back(std::move(u));
     });
     on_bots_updated_.Next(updated);
   }
-  bots::StateUpdatedEvent event = bots::MakeStateUpdatedEvent(
-      batch.partial, CurrentVersionFor(batch.next_version).ToValue());
-  if (!event.added_bots.empty() || !event.removed_bots.empty() ||
-      !event.updated_bots.empty()) {
-    event.state = event.state.Clone();
-    event.version = event.version.Clone();
-    on_state_updated_.Next(event);
+  if (on_state_updated_.observer_count() > 0) {
+    Value version = current_version_hook_ ? current_version_hook_().ToValue()
+                    : batch.next_version ? batch.next_version->ToValue()
+                                         : version_value_;
+    bots::StateUpdatedEvent event =
+        bots::MakeStateUpdatedEvent(batch.partial, std::move(version));
+    if (!event.added_bots.empty() || !event.removed_bots.empty() ||
+        !event.updated_bots.empty()) {
+      on_state_updated_.Next(event);
+    }
   }
-  if (batch.next_version) on_version_.Next(CloneVersion(*batch.next_version));
+  if (batch.next_version) {
+    version_value_ = batch.next_version->ToValue();
+    on_version_.Next(*std::move(batch.next_version));
+  }
 }
 
 CurrentVersion MemoryPartition::NextVersion(const Value& edit) {
@@ -403,18 +410,11 @@ CurrentVersion MemoryPartition::NextVersion(const Value& edit) {
   return next;
 }
 
-CurrentVersion MemoryPartition::CurrentVersionFor(
-    const std::optional<CurrentVersion>& next) const {
-  if (current_version_hook_) return current_version_hook_();
-  if (next) return *next;
-  return on_version_.value();
-}
-
 rx::Subscription MemoryPartition::OnBotsAdded(BotsCallback callback) {
   std::vector<Value> replay;
-  state_.as_object().ForEach([&](const std::string&, const Value& bot) {
-    replay.push_back(bot.Clone());
-  });
+  replay.reserve(state_.as_object().size());
+  state_.as_object().ForEach(
+      [&](const std::string&, const Value& bot) { replay.push_back(bot); });
   callback(replay);
   return on_bots_added_.Subscribe(std::move(callback));
 }
@@ -429,7 +429,8 @@ rx::Subscription MemoryPartition::OnBotsUpdated(UpdatedBotsCallback callback) {
 
 rx::Subscription MemoryPartition::OnStateUpdated(StateCallback callback) {
   bots::StateUpdatedEvent replay = bots::MakeStateUpdatedEvent(
-      state_.Clone(), CurrentVersionFor(std::nullopt).ToValue().Clone());
+      state_, current_version_hook_ ? current_version_hook_().ToValue()
+                                    : version_value_);
   callback(replay);
   return on_state_updated_.Subscribe(std::move(callback));
 }

@@ -90,9 +90,8 @@ class MemoryPartition final : public Partition {
                    const bots::Value& update, const std::string& space);
   void Emit(Batch& batch);
 
+  bots::Value WritableCopy(const std::string& id);
   bots::CurrentVersion NextVersion(const bots::Value& edit);
-  bots::CurrentVersion CurrentVersionFor(
-      const std::optional<bots::CurrentVersion>& next) const;
 
   bots::Value state_;
   std::string site_id_;
@@ -111,6 +110,8 @@ class MemoryPartition final : public Partition {
   rx::Subject<bots::Value> on_error_;
   rx::Subject<std::vector<bots::Value>> on_events_;
   rx::Subject<bots::Value> on_status_;
+  // on_version_'s value as JSON-shaped Value, kept to stamp state events.
+  bots::Value version_value_;
 };
 
 // createMemoryPartition: a MemoryPartition for {"type":"memory"} configs

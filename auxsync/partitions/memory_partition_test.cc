@@ -51,13 +51,12 @@ using ::auxsync::bots::RemoteEdit;
 using ::auxsync::bots::StateUpdatedEvent;
 using ::auxsync::bots::UpdatedBot;
 using ::auxsync::bots::Value;
+using ::auxsync::partitions::MemoryPartition;
 using ::auxsync::partitions::MemoryPartitionConfig;
 using ::auxsync::partitions::Partition;
 using ::auxsync::partitions::RealtimeStrategy;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-
-using ::auxsync::partitions::MemoryPartition;
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -135,29 +134,36 @@ class Recorder {
     subs_.push_back(
         partition.OnStateUpdated([this](const StateUpdatedEvent& e) {
           if (!live_) return;
-          states.push_back(e);
+          // Payloads may share objects with the partition's state
+          // (partition.h): keep a copy.
+          StateUpdatedEvent copy = e;
+          copy.state = e.state.Clone();
+          copy.version = e.version.Clone();
+          states.push_back(std::move(copy));
           Log("state", e.ToValue());
         }));
     subs_.push_back(partition.OnVersionUpdated([this](const CurrentVersion& v) {
       if (!live_) return;
-      versions.push_back(v);
+      CurrentVersion copy = v;
+      copy.vector = v.vector.Clone();
+      versions.push_back(std::move(copy));
       Log("version", v.ToValue());
     }));
     subs_.push_back(partition.OnStatusUpdated(
-        [this](const Value& s) { statuses.push_back(s); }));
-    subs_.push_back(partition.OnError([this](const Value& e) {
-      Log("error", e);
-    }));
-    subs_.push_back(partition.OnEvents([this](const std::vector<Value>& e) {
-      Log("events", ArrayOf(e));
-    }));
+        [this](const Value& s) { statuses.push_back(s.Clone()); }));
+    subs_.push_back(
+        partition.OnError([this](const Value& e) { Log("error", e); }));
+    subs_.push_back(partition.OnEvents(
+        [this](const std::vector<Value>& e) { Log("events", ArrayOf(e)); }));
     live_ = true;
   }
   Recorder(const Recorder&) = delete;
   Recorder& operator=(const Recorder&) = delete;
 
   std::vector<std::string> Take() { return std::exchange(log_, {}); }
-  std::string Json(const Value& v) const { return JsonOf(v, tagged_); }
+  [[nodiscard]] std::string Json(const Value& v) const {
+    return JsonOf(v, tagged_);
+  }
 
   std::vector<StateUpdatedEvent> states;
   std::vector<CurrentVersion> versions;
@@ -204,10 +210,12 @@ struct Harness {
     return recorder->Take();
   }
 
-  std::string State() const { return recorder->Json(partition.state()); }
+  [[nodiscard]] std::string State() const {
+    return recorder->Json(partition.state());
+  }
 
   // The latest onVersionUpdated value as JSON.
-  std::string Version() const {
+  [[nodiscard]] std::string Version() const {
     return recorder->Json(partition.version().ToValue());
   }
 
@@ -229,7 +237,8 @@ Value UpdateTag(std::string_view id, std::string_view tag, Value value) {
 Value UpdateMask(std::string_view id, std::string_view space,
                  std::string_view tag, Value value) {
   return BotUpdated(
-      id, MakeObject({{"masks", MakeObject({{space, MakeObject({{tag, value}})}})}}));
+      id, MakeObject(
+              {{"masks", MakeObject({{space, MakeObject({{tag, value}})}})}}));
 }
 Value Vec() { return Value::NewObject(); }
 
@@ -254,8 +263,7 @@ std::vector<DataTypeCase> DataTypeCases() {
        Value("📅1999-11-19T05:42:08Z")},
       {"Vector2", auxsync::bots::MakeVector2(1, 2), Value("➡️1,2")},
       {"Vector3", auxsync::bots::MakeVector3(1, 2, 3), Value("➡️1,2,3")},
-      {"Rotation", auxsync::bots::MakeRotation(0, 0, 0, 1),
-       Value("🔁0,0,0,1")},
+      {"Rotation", auxsync::bots::MakeRotation(0, 0, 0, 1), Value("🔁0,0,0,1")},
       {"number", Value(123), Value(123)},
       {"true", Value(true), Value(true)},
       {"false", Value(false), Value(false)},
@@ -322,10 +330,8 @@ TEST(MemoryPartition, D4_OnStateUpdatedReplaysExistingState) {
   h.Apply({Add(R"({"id":"test","tags":{"abc":"def"}})"),
            Add(R"({"id":"test2","tags":{"abc":"xyz"}})")});
   std::vector<std::string> got;
-  auxsync::rx::Subscription sub =
-      h.partition.OnStateUpdated([&](const StateUpdatedEvent& e) {
-        got.push_back(JsonOf(e.ToValue()));
-      });
+  auxsync::rx::Subscription sub = h.partition.OnStateUpdated(
+      [&](const StateUpdatedEvent& e) { got.push_back(JsonOf(e.ToValue())); });
   EXPECT_THAT(
       got,
       ElementsAre(
@@ -365,12 +371,13 @@ TEST(MemoryPartition, D7_AddsEachDataType) {
     const std::string bot =
         R"({"id":"test","tags":{"abc":)" + TaggedJson(c.stored) + "}}";
     EXPECT_THAT(
-        h.Apply({BotAdded(auxsync::bots::CreateBot(
-            "test", MakeObject({{"abc", c.input}})))}),
+        h.Apply({BotAdded(
+            auxsync::bots::CreateBot("test", MakeObject({{"abc", c.input}})))}),
         ElementsAre(
             "added [" + bot + "]",
             R"(state {"addedBots":["test"],"removedBots":[],"updatedBots":[],"state":{"test":)" +
-                bot + R"(},"version":{"currentSite":"L","remoteSite":"R","vector":{}}})"));
+                bot +
+                R"(},"version":{"currentSite":"L","remoteSite":"R","vector":{}}})"));
     EXPECT_EQ(h.State(), R"({"test":)" + bot + "}");
   }
 }
@@ -583,8 +590,8 @@ TEST(MemoryPartition, D25_UpdatesToEachDataType) {
             R"(state {"addedBots":[],"removedBots":[],"updatedBots":["test"],"state":{"test":{"tags":{"abc":)" +
                 stored +
                 R"(}}},"version":{"currentSite":"L","remoteSite":"R","vector":{}}})"));
-    EXPECT_EQ(h.State(), R"({"test":{"id":"test","tags":{"abc":)" + stored +
-                             "}}}");
+    EXPECT_EQ(h.State(),
+              R"({"test":{"id":"test","tags":{"abc":)" + stored + "}}}");
   }
 }
 
@@ -604,8 +611,9 @@ TEST(MemoryPartition, D26_EditInsertsText) {
   EXPECT_EQ(h.State(), R"({"test":{"id":"test","tags":{"abc":"ghidef"}}})");
   // The emitted edit carries V'.vector, and V'.vector is not empty.
   ASSERT_EQ(h.recorder->states.size(), 1u);
-  EXPECT_EQ(JsonOf(h.recorder->states[0].state["test"]["tags"]["abc"]["version"]),
-            JsonOf(h.partition.version().vector));
+  EXPECT_EQ(
+      JsonOf(h.recorder->states[0].state["test"]["tags"]["abc"]["version"]),
+      JsonOf(h.partition.version().vector));
   EXPECT_FALSE(h.partition.version().vector.as_object().empty());
 }
 
@@ -625,10 +633,9 @@ TEST(MemoryPartition, D28_EditWithTwoDeleteSequences) {
   Harness h;
   h.Apply({Add(R"({"id":"test","tags":{"abc":"abcdefghijklmnop"}})")});
   EXPECT_THAT(
-      h.Apply({UpdateTag(
-          "test", "abc",
-          Edits(Vec(), {MakeArray({Preserve(3), Del(3)}),
-                        MakeArray({Preserve(6), Del(3)})}))}),
+      h.Apply({UpdateTag("test", "abc",
+                         Edits(Vec(), {MakeArray({Preserve(3), Del(3)}),
+                                       MakeArray({Preserve(6), Del(3)})}))}),
       ElementsAre(
           R"(updated [{"bot":{"id":"test","tags":{"abc":"abcghimnop"}},"tags":["abc"]}])",
           R"(state {"addedBots":[],"removedBots":[],"updatedBots":["test"],"state":{"test":{"tags":{"abc":{"\u0011tag_edit":true,"version":{"L":1},"operations":[[{"type":"preserve","count":3},{"type":"delete","count":3}],[{"type":"preserve","count":6},{"type":"delete","count":3}]]}}}},"version":{"currentSite":"L","remoteSite":"R","vector":{"L":1}}})",
@@ -640,10 +647,10 @@ TEST(MemoryPartition, D29_EditWithTwoInsertSequences) {
   Harness h;
   h.Apply({Add(R"({"id":"test","tags":{"abc":"abcdef"}})")});
   EXPECT_THAT(
-      h.Apply({UpdateTag(
-          "test", "abc",
-          Edits(Vec(), {MakeArray({Preserve(3), Insert("123")}),
-                        MakeArray({Preserve(9), Insert("456")})}))}),
+      h.Apply(
+          {UpdateTag("test", "abc",
+                     Edits(Vec(), {MakeArray({Preserve(3), Insert("123")}),
+                                   MakeArray({Preserve(9), Insert("456")})}))}),
       ElementsAre(
           R"(updated [{"bot":{"id":"test","tags":{"abc":"abc123def456"}},"tags":["abc"]}])",
           R"(state {"addedBots":[],"removedBots":[],"updatedBots":["test"],"state":{"test":{"tags":{"abc":{"\u0011tag_edit":true,"version":{"L":1},"operations":[[{"type":"preserve","count":3},{"type":"insert","text":"123"}],[{"type":"preserve","count":9},{"type":"insert","text":"456"}]]}}}},"version":{"currentSite":"L","remoteSite":"R","vector":{"L":1}}})",
@@ -656,8 +663,7 @@ TEST(MemoryPartition, D30_EditDeletingAllTextRemovesTag) {
   Harness h;
   h.Apply({Add(R"({"id":"test","tags":{"abc":"abcdef"}})")});
   EXPECT_THAT(
-      h.Apply({UpdateTag("test", "abc",
-                         Edits(Vec(), {MakeArray({Del(6)})}))}),
+      h.Apply({UpdateTag("test", "abc", Edits(Vec(), {MakeArray({Del(6)})}))}),
       ElementsAre(
           R"(updated [{"bot":{"id":"test","tags":{}},"tags":["abc"]}])",
           R"(state {"addedBots":[],"removedBots":[],"updatedBots":["test"],"state":{"test":{"tags":{"abc":{"\u0011tag_edit":true,"version":{"L":1},"operations":[[{"type":"delete","count":6}]]}}}},"version":{"currentSite":"L","remoteSite":"R","vector":{"L":1}}})",
@@ -700,7 +706,8 @@ TEST(MemoryPartition, D32_RemoteEditUsesRemoteSite) {
           R"(version {"currentSite":"L","remoteSite":"R","vector":{"R":1}})"));
   EXPECT_EQ(h.State(), R"({"test":{"id":"test","tags":{"abc":"ghidef"}}})");
   ASSERT_EQ(h.recorder->states.size(), 1u);
-  const Value& version = h.recorder->states[0].state["test"]["tags"]["abc"]["version"];
+  const Value& version =
+      h.recorder->states[0].state["test"]["tags"]["abc"]["version"];
   EXPECT_THAT(version.as_object().Keys(), ElementsAre("R"));  // not "L"
   EXPECT_TRUE(version["R"].is_number());
 }
@@ -733,10 +740,11 @@ TEST(MemoryPartition, D34_PlainValueAndEditInOneUpdate) {
   EXPECT_THAT(
       h.Apply({BotUpdated(
           "test",
-          MakeObject({{"tags",
-                       MakeObject({{"testTag", 123},
-                                   {"abc", Edit(Vec(), {Preserve(2),
-                                                        Insert("ghi")})}})}}))}),
+          MakeObject(
+              {{"tags",
+                MakeObject(
+                    {{"testTag", 123},
+                     {"abc", Edit(Vec(), {Preserve(2), Insert("ghi")})}})}}))}),
       ElementsAre(
           R"(updated [{"bot":{"id":"test","tags":{"abc":"deghif","testTag":123}},"tags":["testTag","abc"]}])",
           R"(state {"addedBots":[],"removedBots":[],"updatedBots":["test"],"state":{"test":{"tags":{"testTag":123,"abc":{"\u0011tag_edit":true,"version":{"L":1},"operations":[[{"type":"preserve","count":2},{"type":"insert","text":"ghi"}]]}}}},"version":{"currentSite":"L","remoteSite":"R","vector":{"L":1}}})",
@@ -811,10 +819,10 @@ TEST(MemoryPartition, D40_MaskUpdatesToEachDataType) {
     EXPECT_THAT(
         h.Apply({BotUpdated(
             "test",
-            MakeObject({{"masks",
-                         MakeObject({{"testSpace",
-                                      MakeObject({{"newTag", true},
-                                                  {"abc", c.input}})}})}}))}),
+            MakeObject(
+                {{"masks", MakeObject({{"testSpace",
+                                        MakeObject({{"newTag", true},
+                                                    {"abc", c.input}})}})}}))}),
         ElementsAre(
             R"(state {"addedBots":[],"removedBots":[],"updatedBots":["test"],"state":{"test":{"masks":{"testSpace":{"newTag":true,"abc":)" +
             stored +
@@ -829,9 +837,9 @@ TEST(MemoryPartition, D41_MaskEditInsertsText) {
   Harness h("testSpace");
   h.Apply({Update("test", R"({"masks":{"testSpace":{"abc":"def"}}})")});
   EXPECT_THAT(
-      h.Apply({UpdateMask("test", "testSpace", "abc",
-                          Edit(h.partition.version().vector.Clone(),
-                               {Insert("ghi")}))}),
+      h.Apply({UpdateMask(
+          "test", "testSpace", "abc",
+          Edit(h.partition.version().vector.Clone(), {Insert("ghi")}))}),
       ElementsAre(
           R"(state {"addedBots":[],"removedBots":[],"updatedBots":["test"],"state":{"test":{"masks":{"testSpace":{"abc":{"\u0011tag_edit":true,"version":{"L":1},"operations":[[{"type":"insert","text":"ghi"}]]}}}}},"version":{"currentSite":"L","remoteSite":"R","vector":{"L":1}}})",
           R"(version {"currentSite":"L","remoteSite":"R","vector":{"L":1}})"));
@@ -885,8 +893,8 @@ TEST(MemoryPartition, D44_TwoMaskEditsInOneBatchAreReportedTogether) {
 
 TEST(MemoryPartition, D45_PlainMaskAndMaskEditInOneUpdate) {
   Harness h("testSpace");
-  h.Apply({Update("test",
-                  R"({"masks":{"testSpace":{"abc":"def","testTag":0}}})")});
+  h.Apply(
+      {Update("test", R"({"masks":{"testSpace":{"abc":"def","testTag":0}}})")});
   EXPECT_THAT(
       h.Apply({BotUpdated(
           "test",
@@ -894,14 +902,16 @@ TEST(MemoryPartition, D45_PlainMaskAndMaskEditInOneUpdate) {
               {{"masks",
                 MakeObject(
                     {{"testSpace",
-                      MakeObject({{"testTag", 123},
-                                  {"abc", Edit(Vec(), {Preserve(2),
-                                                       Insert("ghi")})}})}})}}))}),
+                      MakeObject(
+                          {{"testTag", 123},
+                           {"abc", Edit(Vec(), {Preserve(2),
+                                                Insert("ghi")})}})}})}}))}),
       ElementsAre(
           R"(state {"addedBots":[],"removedBots":[],"updatedBots":["test"],"state":{"test":{"masks":{"testSpace":{"testTag":123,"abc":{"\u0011tag_edit":true,"version":{"L":1},"operations":[[{"type":"preserve","count":2},{"type":"insert","text":"ghi"}]]}}}}},"version":{"currentSite":"L","remoteSite":"R","vector":{"L":1}}})",
           R"(version {"currentSite":"L","remoteSite":"R","vector":{"L":1}})"));
-  EXPECT_EQ(h.State(),
-            R"({"test":{"masks":{"testSpace":{"abc":"deghif","testTag":123}}}})");
+  EXPECT_EQ(
+      h.State(),
+      R"({"test":{"masks":{"testSpace":{"abc":"deghif","testTag":123}}}})");
 }
 
 // ===========================================================================
@@ -978,16 +988,17 @@ TEST(MemoryPartition, E1_InitialStateReplayedWithoutConnect) {
       (*created)->OnBotsAdded([&](const std::vector<Value>& bots) {
         got.push_back(JsonOf(ArrayOf(bots)));
       });
-  EXPECT_THAT(got, ElementsAre(
-                       R"([{"id":"test","tags":{}},{"id":"test2","tags":{}}])"));
+  EXPECT_THAT(
+      got,
+      ElementsAre(R"([{"id":"test","tags":{}},{"id":"test2","tags":{}}])"));
 }
 
 TEST(MemoryPartition, E2_RealtimeStrategyIsImmediate) {
   MemoryPartition partition(LrConfig());
   EXPECT_EQ(partition.realtime_strategy(), RealtimeStrategy::kImmediate);
-  EXPECT_EQ(auxsync::partitions::RealtimeStrategyName(
-                partition.realtime_strategy()),
-            "immediate");
+  EXPECT_EQ(
+      auxsync::partitions::RealtimeStrategyName(partition.realtime_strategy()),
+      "immediate");
 }
 
 TEST(MemoryPartition, E3_FirstVersionHasCurrentSite) {
@@ -1148,16 +1159,17 @@ TEST(MemoryPartition, N11_EditsOnNumbersMissingTagsAndPastTheEnd) {
       h.Apply({BotUpdated(
           "b", MakeObject(
                    {{"tags",
-                     MakeObject(
-                         {{"n", Edit(Vec(), {Preserve(1), Insert("x")})},
-                          {"missing", Edit(Vec(), {Insert("new")})},
-                          {"s", Edit(Vec(), {Preserve(10), Insert("Z")})}})}}))}),
+                     MakeObject({{"n", Edit(Vec(), {Preserve(1), Insert("x")})},
+                                 {"missing", Edit(Vec(), {Insert("new")})},
+                                 {"s", Edit(Vec(), {Preserve(10),
+                                                    Insert("Z")})}})}}))}),
       ElementsAre(
           R"(updated [{"bot":{"id":"b","tags":{"n":"1x23","s":"abcZ","missing":"new"}},"tags":["n","missing","s"]}])",
           R"(state {"addedBots":[],"removedBots":[],"updatedBots":["b"],"state":{"b":{"tags":{"n":{"\u0011tag_edit":true,"version":{"L":1},"operations":[[{"type":"preserve","count":1},{"type":"insert","text":"x"}]]},"missing":{"\u0011tag_edit":true,"version":{"L":2},"operations":[[{"type":"insert","text":"new"}]]},"s":{"\u0011tag_edit":true,"version":{"L":3},"operations":[[{"type":"preserve","count":10},{"type":"insert","text":"Z"}]]}}}},"version":{"currentSite":"L","remoteSite":"R","vector":{"L":3}}})",
           R"(version {"currentSite":"L","remoteSite":"R","vector":{"L":3}})"));
-  EXPECT_EQ(h.State(),
-            R"({"b":{"id":"b","tags":{"n":"1x23","s":"abcZ","missing":"new"}}})");
+  EXPECT_EQ(
+      h.State(),
+      R"({"b":{"id":"b","tags":{"n":"1x23","s":"abcZ","missing":"new"}}})");
 }
 
 TEST(MemoryPartition, N12_EditOfMissingBotEmitsNothing) {
@@ -1248,8 +1260,9 @@ TEST(MemoryPartition, N19_MaskUpdateThenNoOpTagUpdateEmitsNothing) {
     EXPECT_THAT(h.Apply({Update("b", R"({"masks":{"sp":{"m":1}}})"),
                          Update("b", R"({"tags":{"a":1}})")}),
                 IsEmpty());
-    EXPECT_EQ(h.State(),
-              R"({"b":{"id":"b","tags":{"a":1},"space":"sp","masks":{"sp":{"m":1}}}})");
+    EXPECT_EQ(
+        h.State(),
+        R"({"b":{"id":"b","tags":{"a":1},"space":"sp","masks":{"sp":{"m":1}}}})");
   }
   {
     // Not when the bot was added earlier in the same batch: the state event
@@ -1276,8 +1289,9 @@ TEST(MemoryPartition, N20_MaskUpdateNamingAnotherSpaceIsApplied) {
         h.Apply({Update("b", R"({"masks":{"sp":{"m":1},"X":{"x":1}}})")}),
         ElementsAre(
             R"(state {"addedBots":[],"removedBots":[],"updatedBots":["b"],"state":{"b":{"masks":{"sp":{"m":1},"X":{"x":1}}}},"version":{"currentSite":"L","remoteSite":"R","vector":{}}})"));
-    EXPECT_EQ(h.State(),
-              R"({"b":{"id":"b","tags":{"a":1},"space":"sp","masks":{"sp":{"m":1}}}})");
+    EXPECT_EQ(
+        h.State(),
+        R"({"b":{"id":"b","tags":{"a":1},"space":"sp","masks":{"sp":{"m":1}}}})");
   }
   {
     // A bot that already has masks for its own space.
@@ -1308,8 +1322,9 @@ TEST(MemoryPartition, N21_TagEditAfterMaskUpdateInOneBatchIsApplied) {
             R"(updated [{"bot":{"id":"b","tags":{"a":"yx"},"space":"sp","masks":{"sp":{"m":1}}},"tags":["a"]}])",
             R"(state {"addedBots":[],"removedBots":[],"updatedBots":["b"],"state":{"b":{"masks":{"sp":{"m":1}},"tags":{"a":{"\u0011tag_edit":true,"version":{"L":1},"operations":[[{"type":"insert","text":"y"}]]}}}},"version":{"currentSite":"L","remoteSite":"R","vector":{"L":1}}})",
             R"(version {"currentSite":"L","remoteSite":"R","vector":{"L":1}})"));
-    EXPECT_EQ(h.State(),
-              R"({"b":{"id":"b","tags":{"a":"yx"},"space":"sp","masks":{"sp":{"m":1}}}})");
+    EXPECT_EQ(
+        h.State(),
+        R"({"b":{"id":"b","tags":{"a":"yx"},"space":"sp","masks":{"sp":{"m":1}}}})");
   }
   {
     // One update_bot carrying both the edit and the mask: as upstream.
@@ -1317,14 +1332,16 @@ TEST(MemoryPartition, N21_TagEditAfterMaskUpdateInOneBatchIsApplied) {
     h.Apply({Add(R"({"id":"b","tags":{"a":"x"}})")});
     EXPECT_THAT(
         h.Apply({BotUpdated(
-            "b", MakeObject({{"tags", MakeObject({{"a", Edit(Vec(), {Insert("y")})}})},
-                             {"masks", J(R"({"sp":{"m":1}})")}}))}),
+            "b", MakeObject(
+                     {{"tags", MakeObject({{"a", Edit(Vec(), {Insert("y")})}})},
+                      {"masks", J(R"({"sp":{"m":1}})")}}))}),
         ElementsAre(
             R"(updated [{"bot":{"id":"b","tags":{"a":"yx"},"space":"sp"},"tags":["a"]}])",
             R"(state {"addedBots":[],"removedBots":[],"updatedBots":["b"],"state":{"b":{"tags":{"a":{"\u0011tag_edit":true,"version":{"L":1},"operations":[[{"type":"insert","text":"y"}]]}},"masks":{"sp":{"m":1}}}},"version":{"currentSite":"L","remoteSite":"R","vector":{"L":1}}})",
             R"(version {"currentSite":"L","remoteSite":"R","vector":{"L":1}})"));
-    EXPECT_EQ(h.State(),
-              R"({"b":{"id":"b","tags":{"a":"yx"},"space":"sp","masks":{"sp":{"m":1}}}})");
+    EXPECT_EQ(
+        h.State(),
+        R"({"b":{"id":"b","tags":{"a":"yx"},"space":"sp","masks":{"sp":{"m":1}}}})");
   }
 }
 
@@ -1383,8 +1400,9 @@ TEST(MemoryPartition, N53_AddThenMaskUpdateInOneBatch) {
         ElementsAre(
             R"(added [{"id":"b","tags":{"a":1},"space":"sp"}])",
             R"(state {"addedBots":["b"],"removedBots":[],"updatedBots":[],"state":{"b":{"id":"b","tags":{"a":1},"space":"sp","masks":{"sp":{"m":1}}}},"version":{"currentSite":"L","remoteSite":"R","vector":{}}})"));
-    EXPECT_EQ(h.State(),
-              R"({"b":{"id":"b","tags":{"a":1},"space":"sp","masks":{"sp":{"m":1}}}})");
+    EXPECT_EQ(
+        h.State(),
+        R"({"b":{"id":"b","tags":{"a":1},"space":"sp","masks":{"sp":{"m":1}}}})");
   }
   {
     // It had a masks object (for another space): onBotsAdded shows the new
@@ -1438,6 +1456,25 @@ TEST(MemoryPartition, N54_TagUpdateForEntryWithoutTagsCreatesTags) {
             R"(updated [{"bot":{"id":"b","tags":{"a":1}},"tags":["a"]}])",
             R"(state {"addedBots":[],"removedBots":[],"updatedBots":["b"],"state":{"b":{"tags":{"a":1}}},"version":{"currentSite":"L","remoteSite":"R","vector":{}}})"));
     EXPECT_EQ(h.State(), R"({"b":{"id":"b","tags":{"a":1}}})");
+  }
+  {
+    // An empty update.tags does not throw upstream either and creates no
+    // tags object (as upstream).
+    Harness h("sp");
+    h.Apply({Update("b", R"({"masks":{"sp":{"m":1}}})")});
+    EXPECT_THAT(h.Apply({Update("b", R"({"tags":{}})")}), IsEmpty());
+    EXPECT_EQ(h.State(), R"({"b":{"masks":{"sp":{"m":1}}}})");
+    EXPECT_THAT(
+        h.Apply({Update("b", R"({"tags":{},"masks":{"sp":{"n":2}}})")}),
+        ElementsAre(
+            R"(state {"addedBots":[],"removedBots":[],"updatedBots":["b"],"state":{"b":{"masks":{"sp":{"n":2}}}},"version":{"currentSite":"L","remoteSite":"R","vector":{}}})"));
+    EXPECT_EQ(h.State(), R"({"b":{"masks":{"sp":{"m":1,"n":2}}}})");
+  }
+  {
+    Harness h("sp");
+    h.Apply({BotAdded(auxsync::bots::CreateBot("b")), Update("b", "{}")});
+    EXPECT_THAT(h.Apply({Update("b", R"({"tags":{}})")}), IsEmpty());
+    EXPECT_EQ(h.State(), R"({"b":{"id":"b","space":"sp"}})");
   }
 }
 
@@ -1496,8 +1533,9 @@ TEST(MemoryPartition, Sec7_3_UpdatedBotSharesExistingMasksObject) {
         ElementsAre(
             R"(updated [{"bot":{"id":"b","tags":{"a":2},"space":"sp"},"tags":["a"]}])",
             R"(state {"addedBots":[],"removedBots":[],"updatedBots":["b"],"state":{"b":{"tags":{"a":2},"masks":{"sp":{"m":1}}}},"version":{"currentSite":"L","remoteSite":"R","vector":{}}})"));
-    EXPECT_EQ(h.State(),
-              R"({"b":{"id":"b","tags":{"a":2},"space":"sp","masks":{"sp":{"m":1}}}})");
+    EXPECT_EQ(
+        h.State(),
+        R"({"b":{"id":"b","tags":{"a":2},"space":"sp","masks":{"sp":{"m":1}}}})");
   }
   {
     Harness h("sp");
@@ -1545,7 +1583,8 @@ TEST(MemoryPartition, Sec16_1_NaNAndNegativeZero) {
   {
     Harness h(std::nullopt, /*tagged=*/true);
     const Value nan(std::numeric_limits<double>::quiet_NaN());
-    h.Apply({BotAdded(auxsync::bots::CreateBot("b", MakeObject({{"n", nan}})))});
+    h.Apply(
+        {BotAdded(auxsync::bots::CreateBot("b", MakeObject({{"n", nan}})))});
     EXPECT_THAT(
         h.Apply({UpdateTag("b", "n", nan)}),
         ElementsAre(
@@ -1556,8 +1595,9 @@ TEST(MemoryPartition, Sec16_1_NaNAndNegativeZero) {
     Harness h(std::nullopt, /*tagged=*/true);
     h.Apply({Add(R"({"id":"b","tags":{"n":0}})")});
     EXPECT_THAT(h.Apply({UpdateTag("b", "n", Value(-0.0))}), IsEmpty());
-    EXPECT_EQ(h.State(),
-              R"({"b":{"id":"b","tags":{"n":{"$type":"number","value":"-0"}}}})");
+    EXPECT_EQ(
+        h.State(),
+        R"({"b":{"id":"b","tags":{"n":{"$type":"number","value":"-0"}}}})");
   }
 }
 
@@ -1604,9 +1644,10 @@ TEST(MemoryPartition, Sec5_1_ApplyStateExpandedAgainstStateBeforeBatch) {
 TEST(MemoryPartition, Sec5_1_OtherActionTypesAreIgnored) {
   Harness h;
   EXPECT_THAT(
-      h.Apply({J(R"({"type":"shout","eventName":"x"})"),
-               Add(R"({"id":"b","tags":{"a":1}})"),
-               J(R"({"type":"remote","event":{"type":"add_bot","id":"z","bot":{"id":"z","tags":{}}}})")}),
+      h.Apply(
+          {J(R"({"type":"shout","eventName":"x"})"),
+           Add(R"({"id":"b","tags":{"a":1}})"),
+           J(R"({"type":"remote","event":{"type":"add_bot","id":"z","bot":{"id":"z","tags":{}}}})")}),
       ElementsAre(
           R"(added [{"id":"b","tags":{"a":1}}])",
           R"(state {"addedBots":["b"],"removedBots":[],"updatedBots":[],"state":{"b":{"id":"b","tags":{"a":1}}},"version":{"currentSite":"L","remoteSite":"R","vector":{}}})"));

@@ -27,8 +27,11 @@ enum class RealtimeStrategy {
 // "immediate" / "delayed".
 std::string_view RealtimeStrategyName(RealtimeStrategy strategy);
 
-// Callbacks receive payloads that are snapshots taken when the event fired:
-// they share nothing with the partition's state and may be kept.
+// Callbacks receive payloads by reference, valid until the callback
+// returns. As in aux-common, objects inside them may be shared with the
+// partition's state and change with later batches: Clone() what you keep
+// (bots::Value copies share objects). Serialising a payload inside the
+// callback gives exactly what aux-common would have emitted.
 using BotsCallback = std::function<void(const std::vector<bots::Value>&)>;
 using IdsCallback = std::function<void(const std::vector<std::string>&)>;
 using UpdatedBotsCallback =
@@ -68,7 +71,10 @@ class Partition {
   // Applies bot actions (add_bot, remove_bot, update_bot, apply_state; other
   // types are ignored) as one batch and returns the follow-up actions
   // (always empty for the local partitions). An error status means the
-  // batch was rejected; its message says why.
+  // batch was rejected; its message says why. As in aux-common, objects of
+  // the actions (a bot's tags, an update's tags) become part of the state
+  // and of the events and may be changed by the partition afterwards: pass
+  // copies of anything the caller still uses.
   virtual absl::StatusOr<std::vector<bots::Value>> ApplyEvents(
       const std::vector<bots::Value>& events) = 0;
 

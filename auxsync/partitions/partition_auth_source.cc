@@ -219,9 +219,9 @@ class PartitionAuthSource::SendScope {
 };
 
 PartitionAuthSource::PartitionAuthSource(
-    std::vector<std::pair<std::string, Value>> initial_indicators) {
-  for (auto& [origin, indicator] : initial_indicators) {
-    indicators_.insert_or_assign(std::move(origin), std::move(indicator));
+    const std::vector<std::pair<std::string, Value>>& initial_indicators) {
+  for (const auto& [origin, indicator] : initial_indicators) {
+    indicators_.insert_or_assign(origin, indicator);
   }
   // Subscribed first, so an indicator is stored before anyone else (in
   // particular a request waiting for it) sees the response.
@@ -307,19 +307,17 @@ std::shared_ptr<AuthRequestHandle> PartitionAuthSource::SendAuthRequest(
     return it->second;
   }
 
-  std::shared_ptr<AuthRequestHandle> handle(new AuthRequestHandle());
+  auto handle = std::make_shared<AuthRequestHandle>(AuthRequestHandle::Key());
   const uint64_t id = next_listener_id_++;
   listeners_.emplace(id, on_response_.Subscribe([this, id, key, handle,
                                                  origin = request["origin"]](
                                                     const Value& response) {
     if (!bots::StrictEquals(response["origin"], origin)) return;
-    // Copies: erasing the listener below ends this registration.
-    std::shared_ptr<AuthRequestHandle> h = handle;
-    std::string k = key;
+    requests_.erase(key);
+    handle->SetResponse(response);
+    to_settle_.push_back(handle);
+    // Last: ends this registration (upstream's `first`).
     listeners_.erase(id);
-    requests_.erase(k);
-    h->SetResponse(response);
-    to_settle_.push_back(std::move(h));
   }));
   on_request_.Next(request);
   // Cached only now: a response delivered during Next() has already tried

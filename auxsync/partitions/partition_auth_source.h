@@ -126,6 +126,12 @@ class AuthRequestHandle {
  public:
   using Continuation = std::function<void(const bots::Value& response)>;
 
+  // Only PartitionAuthSource can make one (it alone holds a Key).
+  class Key {
+    friend class PartitionAuthSource;
+    Key() = default;
+  };
+  explicit AuthRequestHandle(Key) {}
   AuthRequestHandle(const AuthRequestHandle&) = delete;
   AuthRequestHandle& operator=(const AuthRequestHandle&) = delete;
 
@@ -142,7 +148,6 @@ class AuthRequestHandle {
 
  private:
   friend class PartitionAuthSource;
-  AuthRequestHandle() = default;
 
   // Records the response; Settle() later marks the handle resolved and runs
   // the continuations.
@@ -176,7 +181,8 @@ class PartitionAuthSource {
   // `initial_indicators`: origin -> connection indicator pairs, as given to
   // the upstream constructor's Map (a later duplicate origin wins).
   explicit PartitionAuthSource(
-      std::vector<std::pair<std::string, bots::Value>> initial_indicators = {});
+      const std::vector<std::pair<std::string, bots::Value>>&
+          initial_indicators = {});
   ~PartitionAuthSource();
 
   PartitionAuthSource(const PartitionAuthSource&) = delete;

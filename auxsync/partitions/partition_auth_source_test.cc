@@ -156,10 +156,11 @@ TEST(PartitionAuthSource, NullAndStringNullRecordNamesShareAKey) {
   Recorder requests;
   rx::Subscription sub = source.OnAuthRequest(requests.callback());
   auto request = [](Value record_name) {
-    return MakeObject({{"type", "request"},
-                       {"origin", "o"},
-                       {"kind", "not_authorized"},
-                       {"resource", InstResource(record_name, "i", "b")}});
+    return MakeObject(
+        {{"type", "request"},
+         {"origin", "o"},
+         {"kind", "not_authorized"},
+         {"resource", InstResource(std::move(record_name), "i", "b")}});
   };
   EXPECT_EQ(source.SendAuthRequest(request(nullptr)),
             source.SendAuthRequest(request("null")));
@@ -170,7 +171,7 @@ TEST(PartitionAuthSource, ResolvesWithFirstResponseOfSameOriginOnly) {
   PartitionAuthSource source;
   auto handle = source.SendAuthRequest(NeedIndicatorRequest("a"));
   std::vector<std::string> seen;
-  handle->OnResolved([&](const Value& r) { seen.push_back(ToJson(r)); });
+  handle->OnResolved([&](const Value& r) { seen.emplace_back(ToJson(r)); });
 
   source.SendAuthResponse(AuthResponseFailure("b"));
   EXPECT_FALSE(handle->resolved());
@@ -211,21 +212,21 @@ TEST(PartitionAuthSource, ContinuationsRunAfterEverySubscriberSawResponse) {
   PartitionAuthSource source;
   std::vector<std::string> log;
   auto handle = source.SendAuthRequest(NeedIndicatorRequest("o"));
-  handle->OnResolved([&](const Value&) { log.push_back("then1"); });
-  handle->OnResolved([&](const Value&) { log.push_back("then2"); });
+  handle->OnResolved([&](const Value&) { log.emplace_back("then1"); });
+  handle->OnResolved([&](const Value&) { log.emplace_back("then2"); });
   rx::Subscription sub = source.OnAuthResponse([&](const Value&) {
-    log.push_back("subscriber");
+    log.emplace_back("subscriber");
     // Attached while the response is being delivered: still queued.
-    handle->OnResolved([&](const Value&) { log.push_back("then3"); });
+    handle->OnResolved([&](const Value&) { log.emplace_back("then3"); });
   });
 
   source.SendAuthResponse(AuthResponseFailure("o"));
-  log.push_back("after");
+  log.emplace_back("after");
   EXPECT_THAT(log,
               ElementsAre("subscriber", "then1", "then2", "then3", "after"));
 
   // Attached after resolution: runs at once.
-  handle->OnResolved([&](const Value&) { log.push_back("late"); });
+  handle->OnResolved([&](const Value&) { log.emplace_back("late"); });
   EXPECT_EQ(log.back(), "late");
 }
 
@@ -246,8 +247,8 @@ TEST(PartitionAuthSource, ReentrantIdenticalRequestIsSentAgain) {
   EXPECT_EQ(source.SendAuthRequest(NeedIndicatorRequest("o")), outer);
 
   std::vector<std::string> log;
-  outer->OnResolved([&](const Value&) { log.push_back("outer"); });
-  inner->OnResolved([&](const Value&) { log.push_back("inner"); });
+  outer->OnResolved([&](const Value&) { log.emplace_back("outer"); });
+  inner->OnResolved([&](const Value&) { log.emplace_back("inner"); });
   source.SendAuthResponse(AuthResponseFailure("o"));
   EXPECT_THAT(log, ElementsAre("outer", "inner"));
   EXPECT_EQ(source.cached_request_count(), 0u);
@@ -341,12 +342,12 @@ TEST(PartitionAuthSource, EachSenderEmitsOnItsOwnStream) {
   PartitionAuthSource source;
   Recorder req, res, preq, pres, ereq, eres;
   std::vector<rx::Subscription> subs;
-  subs.push_back(source.OnAuthRequest(req.callback()));
-  subs.push_back(source.OnAuthResponse(res.callback()));
-  subs.push_back(source.OnAuthPermissionRequest(preq.callback()));
-  subs.push_back(source.OnAuthPermissionResult(pres.callback()));
-  subs.push_back(source.OnAuthExternalPermissionRequest(ereq.callback()));
-  subs.push_back(source.OnAuthExternalPermissionResult(eres.callback()));
+  subs.emplace_back(source.OnAuthRequest(req.callback()));
+  subs.emplace_back(source.OnAuthResponse(res.callback()));
+  subs.emplace_back(source.OnAuthPermissionRequest(preq.callback()));
+  subs.emplace_back(source.OnAuthPermissionResult(pres.callback()));
+  subs.emplace_back(source.OnAuthExternalPermissionRequest(ereq.callback()));
+  subs.emplace_back(source.OnAuthExternalPermissionResult(eres.callback()));
 
   AuthPermissionResultFields fields;
   fields.success = true;
@@ -399,12 +400,12 @@ TEST(PartitionAuthSource, SendAuthMessageDispatchesOnType) {
   PartitionAuthSource source;
   Recorder req, res, preq, pres, ereq, eres;
   std::vector<rx::Subscription> subs;
-  subs.push_back(source.OnAuthRequest(req.callback()));
-  subs.push_back(source.OnAuthResponse(res.callback()));
-  subs.push_back(source.OnAuthPermissionRequest(preq.callback()));
-  subs.push_back(source.OnAuthPermissionResult(pres.callback()));
-  subs.push_back(source.OnAuthExternalPermissionRequest(ereq.callback()));
-  subs.push_back(source.OnAuthExternalPermissionResult(eres.callback()));
+  subs.emplace_back(source.OnAuthRequest(req.callback()));
+  subs.emplace_back(source.OnAuthResponse(res.callback()));
+  subs.emplace_back(source.OnAuthPermissionRequest(preq.callback()));
+  subs.emplace_back(source.OnAuthPermissionResult(pres.callback()));
+  subs.emplace_back(source.OnAuthExternalPermissionRequest(ereq.callback()));
+  subs.emplace_back(source.OnAuthExternalPermissionResult(eres.callback()));
 
   for (std::string_view type :
        {"request", "request", "response", "permission_request",

@@ -29,14 +29,15 @@ std::string InjectedPartitions::Add(std::unique_ptr<Partition> partition) {
   return name;
 }
 
-absl::Status InjectedPartitions::Add(std::string name,
+absl::Status InjectedPartitions::Add(std::string_view name,
                                      std::unique_ptr<Partition> partition) {
   assert(partition != nullptr);
-  if (partitions_.contains(name)) {
+  std::string key(name);
+  if (partitions_.contains(key)) {
     return absl::AlreadyExistsError(
-        absl::StrCat("a partition named \"", name, "\" is already injected"));
+        absl::StrCat("a partition named \"", key, "\" is already injected"));
   }
-  partitions_.emplace(std::move(name), std::move(partition));
+  partitions_.emplace(std::move(key), std::move(partition));
   return absl::OkStatus();
 }
 

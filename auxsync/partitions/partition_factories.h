@@ -40,7 +40,7 @@ class InjectedPartitions {
   std::string Add(std::unique_ptr<Partition> partition);
   // Registers `partition` (not null) under `name`; AlreadyExists if the
   // name is taken.
-  absl::Status Add(std::string name, std::unique_ptr<Partition> partition);
+  absl::Status Add(std::string_view name, std::unique_ptr<Partition> partition);
 
   // Removes and returns the partition registered under `name`, or nullptr.
   std::unique_ptr<Partition> Take(std::string_view name);

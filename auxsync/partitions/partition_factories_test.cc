@@ -51,7 +51,7 @@ class FakePartition final : public Partition {
 
 // A factory that records its calls and makes a FakePartition of `type` for
 // configs of that type.
-PartitionFactory RecordingFactory(std::string type,
+PartitionFactory RecordingFactory(const std::string& type,
                                   std::vector<std::string>* calls) {
   return [type, calls](
              const Value& config,
@@ -87,7 +87,7 @@ TEST(PartitionFactories, C4_InjectedConfigWithoutPartitionIsUndefined) {
   InjectedPartitions injected;
   PartitionServices services{.injected = &injected};
   std::vector<std::string> calls;
-  for (Value config :
+  for (const Value& config :
        {MakeObject({{"type", "injected"}}),
         MakeObject({{"type", "injected"}, {"partition", nullptr}})}) {
     absl::StatusOr<std::unique_ptr<Partition>> result = CreateAuxPartition(
@@ -219,7 +219,7 @@ TEST(PartitionFactories, E5_MemoryFactoryIgnoresOtherConfigs) {
   std::string name = injected.Add(std::make_unique<FakePartition>());
   PartitionServices services{.injected = &injected};
   PartitionFactory memory = CreateMemoryPartitionFactory();
-  for (Value config :
+  for (const Value& config :
        {MakeObject({{"type", "yjs"}, {"partition", name}}),
         MakeObject({{"type", "injected"}, {"partition", name}}),
         MakeObject({{"type", "Memory"}, {"initialState", MakeObject({})}}),

@@ -1,5 +1,6 @@
 #include "auxsync/partitions/partition_utils.h"
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -48,12 +49,13 @@ class FakePartition final : public Partition {
 
 std::vector<std::string> Keys(const std::vector<PartitionEntry>& entries) {
   std::vector<std::string> keys;
+  keys.reserve(entries.size());
   for (const PartitionEntry& e : entries) keys.push_back(e.first);
   return keys;
 }
 
 TEST(PartitionUtils, C1_CanonicalOrderIsKept) {
-  FakePartition p[6];
+  std::array<FakePartition, 6> p;
   std::vector<PartitionEntry> in = {
       {"shared", &p[0]},     {"tempLocal", &p[1]},        {"local", &p[2]},
       {"tempShared", &p[3]}, {"remoteTempShared", &p[4]}, {"bootstrap", &p[5]}};
@@ -65,7 +67,7 @@ TEST(PartitionUtils, C1_CanonicalOrderIsKept) {
 }
 
 TEST(PartitionUtils, C2_KnownKeysAreSortedIntoCanonicalOrder) {
-  FakePartition p[6];
+  std::array<FakePartition, 6> p;
   std::vector<PartitionEntry> in = {
       {"tempLocal", &p[1]}, {"shared", &p[0]},    {"tempShared", &p[3]},
       {"local", &p[2]},     {"bootstrap", &p[5]}, {"remoteTempShared", &p[4]}};
@@ -167,8 +169,9 @@ TEST(PartitionUtils, J36_EmptyConfigSupportsNothing) {
 }
 
 TEST(PartitionUtils, J37_TrueSupportsEverythingFalseNothing) {
-  for (Value action : {RemoteOf(CreateInitializationUpdate()),
-                       bots::RemoteResult(1), MakeObject({}), Value("x")}) {
+  for (const Value& action :
+       {RemoteOf(CreateInitializationUpdate()), bots::RemoteResult(1),
+        MakeObject({}), Value("x")}) {
     EXPECT_TRUE(Supports(true, action));
     EXPECT_FALSE(Supports(false, action));
   }

@@ -119,9 +119,8 @@ inline size_t OwnKeyCount(const Value& v) {
 inline void AssignFrom(Object& target, const Value& source) {
   switch (source.kind()) {
     case Value::Kind::kObject:
-      source.as_object().ForEach([&](const std::string& key, const Value& v) {
-        target.Set(key, v);
-      });
+      source.as_object().ForEach(
+          [&](const std::string& key, const Value& v) { target.Set(key, v); });
       return;
     case Value::Kind::kArray: {
       const auto& items = source.as_array().items;
@@ -144,6 +143,7 @@ inline void AssignFrom(Object& target, const Value& source) {
 
 // A new plain object holding the own enumerable properties of `source`.
 inline Value ShallowCopy(const Value& source) {
+  if (source.is_object()) return Value(source.as_object().ShallowCopy());
   Value copy = Value::NewObject();
   AssignFrom(copy.as_object(), source);
   return copy;

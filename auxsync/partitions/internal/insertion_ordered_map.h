@@ -18,35 +18,41 @@ namespace auxsync::partitions::internal {
 template <typename T>
 class InsertionOrderedMap {
  public:
-  size_t size() const { return index_.size(); }
-  bool empty() const { return index_.empty(); }
-  bool contains(std::string_view key) const {
-    return index_.contains(View(key));
-  }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  bool contains(std::string_view key) const { return Locate(key) >= 0; }
 
   T* Find(std::string_view key) {
-    auto it = index_.find(View(key));
-    return it == index_.end() ? nullptr : &*entries_[it->second].second;
+    int i = Locate(key);
+    return i < 0 ? nullptr : &*entries_[i].second;
   }
 
   // Inserts or replaces; an existing key keeps its position.
   T& Set(std::string_view key, T value) {
-    auto it = index_.find(View(key));
-    if (it != index_.end()) {
-      entries_[it->second].second = std::move(value);
-      return *entries_[it->second].second;
+    int i = Locate(key);
+    if (i >= 0) {
+      entries_[i].second = std::move(value);
+      return *entries_[i].second;
     }
-    index_.emplace(std::string(key), entries_.size());
     entries_.emplace_back(std::string(key), std::move(value));
+    ++size_;
+    if (!index_.empty()) {
+      index_.emplace(entries_.back().first, entries_.size() - 1);
+    } else if (entries_.size() > kLinearLimit) {
+      for (size_t k = 0; k < entries_.size(); ++k) {
+        if (entries_[k].second) index_.emplace(entries_[k].first, k);
+      }
+    }
     return *entries_.back().second;
   }
 
   // Removes `key`; returns whether it was present.
   bool Erase(std::string_view key) {
-    auto it = index_.find(View(key));
-    if (it == index_.end()) return false;
-    entries_[it->second].second.reset();
-    index_.erase(it);
+    int i = Locate(key);
+    if (i < 0) return false;
+    entries_[i].second.reset();
+    if (!index_.empty()) index_.erase(View(key));
+    --size_;
     return true;
   }
 
@@ -59,13 +65,30 @@ class InsertionOrderedMap {
   }
 
  private:
+  // Batches are usually small: search them linearly, index them when not.
+  static constexpr size_t kLinearLimit = 8;
+
   // Debian's Abseil has its own string_view type.
   static absl::string_view View(std::string_view s) {
     return absl::string_view(s.data(), s.size());
   }
 
+  int Locate(std::string_view key) const {
+    if (!index_.empty()) {
+      auto it = index_.find(View(key));
+      return it == index_.end() ? -1 : static_cast<int>(it->second);
+    }
+    for (size_t i = 0; i < entries_.size(); ++i) {
+      if (entries_[i].second && entries_[i].first == key) {
+        return static_cast<int>(i);
+      }
+    }
+    return -1;
+  }
+
   std::vector<std::pair<std::string, std::optional<T>>> entries_;
   absl::flat_hash_map<std::string, size_t> index_;
+  size_t size_ = 0;
 };
 
 }  // namespace auxsync::partitions::internal
