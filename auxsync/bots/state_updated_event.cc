@@ -135,19 +135,26 @@ Value StateUpdatedEvent::ToValue() const {
 
 StateUpdatedEvent MakeStateUpdatedEvent(Value state, Value version) {
   StateUpdatedEvent event;
-  for (const std::string& id : ForInKeys(state)) {
-    Value bot = GetProp(state, id);
+  auto classify = [&](const std::string& id, const Value& bot) {
     if (bot.is_null()) {
       event.removed_bots.push_back(id);
     } else if (!HasValue(bot)) {
       // undefined or "": incorrectly formatted state; no list.
     } else {
-      Value bot_id = GetProp(bot, "id");
-      if (bot_id.is_string() && bot_id.as_string() == id) {
+      const Value& bot_id = bot.is_object() ? bot.as_object().Get("id") : bot;
+      if (bot.is_object() && bot_id.is_string() && bot_id.as_string() == id) {
         event.added_bots.push_back(id);
       } else {
         event.updated_bots.push_back(id);
       }
+    }
+  };
+  if (state.is_object()) {
+    // The common case, without copying the key list.
+    state.as_object().ForEach(classify);
+  } else {
+    for (const std::string& id : ForInKeys(state)) {
+      classify(id, GetProp(state, id));
     }
   }
   event.state = std::move(state);

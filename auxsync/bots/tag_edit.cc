@@ -131,33 +131,6 @@ double OpCount(const Value& count) {
   return count.is_string() ? NAN : ToNumber(count);
 }
 
-// String(v) for an insert op's text.
-std::string ToJsString(const Value& v) {
-  switch (v.kind()) {
-    case Value::Kind::kUndefined:
-      return "undefined";
-    case Value::Kind::kNull:
-      return "null";
-    case Value::Kind::kBool:
-      return v.as_bool() ? "true" : "false";
-    case Value::Kind::kNumber:
-      return NumberToJsString(v.as_number());
-    case Value::Kind::kString:
-      return v.as_string();
-    case Value::Kind::kArray: {
-      std::string out;
-      bool first = true;
-      for (const Value& item : v.as_array().items) {
-        if (!first) out += ',';
-        first = false;
-        if (!item.is_nullish()) out += ToJsString(item);
-      }
-      return out;
-    }
-    default:
-      return "[object Object]";
-  }
-}
 
 // `text.length` for an insert op's text.
 double JsLength(const Value& v) {

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "auxsync/bots/js_number.h"
+
 namespace auxsync::bots {
 namespace {
 
@@ -66,6 +68,33 @@ Value Value::Clone() const {
     }
     default:
       return *this;
+  }
+}
+
+std::string ToJsString(const Value& v) {
+  switch (v.kind()) {
+    case Value::Kind::kUndefined:
+      return "undefined";
+    case Value::Kind::kNull:
+      return "null";
+    case Value::Kind::kBool:
+      return v.as_bool() ? "true" : "false";
+    case Value::Kind::kNumber:
+      return NumberToJsString(v.as_number());
+    case Value::Kind::kString:
+      return v.as_string();
+    case Value::Kind::kArray: {
+      std::string out;
+      bool first = true;
+      for (const Value& item : v.as_array().items) {
+        if (!first) out += ',';
+        first = false;
+        if (!item.is_nullish()) out += ToJsString(item);
+      }
+      return out;
+    }
+    default:
+      return "[object Object]";
   }
 }
 
@@ -156,8 +185,16 @@ int Object::Lookup(std::string_view key) const {
     auto it = lookup_.find(absl::string_view(key.data(), key.size()));
     return it == lookup_.end() ? -1 : static_cast<int>(it->second);
   }
+  // Small objects: compare lengths and first bytes before the full key.
+  const size_t n = key.size();
+  const char first = n > 0 ? key[0] : '\0';
   for (size_t i = 0; i < slots_.size(); ++i) {
-    if (slots_[i].live && slots_[i].entry.key == key) return static_cast<int>(i);
+    const Slot& s = slots_[i];
+    const std::string& k = s.entry.key;
+    if (k.size() == n && (n == 0 || k[0] == first) && s.live &&
+        std::memcmp(k.data(), key.data(), n) == 0) {
+      return static_cast<int>(i);
+    }
   }
   return -1;
 }
@@ -184,7 +221,9 @@ void Object::Set(std::string_view key, Value value) {
     return;
   }
   uint32_t slot = static_cast<uint32_t>(slots_.size());
-  bool index_key = IsArrayIndexKey(key);
+  bool index_key = !key.empty() && key[0] >= '0' && key[0] <= '9' &&
+                   IsArrayIndexKey(key);
+  if (slots_.capacity() == 0) slots_.reserve(4);
   slots_.push_back(Slot{Entry{std::string(key), std::move(value)}, true,
                         index_key});
   ++live_;

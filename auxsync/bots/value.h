@@ -122,6 +122,12 @@ class HostObject {
   virtual Value ToJsonValue() const = 0;
 };
 
+// JavaScript String(v) for the values property keys and edit texts come
+// from: "undefined", "null", booleans, numbers as JavaScript prints them,
+// strings as they are, arrays joined with "," (null items empty), and
+// "[object Object]" for objects and host objects.
+std::string ToJsString(const Value& v);
+
 // JavaScript ToBoolean: false for undefined, null, false, +-0, NaN and "".
 bool IsTruthy(const Value& v);
 

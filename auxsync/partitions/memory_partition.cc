@@ -7,7 +7,6 @@
 #include "absl/strings/str_cat.h"
 #include "auxsync/bots/bot.h"
 #include "auxsync/bots/bot_actions.h"
-#include "auxsync/bots/js_number.h"
 #include "auxsync/bots/object_merge.h"
 #include "auxsync/bots/serialization.h"
 #include "auxsync/bots/state_updated_event.h"
@@ -26,29 +25,17 @@ using bots::Value;
 
 namespace {
 
-// The property key JavaScript derives from a value used as `obj[value]`.
-std::string PropertyKey(const Value& v) {
-  switch (v.kind()) {
-    case Value::Kind::kString:
-      return v.as_string();
-    case Value::Kind::kUndefined:
-      return "undefined";
-    case Value::Kind::kNull:
-      return "null";
-    case Value::Kind::kBool:
-      return v.as_bool() ? "true" : "false";
-    case Value::Kind::kNumber:
-      return bots::NumberToJsString(v.as_number());
-    default:
-      return "[object Object]";
-  }
-}
 
 // `Object.assign({}, v)` for an object (or {} for anything else): a new
 // object sharing the property values.
 Value ShallowCopy(const Value& v) {
   if (!v.is_object()) return Value::NewObject();
   return Value(v.as_object().ShallowCopy());
+}
+
+bool IsType(const Value& action, std::string_view type) {
+  const Value& t = action["type"];
+  return t.is_string() && t.as_string() == type;
 }
 
 // The operation sequences of an edit, as a list.
@@ -146,39 +133,42 @@ void MemoryPartition::Connect() {
 absl::StatusOr<std::vector<Value>> MemoryPartition::ApplyEvents(
     const std::vector<Value>& events) {
   // apply_state is expanded against the state as it was before the batch.
-  std::vector<Value> actions;
-  actions.reserve(events.size());
+  std::vector<std::vector<Value>> expanded;
   for (const Value& e : events) {
-    const Value& type = e["type"];
-    if (!type.is_string()) continue;
-    const std::string& t = type.as_string();
-    if (t == "apply_state") {
-      for (Value& a : bots::BreakIntoIndividualEvents(state_, e)) {
-        actions.push_back(std::move(a));
-      }
-    } else if (t == "add_bot" || t == "remove_bot" || t == "update_bot") {
-      actions.push_back(e);
+    if (IsType(e, "apply_state")) {
+      expanded.push_back(bots::BreakIntoIndividualEvents(state_, e));
     }
   }
   Batch batch;
-  for (const Value& action : actions) {
-    const std::string& t = action["type"].as_string();
-    if (t == "add_bot") {
-      AddBot(batch, action);
-    } else if (t == "remove_bot") {
-      RemoveBot(batch, action);
+  size_t next_expanded = 0;
+  for (const Value& e : events) {
+    if (IsType(e, "apply_state")) {
+      for (const Value& action : expanded[next_expanded++]) {
+        Apply(batch, action);
+      }
     } else {
-      UpdateBot(batch, action);
+      Apply(batch, e);
     }
   }
   Emit(batch);
   return std::vector<Value>{};
 }
 
+void MemoryPartition::Apply(Batch& batch, const Value& action) {
+  if (IsType(action, "add_bot")) {
+    AddBot(batch, action);
+  } else if (IsType(action, "remove_bot")) {
+    RemoveBot(batch, action);
+  } else if (IsType(action, "update_bot")) {
+    UpdateBot(batch, action);
+  }
+  // Every other action type is ignored, as upstream does.
+}
+
 void MemoryPartition::AddBot(Batch& batch, const Value& action) {
   const Value& incoming = action["bot"];
   if (!incoming.is_object()) return;  // validated at the edge
-  std::string id = PropertyKey(incoming["id"]);
+  std::string id = bots::ToJsString(incoming["id"]);
   Value bot = ShallowCopy(bots::EnsureBotIsSerializable(incoming));
   bot.as_object().Set("space",
                       space() ? Value(*space()) : Value());
@@ -193,14 +183,14 @@ void MemoryPartition::AddBot(Batch& batch, const Value& action) {
 }
 
 void MemoryPartition::RemoveBot(Batch& batch, const Value& action) {
-  std::string id = PropertyKey(action["id"]);
+  std::string id = bots::ToJsString(action["id"]);
   state_.as_object().Erase(id);
   if (!batch.added.Erase(id)) batch.removed.push_back(id);
   batch.partial.as_object().Set(id, nullptr);
 }
 
 void MemoryPartition::UpdateBot(Batch& batch, const Value& action) {
-  std::string id = PropertyKey(action["id"]);
+  std::string id = bots::ToJsString(action["id"]);
   const Value& update = action["update"];
   if (!update.is_object()) return;  // validated at the edge
   if (update["tags"].is_object() && state_.as_object().Has(id)) {
@@ -222,20 +212,29 @@ void MemoryPartition::UpdateBot(Batch& batch, const Value& action) {
   }
 }
 
-Value MemoryPartition::WritableCopy(const std::string& id) {
-  const Value& entry = state_.as_object().Get(id);
-  if (!entry.is_object()) return Value::NewObject();
+MemoryPartition::Writable MemoryPartition::WritableCopy(
+    const std::string& id) {
+  const Value* entry = state_.as_object().Find(id);
+  if (entry == nullptr || !entry->is_object()) {
+    return {Value::NewObject(), false};
+  }
   // Upstream writes an update into a shallow copy ({...state[id]}) that
   // replaces the entry. When nothing but the state refers to the entry, the
-  // copy cannot be told apart from the original, so the original is reused.
-  if (entry.object_ref().use_count() == 1) return entry;
-  return ShallowCopy(entry);
+  // copy cannot be told apart from the original, so the original is reused
+  // (and needs no storing back).
+  if (entry->object_ref().use_count() == 1) return {*entry, true};
+  return {ShallowCopy(*entry), false};
+}
+
+void MemoryPartition::StoreBack(const std::string& id, Writable& bot) {
+  if (!bot.in_place) state_.as_object().Set(id, bot.value);
 }
 
 void MemoryPartition::UpdateTags(Batch& batch, const std::string& id,
                                  const Value& update) {
   Object& partial_state = batch.partial.as_object();
-  Value new_bot = WritableCopy(id);
+  Writable writable = WritableCopy(id);
+  Value& new_bot = writable.value;
   const Value& update_tags = update["tags"];
   // Upstream throws a TypeError when a tag is updated on an entry without a
   // tags object (a mask-only entry); we give it one instead
@@ -285,7 +284,7 @@ void MemoryPartition::UpdateTags(Batch& batch, const std::string& id,
       partial_tags.Erase(tag);
     }
   }
-  state_.as_object().Set(id, new_bot);
+  StoreBack(id, writable);
 
   if (bots::UpdatedBot* entry = batch.updated.Find(id)) {
     entry->bot = new_bot;
@@ -307,7 +306,8 @@ void MemoryPartition::UpdateMasks(Batch& batch, const std::string& id,
                                   const std::string& space) {
   Object& partial_state = batch.partial.as_object();
   const Value& incoming = update["masks"][space];
-  Value new_bot = WritableCopy(id);
+  Writable writable = WritableCopy(id);
+  Value& new_bot = writable.value;
   Object& bot = new_bot.as_object();
   if (!bot.Get("masks").is_object()) bot.Set("masks", Value::NewObject());
   Object& all_masks = bot.Get("masks").as_object();
@@ -359,7 +359,7 @@ void MemoryPartition::UpdateMasks(Batch& batch, const std::string& id,
     if (space_masks.as_object().empty()) all_masks.Erase(other);
   }
   if (all_masks.empty()) bot.Erase("masks");
-  state_.as_object().Set(id, new_bot);
+  StoreBack(id, writable);
 }
 
 void MemoryPartition::Emit(Batch& batch) {

@@ -81,6 +81,7 @@ class MemoryPartition final : public Partition {
  private:
   struct Batch;
 
+  void Apply(Batch& batch, const bots::Value& action);
   void AddBot(Batch& batch, const bots::Value& action);
   void RemoveBot(Batch& batch, const bots::Value& action);
   void UpdateBot(Batch& batch, const bots::Value& action);
@@ -90,7 +91,14 @@ class MemoryPartition final : public Partition {
                    const bots::Value& update, const std::string& space);
   void Emit(Batch& batch);
 
-  bots::Value WritableCopy(const std::string& id);
+  // An entry to write an update into, and whether it is the stored object
+  // itself.
+  struct Writable {
+    bots::Value value;
+    bool in_place;
+  };
+  Writable WritableCopy(const std::string& id);
+  void StoreBack(const std::string& id, Writable& bot);
   bots::CurrentVersion NextVersion(const bots::Value& edit);
 
   bots::Value state_;

@@ -7,7 +7,6 @@
 #include <string_view>
 
 #include "absl/status/status.h"
-#include "auxsync/bots/js_number.h"
 
 namespace auxsync::partitions {
 
@@ -46,35 +45,6 @@ bool Contains(const std::array<std::string_view, N>& keys,
   return std::find(keys.begin(), keys.end(), key) != keys.end();
 }
 
-// The property key JavaScript derives from a primitive (ToPropertyKey).
-std::string PropertyKey(const Value& v) {
-  switch (v.kind()) {
-    case Value::Kind::kString:
-      return v.as_string();
-    case Value::Kind::kUndefined:
-      return "undefined";
-    case Value::Kind::kNull:
-      return "null";
-    case Value::Kind::kBool:
-      return v.as_bool() ? "true" : "false";
-    case Value::Kind::kNumber:
-      return bots::NumberToJsString(v.as_number());
-    case Value::Kind::kArray: {
-      std::string out;
-      bool first = true;
-      for (const Value& item : v.as_array().items) {
-        if (!first) out += ',';
-        first = false;
-        if (!item.is_nullish()) out += PropertyKey(item);
-      }
-      return out;
-    }
-    case Value::Kind::kObject:
-    case Value::Kind::kHost:
-      return "[object Object]";
-  }
-  return "";
-}
 
 // `key in config` and, when true, the truthiness of `config[key] ?? false`.
 // nullopt when `key` is not a property of config.
@@ -154,7 +124,7 @@ absl::StatusOr<bool> SupportsRemoteEvent(const Value& config,
           "or an object");
     }
     if (std::optional<bool> supported =
-            InProperty(config, PropertyKey(event["type"]))) {
+            InProperty(config, bots::ToJsString(event["type"]))) {
       return *supported;
     }
   } else if (config.is_nullish()) {
