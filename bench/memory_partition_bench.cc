@@ -82,7 +82,8 @@ std::vector<Value> UpdateActions() {
     Value v = i % 2 == 0 ? Value(i) : Value(absl::StrCat("s", i));
     actions.push_back(auxsync::bots::BotUpdated(
         BotId(i % kBots),
-        MakeObject({{"tags", MakeObject({{TagName((i / kBots) % kTags), v}})}})));
+        MakeObject(
+            {{"tags", MakeObject({{TagName((i / kBots) % kTags), v}})}})));
   }
   return actions;
 }

@@ -33,7 +33,7 @@ is_installed() {
 
 # ---------------------------------------------------------------- apt
 packages=(
-  build-essential cmake ninja-build ccache clang lld libclang-rt-14-dev
+  build-essential cmake ninja-build ccache clang clang-format lld libclang-rt-14-dev
   libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
   libcli11-dev libboost-dev libsqlite3-dev libsodium-dev libhiredis-dev
   redis-server git ca-certificates

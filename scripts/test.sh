@@ -67,6 +67,18 @@ run_ctest() {
 run_ctest build
 run_ctest build-asan
 
+# Formatting is part of the build's contract (.clang-format): one check.
+log "clang-format ..."
+mapfile -t sources < <(git ls-files '*.cc' '*.h' 2>/dev/null)
+if (( ${#sources[@]} == 0 )) ||
+  clang-format --dry-run --Werror "${sources[@]}"; then
+  log "clang-format passed"
+  passed=$((passed + 1))
+else
+  log "clang-format FAILED: run clang-format -i on the files above"
+  failed=$((failed + 1))
+fi
+
 shopt -s nullglob
 mapfile -t interop_scripts < <(
   for script in interop/*_test.sh; do echo "${script}"; done | LC_ALL=C sort)

@@ -21,8 +21,8 @@ void AppendJsNumber(std::string& out, double d) {
   }
   // Shortest round-trip digits in scientific form: "d.ddde+XX".
   char buf[64];
-  auto res = std::to_chars(buf, buf + sizeof buf, d,
-                           std::chars_format::scientific);
+  auto res =
+      std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
   std::string_view sci(buf, static_cast<size_t>(res.ptr - buf));
   bool negative = sci[0] == '-';
   if (negative) sci.remove_prefix(1);

@@ -65,7 +65,8 @@ void AppendEscapedString(std::string& out, std::string_view s) {
     // 0xED starts the three-byte forms of U+D000..U+DFFF; the surrogates
     // among them are unpaired (a pair is always stored as four bytes) and
     // JSON.stringify escapes them.
-    if (i + 2 < s.size() + 0 && (static_cast<uint8_t>(s[i + 1]) & 0xE0) == 0xA0) {
+    if (i + 2 < s.size() + 0 &&
+        (static_cast<uint8_t>(s[i + 1]) & 0xE0) == 0xA0) {
       uint32_t cp = ((c & 0x0F) << 12) |
                     ((static_cast<uint8_t>(s[i + 1]) & 0x3F) << 6) |
                     (static_cast<uint8_t>(s[i + 2]) & 0x3F);
@@ -241,7 +242,9 @@ class Parser {
 
   bool ParseNumber(Value& out) {
     size_t start = pos_;
-    auto digit = [&] { return pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9'; };
+    auto digit = [&] {
+      return pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9';
+    };
     if (pos_ < s_.size() && s_[pos_] == '-') ++pos_;
     if (!digit()) return Fail("expected a value");
     if (s_[pos_] == '0') {
@@ -323,14 +326,30 @@ class Parser {
       if (pos_ >= s_.size()) return Fail("unterminated escape");
       char e = s_[pos_++];
       switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
+        case '"':
+          out += '"';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '/':
+          out += '/';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
         case 'u': {
           uint32_t cp = 0;
           if (!Hex4(cp)) return false;

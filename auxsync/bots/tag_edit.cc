@@ -131,7 +131,6 @@ double OpCount(const Value& count) {
   return count.is_string() ? NAN : ToNumber(count);
 }
 
-
 // `text.length` for an insert op's text.
 double JsLength(const Value& v) {
   if (v.is_string()) return static_cast<double>(Utf16Length(v.as_string()));

@@ -221,19 +221,18 @@ void Object::Set(std::string_view key, Value value) {
     return;
   }
   uint32_t slot = static_cast<uint32_t>(slots_.size());
-  bool index_key = !key.empty() && key[0] >= '0' && key[0] <= '9' &&
-                   IsArrayIndexKey(key);
+  bool index_key =
+      !key.empty() && key[0] >= '0' && key[0] <= '9' && IsArrayIndexKey(key);
   if (slots_.capacity() == 0) slots_.reserve(4);
-  slots_.push_back(Slot{Entry{std::string(key), std::move(value)}, true,
-                        index_key});
+  slots_.push_back(
+      Slot{Entry{std::string(key), std::move(value)}, true, index_key});
   ++live_;
   if (index_key) {
     uint32_t n = ArrayIndexOf(key);
-    auto pos = std::lower_bound(
-        index_order_.begin(), index_order_.end(), n,
-        [&](uint32_t s, uint32_t v) {
-          return ArrayIndexOf(slots_[s].entry.key) < v;
-        });
+    auto pos = std::lower_bound(index_order_.begin(), index_order_.end(), n,
+                                [&](uint32_t s, uint32_t v) {
+                                  return ArrayIndexOf(slots_[s].entry.key) < v;
+                                });
     index_order_.insert(pos, slot);
   }
   if (!lookup_.empty()) {

@@ -55,8 +55,8 @@ class Value {
   Value(std::nullptr_t) : rep_(Null{}) {}
   Value(bool b) : rep_(b) {}
   template <typename T>
-    requires(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>)
-  Value(T number) : rep_(static_cast<double>(number)) {}
+  requires(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) Value(T number)
+      : rep_(static_cast<double>(number)) {}
   Value(std::string s) : rep_(std::move(s)) {}
   Value(std::string_view s) : rep_(std::string(s)) {}
   Value(const char* s) : rep_(std::string(s)) {}

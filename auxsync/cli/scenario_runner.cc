@@ -39,12 +39,11 @@ absl::Status ValidateActions(const Value& actions, const std::string& path,
     }
     const Value& type = items[i]["type"];
     if (type.is_string() && type.as_string() != "add_bot" &&
-        type.as_string() != "remove_bot" &&
-        type.as_string() != "update_bot" &&
+        type.as_string() != "remove_bot" && type.as_string() != "update_bot" &&
         type.as_string() != "apply_state") {
-      return Invalid(absl::StrCat(item_path, ".type"),
-                     absl::StrCat("unknown bot action \"", type.as_string(),
-                                  "\""));
+      return Invalid(
+          absl::StrCat(item_path, ".type"),
+          absl::StrCat("unknown bot action \"", type.as_string(), "\""));
     }
     if (absl::Status s = bots::ValidateBotAction(items[i], item_path);
         !s.ok()) {
@@ -189,9 +188,9 @@ std::string Outcome(const absl::StatusOr<std::vector<Value>>& result,
     return absl::StrCat(R"("returned":)",
                         bots::ToJson(ArrayOf(*result), options));
   }
-  return absl::StrCat(R"("error":)",
-                      bots::ToJson(Value(std::string(result.status().message())),
-                                   options));
+  return absl::StrCat(
+      R"("error":)",
+      bots::ToJson(Value(std::string(result.status().message())), options));
 }
 
 std::vector<Value> Items(const Value& array) { return array.as_array().items; }
@@ -213,8 +212,8 @@ absl::Status ValidateScenario(const Value& scenario) {
     if (!id.is_undefined() &&
         (!id.is_number() || id.as_number() < 0 ||
          id.as_number() > 4294967295.0 ||
-         id.as_number() != static_cast<double>(
-                               static_cast<uint64_t>(id.as_number())))) {
+         id.as_number() !=
+             static_cast<double>(static_cast<uint64_t>(id.as_number())))) {
       return Invalid(key, "must be an unsigned 32-bit integer");
     }
   }
@@ -222,7 +221,8 @@ absl::Status ValidateScenario(const Value& scenario) {
   if (!steps.is_array()) return Invalid("steps", "must be an array");
   const auto& items = steps.as_array().items;
   for (size_t i = 0; i < items.size(); ++i) {
-    absl::Status s = ValidateStep(items[i], absl::StrCat("steps[", i, "]"), partition);
+    absl::Status s =
+        ValidateStep(items[i], absl::StrCat("steps[", i, "]"), partition);
     if (!s.ok()) {
       return s;
     }
@@ -243,8 +243,8 @@ absl::StatusOr<std::string> RunScenario(const Value& scenario,
   std::vector<rx::Subscription> subs = SubscribeAll(partition, recorder);
   partition.Connect();
 
-  std::string out = absl::StrCat(R"({"initial":)", recorder.Take(),
-                                 R"(,"steps":[)");
+  std::string out =
+      absl::StrCat(R"({"initial":)", recorder.Take(), R"(,"steps":[)");
   const auto& steps = scenario["steps"].as_array().items;
   for (size_t i = 0; i < steps.size(); ++i) {
     const std::string kind = steps[i].as_object().Keys()[0];

@@ -12,7 +12,8 @@ namespace {
 
 using ::testing::HasSubstr;
 
-absl::StatusOr<std::string> RunText(std::string_view text, bool tagged = false) {
+absl::StatusOr<std::string> RunText(std::string_view text,
+                                    bool tagged = false) {
   ScenarioOptions options;
   options.tagged = tagged;
   return RunScenarioText(text, options);
@@ -22,8 +23,7 @@ const std::string kMemory =
     R"("partition":{"type":"memory","initialState":{},"localSiteId":"L","remoteSiteId":"R"})";
 
 TEST(ScenarioRunner, RecordsInitialEmissionsStepsAndFinalState) {
-  std::string text = absl::StrCat(
-      "{", kMemory, R"(,"space":"shared","steps":[
+  std::string text = absl::StrCat("{", kMemory, R"(,"space":"shared","steps":[
         {"applyEvents":[{"type":"add_bot","id":"b","bot":{"id":"b","tags":{"a":1}}}]}]})");
   absl::StatusOr<std::string> out = RunText(text);
   ASSERT_TRUE(out.ok()) << out.status();
@@ -50,7 +50,10 @@ TEST(ScenarioRunner, TaggedOutputKeepsNonJsonNumbersAndUndefined) {
   absl::StatusOr<std::string> plain = RunText(text);
   ASSERT_TRUE(plain.ok()) << plain.status();
   // JSON.stringify: NaN -> null, -0 -> 0, the undefined space is dropped.
-  EXPECT_THAT(*plain, HasSubstr(R"("final":{"state":{"b":{"id":"b","tags":{"n":null,"z":0}}}})"));
+  EXPECT_THAT(
+      *plain,
+      HasSubstr(
+          R"("final":{"state":{"b":{"id":"b","tags":{"n":null,"z":0}}}})"));
   absl::StatusOr<std::string> tagged = RunText(text, true);
   ASSERT_TRUE(tagged.ok()) << tagged.status();
   EXPECT_THAT(
@@ -66,8 +69,8 @@ TEST(ScenarioRunner, RejectsInvalidJsonWithByteOffset) {
 }
 
 TEST(ScenarioRunner, RejectsUnknownStepNamingIt) {
-  std::string text =
-      absl::StrCat("{", kMemory, R"(,"steps":[{"applyEvents":[]},{"explode":1}]})");
+  std::string text = absl::StrCat(
+      "{", kMemory, R"(,"steps":[{"applyEvents":[]},{"explode":1}]})");
   absl::StatusOr<std::string> out = RunText(text);
   ASSERT_FALSE(out.ok());
   EXPECT_THAT(out.status().message(), HasSubstr("steps[1]"));
@@ -85,15 +88,16 @@ TEST(ScenarioRunner, RejectsBadActionNamingStepAndField) {
 }
 
 TEST(ScenarioRunner, RejectsWrongTypes) {
-  for (std::string_view bad : {
-           R"({"partition":{"type":"memory","initialState":{}},"steps":{}})",
-           R"({"partition":"memory","steps":[]})",
-           R"({"partition":{"type":"memory","initialState":{}},"space":3,"steps":[]})",
-           R"({"partition":{"type":"memory","initialState":{}},"clientId":-1,"steps":[]})",
-           R"({"partition":{"type":"memory","initialState":{}},"steps":[{"wait":{"ms":"x"}}]})",
-           R"({"partition":{"type":"memory","initialState":[]},"steps":[]})",
-           R"({"partition":{"type":"nonsense"},"steps":[]})",
-       }) {
+  for (
+      std::string_view bad : {
+          R"({"partition":{"type":"memory","initialState":{}},"steps":{}})",
+          R"({"partition":"memory","steps":[]})",
+          R"({"partition":{"type":"memory","initialState":{}},"space":3,"steps":[]})",
+          R"({"partition":{"type":"memory","initialState":{}},"clientId":-1,"steps":[]})",
+          R"({"partition":{"type":"memory","initialState":{}},"steps":[{"wait":{"ms":"x"}}]})",
+          R"({"partition":{"type":"memory","initialState":[]},"steps":[]})",
+          R"({"partition":{"type":"nonsense"},"steps":[]})",
+      }) {
     EXPECT_FALSE(RunText(bad).ok()) << bad;
   }
 }

@@ -25,7 +25,6 @@ using bots::Value;
 
 namespace {
 
-
 // `Object.assign({}, v)` for an object (or {} for anything else): a new
 // object sharing the property values.
 Value ShallowCopy(const Value& v) {
@@ -91,9 +90,8 @@ absl::StatusOr<MemoryPartitionConfig> MemoryPartitionConfig::FromValue(
   });
   if (!bad.ok()) return bad;
   out.initial_state = initial;
-  for (auto [key, field] :
-       {std::pair{"localSiteId", &out.local_site_id},
-        std::pair{"remoteSiteId", &out.remote_site_id}}) {
+  for (auto [key, field] : {std::pair{"localSiteId", &out.local_site_id},
+                            std::pair{"remoteSiteId", &out.remote_site_id}}) {
     const Value& v = config[key];
     if (v.is_string()) {
       *field = v.as_string();
@@ -112,8 +110,8 @@ MemoryPartition::MemoryPartition(MemoryPartitionConfig config)
       site_id_(config.local_site_id.value_or(bots::NewUuid())),
       remote_site_id_(config.remote_site_id.value_or(bots::NewUuid())),
       private_(config.is_private),
-      on_version_(CurrentVersion{site_id_, remote_site_id_,
-                                 Value::NewObject()}),
+      on_version_(
+          CurrentVersion{site_id_, remote_site_id_, Value::NewObject()}),
       version_value_(on_version_.value().ToValue()) {}
 
 MemoryPartition::~MemoryPartition() = default;
@@ -170,8 +168,7 @@ void MemoryPartition::AddBot(Batch& batch, const Value& action) {
   if (!incoming.is_object()) return;  // validated at the edge
   std::string id = bots::ToJsString(incoming["id"]);
   Value bot = ShallowCopy(bots::EnsureBotIsSerializable(incoming));
-  bot.as_object().Set("space",
-                      space() ? Value(*space()) : Value());
+  bot.as_object().Set("space", space() ? Value(*space()) : Value());
   const Value* existing = state_.as_object().Find(id);
   if (existing != nullptr) {
     const Value& masks = (*existing)["masks"];
@@ -212,8 +209,7 @@ void MemoryPartition::UpdateBot(Batch& batch, const Value& action) {
   }
 }
 
-MemoryPartition::Writable MemoryPartition::WritableCopy(
-    const std::string& id) {
+MemoryPartition::Writable MemoryPartition::WritableCopy(const std::string& id) {
   const Value* entry = state_.as_object().Find(id);
   if (entry == nullptr || !entry->is_object()) {
     return {Value::NewObject(), false};
@@ -244,9 +240,8 @@ void MemoryPartition::UpdateTags(Batch& batch, const std::string& id,
   }
   Value last_partial = partial_state.Get(id);
   const Value& previous = partial_state.Get(id);
-  Value merged = bots::Merge(previous.is_object() ? previous
-                                                  : Value::NewObject(),
-                             update);
+  Value merged =
+      bots::Merge(previous.is_object() ? previous : Value::NewObject(), update);
   partial_state.Set(id, merged);
   Object& partial_tags = merged["tags"].as_object();
 
@@ -317,9 +312,8 @@ void MemoryPartition::UpdateMasks(Batch& batch, const std::string& id,
   Value last_masks = Prop(Prop(partial_state.Get(id), "masks"), space);
   Object& masks = all_masks.Get(space).as_object();
   const Value& previous = partial_state.Get(id);
-  Value merged = bots::Merge(previous.is_object() ? previous
-                                                  : Value::NewObject(),
-                             update);
+  Value merged =
+      bots::Merge(previous.is_object() ? previous : Value::NewObject(), update);
   partial_state.Set(id, merged);
   Object& partial_masks = merged["masks"][space].as_object();
 
@@ -381,8 +375,8 @@ void MemoryPartition::Emit(Batch& batch) {
   }
   if (on_state_updated_.observer_count() > 0) {
     Value version = current_version_hook_ ? current_version_hook_().ToValue()
-                    : batch.next_version ? batch.next_version->ToValue()
-                                         : version_value_;
+                    : batch.next_version  ? batch.next_version->ToValue()
+                                          : version_value_;
     bots::StateUpdatedEvent event =
         bots::MakeStateUpdatedEvent(batch.partial, std::move(version));
     if (!event.added_bots.empty() || !event.removed_bots.empty() ||

@@ -11,8 +11,8 @@ std::string_view RealtimeStrategyName(RealtimeStrategy strategy) {
 
 absl::StatusOr<std::vector<bots::Value>> Partition::SendRemoteEvents(
     const std::vector<bots::Value>&) {
-  return absl::UnimplementedError(
-      absl::StrCat("the ", std::string(type()), " partition does not take remote events"));
+  return absl::UnimplementedError(absl::StrCat(
+      "the ", std::string(type()), " partition does not take remote events"));
 }
 
 }  // namespace auxsync::partitions

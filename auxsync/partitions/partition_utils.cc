@@ -45,7 +45,6 @@ bool Contains(const std::array<std::string_view, N>& keys,
   return std::find(keys.begin(), keys.end(), key) != keys.end();
 }
 
-
 // `key in config` and, when true, the truthiness of `config[key] ?? false`.
 // nullopt when `key` is not a property of config.
 std::optional<bool> InProperty(const Value& config, const std::string& key) {

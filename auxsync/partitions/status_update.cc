@@ -18,8 +18,7 @@ Value AuthenticationStatus(bool authenticated, Value info, Value reason) {
 }
 
 Value AuthorizationStatus(bool authorized, Value error) {
-  Value v =
-      MakeObject({{"type", "authorization"}, {"authorized", authorized}});
+  Value v = MakeObject({{"type", "authorization"}, {"authorized", authorized}});
   if (!error.is_undefined()) v.as_object().Set("error", std::move(error));
   return v;
 }
