@@ -5,7 +5,7 @@
 //   node bench/js/memory_partition_bench.mjs [--reps N]
 //
 // Prints one JSON line on stdout:
-//   {"impl":"aux-common","addsPerSec":N,"updatesPerSec":N}
+//   {"impl":"aux-common","batch":N,"addsPerSec":N,"updatesPerSec":N}
 // (per-repetition timings go to stderr).
 //
 // Workload (bench/memory_partition_bench.cc runs the same one):
@@ -114,28 +114,44 @@ function check(cond, msg) {
     if (!cond) throw new Error('benchmark sanity check failed: ' + msg);
 }
 
+// --batch N: N actions per applyEvents call (default 1).
+const batchArg = process.argv.indexOf('--batch');
+const BATCH = batchArg >= 0 ? Number(process.argv[batchArg + 1]) : 1;
+
+// The actions cut into applyEvents batches (outside the timed region).
+function batches(actions) {
+    const out = [];
+    for (let i = 0; i < actions.length; i += BATCH) {
+        out.push(actions.slice(i, i + BATCH));
+    }
+    return out;
+}
+
 async function run() {
-    const adds = addActions();
-    const updates = updateActions();
+    const adds = batches(addActions());
+    const updates = batches(updateActions());
     const { p, counts } = makePartition();
 
     const t0 = performance.now();
     let last;
     for (let i = 0; i < adds.length; i++) {
-        last = p.applyEvents([adds[i]]);
+        last = p.applyEvents(adds[i]);
     }
     await last;
     const t1 = performance.now();
     for (let i = 0; i < updates.length; i++) {
-        last = p.applyEvents([updates[i]]);
+        last = p.applyEvents(updates[i]);
     }
     await last;
     const t2 = performance.now();
 
     // +1: the replays on subscribe.
-    check(counts.onBotsAdded === BOTS + 1, `onBotsAdded ${counts.onBotsAdded}`);
-    check(counts.onBotsUpdated === UPDATES, `onBotsUpdated ${counts.onBotsUpdated}`);
-    check(counts.onStateUpdated === BOTS + UPDATES + 1, `onStateUpdated ${counts.onStateUpdated}`);
+    check(counts.onBotsAdded === adds.length + 1, `onBotsAdded ${counts.onBotsAdded}`);
+    check(counts.onBotsUpdated === updates.length, `onBotsUpdated ${counts.onBotsUpdated}`);
+    check(
+        counts.onStateUpdated === adds.length + updates.length + 1,
+        `onStateUpdated ${counts.onStateUpdated}`
+    );
     check(Object.keys(p.state).length === BOTS, 'state size');
     const k = UPDATES - 1;
     check(
@@ -160,6 +176,7 @@ for (let r = 0; r < REPS; r++) {
 console.log(
     JSON.stringify({
         impl: 'aux-common',
+        batch: BATCH,
         addsPerSec: Math.round(BOTS / (bestAdd / 1000)),
         updatesPerSec: Math.round(UPDATES / (bestUpdate / 1000)),
     })
