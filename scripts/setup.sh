@@ -9,6 +9,8 @@
 #   build-asan/  Debug, ASan+UBSan, untrusted-input modules only
 # Environment:
 #   SETUP_SKIP_ASAN=1    skip build-asan/ (scripts/run.sh sets it)
+#   SETUP_DEPS_ONLY=1    install packages only, build nothing
+#                        (scripts/fuzz.sh sets it)
 #   AUXSYNC_BUILD_LOCK   lock file serialising builds on a shared machine
 #                        (default /tmp/auxsync-build.lock)
 # Exits non-zero if an install or a build failed; a failed build/ does not
@@ -96,6 +98,10 @@ if [[ -f interop/package.json ]]; then
     touch interop/node_modules
   fi
   log "npm ok (interop/)"
+fi
+
+if [[ "${SETUP_DEPS_ONLY:-0}" == 1 ]]; then
+  exit 0
 fi
 
 # ---------------------------------------------------------------- builds

@@ -15,8 +15,6 @@
 namespace auxsync::bots {
 namespace {
 
-constexpr double kMsPerDay = 86400000.0;
-
 // ECMAScript TimeClip: NaN outside +-8.64e15, otherwise truncated (and -0
 // becomes +0).
 double TimeClip(double t) {

@@ -1,0 +1,47 @@
+// Fuzzes the Yjs update decoders (v1 or v2, chosen at build time) and the
+// doc-less update utilities on arbitrary bytes. Any input must either be
+// rejected with a status or decode to structs that encode again, and every
+// utility must return without crashing.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <span>
+#include <vector>
+
+#include "auxsync/crdt/update_utils.h"
+#include "auxsync/crdt/wire_struct.h"
+
+namespace {
+
+constexpr auxsync::crdt::UpdateVersion kVersion =
+    AUXSYNC_FUZZ_V2 ? auxsync::crdt::UpdateVersion::kV2
+                    : auxsync::crdt::UpdateVersion::kV1;
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace auxsync::crdt;  // NOLINT: a fuzz target, not a header
+  std::span<const uint8_t> bytes(data, size);
+  absl::StatusOr<DecodedUpdate> decoded = ReadUpdate(bytes, kVersion);
+  if (decoded.ok()) {
+    // What decodes must encode again (yjs can re-encode whatever it read).
+    (void)WriteUpdate(*decoded, kVersion, /*keep_parent_sub_bit=*/true);
+  }
+  if (AUXSYNC_FUZZ_V2) {
+    (void)EncodeStateVectorFromUpdateV2(bytes);
+    (void)ConvertUpdateFormatV2ToV1(bytes);
+    (void)ParseUpdateMetaV2(bytes);
+    BytesView one[] = {bytes};
+    (void)MergeUpdatesV2(one);
+  } else {
+    (void)EncodeStateVectorFromUpdate(bytes);
+    (void)ConvertUpdateFormatV1ToV2(bytes);
+    (void)ParseUpdateMeta(bytes);
+    BytesView two[] = {bytes, bytes};
+    (void)MergeUpdates(two);
+    static const uint8_t kEmptySv[] = {0};
+    (void)DiffUpdate(bytes, kEmptySv);
+  }
+  return 0;
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang (build-fuzz/) and runs one.
+#   scripts/fuzz.sh TARGET [SECONDS] [extra libFuzzer flags...]
+# TARGET: fuzz_update_v1, fuzz_update_v2 or fuzz_json. The update fuzzers
+# start from a seed corpus made of every update in the golden vectors
+# (../shared/vectors/yjs); findings go to build-fuzz/artifacts/.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+target="${1:?usage: scripts/fuzz.sh TARGET [SECONDS] [flags...]}"
+seconds="${2:-60}"
+shift $(( $# >= 2 ? 2 : 1 ))
+lock="${AUXSYNC_BUILD_LOCK:-/tmp/auxsync-build.lock}"
+
+SETUP_DEPS_ONLY=1 bash scripts/setup.sh >&2
+if [[ ! -f build-fuzz/build.ninja ]]; then
+  CC=clang CXX=clang++ flock "$lock" cmake -S . -B build-fuzz -G Ninja \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAUXSYNC_FUZZ=ON \
+    -DAUXSYNC_TESTS_ONLY_UNTRUSTED=ON -DAUXSYNC_BUILD_BENCH=OFF \
+    -DAUXSYNC_SANITIZE=ON >&2
+fi
+flock "$lock" cmake --build build-fuzz --target "$target" >&2
+
+corpus="build-fuzz/corpus/$target"
+mkdir -p "$corpus" build-fuzz/artifacts
+case "$target" in
+  fuzz_update_v1 | fuzz_update_v2)
+    seeds="build-fuzz/seeds"
+    [[ -d "$seeds/v1" ]] || node fuzz/make_corpus.mjs ../shared/vectors/yjs "$seeds" >&2
+    seed_dir="$seeds/${target##*_}"
+    ;;
+  *) seed_dir="" ;;
+esac
+
+exec "build-fuzz/fuzz/$target" -max_total_time="$seconds" \
+  -artifact_prefix=build-fuzz/artifacts/ -print_final_stats=1 "$@" \
+  "$corpus" ${seed_dir:+"$seed_dir"}
