@@ -153,12 +153,15 @@ absl::StatusOr<std::vector<Value>> MemoryPartition::ApplyEvents(
 }
 
 void MemoryPartition::Apply(Batch& batch, const Value& action) {
-  if (IsType(action, "add_bot")) {
-    AddBot(batch, action);
-  } else if (IsType(action, "remove_bot")) {
-    RemoveBot(batch, action);
-  } else if (IsType(action, "update_bot")) {
+  const Value& type = action["type"];
+  if (!type.is_string()) return;
+  const std::string& t = type.as_string();
+  if (t == "update_bot") {
     UpdateBot(batch, action);
+  } else if (t == "add_bot") {
+    AddBot(batch, action);
+  } else if (t == "remove_bot") {
+    RemoveBot(batch, action);
   }
   // Every other action type is ignored, as upstream does.
 }
@@ -194,9 +197,12 @@ void MemoryPartition::UpdateBot(Batch& batch, const Value& action) {
     UpdateTags(batch, id, update);
   }
   const Value& masks = update["masks"];
-  std::string space_key = space() ? *space() : "undefined";
-  if (masks.is_object() && masks[space_key].is_object()) {
-    UpdateMasks(batch, id, update, space_key);
+  if (masks.is_object()) {
+    // With no space, upstream looks up the literal key "undefined".
+    std::string space_key = space() ? *space() : "undefined";
+    if (masks[space_key].is_object()) {
+      UpdateMasks(batch, id, update, space_key);
+    }
   }
   // A partial whose tags ended up empty loses its `tags` property; this can
   // be the very bot added earlier in the batch.
