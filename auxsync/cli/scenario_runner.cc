@@ -10,8 +10,9 @@
 #include "auxsync/bots/bot_actions.h"
 #include "auxsync/bots/json.h"
 #include "auxsync/bots/state_updated_event.h"
-#include "auxsync/partitions/memory_partition.h"
 #include "auxsync/partitions/partition.h"
+#include "auxsync/partitions/partition_auth_source.h"
+#include "auxsync/partitions/partition_factories.h"
 
 namespace auxsync::cli {
 namespace {
@@ -170,15 +171,25 @@ std::vector<rx::Subscription> SubscribeAll(partitions::Partition& partition,
   return subs;
 }
 
+// Creates the scenario's partition through the factory chain. `auth` must
+// outlive the partition.
 absl::StatusOr<std::unique_ptr<partitions::Partition>> CreatePartition(
-    const Value& config) {
-  absl::StatusOr<std::unique_ptr<partitions::MemoryPartition>> memory =
-      partitions::CreateMemoryPartition(config);
-  if (!memory.ok()) return memory.status();
-  if (*memory != nullptr) return std::move(*memory);
-  return absl::InvalidArgumentError(
-      absl::StrCat("partition: no partition can be made from type ",
-                   bots::ToJson(config["type"])));
+    const Value& config, partitions::PartitionAuthSource& auth) {
+  partitions::PartitionServices services;
+  services.auth_source = &auth;
+  absl::StatusOr<std::unique_ptr<partitions::Partition>> partition =
+      partitions::CreateAuxPartition(config, services,
+                                     partitions::DefaultFactories());
+  if (!partition.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("partition: ", partition.status().message()));
+  }
+  if (*partition == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("partition: no partition can be made from type ",
+                     bots::ToJson(config["type"])));
+  }
+  return partition;
 }
 
 // The "returned" or "error" member of a step.
@@ -232,8 +243,9 @@ absl::Status ValidateScenario(const Value& scenario) {
 
 absl::StatusOr<std::string> RunScenario(const Value& scenario,
                                         const ScenarioOptions& options) {
+  partitions::PartitionAuthSource auth;
   absl::StatusOr<std::unique_ptr<partitions::Partition>> created =
-      CreatePartition(scenario["partition"]);
+      CreatePartition(scenario["partition"], auth);
   if (!created.ok()) return created.status();
   partitions::Partition& partition = **created;
   if (scenario["space"].is_string()) {
