@@ -9,6 +9,8 @@
 #include <span>
 #include <vector>
 
+#include "auxsync/crdt/doc.h"
+#include "auxsync/crdt/encoding.h"
 #include "auxsync/crdt/update_utils.h"
 #include "auxsync/crdt/wire_struct.h"
 
@@ -27,6 +29,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (decoded.ok()) {
     // What decodes must encode again (yjs can re-encode whatever it read).
     (void)WriteUpdate(*decoded, kVersion, /*keep_parent_sub_bit=*/true);
+  }
+  // Applying: a rejected update leaves the doc empty; an accepted one must
+  // encode again and load into a fresh doc with the same state vector.
+  {
+    Doc doc(DocOptions{.client_id = 1});
+    absl::Status applied =
+        AUXSYNC_FUZZ_V2 ? ApplyUpdateV2(doc, bytes) : ApplyUpdate(doc, bytes);
+    if (!applied.ok() && !EncodeStateVector(doc).empty() &&
+        EncodeStateVector(doc) != std::vector<uint8_t>{0}) {
+      abort();  // a rejected update changed the document
+    }
+    if (applied.ok()) {
+      absl::StatusOr<std::vector<uint8_t>> state = EncodeStateAsUpdate(doc);
+      if (!state.ok()) abort();
+      Doc copy(DocOptions{.client_id = 2});
+      if (!ApplyUpdate(copy, *state).ok()) abort();
+      if (EncodeStateVector(copy) != EncodeStateVector(doc)) abort();
+    }
   }
   if (AUXSYNC_FUZZ_V2) {
     (void)EncodeStateVectorFromUpdateV2(bytes);

@@ -1,0 +1,292 @@
+#include "auxsync/crdt/doc.h"
+
+#include <algorithm>
+#include <random>
+
+#include "auxsync/crdt/internal/engine.h"
+
+namespace auxsync::crdt {
+
+using engine::DocAccess;
+using engine::Item;
+using engine::TypeImpl;
+using engine::TypeKind;
+
+namespace {
+uint64_t RandomClientId() {
+  std::random_device rd;
+  return rd() & 0xffffffffu;
+}
+}  // namespace
+
+std::vector<TypeImpl*> Transaction::ChangedTypes() const {
+  return changed_order_;
+}
+std::vector<TypeImpl*> Transaction::ChangedParentTypes() const {
+  return changed_parent_order_;
+}
+
+Doc::Doc(DocOptions options)
+    : client_id_(options.client_id != 0 ? options.client_id : RandomClientId()),
+      gc_(options.gc),
+      guid_(std::move(options.guid)),
+      pending_(std::make_unique<engine::PendingStore>()) {}
+
+Doc::~Doc() = default;
+
+TypeImpl* Doc::GetRoot(std::string_view name, TypeKind kind) {
+  auto it = root_by_name_.find(std::string(name));
+  if (it != root_by_name_.end()) {
+    TypeImpl* t = it->second;
+    if (t->kind == TypeKind::kUnknown) t->kind = kind;
+    return t;
+  }
+  auto t = std::make_unique<TypeImpl>();
+  t->doc = this;
+  t->root_name = std::string(name);
+  t->kind = kind;
+  TypeImpl* raw = t.get();
+  roots_.push_back(std::move(t));
+  root_by_name_[raw->root_name] = raw;
+  return raw;
+}
+
+YMap Doc::GetMap(std::string_view name) {
+  return YMap(GetRoot(name, TypeKind::kMap));
+}
+YArray Doc::GetArray(std::string_view name) {
+  return YArray(GetRoot(name, TypeKind::kArray));
+}
+YText Doc::GetText(std::string_view name) {
+  return YText(GetRoot(name, TypeKind::kText));
+}
+YXmlFragment Doc::GetXmlFragment(std::string_view name) {
+  return YXmlFragment(GetRoot(name, TypeKind::kXmlFragment));
+}
+
+std::vector<std::string> Doc::RootNames() const {
+  std::vector<std::string> out;
+  for (const auto& r : roots_) out.push_back(r->root_name);
+  return out;
+}
+
+TypeImpl* Doc::FindRoot(std::string_view name) const {
+  auto it = root_by_name_.find(std::string(name));
+  return it == root_by_name_.end() ? nullptr : it->second;
+}
+
+bool Doc::HasPendingStructs() const { return pending_->HasStructs(); }
+bool Doc::HasPendingDeletes() const { return !pending_->ds.Empty(); }
+
+namespace {
+template <typename H, typename L>
+Subscription AddHandler(const std::shared_ptr<L>& block,
+                        std::vector<std::pair<int, H>> L::*list, H h) {
+  int id = block->next_id++;
+  ((*block).*list).push_back({id, std::move(h)});
+  std::weak_ptr<L> weak = block;
+  return Subscription([weak, list, id]() {
+    if (auto b = weak.lock()) {
+      std::erase_if((*b).*list, [id](auto& p) { return p.first == id; });
+    }
+  });
+}
+}  // namespace
+
+Subscription Doc::OnUpdate(UpdateHandler h) {
+  return AddHandler(handlers_, &Handlers::update, std::move(h));
+}
+Subscription Doc::OnUpdateV2(UpdateHandler h) {
+  return AddHandler(handlers_, &Handlers::update_v2, std::move(h));
+}
+Subscription Doc::OnAfterTransaction(TransactionHandler h) {
+  return AddHandler(handlers_, &Handlers::after_tr, std::move(h));
+}
+
+void Doc::Transact(absl::FunctionRef<void(Transaction&)> fn, Origin origin,
+                   bool local) {
+  if (tr_ != nullptr) {
+    fn(*tr_);
+    return;
+  }
+  std::unique_ptr<Transaction> tr;
+  // Transactions are recycled: their containers keep their capacity, so a
+  // keystroke allocates (almost) nothing.
+  if (spare_ != nullptr) {
+    tr = std::move(spare_);
+    tr->origin_ = std::move(origin);
+    tr->local_ = local;
+  } else {
+    tr = std::unique_ptr<Transaction>(
+        new Transaction(this, std::move(origin), local));
+  }
+  for (const auto& [c, v] : store_.clients()) {
+    if (!v.empty()) tr->before_state_[c] = v.back()->EndClock();
+  }
+  tr_ = std::move(tr);
+  fn(*tr_);
+  // As in yjs, a transaction started by an observer or update handler runs
+  // its function at once but is cleaned up after the current one.
+  queued_.push_back(std::move(tr_));
+  if (cleaning_) return;
+  cleaning_ = true;
+  for (size_t i = 0; i < queued_.size(); ++i) {
+    cleanup_tr_ = std::move(queued_[i]);
+    Cleanup();
+  }
+  queued_.clear();
+  cleaning_ = false;
+}
+
+void Doc::Cleanup() {
+  Transaction& tr = *cleanup_tr_;
+  tr.delete_set_.SortAndMerge();
+  for (const auto& [c, v] : store_.clients()) {
+    if (!v.empty()) tr.after_state_[c] = v.back()->EndClock();
+  }
+  // Observers: per changed type, then deep observers per ancestor.
+  std::vector<std::unique_ptr<YEvent>> events;  // empty unless observed
+  bool need_formatting_cleanup = false;
+  auto has_listeners = [](TypeImpl* t) {
+    for (; t != nullptr; t = t->item != nullptr ? t->item->parent : nullptr) {
+      if (t->handlers &&
+          (!t->handlers->observe.empty() || !t->handlers->deep.empty()))
+        return true;
+      if (t->item == nullptr || t->item->gc) break;
+    }
+    return false;
+  };
+  // Events (and changed parent types) are only built when some handler can
+  // see them: observers on the type or an ancestor, or transaction/update
+  // handlers (which can read the transaction).
+  const bool doc_handlers = !handlers_->after_tr.empty() ||
+                            !handlers_->update.empty() ||
+                            !handlers_->update_v2.empty();
+  // Index loop: observers may not add to changed_order_, but stay safe.
+  for (size_t ci = 0; ci < tr.changed_order_.size(); ++ci) {
+    TypeImpl* t = tr.changed_order_[ci];
+    if (!tr.changed_.contains(t)) continue;
+    if (t->item != nullptr && t->item->deleted) continue;
+    if (!tr.local_ && t->has_formatting &&
+        (t->kind == TypeKind::kText || t->kind == TypeKind::kXmlText)) {
+      need_formatting_cleanup = true;
+    }
+    const bool listeners = has_listeners(t);
+    if (!listeners && !doc_handlers) continue;
+    auto ev = std::make_unique<YEvent>();
+    ev->target = t;
+    ev->local = tr.local_;
+    engine::ComputeEvent(tr, t, ev.get(), listeners);
+    YEvent* raw = ev.get();
+    events.push_back(std::move(ev));
+    for (TypeImpl* p = t;;) {
+      auto [it, inserted] = tr.changed_parent_.try_emplace(p);
+      if (inserted) tr.changed_parent_order_.push_back(p);
+      it->second.push_back(raw);
+      if (p->item == nullptr) break;
+      p = p->item->parent;
+    }
+    if (t->handlers) {
+      raw->current_target = t;
+      auto handlers = t->handlers->observe;
+      for (auto& [id, h] : handlers) h(*raw, tr);
+    }
+  }
+  for (TypeImpl* t : tr.changed_parent_order_) {
+    if (!t->handlers || t->handlers->deep.empty()) continue;
+    if (t->item != nullptr && t->item->deleted) continue;
+    std::vector<YEvent*> evs;
+    for (YEvent* e : tr.changed_parent_[t]) {
+      if (e->target->item == nullptr || !e->target->item->deleted)
+        evs.push_back(e);
+    }
+    for (YEvent* e : evs) {
+      e->current_target = t;
+      e->path = engine::PathTo(t, e->target);
+    }
+    std::stable_sort(evs.begin(), evs.end(), [](YEvent* a, YEvent* b) {
+      return a->path.size() < b->path.size();
+    });
+    std::vector<const YEvent*> cevs(evs.begin(), evs.end());
+    auto handlers = t->handlers->deep;
+    for (auto& [id, h] : handlers) h(cevs, tr);
+  }
+  if (!handlers_->after_tr.empty()) {
+    auto handlers = handlers_->after_tr;
+    for (auto& [id, h] : handlers) h(tr);
+  }
+  if (need_formatting_cleanup) engine::CleanupYTextAfterTransaction(tr);
+  engine::TryGcAndMerge(tr, *this);
+  if (!tr.local_) {
+    auto a = tr.after_state_.find(client_id_);
+    uint64_t after = a == tr.after_state_.end() ? 0 : a->second;
+    if (after != tr.Before(client_id_)) client_id_ = RandomClientId();
+  }
+  bool changed = !tr.delete_set_.Empty();
+  if (!changed) {
+    for (auto& [c, clock] : tr.after_state_) {
+      if (tr.Before(c) != clock) {
+        changed = true;
+        break;
+      }
+    }
+  }
+  if (changed) {
+    for (bool v2 : {false, true}) {
+      auto& list = v2 ? handlers_->update_v2 : handlers_->update;
+      if (list.empty()) continue;
+      auto w = engine::NewWriter(v2);
+      engine::WriteStoreStructs(*w, store_, tr.before_state_);
+      engine::WriteDeleteSet(*w, tr.delete_set_);
+      std::vector<uint8_t> bytes = w->Finish();
+      auto handlers = list;
+      for (auto& [id, h] : handlers) h(bytes, tr);
+    }
+  }
+  tr.origin_.reset();
+  tr.before_state_.clear();
+  tr.after_state_.clear();
+  tr.delete_set_.clients.clear();
+  tr.changed_order_.clear();
+  tr.changed_.clear();
+  tr.changed_parent_order_.clear();
+  tr.changed_parent_.clear();
+  tr.merge_structs_.clear();
+  spare_ = std::move(cleanup_tr_);
+}
+
+}  // namespace auxsync::crdt
+
+namespace auxsync::crdt::engine {
+
+PendingStore& DocAccess::Pending(Doc& d) { return *d.pending_; }
+
+void DocAccess::AddChanged(Transaction& t, TypeImpl* type,
+                           const std::string* key) {
+  Item* item = type->item;
+  if (item != nullptr &&
+      !(item->id.clock < t.Before(item->id.client) && !item->deleted))
+    return;
+  auto [it, inserted] = t.changed_.try_emplace(type);
+  if (inserted) t.changed_order_.push_back(type);
+  auto& ch = it->second;
+  if (key == nullptr) {
+    ch.list = true;
+  } else if (ch.key_set.try_emplace(*key, true).second) {
+    ch.keys.push_back(*key);
+  }
+}
+
+void DocAccess::RemoveChanged(Transaction& t, TypeImpl* type) {
+  if (t.changed_.erase(type) > 0) {
+    t.changed_order_.erase(
+        std::remove(t.changed_order_.begin(), t.changed_order_.end(), type),
+        t.changed_order_.end());
+  }
+}
+
+TypeImpl* DocAccess::RootForRemote(Doc& d, const std::string& name) {
+  return d.GetRoot(name, TypeKind::kUnknown);
+}
+
+}  // namespace auxsync::crdt::engine

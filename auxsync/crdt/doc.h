@@ -1,0 +1,185 @@
+// The Yjs-compatible document: client id, gc flag, root types, transactions
+// and update events. Byte-identical with yjs 13.6 for everything it emits.
+//
+// Threading: a Doc and everything reached through it belong to one thread.
+#ifndef AUXSYNC_CRDT_DOC_H_
+#define AUXSYNC_CRDT_DOC_H_
+
+#include <any>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
+#include "auxsync/crdt/events.h"
+#include "auxsync/crdt/internal/item.h"
+#include "auxsync/crdt/types.h"
+
+namespace auxsync::crdt {
+
+namespace engine {
+struct PendingStore;
+class DocAccess;
+}  // namespace engine
+
+// The user-supplied origin of a transaction (yjs `transaction.origin`).
+using Origin = std::any;
+
+// A running transaction. Valid only inside Doc::Transact / the callbacks it
+// hands it to. Holds yjs's bookkeeping (before/after state, delete set,
+// changed types).
+class Transaction {
+ public:
+  Doc& doc() const { return *doc_; }
+  const Origin& origin() const { return origin_; }
+  bool local() const { return local_; }
+  // State vector at the start / at cleanup (client -> clock).
+  const absl::flat_hash_map<uint64_t, uint64_t>& before_state() const {
+    return before_state_;
+  }
+  const absl::flat_hash_map<uint64_t, uint64_t>& after_state() const {
+    return after_state_;
+  }
+  // Types whose list part or map keys changed, in first-change order.
+  std::vector<engine::TypeImpl*> ChangedTypes() const;
+  // Types that received events (own or descendants'), in yjs order. Filled
+  // at cleanup when observers or update/afterTransaction handlers exist.
+  std::vector<engine::TypeImpl*> ChangedParentTypes() const;
+  // The events of `type` and its descendants (yjs changedParentTypes.get);
+  // null if none. Valid until the transaction's handlers return.
+  const std::vector<YEvent*>* EventsOf(engine::TypeImpl* type) const {
+    auto it = changed_parent_.find(type);
+    return it == changed_parent_.end() ? nullptr : &it->second;
+  }
+
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+
+ private:
+  friend class Doc;
+  friend class engine::DocAccess;
+  Transaction(Doc* doc, Origin origin, bool local)
+      : doc_(doc), origin_(std::move(origin)), local_(local) {}
+  uint64_t Before(uint64_t client) const {
+    auto it = before_state_.find(client);
+    return it == before_state_.end() ? 0 : it->second;
+  }
+
+  Doc* doc_;
+  Origin origin_;
+  bool local_;
+  absl::flat_hash_map<uint64_t, uint64_t> before_state_;
+  absl::flat_hash_map<uint64_t, uint64_t> after_state_;
+  engine::DeleteSet delete_set_;
+  // changed type -> changed keys (list change recorded as has_list).
+  struct Changed {
+    bool list = false;
+    std::vector<std::string> keys;
+    absl::flat_hash_map<std::string, bool> key_set;
+  };
+  std::vector<engine::TypeImpl*> changed_order_;
+  absl::flat_hash_map<engine::TypeImpl*, Changed> changed_;
+  std::vector<engine::TypeImpl*> changed_parent_order_;
+  absl::flat_hash_map<engine::TypeImpl*, std::vector<YEvent*>> changed_parent_;
+  std::vector<engine::Item*> merge_structs_;
+};
+
+// Callback of update events: the encoded update of one transaction.
+using UpdateHandler =
+    std::function<void(std::span<const uint8_t> update, const Transaction& tr)>;
+// Callback of per-transaction events.
+using TransactionHandler = std::function<void(const Transaction& tr)>;
+
+// Options of a new Doc.
+struct DocOptions {
+  uint64_t client_id = 0;  // 0 = pick a random uint32
+  bool gc = true;
+  std::string guid;
+};
+
+// A Yjs document. Owns its struct store, root types and all items.
+// Not copyable or movable (types and items point back at it).
+class Doc {
+ public:
+  explicit Doc(DocOptions options = {});
+  ~Doc();
+  Doc(const Doc&) = delete;
+  Doc& operator=(const Doc&) = delete;
+
+  uint64_t client_id() const { return client_id_; }
+  // Switches the id under which local changes are created (CasualOS does).
+  void set_client_id(uint64_t id) { client_id_ = id; }
+  bool gc() const { return gc_; }
+  void set_gc(bool gc) { gc_ = gc; }
+  const std::string& guid() const { return guid_; }
+
+  // Root types by name; created on first use (no struct is written).
+  YMap GetMap(std::string_view name);
+  YArray GetArray(std::string_view name);
+  YText GetText(std::string_view name);
+  YXmlFragment GetXmlFragment(std::string_view name);
+  // Root names in creation order.
+  std::vector<std::string> RootNames() const;
+  // The root type of that name or null.
+  engine::TypeImpl* FindRoot(std::string_view name) const;
+
+  // Runs fn in a transaction (joins the running one when nested). Observers
+  // and update handlers run when the outermost transaction ends.
+  void Transact(absl::FunctionRef<void(Transaction&)> fn, Origin origin = {},
+                bool local = true);
+
+  // Update events (v1 / v2 bytes of each transaction that changed something).
+  Subscription OnUpdate(UpdateHandler h);
+  Subscription OnUpdateV2(UpdateHandler h);
+  Subscription OnAfterTransaction(TransactionHandler h);
+
+  // Whether structs / deletes wait for missing dependencies.
+  bool HasPendingStructs() const;
+  bool HasPendingDeletes() const;
+  // Next clock of a client (0 if unknown).
+  uint64_t State(uint64_t client) const { return store_.State(client); }
+
+  // Engine internals (for the engine's own files and white-box tests).
+  engine::StructStore& store() { return store_; }
+  const engine::StructStore& store() const { return store_; }
+  engine::ItemPool& pool() { return pool_; }
+  // The running transaction (null outside Transact).
+  Transaction* current_transaction() { return tr_.get(); }
+
+ private:
+  friend class engine::DocAccess;
+  engine::TypeImpl* GetRoot(std::string_view name, engine::TypeKind kind);
+  void Cleanup();
+
+  uint64_t client_id_;
+  bool gc_;
+  std::string guid_;
+  engine::ItemPool pool_;
+  engine::StructStore store_;
+  std::vector<std::unique_ptr<engine::TypeImpl>> roots_;
+  absl::flat_hash_map<std::string, engine::TypeImpl*> root_by_name_;
+  std::unique_ptr<Transaction> tr_;
+  std::unique_ptr<Transaction> spare_;       // recycled transaction
+  std::unique_ptr<Transaction> cleanup_tr_;  // the one being cleaned up
+  bool cleaning_ = false;
+  std::vector<std::unique_ptr<Transaction>> queued_;
+  std::unique_ptr<engine::PendingStore> pending_;
+  // Handler lists live in a shared block so that a Subscription dropped
+  // after the Doc is harmless (it holds a weak reference).
+  struct Handlers {
+    int next_id = 1;
+    std::vector<std::pair<int, UpdateHandler>> update;
+    std::vector<std::pair<int, UpdateHandler>> update_v2;
+    std::vector<std::pair<int, TransactionHandler>> after_tr;
+  };
+  std::shared_ptr<Handlers> handlers_ = std::make_shared<Handlers>();
+};
+
+}  // namespace auxsync::crdt
+
+#endif  // AUXSYNC_CRDT_DOC_H_

@@ -1,0 +1,100 @@
+#include "auxsync/crdt/encoding.h"
+
+#include <algorithm>
+
+#include "auxsync/crdt/internal/engine.h"
+#include "auxsync/crdt/update_utils.h"
+
+namespace auxsync::crdt {
+
+namespace {
+
+absl::Status Apply(Doc& doc, std::span<const uint8_t> update, Origin origin,
+                   bool v2) {
+  auto decoded = engine::DecodeUpdate(update, v2);
+  if (!decoded.ok()) return decoded.status();
+  doc.Transact(
+      [&](Transaction& tr) { engine::ApplyDecoded(tr, std::move(*decoded)); },
+      std::move(origin),
+      /*local=*/false);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<uint8_t>> Encode(const Doc& doc,
+                                            std::span<const uint8_t> target,
+                                            bool v2) {
+  absl::flat_hash_map<uint64_t, uint64_t> sv;
+  if (!target.empty()) {
+    auto d = engine::DecodeStateVector(target);
+    if (!d.ok()) return d.status();
+    sv = std::move(*d);
+  }
+  auto& pending = engine::DocAccess::Pending(const_cast<Doc&>(doc));
+  auto w = engine::NewWriter(v2);
+  if (!pending.HasStructs() && pending.ds.Empty()) {
+    engine::WriteStoreStructs(*w, doc.store(), sv);
+    engine::WriteDeleteSet(*w, engine::DeleteSetFromStore(doc.store()));
+    return w->Finish();
+  }
+  // With pending data yjs returns mergeUpdates([doc update, pending
+  // deletes, diffUpdate(pending structs, target)]): sections sorted by
+  // client, holes as Skip structs, decoded items without the parentSub
+  // hint. The codec's merge reproduces yjs's tie-breaks.
+  engine::WriteStoreStructs(*w, doc.store(), sv);
+  engine::WriteDeleteSet(*w, engine::DeleteSetFromStore(doc.store()));
+  std::vector<std::vector<uint8_t>> parts;
+  parts.push_back(w->Finish());
+  auto to_format =
+      [&](std::vector<uint8_t> v2u) -> absl::StatusOr<std::vector<uint8_t>> {
+    if (v2) return v2u;
+    return ConvertUpdateFormatV2ToV1(v2u);
+  };
+  if (!pending.ds.Empty()) {
+    auto dw = engine::NewWriter(true);
+    dw->rest().VarUint(0);
+    engine::WriteDeleteSet(*dw, pending.ds);
+    auto part = to_format(dw->Finish());
+    if (!part.ok()) return part.status();
+    parts.push_back(*std::move(part));
+  }
+  if (pending.HasStructs()) {
+    std::vector<uint8_t> svb =
+        target.empty() ? std::vector<uint8_t>{0}
+                       : std::vector<uint8_t>(target.begin(), target.end());
+    auto diff = DiffUpdateV2(pending.update, svb);
+    if (!diff.ok()) return diff.status();
+    auto part = to_format(*std::move(diff));
+    if (!part.ok()) return part.status();
+    parts.push_back(*std::move(part));
+  }
+  std::vector<std::span<const uint8_t>> views(parts.begin(), parts.end());
+  return v2 ? MergeUpdatesV2(views) : MergeUpdates(views);
+}
+
+}  // namespace
+
+absl::Status ApplyUpdate(Doc& doc, std::span<const uint8_t> update,
+                         Origin origin) {
+  return Apply(doc, update, std::move(origin), false);
+}
+
+absl::Status ApplyUpdateV2(Doc& doc, std::span<const uint8_t> update,
+                           Origin origin) {
+  return Apply(doc, update, std::move(origin), true);
+}
+
+absl::StatusOr<std::vector<uint8_t>> EncodeStateAsUpdate(
+    const Doc& doc, std::span<const uint8_t> target) {
+  return Encode(doc, target, false);
+}
+
+absl::StatusOr<std::vector<uint8_t>> EncodeStateAsUpdateV2(
+    const Doc& doc, std::span<const uint8_t> target) {
+  return Encode(doc, target, true);
+}
+
+std::vector<uint8_t> EncodeStateVector(const Doc& doc) {
+  return engine::EncodeStateVectorOf(doc.store());
+}
+
+}  // namespace auxsync::crdt

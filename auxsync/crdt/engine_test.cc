@@ -1,0 +1,414 @@
+// Unit tests of the document engine: local operations produce yjs's exact
+// bytes, integration tie-breaks, splitting/merging, gc on/off, pending
+// structs/deletes, events, relative positions and untrusted input.
+#include "auxsync/crdt/internal/engine.h"
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "auxsync/crdt/doc.h"
+#include "auxsync/crdt/encoding.h"
+#include "auxsync/crdt/relative_position.h"
+#include "auxsync/crdt/types.h"
+#include "gtest/gtest.h"
+
+namespace auxsync::crdt {
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+Bytes Hex(const std::string& h) {
+  Bytes out;
+  for (size_t i = 0; i + 1 < h.size();) {
+    if (h[i] == ' ') {
+      ++i;
+      continue;
+    }
+    out.push_back(static_cast<uint8_t>(std::stoi(h.substr(i, 2), nullptr, 16)));
+    i += 2;
+  }
+  return out;
+}
+
+std::string ToHex(const Bytes& b) {
+  static const char* d = "0123456789abcdef";
+  std::string s;
+  for (size_t i = 0; i < b.size(); ++i) {
+    if (i) s += ' ';
+    s += d[b[i] >> 4];
+    s += d[b[i] & 15];
+  }
+  return s;
+}
+
+// Records every v1/v2 update a doc emits.
+struct Recorder {
+  std::vector<Bytes> v1, v2;
+  Subscription s1, s2;
+  explicit Recorder(Doc& d) {
+    s1 = d.OnUpdate([this](std::span<const uint8_t> u, const Transaction&) {
+      v1.emplace_back(u.begin(), u.end());
+    });
+    s2 = d.OnUpdateV2([this](std::span<const uint8_t> u, const Transaction&) {
+      v2.emplace_back(u.begin(), u.end());
+    });
+  }
+};
+
+Doc MakeDoc(uint64_t id, bool gc = true) { return Doc(DocOptions{id, gc, ""}); }
+
+Bytes Full(const Doc& d) { return *EncodeStateAsUpdate(d); }
+
+void Sync(Doc& from, Doc& to) {
+  Bytes sv = EncodeStateVector(to);
+  ASSERT_TRUE(ApplyUpdate(to, *EncodeStateAsUpdate(from, sv)).ok());
+}
+
+TEST(DocEngine, MapSetSingleEmitsYjsBytes) {
+  Doc d(DocOptions{1, true, ""});
+  Recorder r(d);
+  d.GetMap("m").Set("k", JsValue::String("v"));
+  ASSERT_EQ(r.v1.size(), 1u);
+  EXPECT_EQ(ToHex(r.v1[0]), "01 01 01 00 28 01 01 6d 01 6b 01 77 01 76 00");
+  EXPECT_EQ(ToHex(r.v2[0]),
+            ToHex(Hex("00 00 01 01 00 00 01 28 05 02 6d 6b 41 00 01 01 00 01 "
+                      "01 01 01 00 77 01 76 00")));
+}
+
+TEST(DocEngine, MapOverwriteHasOriginAndParentSubBit) {
+  Doc d(DocOptions{1, true, ""});
+  Recorder r(d);
+  d.GetMap("m").Set("k", JsValue::String("v1"));
+  d.GetMap("m").Set("k", JsValue::String("v2"));
+  ASSERT_EQ(r.v1.size(), 2u);
+  EXPECT_EQ(ToHex(r.v1[1]),
+            "01 01 01 01 a8 01 00 01 77 02 76 32 01 01 01 00 01");
+}
+
+TEST(DocEngine, TypingMergesAndUpdateIsWrittenWithOffset) {
+  Doc d(DocOptions{1, true, ""});
+  Recorder r(d);
+  YText t = d.GetText("t");
+  t.Insert(0, u"t");
+  t.Insert(1, u"y");
+  ASSERT_EQ(r.v1.size(), 2u);
+  // The store holds one merged item "ty"; the update slices it: origin (1,0).
+  EXPECT_EQ(ToHex(r.v1[1]), "01 01 01 01 84 01 00 01 79 00");
+  EXPECT_EQ(d.store().Client(1)->size(), 1u);
+  EXPECT_EQ(t.ToString(), "ty");
+}
+
+TEST(DocEngine, TextDeleteMiddleGcOnAndOff) {
+  for (bool gc : {true, false}) {
+    Doc d(DocOptions{1, gc, ""});
+    YText t = d.GetText("t");
+    t.Insert(0, u"abcdef");
+    t.Delete(2, 2);
+    EXPECT_EQ(t.ToString(), "abef");
+    if (gc) {
+      EXPECT_EQ(ToHex(Full(d)),
+                "01 03 01 00 04 01 01 74 02 61 62 81 01 01 02 84 01 03 02 65 "
+                "66 01 01 01 02 02");
+    } else {
+      EXPECT_EQ(ToHex(Full(d)),
+                "01 03 01 00 04 01 01 74 02 61 62 84 01 01 02 63 64 84 01 03 "
+                "02 65 66 01 01 01 02 02");
+    }
+  }
+}
+
+TEST(DocEngine, EncodeStateAsUpdateWithTargetVector) {
+  Doc d(DocOptions{7, true, ""});
+  d.GetText("t").Insert(0, u"hello world");
+  EXPECT_EQ(ToHex(*EncodeStateAsUpdate(d, Hex("01 07 03"))),
+            "01 01 07 03 84 07 02 08 6c 6f 20 77 6f 72 6c 64 00");
+}
+
+TEST(DocEngine, ConcurrentInsertLowerClientFirst) {
+  Doc a = MakeDoc(1), b = MakeDoc(2), c = MakeDoc(3);
+  c.GetText("t").Insert(0, u"C");
+  a.GetText("t").Insert(0, u"A");
+  b.GetText("t").Insert(0, u"B");
+  for (Doc* x : {&a, &b, &c}) {
+    for (Doc* y : {&a, &b, &c}) {
+      if (x != y) Sync(*x, *y);
+    }
+  }
+  EXPECT_EQ(a.GetText("t").ToString(), "ABC");
+  EXPECT_EQ(Full(a), Full(b));
+  EXPECT_EQ(Full(b), Full(c));
+}
+
+TEST(DocEngine, ConcurrentMapSetHigherClientWins) {
+  Doc a = MakeDoc(1), b = MakeDoc(2);
+  a.GetMap("m").Set("k", JsValue::Number(1));
+  b.GetMap("m").Set("k", JsValue::Number(2));
+  Sync(a, b);
+  Sync(b, a);
+  EXPECT_EQ(a.GetMap("m").Get("k")->value.number, 2);
+  EXPECT_EQ(b.GetMap("m").Get("k")->value.number, 2);
+  EXPECT_EQ(Full(a), Full(b));
+}
+
+TEST(DocEngine, TextInsertSkipsTombstonesArrayDoesNot) {
+  Doc d = MakeDoc(1);
+  Recorder r(d);
+  YText t = d.GetText("t");
+  t.Insert(0, u"abc");
+  t.Delete(1, 1);
+  t.Insert(1, u"X");
+  // origin = deleted "b" (1,1), rightOrigin = "c" (1,2).
+  EXPECT_EQ(ToHex(r.v1.back()), "01 01 01 03 c4 01 01 01 02 01 58 00");
+  Doc e = MakeDoc(1);
+  Recorder re(e);
+  YArray arr = e.GetArray("a");
+  ASSERT_TRUE(arr.Insert(0, {JsValue::Number(1), JsValue::Number(2),
+                             JsValue::Number(3)})
+                  .ok());
+  ASSERT_TRUE(arr.Delete(1, 1).ok());
+  ASSERT_TRUE(arr.Insert(1, {JsValue::Number(9)}).ok());
+  // origin = visible 1 (1,0), rightOrigin = deleted 2 (1,1).
+  EXPECT_EQ(ToHex(re.v1.back()), "01 01 01 03 c8 01 00 01 01 01 7d 09 00");
+}
+
+TEST(DocEngine, RemoteSplitIsMergedBack) {
+  Doc a = MakeDoc(1), b = MakeDoc(2);
+  a.GetText("t").Insert(0, u"abcd");
+  Sync(a, b);
+  b.GetText("t").Insert(2, u"X");
+  Sync(b, a);
+  EXPECT_EQ(a.GetText("t").ToString(), "abXcd");
+  // "abcd" was split at the remote origin and stays split (its halves are
+  // no longer neighbours).
+  EXPECT_EQ(a.store().Client(1)->size(), 2u);
+  EXPECT_EQ(Full(a), Full(b));
+}
+
+TEST(DocEngine, PendingStructsWaitForTheirDependency) {
+  Doc a = MakeDoc(1), b = MakeDoc(2), c = MakeDoc(3);
+  Recorder ra(a), rb(b);
+  a.GetText("t").Insert(0, u"hi");
+  Sync(a, b);
+  b.GetText("t").Insert(2, u"!");
+  // c gets b's change before a's: it waits.
+  ASSERT_TRUE(ApplyUpdate(c, rb.v1.back()).ok());
+  EXPECT_TRUE(c.HasPendingStructs());
+  EXPECT_EQ(c.GetText("t").ToString(), "");
+  EXPECT_EQ(ToHex(EncodeStateVector(c)), "00");
+  Recorder rc(c);
+  ASSERT_TRUE(ApplyUpdate(c, ra.v1.back()).ok());
+  EXPECT_FALSE(c.HasPendingStructs());
+  EXPECT_EQ(c.GetText("t").ToString(), "hi!");
+  EXPECT_EQ(rc.v1.size(), 1u);  // one update with both structs
+  EXPECT_EQ(Full(c), Full(b));
+}
+
+TEST(DocEngine, PendingDeletesApplyLater) {
+  Doc a = MakeDoc(1), b = MakeDoc(2);
+  Recorder ra(a);
+  a.GetText("t").Insert(0, u"abc");
+  a.GetText("t").Delete(0, 1);
+  ASSERT_TRUE(ApplyUpdate(b, ra.v1[1]).ok());
+  EXPECT_TRUE(b.HasPendingDeletes());
+  ASSERT_TRUE(ApplyUpdate(b, ra.v1[0]).ok());
+  EXPECT_FALSE(b.HasPendingDeletes());
+  EXPECT_EQ(b.GetText("t").ToString(), "bc");
+}
+
+TEST(DocEngine, NestedTypesAndGcOfDeletedMap) {
+  Doc d = MakeDoc(1);
+  YMap bots = d.GetMap("bots");
+  bots.Set("b1", Input::Map({{"color", Input::Text(u"red")},
+                             {"n", JsValue::Number(3)}}));
+  auto v = bots.Get("b1");
+  ASSERT_TRUE(v && v->type);
+  EXPECT_EQ(YText(YMap(v->type).Get("color")->type).ToString(), "red");
+  bots.Delete("b1");
+  // Children became GC structs; the map entry is ContentDeleted.
+  const auto& structs = *d.store().Client(1);
+  ASSERT_GE(structs.size(), 2u);
+  EXPECT_EQ(structs[0]->content.ref, engine::kRefDeleted);
+  EXPECT_TRUE(structs[1]->gc);
+  Doc e = MakeDoc(2);
+  Sync(d, e);
+  EXPECT_FALSE(e.GetMap("bots").Has("b1"));
+  EXPECT_EQ(Full(d), Full(e));
+}
+
+TEST(DocEngine, MapEventKeysAndArrayDelta) {
+  Doc d = MakeDoc(1);
+  YMap m = d.GetMap("m");
+  m.Set("a", JsValue::Number(1));
+  std::vector<std::pair<std::string, KeyChange::Action>> seen;
+  auto sub = m.Observe([&](const YEvent& e, const Transaction&) {
+    for (auto& [k, c] : e.keys) seen.push_back({k, c.action});
+  });
+  d.Transact([&](Transaction&) {
+    m.Set("a", JsValue::Number(2));
+    m.Set("b", JsValue::Number(3));
+  });
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].second, KeyChange::Action::kUpdate);
+  EXPECT_EQ(seen[1].second, KeyChange::Action::kAdd);
+
+  YArray a = d.GetArray("a");
+  ASSERT_TRUE(a.Insert(0, {JsValue::Number(1), JsValue::Number(2),
+                           JsValue::Number(3), JsValue::Number(4)})
+                  .ok());
+  std::vector<DeltaOp> delta;
+  auto sub2 =
+      a.Observe([&](const YEvent& e, const Transaction&) { delta = e.delta; });
+  d.Transact([&](Transaction&) {
+    ASSERT_TRUE(a.Delete(1, 2).ok());
+    ASSERT_TRUE(a.Insert(2, {JsValue::String("x")}).ok());
+  });
+  ASSERT_EQ(delta.size(), 4u);
+  EXPECT_EQ(delta[0].kind, DeltaOp::Kind::kRetain);
+  EXPECT_EQ(delta[1].kind, DeltaOp::Kind::kDelete);
+  EXPECT_EQ(delta[1].length, 2u);
+  EXPECT_EQ(delta[3].kind, DeltaOp::Kind::kInsert);
+  sub2.Reset();
+}
+
+TEST(DocEngine, RelativePositions) {
+  Doc d = MakeDoc(1);
+  YText t = d.GetText("t");
+  t.Insert(0, u"hello world");
+  EXPECT_EQ(ToHex(EncodeRelativePosition(
+                CreateRelativePositionFromTypeIndex(t, 6, 0))),
+            "00 01 06 00");
+  EXPECT_EQ(ToHex(EncodeRelativePosition(
+                CreateRelativePositionFromTypeIndex(t, 6, -1))),
+            "00 01 05 41");
+  EXPECT_EQ(ToHex(EncodeRelativePosition(
+                CreateRelativePositionFromTypeIndex(t, 11, 0))),
+            "01 01 74 00");
+  auto rp = CreateRelativePositionFromTypeIndex(t, 6, 0);
+  t.Insert(0, u">> ");
+  auto abs = CreateAbsolutePositionFromRelativePosition(rp, d);
+  ASSERT_TRUE(abs.has_value());
+  EXPECT_EQ(abs->index, 9u);
+}
+
+TEST(DocEngine, SurrogatePairSplitBecomesReplacementChars) {
+  Doc d = MakeDoc(1);
+  YText t = d.GetText("t");
+  t.Insert(0, u"a\U0001F600b");
+  t.Insert(2, u"X");
+  EXPECT_EQ(t.ToString16(), u"a\uFFFDX\uFFFDb");
+}
+
+TEST(DocEngine, MalformedUpdatesAreRejectedWholeAndNeverCrash) {
+  Doc src = MakeDoc(5);
+  src.GetText("t").Insert(0, u"hello");
+  src.GetMap("m").Set("k", Input::Map({{"x", JsValue::Number(1)}}));
+  src.GetArray("a").Push({JsValue::String("a"), JsValue::Bool(true)});
+  src.GetText("t").Delete(1, 2);
+  for (bool v2 : {false, true}) {
+    Bytes good = v2 ? *EncodeStateAsUpdateV2(src) : *EncodeStateAsUpdate(src);
+    std::mt19937 rng(42);
+    for (int iter = 0; iter < 3000; ++iter) {
+      Bytes bad = good;
+      int mode = iter % 3;
+      if (mode == 0) {
+        bad.resize(rng() % bad.size());
+      } else if (mode == 1) {
+        for (int k = 0; k < 3; ++k)
+          bad[rng() % bad.size()] = static_cast<uint8_t>(rng());
+      } else {
+        bad.insert(
+            bad.begin() + static_cast<std::ptrdiff_t>(rng() % bad.size()),
+            static_cast<uint8_t>(rng()));
+      }
+      Doc d = MakeDoc(9);
+      d.GetText("t").Insert(0, u"base");
+      Bytes before = Full(d);
+      absl::Status s = v2 ? ApplyUpdateV2(d, bad) : ApplyUpdate(d, bad);
+      if (!s.ok()) {
+        EXPECT_EQ(Full(d), before) << "iteration " << iter;
+      }
+      (void)Full(d);
+      (void)EncodeStateAsUpdateV2(d);
+    }
+  }
+}
+
+TEST(DocEngine, ArrayInsertRejectsBadIndexAndValues) {
+  Doc d = MakeDoc(1);
+  YArray a = d.GetArray("a");
+  EXPECT_FALSE(a.Insert(1, {JsValue::Number(1)}).ok());
+  EXPECT_FALSE(a.Insert(0, {JsValue::Undefined()}).ok());
+  EXPECT_EQ(ToHex(Full(d)), "00 00");
+}
+
+TEST(DocEngine, SubscriptionsMayOutliveDocAndTypes) {
+  Subscription s1, s2;
+  {
+    auto d = std::make_unique<Doc>(DocOptions{1, true, ""});
+    s1 = d->OnUpdate([](std::span<const uint8_t>, const Transaction&) {});
+    YMap m = d->GetMap("m");
+    m.Set("inner", Input::Map());
+    s2 = YMap(m.Get("inner")->type)
+             .Observe([](const YEvent&, const Transaction&) {});
+    m.Delete("inner");  // collects the nested map and its handlers
+  }
+  s1.Reset();
+  s2.Reset();
+}
+
+TEST(DocEngine, TransactionStartedInObserverRunsAfterCurrent) {
+  Doc d = MakeDoc(1);
+  Recorder r(d);
+  YMap m = d.GetMap("m");
+  bool once = false;
+  auto sub = m.Observe([&](const YEvent&, const Transaction&) {
+    if (once) return;
+    once = true;
+    m.Set("echo", JsValue::Number(1));
+  });
+  m.Set("k", JsValue::Number(0));
+  ASSERT_EQ(r.v1.size(), 2u);  // the observer's change is its own update
+  EXPECT_TRUE(m.Has("echo"));
+}
+
+}  // namespace
+}  // namespace auxsync::crdt
+
+namespace auxsync::crdt {
+namespace {
+
+// A peer can nest types arbitrarily deep; deleting (and collecting) the
+// outermost one must not recurse once per level.
+TEST(DocEngine, DeeplyNestedTypesFromAPeerDoNotExhaustTheStack) {
+  // Build the update by hand: item k (client 1, clock k) is a YMap stored
+  // under key "x" of the map held by item k-1; item 0 is in root "m".
+  engine::Writer w;
+  constexpr uint64_t kDepth = 200000;
+  w.VarUint(1);
+  w.VarUint(kDepth);
+  w.VarUint(1);
+  w.VarUint(0);
+  for (uint64_t k = 0; k < kDepth; ++k) {
+    w.U8(0x20 | 7);  // parentSub | ContentType
+    if (k == 0) {
+      w.VarUint(1);
+      w.VarString("m");
+    } else {
+      w.VarUint(0);
+      w.VarUint(1);
+      w.VarUint(k - 1);
+    }
+    w.VarString("x");
+    w.VarUint(1);  // YMap
+  }
+  w.VarUint(0);
+  Bytes u = w.Take();
+  Doc d = MakeDoc(2);
+  ASSERT_TRUE(ApplyUpdate(d, u).ok());
+  d.GetMap("m").Delete("x");
+  EXPECT_FALSE(d.GetMap("m").Has("x"));
+}
+
+}  // namespace
+}  // namespace auxsync::crdt

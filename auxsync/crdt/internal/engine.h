@@ -1,0 +1,203 @@
+// Internal operations of the engine shared between its .cc files:
+// splitting, integration, deletion, update reading/writing, cleanup.
+#ifndef AUXSYNC_CRDT_INTERNAL_ENGINE_H_
+#define AUXSYNC_CRDT_INTERNAL_ENGINE_H_
+
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "auxsync/crdt/doc.h"
+#include "auxsync/crdt/internal/engine_lib0.h"
+#include "auxsync/crdt/internal/item.h"
+
+namespace auxsync::crdt::engine {
+
+// Observer lists of a type.
+struct EventHandlers {
+  int next_id = 1;
+  std::vector<
+      std::pair<int, std::function<void(const YEvent&, const Transaction&)>>>
+      observe;
+  std::vector<
+      std::pair<int, std::function<void(const std::vector<const YEvent*>&,
+                                        const Transaction&)>>>
+      deep;
+};
+
+// ---- update encoders / decoders (v1 and v2 share one interface) ----------
+
+class UpdateWriter {
+ public:
+  virtual ~UpdateWriter() = default;
+  Writer& rest() { return rest_; }
+  virtual void WriteClient(uint64_t c) = 0;
+  virtual void WriteLeftId(Id id) = 0;
+  virtual void WriteRightId(Id id) = 0;
+  virtual void WriteInfo(uint8_t info) = 0;
+  virtual void WriteString(std::string_view utf8) = 0;
+  virtual void WriteString16(std::u16string_view s) = 0;
+  virtual void WriteParentInfo(bool is_root) = 0;
+  virtual void WriteTypeRef(uint64_t ref) = 0;
+  virtual void WriteLen(uint64_t len) = 0;
+  virtual void WriteAnyValue(const Any& v) = 0;
+  virtual void WriteBuf(std::string_view b) = 0;
+  virtual void WriteJson(const Any& v) = 0;
+  virtual void WriteKey(std::string_view k) = 0;
+  virtual void DsClear() = 0;
+  virtual void DsWriteClock(uint64_t clock) = 0;
+  virtual void DsWriteLen(uint64_t len) = 0;
+  virtual std::vector<uint8_t> Finish() = 0;
+
+ protected:
+  Writer rest_;
+};
+
+class UpdateReader {
+ public:
+  virtual ~UpdateReader() = default;
+  virtual bool failed() const = 0;
+  Reader& rest() { return *rest_; }
+  virtual uint64_t ReadClient() = 0;
+  virtual Id ReadLeftId() = 0;
+  virtual Id ReadRightId() = 0;
+  virtual uint8_t ReadInfo() = 0;
+  virtual std::string ReadString() = 0;
+  virtual std::u16string ReadString16() = 0;
+  virtual bool ReadParentInfo() = 0;
+  virtual uint64_t ReadTypeRef() = 0;
+  virtual uint64_t ReadLen() = 0;
+  virtual Any ReadAnyValue() = 0;
+  virtual std::string ReadBuf() = 0;
+  virtual bool ReadJson(Any* out) = 0;
+  virtual std::string ReadKey() = 0;
+  virtual void DsClear() = 0;
+  virtual uint64_t DsReadClock() = 0;
+  virtual uint64_t DsReadLen() = 0;
+
+ protected:
+  Reader* rest_ = nullptr;
+};
+
+std::unique_ptr<UpdateWriter> NewWriter(bool v2);
+// Returns null when the v2 header is malformed.
+std::unique_ptr<UpdateReader> NewReader(std::span<const uint8_t> bytes,
+                                        bool v2);
+
+// A struct as decoded from an update (not integrated).
+struct WireStruct {
+  uint8_t ref = kRefGC;  // kRefGC, kRefSkip or a content ref
+  Id id;
+  uint64_t length = 0;
+  OptId origin, right_origin;
+  uint8_t parent_kind = 0;  // 0 none, 1 root name, 2 item id
+  std::string parent_name;
+  Id parent_id;
+  bool has_parent_sub = false;
+  std::string parent_sub;
+  Content content;
+  uint64_t EndClock() const { return id.clock + length; }
+};
+
+struct DecodedUpdate {
+  // client -> structs, clients in descending order.
+  std::vector<std::pair<uint64_t, std::vector<WireStruct>>> clients;
+  // Delete ranges per client in wire order (yjs applies them in that order,
+  // which decides the order of events).
+  std::vector<std::pair<uint64_t, std::vector<std::pair<uint64_t, uint64_t>>>>
+      ds;
+};
+
+absl::StatusOr<DecodedUpdate> DecodeUpdate(std::span<const uint8_t> bytes,
+                                           bool v2);
+
+// Writes content `c` starting at unit `offset`.
+void WriteContent(UpdateWriter& w, const Content& c, uint64_t offset);
+void WriteItem(UpdateWriter& w, const Item& it, uint64_t offset);
+void WriteWireStruct(UpdateWriter& w, const WireStruct& s, uint64_t offset);
+void WriteDeleteSet(UpdateWriter& w, const DeleteSet& ds);
+// Structs of the store from `sv` (client -> start clock; missing = 0).
+void WriteStoreStructs(UpdateWriter& w, const StructStore& store,
+                       const absl::flat_hash_map<uint64_t, uint64_t>& sv);
+DeleteSet DeleteSetFromStore(const StructStore& store);
+absl::StatusOr<absl::flat_hash_map<uint64_t, uint64_t>> DecodeStateVector(
+    std::span<const uint8_t> b);
+std::vector<uint8_t> EncodeStateVectorOf(const StructStore& store);
+
+// Pending structs and deletes of a doc, kept as yjs keeps them: the
+// structs as one v2 update (merged with the codec's MergeUpdatesV2, whose
+// tie-breaks decide which duplicate survives), the deletes as ranges.
+struct PendingStore {
+  std::vector<uint8_t> update;  // v2; empty = nothing pending
+  absl::flat_hash_map<uint64_t, uint64_t> missing;  // client -> needed clock
+  DeleteSet ds;
+  bool HasStructs() const { return !update.empty(); }
+};
+
+// Friend bridge into Doc / Transaction private state.
+class DocAccess {
+ public:
+  static DeleteSet& Ds(Transaction& t) { return t.delete_set_; }
+  static uint64_t Before(const Transaction& t, uint64_t c) {
+    return t.Before(c);
+  }
+  static std::vector<Item*>& MergeStructs(Transaction& t) {
+    return t.merge_structs_;
+  }
+  static PendingStore& Pending(Doc& d);
+  static void AddChanged(Transaction& t, TypeImpl* type,
+                         const std::string* key);
+  static void RemoveChanged(Transaction& t, TypeImpl* type);
+  static TypeImpl* RootForRemote(Doc& d, const std::string& name);
+  static const Transaction::Changed* Changed(const Transaction& t,
+                                             TypeImpl* type) {
+    auto it = t.changed_.find(type);
+    return it == t.changed_.end() ? nullptr : &it->second;
+  }
+};
+
+// ---- integration ------------------------------------------------------------
+
+Item* SplitItem(Transaction& tr, Item* left, uint64_t diff);
+Item* GetItemCleanStart(Transaction& tr, Id id);
+Item* GetItemCleanEnd(Transaction& tr, Id id);
+void IntegrateItem(Transaction& tr, Item* item, uint64_t offset);
+void DeleteItem(Transaction& tr, Item* item);
+bool AddedBy(const Transaction& tr, const Item* it);
+bool DeletedBy(const Transaction& tr, const Item* it);
+
+// Creates and integrates a local item (left/right given).
+Item* NewLocalItem(Transaction& tr, TypeImpl* parent, Item* left, Item* right,
+                   const std::string* parent_sub, Content content);
+// Integrates the preliminary content of a nested type after its item.
+void IntegrateTypeContent(Transaction& tr, TypeImpl* type);
+
+// Applies a decoded update inside `tr`.
+void ApplyDecoded(Transaction& tr, DecodedUpdate upd);
+
+// ---- cleanup ---------------------------------------------------------------
+
+void TryGcAndMerge(Transaction& tr, Doc& doc);
+// yjs cleanupYTextAfterTransaction: after a remote transaction that touched
+// formatted text, deletes redundant format markers in a new transaction.
+void CleanupYTextAfterTransaction(Transaction& old_tr);
+
+// ---- events
+// -------------------------------------------------------------------
+
+// Builds the event of `type`. With `side_effects` (someone observes the
+// type) a text delta deletes redundant format markers in a new transaction,
+// as yjs's YTextEvent.delta getter does.
+void ComputeEvent(const Transaction& tr, TypeImpl* type, YEvent* ev,
+                  bool side_effects);
+std::vector<PathElement> PathTo(TypeImpl* parent, TypeImpl* child);
+OutValue ItemValue(const Item* it, size_t index);
+
+// ---- local type operations shared by types.cc ------------------------------
+Content ContentForValue(const Input& in, Doc& doc);
+
+}  // namespace auxsync::crdt::engine
+
+#endif  // AUXSYNC_CRDT_INTERNAL_ENGINE_H_

@@ -1,0 +1,206 @@
+#include "auxsync/crdt/internal/item.h"
+
+#include <algorithm>
+
+#include "auxsync/crdt/internal/engine.h"
+
+namespace auxsync::crdt::engine {
+
+uint64_t Content::Length() const {
+  switch (ref) {
+    case kRefDeleted:
+      return deleted_len;
+    case kRefString:
+      return str.size();
+    case kRefAny:
+    case kRefJson:
+      return AnyCount();
+    default:
+      return 1;
+  }
+}
+
+Content Content::Splice(uint64_t offset) {
+  Content right;
+  right.ref = ref;
+  switch (ref) {
+    case kRefDeleted:
+      right.deleted_len = deleted_len - offset;
+      deleted_len = offset;
+      break;
+    case kRefString: {
+      right.str.assign(str, offset, std::u16string::npos);
+      str.resize(offset);
+      // Splitting a surrogate pair replaces both halves with U+FFFD (§6).
+      char16_t last = str.empty() ? 0 : str.back();
+      if (last >= 0xD800 && last <= 0xDBFF) {
+        str.back() = 0xFFFD;
+        right.str[0] = 0xFFFD;
+      }
+      break;
+    }
+    case kRefAny:
+    case kRefJson:
+      right.anys().assign(
+          std::make_move_iterator(anys().begin() +
+                                  static_cast<std::ptrdiff_t>(offset)),
+          std::make_move_iterator(anys().end()));
+      anys().resize(offset);
+      break;
+    default:
+      break;  // not splittable (length 1)
+  }
+  return right;
+}
+
+void Content::Append(Content&& r) {
+  switch (ref) {
+    case kRefDeleted:
+      deleted_len += r.deleted_len;
+      break;
+    case kRefString:
+      str += r.str;
+      break;
+    case kRefAny:
+    case kRefJson:
+      anys().insert(anys().end(), std::make_move_iterator(r.anys().begin()),
+                    std::make_move_iterator(r.anys().end()));
+      break;
+    default:
+      break;
+  }
+}
+
+void StructList::Reindex() {
+  starts_.resize(chunks_.size());
+  first_clocks_.resize(chunks_.size());
+  size_t n = 0;
+  for (size_t c = 0; c < chunks_.size(); ++c) {
+    starts_[c] = n;
+    first_clocks_[c] = chunks_[c].front().clock;
+    n += chunks_[c].size();
+  }
+  size_ = n;
+}
+
+void StructList::InsertAt(size_t pos, Item* it) {
+  if (pos == size_) {
+    push_back(it);
+    return;
+  }
+  size_t c = Chunk(pos);
+  auto& ch = chunks_[c];
+  ch.insert(ch.begin() + static_cast<std::ptrdiff_t>(pos - starts_[c]),
+            Entry{it->id.clock, it});
+  first_clocks_[c] = ch.front().clock;
+  if (ch.size() >= 2 * kChunk) {
+    std::vector<Entry> tail(ch.begin() + static_cast<std::ptrdiff_t>(kChunk),
+                            ch.end());
+    ch.resize(kChunk);
+    chunks_.insert(chunks_.begin() + static_cast<std::ptrdiff_t>(c + 1),
+                   std::move(tail));
+    Reindex();
+    return;
+  }
+  for (size_t k = c + 1; k < starts_.size(); ++k) ++starts_[k];
+  ++size_;
+}
+
+void StructList::Erase(size_t first, size_t last) {
+  while (first < last) {
+    size_t c = Chunk(first);
+    auto& ch = chunks_[c];
+    size_t j = first - starts_[c];
+    size_t n = std::min(last - first, ch.size() - j);
+    ch.erase(ch.begin() + static_cast<std::ptrdiff_t>(j),
+             ch.begin() + static_cast<std::ptrdiff_t>(j + n));
+    if (ch.empty()) {
+      chunks_.erase(chunks_.begin() + static_cast<std::ptrdiff_t>(c));
+      Reindex();
+    } else {
+      if (j == 0) first_clocks_[c] = ch.front().clock;
+      for (size_t k = c + 1; k < starts_.size(); ++k) starts_[k] -= n;
+      size_ -= n;
+    }
+    last -= n;
+  }
+}
+
+size_t StructList::FindIndex(uint64_t clock) const {
+  // Typing appends: most lookups hit the last struct.
+  const auto& lastc = chunks_.back();
+  if (lastc.back().clock <= clock) return size_ - 1;
+  size_t lo = static_cast<size_t>(std::upper_bound(first_clocks_.begin(),
+                                                   first_clocks_.end(), clock) -
+                                  first_clocks_.begin()) -
+              1;
+  const auto& ch = chunks_[lo];
+  // Last entry starting at or before `clock`.
+  auto it =
+      std::upper_bound(ch.begin(), ch.end(), clock,
+                       [](uint64_t c, const Entry& e) { return c < e.clock; });
+  return starts_[lo] + static_cast<size_t>(it - ch.begin()) - 1;
+}
+
+Item* StructStore::Find(Id id) const {
+  const auto* v = Client(id.client);
+  if (v == nullptr || v->empty() || id.clock >= v->back()->EndClock())
+    return nullptr;
+  return (*v)[FindIndex(*v, id.clock)];
+}
+
+std::vector<std::pair<uint64_t, uint64_t>> StructStore::StateVector() const {
+  std::vector<std::pair<uint64_t, uint64_t>> sv;
+  for (const auto& [c, v] : clients_) {
+    if (!v.empty()) sv.push_back({c, v.back()->EndClock()});
+  }
+  std::sort(sv.begin(), sv.end(),
+            [](auto& a, auto& b) { return a.first > b.first; });
+  return sv;
+}
+
+void DeleteSet::SortAndMerge() {
+  for (auto& [c, v] : clients) {
+    std::sort(v.begin(), v.end(),
+              [](auto& a, auto& b) { return a.first < b.first; });
+    size_t j = 0;
+    for (size_t i = 1; i < v.size(); ++i) {
+      auto& l = v[j];
+      auto& r = v[i];
+      if (l.first + l.second >= r.first) {
+        l.second = std::max(l.second, r.first + r.second - l.first);
+      } else {
+        v[++j] = r;
+      }
+    }
+    if (!v.empty()) v.resize(j + 1);
+  }
+}
+
+bool DeleteSet::Contains(Id id) const {
+  auto it = clients.find(id.client);
+  if (it == clients.end()) return false;
+  const auto& v = it->second;
+  size_t lo = 0, hi = v.size();
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (v[mid].first <= id.clock) {
+      if (id.clock < v[mid].first + v[mid].second) return true;
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return false;
+}
+
+std::vector<uint64_t> DeleteSet::SortedClientsDesc() const {
+  std::vector<uint64_t> cs;
+  for (auto& [c, v] : clients) {
+    if (!v.empty()) cs.push_back(c);
+  }
+  std::sort(cs.begin(), cs.end(), std::greater<>());
+  return cs;
+}
+
+}  // namespace auxsync::crdt::engine

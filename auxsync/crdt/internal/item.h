@@ -1,0 +1,343 @@
+// Core engine data: IDs, item contents, items (structs), shared types, the
+// struct store and delete sets. Private to the engine.
+//
+// Memory model: every Item lives in its Doc's ItemPool (stable addresses,
+// recycled through a free list), so links (left/right, store entries, map
+// slots) are plain pointers. A GC struct is an Item with `gc` set; a
+// collected item is converted in place, so its address stays valid.
+#ifndef AUXSYNC_CRDT_INTERNAL_ITEM_H_
+#define AUXSYNC_CRDT_INTERNAL_ITEM_H_
+
+#include <algorithm>
+#include <cassert>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "auxsync/crdt/internal/engine_any.h"
+
+namespace auxsync::crdt {
+class Doc;
+class Transaction;
+struct YEvent;
+}  // namespace auxsync::crdt
+
+namespace auxsync::crdt::engine {
+
+struct Id {
+  uint64_t client = 0;
+  uint64_t clock = 0;
+  bool operator==(const Id& o) const {
+    return client == o.client && clock == o.clock;
+  }
+};
+
+// A nullable Id (origin, right origin).
+struct OptId {
+  Id id;
+  bool has = false;
+  bool operator==(const OptId& o) const {
+    return has == o.has && (!has || id == o.id);
+  }
+};
+
+enum ContentRef : uint8_t {
+  kRefGC = 0,
+  kRefDeleted = 1,
+  kRefJson = 2,
+  kRefBinary = 3,
+  kRefString = 4,
+  kRefEmbed = 5,
+  kRefFormat = 6,
+  kRefType = 7,
+  kRefAny = 8,
+  kRefDoc = 9,
+  kRefSkip = 10,
+};
+
+enum class TypeKind : uint8_t {
+  kArray = 0,
+  kMap = 1,
+  kText = 2,
+  kXmlElement = 3,
+  kXmlFragment = 4,
+  kXmlHook = 5,
+  kXmlText = 6,
+  kUnknown = 255,  // a root created by a remote update, typed on first Get*
+};
+
+class TypeImpl;
+
+// Item content. One struct for all kinds keeps the hot path (strings) free
+// of virtual calls; rare kinds only use their own fields.
+struct Content {
+  // Fields of the rarer kinds, out of line so that the common string and
+  // deleted items stay small.
+  struct Extra {
+    std::vector<Any> anys;  // kRefAny, kRefJson; [0] for kRefEmbed /
+                            // kRefFormat value / kRefDoc opts
+    std::string bytes;      // kRefBinary; kRefFormat key; kRefDoc guid
+  };
+  uint8_t ref = kRefDeleted;
+  uint64_t deleted_len = 0;  // kRefDeleted
+  std::u16string str;        // kRefString (UTF-16 code units)
+  std::unique_ptr<Extra> extra;
+  std::unique_ptr<TypeImpl> type;  // kRefType
+
+  // Accessors of the out-of-line fields; the mutable ones allocate them.
+  std::vector<Any>& anys() { return X().anys; }
+  const std::vector<Any>& anys() const {
+    assert(extra != nullptr);
+    return extra->anys;
+  }
+  std::string& bytes() { return X().bytes; }
+  const std::string& bytes() const {
+    assert(extra != nullptr);
+    return extra->bytes;
+  }
+  size_t AnyCount() const { return extra != nullptr ? extra->anys.size() : 0; }
+
+  uint64_t Length() const;
+  Extra& X() {
+    if (extra == nullptr) extra = std::make_unique<Extra>();
+    return *extra;
+  }
+  bool Countable() const { return ref != kRefDeleted && ref != kRefFormat; }
+  bool Mergeable() const {
+    return ref == kRefString || ref == kRefAny || ref == kRefJson ||
+           ref == kRefDeleted;
+  }
+  // Removes and returns units [offset, end) (surrogate fix-up for strings).
+  Content Splice(uint64_t offset);
+  // Appends `right` (same ref, mergeable).
+  void Append(Content&& right);
+};
+
+// A map key held by an item, out of line (most items are list items and
+// have none). Copies deep; get() requires a key (has_parent_sub).
+class ItemKey {
+ public:
+  ItemKey() = default;
+  ItemKey(const ItemKey& o)
+      : s_(o.s_ ? std::make_unique<std::string>(*o.s_) : nullptr) {}
+  ItemKey& operator=(const ItemKey& o) {
+    if (this != &o) s_ = o.s_ ? std::make_unique<std::string>(*o.s_) : nullptr;
+    return *this;
+  }
+  ItemKey(ItemKey&&) noexcept = default;
+  ItemKey& operator=(ItemKey&&) noexcept = default;
+  ItemKey& operator=(std::string k) {
+    s_ = std::make_unique<std::string>(std::move(k));
+    return *this;
+  }
+  const std::string& get() const {
+    assert(s_ != nullptr);
+    return *s_;
+  }
+  operator const std::string&() const { return get(); }  // NOLINT
+  void clear() { s_.reset(); }
+
+ private:
+  std::unique_ptr<std::string> s_;
+};
+
+struct Item {
+  Id id;
+  uint64_t length = 0;
+  OptId origin;
+  OptId right_origin;
+  Item* left = nullptr;
+  Item* right = nullptr;
+  TypeImpl* parent = nullptr;
+  ItemKey parent_sub;
+  bool has_parent_sub = false;
+  bool deleted = false;
+  bool keep = false;
+  bool gc = false;  // a GC struct (no parent, no content)
+  Content content;
+
+  Id LastId() const { return {id.client, id.clock + length - 1}; }
+  uint64_t EndClock() const { return id.clock + length; }
+  bool Countable() const { return !gc && content.Countable(); }
+  bool Visible() const { return !deleted && Countable(); }
+};
+
+// Stable-address allocator for items; freed items are reused.
+class ItemPool {
+ public:
+  Item* New() {
+    if (!free_.empty()) {
+      Item* it = free_.back();
+      free_.pop_back();
+      return it;
+    }
+    return &items_.emplace_back();
+  }
+  void Free(Item* it) {
+    *it = Item();
+    free_.push_back(it);
+  }
+  // Frees later (at FlushDeferred): merged-away items are still read during
+  // the rest of a transaction's cleanup.
+  void DeferFree(Item* it) { deferred_.push_back(it); }
+  void FlushDeferred() {
+    for (Item* it : deferred_) Free(it);
+    deferred_.clear();
+  }
+  size_t live() const { return items_.size() - free_.size(); }
+
+ private:
+  std::deque<Item> items_;
+  std::vector<Item*> free_;
+  std::vector<Item*> deferred_;
+};
+
+struct EventHandlers;
+
+// A shared type (AbstractType). Owned by its Doc (roots) or by the
+// ContentType of its item.
+class TypeImpl {
+ public:
+  crdt::Doc* doc = nullptr;
+  Item* item = nullptr;   // holding item; null for a root (or preliminary)
+  std::string root_name;  // for roots
+  TypeKind kind = TypeKind::kUnknown;
+  std::string node_name;  // xml element node name / hook name
+  Item* start = nullptr;
+  absl::flat_hash_map<std::string, Item*> map;
+  std::vector<std::string> map_keys;  // first-integration order (JS Map order)
+  uint64_t length = 0;
+  bool has_formatting = false;
+  // Position cache: the last (index, item) found by an index walk.
+  Item* cache_item = nullptr;
+  uint64_t cache_index = 0;
+  // Observers.
+  std::shared_ptr<EventHandlers> handlers;
+  // Preliminary content, applied when the type is integrated.
+  std::vector<std::function<void(crdt::Transaction&, TypeImpl*)>> prelim;
+
+  bool IsRoot() const { return item == nullptr; }
+  void SetMap(const std::string& key, Item* it) {
+    auto [iter, inserted] = map.try_emplace(key, it);
+    if (inserted) {
+      map_keys.push_back(key);
+    } else {
+      iter->second = it;
+    }
+  }
+  Item* GetMap(std::string_view key) const {
+    auto it = map.find(std::string(key));
+    return it == map.end() ? nullptr : it->second;
+  }
+};
+
+// The structs of one client, sorted by clock, as a chunked array: index and
+// clock lookups are O(log n), and inserting a split half or erasing a merged
+// struct moves at most one chunk instead of the whole array.
+class StructList {
+ public:
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  Item* back() const { return chunks_.back().back().item; }
+  Item* front() const { return chunks_.front().front().item; }
+  Item* operator[](size_t i) const {
+    size_t c = Chunk(i);
+    return chunks_[c][i - starts_[c]].item;
+  }
+  void push_back(Item* it) {
+    if (chunks_.empty() || chunks_.back().size() >= kChunk) {
+      starts_.push_back(size_);
+      first_clocks_.push_back(it->id.clock);
+      chunks_.emplace_back().reserve(kChunk);
+    }
+    chunks_.back().push_back({it->id.clock, it});
+    ++size_;
+  }
+  // Inserts before position `pos` (pos <= size()).
+  void InsertAt(size_t pos, Item* it);
+  // Erases positions [first, last).
+  void Erase(size_t first, size_t last);
+  // Index of the struct containing `clock` (must exist).
+  size_t FindIndex(uint64_t clock) const;
+
+ private:
+  // The clock is kept beside the pointer (a stored struct's first clock
+  // never changes), so searches touch no Item.
+  struct Entry {
+    uint64_t clock;
+    Item* item;
+  };
+  static constexpr size_t kChunk = 256;
+  size_t Chunk(size_t i) const {
+    if (i >= starts_.back()) return starts_.size() - 1;
+    return static_cast<size_t>(
+               std::upper_bound(starts_.begin(), starts_.end(), i) -
+               starts_.begin()) -
+           1;
+  }
+  void Reindex();
+  std::vector<std::vector<Entry>> chunks_;
+  std::vector<size_t> starts_;          // index of each chunk's first struct
+  std::vector<uint64_t> first_clocks_;  // clock of each chunk's first struct
+  size_t size_ = 0;
+};
+
+// Per-client clock-sorted struct arrays (yjs StructStore).
+class StructStore {
+ public:
+  StructList* Client(uint64_t c) {
+    auto it = clients_.find(c);
+    return it == clients_.end() ? nullptr : &it->second;
+  }
+  const StructList* Client(uint64_t c) const {
+    auto it = clients_.find(c);
+    return it == clients_.end() ? nullptr : &it->second;
+  }
+  StructList& ClientOrCreate(uint64_t c) { return clients_[c]; }
+  uint64_t State(uint64_t c) const {
+    const auto* v = Client(c);
+    if (v == nullptr || v->empty()) return 0;
+    return v->back()->EndClock();
+  }
+  // Index of the struct containing `clock` in `v` (must exist).
+  static size_t FindIndex(const StructList& v, uint64_t clock) {
+    return v.FindIndex(clock);
+  }
+  // The struct containing id, or null.
+  Item* Find(Id id) const;
+  const absl::flat_hash_map<uint64_t, StructList>& clients() const {
+    return clients_;
+  }
+  absl::flat_hash_map<uint64_t, StructList>& clients() { return clients_; }
+  std::vector<std::pair<uint64_t, uint64_t>> StateVector()
+      const;  // descending client
+
+ private:
+  absl::flat_hash_map<uint64_t, StructList> clients_;
+};
+
+// client -> list of (clock, len) ranges.
+struct DeleteSet {
+  absl::flat_hash_map<uint64_t, std::vector<std::pair<uint64_t, uint64_t>>>
+      clients;
+  void Add(uint64_t client, uint64_t clock, uint64_t len) {
+    if (len > 0) clients[client].push_back({clock, len});
+  }
+  bool Empty() const {
+    for (auto& [c, v] : clients) {
+      if (!v.empty()) return false;
+    }
+    return true;
+  }
+  void SortAndMerge();
+  bool Contains(Id id) const;  // requires SortAndMerge
+  std::vector<uint64_t> SortedClientsDesc() const;
+};
+
+}  // namespace auxsync::crdt::engine
+
+#endif  // AUXSYNC_CRDT_INTERNAL_ITEM_H_

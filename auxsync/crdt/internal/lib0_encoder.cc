@@ -1,0 +1,107 @@
+// Copyright 2025 The auxsync Authors.
+
+#include "auxsync/crdt/internal/lib0_encoder.h"
+
+#include <bit>
+#include <cfloat>
+#include <cmath>
+
+namespace auxsync::crdt::internal {
+
+namespace {
+
+void PutBigEndian64(std::vector<uint8_t>& buf, uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    buf.push_back(static_cast<uint8_t>(v >> shift));
+  }
+}
+
+// lib0's isFloat32: the value survives a round trip through binary32.
+// (A double beyond float range must not be cast: that is UB in C++.)
+bool IsFloat32(double d) {
+  if (std::isnan(d)) return false;
+  if (std::isinf(d)) return true;
+  if (std::fabs(d) > static_cast<double>(FLT_MAX)) return false;
+  return static_cast<double>(static_cast<float>(d)) == d;
+}
+
+}  // namespace
+
+void Lib0Encoder::WriteFloat32(float v) {
+  uint32_t bits = std::bit_cast<uint32_t>(v);
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    buf_.push_back(static_cast<uint8_t>(bits >> shift));
+  }
+}
+
+void Lib0Encoder::WriteFloat64(double v) {
+  PutBigEndian64(buf_, std::bit_cast<uint64_t>(v));
+}
+
+void Lib0Encoder::WriteBigInt64(int64_t v) {
+  PutBigEndian64(buf_, static_cast<uint64_t>(v));
+}
+
+void Lib0Encoder::WriteAny(const Any& v) {
+  switch (v.kind()) {
+    case Any::Kind::kUndefined:
+      WriteUint8(127);
+      return;
+    case Any::Kind::kNull:
+      WriteUint8(126);
+      return;
+    case Any::Kind::kBool:
+      WriteUint8(v.bool_value() ? 120 : 121);
+      return;
+    case Any::Kind::kNumber: {
+      double d = v.number();
+      if (std::isfinite(d) && std::trunc(d) == d &&
+          std::fabs(d) <= 2147483647.0) {
+        WriteUint8(125);
+        // -0 is an integer too and is written as 0x40.
+        WriteVarIntSignMagnitude(std::signbit(d),
+                                 static_cast<uint64_t>(std::fabs(d)));
+      } else if (IsFloat32(d)) {
+        WriteUint8(124);
+        WriteFloat32(static_cast<float>(d));
+      } else {
+        WriteUint8(123);
+        // V8 produces one canonical quiet NaN.
+        WriteFloat64(
+            std::isnan(d) ? std::bit_cast<double>(0x7FF8000000000000ull) : d);
+      }
+      return;
+    }
+    case Any::Kind::kBigInt:
+      WriteUint8(122);
+      WriteBigInt64(v.bigint());
+      return;
+    case Any::Kind::kString:
+      WriteUint8(119);
+      WriteVarString(v.string());
+      return;
+    case Any::Kind::kBytes:
+      WriteUint8(116);
+      WriteVarUint8Array(v.bytes());
+      return;
+    case Any::Kind::kArray: {
+      WriteUint8(117);
+      const Any::Array& a = v.array();
+      WriteVarUint(a.size());
+      for (const Any& e : a) WriteAny(e);
+      return;
+    }
+    case Any::Kind::kMap: {
+      WriteUint8(118);
+      const Any::Map& m = v.map();
+      WriteVarUint(m.size());
+      for (const auto& [key, e] : m) {
+        WriteVarString(key);
+        WriteAny(e);
+      }
+      return;
+    }
+  }
+}
+
+}  // namespace auxsync::crdt::internal

@@ -1,0 +1,252 @@
+// Copyright 2025 The auxsync Authors.
+//
+// Field-level writers of Yjs updates: UpdateEncoderV1 (plain lib0 stream)
+// and UpdateEncoderV2 (columns), with the method set of yjs's
+// UpdateEncoder.js. Code that writes structs is templated on the encoder, so
+// there are no virtual calls per field.
+
+#ifndef AUXSYNC_CRDT_INTERNAL_UPDATE_ENCODER_H_
+#define AUXSYNC_CRDT_INTERNAL_UPDATE_ENCODER_H_
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "auxsync/crdt/any.h"
+#include "auxsync/crdt/id.h"
+#include "auxsync/crdt/internal/lib0_encoder.h"
+#include "auxsync/crdt/internal/utf8.h"
+
+namespace auxsync::crdt::internal {
+
+// lib0 RleEncoder<uint8>: a value byte per run, varUint(run - 1) between
+// runs, the last run's count never written.
+class RleByteEncoder {
+ public:
+  void Write(uint8_t v) {
+    if (count_ > 0 && v == s_) {
+      ++count_;
+      return;
+    }
+    if (count_ > 0) out_.WriteVarUint(count_ - 1);
+    count_ = 1;
+    out_.WriteUint8(v);
+    s_ = v;
+  }
+  std::vector<uint8_t> Finish() { return out_.Take(); }
+
+ private:
+  Lib0Encoder out_;
+  uint8_t s_ = 0;
+  uint64_t count_ = 0;
+};
+
+// lib0 UintOptRleEncoder: a single value as varInt(v), a run of n >= 2 as
+// varInt(-v) (so -0 for zero) then varUint(n - 2).
+class UintOptRleEncoder {
+ public:
+  void Write(uint64_t v) {
+    if (v == s_) {
+      ++count_;
+      return;
+    }
+    Flush();
+    count_ = 1;
+    s_ = v;
+  }
+  std::vector<uint8_t> Finish() {
+    Flush();
+    count_ = 0;
+    return out_.Take();
+  }
+
+ private:
+  void Flush() {
+    if (count_ == 0) return;
+    out_.WriteVarIntSignMagnitude(count_ > 1, s_);
+    if (count_ > 1) out_.WriteVarUint(count_ - 2);
+  }
+  Lib0Encoder out_;
+  uint64_t s_ = 0;
+  uint64_t count_ = 0;
+};
+
+// lib0 IntDiffOptRleEncoder: runs of equal differences between consecutive
+// values, varInt(diff * 2 + (run > 1)) then varUint(run - 2) if run > 1.
+class IntDiffOptRleEncoder {
+ public:
+  void Write(int64_t v) {
+    if (v - s_ == diff_) {
+      s_ = v;
+      ++count_;
+      return;
+    }
+    Flush();
+    count_ = 1;
+    diff_ = v - s_;
+    s_ = v;
+  }
+  std::vector<uint8_t> Finish() {
+    Flush();
+    count_ = 0;
+    return out_.Take();
+  }
+
+ private:
+  void Flush() {
+    if (count_ == 0) return;
+    out_.WriteVarInt(diff_ * 2 + (count_ == 1 ? 0 : 1));
+    if (count_ > 1) out_.WriteVarUint(count_ - 2);
+  }
+  Lib0Encoder out_;
+  int64_t s_ = 0;
+  int64_t diff_ = 0;
+  uint64_t count_ = 0;
+};
+
+// lib0 StringEncoder: all strings concatenated into one varString, followed
+// by a UintOptRle of their UTF-16 lengths.
+class StringColumnEncoder {
+ public:
+  void Write(std::string_view utf8, uint64_t utf16_len) {
+    text_.append(utf8.data(), utf8.size());
+    lens_.Write(utf16_len);
+  }
+  void Write(std::string_view utf8) { Write(utf8, Utf16Length(utf8)); }
+  std::vector<uint8_t> Finish();
+
+ private:
+  std::string text_;
+  UintOptRleEncoder lens_;
+};
+
+// Writes updates in format v1: every field goes to one lib0 stream.
+// Sticky error: a field yjs would throw on (an embed JSON.stringify cannot
+// print) is recorded in status() and writes nothing.
+class UpdateEncoderV1 {
+ public:
+  static constexpr int kVersion = 1;
+
+  Lib0Encoder& rest() { return rest_; }
+  absl::Status status() const { return status_; }
+  void Fail(absl::Status s) {
+    if (status_.ok()) status_ = std::move(s);
+  }
+
+  // The encoded update (or state vector / delete set). Call once, last.
+  std::vector<uint8_t> ToBytes() { return rest_.Take(); }
+
+  void ResetDsCurVal() {}
+  void WriteDsClock(uint64_t clock) { rest_.WriteVarUint(clock); }
+  void WriteDsLen(uint64_t len) { rest_.WriteVarUint(len); }
+
+  void WriteLeftID(ID id) {
+    rest_.WriteVarUint(id.client);
+    rest_.WriteVarUint(id.clock);
+  }
+  void WriteRightID(ID id) { WriteLeftID(id); }
+  void WriteClient(uint64_t client) { rest_.WriteVarUint(client); }
+  void WriteInfo(uint8_t info) { rest_.WriteUint8(info); }
+  void WriteString(std::string_view utf8) { rest_.WriteVarString(utf8); }
+  void WriteString(std::string_view utf8, uint64_t /*utf16_len*/) {
+    rest_.WriteVarString(utf8);
+  }
+  void WriteParentInfo(bool is_root_key) {
+    rest_.WriteVarUint(is_root_key ? 1 : 0);
+  }
+  void WriteTypeRef(uint64_t ref) { rest_.WriteVarUint(ref); }
+  void WriteLen(uint64_t len) { rest_.WriteVarUint(len); }
+  void WriteAny(const Any& v) { rest_.WriteAny(v); }
+  void WriteBuf(std::span<const uint8_t> b) { rest_.WriteVarUint8Array(b); }
+  // v1 writes JSON.stringify(value) as a varString.
+  void WriteJSON(const Any& v);
+  void WriteKey(std::string_view key) { rest_.WriteVarString(key); }
+
+ private:
+  Lib0Encoder rest_;
+  absl::Status status_;
+};
+
+// Writes updates in format v2: fields go to the nine columns of spec §5.1,
+// the rest to the plain stream appended at the end.
+class UpdateEncoderV2 {
+ public:
+  static constexpr int kVersion = 2;
+
+  Lib0Encoder& rest() { return rest_; }
+  absl::Status status() const { return status_; }
+  void Fail(absl::Status s) {
+    if (status_.ok()) status_ = std::move(s);
+  }
+
+  // Feature flag, the nine columns, then the rest stream. Call once, last.
+  std::vector<uint8_t> ToBytes();
+
+  void ResetDsCurVal() { ds_curr_ = 0; }
+  void WriteDsClock(uint64_t clock) {
+    rest_.WriteVarUint(clock - ds_curr_);
+    ds_curr_ = clock;
+  }
+  // yjs throws on a zero length (it cannot be written as len - 1).
+  void WriteDsLen(uint64_t len) {
+    if (len == 0) {
+      Fail(absl::InvalidArgumentError(
+          "delete range of length 0 cannot be written in v2"));
+      return;
+    }
+    rest_.WriteVarUint(len - 1);
+    ds_curr_ += len;
+  }
+
+  void WriteLeftID(ID id) {
+    client_.Write(id.client);
+    left_clock_.Write(static_cast<int64_t>(id.clock));
+  }
+  void WriteRightID(ID id) {
+    client_.Write(id.client);
+    right_clock_.Write(static_cast<int64_t>(id.clock));
+  }
+  void WriteClient(uint64_t client) { client_.Write(client); }
+  void WriteInfo(uint8_t info) { info_.Write(info); }
+  void WriteString(std::string_view utf8) { strings_.Write(utf8); }
+  void WriteString(std::string_view utf8, uint64_t utf16_len) {
+    strings_.Write(utf8, utf16_len);
+  }
+  void WriteParentInfo(bool is_root_key) {
+    parent_info_.Write(is_root_key ? 1 : 0);
+  }
+  void WriteTypeRef(uint64_t ref) { type_ref_.Write(ref); }
+  void WriteLen(uint64_t len) { len_.Write(len); }
+  void WriteAny(const Any& v) { rest_.WriteAny(v); }
+  void WriteBuf(std::span<const uint8_t> b) { rest_.WriteVarUint8Array(b); }
+  // v2 writes embeds and format values with writeAny.
+  void WriteJSON(const Any& v) { rest_.WriteAny(v); }
+  // yjs 13.6's key cache never records a key, so every key is new: numbers
+  // 0, 1, 2, ... and the string each time.
+  void WriteKey(std::string_view key) {
+    key_clock_.Write(key_count_++);
+    strings_.Write(key);
+  }
+
+ private:
+  Lib0Encoder rest_;
+  absl::Status status_;
+  uint64_t ds_curr_ = 0;
+  int64_t key_count_ = 0;
+  IntDiffOptRleEncoder key_clock_;
+  UintOptRleEncoder client_;
+  IntDiffOptRleEncoder left_clock_;
+  IntDiffOptRleEncoder right_clock_;
+  RleByteEncoder info_;
+  StringColumnEncoder strings_;
+  RleByteEncoder parent_info_;
+  UintOptRleEncoder type_ref_;
+  UintOptRleEncoder len_;
+};
+
+}  // namespace auxsync::crdt::internal
+
+#endif  // AUXSYNC_CRDT_INTERNAL_UPDATE_ENCODER_H_

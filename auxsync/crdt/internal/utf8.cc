@@ -1,0 +1,166 @@
+// Copyright 2025 The auxsync Authors.
+
+#include "auxsync/crdt/internal/utf8.h"
+
+#include <cassert>
+#include <cstring>
+
+namespace auxsync::crdt::internal {
+
+namespace {
+
+// Number of leading ASCII bytes of [p, end), eight at a time.
+inline size_t AsciiPrefix(const unsigned char* p, const unsigned char* end) {
+  const unsigned char* start = p;
+  while (end - p >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    if (w & 0x8080808080808080ull) break;
+    p += 8;
+  }
+  while (p < end && *p < 0x80) ++p;
+  return static_cast<size_t>(p - start);
+}
+
+}  // namespace
+
+namespace {
+
+// True if every byte of [p, p + n) is ASCII; word-at-a-time, with one
+// overlapping word for the tail.
+inline bool AllAscii(const unsigned char* p, size_t n) {
+  if (n >= 8) {
+    uint64_t acc = 0;
+    uint64_t w;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      std::memcpy(&w, p + i, 8);
+      acc |= w;
+    }
+    std::memcpy(&w, p + n - 8, 8);
+    acc |= w;
+    return (acc & 0x8080808080808080ull) == 0;
+  }
+  unsigned char acc = 0;
+  for (size_t i = 0; i < n; ++i) acc |= p[i];
+  return acc < 0x80;
+}
+
+}  // namespace
+
+bool ValidateUtf8(std::string_view s, uint64_t* utf16_len) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* end = p + s.size();
+  if (AllAscii(p, s.size())) {
+    if (utf16_len != nullptr) *utf16_len = s.size();
+    return true;
+  }
+  uint64_t units = 0;
+  while (p < end) {
+    size_t n = AsciiPrefix(p, end);
+    p += n;
+    units += n;
+    if (p >= end) break;
+    unsigned char b = *p;
+    if (b >= 0xC2 && b <= 0xDF) {
+      if (end - p < 2 || (p[1] & 0xC0) != 0x80) return false;
+      p += 2;
+      units += 1;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+      if (end - p < 3) return false;
+      unsigned char lo = 0x80, hi = 0xBF;
+      if (b == 0xE0) lo = 0xA0;
+      if (b == 0xED) hi = 0x9F;
+      if (p[1] < lo || p[1] > hi || (p[2] & 0xC0) != 0x80) return false;
+      p += 3;
+      units += 1;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      if (end - p < 4) return false;
+      unsigned char lo = 0x80, hi = 0xBF;
+      if (b == 0xF0) lo = 0x90;
+      if (b == 0xF4) hi = 0x8F;
+      if (p[1] < lo || p[1] > hi || (p[2] & 0xC0) != 0x80 ||
+          (p[3] & 0xC0) != 0x80) {
+        return false;
+      }
+      p += 4;
+      units += 2;
+    } else {
+      return false;
+    }
+  }
+  if (utf16_len != nullptr) *utf16_len = units;
+  return true;
+}
+
+uint64_t Utf16Length(std::string_view utf8) {
+  uint64_t units = 0;
+  for (char c : utf8) {
+    auto b = static_cast<unsigned char>(c);
+    // Every non-continuation byte starts a code point; 4-byte ones need two
+    // UTF-16 units.
+    units += ((b & 0xC0) != 0x80) + (b >= 0xF0);
+  }
+  return units;
+}
+
+size_t Utf8OffsetOfUtf16(std::string_view utf8, uint64_t utf16_offset,
+                         bool* splits_pair) {
+  const auto* p = reinterpret_cast<const unsigned char*>(utf8.data());
+  const size_t n = utf8.size();
+  size_t i = 0;
+  uint64_t units = 0;
+  *splits_pair = false;
+  while (units < utf16_offset && i < n) {
+    unsigned char b = p[i];
+    if (b < 0x80) {
+      ++i;
+      ++units;
+    } else if (b < 0xE0) {
+      i += 2;
+      ++units;
+    } else if (b < 0xF0) {
+      i += 3;
+      ++units;
+    } else {
+      if (units + 1 == utf16_offset) {
+        *splits_pair = true;
+        return i;
+      }
+      i += 4;
+      units += 2;
+    }
+  }
+  return i < n ? i : n;
+}
+
+void AppendUtf16Suffix(std::string_view utf8, uint64_t utf16_offset,
+                       std::string* out) {
+  bool split = false;
+  size_t i = Utf8OffsetOfUtf16(utf8, utf16_offset, &split);
+  if (split) {
+    out->append(kReplacementChar);
+    i += 4;
+  }
+  out->append(utf8.substr(i));
+}
+
+void AppendCodePoint(uint32_t cp, std::string* out) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+}  // namespace auxsync::crdt::internal

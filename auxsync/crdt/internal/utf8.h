@@ -1,0 +1,44 @@
+// Copyright 2025 The auxsync Authors.
+//
+// UTF-8 helpers for the codecs: validation as WHATWG's fatal TextDecoder
+// does it, and UTF-16 lengths, which count Yjs clocks.
+
+#ifndef AUXSYNC_CRDT_INTERNAL_UTF8_H_
+#define AUXSYNC_CRDT_INTERNAL_UTF8_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace auxsync::crdt::internal {
+
+// True if `s` is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
+// When valid and `utf16_len` is set, stores the UTF-16 length.
+bool ValidateUtf8(std::string_view s, uint64_t* utf16_len);
+
+// UTF-16 length of valid UTF-8 text.
+uint64_t Utf16Length(std::string_view utf8);
+
+// The UTF-8 form of what JS's `str.slice(utf16_offset)` then TextEncoder
+// would give for valid UTF-8 `utf8`: if the offset falls between the two
+// halves of a surrogate pair, the orphaned low half becomes U+FFFD. Appends
+// to `out`. `utf16_offset` must be <= Utf16Length(utf8).
+void AppendUtf16Suffix(std::string_view utf8, uint64_t utf16_offset,
+                       std::string* out);
+
+// Byte offset of UTF-16 position `utf16_offset` in valid UTF-8 `utf8`, and
+// whether that position splits a surrogate pair (then the offset is that of
+// the 4-byte sequence being split). Requires utf16_offset <= length.
+size_t Utf8OffsetOfUtf16(std::string_view utf8, uint64_t utf16_offset,
+                         bool* splits_pair);
+
+// Appends the UTF-8 encoding of code point `cp` (< 0x110000, not a
+// surrogate).
+void AppendCodePoint(uint32_t cp, std::string* out);
+
+inline constexpr std::string_view kReplacementChar = "\xEF\xBF\xBD";
+
+}  // namespace auxsync::crdt::internal
+
+#endif  // AUXSYNC_CRDT_INTERNAL_UTF8_H_

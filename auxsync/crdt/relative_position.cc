@@ -1,0 +1,138 @@
+#include "auxsync/crdt/relative_position.h"
+
+#include "auxsync/crdt/internal/engine.h"
+
+namespace auxsync::crdt {
+
+using engine::Item;
+using engine::TypeImpl;
+
+namespace {
+RelativePosition Make(TypeImpl* t, std::optional<ID> item, int64_t assoc) {
+  RelativePosition r;
+  if (t->item == nullptr) {
+    r.tname = t->root_name;
+  } else {
+    r.type = ID{t->item->id.client, t->item->id.clock};
+  }
+  r.item = item;
+  r.assoc = assoc;
+  return r;
+}
+}  // namespace
+
+RelativePosition CreateRelativePositionFromTypeIndex(YType type, uint64_t index,
+                                                     int64_t assoc) {
+  TypeImpl* t = type.impl();
+  if (assoc < 0) {
+    if (index == 0) return Make(t, std::nullopt, assoc);
+    --index;
+  }
+  for (Item* n = t->start; n != nullptr; n = n->right) {
+    if (n->Visible()) {
+      if (n->length > index)
+        return Make(t, ID{n->id.client, n->id.clock + index}, assoc);
+      index -= n->length;
+    }
+    if (n->right == nullptr && assoc < 0) {
+      engine::Id last = n->LastId();
+      return Make(t, ID{last.client, last.clock}, assoc);
+    }
+  }
+  return Make(t, std::nullopt, assoc);
+}
+
+std::optional<AbsolutePosition> CreateAbsolutePositionFromRelativePosition(
+    const RelativePosition& rpos, Doc& doc) {
+  AbsolutePosition out;
+  out.assoc = rpos.assoc;
+  const engine::StructStore& store = doc.store();
+  if (rpos.item) {
+    if (store.State(rpos.item->client) <= rpos.item->clock) return std::nullopt;
+    Item* right = store.Find({rpos.item->client, rpos.item->clock});
+    if (right == nullptr || right->gc) return std::nullopt;
+    TypeImpl* t = right->parent;
+    out.type = t;
+    if (t->item == nullptr || !t->item->deleted) {
+      uint64_t diff = rpos.item->clock - right->id.clock;
+      uint64_t index = (right->deleted || !right->Countable())
+                           ? 0
+                           : diff + (rpos.assoc >= 0 ? 0 : 1);
+      for (Item* n = right->left; n != nullptr; n = n->left) {
+        if (n->Visible()) index += n->length;
+      }
+      out.index = index;
+    }
+    return out;
+  }
+  TypeImpl* t = nullptr;
+  if (rpos.tname) {
+    t = engine::DocAccess::RootForRemote(doc, *rpos.tname);
+  } else if (rpos.type) {
+    if (store.State(rpos.type->client) <= rpos.type->clock) return std::nullopt;
+    Item* it = store.Find({rpos.type->client, rpos.type->clock});
+    if (it == nullptr || it->gc || it->content.ref != engine::kRefType)
+      return std::nullopt;
+    t = it->content.type.get();
+  } else {
+    return std::nullopt;
+  }
+  out.type = t;
+  out.index = rpos.assoc >= 0 ? t->length : 0;
+  return out;
+}
+
+std::vector<uint8_t> EncodeRelativePosition(const RelativePosition& rpos) {
+  engine::Writer w;
+  if (rpos.item) {
+    w.VarUint(0);
+    w.VarUint(rpos.item->client);
+    w.VarUint(rpos.item->clock);
+  } else if (rpos.tname) {
+    w.VarUint(1);
+    w.VarString(*rpos.tname);
+  } else if (rpos.type) {
+    w.VarUint(2);
+    w.VarUint(rpos.type->client);
+    w.VarUint(rpos.type->clock);
+  }
+  w.VarInt(rpos.assoc);
+  return w.Take();
+}
+
+absl::StatusOr<RelativePosition> DecodeRelativePosition(
+    std::span<const uint8_t> bytes) {
+  engine::Reader r(bytes);
+  RelativePosition out;
+  switch (r.VarUint()) {
+    case 0: {
+      ID id;
+      id.client = r.VarUint();
+      id.clock = r.VarUint();
+      out.item = id;
+      break;
+    }
+    case 1:
+      out.tname = engine::ToUtf8(engine::ToUtf16(r.VarBytes()));
+      break;
+    case 2: {
+      ID id;
+      id.client = r.VarUint();
+      id.clock = r.VarUint();
+      out.type = id;
+      break;
+    }
+    default:
+      return absl::InvalidArgumentError("relative position: unknown kind");
+  }
+  if (!r.failed() && !r.AtEnd()) {
+    bool neg = false;
+    uint64_t m = r.VarIntSM(&neg);
+    out.assoc = neg ? -static_cast<int64_t>(m) : static_cast<int64_t>(m);
+  }
+  if (r.failed())
+    return absl::InvalidArgumentError("relative position: truncated");
+  return out;
+}
+
+}  // namespace auxsync::crdt

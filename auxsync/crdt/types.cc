@@ -1,0 +1,1034 @@
+#include "auxsync/crdt/types.h"
+
+#include "auxsync/crdt/doc.h"
+#include "auxsync/crdt/internal/engine.h"
+
+namespace auxsync::crdt {
+
+using engine::Content;
+using engine::Item;
+using engine::TypeImpl;
+using engine::TypeKind;
+
+namespace engine {
+namespace {
+
+void MapSet(Transaction& tr, TypeImpl* t, const std::string& key,
+            const Input& v);
+void ListInsertAfter(Transaction& tr, TypeImpl* t, Item* ref,
+                     const std::vector<Input>& values);
+void TextInsertAt(Transaction& tr, TypeImpl* t, uint64_t index, Content content,
+                  const Attributes* attrs);
+
+TypeKind KindOf(Input::Kind k) {
+  switch (k) {
+    case Input::Kind::kMap:
+      return TypeKind::kMap;
+    case Input::Kind::kArray:
+      return TypeKind::kArray;
+    case Input::Kind::kText:
+      return TypeKind::kText;
+    case Input::Kind::kXmlFragment:
+      return TypeKind::kXmlFragment;
+    case Input::Kind::kXmlElement:
+      return TypeKind::kXmlElement;
+    case Input::Kind::kXmlText:
+      return TypeKind::kXmlText;
+    case Input::Kind::kXmlHook:
+      return TypeKind::kXmlHook;
+    default:
+      return TypeKind::kUnknown;
+  }
+}
+
+std::vector<std::pair<std::string, Input>> DedupeEntries(
+    const std::vector<std::pair<std::string, Input>>& e) {
+  std::vector<std::pair<std::string, Input>> out;
+  for (const auto& entry : e) {
+    // (No structured binding: clang 14 cannot capture one in a lambda.)
+    const std::string& k = entry.first;
+    auto it = std::find_if(out.begin(), out.end(),
+                           [&](auto& p) { return p.first == k; });
+    if (it != out.end()) {
+      it->second = entry.second;
+    } else {
+      out.push_back(entry);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Content ContentForValue(const Input& in, Doc& doc) {
+  Content c;
+  if (in.kind == Input::Kind::kValue) {
+    if (in.value.kind == AnyKind::kBytes) {
+      c.ref = kRefBinary;
+      c.bytes() = in.value.str;
+    } else {
+      c.ref = kRefAny;
+      c.anys().push_back(in.value);
+    }
+    return c;
+  }
+  if (in.kind == Input::Kind::kDoc) {
+    c.ref = kRefDoc;
+    c.bytes() = in.name;
+    c.anys().push_back(in.value.kind == AnyKind::kObject ? in.value
+                                                         : Any::Object());
+    return c;
+  }
+  c.ref = kRefType;
+  c.type = std::make_unique<TypeImpl>();
+  TypeImpl* t = c.type.get();
+  t->doc = &doc;
+  t->kind = KindOf(in.kind);
+  t->node_name = in.name;
+  switch (in.kind) {
+    case Input::Kind::kMap:
+      // new Y.Map(entries) keeps a JS Map: a repeated key keeps its first
+      // position and takes the last value.
+      for (const auto& [k, v] : DedupeEntries(in.entries)) {
+        t->prelim.push_back([k = k, v = v](Transaction& tr, TypeImpl* self) {
+          MapSet(tr, self, k, v);
+        });
+      }
+      break;
+    case Input::Kind::kText:
+    case Input::Kind::kXmlText:
+      if (!in.text.empty()) {
+        t->prelim.push_back([s = in.text](Transaction& tr, TypeImpl* self) {
+          Content sc;
+          sc.ref = kRefString;
+          sc.str = s;
+          TextInsertAt(tr, self, 0, std::move(sc), nullptr);
+        });
+      }
+      break;
+    case Input::Kind::kArray:
+    case Input::Kind::kXmlFragment:
+    case Input::Kind::kXmlElement:
+      if (!in.items.empty()) {
+        t->prelim.push_back(
+            [items = in.items](Transaction& tr, TypeImpl* self) {
+              ListInsertAfter(tr, self, nullptr, items);
+            });
+      }
+      if (in.kind == Input::Kind::kXmlElement) {
+        for (const auto& [k, v] : DedupeEntries(in.entries)) {
+          t->prelim.push_back([k = k, v = v](Transaction& tr, TypeImpl* self) {
+            MapSet(tr, self, k, v);
+          });
+        }
+      }
+      break;
+    default:
+      break;
+  }
+  return c;
+}
+
+namespace {
+
+void MapSet(Transaction& tr, TypeImpl* t, const std::string& key,
+            const Input& v) {
+  Item* left = t->GetMap(key);
+  NewLocalItem(tr, t, left, nullptr, &key, ContentForValue(v, tr.doc()));
+}
+
+void ListInsertAfter(Transaction& tr, TypeImpl* t, Item* ref,
+                     const std::vector<Input>& values) {
+  Item* left = ref;
+  Item* right = ref == nullptr ? t->start : ref->right;
+  Content pack;
+  pack.ref = kRefAny;
+  auto flush = [&]() {
+    if (!pack.anys().empty()) {
+      left = NewLocalItem(tr, t, left, right, nullptr, std::move(pack));
+      pack = Content();
+      pack.ref = kRefAny;
+    }
+  };
+  for (const Input& v : values) {
+    if (v.kind == Input::Kind::kValue && v.value.kind != AnyKind::kBytes) {
+      pack.anys().push_back(v.value);
+    } else {
+      flush();
+      left = NewLocalItem(tr, t, left, right, nullptr,
+                          ContentForValue(v, tr.doc()));
+    }
+  }
+  flush();
+}
+
+// Walks to the item holding list index `index` (visible countable units)
+// and splits it so that the index falls on an item boundary. Returns the
+// item left of the position (null at the start).
+Item* ListRefForInsert(Transaction& tr, TypeImpl* t, uint64_t index) {
+  if (index == 0) return nullptr;
+  for (Item* n = t->start; n != nullptr; n = n->right) {
+    if (n->Visible()) {
+      if (index <= n->length) {
+        if (index < n->length)
+          GetItemCleanStart(tr, {n->id.client, n->id.clock + index});
+        return n;
+      }
+      index -= n->length;
+    }
+  }
+  return nullptr;
+}
+
+struct TextPos {
+  Item* left = nullptr;
+  Item* right = nullptr;
+  uint64_t index = 0;
+  std::vector<std::pair<std::string, Any>> attrs;
+  void Forward() {
+    if (right->content.ref == kRefFormat) {
+      if (!right->deleted) UpdateAttrs(right);
+    } else if (!right->deleted) {
+      index += right->length;
+    }
+    left = right;
+    right = right->right;
+  }
+  void UpdateAttrs(Item* f) {
+    const std::string& k = f->content.bytes();
+    const Any& v = f->content.anys()[0];
+    auto it = std::find_if(attrs.begin(), attrs.end(),
+                           [&](auto& p) { return p.first == k; });
+    if (v.kind == AnyKind::kNull) {
+      if (it != attrs.end()) attrs.erase(it);
+    } else if (it != attrs.end()) {
+      it->second = v;
+    } else {
+      attrs.push_back({k, v});
+    }
+  }
+  const Any* Get(const std::string& k) const {
+    for (auto& [key, v] : attrs) {
+      if (key == k) return &v;
+    }
+    return nullptr;
+  }
+};
+
+// Starts the walk from the type's cached position when there is no
+// formatting (attributes before the cache would be unknown). The walk then
+// ends exactly where a walk from the start would: on the item that makes
+// `count` reach 0.
+void SeekFromCache(TypeImpl* t, uint64_t* count, TextPos* pos) {
+  Item* n = t->cache_item;
+  if (n == nullptr || *count == 0 || t->has_formatting) return;
+  uint64_t idx = t->cache_index;
+  while (idx >= *count) {
+    n = n->left;
+    if (n == nullptr) return;
+    if (n->Visible()) idx -= n->length;
+  }
+  pos->left = n->left;
+  pos->right = n;
+  pos->index = idx;
+  *count -= idx;
+}
+
+TextPos FindTextPos(Transaction& tr, TypeImpl* t, uint64_t count) {
+  TextPos pos;
+  pos.right = t->start;
+  SeekFromCache(t, &count, &pos);
+  while (pos.right != nullptr && count > 0) {
+    Item* r = pos.right;
+    if (r->content.ref == kRefFormat) {
+      if (!r->deleted) pos.UpdateAttrs(r);
+    } else if (!r->deleted) {
+      if (count < r->length)
+        GetItemCleanStart(tr, {r->id.client, r->id.clock + count});
+      pos.index += r->length;
+      count -= r->length;
+    }
+    pos.left = r;
+    pos.right = r->right;
+  }
+  return pos;
+}
+
+bool AttrEq(const Any* a, const Any* b) {
+  Any null = Any::Null();
+  if (a == nullptr) a = &null;
+  if (b == nullptr) b = &null;
+  return *a == *b;
+}
+
+const Any* AttrGet(const Attributes& a, const std::string& k) {
+  for (auto& [key, v] : a) {
+    if (key == k) return &v;
+  }
+  return nullptr;
+}
+
+void MinimizeAttributeChanges(TextPos& pos, const Attributes& attrs) {
+  while (pos.right != nullptr) {
+    Item* r = pos.right;
+    if (r->deleted ||
+        (r->content.ref == kRefFormat &&
+         AttrEq(AttrGet(attrs, r->content.bytes()), &r->content.anys()[0]))) {
+      pos.Forward();
+    } else {
+      break;
+    }
+  }
+}
+
+Item* InsertFormat(Transaction& tr, TypeImpl* t, TextPos& pos,
+                   const std::string& key, const Any& v) {
+  Content c;
+  c.ref = kRefFormat;
+  c.bytes() = key;
+  c.anys().push_back(v);
+  Item* it = NewLocalItem(tr, t, pos.left, pos.right, nullptr, std::move(c));
+  pos.right = it;
+  pos.Forward();
+  return it;
+}
+
+// Returns negated attributes (key -> previous value).
+Attributes InsertAttributes(Transaction& tr, TypeImpl* t, TextPos& pos,
+                            const Attributes& attrs) {
+  Attributes negated;
+  for (const auto& [k, v] : attrs) {
+    const Any* cur = pos.Get(k);
+    if (!AttrEq(cur, &v)) {
+      negated.push_back({k, cur != nullptr ? *cur : Any::Null()});
+      InsertFormat(tr, t, pos, k, v);
+    }
+  }
+  return negated;
+}
+
+void InsertNegatedAttributes(Transaction& tr, TypeImpl* t, TextPos& pos,
+                             Attributes negated) {
+  while (pos.right != nullptr) {
+    Item* r = pos.right;
+    if (r->deleted ||
+        (r->content.ref == kRefFormat &&
+         AttrEq(AttrGet(negated, r->content.bytes()), &r->content.anys()[0]))) {
+      if (!r->deleted) {
+        const std::string& k = r->content.bytes();
+        negated.erase(std::remove_if(negated.begin(), negated.end(),
+                                     [&](auto& p) { return p.first == k; }),
+                      negated.end());
+      }
+      pos.Forward();
+    } else {
+      break;
+    }
+  }
+  for (const auto& [k, v] : negated) InsertFormat(tr, t, pos, k, v);
+}
+
+// JS property order of an attributes object built by assignment.
+Attributes JsOrder(Attributes a) {
+  Any o = Any::Object();
+  for (auto& [k, v] : a) o.Set(k, v);
+  // Reuse the Any key ordering through a write/read-free path: sort index keys.
+  std::vector<std::pair<uint64_t, size_t>> idx;
+  std::vector<size_t> rest;
+  for (size_t i = 0; i < o.keys.size(); ++i) {
+    const std::string& k = o.keys[i];
+    bool is_index = !k.empty() && k.size() <= 10 &&
+                    (k.size() == 1 || k[0] != '0') &&
+                    std::all_of(k.begin(), k.end(),
+                                [](char ch) { return ch >= '0' && ch <= '9'; });
+    uint64_t n = is_index ? std::stoull(k) : 0;
+    if (is_index && n < 4294967295ull) {
+      idx.push_back({n, i});
+    } else {
+      rest.push_back(i);
+    }
+  }
+  std::sort(idx.begin(), idx.end());
+  Attributes out;
+  for (auto& p : idx) out.push_back({o.keys[p.second], o.array[p.second]});
+  for (size_t i : rest) out.push_back({o.keys[i], o.array[i]});
+  return out;
+}
+
+void InsertTextAt(Transaction& tr, TypeImpl* t, TextPos& pos, Content content,
+                  Attributes attrs) {
+  for (auto& [k, v] : pos.attrs) {
+    if (AttrGet(attrs, k) == nullptr) attrs.push_back({k, Any::Null()});
+  }
+  attrs = JsOrder(std::move(attrs));
+  MinimizeAttributeChanges(pos, attrs);
+  Attributes negated = InsertAttributes(tr, t, pos, attrs);
+  uint64_t at = pos.index;
+  Item* it =
+      NewLocalItem(tr, t, pos.left, pos.right, nullptr, std::move(content));
+  pos.right = it;
+  pos.Forward();
+  InsertNegatedAttributes(tr, t, pos, std::move(negated));
+  if (!it->deleted) {
+    t->cache_item = it;
+    t->cache_index = at;
+  }
+}
+
+void TextInsertAt(Transaction& tr, TypeImpl* t, uint64_t index, Content content,
+                  const Attributes* attrs) {
+  TextPos pos = FindTextPos(tr, t, index);
+  Attributes a = attrs != nullptr ? *attrs : pos.attrs;
+  InsertTextAt(tr, t, pos, std::move(content), std::move(a));
+}
+
+void CleanupFormattingGap(
+    Transaction& tr, Item* start, Item* curr,
+    const std::vector<std::pair<std::string, Any>>& start_attrs, TextPos& pos) {
+  Item* end = start;
+  std::vector<std::pair<std::string, Item*>> end_formats;
+  while (end != nullptr && (!end->Countable() || end->deleted)) {
+    if (!end->deleted && end->content.ref == kRefFormat) {
+      const std::string& k = end->content.bytes();
+      auto it = std::find_if(end_formats.begin(), end_formats.end(),
+                             [&](auto& p) { return p.first == k; });
+      if (it != end_formats.end()) {
+        it->second = end;
+      } else {
+        end_formats.push_back({k, end});
+      }
+    }
+    end = end->right;
+  }
+  bool reached = false;
+  auto strict_eq = [](const Any* a, const Any& b) {
+    Any null = Any::Null();
+    if (a == nullptr) a = &null;
+    if (a->kind == AnyKind::kObject || a->kind == AnyKind::kArray)
+      return false;  // JS ===
+    return *a == b;
+  };
+  while (start != end) {
+    if (curr == start) reached = true;
+    if (!start->deleted && start->content.ref == kRefFormat) {
+      const std::string& k = start->content.bytes();
+      const Any& v = start->content.anys()[0];
+      const Any* sv = nullptr;
+      for (auto& [key, val] : start_attrs) {
+        if (key == k) sv = &val;
+      }
+      Item* ef = nullptr;
+      for (auto& [key, f] : end_formats) {
+        if (key == k) ef = f;
+      }
+      if (ef != start || strict_eq(sv, v)) {
+        DeleteItem(tr, start);
+        if (!reached && strict_eq(pos.Get(k), v) && !strict_eq(sv, v)) {
+          pos.attrs.erase(std::remove_if(pos.attrs.begin(), pos.attrs.end(),
+                                         [&](auto& p) { return p.first == k; }),
+                          pos.attrs.end());
+          if (sv != nullptr && sv->kind != AnyKind::kNull)
+            pos.attrs.push_back({k, *sv});
+        }
+      }
+      if (!reached && !start->deleted) pos.UpdateAttrs(start);
+    }
+    start = start->right;
+  }
+}
+
+void TextDeleteAt(Transaction& tr, TypeImpl* t, uint64_t index,
+                  uint64_t length) {
+  TextPos pos = FindTextPos(tr, t, index);
+  auto start_attrs = pos.attrs;
+  Item* start = pos.right;
+  uint64_t start_index = pos.index;
+  while (length > 0 && pos.right != nullptr) {
+    Item* r = pos.right;
+    if (!r->deleted) {
+      uint8_t ref = r->content.ref;
+      if (ref == kRefType || ref == kRefEmbed || ref == kRefString) {
+        if (length < r->length)
+          GetItemCleanStart(tr, {r->id.client, r->id.clock + length});
+        length -= r->length;
+        DeleteItem(tr, r);
+      }
+    }
+    pos.Forward();
+  }
+  if (start != nullptr && t->has_formatting)
+    CleanupFormattingGap(tr, start, pos.right, start_attrs, pos);
+  // Deleting does not move the start of `start`.
+  if (start != nullptr && !t->has_formatting) {
+    t->cache_item = start;
+    t->cache_index = start_index;
+  }
+}
+
+void TextFormatAt(Transaction& tr, TypeImpl* t, uint64_t index, uint64_t length,
+                  const Attributes& attributes) {
+  TextPos pos = FindTextPos(tr, t, index);
+  if (pos.right == nullptr) return;
+  Attributes attrs = JsOrder(attributes);
+  MinimizeAttributeChanges(pos, attrs);
+  Attributes negated = InsertAttributes(tr, t, pos, attrs);
+  auto neg_find = [&](const std::string& k) {
+    return std::find_if(negated.begin(), negated.end(),
+                        [&](auto& p) { return p.first == k; });
+  };
+  while (pos.right != nullptr &&
+         (length > 0 ||
+          (!negated.empty() &&
+           (pos.right->deleted || pos.right->content.ref == kRefFormat)))) {
+    Item* r = pos.right;
+    if (!r->deleted) {
+      if (r->content.ref == kRefFormat) {
+        const std::string& k = r->content.bytes();
+        const Any& v = r->content.anys()[0];
+        const Any* a = AttrGet(attrs, k);
+        if (a != nullptr) {
+          if (AttrEq(a, &v)) {
+            auto it = neg_find(k);
+            if (it != negated.end()) negated.erase(it);
+          } else {
+            if (length == 0) break;
+            auto it = neg_find(k);
+            if (it != negated.end()) {
+              it->second = v;
+            } else {
+              negated.push_back({k, v});
+            }
+          }
+          DeleteItem(tr, r);
+        } else {
+          auto it = std::find_if(pos.attrs.begin(), pos.attrs.end(),
+                                 [&](auto& p) { return p.first == k; });
+          if (it != pos.attrs.end()) {
+            it->second = v;
+          } else {
+            pos.attrs.push_back({k, v});
+          }
+        }
+      } else {
+        if (length < r->length)
+          GetItemCleanStart(tr, {r->id.client, r->id.clock + length});
+        length -= std::min(length, r->length);
+      }
+    }
+    pos.Forward();
+  }
+  if (length > 0) {
+    Content c;
+    c.ref = kRefString;
+    c.str.assign(length, u'\n');
+    Item* it = NewLocalItem(tr, t, pos.left, pos.right, nullptr, std::move(c));
+    pos.right = it;
+    pos.Forward();
+  }
+  InsertNegatedAttributes(tr, t, pos, std::move(negated));
+}
+
+void Run(TypeImpl* t, absl::FunctionRef<void(Transaction&)> fn) {
+  t->doc->Transact(fn);
+}
+size_t FindIndexCleanStart(Transaction& tr, StructList& v, uint64_t clock) {
+  size_t idx = StructStore::FindIndex(v, clock);
+  Item* s = v[idx];
+  if (s->id.clock < clock && !s->gc) {
+    SplitItem(tr, s, clock - s->id.clock);
+    return idx + 1;
+  }
+  return idx;
+}
+
+// yjs iterateStructs: splits at the range start (and end, if inside).
+template <typename F>
+void IterateStructs(Transaction& tr, uint64_t client, uint64_t clock_start,
+                    uint64_t len, F f) {
+  if (len == 0) return;
+  auto* v = tr.doc().store().Client(client);
+  if (v == nullptr || v->empty() || clock_start >= v->back()->EndClock())
+    return;
+  uint64_t clock_end = clock_start + len;
+  size_t index = FindIndexCleanStart(tr, *v, clock_start);
+  do {
+    Item* s = (*v)[index++];
+    if (clock_end < s->EndClock()) FindIndexCleanStart(tr, *v, clock_end);
+    f(s);
+  } while (index < v->size() && (*v)[index]->id.clock < clock_end);
+}
+
+void CleanupContextlessFormattingGap(Transaction& tr, Item* item) {
+  while (item != nullptr && item->right != nullptr &&
+         (item->right->deleted || !item->right->Countable())) {
+    item = item->right;
+  }
+  std::vector<std::string> attrs;
+  while (item != nullptr && (item->deleted || !item->Countable())) {
+    if (!item->deleted && item->content.ref == kRefFormat) {
+      const std::string& key = item->content.bytes();
+      if (std::find(attrs.begin(), attrs.end(), key) != attrs.end()) {
+        DeleteItem(tr, item);
+      } else {
+        attrs.push_back(key);
+      }
+    }
+    item = item->left;
+  }
+}
+
+void CleanupYTextFormatting(Transaction& tr, TypeImpl* type) {
+  Item* start = type->start;
+  Item* end = type->start;
+  std::vector<std::pair<std::string, Any>> start_attrs;
+  TextPos cur;  // holds the current attributes
+  while (end != nullptr) {
+    if (!end->deleted) {
+      if (end->content.ref == kRefFormat) {
+        cur.UpdateAttrs(end);
+      } else {
+        CleanupFormattingGap(tr, start, end, start_attrs, cur);
+        start_attrs = cur.attrs;
+        start = end;
+      }
+    }
+    end = end->right;
+  }
+}
+
+JsValue ValueJson(const OutValue& v);
+
+std::string AttrString(const Any& v) {
+  switch (v.kind) {
+    case AnyKind::kString:
+      return v.str;
+    case AnyKind::kNumber:
+      return JsNumberToString(v.number);
+    case AnyKind::kBool:
+      return v.boolean ? "true" : "false";
+    case AnyKind::kNull:
+      return "null";
+    case AnyKind::kUndefined:
+      return "undefined";
+    case AnyKind::kArray: {
+      std::string out;
+      for (size_t i = 0; i < v.array.size(); ++i) {
+        if (i) out += ',';
+        if (v.array[i].kind != AnyKind::kNull &&
+            v.array[i].kind != AnyKind::kUndefined)
+          out += AttrString(v.array[i]);
+      }
+      return out;
+    }
+    default:
+      return "[object Object]";
+  }
+}
+
+// yjs toString() of XML types (attributes sorted by key, text plain).
+std::string XmlString(const TypeImpl* t) {
+  switch (t->kind) {
+    case TypeKind::kXmlText:
+    case TypeKind::kText: {
+      std::u16string s;
+      for (Item* it = t->start; it != nullptr; it = it->right) {
+        if (!it->deleted && it->content.ref == kRefString) s += it->content.str;
+      }
+      return ToUtf8(s);
+    }
+    case TypeKind::kXmlHook:
+    case TypeKind::kMap:
+      return "[object Object]";
+    case TypeKind::kXmlElement:
+    case TypeKind::kXmlFragment: {
+      std::string inner;
+      for (Item* it = t->start; it != nullptr; it = it->right) {
+        if (!it->Visible()) continue;
+        if (it->content.ref == kRefType) {
+          inner += XmlString(it->content.type.get());
+        } else {
+          for (size_t k = 0; k < it->content.Length(); ++k) {
+            OutValue v = ItemValue(it, k);
+            inner +=
+                v.type != nullptr ? XmlString(v.type) : AttrString(v.value);
+          }
+        }
+      }
+      if (t->kind == TypeKind::kXmlFragment) return inner;
+      std::vector<std::string> keys;
+      for (const auto& k : t->map_keys) {
+        Item* it = t->GetMap(k);
+        if (it != nullptr && !it->deleted) keys.push_back(k);
+      }
+      std::sort(keys.begin(), keys.end());
+      std::string name = t->node_name;
+      for (char& c : name)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      std::string out = "<" + name;
+      for (const auto& k : keys) {
+        Item* it = t->GetMap(k);
+        OutValue v =
+            ItemValue(it, static_cast<size_t>(it->content.Length() - 1));
+        out += " " + k + "=\"" +
+               (v.type != nullptr ? XmlString(v.type) : AttrString(v.value)) +
+               "\"";
+      }
+      return out + ">" + inner + "</" + name + ">";
+    }
+    default:
+      return "";
+  }
+}
+
+JsValue TypeJson(const TypeImpl* t) {
+  switch (t->kind) {
+    case TypeKind::kXmlFragment:
+    case TypeKind::kXmlElement:
+    case TypeKind::kXmlText:
+      return Any::String(XmlString(t));
+    case TypeKind::kXmlHook:
+    case TypeKind::kMap: {
+      Any o = Any::Object();
+      for (const std::string& k : t->map_keys) {
+        Item* it = t->GetMap(k);
+        if (it == nullptr || it->deleted) continue;
+        o.Set(k, ValueJson(ItemValue(
+                     it, static_cast<size_t>(it->content.Length() - 1))));
+      }
+      return o;
+    }
+    case TypeKind::kText: {
+      std::u16string s;
+      for (Item* it = t->start; it != nullptr; it = it->right) {
+        if (!it->deleted && it->content.ref == kRefString) s += it->content.str;
+      }
+      return Any::String(ToUtf8(s));
+    }
+    case TypeKind::kArray:
+    case TypeKind::kUnknown: {
+      Any a = Any::Array({});
+      for (Item* it = t->start; it != nullptr; it = it->right) {
+        if (!it->Visible()) continue;
+        for (size_t k = 0; k < it->content.Length(); ++k)
+          a.array.push_back(ValueJson(ItemValue(it, k)));
+      }
+      return a;
+    }
+  }
+  return {};
+}
+
+JsValue ValueJson(const OutValue& v) {
+  if (v.type != nullptr) return TypeJson(v.type);
+  return v.value;
+}
+
+}  // namespace
+
+void CleanupYTextAfterTransaction(Transaction& old_tr) {
+  Doc& doc = old_tr.doc();
+  std::vector<TypeImpl*> full;
+  auto add_full = [&](TypeImpl* t) {
+    if (std::find(full.begin(), full.end(), t) == full.end()) full.push_back(t);
+  };
+  for (const auto& [client, after] : old_tr.after_state()) {
+    uint64_t before = DocAccess::Before(old_tr, client);
+    if (after == before) continue;
+    // yjs passes the end clock as the length here; the range runs to the end.
+    IterateStructs(old_tr, client, before, after, [&](Item* it) {
+      if (!it->gc && !it->deleted && it->content.ref == kRefFormat)
+        add_full(it->parent);
+    });
+  }
+  doc.Transact([&](Transaction& t) {
+    const DeleteSet& ds = DocAccess::Ds(old_tr);
+    for (const auto& [client, ranges] : ds.clients) {
+      for (auto [clock, len] : ranges) {
+        IterateStructs(old_tr, client, clock, len, [&](Item* it) {
+          if (it->gc || it->parent == nullptr || !it->parent->has_formatting)
+            return;
+          if (std::find(full.begin(), full.end(), it->parent) != full.end())
+            return;
+          if (it->content.ref == kRefFormat) {
+            add_full(it->parent);
+          } else {
+            CleanupContextlessFormattingGap(t, it);
+          }
+        });
+      }
+    }
+    for (TypeImpl* t2 : full) CleanupYTextFormatting(t, t2);
+  });
+}
+
+}  // namespace engine
+
+using engine::Any;
+using engine::AnyKind;
+
+engine::TypeKind YType::kind() const { return t_->kind; }
+
+uint64_t YType::Length() const { return t_->length; }
+
+JsValue YType::ToJson() const { return engine::TypeJson(t_); }
+
+Subscription YType::Observe(
+    std::function<void(const YEvent&, const Transaction&)> fn) {
+  if (!t_->handlers) t_->handlers = std::make_shared<engine::EventHandlers>();
+  auto h = t_->handlers;
+  int id = h->next_id++;
+  h->observe.push_back({id, std::move(fn)});
+  std::weak_ptr<engine::EventHandlers> weak = h;
+  return Subscription([weak, id]() {
+    if (auto s = weak.lock()) {
+      std::erase_if(s->observe, [id](auto& p) { return p.first == id; });
+    }
+  });
+}
+
+Subscription YType::ObserveDeep(
+    std::function<void(const std::vector<const YEvent*>&, const Transaction&)>
+        fn) {
+  if (!t_->handlers) t_->handlers = std::make_shared<engine::EventHandlers>();
+  auto h = t_->handlers;
+  int id = h->next_id++;
+  h->deep.push_back({id, std::move(fn)});
+  std::weak_ptr<engine::EventHandlers> weak = h;
+  return Subscription([weak, id]() {
+    if (auto s = weak.lock()) {
+      std::erase_if(s->deep, [id](auto& p) { return p.first == id; });
+    }
+  });
+}
+
+void YMap::Set(std::string_view key, Input value) {
+  std::string k(key);
+  engine::Run(t_, [&](Transaction& tr) { engine::MapSet(tr, t_, k, value); });
+}
+
+void YMap::Delete(std::string_view key) {
+  engine::Run(t_, [&](Transaction& tr) {
+    Item* it = t_->GetMap(key);
+    if (it != nullptr) engine::DeleteItem(tr, it);
+  });
+}
+
+std::optional<OutValue> YMap::Get(std::string_view key) const {
+  Item* it = t_->GetMap(key);
+  if (it == nullptr || it->deleted) return std::nullopt;
+  return engine::ItemValue(it, static_cast<size_t>(it->content.Length() - 1));
+}
+
+bool YMap::Has(std::string_view key) const {
+  Item* it = t_->GetMap(key);
+  return it != nullptr && !it->deleted;
+}
+
+std::vector<std::string> YMap::Keys() const {
+  std::vector<std::string> out;
+  for (const auto& k : t_->map_keys) {
+    if (Has(k)) out.push_back(k);
+  }
+  return out;
+}
+
+namespace {
+absl::Status CheckArrayValues(const std::vector<Input>& values) {
+  for (const Input& v : values) {
+    if (v.kind == Input::Kind::kValue && (v.value.kind == AnyKind::kUndefined ||
+                                          v.value.kind == AnyKind::kBigInt)) {
+      return absl::InvalidArgumentError(
+          "Unexpected content type in insert operation");
+    }
+  }
+  return absl::OkStatus();
+}
+}  // namespace
+
+absl::Status YArray::Insert(uint64_t index, std::vector<Input> values) {
+  if (index > t_->length) return absl::OutOfRangeError("Length exceeded!");
+  if (auto s = CheckArrayValues(values); !s.ok()) return s;
+  engine::Run(t_, [&](Transaction& tr) {
+    Item* ref = engine::ListRefForInsert(tr, t_, index);
+    engine::ListInsertAfter(tr, t_, ref, values);
+  });
+  return absl::OkStatus();
+}
+
+void YArray::Push(std::vector<Input> values) {
+  if (!CheckArrayValues(values).ok()) return;
+  engine::Run(t_, [&](Transaction& tr) {
+    Item* n = t_->start;
+    if (n != nullptr) {
+      while (n->right != nullptr) n = n->right;
+    }
+    engine::ListInsertAfter(tr, t_, n, values);
+  });
+}
+
+absl::Status YArray::Delete(uint64_t index, uint64_t length) {
+  if (length == 0) return absl::OkStatus();
+  if (index + length > t_->length)
+    return absl::OutOfRangeError("Length exceeded!");
+  engine::Run(t_, [&](Transaction& tr) {
+    Item* n = t_->start;
+    for (; n != nullptr && index > 0; n = n->right) {
+      if (n->Visible()) {
+        if (index < n->length)
+          engine::GetItemCleanStart(tr, {n->id.client, n->id.clock + index});
+        index -= std::min(index, n->length);
+      }
+    }
+    while (length > 0 && n != nullptr) {
+      if (!n->deleted) {
+        if (length < n->length)
+          engine::GetItemCleanStart(tr, {n->id.client, n->id.clock + length});
+        engine::DeleteItem(tr, n);
+        length -= std::min(length, n->length);
+      }
+      n = n->right;
+    }
+  });
+  return absl::OkStatus();
+}
+
+std::optional<OutValue> YArray::Get(uint64_t index) const {
+  for (Item* n = t_->start; n != nullptr; n = n->right) {
+    if (!n->Visible()) continue;
+    if (index < n->length)
+      return engine::ItemValue(n, static_cast<size_t>(index));
+    index -= n->length;
+  }
+  return std::nullopt;
+}
+
+std::vector<OutValue> YArray::ToVector() const {
+  std::vector<OutValue> out;
+  for (Item* n = t_->start; n != nullptr; n = n->right) {
+    if (!n->Visible()) continue;
+    for (size_t k = 0; k < n->content.Length(); ++k)
+      out.push_back(engine::ItemValue(n, k));
+  }
+  return out;
+}
+
+void YText::Insert(uint64_t index, std::u16string_view text,
+                   const Attributes* attributes) {
+  if (text.empty()) return;
+  engine::Run(t_, [&](Transaction& tr) {
+    Content c;
+    c.ref = engine::kRefString;
+    c.str = std::u16string(text);
+    engine::TextInsertAt(tr, t_, index, std::move(c), attributes);
+  });
+}
+
+void YText::InsertUtf8(uint64_t index, std::string_view text,
+                       const Attributes* attributes) {
+  Insert(index, engine::ToUtf16(text), attributes);
+}
+
+void YText::InsertEmbed(uint64_t index, Input embed,
+                        const Attributes* attributes) {
+  engine::Run(t_, [&](Transaction& tr) {
+    Content c;
+    if (embed.kind == Input::Kind::kValue) {
+      c.ref = engine::kRefEmbed;
+      c.anys().push_back(embed.value);
+    } else {
+      c = engine::ContentForValue(embed, tr.doc());
+    }
+    Attributes empty;
+    auto pos = engine::FindTextPos(tr, t_, index);
+    engine::InsertTextAt(tr, t_, pos, std::move(c),
+                         attributes != nullptr ? *attributes : empty);
+  });
+}
+
+void YText::Delete(uint64_t index, uint64_t length) {
+  if (length == 0) return;
+  engine::Run(t_, [&](Transaction& tr) {
+    engine::TextDeleteAt(tr, t_, index, length);
+  });
+}
+
+void YText::Format(uint64_t index, uint64_t length,
+                   const Attributes& attributes) {
+  if (length == 0) return;
+  engine::Run(t_, [&](Transaction& tr) {
+    engine::TextFormatAt(tr, t_, index, length, attributes);
+  });
+}
+
+std::u16string YText::ToString16() const {
+  std::u16string s;
+  for (Item* it = t_->start; it != nullptr; it = it->right) {
+    if (!it->deleted && it->content.ref == engine::kRefString)
+      s += it->content.str;
+  }
+  return s;
+}
+
+std::string YText::ToString() const { return engine::ToUtf8(ToString16()); }
+
+std::vector<DeltaOp> YText::ToDelta() const {
+  std::vector<DeltaOp> ops;
+  std::vector<std::pair<std::string, Any>> current;
+  std::u16string str;
+  auto pack = [&]() {
+    if (str.empty()) return;
+    DeltaOp op;
+    op.kind = DeltaOp::Kind::kInsert;
+    op.is_text = true;
+    op.text = std::move(str);
+    op.attributes = current;
+    ops.push_back(std::move(op));
+    str.clear();
+  };
+  for (Item* n = t_->start; n != nullptr; n = n->right) {
+    if (n->deleted) continue;
+    switch (n->content.ref) {
+      case engine::kRefString:
+        str += n->content.str;
+        break;
+      case engine::kRefType:
+      case engine::kRefEmbed: {
+        pack();
+        DeltaOp op;
+        op.kind = DeltaOp::Kind::kInsert;
+        op.values.push_back(engine::ItemValue(n, 0));
+        op.attributes = current;
+        ops.push_back(std::move(op));
+        break;
+      }
+      case engine::kRefFormat: {
+        pack();
+        const std::string& k = n->content.bytes();
+        const Any& v = n->content.anys()[0];
+        auto it = std::find_if(current.begin(), current.end(),
+                               [&](auto& p) { return p.first == k; });
+        if (v.kind == AnyKind::kNull) {
+          if (it != current.end()) current.erase(it);
+        } else if (it != current.end()) {
+          it->second = v;  // Map.set on an existing key keeps its position
+        } else {
+          current.push_back({k, v});
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  pack();
+  return ops;
+}
+
+void YXmlFragment::SetAttribute(std::string_view name, Input value) {
+  std::string k(name);
+  engine::Run(t_, [&](Transaction& tr) { engine::MapSet(tr, t_, k, value); });
+}
+
+std::string YXmlFragment::ToXmlString() const { return engine::XmlString(t_); }
+
+}  // namespace auxsync::crdt

@@ -1,0 +1,219 @@
+#!/usr/bin/env node
+// Differential test: auxsync's CRDT engine vs the real yjs 13.6.27.
+//
+//   node yjs_diff.mjs --auxsync-replay PATH [--seeds N] [--start S]
+//        [--features LIST] [--jobs 1|2] [--keep-going] [--timeout MS]
+//
+// For each seed S..S+N-1 (default 0..1999): generate a random scenario with
+// yjs_gen.mjs (the real yjs fills in every emitted update's v1/v2 bytes, the
+// exchange results and the final state), write it to a temp file, run
+// `PATH --actual FILE` (the C++ replay tool, auxsync/crdt/testing/
+// crdt_replay.cc, built as build/auxsync/crdt/crdt_replay), which replays the
+// same operations on our engine and prints the same format with what the
+// engine produced, and compare the two (lib/yjs_compare.mjs): every step's
+// expectations byte for byte, then the final state (map JSON unordered).
+//
+// On the first mismatch: prints the seed, the reproduction commands, the
+// differing step's operation and the first differences, keeps the scenario
+// file, and exits 1 (with --keep-going: runs all seeds, lists every
+// mismatching seed, shows the first three in full). Always ends with
+// `yjs diff: N seeds, M mismatches`. Exit 2 for usage errors or a missing
+// replay tool.
+
+import { spawn } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compareVectors, formatMismatch } from './lib/yjs_compare.mjs';
+import { generateYjsScenario, parseFeatures } from './yjs_gen.mjs';
+
+function usage(msg) {
+    if (msg) console.error(`yjs_diff: ${msg}`);
+    console.error(
+        'usage: yjs_diff.mjs --auxsync-replay PATH [--seeds N] [--start S] [--features LIST]\n' +
+            '         [--jobs 1|2] [--keep-going] [--timeout MS]'
+    );
+    process.exit(2);
+}
+
+function parseArgs(argv) {
+    const o = { replay: null, seeds: 2000, start: 0, features: 'all', jobs: 2, keepGoing: false, timeout: 30000 };
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        const num = () => {
+            const v = argv[++i];
+            if (!/^[0-9]+$/.test(v ?? '')) usage(`${a} needs a non-negative integer`);
+            return Number(v);
+        };
+        if (a === '--auxsync-replay') o.replay = argv[++i];
+        else if (a === '--seeds') o.seeds = num();
+        else if (a === '--start') o.start = num();
+        else if (a === '--features') o.features = argv[++i];
+        else if (a === '--jobs') o.jobs = Math.max(1, Math.min(2, num()));
+        else if (a === '--timeout') o.timeout = num();
+        else if (a === '--keep-going') o.keepGoing = true;
+        else usage(`unknown argument ${a}`);
+    }
+    if (!o.replay) usage('--auxsync-replay PATH is required');
+    try {
+        o.featureSet = parseFeatures(o.features);
+    } catch (e) {
+        usage(e.message);
+    }
+    return o;
+}
+
+function checkTool(path) {
+    try {
+        if (!statSync(path).isFile()) throw new Error('not a file');
+        accessSync(path, constants.X_OK);
+    } catch {
+        console.error(
+            `yjs_diff: replay tool not found or not executable: ${path}\n` +
+                '  build it first (cmake --build build --target crdt_replay)'
+        );
+        process.exit(2);
+    }
+}
+
+/** Runs `tool --actual file`; resolves {code, signal, stdout, stderr, timedOut}. */
+function runReplay(tool, file, timeoutMs) {
+    return new Promise((done) => {
+        const child = spawn(tool, ['--actual', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const out = [];
+        const err = [];
+        let timedOut = false;
+        const timer = setTimeout(() => {
+            timedOut = true;
+            child.kill('SIGKILL'); // only the child we started
+        }, timeoutMs);
+        child.stdout.on('data', (d) => out.push(d));
+        child.stderr.on('data', (d) => err.push(d));
+        child.on('error', (e) => {
+            clearTimeout(timer);
+            done({ code: null, signal: null, stdout: '', stderr: String(e), timedOut });
+        });
+        child.on('close', (code, signal) => {
+            clearTimeout(timer);
+            done({
+                code,
+                signal,
+                stdout: Buffer.concat(out).toString('utf8'),
+                stderr: Buffer.concat(err).toString('utf8'),
+                timedOut,
+            });
+        });
+    });
+}
+
+function stepIndex(m) {
+    const x = /^step (\d+)/.exec(m.where);
+    return x ? Number(x[1]) : null;
+}
+
+function report(seed, file, o, vector, run, mismatches) {
+    const lines = [];
+    lines.push('='.repeat(78));
+    lines.push(`MISMATCH at seed ${seed}: ${vector.description}`);
+    lines.push(`scenario file: ${file}`);
+    lines.push(
+        `reproduce: node interop/yjs_gen.mjs --seed ${seed}${o.features !== 'all' ? ` --features ${o.features}` : ''} --out /tmp/s.json && ` +
+            `${o.replay} /tmp/s.json`
+    );
+    if (run.code !== 0 || run.timedOut || mismatches === null) {
+        lines.push('--- replay tool failed ---');
+        lines.push(run.timedOut ? 'timed out (killed)' : `exit status ${run.code}${run.signal ? `, signal ${run.signal}` : ''}`);
+        if (run.stderr) lines.push('stderr:\n' + run.stderr.trimEnd().slice(0, 4000));
+        if (run.stdout) lines.push('stdout (first 2000 chars):\n' + run.stdout.slice(0, 2000));
+        return lines.join('\n');
+    }
+    const first = stepIndex(mismatches[0]);
+    if (first !== null) {
+        const { expect: _e, ...op } = vector.steps[first];
+        lines.push(`--- first differing step #${first} of ${vector.steps.length} ---`);
+        lines.push(`input: ${JSON.stringify(op)}`);
+        if (first > 0) {
+            const { expect: _p, ...prev } = vector.steps[first - 1];
+            lines.push(`previous step: ${JSON.stringify(prev)}`);
+        }
+    }
+    lines.push(`--- differences (yjs = expected) ---`);
+    for (const m of mismatches.slice(0, 6)) lines.push(formatMismatch(m));
+    if (run.stderr) lines.push('replay stderr:\n' + run.stderr.trimEnd().slice(0, 2000));
+    return lines.join('\n');
+}
+
+async function main() {
+    const o = parseArgs(process.argv.slice(2));
+    o.replay = resolve(o.replay);
+    checkTool(o.replay);
+    const dir = mkdtempSync(join(tmpdir(), 'auxsync-yjsdiff-'));
+    let seeds = 0;
+    const bad = [];
+    const reports = new Map(); // seed -> report text
+    let stop = false;
+    let next = o.start;
+    const end = o.start + o.seeds;
+
+    async function one(seed) {
+        let vector;
+        try {
+            vector = generateYjsScenario(seed, o.featureSet);
+        } catch (e) {
+            // a generator problem is not an engine mismatch, but must not pass silently
+            reports.set(seed, `seed ${seed}: generator failed: ${e?.stack ?? e}`);
+            bad.push(seed);
+            stop = !o.keepGoing;
+            return;
+        }
+        const file = join(dir, `yjs-seed-${seed}.json`);
+        writeFileSync(file, JSON.stringify(vector) + '\n');
+        const run = await runReplay(o.replay, file, o.timeout);
+        let mismatches = null;
+        if (run.code === 0 && !run.timedOut) {
+            try {
+                mismatches = compareVectors(vector, JSON.parse(run.stdout), 10);
+            } catch (e) {
+                run.stderr += `\n(yjs_diff: replay output is not valid JSON: ${e.message})`;
+                run.code = -1;
+            }
+        }
+        seeds++;
+        if (mismatches !== null && mismatches.length === 0) {
+            rmSync(file, { force: true });
+            return;
+        }
+        bad.push(seed);
+        if (!o.keepGoing) stop = true;
+        // Reports of the lowest seeds are printed at the end (two workers
+        // finish seeds out of order).
+        reports.set(seed, report(seed, file, o, vector, run, mismatches));
+        const keep = o.keepGoing ? 3 : 1;
+        if (reports.size > keep) reports.delete(Math.max(...reports.keys()));
+    }
+
+    async function worker() {
+        while (!stop && next < end) {
+            await one(next++);
+        }
+    }
+    await Promise.all(Array.from({ length: o.jobs }, worker));
+
+    for (const seed of [...reports.keys()].sort((a, b) => a - b)) console.log(reports.get(seed));
+    if (bad.length === 0) {
+        rmSync(dir, { recursive: true, force: true });
+    } else {
+        bad.sort((a, b) => a - b);
+        console.log(`mismatching seeds: ${bad.join(' ')} (scenario files kept in ${dir})`);
+    }
+    console.log(`yjs diff: ${seeds} seeds, ${bad.length} mismatches`);
+    process.exit(bad.length > 0 ? 1 : 0);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+    main().catch((e) => {
+        console.error(e?.stack ?? String(e));
+        process.exit(1);
+    });
+}

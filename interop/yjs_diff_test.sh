@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Differential test of auxsync's CRDT engine against the real yjs 13.6.27:
+# 2,000 seeded random scenarios (yjs_gen.mjs) replayed by the C++ tool
+# build/auxsync/crdt/crdt_replay, every emitted update (v1 and v2), every
+# exchange result and the final state compared byte for byte (yjs_diff.mjs).
+#
+#   interop/yjs_diff_test.sh [extra yjs_diff.mjs args, e.g. --seeds 20000 --start 2000]
+#
+# Override the tool with CRDT_REPLAY=path. First checks the node side: the JS
+# runner must reproduce every golden vector in ../shared/vectors/yjs and the
+# generator must be deterministic. Exits non-zero on any mismatch.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+cd "$root"
+
+if ! command -v node >/dev/null 2>&1; then
+  echo "yjs_diff_test: node (>= 20) is required" >&2
+  exit 2
+fi
+node interop/build.mjs   # installs the pinned node packages when missing (npm ci)
+
+vectors="${AUXSYNC_YJS_VECTORS_DIR:-$root/../shared/vectors/yjs}"
+if [[ -d "$vectors" ]]; then
+  node interop/yjs_gen.mjs --check "$vectors"
+fi
+node interop/yjs_gen.mjs --selfcheck --seeds 20 --start 100000
+
+bin="${CRDT_REPLAY:-build/auxsync/crdt/crdt_replay}"
+if [[ ! -x "$bin" ]]; then
+  echo "yjs_diff_test: replay tool not found or not executable: $bin" >&2
+  echo "  build it first, e.g.: cmake --build build --target crdt_replay" >&2
+  exit 2
+fi
+
+exec node interop/yjs_diff.mjs --auxsync-replay "$bin" --seeds 2000 "$@"
