@@ -23,7 +23,6 @@
 //
 // --jobs: auxsync processes run at the same time (default 2, at most 2).
 
-import { spawn } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -93,34 +92,7 @@ function checkBinary(path) {
 
 /** Runs `bin apply file [--tagged]`; resolves {code, signal, stdout, stderr, timedOut}. */
 function runAuxsync(bin, file, tagged, timeoutMs) {
-    return new Promise((done) => {
-        const args = ['apply', file];
-        if (tagged) args.push('--tagged');
-        const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-        const out = [];
-        const err = [];
-        let timedOut = false;
-        const timer = setTimeout(() => {
-            timedOut = true;
-            child.kill('SIGKILL'); // only the child we started
-        }, timeoutMs);
-        child.stdout.on('data', (d) => out.push(d));
-        child.stderr.on('data', (d) => err.push(d));
-        child.on('error', (e) => {
-            clearTimeout(timer);
-            done({ code: null, signal: null, stdout: '', stderr: String(e), timedOut });
-        });
-        child.on('close', (code, signal) => {
-            clearTimeout(timer);
-            done({
-                code,
-                signal,
-                stdout: Buffer.concat(out).toString('utf8'),
-                stderr: Buffer.concat(err).toString('utf8'),
-                timedOut,
-            });
-        });
-    });
+    return runTool(bin, tagged ? ['apply', file, '--tagged'] : ['apply', file], timeoutMs);
 }
 
 function stepsOf(o) {
@@ -333,6 +305,7 @@ async function main() {
 }
 
 import { fileURLToPath } from 'node:url';
+import { runTool } from './lib/run_tool.mjs';
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     main().catch((e) => {
         console.error(e?.stack ?? String(e));

@@ -20,13 +20,13 @@
 // `yjs diff: N seeds, M mismatches`. Exit 2 for usage errors or a missing
 // replay tool.
 
-import { spawn } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compareVectors, formatMismatch } from './lib/yjs_compare.mjs';
 import { generateYjsScenario, parseFeatures } from './yjs_gen.mjs';
+import { runTool } from './lib/run_tool.mjs';
 
 function usage(msg) {
     if (msg) console.error(`yjs_diff: ${msg}`);
@@ -79,32 +79,7 @@ function checkTool(path) {
 
 /** Runs `tool --actual file`; resolves {code, signal, stdout, stderr, timedOut}. */
 function runReplay(tool, file, timeoutMs) {
-    return new Promise((done) => {
-        const child = spawn(tool, ['--actual', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-        const out = [];
-        const err = [];
-        let timedOut = false;
-        const timer = setTimeout(() => {
-            timedOut = true;
-            child.kill('SIGKILL'); // only the child we started
-        }, timeoutMs);
-        child.stdout.on('data', (d) => out.push(d));
-        child.stderr.on('data', (d) => err.push(d));
-        child.on('error', (e) => {
-            clearTimeout(timer);
-            done({ code: null, signal: null, stdout: '', stderr: String(e), timedOut });
-        });
-        child.on('close', (code, signal) => {
-            clearTimeout(timer);
-            done({
-                code,
-                signal,
-                stdout: Buffer.concat(out).toString('utf8'),
-                stderr: Buffer.concat(err).toString('utf8'),
-                timedOut,
-            });
-        });
-    });
+    return runTool(tool, ['--actual', file], timeoutMs);
 }
 
 function stepIndex(m) {
