@@ -1,0 +1,116 @@
+#include "auxsync/cli/doc_command.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "auxsync/crdt/doc.h"
+#include "auxsync/crdt/encoding.h"
+#include "auxsync/crdt/types.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace auxsync::cli {
+namespace {
+
+using ::testing::HasSubstr;
+
+DocCommand Cmd(std::string action, std::vector<std::string> files,
+               std::string sv = "") {
+  DocCommand c;
+  c.action = std::move(action);
+  c.files = std::move(files);
+  c.target_sv = std::move(sv);
+  return c;
+}
+
+class DocCommandTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("auxsync_doc_test_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string Write(const std::string& name, const std::string& data) {
+    std::string path = (dir_ / name).string();
+    std::ofstream(path, std::ios::binary) << data;
+    return path;
+  }
+
+  // Two updates of one doc: a map entry, then a text edit.
+  std::vector<std::string> MakeUpdates() {
+    crdt::DocOptions options;
+    options.client_id = 7;
+    crdt::Doc doc(options);
+    std::vector<std::string> updates;
+    auto sub =
+        doc.OnUpdate([&](std::span<const uint8_t> u, const crdt::Transaction&) {
+          updates.emplace_back(u.begin(), u.end());
+        });
+    doc.GetMap("m").Set("k", crdt::JsValue::Number(1.5));
+    doc.GetText("t").Insert(0, u"héllo");
+    return updates;
+  }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(DocCommandTest, ShowAppliesBase64LinesAndInfersRootKinds) {
+  std::vector<std::string> u = MakeUpdates();
+  ASSERT_EQ(u.size(), 2u);
+  std::string file = Write("u.b64", absl::Base64Escape(u[0]) + "\n" +
+                                        absl::Base64Escape(u[1]) + "\n");
+  DocCommand cmd = Cmd("show", {file});
+  absl::StatusOr<std::string> out = RunDocCommand(cmd);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(*out, R"({"m":{"k":1.5},"t":"héllo"})");
+}
+
+TEST_F(DocCommandTest, RawFilesApplyInOrderAndSvMatchesEncode) {
+  std::vector<std::string> u = MakeUpdates();
+  std::string a = Write("a.bin", u[0]), b = Write("b.bin", u[1]);
+  DocCommand sv = Cmd("sv", {a, b});
+  absl::StatusOr<std::string> out = RunDocCommand(sv);
+  ASSERT_TRUE(out.ok()) << out.status();
+  // Everything the doc has is missing from an empty state vector, and
+  // nothing from its own.
+  DocCommand encode = Cmd("encode", {a, b}, *out);
+  absl::StatusOr<std::string> rest = RunDocCommand(encode);
+  ASSERT_TRUE(rest.ok()) << rest.status();
+  EXPECT_EQ(*rest, absl::Base64Escape(std::string("\x00\x00", 2)));
+  DocCommand merge = Cmd("merge", {a, b});
+  absl::StatusOr<std::string> merged = RunDocCommand(merge);
+  ASSERT_TRUE(merged.ok()) << merged.status();
+  DocCommand show = Cmd("show", {Write("m.b64", *merged + "\n")});
+  EXPECT_EQ(*RunDocCommand(show), R"({"m":{"k":1.5},"t":"héllo"})");
+}
+
+TEST_F(DocCommandTest, MalformedUpdateNamesFileAndUpdate) {
+  std::vector<std::string> u = MakeUpdates();
+  std::string bad = u[1].substr(0, u[1].size() / 2);
+  std::string file = Write("bad.b64", absl::Base64Escape(u[0]) + "\n" +
+                                          absl::Base64Escape(bad) + "\n");
+  DocCommand cmd = Cmd("show", {file});
+  absl::StatusOr<std::string> out = RunDocCommand(cmd);
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(out.status().message(), HasSubstr("bad.b64, update 2"));
+  EXPECT_THAT(out.status().message(), HasSubstr("byte"));
+}
+
+TEST_F(DocCommandTest, MissingFileAndBadStateVectorAreErrors) {
+  DocCommand missing = Cmd("show", {(dir_ / "nope").string()});
+  EXPECT_FALSE(RunDocCommand(missing).ok());
+  std::vector<std::string> u = MakeUpdates();
+  DocCommand diff = Cmd("diff", {Write("a.bin", u[0])}, "%%%");
+  EXPECT_FALSE(RunDocCommand(diff).ok());
+}
+
+}  // namespace
+}  // namespace auxsync::cli
