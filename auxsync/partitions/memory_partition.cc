@@ -53,12 +53,6 @@ Value CombinedEdit(const Value& vector, const Value& earlier,
   return bots::Edits(vector, std::move(sequences));
 }
 
-// The value JavaScript reads for `parent?.[key]` when parent may be
-// anything.
-const Value& Prop(const Value& parent, std::string_view key) {
-  return parent[key];
-}
-
 }  // namespace
 
 // The working data of one applyEvents batch.
@@ -232,6 +226,22 @@ void MemoryPartition::StoreBack(const std::string& id, Writable& bot) {
   if (!bot.in_place) state_.as_object().Set(id, bot.value);
 }
 
+void MemoryPartition::ApplyEdit(Batch& batch, const std::string& tag,
+                                const Value& edit, const Value& old_value,
+                                Value last_emitted, Object& target,
+                                Object& emitted) {
+  target.Set(tag, bots::ApplyTagEdit(target.Get(tag), edit));
+  CurrentVersion next = NextVersion(edit);
+  // Earlier edits of this tag in the batch are reported together, unless
+  // the tag was set to a plain value in between.
+  Value earlier;
+  if (!StrictEquals(last_emitted, old_value) && IsTagEdit(last_emitted)) {
+    earlier = last_emitted;
+  }
+  emitted.Set(tag, CombinedEdit(next.vector, earlier, edit));
+  batch.next_version = std::move(next);
+}
+
 void MemoryPartition::UpdateTags(Batch& batch, const std::string& id,
                                  const Value& update) {
   Object& partial_state = batch.partial.as_object();
@@ -263,15 +273,8 @@ void MemoryPartition::UpdateTags(Batch& batch, const std::string& id,
     }
     if (HasValue(new_value)) {
       if (IsTagEdit(new_value)) {
-        tags.Set(tag, bots::ApplyTagEdit(tags.Get(tag), new_value));
-        CurrentVersion next = NextVersion(new_value);
-        // Earlier edits of this tag in the batch are reported together,
-        // unless the tag was set to a plain value in between.
-        Value earlier;
-        const Value& last = Prop(Prop(last_partial, "tags"), tag);
-        if (!StrictEquals(last, old_value) && IsTagEdit(last)) earlier = last;
-        partial_tags.Set(tag, CombinedEdit(next.vector, earlier, new_value));
-        batch.next_version = std::move(next);
+        ApplyEdit(batch, tag, new_value, old_value, last_partial["tags"][tag],
+                  tags, partial_tags);
       } else {
         tags.Set(tag, new_value);
         partial_tags.Set(tag, new_value);
@@ -315,7 +318,7 @@ void MemoryPartition::UpdateMasks(Batch& batch, const std::string& id,
   if (!all_masks.Get(space).is_object()) {
     all_masks.Set(space, Value::NewObject());
   }
-  Value last_masks = Prop(Prop(partial_state.Get(id), "masks"), space);
+  Value last_masks = partial_state.Get(id)["masks"][space];
   Object& masks = all_masks.Get(space).as_object();
   const Value& previous = partial_state.Get(id);
   Value merged =
@@ -329,13 +332,8 @@ void MemoryPartition::UpdateMasks(Batch& batch, const std::string& id,
     Value old_value = masks.Get(tag);
     if (HasValue(new_value)) {
       if (IsTagEdit(new_value)) {
-        masks.Set(tag, bots::ApplyTagEdit(masks.Get(tag), new_value));
-        CurrentVersion next = NextVersion(new_value);
-        Value earlier;
-        const Value& last = Prop(last_masks, tag);
-        if (!StrictEquals(last, old_value) && IsTagEdit(last)) earlier = last;
-        partial_masks.Set(tag, CombinedEdit(next.vector, earlier, new_value));
-        batch.next_version = std::move(next);
+        ApplyEdit(batch, tag, new_value, old_value, last_masks[tag], masks,
+                  partial_masks);
       } else {
         masks.Set(tag, new_value);
         if (!StrictEquals(new_value, given)) partial_masks.Set(tag, new_value);

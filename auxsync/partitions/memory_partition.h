@@ -89,6 +89,13 @@ class MemoryPartition final : public Partition {
                   const bots::Value& update);
   void UpdateMasks(Batch& batch, const std::string& id,
                    const bots::Value& update, const std::string& space);
+  // Applies a tag edit to `target` (a bot's tags or masks) and records the
+  // edit to report in `emitted`, combined with `last_emitted` when that was
+  // an earlier edit of the same tag in this batch. `last_emitted` is taken
+  // by value: it may live in `target`, which the edit changes first.
+  void ApplyEdit(Batch& batch, const std::string& tag, const bots::Value& edit,
+                 const bots::Value& old_value, bots::Value last_emitted,
+                 bots::Object& target, bots::Object& emitted);
   void Emit(Batch& batch);
 
   // An entry to write an update into, and whether it is the stored object
