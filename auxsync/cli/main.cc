@@ -10,6 +10,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "auxsync/cli/bench_command.h"
 #include "auxsync/cli/doc_command.h"
 #include "auxsync/cli/scenario_runner.h"
 
@@ -137,6 +138,9 @@ int main(int argc, char** argv) {
   diff->add_option("SV", doc_command.target_sv, "base64 state vector")
       ->required();
 
+  auxsync::cli::BenchCommand bench_command;
+  CLI::App* bench = auxsync::cli::AddBenchCommand(app, bench_command);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -144,5 +148,6 @@ int main(int argc, char** argv) {
   }
   if (apply->parsed()) return RunApply(apply_file, tagged);
   if (doc->parsed()) return RunDoc(doc_command);
+  if (bench->parsed()) return auxsync::cli::RunBenchCommand(bench_command);
   return 2;
 }
