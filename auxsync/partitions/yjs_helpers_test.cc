@@ -57,7 +57,7 @@ TEST(YjsHelpers, L1_NewDocumentHasEmptyStateVector) {
 
 TEST(YjsHelpers, L2_MapSetCountsOne) {
   Doc doc(Client(42));
-  doc.GetMap("map").Set("abc", crdt::JsValue::String("def"));
+  doc.GetMap("map").Set("abc", crdt::Input::Map());
   EXPECT_EQ(GetStateVector(doc), (std::map<uint64_t, uint64_t>{{42, 1}}));
   EXPECT_EQ(bots::ToJson(GetStateVectorValue(doc)), R"({"42":1})");
 }
@@ -70,8 +70,8 @@ TEST(YjsHelpers, L3_TextInsertCountsUnits) {
 
 TEST(YjsHelpers, L4_ExchangedUpdatesShowBothClients) {
   Doc doc1(Client(1001)), doc2(Client(2002));
-  doc1.GetMap("map").Set("a", crdt::JsValue::Number(1.0));
-  doc2.GetMap("map").Set("b", crdt::JsValue::Number(2.0));
+  doc1.GetMap("map").Set("a", crdt::Input::Map());
+  doc2.GetMap("map").Set("b", crdt::Input::Map());
   Sync(doc1, doc2);
   Sync(doc2, doc1);
   const std::map<uint64_t, uint64_t> want{{1001, 1}, {2002, 1}};
@@ -83,7 +83,7 @@ TEST(YjsHelpers, L4_ExchangedUpdatesShowBothClients) {
 TEST(YjsHelpers, L5_ClockOfOwnClient) {
   Doc doc(Client(5));
   EXPECT_EQ(GetClock(doc, 5), std::nullopt);
-  doc.GetMap("map").Set("a", crdt::JsValue::Number(1.0));
+  doc.GetMap("map").Set("a", crdt::Input::Map());
   EXPECT_EQ(GetClock(doc, 5), 1u);
   Doc doc2(Client(6));
   doc2.GetText("text").InsertUtf8(0, "abcdef");
@@ -92,8 +92,8 @@ TEST(YjsHelpers, L5_ClockOfOwnClient) {
 
 TEST(YjsHelpers, L6_ClockOfOtherClientAfterExchange) {
   Doc doc1(Client(1)), doc2(Client(2));
-  doc1.GetMap("map").Set("a", crdt::JsValue::Number(1.0));
-  doc2.GetMap("map").Set("b", crdt::JsValue::Number(2.0));
+  doc1.GetMap("map").Set("a", crdt::Input::Map());
+  doc2.GetMap("map").Set("b", crdt::Input::Map());
   Sync(doc1, doc2);
   Sync(doc2, doc1);
   EXPECT_EQ(GetClock(doc1, 2), 1u);
