@@ -157,11 +157,11 @@ void Doc::Cleanup() {
     return false;
   };
   // Events (and changed parent types) are only built when some handler can
-  // see them: observers on the type or an ancestor, or transaction/update
-  // handlers (which can read the transaction).
-  const bool doc_handlers = !handlers_->after_tr.empty() ||
-                            !handlers_->update.empty() ||
-                            !handlers_->update_v2.empty();
+  // see them: observers on the type or an ancestor, or afterTransaction
+  // handlers (which read them from the transaction). Update handlers alone
+  // do not need them: building a list delta walks the whole type, which
+  // would make every keystroke O(document) for a doc that is only synced.
+  const bool doc_handlers = !handlers_->after_tr.empty();
   // Index loop: observers may not add to changed_order_, but stay safe.
   for (size_t ci = 0; ci < tr.changed_order_.size(); ++ci) {
     TypeImpl* t = tr.changed_order_[ci];

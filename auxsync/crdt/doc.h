@@ -48,7 +48,8 @@ class Transaction {
   // Types whose list part or map keys changed, in first-change order.
   std::vector<engine::TypeImpl*> ChangedTypes() const;
   // Types that received events (own or descendants'), in yjs order. Filled
-  // at cleanup when observers or update/afterTransaction handlers exist.
+  // at cleanup when observers or afterTransaction handlers exist (update
+  // handlers alone do not see events).
   std::vector<engine::TypeImpl*> ChangedParentTypes() const;
   // The events of `type` and its descendants (yjs changedParentTypes.get);
   // null if none. Valid until the transaction's handlers return.
