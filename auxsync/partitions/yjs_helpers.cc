@@ -125,6 +125,13 @@ crdt::RelativePosition CreateRelativePositionFromStateVector(
   return MakePosition(t, std::nullopt, assoc);
 }
 
+crdt::RelativePosition CreateRelativePositionFromStateVector(
+    crdt::YType text, const bots::Value& vector, uint64_t index, int64_t assoc,
+    bool include_deleted) {
+  return CreateRelativePositionFromStateVector(
+      text, ClockVectorFromValue(vector), index, assoc, include_deleted);
+}
+
 std::optional<crdt::AbsolutePosition> CreateAbsolutePositionFromStateVector(
     crdt::Doc& doc, crdt::YType text, const ClockVector& vector, uint64_t index,
     int64_t assoc, bool include_deleted) {

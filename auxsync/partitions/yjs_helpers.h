@@ -25,11 +25,12 @@ namespace auxsync::partitions {
 // collected), ascending by client.
 std::map<uint64_t, uint64_t> GetStateVector(const crdt::Doc& doc);
 
-// The same as a version-vector Value ({"<client>": clock}), in JavaScript
-// property order. Clients below 2^32 - 1 are array-index keys and therefore
-// ascending, as in JavaScript; larger ids (only possible with an explicit
-// client id) follow in ascending order, where upstream would use store
-// insertion order, which the engine does not keep.
+// getStateVector as upstream returns it: a version-vector object
+// ({"<client>": clock}) in JavaScript property order. Clients below
+// 2^32 - 1 are array-index keys and therefore ascending, as in JavaScript;
+// larger ids (only possible with an explicit client id) follow in ascending
+// order, where upstream would use store insertion order, which the engine
+// does not keep.
 bots::Value GetStateVectorValue(const crdt::Doc& doc);
 
 // getClock: the next expected clock of `client`, nullopt (upstream
@@ -60,6 +61,12 @@ ClockVector ClockVectorFromValue(const bots::Value& vector);
 // the engine cannot tell the two apart. The partitions never pass it.
 crdt::RelativePosition CreateRelativePositionFromStateVector(
     crdt::YType text, const ClockVector& vector, uint64_t index,
+    int64_t assoc = 0, bool include_deleted = false);
+
+// The same with the version vector as a Value (TagEdit versions), read with
+// ClockVectorFromValue.
+crdt::RelativePosition CreateRelativePositionFromStateVector(
+    crdt::YType text, const bots::Value& vector, uint64_t index,
     int64_t assoc = 0, bool include_deleted = false);
 
 // createAbsolutePositionFromStateVector: the above resolved against `doc`

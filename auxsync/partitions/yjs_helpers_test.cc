@@ -146,6 +146,10 @@ TEST(YjsHelpers, L8_LocalAppendAfterCapturedVector) {
   // The appended item starts at clock 3 <= 3, so it is visible (upstream
   // judges a struct by its first clock).
   EXPECT_EQ(Describe(p), "tname=t item=1,3 assoc=0");
+  // The same through a version-vector Value.
+  EXPECT_EQ(Describe(CreateRelativePositionFromStateVector(
+                text, *bots::ParseJson(R"({"1":3})"), 3)),
+            "tname=t item=1,3 assoc=0");
   EXPECT_EQ(Describe(p),
             Describe(crdt::CreateRelativePositionFromTypeIndex(text, 3)));
 }
