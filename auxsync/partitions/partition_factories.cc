@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "auxsync/partitions/memory_partition.h"
+#include "auxsync/partitions/yjs_partition.h"
 
 namespace auxsync::partitions {
 
@@ -107,8 +108,26 @@ PartitionFactory CreateMemoryPartitionFactory() {
   };
 }
 
+PartitionFactory CreateYjsPartitionFactory(YjsPersistenceFactory persistence,
+                                           uint64_t client_id,
+                                           uint64_t remote_client_id) {
+  return [persistence = std::move(persistence), client_id, remote_client_id](
+             const Value& config,
+             PartitionServices&) -> absl::StatusOr<std::unique_ptr<Partition>> {
+    if (!TypeIs(config, "yjs")) return std::unique_ptr<Partition>();
+    absl::StatusOr<YjsPartitionConfig> parsed =
+        YjsPartitionConfig::FromValue(config);
+    if (!parsed.ok()) return parsed.status();
+    parsed->persistence_factory = persistence;
+    parsed->client_id = client_id;
+    parsed->remote_client_id = remote_client_id;
+    return std::unique_ptr<Partition>(
+        std::make_unique<YjsPartition>(*std::move(parsed)));
+  };
+}
+
 std::vector<PartitionFactory> DefaultFactories() {
-  return {CreateMemoryPartitionFactory()};
+  return {CreateMemoryPartitionFactory(), CreateYjsPartitionFactory()};
 }
 
 }  // namespace auxsync::partitions

@@ -17,6 +17,7 @@
 #include "auxsync/bots/value.h"
 #include "auxsync/partitions/partition.h"
 #include "auxsync/partitions/partition_auth_source.h"
+#include "auxsync/partitions/yjs_partition.h"
 
 namespace auxsync::partitions {
 
@@ -97,8 +98,16 @@ absl::StatusOr<std::unique_ptr<Partition>> CreateAuxPartition(
 // "partition" field (TakeConfigPartition); any other config -> nullptr.
 PartitionFactory CreateMemoryPartitionFactory();
 
+// createYjsPartition as a factory: {"type":"yjs"} makes a new YjsPartition
+// (see YjsPartitionConfig::FromValue); any other config -> nullptr.
+// `persistence` serves configs that ask for local persistence; non-zero
+// client ids replace the random ones (reproducible documents).
+PartitionFactory CreateYjsPartitionFactory(
+    YjsPersistenceFactory persistence = nullptr, uint64_t client_id = 0,
+    uint64_t remote_client_id = 0);
+
 // The factories of this build, in the order CreateAuxPartition should try
-// them: memory.
+// them: memory, yjs.
 std::vector<PartitionFactory> DefaultFactories();
 
 }  // namespace auxsync::partitions

@@ -1,0 +1,291 @@
+// Conformance tests for the inst-update utilities (checklist group J,
+// J1-J16, and N35), following PartitionUtils.spec.ts: every result is
+// checked by decoding it (getStateFromUpdates) and comparing the bots.
+
+#include "auxsync/partitions/inst_updates.h"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "auxsync/bots/bot_actions.h"
+#include "auxsync/bots/json.h"
+#include "auxsync/bots/value.h"
+#include "auxsync/crdt/encoding.h"
+#include "auxsync/partitions/yjs_partition.h"
+#include "gtest/gtest.h"
+
+namespace {
+
+using ::auxsync::bots::Value;
+using ::auxsync::partitions::ConstructInitializationUpdate;
+using ::auxsync::partitions::ConstructInitializationUpdateFromPreviousUpdates;
+using ::auxsync::partitions::FromBase64;
+using ::auxsync::partitions::GetStateFromUpdates;
+using ::auxsync::partitions::InstUpdate;
+using ::auxsync::partitions::MergeInstUpdates;
+using ::auxsync::partitions::UpdateToNewStateUpdate;
+using ::auxsync::partitions::YjsPartition;
+using ::auxsync::partitions::YjsPartitionConfig;
+
+Value J(std::string_view json) {
+  absl::StatusOr<Value> v = auxsync::bots::ParseJson(json);
+  EXPECT_TRUE(v.ok()) << v.status() << " in " << json;
+  return v.ok() ? *v : Value();
+}
+
+std::string JsonOf(const Value& v) { return auxsync::bots::ToJson(v); }
+
+std::vector<Value> Bots(std::string_view json_array) {
+  return J(json_array).as_array().items;
+}
+
+// The bots state the updates decode to, as JSON.
+std::string Decode(const std::vector<InstUpdate>& updates) {
+  absl::StatusOr<Value> state = GetStateFromUpdates(updates);
+  EXPECT_TRUE(state.ok()) << state.status();
+  return state.ok() ? JsonOf(*state) : "";
+}
+
+InstUpdate Init(std::string_view bots_json) {
+  absl::StatusOr<std::optional<InstUpdate>> u =
+      ConstructInitializationUpdate(Bots(bots_json));
+  EXPECT_TRUE(u.ok() && u->has_value());
+  return u.ok() && u->has_value() ? **u : InstUpdate{};
+}
+
+InstUpdate FromPrevious(const std::vector<InstUpdate>& previous,
+                        std::string_view bots_json) {
+  absl::StatusOr<std::optional<InstUpdate>> u =
+      ConstructInitializationUpdateFromPreviousUpdates(previous,
+                                                       Bots(bots_json));
+  EXPECT_TRUE(u.ok() && u->has_value());
+  return u.ok() && u->has_value() ? **u : InstUpdate{};
+}
+
+// Applies `updates` in order to one partition and returns its state after
+// each of them.
+std::vector<std::string> ApplyInTurn(const std::vector<InstUpdate>& updates) {
+  YjsPartition partition{YjsPartitionConfig{}};
+  std::vector<std::string> states;
+  for (const InstUpdate& u : updates) {
+    EXPECT_TRUE(partition.ApplyUpdates({u.update}).ok());
+    states.push_back(JsonOf(partition.state()));
+  }
+  return states;
+}
+
+constexpr std::string_view kFirstBots =
+    R"([{"id":"test1","tags":{"abc":"def"}},{"id":"test2","tags":{"num":123}}])";
+
+TEST(InstUpdates, J1_ConstructInitializationUpdate) {
+  absl::StatusOr<std::optional<InstUpdate>> u =
+      ConstructInitializationUpdate(Bots(kFirstBots), 42);
+  ASSERT_TRUE(u.ok() && u->has_value());
+  EXPECT_EQ((*u)->id, 0);
+  EXPECT_EQ((*u)->timestamp, 42);
+  EXPECT_EQ(JsonOf((*u)->ToValue()["timestamp"]), "42");
+  EXPECT_EQ(Decode({**u}), R"({"test1":{"id":"test1","tags":{"abc":"def"}},)"
+                           R"("test2":{"id":"test2","tags":{"num":123}}})");
+}
+
+TEST(InstUpdates, J2_TwoInitializationUpdatesCombine) {
+  InstUpdate a = Init(kFirstBots);
+  InstUpdate b = Init(
+      R"([{"id":"test3","tags":{"val":true}},{"id":"test4","tags":{"str":"hello"}}])");
+  EXPECT_EQ(Decode({a, b}),
+            R"({"test1":{"id":"test1","tags":{"abc":"def"}},)"
+            R"("test2":{"id":"test2","tags":{"num":123}},)"
+            R"("test3":{"id":"test3","tags":{"val":true}},)"
+            R"("test4":{"id":"test4","tags":{"str":"hello"}}})");
+}
+
+TEST(InstUpdates, J3_FromNoPreviousUpdates) {
+  EXPECT_EQ(Decode({FromPrevious({}, kFirstBots)}),
+            R"({"test1":{"id":"test1","tags":{"abc":"def"}},)"
+            R"("test2":{"id":"test2","tags":{"num":123}}})");
+}
+
+constexpr std::string_view kSecondBots =
+    R"([{"id":"test1","tags":{"abc":"ghi","val":true}},{"id":"test3","tags":{"str":"hello"}}])";
+constexpr std::string_view kSecondState =
+    R"({"test1":{"id":"test1","tags":{"abc":"ghi","val":true}},)"
+    R"("test3":{"id":"test3","tags":{"str":"hello"}}})";
+
+TEST(InstUpdates, J4_ResultAloneDecodesToTarget) {
+  InstUpdate first = Init(kFirstBots);
+  EXPECT_EQ(Decode({FromPrevious({first}, kSecondBots)}), kSecondState);
+}
+
+TEST(InstUpdates, J5_MissingTagsAreDeleted) {
+  InstUpdate first = Init(kFirstBots);
+  EXPECT_EQ(
+      Decode({FromPrevious(
+          {first},
+          R"([{"id":"test1","tags":{"val":true}},{"id":"test3","tags":{"str":"hello"}}])")}),
+      R"({"test1":{"id":"test1","tags":{"val":true}},)"
+      R"("test3":{"id":"test3","tags":{"str":"hello"}}})");
+}
+
+TEST(InstUpdates, J6_FirstThenResult) {
+  InstUpdate first = Init(kFirstBots);
+  InstUpdate second = FromPrevious({first}, kSecondBots);
+  EXPECT_EQ(ApplyInTurn({first, second}).back(), kSecondState);
+}
+
+constexpr std::string_view kThirdBots =
+    R"([{"id":"test1","tags":{"abc":"xyz","val":true}},{"id":"test3","tags":{"str":"test"}},{"id":"test4","tags":{"num":999}}])";
+constexpr std::string_view kThirdState =
+    R"({"test1":{"id":"test1","tags":{"abc":"xyz","val":true}},)"
+    R"("test3":{"id":"test3","tags":{"str":"test"}},)"
+    R"("test4":{"id":"test4","tags":{"num":999}}})";
+
+TEST(InstUpdates, J7_ThirdFromSecondAndFirst) {
+  InstUpdate first = Init(kFirstBots);
+  InstUpdate second = FromPrevious({first}, kSecondBots);
+  InstUpdate third = FromPrevious({second, first}, kThirdBots);
+  EXPECT_EQ(Decode({third}), kThirdState);
+}
+
+TEST(InstUpdates, J8_SkipIntermediate) {
+  InstUpdate first = Init(kFirstBots);
+  InstUpdate second = FromPrevious({first}, kSecondBots);
+  InstUpdate third = FromPrevious({first, second}, kThirdBots);
+  EXPECT_EQ(ApplyInTurn({first, third}).back(), kThirdState);
+}
+
+TEST(InstUpdates, J9_InOrder) {
+  InstUpdate first = Init(kFirstBots);
+  InstUpdate second = FromPrevious({first}, kSecondBots);
+  InstUpdate third = FromPrevious({first, second}, kThirdBots);
+  std::vector<std::string> states = ApplyInTurn({first, second, third});
+  EXPECT_EQ(states[0], R"({"test1":{"id":"test1","tags":{"abc":"def"}},)"
+                       R"("test2":{"id":"test2","tags":{"num":123}}})");
+  EXPECT_EQ(states[1], kSecondState);
+  EXPECT_EQ(states[2], kThirdState);
+}
+
+TEST(InstUpdates, J10_ReverseOrder) {
+  InstUpdate first = Init(kFirstBots);
+  InstUpdate second = FromPrevious({first}, kSecondBots);
+  InstUpdate third = FromPrevious({first, second}, kThirdBots);
+  for (const std::string& state : ApplyInTurn({third, second, first})) {
+    EXPECT_EQ(state, kThirdState);
+  }
+}
+
+InstUpdate NewState(std::string_view bots_json) { return Init(bots_json); }
+
+TEST(InstUpdates, J11_UpdateToNewStateFromNothing) {
+  InstUpdate target = NewState(kSecondBots);
+  absl::StatusOr<std::optional<InstUpdate>> u =
+      UpdateToNewStateUpdate({}, std::vector<InstUpdate>{target});
+  ASSERT_TRUE(u.ok() && u->has_value());
+  EXPECT_EQ(Decode({**u}), kSecondState);
+}
+
+TEST(InstUpdates, J12_UpdateToNewState) {
+  InstUpdate first = Init(kFirstBots);
+  absl::StatusOr<std::optional<InstUpdate>> u =
+      UpdateToNewStateUpdate(std::vector<InstUpdate>{first},
+                             std::vector<InstUpdate>{NewState(kSecondBots)});
+  ASSERT_TRUE(u.ok() && u->has_value());
+  EXPECT_EQ(Decode({**u}), kSecondState);
+}
+
+constexpr std::string_view kDeleteAbcBots =
+    R"([{"id":"test1","tags":{"val":true}},{"id":"test3","tags":{"str":"hello"}}])";
+
+TEST(InstUpdates, J13_UpdateToNewStateDeletesTags) {
+  InstUpdate first = Init(kFirstBots);
+  absl::StatusOr<std::optional<InstUpdate>> u =
+      UpdateToNewStateUpdate(std::vector<InstUpdate>{first},
+                             std::vector<InstUpdate>{NewState(kDeleteAbcBots)});
+  ASSERT_TRUE(u.ok() && u->has_value());
+  EXPECT_EQ(Decode({**u}), R"({"test1":{"id":"test1","tags":{"val":true}},)"
+                           R"("test3":{"id":"test3","tags":{"str":"hello"}}})");
+}
+
+TEST(InstUpdates, J14_KeepsConcurrentChanges) {
+  InstUpdate first = Init(kFirstBots);
+  YjsPartition partition{YjsPartitionConfig{}};
+  ASSERT_TRUE(partition.ApplyUpdates({first.update}).ok());
+  ASSERT_TRUE(partition
+                  .ApplyEvents(
+                      {auxsync::bots::BotUpdated(
+                           "test1", J(R"({"tags":{"newTag":555}})")),
+                       auxsync::bots::BotAdded(J(
+                           R"({"id":"test4","tags":{"anotherTag":"value"}})"))})
+                  .ok());
+  absl::StatusOr<std::optional<InstUpdate>> u =
+      UpdateToNewStateUpdate(std::vector<InstUpdate>{first},
+                             std::vector<InstUpdate>{NewState(kDeleteAbcBots)});
+  ASSERT_TRUE(u.ok() && u->has_value());
+  ASSERT_TRUE(partition.ApplyUpdates({(*u)->update}).ok());
+  EXPECT_EQ(JsonOf(partition.state()),
+            R"({"test1":{"id":"test1","tags":{"newTag":555,"val":true}},)"
+            R"("test4":{"id":"test4","tags":{"anotherTag":"value"}},)"
+            R"("test3":{"id":"test3","tags":{"str":"hello"}}})");
+}
+
+TEST(InstUpdates, J15_GetStateFromOldYjsUpdate) {
+  EXPECT_EQ(
+      Decode({InstUpdate{
+          0, 0, "AQLNrtWDBQAnAQRib3RzBGJvdDEBKADNrtWDBQAEdGFnMQF3A2FiYwA="}}),
+      R"({"bot1":{"id":"bot1","tags":{"tag1":"abc"}}})");
+}
+
+TEST(InstUpdates, J16_MergeInstUpdates) {
+  InstUpdate first = Init(kFirstBots);
+  InstUpdate second = FromPrevious({first}, kSecondBots);
+  InstUpdate third = FromPrevious(
+      {first, second},
+      R"([{"id":"test1","tags":{"abc":"xyz"}},{"id":"test2","tags":{"num":999}}])");
+  absl::StatusOr<InstUpdate> merged =
+      MergeInstUpdates(std::vector<InstUpdate>{first, second, third}, 123, 987);
+  ASSERT_TRUE(merged.ok()) << merged.status();
+  EXPECT_EQ(merged->id, 123);
+  EXPECT_EQ(merged->timestamp, 987);
+  EXPECT_EQ(Decode({*merged}),
+            R"({"test1":{"id":"test1","tags":{"abc":"xyz"}},)"
+            R"("test2":{"id":"test2","tags":{"num":999}}})");
+  absl::StatusOr<InstUpdate> default_id =
+      MergeInstUpdates(std::vector<InstUpdate>{first, second});
+  ASSERT_TRUE(default_id.ok());
+  EXPECT_EQ(default_id->id, 2);
+}
+
+TEST(InstUpdates, N35_EmptyBotListGivesNoUpdate) {
+  absl::StatusOr<std::optional<InstUpdate>> u =
+      ConstructInitializationUpdate({});
+  ASSERT_TRUE(u.ok());
+  EXPECT_FALSE(u->has_value());
+}
+
+TEST(InstUpdates, NothingToChangeGivesNoUpdate) {
+  InstUpdate first = Init(kFirstBots);
+  absl::StatusOr<std::optional<InstUpdate>> u =
+      ConstructInitializationUpdateFromPreviousUpdates(
+          std::vector<InstUpdate>{first}, Bots(kFirstBots));
+  ASSERT_TRUE(u.ok());
+  EXPECT_FALSE(u->has_value());
+}
+
+TEST(InstUpdates, JsonRoundTrip) {
+  absl::StatusOr<InstUpdate> u =
+      InstUpdate::FromValue(J(R"({"id":3,"update":"AAA=","timestamp":9})"));
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(JsonOf(u->ToValue()), R"({"id":3,"timestamp":9,"update":"AAA="})");
+  EXPECT_FALSE(InstUpdate::FromValue(J(R"({"id":3})")).ok());
+  EXPECT_FALSE(InstUpdate::FromValue(J("5")).ok());
+}
+
+TEST(InstUpdates, BadInputIsAnError) {
+  EXPECT_FALSE(GetStateFromUpdates({{InstUpdate{0, 0, "not base64!"}}}).ok());
+  EXPECT_FALSE(FromBase64("abc").ok());
+  EXPECT_FALSE(MergeInstUpdates({{InstUpdate{0, 0, "%%%%"}}}).ok());
+}
+
+}  // namespace
