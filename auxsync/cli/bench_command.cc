@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "absl/status/statusor.h"
+#include "bench/crdt_suite_bench.h"
 #include "bench/trace_bench.h"
 #include "bench/trace_file.h"
 
@@ -50,6 +51,26 @@ int RunTrace(const BenchCommand& c) {
   return r->ok ? 0 : 1;
 }
 
+int RunSuite(const BenchCommand& c) {
+  absl::StatusOr<std::string> workload = bench::ReadGzipFile(c.file);
+  if (!workload.ok()) {
+    std::cerr << "auxsync bench suite: " << workload.status().message() << "\n";
+    return 2;
+  }
+  absl::StatusOr<std::vector<bench::SuiteCaseResult>> results =
+      bench::RunCrdtSuite(*workload, c.reps);
+  if (!results.ok()) {
+    std::cerr << "auxsync bench suite: " << results.status().message() << "\n";
+    return 2;
+  }
+  bool ok = true;
+  for (const bench::SuiteCaseResult& r : *results) {
+    std::cout << bench::SuiteCaseResultJson(r) << "\n";
+    ok = ok && r.ok;
+  }
+  return ok ? 0 : 1;
+}
+
 }  // namespace
 
 CLI::App* AddBenchCommand(CLI::App& app, BenchCommand& command) {
@@ -65,11 +86,19 @@ CLI::App* AddBenchCommand(CLI::App& app, BenchCommand& command) {
   trace->add_option("--dump-doc", command.dump_doc,
                     "write the encoded final doc to this file");
   trace->callback([&command] { command.action = "trace"; });
+  CLI::App* suite = bench->add_subcommand(
+      "suite",
+      "Run B1-B3 of crdt-benchmarks from a workload written by "
+      "bench/js/crdt_suite_gen.mjs");
+  suite->add_option("FILE", command.file, "workload file")->required();
+  suite->add_option("--reps", command.reps, "best of N runs (default 3)");
+  suite->callback([&command] { command.action = "suite"; });
   return bench;
 }
 
 int RunBenchCommand(const BenchCommand& command) {
   if (command.action == "trace") return RunTrace(command);
+  if (command.action == "suite") return RunSuite(command);
   std::cerr << "auxsync bench: unknown action\n";
   return 2;
 }
