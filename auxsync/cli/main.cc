@@ -10,6 +10,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "auxsync/cli/aux_command.h"
 #include "auxsync/cli/bench_command.h"
 #include "auxsync/cli/doc_command.h"
 #include "auxsync/cli/scenario_runner.h"
@@ -138,6 +139,9 @@ int main(int argc, char** argv) {
   diff->add_option("SV", doc_command.target_sv, "base64 state vector")
       ->required();
 
+  auxsync::cli::AuxCommand aux_command;
+  CLI::App* aux = auxsync::cli::AddAuxCommand(app, aux_command);
+
   auxsync::cli::BenchCommand bench_command;
   CLI::App* bench = auxsync::cli::AddBenchCommand(app, bench_command);
 
@@ -148,6 +152,7 @@ int main(int argc, char** argv) {
   }
   if (apply->parsed()) return RunApply(apply_file, tagged);
   if (doc->parsed()) return RunDoc(doc_command);
+  if (aux->parsed()) return auxsync::cli::RunAuxCommand(aux_command);
   if (bench->parsed()) return auxsync::cli::RunBenchCommand(bench_command);
   return 2;
 }
