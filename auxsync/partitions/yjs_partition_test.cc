@@ -12,6 +12,7 @@
 
 #include "auxsync/partitions/yjs_partition.h"
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,11 +27,13 @@
 #include "auxsync/bots/json.h"
 #include "auxsync/bots/remote_actions.h"
 #include "auxsync/bots/runtime_values.h"
+#include "auxsync/bots/serialization.h"
 #include "auxsync/bots/state_updated_event.h"
 #include "auxsync/bots/tag_edit.h"
 #include "auxsync/bots/value.h"
 #include "auxsync/crdt/encoding.h"
 #include "auxsync/partitions/inst_updates.h"
+#include "auxsync/partitions/partition_utils.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -51,6 +54,10 @@ Value J(std::string_view json) {
 std::string Tagged(const Value& v) {
   return auxsync::bots::ToJson(v, {.tagged = true});
 }
+
+// JSON.stringify (undefined properties, such as the `space` of a bot in a
+// partition without one, are dropped).
+std::string Plain(const Value& v) { return auxsync::bots::ToJson(v); }
 
 Value ArrayOf(std::vector<Value> items) {
   return Value(std::make_shared<auxsync::bots::Array>(std::move(items)));
@@ -207,6 +214,316 @@ void ExpectScenario(std::string_view scenario_json,
   ADD_FAILURE() << "first difference at " << at << "\n  expected: ..."
                 << expected.substr(from, 600) << "\n  actual:   ..."
                 << actual.substr(from, 600);
+}
+
+// ---------------------------------------------------------------------------
+// What a scenario cannot express.
+
+YjsPartitionConfig Pinned(Value config = Value()) {
+  Value scenario = auxsync::bots::MakeObject(
+      {{"partition", config.is_undefined() ? J(R"({"type":"yjs"})") : config},
+       {"clientId", 1000},
+       {"remoteClientId", 2000}});
+  return ConfigOf(scenario);
+}
+
+Value FConfig() {
+  return J(R"({"type":"yjs","connectionId":"connectionId","remoteEvents":{
+    "get_remotes":true,"get_remote_count":true,"list_inst_updates":true,
+    "get_inst_state_from_updates":true,"create_initialization_update":true,
+    "apply_updates_to_inst":true,"get_current_inst_update":true,
+    "install_aux_file":true}})");
+}
+
+// The actions emitted on onEvents while `f` runs.
+template <typename F>
+std::vector<Value> EventsOf(YjsPartition& partition, F f) {
+  std::vector<Value> events;
+  auxsync::rx::Subscription sub =
+      partition.OnEvents([&](const std::vector<Value>& e) {
+        for (const Value& v : e) events.push_back(v);
+      });
+  f();
+  return events;
+}
+
+Value Remote(std::string_view event_json, std::string_view task) {
+  return auxsync::bots::Remote(J(event_json), auxsync::bots::RemoteSelector{},
+                               Value(), Value(task));
+}
+
+TEST(YjsPartition, F1_RealtimeStrategyIsImmediate) {
+  YjsPartition partition{YjsPartitionConfig{}};
+  EXPECT_EQ(partition.realtime_strategy(),
+            auxsync::partitions::RealtimeStrategy::kImmediate);
+  EXPECT_EQ(partition.type(), "yjs");
+  EXPECT_EQ(partition.is_private(), false);
+}
+
+TEST(YjsPartition, F2_FirstVersionHasCurrentSite) {
+  YjsPartition partition{YjsPartitionConfig{}};
+  std::optional<auxsync::bots::CurrentVersion> first;
+  auto sub =
+      partition.OnVersionUpdated([&](const auxsync::bots::CurrentVersion& v) {
+        if (!first) first = v;
+      });
+  ASSERT_TRUE(first.has_value());
+  ASSERT_TRUE(first->current_site.has_value());
+  EXPECT_EQ(*first->current_site, absl::StrCat(partition.doc().client_id()));
+  EXPECT_NE(first->remote_site, first->current_site);
+  EXPECT_EQ(Plain(first->vector), "{}");
+}
+
+TEST(YjsPartition, D3_D4_ReplayAddedBotsAndState) {
+  YjsPartition partition(Pinned());
+  ASSERT_TRUE(partition
+                  .ApplyEvents({auxsync::bots::BotAdded(
+                                    J(R"({"id":"test","tags":{"abc":"def"}})")),
+                                auxsync::bots::BotAdded(J(
+                                    R"({"id":"test2","tags":{"abc":"ghi"}})"))})
+                  .ok());
+  std::vector<std::string> added;
+  auto a = partition.OnBotsAdded(
+      [&](const std::vector<Value>& b) { added.push_back(Plain(ArrayOf(b))); });
+  EXPECT_EQ(added, std::vector<std::string>{
+                       R"([{"id":"test","tags":{"abc":"def"}},)"
+                       R"({"id":"test2","tags":{"abc":"ghi"}}])"});
+  std::vector<std::string> states;
+  auto s =
+      partition.OnStateUpdated([&](const auxsync::bots::StateUpdatedEvent& e) {
+        states.push_back(Plain(e.ToValue()));
+      });
+  ASSERT_EQ(states.size(), 1u);
+  EXPECT_EQ(
+      states[0],
+      R"({"addedBots":["test","test2"],"removedBots":[],"updatedBots":[],)"
+      R"("state":{"test":{"id":"test","tags":{"abc":"def"}},)"
+      R"("test2":{"id":"test2","tags":{"abc":"ghi"}}},)"
+      R"("version":{"currentSite":"1000","remoteSite":"2000",)"
+      R"("vector":{"1000":10}}})");
+}
+
+TEST(YjsPartition, D19_SameArrayInstanceIsRewritten) {
+  YjsPartition partition(Pinned());
+  ASSERT_TRUE(partition
+                  .ApplyEvents({auxsync::bots::BotAdded(
+                      J(R"({"id":"test","tags":{"array":[1,2,3]}})"))})
+                  .ok());
+  Value same = partition.state()["test"]["tags"]["array"];
+  std::vector<std::string> updated;
+  auto sub = partition.OnBotsUpdated(
+      [&](const std::vector<auxsync::bots::UpdatedBot>& u) {
+        updated.push_back(Plain(u[0].ToValue()));
+      });
+  ASSERT_TRUE(
+      partition
+          .ApplyEvents({auxsync::bots::BotUpdated(
+              "test",
+              auxsync::bots::MakeObject(
+                  {{"tags", auxsync::bots::MakeObject({{"array", same}})}}))})
+          .ok());
+  EXPECT_EQ(updated, std::vector<std::string>{
+                         R"({"bot":{"id":"test","tags":{"array":[1,2,3]}},)"
+                         R"("tags":["array"]})"});
+}
+
+TEST(YjsPartition, D49_PartitionStateHoldsBots) {
+  YjsPartition partition(Pinned());
+  ASSERT_TRUE(partition
+                  .ApplyEvents({auxsync::bots::BotAdded(
+                                    J(R"({"id":"test","tags":{"abc":"def"}})")),
+                                auxsync::bots::BotAdded(J(
+                                    R"({"id":"test2","tags":{"abc":"ghi"}})"))})
+                  .ok());
+  EXPECT_EQ(Plain(auxsync::partitions::GetPartitionState(partition)),
+            R"({"test":{"id":"test","tags":{"abc":"def"}},)"
+            R"("test2":{"id":"test2","tags":{"abc":"ghi"}}})");
+}
+
+TEST(YjsPartition, F9_CreateInitializationUpdate) {
+  YjsPartition partition(Pinned(FConfig()));
+  std::vector<Value> events = EventsOf(partition, [&] {
+    ASSERT_TRUE(partition
+                    .SendRemoteEvents({Remote(
+                        R"({"type":"create_initialization_update","bots":[
+                          {"id":"test1","tags":{"abc":"def"}},
+                          {"id":"test2","tags":{"num":123}}]})",
+                        "task1")})
+                    .ok());
+  });
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(Plain(events[0]["type"]), R"("async_result")");
+  EXPECT_EQ(Plain(events[0]["taskId"]), R"("task1")");
+  EXPECT_EQ(Plain(events[0]["mapBotsInResult"]), "false");
+  const Value& result = events[0]["result"];
+  EXPECT_EQ(Plain(result["id"]), "0");
+  EXPECT_EQ(Plain(result["timestamp"]), "1234");
+  ASSERT_TRUE(result["update"].is_string());
+  YjsPartition fresh{YjsPartitionConfig{}};
+  ASSERT_TRUE(fresh.ApplyUpdates({result["update"].as_string()}).ok());
+  EXPECT_EQ(Plain(fresh.state()),
+            R"({"test1":{"id":"test1","tags":{"abc":"def"}},)"
+            R"("test2":{"id":"test2","tags":{"num":123}}})");
+}
+
+Value V2Aux() {
+  absl::StatusOr<std::optional<InstUpdate>> u =
+      auxsync::partitions::ConstructInitializationUpdate(
+          J(R"([{"id":"installed1","tags":{"abc":"def"}},
+                {"id":"installed2","tags":{"abc":"ghi"}}])")
+              .as_array()
+              .items);
+  EXPECT_TRUE(u.ok() && u->has_value());
+  Value aux = J(R"({"version":2,"updates":[]})");
+  aux["updates"].as_array().items.push_back((*u)->ToValue());
+  return aux;
+}
+
+Value Install(const Value& aux, std::string_view mode, std::string_view task) {
+  Value event = J(R"({"type":"install_aux_file"})");
+  event.as_object().Set("aux", aux);
+  event.as_object().Set("mode", Value(mode));
+  return auxsync::bots::Remote(event, auxsync::bots::RemoteSelector{}, Value(),
+                               Value(task));
+}
+
+// The bots' tags in state order, ignoring ids.
+std::vector<std::string> TagsOf(const Value& state) {
+  std::vector<std::string> out;
+  state.as_object().ForEach([&](const std::string& id, const Value& bot) {
+    EXPECT_EQ(id.size(), 36u) << id;  // a UUID v4
+    EXPECT_NE(id.rfind("installed", 0), 0u);
+    out.push_back(Plain(bot["tags"]));
+  });
+  return out;
+}
+
+TEST(YjsPartition, F17_CopyInstallOfV2Aux) {
+  YjsPartition partition(Pinned(FConfig()));
+  std::vector<Value> events = EventsOf(partition, [&] {
+    ASSERT_TRUE(
+        partition.SendRemoteEvents({Install(V2Aux(), "copy", "task1")}).ok());
+  });
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(Plain(events[0]),
+            R"({"type":"async_result","taskId":"task1","result":null,)"
+            R"("mapBotsInResult":false})");
+  EXPECT_EQ(TagsOf(partition.state()),
+            (std::vector<std::string>{R"({"abc":"def"})", R"({"abc":"ghi"})"}));
+  ASSERT_TRUE(
+      partition.SendRemoteEvents({Install(V2Aux(), "copy", "task2")}).ok());
+  std::vector<std::string> tags = TagsOf(partition.state());
+  std::sort(tags.begin(), tags.end());
+  EXPECT_EQ(tags,
+            (std::vector<std::string>{R"({"abc":"def"})", R"({"abc":"def"})",
+                                      R"({"abc":"ghi"})", R"({"abc":"ghi"})"}));
+}
+
+TEST(YjsPartition, F18_CopyInstallOfV1Aux) {
+  YjsPartition partition(Pinned(FConfig()));
+  Value aux = J(R"({"version":1,"state":{
+      "installed1":{"id":"installed1","tags":{"abc":"def"}},
+      "installed2":{"id":"installed2","tags":{"abc":"ghi"}}}})");
+  ASSERT_TRUE(partition.SendRemoteEvents({Install(aux, "copy", "task1")}).ok());
+  EXPECT_EQ(TagsOf(partition.state()),
+            (std::vector<std::string>{R"({"abc":"def"})", R"({"abc":"ghi"})"}));
+}
+
+// The message of an async_error's Error.
+std::string ErrorMessage(const Value& action) {
+  const Value& error = action["error"];
+  if (!error.is_host()) return "";
+  return auxsync::bots::ToJson(
+      auxsync::bots::ConvertErrorToCopiableValue(error)["message"]);
+}
+
+TEST(YjsPartition, F20_DowngradeErrorMessage) {
+  YjsPartition partition(Pinned(FConfig()));
+  auto install = [&](int major, std::string_view task) {
+    Value event = Install(V2Aux(), "default", task);
+    event["event"].as_object().Set("source", Value("source1"));
+    event["event"].as_object().Set(
+        "version", J(absl::StrCat(R"({"major":)", major,
+                                  R"(,"minor":0,"patch":0,"tag":null})")));
+    return event;
+  };
+  std::vector<Value> events = EventsOf(partition, [&] {
+    ASSERT_TRUE(partition.SendRemoteEvents({install(2, "task1")}).ok());
+    ASSERT_TRUE(partition.SendRemoteEvents({install(1, "task2")}).ok());
+  });
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(Plain(events[1]["type"]), R"("async_error")");
+  EXPECT_EQ(ErrorMessage(events[1]),
+            R"("Cannot downgrade aux file source1 from version v2.0.0 to )"
+            R"(v1.0.0 without downgrade flag.")");
+}
+
+TEST(YjsPartition, N34_ReinstallingSameAuxFailsWithTypeErrors) {
+  YjsPartition partition(Pinned(FConfig()));
+  Value aux = V2Aux();
+  auto install = [&](const Value& a, std::string_view task) {
+    Value event = Install(a, "default", task);
+    event["event"].as_object().Set("source", Value("s"));
+    return event;
+  };
+  std::vector<Value> events = EventsOf(partition, [&] {
+    ASSERT_TRUE(partition.SendRemoteEvents({install(aux, "t1")}).ok());
+    ASSERT_TRUE(partition.SendRemoteEvents({install(aux, "t2")}).ok());
+    ASSERT_TRUE(partition.SendRemoteEvents({install(V2Aux(), "t3")}).ok());
+  });
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(Plain(events[0]["type"]), R"("async_result")");
+  EXPECT_EQ(ErrorMessage(events[1]),
+            R"x("Cannot read properties of undefined (reading 'update')")x");
+  EXPECT_EQ(
+      ErrorMessage(events[2]),
+      R"x("Cannot destructure property 'update' of 'undefined' as it is undefined.")x");
+}
+
+TEST(YjsPartition, SpaceIsAppliedToReplays) {
+  YjsPartition partition(Pinned());
+  partition.set_space("shared");
+  ASSERT_TRUE(partition
+                  .ApplyEvents({auxsync::bots::BotAdded(
+                      J(R"({"id":"b","tags":{"a":1}})"))})
+                  .ok());
+  EXPECT_EQ(Plain(partition.state()),
+            R"({"b":{"id":"b","tags":{"a":1},"space":"shared"}})");
+}
+
+TEST(YjsPartition, PersistenceIsOpenedBeforeSync) {
+  struct Fake : auxsync::partitions::YjsLocalPersistence {
+    explicit Fake(std::vector<std::string>* log) : log(log) {}
+    absl::Status Open(auxsync::crdt::Doc& doc) override {
+      log->push_back("open");
+      absl::StatusOr<std::vector<uint8_t>> bytes =
+          auxsync::partitions::FromBase64(
+              "AQLNrtWDBQAnAQRib3RzBGJvdDEBKADNrtWDBQAEdGFnMQF3A2FiYwA=");
+      return auxsync::crdt::ApplyUpdate(doc, *bytes);
+    }
+    std::vector<std::string>* log;
+  };
+  std::vector<std::string> log;
+  YjsPartitionConfig config = Pinned(J(
+      R"({"type":"yjs","branch":"b","localPersistence":{"saveToIndexedDb":true}})"));
+  config.persistence_factory = [&](const std::string& branch, const Value&) {
+    log.push_back("make " + branch);
+    return absl::StatusOr<
+        std::unique_ptr<auxsync::partitions::YjsLocalPersistence>>(
+        std::make_unique<Fake>(&log));
+  };
+  YjsPartition partition(std::move(config));
+  auto added = partition.OnBotsAdded([&](const std::vector<Value>& b) {
+    if (!b.empty()) log.push_back("added " + Plain(ArrayOf(b)));
+  });
+  auto status = partition.OnStatusUpdated(
+      [&](const Value& s) { log.push_back(Plain(s["type"])); });
+  partition.Connect();
+  EXPECT_EQ(
+      log, (std::vector<std::string>{
+               "make b", R"("connection")", R"("authentication")",
+               R"("authorization")", "open",
+               R"(added [{"id":"bot1","tags":{"tag1":"abc"}}])", R"("sync")"}));
 }
 
 }  // namespace
