@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "auxsync/bots/json.h"
 #include "auxsync/bots/value.h"
@@ -89,18 +90,18 @@ absl::StatusOr<std::vector<Update>> ReadUpdates(
   return updates;
 }
 
+// "<file>, update <n>: <message> at byte <offset>": the engine's error names
+// the input generically ("update: ..."); the label replaces that name.
 absl::Status WithLabel(const absl::Status& s, const std::string& label) {
-  return absl::Status(s.code(), absl::StrCat(label, ": ", s.message()));
+  absl::string_view message = s.message();
+  if (absl::StartsWith(message, "update: ")) message.remove_prefix(8);
+  return absl::Status(s.code(), absl::StrCat(label, ": ", message));
 }
 
 absl::Status ApplyAll(crdt::Doc& doc, const std::vector<Update>& updates,
                       bool v2) {
   for (const Update& u : updates) {
-    // The codec layer's reader names the byte offset of a decoding error;
-    // the engine then applies what decoded.
-    absl::StatusOr<crdt::DecodedUpdate> decoded = crdt::ReadUpdate(
-        u.bytes, v2 ? crdt::UpdateVersion::kV2 : crdt::UpdateVersion::kV1);
-    if (!decoded.ok()) return WithLabel(decoded.status(), u.label);
+    // The engine's reader names the byte offset where decoding failed.
     absl::Status s = v2 ? crdt::ApplyUpdateV2(doc, u.bytes)
                         : crdt::ApplyUpdate(doc, u.bytes);
     if (!s.ok()) return WithLabel(s, u.label);
@@ -121,33 +122,34 @@ bots::Value Tagged(std::string_view type, std::string_view field,
 // The engine's value as a bots::Value in the tagged JSON forms of the golden
 // vectors (bytes, bigint; undefined and non-JSON numbers are tagged by the
 // JSON writer).
-bots::Value ToTaggedValue(const crdt::engine::Any& a) {
-  switch (a.kind) {
+bots::Value ToTaggedValue(const crdt::JsValue& a) {
+  switch (a.kind()) {
     case AnyKind::kUndefined:
       return bots::Value();
     case AnyKind::kNull:
       return bots::Value(nullptr);
     case AnyKind::kBool:
-      return bots::Value(a.boolean);
+      return bots::Value(a.bool_value());
     case AnyKind::kNumber:
-      return bots::Value(a.number);
+      return bots::Value(a.number());
     case AnyKind::kBigInt:
-      return Tagged("bigint", "value", std::to_string(a.bigint));
+      return Tagged("bigint", "value", std::to_string(a.bigint()));
     case AnyKind::kString:
-      return bots::Value(a.str);
+      return bots::Value(a.string());
     case AnyKind::kBytes:
-      return Tagged("bytes", "base64", absl::Base64Escape(a.str));
+      return Tagged("bytes", "base64",
+                    Base64(std::span<const uint8_t>(a.bytes())));
     case AnyKind::kArray: {
       bots::Value out = bots::Value::NewArray();
-      for (const auto& item : a.array) {
+      for (const auto& item : a.array()) {
         out.as_array().items.push_back(ToTaggedValue(item));
       }
       return out;
     }
-    case AnyKind::kObject: {
+    case AnyKind::kMap: {
       bots::Value out = bots::Value::NewObject();
-      for (size_t i = 0; i < a.keys.size() && i < a.array.size(); ++i) {
-        out.as_object().Set(a.keys[i], ToTaggedValue(a.array[i]));
+      for (const auto& [key, item] : a.map()) {
+        out.as_object().Set(key, ToTaggedValue(item));
       }
       return out;
     }

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "auxsync/crdt/doc.h"
 #include "auxsync/crdt/encoding.h"
 #include "auxsync/crdt/types.h"
+#include "auxsync/crdt/wire_struct.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -54,7 +56,7 @@ class DocCommandTest : public ::testing::Test {
         doc.OnUpdate([&](std::span<const uint8_t> u, const crdt::Transaction&) {
           updates.emplace_back(u.begin(), u.end());
         });
-    doc.GetMap("m").Set("k", crdt::JsValue::Number(1.5));
+    doc.GetMap("m").Set("k", crdt::JsValue::MakeNumber(1.5));
     doc.GetText("t").Insert(0, u"héllo");
     return updates;
   }
@@ -100,8 +102,39 @@ TEST_F(DocCommandTest, MalformedUpdateNamesFileAndUpdate) {
   DocCommand cmd = Cmd("show", {file});
   absl::StatusOr<std::string> out = RunDocCommand(cmd);
   ASSERT_FALSE(out.ok());
-  EXPECT_THAT(out.status().message(), HasSubstr("bad.b64, update 2"));
-  EXPECT_THAT(out.status().message(), HasSubstr("byte"));
+  EXPECT_THAT(out.status().message(), HasSubstr("bad.b64, update 2: "));
+  // The offset comes from the engine's reader: the same as the codec's.
+  absl::StatusOr<crdt::DecodedUpdate> direct = crdt::ReadUpdate(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bad.data()),
+                               bad.size()),
+      crdt::UpdateVersion::kV1);
+  ASSERT_FALSE(direct.ok());
+  std::string expected(direct.status().message());
+  ASSERT_EQ(expected.rfind("update: ", 0), 0u);
+  EXPECT_EQ(out.status().message(), file + ", update 2: " + expected.substr(8));
+}
+
+TEST_F(DocCommandTest, MalformedRawFileNamesItsByteOffset) {
+  // A raw file holds one update: a client section whose string runs past
+  // the end of the input. The error names the file, the update and where
+  // decoding failed.
+  std::string raw(
+      "\x01\x01\x07\x00\x04\x01\x01t\x09"
+      "ab",
+      11);
+  std::string file = Write("bad.bin", raw);
+  absl::StatusOr<std::string> out = RunDocCommand(Cmd("show", {file}));
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(std::string(out.status().message()),
+            file +
+                ", update 1: declared length 9 exceeds the 2 remaining bytes "
+                "at byte 9");
+  // After a good update, the bad file still fails the command, naming it.
+  std::vector<std::string> u = MakeUpdates();
+  DocCommand two = Cmd("show", {Write("good.bin", u[0]), file});
+  absl::StatusOr<std::string> both = RunDocCommand(two);
+  ASSERT_FALSE(both.ok());
+  EXPECT_EQ(both.status().message(), out.status().message());
 }
 
 TEST_F(DocCommandTest, MissingFileAndBadStateVectorAreErrors) {

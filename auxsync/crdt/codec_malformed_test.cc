@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "auxsync/crdt/delete_set.h"
+#include "auxsync/crdt/doc.h"
+#include "auxsync/crdt/encoding.h"
 #include "auxsync/crdt/internal/codec_vectors_for_test.h"
 #include "auxsync/crdt/internal/update_encoder.h"
 #include "auxsync/crdt/state_vector.h"
@@ -173,8 +175,16 @@ TEST(CodecMalformed, HandCrafted) {
                 testing::HasSubstr(c.message))
         << c.what;
     EXPECT_THAT(std::string(d.status().message()),
-                testing::HasSubstr("update: byte "))
+                testing::MatchesRegex("update: .* at byte [0-9]+"))
         << c.what;
+    // The document engine reads with the same reader: same error, and the
+    // document stays empty.
+    DocOptions options;
+    options.client_id = 9;
+    Doc doc(options);
+    absl::Status applied = ApplyUpdate(doc, c.bytes);
+    EXPECT_EQ(applied.message(), d.status().message()) << c.what;
+    EXPECT_EQ(EncodeStateVector(doc), Bytes{0}) << c.what;
     (void)Exercise(c.bytes, UpdateVersion::kV1);
   }
 }
@@ -207,20 +217,26 @@ TEST(CodecMalformed, LegitimateHighlyCompressedV2Update) {
       "AAAHQoYnAUKNTgcAA4UnQYUnBo6cAUGEJwYBAIGHJ8EDAXQBAQEAA0GOTgKIJwCIJwACAgEA"
       "hycBAQCHJw==");
   ASSERT_EQ(u.size(), 61u);
-  // The default struct budget of ReadUpdate rejects it ...
+  // The one struct bound (kMaxStructsPerByte) of every reader accepts it ...
   absl::StatusOr<DecodedUpdate> d = ReadUpdate(u, UpdateVersion::kV2);
-  ASSERT_FALSE(d.ok());
-  EXPECT_THAT(std::string(d.status().message()),
-              testing::HasSubstr("too many structs"));
-  // ... a larger one accepts it.
-  ReadOptions opts;
-  opts.max_structs_per_byte = 256;
-  d = ReadUpdate(u, UpdateVersion::kV2, opts);
   ASSERT_TRUE(d.ok()) << d.status();
   size_t n = 0;
   for (const auto& sec : d->sections) n += sec.structs.size();
   EXPECT_EQ(n, 10000u);
-  // The streaming utilities accept it with their own, larger bound.
+  // ... a tighter one rejects it.
+  ReadOptions opts;
+  opts.max_structs_per_byte = 16;
+  d = ReadUpdate(u, UpdateVersion::kV2, opts);
+  ASSERT_FALSE(d.ok());
+  EXPECT_THAT(std::string(d.status().message()),
+              testing::HasSubstr("too many structs"));
+  // The document engine reads it with the same reader and bound.
+  DocOptions doc_options;
+  doc_options.client_id = 5;
+  Doc doc(doc_options);
+  ASSERT_TRUE(ApplyUpdateV2(doc, u).ok());
+  EXPECT_EQ(EncodeStateVector(doc), testing_codec::FromBase64("AgKIJwGIJw=="));
+  // So do the streaming utilities.
   absl::StatusOr<Bytes> sv = EncodeStateVectorFromUpdateV2(u);
   ASSERT_TRUE(sv.ok()) << sv.status();
   EXPECT_EQ(*sv, testing_codec::FromBase64("AgKIJwGIJw=="));
@@ -230,6 +246,100 @@ TEST(CodecMalformed, LegitimateHighlyCompressedV2Update) {
   absl::StatusOr<Bytes> back = ConvertUpdateFormatV1ToV2(*v1);
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(*back, u);
+}
+
+// What fuzz/update_fuzzer.cc checks of one input: an update the document
+// accepts encodes again, loads into a fresh document and gives the same
+// state vector; a rejected one leaves the document empty.
+void CheckLikeTheFuzzer(const Bytes& b, UpdateVersion v) {
+  const bool v2 = v == UpdateVersion::kV2;
+  DocOptions doc_options;
+  doc_options.client_id = 1;
+  Doc doc(doc_options);
+  absl::Status applied = v2 ? ApplyUpdateV2(doc, b) : ApplyUpdate(doc, b);
+  if (!applied.ok()) {
+    EXPECT_EQ(EncodeStateVector(doc), Bytes{0});
+    return;
+  }
+  for (bool as_v2 : {false, true}) {
+    absl::StatusOr<Bytes> state =
+        as_v2 ? EncodeStateAsUpdateV2(doc) : EncodeStateAsUpdate(doc);
+    ASSERT_TRUE(state.ok()) << state.status();
+    DocOptions copy_options;
+    copy_options.client_id = 2;
+    Doc copy(copy_options);
+    absl::Status st =
+        as_v2 ? ApplyUpdateV2(copy, *state) : ApplyUpdate(copy, *state);
+    if (as_v2 && !st.ok()) {
+      // v2 can pack accepted structs denser than the bound for untrusted
+      // input (kMaxStructsPerByte); v1 (>= 2 bytes a struct) never does.
+      EXPECT_THAT(std::string(st.message()),
+                  testing::HasSubstr("too many structs"));
+      continue;
+    }
+    ASSERT_TRUE(st.ok()) << st;
+    EXPECT_EQ(EncodeStateVector(copy), EncodeStateVector(doc));
+  }
+  (void)Exercise(b, v);
+}
+
+// fuzz/regressions/update_v1_reencode_empty_string.bin: a struct already
+// integrated went back into the pending structs (as yjs's addStackToRestSS
+// does) after integration had moved its content into the item, so it was
+// written as a string of length 0; the codec accepted that, the engine's
+// reader did not, and the document's encoded state did not load again.
+// Such a struct is now written as GC of its length, and the one reader
+// rejects a struct of length 0 everywhere.
+TEST(CodecMalformed, FuzzRegressionV1ReencodeEmptyString) {
+  Bytes b = testing_codec::FromBase64(
+      "AhVkACcBAW0BYgEoAGQAAXgBe0CIzdsi0OVgBAEBdAZhw6l5w6mEZAUCw6nEYwNjBAN4eiAo"
+      "AQFtAWMBdQJ8WgAAAHQC+pWIYwUBdgIBcHcBYgFxdwbDqSDkuK3EYwljKwVheuS4rYRkBgFi"
+      "KAEBbQFkAXUCdgIBcHgBcXcCY2J3AmNhxGQFZAYDeHh4xGQTZAYCYyDEZBVkBgXwn5iAIIhk"
+      "CwN+dwFjfd8DqGQBAX7EYwhjCQbkuK15IHmoZAABfshjEmMTAXYCAXB4AXF3BmJ48J+YgKhj"
+      "DwF+p2QjAgQAZCQBYRRjACgBAW0BYgF9jggEAQF0AWGEYwEE8J+YgIRjAwF4CAEBYQF+RGMB"
+      "AsOpxGMGYwEG5Lit5LitxGMIYwEBYcRjBmMHASDEYwpjBwVj8J+YgCgBAW0BYwF96QYoAQFt"
+      "AWEBfsRkDmMBBOS4rXlIYwUBechjEmMFAXtAgJVWBBiTdahkAAF7QFi6DEm6XjXEYwFjAgkK"
+      "w6nkuK3kuK2oYw8BdwPDqWHIYxNjBQJ1An54dgIBcHxPAAAAAXF3AXnEYwlkDAZ5YeS4rWIC"
+      "ZAUABxAEFgMcASMBYwUAAQQBCwUUARkB");
+  ASSERT_EQ(b.size(), 456u);
+  DocOptions options;
+  options.client_id = 1;
+  Doc doc(options);
+  ASSERT_TRUE(ApplyUpdate(doc, b).ok());
+  EXPECT_TRUE(doc.HasPendingStructs());
+  CheckLikeTheFuzzer(b, UpdateVersion::kV1);
+}
+
+TEST(CodecMalformed, StructOfLengthZeroIsRejectedByEveryReader) {
+  // One client section with one empty string item under root "t".
+  Bytes b = {0x01, 0x01, 0x01, 0x00, 0x04, 0x01, 0x01, 't', 0x00, 0x00};
+  absl::StatusOr<DecodedUpdate> d = ReadUpdate(b, UpdateVersion::kV1);
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().message(), "update: struct of length 0 at byte 4");
+  DocOptions options;
+  options.client_id = 1;
+  Doc doc(options);
+  EXPECT_EQ(ApplyUpdate(doc, b).message(), d.status().message());
+  absl::StatusOr<Bytes> sv = EncodeStateVectorFromUpdate(b);
+  ASSERT_FALSE(sv.ok());
+  EXPECT_EQ(sv.status().message(), d.status().message());
+}
+
+// fuzz/regressions/update_v2_encode_state_fails.bin: the engine accepted
+// the update under its own struct bound, then EncodeStateAsUpdate failed
+// because the codec re-read the engine's (denser) pending-structs buffer
+// under a tighter one. Now there is one bound for untrusted input, and
+// updates the engine wrote itself are read without it. (Its v2 state packs
+// 8353 structs into 28 bytes, which a fresh document rejects as untrusted
+// input; the v1 state loads.)
+TEST(CodecMalformed, FuzzRegressionV2EncodeStateFails) {
+  Bytes b = testing_codec::FromBase64(
+      "AAAwgPiCrRYFwPiCrRYOjQHA+IKtFgGNAcD4gq0WAI0BwPiCrRYCzQECBcD4gq0WAkUFHQAE"
+      "DgIGSAwCVBIYWAgGTgwQXBQIUh5iSAIGTAwAEA4IAAwBAAxKQgAJAGQSD00BACEAAQChAIQB"
+      "gQBIAMQBAADIwYgAwQCoAAQAIWltYWdloQAABiEAAADEAKEAxADBAKEAyADE/6cAIQAAKEEA"
+      "gQGhBgYGBgYGBgYGBgDEAaFBGgAAAAAAABoaGhoaGhoaGhoaGhr//3xPAAAAeEw=");
+  ASSERT_EQ(b.size(), 209u);
+  CheckLikeTheFuzzer(b, UpdateVersion::kV2);
 }
 
 TEST(CodecMalformed, V2ColumnErrors) {

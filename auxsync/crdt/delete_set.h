@@ -69,6 +69,14 @@ class DeleteSet {
   absl::flat_hash_map<uint64_t, Ranges> clients_;
 };
 
+// readDeleteSet's loop, the one reader of a delete set (DeleteSet::Read and
+// the document engine, which keeps wire order): calls on_client(client) for
+// each client with at least one range, then on_range(clock, len) for its
+// ranges in wire order. Stops at the first error (check dec.ok()); bounds
+// every count by the remaining input.
+template <typename Decoder, typename OnClient, typename OnRange>
+void ForEachDeleteRange(Decoder& dec, OnClient on_client, OnRange on_range);
+
 // mergeDeleteSets: per client the ranges of all sets in order, then sorted
 // and merged.
 DeleteSet MergeDeleteSets(std::span<const DeleteSet> sets);
@@ -94,15 +102,14 @@ void DeleteSet::Write(Encoder& enc) const {
   }
 }
 
-template <typename Decoder>
-DeleteSet DeleteSet::Read(Decoder& dec) {
-  DeleteSet ds;
+template <typename Decoder, typename OnClient, typename OnRange>
+void ForEachDeleteRange(Decoder& dec, OnClient on_client, OnRange on_range) {
   auto& rest = dec.rest();
   uint64_t num_clients = rest.ReadVarUint();
   // Every client entry takes at least two bytes.
   if (num_clients > rest.remaining() / 2 + 1) {
     rest.Fail("delete set declares more clients than the input can hold");
-    return ds;
+    return;
   }
   for (uint64_t i = 0; i < num_clients && dec.ok(); ++i) {
     dec.ResetDsCurVal();
@@ -110,21 +117,32 @@ DeleteSet DeleteSet::Read(Decoder& dec) {
     uint64_t n = rest.ReadVarUint();
     if (n > rest.remaining() / 2 + 1) {
       rest.Fail("delete set declares more ranges than the input can hold");
-      return ds;
+      return;
     }
     if (n == 0 || !dec.ok()) continue;
-    Ranges& ranges = ds.clients_[client];
-    ranges.reserve(ranges.size() + n);
+    on_client(client);
     for (uint64_t j = 0; j < n && dec.ok(); ++j) {
       uint64_t clock = dec.ReadDsClock();
       uint64_t len = dec.ReadDsLen();
+      if (!dec.ok()) return;
       if (clock > kMaxSafeInteger || len > kMaxSafeInteger - clock) {
         rest.Fail("delete range beyond 2^53");
-        return ds;
+        return;
       }
-      ranges.push_back(DeleteRange{clock, len});
+      on_range(clock, len);
     }
   }
+}
+
+template <typename Decoder>
+DeleteSet DeleteSet::Read(Decoder& dec) {
+  DeleteSet ds;
+  Ranges* ranges = nullptr;
+  ForEachDeleteRange(
+      dec, [&](uint64_t client) { ranges = &ds.clients_[client]; },
+      [&](uint64_t clock, uint64_t len) {
+        ranges->push_back(DeleteRange{clock, len});
+      });
   return ds;
 }
 

@@ -47,7 +47,7 @@ absl::StatusOr<std::vector<uint8_t>> Encode(const Doc& doc,
   auto to_format =
       [&](std::vector<uint8_t> v2u) -> absl::StatusOr<std::vector<uint8_t>> {
     if (v2) return v2u;
-    return ConvertUpdateFormatV2ToV1(v2u);
+    return ConvertUpdateFormatV2ToV1(v2u, TrustedReadOptions());
   };
   if (!pending.ds.Empty()) {
     auto dw = engine::NewWriter(true);
@@ -61,14 +61,17 @@ absl::StatusOr<std::vector<uint8_t>> Encode(const Doc& doc,
     std::vector<uint8_t> svb =
         target.empty() ? std::vector<uint8_t>{0}
                        : std::vector<uint8_t>(target.begin(), target.end());
-    auto diff = DiffUpdateV2(pending.update, svb);
+    auto diff = DiffUpdateV2(pending.update, svb, TrustedReadOptions());
     if (!diff.ok()) return diff.status();
     auto part = to_format(*std::move(diff));
     if (!part.ok()) return part.status();
     parts.push_back(*std::move(part));
   }
   std::vector<std::span<const uint8_t>> views(parts.begin(), parts.end());
-  return v2 ? MergeUpdatesV2(views) : MergeUpdates(views);
+  // Every part was written here: re-encoding may pack accepted structs
+  // denser than the bound for untrusted input, so none applies.
+  return v2 ? MergeUpdatesV2(views, TrustedReadOptions())
+            : MergeUpdates(views, TrustedReadOptions());
 }
 
 }  // namespace

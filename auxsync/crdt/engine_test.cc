@@ -68,7 +68,7 @@ void Sync(Doc& from, Doc& to) {
 TEST(DocEngine, MapSetSingleEmitsYjsBytes) {
   Doc d(DocOptions{1, true, ""});
   Recorder r(d);
-  d.GetMap("m").Set("k", JsValue::String("v"));
+  d.GetMap("m").Set("k", JsValue::MakeString("v"));
   ASSERT_EQ(r.v1.size(), 1u);
   EXPECT_EQ(ToHex(r.v1[0]), "01 01 01 00 28 01 01 6d 01 6b 01 77 01 76 00");
   EXPECT_EQ(ToHex(r.v2[0]),
@@ -79,8 +79,8 @@ TEST(DocEngine, MapSetSingleEmitsYjsBytes) {
 TEST(DocEngine, MapOverwriteHasOriginAndParentSubBit) {
   Doc d(DocOptions{1, true, ""});
   Recorder r(d);
-  d.GetMap("m").Set("k", JsValue::String("v1"));
-  d.GetMap("m").Set("k", JsValue::String("v2"));
+  d.GetMap("m").Set("k", JsValue::MakeString("v1"));
+  d.GetMap("m").Set("k", JsValue::MakeString("v2"));
   ASSERT_EQ(r.v1.size(), 2u);
   EXPECT_EQ(ToHex(r.v1[1]),
             "01 01 01 01 a8 01 00 01 77 02 76 32 01 01 01 00 01");
@@ -142,12 +142,12 @@ TEST(DocEngine, ConcurrentInsertLowerClientFirst) {
 
 TEST(DocEngine, ConcurrentMapSetHigherClientWins) {
   Doc a = MakeDoc(1), b = MakeDoc(2);
-  a.GetMap("m").Set("k", JsValue::Number(1));
-  b.GetMap("m").Set("k", JsValue::Number(2));
+  a.GetMap("m").Set("k", JsValue::MakeNumber(1));
+  b.GetMap("m").Set("k", JsValue::MakeNumber(2));
   Sync(a, b);
   Sync(b, a);
-  EXPECT_EQ(a.GetMap("m").Get("k")->value.number, 2);
-  EXPECT_EQ(b.GetMap("m").Get("k")->value.number, 2);
+  EXPECT_EQ(a.GetMap("m").Get("k")->value.number(), 2);
+  EXPECT_EQ(b.GetMap("m").Get("k")->value.number(), 2);
   EXPECT_EQ(Full(a), Full(b));
 }
 
@@ -163,11 +163,11 @@ TEST(DocEngine, TextInsertSkipsTombstonesArrayDoesNot) {
   Doc e = MakeDoc(1);
   Recorder re(e);
   YArray arr = e.GetArray("a");
-  ASSERT_TRUE(arr.Insert(0, {JsValue::Number(1), JsValue::Number(2),
-                             JsValue::Number(3)})
+  ASSERT_TRUE(arr.Insert(0, {JsValue::MakeNumber(1), JsValue::MakeNumber(2),
+                             JsValue::MakeNumber(3)})
                   .ok());
   ASSERT_TRUE(arr.Delete(1, 1).ok());
-  ASSERT_TRUE(arr.Insert(1, {JsValue::Number(9)}).ok());
+  ASSERT_TRUE(arr.Insert(1, {JsValue::MakeNumber(9)}).ok());
   // origin = visible 1 (1,0), rightOrigin = deleted 2 (1,1).
   EXPECT_EQ(ToHex(re.v1.back()), "01 01 01 03 c8 01 00 01 01 01 7d 09 00");
 }
@@ -220,7 +220,7 @@ TEST(DocEngine, NestedTypesAndGcOfDeletedMap) {
   Doc d = MakeDoc(1);
   YMap bots = d.GetMap("bots");
   bots.Set("b1", Input::Map({{"color", Input::Text(u"red")},
-                             {"n", JsValue::Number(3)}}));
+                             {"n", JsValue::MakeNumber(3)}}));
   auto v = bots.Get("b1");
   ASSERT_TRUE(v && v->type);
   EXPECT_EQ(YText(YMap(v->type).Get("color")->type).ToString(), "red");
@@ -239,29 +239,29 @@ TEST(DocEngine, NestedTypesAndGcOfDeletedMap) {
 TEST(DocEngine, MapEventKeysAndArrayDelta) {
   Doc d = MakeDoc(1);
   YMap m = d.GetMap("m");
-  m.Set("a", JsValue::Number(1));
+  m.Set("a", JsValue::MakeNumber(1));
   std::vector<std::pair<std::string, KeyChange::Action>> seen;
   auto sub = m.Observe([&](const YEvent& e, const Transaction&) {
     for (auto& [k, c] : e.keys) seen.push_back({k, c.action});
   });
   d.Transact([&](Transaction&) {
-    m.Set("a", JsValue::Number(2));
-    m.Set("b", JsValue::Number(3));
+    m.Set("a", JsValue::MakeNumber(2));
+    m.Set("b", JsValue::MakeNumber(3));
   });
   ASSERT_EQ(seen.size(), 2u);
   EXPECT_EQ(seen[0].second, KeyChange::Action::kUpdate);
   EXPECT_EQ(seen[1].second, KeyChange::Action::kAdd);
 
   YArray a = d.GetArray("a");
-  ASSERT_TRUE(a.Insert(0, {JsValue::Number(1), JsValue::Number(2),
-                           JsValue::Number(3), JsValue::Number(4)})
+  ASSERT_TRUE(a.Insert(0, {JsValue::MakeNumber(1), JsValue::MakeNumber(2),
+                           JsValue::MakeNumber(3), JsValue::MakeNumber(4)})
                   .ok());
   std::vector<DeltaOp> delta;
   auto sub2 =
       a.Observe([&](const YEvent& e, const Transaction&) { delta = e.delta; });
   d.Transact([&](Transaction&) {
     ASSERT_TRUE(a.Delete(1, 2).ok());
-    ASSERT_TRUE(a.Insert(2, {JsValue::String("x")}).ok());
+    ASSERT_TRUE(a.Insert(2, {JsValue::MakeString("x")}).ok());
   });
   ASSERT_EQ(delta.size(), 4u);
   EXPECT_EQ(delta[0].kind, DeltaOp::Kind::kRetain);
@@ -302,8 +302,8 @@ TEST(DocEngine, SurrogatePairSplitBecomesReplacementChars) {
 TEST(DocEngine, MalformedUpdatesAreRejectedWholeAndNeverCrash) {
   Doc src = MakeDoc(5);
   src.GetText("t").Insert(0, u"hello");
-  src.GetMap("m").Set("k", Input::Map({{"x", JsValue::Number(1)}}));
-  src.GetArray("a").Push({JsValue::String("a"), JsValue::Bool(true)});
+  src.GetMap("m").Set("k", Input::Map({{"x", JsValue::MakeNumber(1)}}));
+  src.GetArray("a").Push({JsValue::MakeString("a"), JsValue::MakeBool(true)});
   src.GetText("t").Delete(1, 2);
   for (bool v2 : {false, true}) {
     Bytes good = v2 ? *EncodeStateAsUpdateV2(src) : *EncodeStateAsUpdate(src);
@@ -337,8 +337,8 @@ TEST(DocEngine, MalformedUpdatesAreRejectedWholeAndNeverCrash) {
 TEST(DocEngine, ArrayInsertRejectsBadIndexAndValues) {
   Doc d = MakeDoc(1);
   YArray a = d.GetArray("a");
-  EXPECT_FALSE(a.Insert(1, {JsValue::Number(1)}).ok());
-  EXPECT_FALSE(a.Insert(0, {JsValue::Undefined()}).ok());
+  EXPECT_FALSE(a.Insert(1, {JsValue::MakeNumber(1)}).ok());
+  EXPECT_FALSE(a.Insert(0, {JsValue::MakeUndefined()}).ok());
   EXPECT_EQ(ToHex(Full(d)), "00 00");
 }
 
@@ -365,9 +365,9 @@ TEST(DocEngine, TransactionStartedInObserverRunsAfterCurrent) {
   auto sub = m.Observe([&](const YEvent&, const Transaction&) {
     if (once) return;
     once = true;
-    m.Set("echo", JsValue::Number(1));
+    m.Set("echo", JsValue::MakeNumber(1));
   });
-  m.Set("k", JsValue::Number(0));
+  m.Set("k", JsValue::MakeNumber(0));
   ASSERT_EQ(r.v1.size(), 2u);  // the observer's change is its own update
   EXPECT_TRUE(m.Has("echo"));
 }

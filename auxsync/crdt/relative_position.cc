@@ -1,6 +1,7 @@
 #include "auxsync/crdt/relative_position.h"
 
 #include "auxsync/crdt/internal/engine.h"
+#include "auxsync/crdt/internal/lib0_decoder.h"
 
 namespace auxsync::crdt {
 
@@ -102,36 +103,35 @@ std::vector<uint8_t> EncodeRelativePosition(const RelativePosition& rpos) {
 
 absl::StatusOr<RelativePosition> DecodeRelativePosition(
     std::span<const uint8_t> bytes) {
-  engine::Reader r(bytes);
+  internal::Lib0Decoder r(bytes, 0, nullptr, "relative position");
   RelativePosition out;
-  switch (r.VarUint()) {
+  switch (r.ReadVarUint()) {
     case 0: {
       ID id;
-      id.client = r.VarUint();
-      id.clock = r.VarUint();
+      id.client = r.ReadVarUint();
+      id.clock = r.ReadVarUint();
       out.item = id;
       break;
     }
-    case 1:
-      out.tname = engine::ToUtf8(engine::ToUtf16(r.VarBytes()));
+    case 1: {
+      std::span<const uint8_t> name = r.ReadVarUint8Array();
+      out.tname = engine::ToUtf8(engine::ToUtf16(std::string_view(
+          reinterpret_cast<const char*>(name.data()), name.size())));
       break;
+    }
     case 2: {
       ID id;
-      id.client = r.VarUint();
-      id.clock = r.VarUint();
+      id.client = r.ReadVarUint();
+      id.clock = r.ReadVarUint();
       out.type = id;
       break;
     }
     default:
+      if (!r.ok()) return r.status();
       return absl::InvalidArgumentError("relative position: unknown kind");
   }
-  if (!r.failed() && !r.AtEnd()) {
-    bool neg = false;
-    uint64_t m = r.VarIntSM(&neg);
-    out.assoc = neg ? -static_cast<int64_t>(m) : static_cast<int64_t>(m);
-  }
-  if (r.failed())
-    return absl::InvalidArgumentError("relative position: truncated");
+  if (r.ok() && r.has_content()) out.assoc = r.ReadVarInt();
+  if (!r.ok()) return r.status();
   return out;
 }
 

@@ -63,9 +63,9 @@ std::vector<std::pair<std::string, Input>> DedupeEntries(
 Content ContentForValue(const Input& in, Doc& doc) {
   Content c;
   if (in.kind == Input::Kind::kValue) {
-    if (in.value.kind == AnyKind::kBytes) {
+    if (in.value.kind() == AnyKind::kBytes) {
       c.ref = kRefBinary;
-      c.bytes() = in.value.str;
+      c.bytes() = BytesOf(in.value);
     } else {
       c.ref = kRefAny;
       c.anys().push_back(in.value);
@@ -75,8 +75,8 @@ Content ContentForValue(const Input& in, Doc& doc) {
   if (in.kind == Input::Kind::kDoc) {
     c.ref = kRefDoc;
     c.bytes() = in.name;
-    c.anys().push_back(in.value.kind == AnyKind::kObject ? in.value
-                                                         : Any::Object());
+    c.anys().push_back(in.value.kind() == AnyKind::kMap ? in.value
+                                                        : Any::MakeMap({}));
     return c;
   }
   c.ref = kRefType;
@@ -151,7 +151,7 @@ void ListInsertAfter(Transaction& tr, TypeImpl* t, Item* ref,
     }
   };
   for (const Input& v : values) {
-    if (v.kind == Input::Kind::kValue && v.value.kind != AnyKind::kBytes) {
+    if (v.kind == Input::Kind::kValue && v.value.kind() != AnyKind::kBytes) {
       pack.anys().push_back(v.value);
     } else {
       flush();
@@ -199,7 +199,7 @@ struct TextPos {
     const Any& v = f->content.anys()[0];
     auto it = std::find_if(attrs.begin(), attrs.end(),
                            [&](auto& p) { return p.first == k; });
-    if (v.kind == AnyKind::kNull) {
+    if (v.kind() == AnyKind::kNull) {
       if (it != attrs.end()) attrs.erase(it);
     } else if (it != attrs.end()) {
       it->second = v;
@@ -255,10 +255,10 @@ TextPos FindTextPos(Transaction& tr, TypeImpl* t, uint64_t count) {
 }
 
 bool AttrEq(const Any* a, const Any* b) {
-  Any null = Any::Null();
+  Any null = Any::MakeNull();
   if (a == nullptr) a = &null;
   if (b == nullptr) b = &null;
-  return *a == *b;
+  return JsEquals(*a, *b);
 }
 
 const Any* AttrGet(const Attributes& a, const std::string& k) {
@@ -300,7 +300,7 @@ Attributes InsertAttributes(Transaction& tr, TypeImpl* t, TextPos& pos,
   for (const auto& [k, v] : attrs) {
     const Any* cur = pos.Get(k);
     if (!AttrEq(cur, &v)) {
-      negated.push_back({k, cur != nullptr ? *cur : Any::Null()});
+      negated.push_back({k, cur != nullptr ? *cur : Any::MakeNull()});
       InsertFormat(tr, t, pos, k, v);
     }
   }
@@ -330,35 +330,16 @@ void InsertNegatedAttributes(Transaction& tr, TypeImpl* t, TextPos& pos,
 
 // JS property order of an attributes object built by assignment.
 Attributes JsOrder(Attributes a) {
-  Any o = Any::Object();
-  for (auto& [k, v] : a) o.Set(k, v);
-  // Reuse the Any key ordering through a write/read-free path: sort index keys.
-  std::vector<std::pair<uint64_t, size_t>> idx;
-  std::vector<size_t> rest;
-  for (size_t i = 0; i < o.keys.size(); ++i) {
-    const std::string& k = o.keys[i];
-    bool is_index = !k.empty() && k.size() <= 10 &&
-                    (k.size() == 1 || k[0] != '0') &&
-                    std::all_of(k.begin(), k.end(),
-                                [](char ch) { return ch >= '0' && ch <= '9'; });
-    uint64_t n = is_index ? std::stoull(k) : 0;
-    if (is_index && n < 4294967295ull) {
-      idx.push_back({n, i});
-    } else {
-      rest.push_back(i);
-    }
-  }
-  std::sort(idx.begin(), idx.end());
-  Attributes out;
-  for (auto& p : idx) out.push_back({o.keys[p.second], o.array[p.second]});
-  for (size_t i : rest) out.push_back({o.keys[i], o.array[i]});
-  return out;
+  // Any's map keeps JS property order (index keys first; a repeated key
+  // keeps its first place and last value).
+  Any o = Any::MakeMap(std::move(a));
+  return Attributes(o.map().begin(), o.map().end());
 }
 
 void InsertTextAt(Transaction& tr, TypeImpl* t, TextPos& pos, Content content,
                   Attributes attrs) {
   for (auto& [k, v] : pos.attrs) {
-    if (AttrGet(attrs, k) == nullptr) attrs.push_back({k, Any::Null()});
+    if (AttrGet(attrs, k) == nullptr) attrs.push_back({k, Any::MakeNull()});
   }
   attrs = JsOrder(std::move(attrs));
   MinimizeAttributeChanges(pos, attrs);
@@ -402,11 +383,11 @@ void CleanupFormattingGap(
   }
   bool reached = false;
   auto strict_eq = [](const Any* a, const Any& b) {
-    Any null = Any::Null();
+    Any null = Any::MakeNull();
     if (a == nullptr) a = &null;
-    if (a->kind == AnyKind::kObject || a->kind == AnyKind::kArray)
+    if (a->kind() == AnyKind::kMap || a->kind() == AnyKind::kArray)
       return false;  // JS ===
-    return *a == b;
+    return JsEquals(*a, b);
   };
   while (start != end) {
     if (curr == start) reached = true;
@@ -427,7 +408,7 @@ void CleanupFormattingGap(
           pos.attrs.erase(std::remove_if(pos.attrs.begin(), pos.attrs.end(),
                                          [&](auto& p) { return p.first == k; }),
                           pos.attrs.end());
-          if (sv != nullptr && sv->kind != AnyKind::kNull)
+          if (sv != nullptr && sv->kind() != AnyKind::kNull)
             pos.attrs.push_back({k, *sv});
         }
       }
@@ -599,24 +580,25 @@ void CleanupYTextFormatting(Transaction& tr, TypeImpl* type) {
 JsValue ValueJson(const OutValue& v);
 
 std::string AttrString(const Any& v) {
-  switch (v.kind) {
+  switch (v.kind()) {
     case AnyKind::kString:
-      return v.str;
+      return v.string();
     case AnyKind::kNumber:
-      return JsNumberToString(v.number);
+      return JsNumberToString(v.number());
     case AnyKind::kBool:
-      return v.boolean ? "true" : "false";
+      return v.bool_value() ? "true" : "false";
     case AnyKind::kNull:
       return "null";
     case AnyKind::kUndefined:
       return "undefined";
     case AnyKind::kArray: {
       std::string out;
-      for (size_t i = 0; i < v.array.size(); ++i) {
+      const Any::Array& elems = v.array();
+      for (size_t i = 0; i < elems.size(); ++i) {
         if (i) out += ',';
-        if (v.array[i].kind != AnyKind::kNull &&
-            v.array[i].kind != AnyKind::kUndefined)
-          out += AttrString(v.array[i]);
+        if (elems[i].kind() != AnyKind::kNull &&
+            elems[i].kind() != AnyKind::kUndefined)
+          out += AttrString(elems[i]);
       }
       return out;
     }
@@ -685,34 +667,35 @@ JsValue TypeJson(const TypeImpl* t) {
     case TypeKind::kXmlFragment:
     case TypeKind::kXmlElement:
     case TypeKind::kXmlText:
-      return Any::String(XmlString(t));
+      return Any::MakeString(XmlString(t));
     case TypeKind::kXmlHook:
     case TypeKind::kMap: {
-      Any o = Any::Object();
+      Any::Map entries;
       for (const std::string& k : t->map_keys) {
         Item* it = t->GetMap(k);
         if (it == nullptr || it->deleted) continue;
-        o.Set(k, ValueJson(ItemValue(
-                     it, static_cast<size_t>(it->content.Length() - 1))));
+        entries.emplace_back(
+            k, ValueJson(ItemValue(
+                   it, static_cast<size_t>(it->content.Length() - 1))));
       }
-      return o;
+      return Any::MakeMap(std::move(entries));
     }
     case TypeKind::kText: {
       std::u16string s;
       for (Item* it = t->start; it != nullptr; it = it->right) {
         if (!it->deleted && it->content.ref == kRefString) s += it->content.str;
       }
-      return Any::String(ToUtf8(s));
+      return Any::MakeString(ToUtf8(s));
     }
     case TypeKind::kArray:
     case TypeKind::kUnknown: {
-      Any a = Any::Array({});
+      Any::Array elems;
       for (Item* it = t->start; it != nullptr; it = it->right) {
         if (!it->Visible()) continue;
         for (size_t k = 0; k < it->content.Length(); ++k)
-          a.array.push_back(ValueJson(ItemValue(it, k)));
+          elems.push_back(ValueJson(ItemValue(it, k)));
       }
-      return a;
+      return Any::MakeArray(std::move(elems));
     }
   }
   return {};
@@ -835,8 +818,9 @@ std::vector<std::string> YMap::Keys() const {
 namespace {
 absl::Status CheckArrayValues(const std::vector<Input>& values) {
   for (const Input& v : values) {
-    if (v.kind == Input::Kind::kValue && (v.value.kind == AnyKind::kUndefined ||
-                                          v.value.kind == AnyKind::kBigInt)) {
+    if (v.kind == Input::Kind::kValue &&
+        (v.value.kind() == AnyKind::kUndefined ||
+         v.value.kind() == AnyKind::kBigInt)) {
       return absl::InvalidArgumentError(
           "Unexpected content type in insert operation");
     }
@@ -1007,7 +991,7 @@ std::vector<DeltaOp> YText::ToDelta() const {
         const Any& v = n->content.anys()[0];
         auto it = std::find_if(current.begin(), current.end(),
                                [&](auto& p) { return p.first == k; });
-        if (v.kind == AnyKind::kNull) {
+        if (v.kind() == AnyKind::kNull) {
           if (it != current.end()) current.erase(it);
         } else if (it != current.end()) {
           it->second = v;  // Map.set on an existing key keeps its position

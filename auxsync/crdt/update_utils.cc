@@ -26,13 +26,6 @@ using internal::StringArena;
 using internal::StructBudget;
 using internal::StructReader;
 
-// The update utilities stream structs (memory per struct is O(1)), so their
-// bound only limits work: it admits legitimate v2 updates far more
-// compressed than real documents get (a doc where one client wrote after
-// every character of another, then deleted everything, has 164 structs per
-// byte) while keeping a few bytes from declaring 2^40 structs.
-constexpr uint32_t kStructsPerByte = 256;
-
 // LazyStructWriter: sections in the order written, each buffered until the
 // client changes, then "numSections, (numStructs, bytes)*" at the end.
 template <typename Enc>
@@ -161,7 +154,8 @@ std::string Label(size_t i, size_t n) {
 }
 
 template <typename Dec, typename Enc>
-absl::StatusOr<Bytes> MergeImpl(std::span<const BytesView> updates) {
+absl::StatusOr<Bytes> MergeImpl(std::span<const BytesView> updates,
+                                const ReadOptions& options) {
   if (updates.size() == 1) return Bytes(updates[0].begin(), updates[0].end());
   const size_t n = updates.size();
   StringArena arena;
@@ -177,7 +171,7 @@ absl::StatusOr<Bytes> MergeImpl(std::span<const BytesView> updates) {
         std::make_unique<Dec>(updates[i], labels.back(), &arena));
     readers.push_back(std::make_unique<StructReader<Dec>>(
         *decoders.back(), true, &arena,
-        StructBudget::For(updates[i].size(), kStructsPerByte)));
+        StructBudget::For(updates[i].size(), options.max_structs_per_byte)));
   }
   auto first_error = [&]() -> absl::Status {
     for (auto& d : decoders) {
@@ -308,13 +302,15 @@ absl::StatusOr<Bytes> MergeImpl(std::span<const BytesView> updates) {
 }
 
 template <typename Dec, typename Enc>
-absl::StatusOr<Bytes> DiffImpl(BytesView update, BytesView sv_bytes) {
+absl::StatusOr<Bytes> DiffImpl(BytesView update, BytesView sv_bytes,
+                               const ReadOptions& options) {
   absl::StatusOr<StateVector> sv = StateVector::Decode(sv_bytes);
   if (!sv.ok()) return sv.status();
   StringArena arena;
-  Dec dec(update, "update", &arena);
-  StructReader<Dec> reader(dec, false, &arena,
-                           StructBudget::For(update.size(), kStructsPerByte));
+  Dec dec(update, options.label, &arena);
+  StructReader<Dec> reader(
+      dec, false, &arena,
+      StructBudget::For(update.size(), options.max_structs_per_byte));
   Enc enc;
   LazyWriter<Enc> writer(enc);
   while (WireStruct* curr = reader.curr()) {
@@ -349,11 +345,13 @@ absl::StatusOr<Bytes> DiffImpl(BytesView update, BytesView sv_bytes) {
 }
 
 template <typename Dec>
-absl::StatusOr<Bytes> StateVectorFromUpdateImpl(BytesView update) {
+absl::StatusOr<Bytes> StateVectorFromUpdateImpl(BytesView update,
+                                                const ReadOptions& options) {
   StringArena arena;
-  Dec dec(update, "update", &arena);
-  StructReader<Dec> reader(dec, false, &arena,
-                           StructBudget::For(update.size(), kStructsPerByte));
+  Dec dec(update, options.label, &arena);
+  StructReader<Dec> reader(
+      dec, false, &arena,
+      StructBudget::For(update.size(), options.max_structs_per_byte));
   internal::Lib0Encoder pairs;
   uint64_t size = 0;
   WireStruct* curr = reader.curr();
@@ -389,11 +387,13 @@ absl::StatusOr<Bytes> StateVectorFromUpdateImpl(BytesView update) {
 }
 
 template <typename Dec>
-absl::StatusOr<UpdateMeta> MetaImpl(BytesView update) {
+absl::StatusOr<UpdateMeta> MetaImpl(BytesView update,
+                                    const ReadOptions& options) {
   StringArena arena;
-  Dec dec(update, "update", &arena);
-  StructReader<Dec> reader(dec, false, &arena,
-                           StructBudget::For(update.size(), kStructsPerByte));
+  Dec dec(update, options.label, &arena);
+  StructReader<Dec> reader(
+      dec, false, &arena,
+      StructBudget::For(update.size(), options.max_structs_per_byte));
   UpdateMeta meta;
   WireStruct* curr = reader.curr();
   if (curr != nullptr) {
@@ -415,11 +415,13 @@ absl::StatusOr<UpdateMeta> MetaImpl(BytesView update) {
 }
 
 template <typename Dec, typename Enc>
-absl::StatusOr<Bytes> ConvertImpl(BytesView update) {
+absl::StatusOr<Bytes> ConvertImpl(BytesView update,
+                                  const ReadOptions& options) {
   StringArena arena;
-  Dec dec(update, "update", &arena);
-  StructReader<Dec> reader(dec, false, &arena,
-                           StructBudget::For(update.size(), kStructsPerByte));
+  Dec dec(update, options.label, &arena);
+  StructReader<Dec> reader(
+      dec, false, &arena,
+      StructBudget::For(update.size(), options.max_structs_per_byte));
   Enc enc;
   LazyWriter<Enc> writer(enc);
   for (WireStruct* curr = reader.curr(); curr != nullptr;
@@ -442,35 +444,45 @@ using internal::UpdateEncoderV2;
 
 }  // namespace
 
-absl::StatusOr<Bytes> MergeUpdates(std::span<const BytesView> updates) {
-  return MergeImpl<UpdateDecoderV1, UpdateEncoderV1>(updates);
+absl::StatusOr<Bytes> MergeUpdates(std::span<const BytesView> updates,
+                                   const ReadOptions& options) {
+  return MergeImpl<UpdateDecoderV1, UpdateEncoderV1>(updates, options);
 }
-absl::StatusOr<Bytes> MergeUpdatesV2(std::span<const BytesView> updates) {
-  return MergeImpl<UpdateDecoderV2, UpdateEncoderV2>(updates);
+absl::StatusOr<Bytes> MergeUpdatesV2(std::span<const BytesView> updates,
+                                     const ReadOptions& options) {
+  return MergeImpl<UpdateDecoderV2, UpdateEncoderV2>(updates, options);
 }
-absl::StatusOr<Bytes> DiffUpdate(BytesView update, BytesView sv) {
-  return DiffImpl<UpdateDecoderV1, UpdateEncoderV1>(update, sv);
+absl::StatusOr<Bytes> DiffUpdate(BytesView update, BytesView sv,
+                                 const ReadOptions& options) {
+  return DiffImpl<UpdateDecoderV1, UpdateEncoderV1>(update, sv, options);
 }
-absl::StatusOr<Bytes> DiffUpdateV2(BytesView update, BytesView sv) {
-  return DiffImpl<UpdateDecoderV2, UpdateEncoderV2>(update, sv);
+absl::StatusOr<Bytes> DiffUpdateV2(BytesView update, BytesView sv,
+                                   const ReadOptions& options) {
+  return DiffImpl<UpdateDecoderV2, UpdateEncoderV2>(update, sv, options);
 }
-absl::StatusOr<Bytes> EncodeStateVectorFromUpdate(BytesView update) {
-  return StateVectorFromUpdateImpl<UpdateDecoderV1>(update);
+absl::StatusOr<Bytes> EncodeStateVectorFromUpdate(BytesView update,
+                                                  const ReadOptions& options) {
+  return StateVectorFromUpdateImpl<UpdateDecoderV1>(update, options);
 }
-absl::StatusOr<Bytes> EncodeStateVectorFromUpdateV2(BytesView update) {
-  return StateVectorFromUpdateImpl<UpdateDecoderV2>(update);
+absl::StatusOr<Bytes> EncodeStateVectorFromUpdateV2(
+    BytesView update, const ReadOptions& options) {
+  return StateVectorFromUpdateImpl<UpdateDecoderV2>(update, options);
 }
-absl::StatusOr<Bytes> ConvertUpdateFormatV1ToV2(BytesView update) {
-  return ConvertImpl<UpdateDecoderV1, UpdateEncoderV2>(update);
+absl::StatusOr<Bytes> ConvertUpdateFormatV1ToV2(BytesView update,
+                                                const ReadOptions& options) {
+  return ConvertImpl<UpdateDecoderV1, UpdateEncoderV2>(update, options);
 }
-absl::StatusOr<Bytes> ConvertUpdateFormatV2ToV1(BytesView update) {
-  return ConvertImpl<UpdateDecoderV2, UpdateEncoderV1>(update);
+absl::StatusOr<Bytes> ConvertUpdateFormatV2ToV1(BytesView update,
+                                                const ReadOptions& options) {
+  return ConvertImpl<UpdateDecoderV2, UpdateEncoderV1>(update, options);
 }
-absl::StatusOr<UpdateMeta> ParseUpdateMeta(BytesView update) {
-  return MetaImpl<UpdateDecoderV1>(update);
+absl::StatusOr<UpdateMeta> ParseUpdateMeta(BytesView update,
+                                           const ReadOptions& options) {
+  return MetaImpl<UpdateDecoderV1>(update, options);
 }
-absl::StatusOr<UpdateMeta> ParseUpdateMetaV2(BytesView update) {
-  return MetaImpl<UpdateDecoderV2>(update);
+absl::StatusOr<UpdateMeta> ParseUpdateMetaV2(BytesView update,
+                                             const ReadOptions& options) {
+  return MetaImpl<UpdateDecoderV2>(update, options);
 }
 
 }  // namespace auxsync::crdt

@@ -23,12 +23,7 @@ namespace vt = ::auxsync::crdt::testing;
 // listed vector that passes fails the test, so that it is removed from this
 // list. Entries: the vector's name, and a comment saying what is missing.
 // Keep this list empty once the engine is complete.
-constexpr std::array<std::string_view, 1> kKnownUnsupported = {
-    // YType::ToJson() returns a subdocument as its guid string (JsValue
-    // cannot hold a Y.Doc); yjs's toJSON() keeps the Y.Doc, written
-    // {"$type":"ydoc","guid":...} in the vector. Every update byte matches.
-    "subdocument",
-};
+constexpr std::array<std::string_view, 0> kKnownUnsupported = {};
 
 bool IsKnownUnsupported(std::string_view name) {
   return std::find(kKnownUnsupported.begin(), kKnownUnsupported.end(), name) !=

@@ -64,9 +64,15 @@ struct BinaryContent {
   std::span<const uint8_t> bytes;
 };
 // Valid UTF-8 and its length in UTF-16 code units (the item's length).
+// In v2 a string column may be cut between the halves of a surrogate pair;
+// `utf8` then holds U+FFFD for the half at either end (what yjs writes for
+// it in v1), and `lead_low` / `trail_high` keep the real half (0 if none)
+// for readers that hold UTF-16 like JavaScript (the document engine).
 struct StringContent {
   std::string_view utf8;
   uint64_t utf16_len = 0;
+  char16_t lead_low = 0;
+  char16_t trail_high = 0;
 };
 struct EmbedContent {
   Any value;
@@ -145,23 +151,42 @@ struct DecodedUpdate {
   DecodedUpdate& operator=(const DecodedUpdate&) = delete;
 };
 
+// The one bound on structs per input byte for untrusted updates, shared by
+// ReadUpdate, the update utilities and the document engine's applyUpdate.
+// v2's run-length columns let a struct take zero bytes, so without a bound a
+// tiny update could declare billions of structs. Real documents stay below
+// 0.2 structs per byte (editing traces, golden vectors), but a legitimate,
+// pathologically regular v2 update reaches ~164 (a client writing after
+// each of another's characters, then everything deleted: see
+// codec_malformed_test.cc), so the bound sits above that. Decoding then
+// allocates at most ~256 structs (~50 KB) per input byte plus a constant.
+inline constexpr uint32_t kMaxStructsPerByte = 256;
+// ReadOptions::max_structs_per_byte for updates this process wrote itself
+// (a document's pending structs re-read or merged): re-encoding can pack
+// accepted structs denser than any per-byte bound, and their number is
+// already bounded by the untrusted inputs they came from.
+inline constexpr uint32_t kUnboundedStructs = UINT32_MAX;
+
 struct ReadOptions {
   // Names the input in error messages ("update", "update 3 of 5", ...).
   std::string_view label = "update";
-  // Bound on the structs per input byte. v2's run-length columns let a
-  // struct take zero bytes, so without a bound a tiny update could declare
-  // billions of structs; with it, decoding allocates at most ~3 KB per input
-  // byte. Real documents stay below 0.2 structs per byte (editing traces,
-  // golden vectors), but a legitimate, pathologically regular v2 update can
-  // reach ~160 (see codec_malformed_test.cc); raise this to accept those.
-  // (v1 structs take >= 2 bytes each, so v1 never reaches the bound.)
-  uint32_t max_structs_per_byte = 16;
+  // Bound on the structs per input byte (plus a small constant); see
+  // kMaxStructsPerByte. kUnboundedStructs lifts it for trusted input.
+  uint32_t max_structs_per_byte = kMaxStructsPerByte;
 };
 
+// Options for reading an update this process encoded itself.
+inline ReadOptions TrustedReadOptions() {
+  ReadOptions o;
+  o.max_structs_per_byte = kUnboundedStructs;
+  return o;
+}
+
 // Decodes a whole update (structs, then delete set). Safe on untrusted
-// input: a malformed update is rejected whole with InvalidArgument naming
-// the label and the byte offset. Trailing bytes after the delete set are
-// ignored, as yjs does.
+// input: a malformed update (including a struct of length 0, which yjs
+// never writes and which would break clock arithmetic) is rejected whole
+// with InvalidArgument naming the label and the byte offset. Trailing bytes
+// after the delete set are ignored, as yjs does.
 absl::StatusOr<DecodedUpdate> ReadUpdate(std::span<const uint8_t> update,
                                          UpdateVersion version,
                                          const ReadOptions& options = {});

@@ -174,17 +174,18 @@ OutValue ItemValue(const Item* it, size_t index) {
       v.value = it->content.anys()[0];
       break;
     case kRefBinary:
-      v.value = Any::Bytes(it->content.bytes());
+      v.value = BytesAny(it->content.bytes());
       v.is_binary = true;
       break;
     case kRefString:
-      v.value = Any::String(ToUtf8(std::u16string(1, it->content.str[index])));
+      v.value =
+          Any::MakeString(ToUtf8(std::u16string(1, it->content.str[index])));
       break;
     case kRefType:
       v.type = it->content.type.get();
       break;
     case kRefDoc:
-      v.value = Any::String(it->content.bytes());
+      v.value = Any::MakeString(it->content.bytes());
       v.is_doc = true;
       break;
     default:
@@ -198,17 +199,18 @@ OutValue LastValue(const Item* it) {
   if (it->gc || it->content.ref == kRefDeleted) return OutValue{};
   if (it->content.ref == kRefString) {
     OutValue v;
-    v.value = Any::String(ToUtf8(it->content.str));  // not reachable for maps
+    v.value =
+        Any::MakeString(ToUtf8(it->content.str));  // not reachable for maps
     return v;
   }
   return ItemValue(it, static_cast<size_t>(it->content.Length() - 1));
 }
 
 bool AttrEq(const Any* a, const Any* b) {
-  Any null = Any::Null();
+  Any null = Any::MakeNull();
   if (a == nullptr) a = &null;
   if (b == nullptr) b = &null;
-  return *a == *b;
+  return JsEquals(*a, *b);
 }
 
 const Any* FindAttr(const std::vector<std::pair<std::string, Any>>& m,
@@ -358,7 +360,7 @@ void ComputeEvent(const Transaction& tr, TypeImpl* t, YEvent* ev,
             op.text = insert;
           }
           for (auto& [k, v] : current) {
-            if (v.kind != AnyKind::kNull) op.attributes.push_back({k, v});
+            if (v.kind() != AnyKind::kNull) op.attributes.push_back({k, v});
           }
           push = true;
         }
@@ -446,7 +448,7 @@ void ComputeEvent(const Transaction& tr, TypeImpl* t, YEvent* ev,
                 } else {
                   SetAttr(attributes, key, value);
                 }
-              } else if (value.kind != AnyKind::kNull) {
+              } else if (value.kind() != AnyKind::kNull) {
                 if (nt != nullptr) DeleteItem(*nt, it);
               }
             }
@@ -455,7 +457,7 @@ void ComputeEvent(const Transaction& tr, TypeImpl* t, YEvent* ev,
             const Any* cur = FindAttr(current, key);
             if (!AttrEq(cur, &value)) {
               if (action == kRet) add_op();
-              SetAttr(attributes, key, cur != nullptr ? *cur : Any::Null());
+              SetAttr(attributes, key, cur != nullptr ? *cur : Any::MakeNull());
             }
           } else if (!it->deleted) {
             SetAttr(old_attrs, key, value);
@@ -463,19 +465,19 @@ void ComputeEvent(const Transaction& tr, TypeImpl* t, YEvent* ev,
             if (attr != nullptr) {
               if (!AttrEq(attr, &value)) {
                 if (action == kRet) add_op();
-                if (value.kind == AnyKind::kNull) {
+                if (value.kind() == AnyKind::kNull) {
                   EraseAttr(attributes, key);
                 } else {
                   SetAttr(attributes, key, value);
                 }
-              } else if (attr->kind != AnyKind::kNull) {
+              } else if (attr->kind() != AnyKind::kNull) {
                 if (nt != nullptr) DeleteItem(*nt, it);
               }
             }
           }
           if (!it->deleted) {
             if (action == kIns) add_op();
-            if (value.kind == AnyKind::kNull) {
+            if (value.kind() == AnyKind::kNull) {
               EraseAttr(current, key);
             } else {
               SetAttr(current, key, value);

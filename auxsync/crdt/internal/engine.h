@@ -12,6 +12,7 @@
 #include "auxsync/crdt/doc.h"
 #include "auxsync/crdt/internal/engine_lib0.h"
 #include "auxsync/crdt/internal/item.h"
+#include "auxsync/crdt/wire_struct.h"
 
 namespace auxsync::crdt::engine {
 
@@ -55,36 +56,7 @@ class UpdateWriter {
   Writer rest_;
 };
 
-class UpdateReader {
- public:
-  virtual ~UpdateReader() = default;
-  virtual bool failed() const = 0;
-  Reader& rest() { return *rest_; }
-  virtual uint64_t ReadClient() = 0;
-  virtual Id ReadLeftId() = 0;
-  virtual Id ReadRightId() = 0;
-  virtual uint8_t ReadInfo() = 0;
-  virtual std::string ReadString() = 0;
-  virtual std::u16string ReadString16() = 0;
-  virtual bool ReadParentInfo() = 0;
-  virtual uint64_t ReadTypeRef() = 0;
-  virtual uint64_t ReadLen() = 0;
-  virtual Any ReadAnyValue() = 0;
-  virtual std::string ReadBuf() = 0;
-  virtual bool ReadJson(Any* out) = 0;
-  virtual std::string ReadKey() = 0;
-  virtual void DsClear() = 0;
-  virtual uint64_t DsReadClock() = 0;
-  virtual uint64_t DsReadLen() = 0;
-
- protected:
-  Reader* rest_ = nullptr;
-};
-
 std::unique_ptr<UpdateWriter> NewWriter(bool v2);
-// Returns null when the v2 header is malformed.
-std::unique_ptr<UpdateReader> NewReader(std::span<const uint8_t> bytes,
-                                        bool v2);
 
 // A struct as decoded from an update (not integrated).
 struct WireStruct {
@@ -110,8 +82,12 @@ struct DecodedUpdate {
       ds;
 };
 
+// Reads an update with the codec's reader (its limits, its errors with byte
+// offsets); `options` as for ReadUpdate (TrustedReadOptions() for updates
+// the engine wrote itself).
 absl::StatusOr<DecodedUpdate> DecodeUpdate(std::span<const uint8_t> bytes,
-                                           bool v2);
+                                           bool v2,
+                                           const ReadOptions& options = {});
 
 // Writes content `c` starting at unit `offset`.
 void WriteContent(UpdateWriter& w, const Content& c, uint64_t offset);

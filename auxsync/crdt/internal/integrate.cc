@@ -561,7 +561,8 @@ void ApplyDecoded(Transaction& tr, DecodedUpdate upd) {
       std::vector<uint8_t> rest_update = EncodeRest(rest);
       std::vector<std::span<const uint8_t>> parts = {pending.update,
                                                      rest_update};
-      absl::StatusOr<std::vector<uint8_t>> merged = MergeUpdatesV2(parts);
+      absl::StatusOr<std::vector<uint8_t>> merged =
+          MergeUpdatesV2(parts, TrustedReadOptions());
       // Both inputs were written by the engine; a failure would be a bug.
       assert(merged.ok());
       if (merged.ok()) pending.update = *std::move(merged);
@@ -589,7 +590,8 @@ void ApplyDecoded(Transaction& tr, DecodedUpdate upd) {
     std::vector<uint8_t> update = std::move(pending.update);
     pending.update.clear();
     pending.missing.clear();
-    absl::StatusOr<DecodedUpdate> again = DecodeUpdate(update, /*v2=*/true);
+    absl::StatusOr<DecodedUpdate> again =
+        DecodeUpdate(update, /*v2=*/true, TrustedReadOptions());
     assert(again.ok());
     if (again.ok()) ApplyDecoded(tr, *std::move(again));
   }

@@ -21,8 +21,8 @@ Lib0Decoder::Lib0Decoder(std::span<const uint8_t> data, size_t base_offset,
 absl::Status Lib0Decoder::status() const {
   if (!err_->failed) return absl::OkStatus();
   return absl::InvalidArgumentError(
-      absl::StrCat(absl::string_view(label_.data(), label_.size()), ": byte ",
-                   err_->offset, ": ", err_->message));
+      absl::StrCat(absl::string_view(label_.data(), label_.size()), ": ",
+                   err_->message, " at byte ", err_->offset));
 }
 
 bool Lib0Decoder::FailAt(size_t absolute_offset, std::string_view message) {

@@ -52,7 +52,7 @@ class Lib0Decoder {
   Lib0Decoder& operator=(const Lib0Decoder&) = delete;
 
   bool ok() const { return !err_->failed; }
-  // OK, or InvalidArgument "<label>: byte <offset>: <message>".
+  // OK, or InvalidArgument "<label>: <message> at byte <offset>".
   absl::Status status() const;
   DecodeError* error() const { return err_; }
   std::string_view label() const { return label_; }

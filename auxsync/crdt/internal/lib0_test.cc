@@ -96,8 +96,8 @@ TEST(Lib0VarUint, TruncatedIsAnErrorWithOffset) {
   d.ReadVarUint();
   EXPECT_FALSE(d.ok());
   EXPECT_EQ(d.error()->offset, 1u);
-  EXPECT_THAT(std::string(d.status().message()),
-              testing::HasSubstr("update: byte 1"));
+  EXPECT_EQ(std::string(d.status().message()),
+            "update: unexpected end of input in varUint at byte 1");
   // Sticky: later reads give zero.
   EXPECT_EQ(d.ReadUint8(), 0);
   EXPECT_EQ(d.error()->offset, 1u);

@@ -19,6 +19,7 @@ namespace auxsync::crdt::internal {
 struct StructBudget {
   uint64_t left;
   static StructBudget For(size_t input_size, uint32_t per_byte) {
+    if (per_byte == kUnboundedStructs) return StructBudget{UINT64_MAX};
     return StructBudget{uint64_t{per_byte} * input_size + 64};
   }
 };
@@ -112,7 +113,9 @@ bool ReadStructAt(Dec& dec, uint64_t client, uint64_t clock, StringArena* arena,
       case 4: {
         uint64_t units = 0;
         std::string_view s = dec.ReadString(&units);
-        out->content = StringContent{s, units};
+        StringContent c{s, units};
+        dec.LastStringHalves(&c.lead_low, &c.trail_high);
+        out->content = c;
         out->length = units;
         break;
       }
@@ -177,6 +180,12 @@ bool ReadStructAt(Dec& dec, uint64_t client, uint64_t clock, StringArena* arena,
     }
   }
   if (!dec.ok()) return false;
+  if (out->length == 0) {
+    // yjs never writes one; accepted, it would share its clock with the
+    // next struct and break every clock lookup.
+    rest.FailAt(start, "struct of length 0");
+    return false;
+  }
   if (out->length > kMaxSafeInteger - clock) {
     rest.FailAt(start, "struct extends beyond clock 2^53");
     return false;

@@ -43,7 +43,25 @@ StringColumnDecoder::StringColumnDecoder(std::span<const uint8_t> col,
   text_ = lens_.decoder().ReadVarString();
 }
 
+namespace {
+
+// The UTF-16 halves of the 4-byte UTF-8 sequence at `p` (valid UTF-8).
+char16_t HighHalf(const unsigned char* p) {
+  uint32_t cp = ((p[0] & 0x07u) << 18) | ((p[1] & 0x3fu) << 12) |
+                ((p[2] & 0x3fu) << 6) | (p[3] & 0x3fu);
+  return static_cast<char16_t>(0xD800 + ((cp - 0x10000) >> 10));
+}
+char16_t LowHalf(const unsigned char* p) {
+  uint32_t cp = ((p[0] & 0x07u) << 18) | ((p[1] & 0x3fu) << 12) |
+                ((p[2] & 0x3fu) << 6) | (p[3] & 0x3fu);
+  return static_cast<char16_t>(0xDC00 + ((cp - 0x10000) & 0x3ff));
+}
+
+}  // namespace
+
 std::string_view StringColumnDecoder::Read(uint64_t* utf16_len) {
+  last_lead_low_ = 0;
+  last_trail_high_ = 0;
   uint64_t n = lens_.Read();
   if (utf16_len != nullptr) *utf16_len = n;
   Lib0Decoder& d = lens_.decoder();
@@ -54,6 +72,7 @@ std::string_view StringColumnDecoder::Read(uint64_t* utf16_len) {
   bool owned = false;
   if (pending_low_half_ && n > 0) {
     // The previous string took the high half of the pair at pos_.
+    last_lead_low_ = LowHalf(p + pos_);
     fixed.append(kReplacementChar);
     owned = true;
     pos_ += 4;
@@ -92,6 +111,7 @@ std::string_view StringColumnDecoder::Read(uint64_t* utf16_len) {
       n -= 2;
     } else {
       // The cut falls between the halves of a surrogate pair.
+      last_trail_high_ = HighHalf(p + i);
       fixed.append(text_.substr(start, i - start));
       fixed.append(kReplacementChar);
       owned = true;

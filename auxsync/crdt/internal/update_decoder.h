@@ -114,6 +114,11 @@ class StringColumnDecoder {
                       StringArena* arena);
   // The next string, and its UTF-16 length in `*utf16_len` if not null.
   std::string_view Read(uint64_t* utf16_len);
+  // The surrogate halves the last string's U+FFFD stand for where a cut
+  // split a pair: the low half at its start, the high half at its end (0 if
+  // none).
+  char16_t last_lead_low() const { return last_lead_low_; }
+  char16_t last_trail_high() const { return last_trail_high_; }
   // UTF-8 bytes left in the text (a bound on how many non-empty strings
   // remain).
   size_t remaining_bytes() const { return text_.size() - pos_; }
@@ -123,6 +128,8 @@ class StringColumnDecoder {
   std::string_view text_;
   size_t pos_ = 0;
   bool pending_low_half_ = false;  // the last cut split a surrogate pair
+  char16_t last_lead_low_ = 0;
+  char16_t last_trail_high_ = 0;
   StringArena* arena_;
 };
 
@@ -159,6 +166,11 @@ class UpdateDecoderV1 {
   uint8_t ReadInfo() { return rest_.ReadUint8(); }
   std::string_view ReadString(uint64_t* utf16_len = nullptr) {
     return rest_.ReadVarString(utf16_len);
+  }
+  // v1 strings are whole: no split surrogate halves.
+  void LastStringHalves(char16_t* lead_low, char16_t* trail_high) const {
+    *lead_low = 0;
+    *trail_high = 0;
   }
   // yjs: `readVarUint() === 1`; any other value means "parent is an ID".
   bool ReadParentInfo() { return rest_.ReadVarUint() == 1; }
@@ -211,6 +223,11 @@ class UpdateDecoderV2 {
   uint8_t ReadInfo() { return info_->Read(); }
   std::string_view ReadString(uint64_t* utf16_len = nullptr) {
     return strings_->Read(utf16_len);
+  }
+  // See StringContent: the real halves behind the last string's U+FFFD.
+  void LastStringHalves(char16_t* lead_low, char16_t* trail_high) const {
+    *lead_low = strings_->last_lead_low();
+    *trail_high = strings_->last_trail_high();
   }
   bool ReadParentInfo() { return parent_info_->Read() == 1; }
   uint64_t ReadTypeRef() { return type_ref_->Read(); }

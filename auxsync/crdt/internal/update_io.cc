@@ -1,11 +1,17 @@
-// v1/v2 update writers and readers, struct (de)serialisation, delete sets
-// and state vectors, as the document engine needs them.
+// v1/v2 update writers, struct serialisation, delete sets and state
+// vectors as the document engine needs them; updates are read with the
+// codec's reader (struct_reader.h), converted into the engine's structs.
 #include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "auxsync/crdt/delete_set.h"
 #include "auxsync/crdt/internal/engine.h"
-#include "auxsync/crdt/internal/utf8.h"
+#include "auxsync/crdt/internal/engine_any.h"
+#include "auxsync/crdt/internal/struct_reader.h"
+#include "auxsync/crdt/internal/update_decoder.h"
+#include "auxsync/crdt/state_vector.h"
+#include "auxsync/crdt/wire_struct.h"
 
 namespace auxsync::crdt::engine {
 namespace {
@@ -44,56 +50,6 @@ class WriterV1 final : public UpdateWriter {
 
  private:
   std::string scratch_;
-};
-
-class ReaderV1 final : public UpdateReader {
- public:
-  explicit ReaderV1(std::span<const uint8_t> b) : r_(b) { rest_ = &r_; }
-  bool failed() const override { return bad_utf8_ || r_.failed(); }
-  uint64_t ReadClient() override { return r_.VarUint(); }
-  Id ReadLeftId() override {
-    Id id;
-    id.client = r_.VarUint();
-    id.clock = r_.VarUint();
-    return id;
-  }
-  Id ReadRightId() override { return ReadLeftId(); }
-  uint8_t ReadInfo() override { return r_.U8(); }
-  std::string ReadString() override {
-    std::string_view bytes = Utf8Checked(r_.VarBytes());
-    return std::string(bytes);
-  }
-  std::u16string ReadString16() override {
-    return ToUtf16(Utf8Checked(r_.VarBytes()));
-  }
-  bool ReadParentInfo() override { return r_.VarUint() == 1; }
-  uint64_t ReadTypeRef() override { return r_.VarUint(); }
-  uint64_t ReadLen() override { return r_.VarUint(); }
-  Any ReadAnyValue() override { return ReadAny(r_); }
-  std::string ReadBuf() override { return std::string(r_.VarBytes()); }
-  bool ReadJson(Any* out) override {
-    std::string_view s = Utf8Checked(r_.VarBytes());
-    if (failed()) return false;
-    return JsonParse(s, out);
-  }
-  std::string ReadKey() override { return ReadString(); }
-  void DsClear() override {}
-  uint64_t DsReadClock() override { return r_.VarUint(); }
-  uint64_t DsReadLen() override { return r_.VarUint(); }
-
- private:
-  // lib0 reads strings with a fatal TextDecoder: invalid UTF-8 rejects the
-  // update (as it does in yjs 13.6.27) instead of turning into U+FFFD,
-  // which would change the string's length and so the clocks.
-  std::string_view Utf8Checked(std::string_view bytes) {
-    if (!internal::ValidateUtf8(bytes, nullptr)) {
-      bad_utf8_ = true;
-      return {};
-    }
-    return bytes;
-  }
-  bool bad_utf8_ = false;
-  Reader r_;
 };
 
 // ---- v2 column codecs ----------------------------------------------------
@@ -252,7 +208,7 @@ class WriterV2 final : public UpdateWriter {
     col(parent_info_.Take());
     col(type_ref_.Take());
     col(len_.Take());
-    out.Bytes(rest_.buf());
+    out.Bytes(rest_.bytes());
     return out.Take();
   }
 
@@ -270,282 +226,6 @@ class WriterV2 final : public UpdateWriter {
   uint64_t ds_cur_ = 0;
 };
 
-class RleU8Dec {
- public:
-  explicit RleU8Dec(std::string_view b)
-      : r_(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(b.data()),
-                                    b.size())) {}
-  uint8_t Read(bool* fail) {
-    if (count_ == 0) {
-      s_ = r_.U8();
-      if (r_.failed()) {
-        *fail = true;
-        return 0;
-      }
-      if (!r_.AtEnd()) {
-        count_ = r_.VarUint() + 1;
-        if (r_.failed()) {
-          *fail = true;
-          return 0;
-        }
-      } else {
-        count_ = UINT64_MAX;  // repeats forever
-      }
-    }
-    --count_;
-    return s_;
-  }
-
- private:
-  Reader r_;
-  uint8_t s_ = 0;
-  uint64_t count_ = 0;
-};
-
-class UintOptRleDec {
- public:
-  explicit UintOptRleDec(std::string_view b)
-      : r_(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(b.data()),
-                                    b.size())) {}
-  uint64_t Read(bool* fail) {
-    if (count_ == 0) {
-      bool neg = false;
-      s_ = r_.VarIntSM(&neg);
-      count_ = 1;
-      if (neg) count_ = r_.VarUint() + 2;
-      if (r_.failed()) {
-        *fail = true;
-        return 0;
-      }
-    }
-    --count_;
-    return s_;
-  }
-
- private:
-  Reader r_;
-  uint64_t s_ = 0;
-  uint64_t count_ = 0;
-};
-
-class IntDiffOptRleDec {
- public:
-  explicit IntDiffOptRleDec(std::string_view b)
-      : r_(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(b.data()),
-                                    b.size())) {}
-  int64_t Read(bool* fail) {
-    if (count_ == 0) {
-      bool neg = false;
-      uint64_t mag = r_.VarIntSM(&neg);
-      bool has_count = (mag & 1) != 0;
-      int64_t d = neg ? -static_cast<int64_t>(mag) : static_cast<int64_t>(mag);
-      diff_ = d >= 0 ? d / 2 : -((-d + 1) / 2);  // floor division
-      count_ = 1;
-      if (has_count) count_ = r_.VarUint() + 2;
-      if (r_.failed()) {
-        *fail = true;
-        return 0;
-      }
-    }
-    s_ += diff_;
-    --count_;
-    if (s_ < 0 || s_ > static_cast<int64_t>(kMaxSafeInteger)) {
-      *fail = true;
-      return 0;
-    }
-    return s_;
-  }
-
- private:
-  Reader r_;
-  int64_t s_ = 0;
-  int64_t diff_ = 0;
-  uint64_t count_ = 0;
-};
-
-class StringDec {
- public:
-  explicit StringDec(std::string_view b)
-      : r_(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(b.data()),
-                                    b.size())) {
-    std::string_view text = r_.VarBytes();
-    // Fatal decoding, as lib0 does (see ReaderV1::Utf8Checked).
-    if (r_.failed() || !internal::ValidateUtf8(text, nullptr)) bad_ = true;
-    str_ = ToUtf16(text);
-    size_t off = r_.offset();
-    lens_ = std::make_unique<UintOptRleDec>(b.substr(std::min(off, b.size())));
-  }
-  std::u16string Read(bool* fail) {
-    if (bad_) {
-      *fail = true;
-      return {};
-    }
-    uint64_t n = lens_->Read(fail);
-    if (*fail) return {};
-    size_t start = std::min(pos_, str_.size());
-    size_t end = static_cast<size_t>(std::min<uint64_t>(pos_ + n, str_.size()));
-    pos_ = static_cast<size_t>(std::min<uint64_t>(pos_ + n, str_.size() + 1));
-    return str_.substr(start, end - start);
-  }
-
- private:
-  Reader r_;
-  std::u16string str_;
-  size_t pos_ = 0;
-  bool bad_ = false;
-  std::unique_ptr<UintOptRleDec> lens_;
-};
-
-class ReaderV2 final : public UpdateReader {
- public:
-  static std::unique_ptr<ReaderV2> Make(std::span<const uint8_t> b) {
-    auto r = std::unique_ptr<ReaderV2>(new ReaderV2(b));
-    if (r->r_.failed()) return nullptr;
-    return r;
-  }
-  bool failed() const override { return fail_ || r_.failed(); }
-  uint64_t ReadClient() override { return client_->Read(&fail_); }
-  Id ReadLeftId() override {
-    Id id;
-    id.client = client_->Read(&fail_);
-    id.clock = static_cast<uint64_t>(left_clock_->Read(&fail_));
-    return id;
-  }
-  Id ReadRightId() override {
-    Id id;
-    id.client = client_->Read(&fail_);
-    id.clock = static_cast<uint64_t>(right_clock_->Read(&fail_));
-    return id;
-  }
-  uint8_t ReadInfo() override { return info_->Read(&fail_); }
-  std::string ReadString() override { return ToUtf8(string_->Read(&fail_)); }
-  std::u16string ReadString16() override { return string_->Read(&fail_); }
-  bool ReadParentInfo() override { return parent_info_->Read(&fail_) == 1; }
-  uint64_t ReadTypeRef() override { return type_ref_->Read(&fail_); }
-  uint64_t ReadLen() override { return len_->Read(&fail_); }
-  Any ReadAnyValue() override { return ReadAny(r_); }
-  std::string ReadBuf() override { return std::string(r_.VarBytes()); }
-  bool ReadJson(Any* out) override {
-    *out = ReadAny(r_);
-    return !r_.failed();
-  }
-  std::string ReadKey() override {
-    int64_t k = key_clock_->Read(&fail_);
-    if (fail_) return {};
-    if (static_cast<uint64_t>(k) < keys_.size())
-      return keys_[static_cast<size_t>(k)];
-    keys_.push_back(ReadString());
-    return keys_.back();
-  }
-  void DsClear() override { ds_cur_ = 0; }
-  uint64_t DsReadClock() override {
-    ds_cur_ += r_.VarUint();
-    return ds_cur_;
-  }
-  uint64_t DsReadLen() override {
-    uint64_t d = r_.VarUint() + 1;
-    ds_cur_ += d;
-    return d;
-  }
-
- private:
-  explicit ReaderV2(std::span<const uint8_t> b) : r_(b) {
-    rest_ = &r_;
-    r_.VarUint();  // feature flag
-    auto col = [&]() { return r_.VarBytes(); };
-    key_clock_ = std::make_unique<IntDiffOptRleDec>(col());
-    client_ = std::make_unique<UintOptRleDec>(col());
-    left_clock_ = std::make_unique<IntDiffOptRleDec>(col());
-    right_clock_ = std::make_unique<IntDiffOptRleDec>(col());
-    info_ = std::make_unique<RleU8Dec>(col());
-    string_ = std::make_unique<StringDec>(col());
-    parent_info_ = std::make_unique<RleU8Dec>(col());
-    type_ref_ = std::make_unique<UintOptRleDec>(col());
-    len_ = std::make_unique<UintOptRleDec>(col());
-  }
-  Reader r_;
-  bool fail_ = false;
-  std::unique_ptr<IntDiffOptRleDec> key_clock_;
-  std::unique_ptr<UintOptRleDec> client_;
-  std::unique_ptr<IntDiffOptRleDec> left_clock_;
-  std::unique_ptr<IntDiffOptRleDec> right_clock_;
-  std::unique_ptr<RleU8Dec> info_;
-  std::unique_ptr<StringDec> string_;
-  std::unique_ptr<RleU8Dec> parent_info_;
-  std::unique_ptr<UintOptRleDec> type_ref_;
-  std::unique_ptr<UintOptRleDec> len_;
-  std::vector<std::string> keys_;
-  uint64_t ds_cur_ = 0;
-};
-
-bool ReadContent(UpdateReader& r, uint8_t ref, Content* c) {
-  c->ref = ref;
-  switch (ref) {
-    case kRefDeleted:
-      c->deleted_len = r.ReadLen();
-      return c->deleted_len > 0;
-    case kRefJson: {
-      uint64_t n = r.ReadLen();
-      if (n == 0 || n > r.rest().remaining() + (uint64_t{1} << 20))
-        return false;
-      for (uint64_t i = 0; i < n && !r.failed(); ++i) {
-        std::string s = r.ReadString();
-        Any v;
-        if (s == "undefined") {
-          v = Any::Undefined();
-        } else if (!JsonParse(s, &v)) {
-          return false;
-        }
-        c->anys().push_back(std::move(v));
-      }
-      return true;
-    }
-    case kRefBinary:
-      c->bytes() = r.ReadBuf();
-      return true;
-    case kRefString:
-      c->str = r.ReadString16();
-      return !c->str.empty();
-    case kRefEmbed: {
-      Any v;
-      if (!r.ReadJson(&v)) return false;
-      c->anys().push_back(std::move(v));
-      return true;
-    }
-    case kRefFormat: {
-      c->bytes() = r.ReadKey();
-      Any v;
-      if (!r.ReadJson(&v)) return false;
-      c->anys().push_back(std::move(v));
-      return true;
-    }
-    case kRefType: {
-      uint64_t tr = r.ReadTypeRef();
-      if (tr > 6) return false;
-      c->type = std::make_unique<TypeImpl>();
-      c->type->kind = static_cast<TypeKind>(tr);
-      if (tr == 3 || tr == 5) c->type->node_name = r.ReadKey();
-      return true;
-    }
-    case kRefAny: {
-      uint64_t n = r.ReadLen();
-      // Each element takes at least one byte of the rest stream.
-      if (n == 0 || n > r.rest().remaining()) return false;
-      c->anys().reserve(n);
-      for (uint64_t i = 0; i < n && !r.failed(); ++i)
-        c->anys().push_back(r.ReadAnyValue());
-      return true;
-    }
-    case kRefDoc: {
-      c->bytes() = r.ReadString();
-      c->anys().push_back(r.ReadAnyValue());
-      return true;
-    }
-    default:
-      return false;
-  }
-}
-
 }  // namespace
 
 std::unique_ptr<UpdateWriter> NewWriter(bool v2) {
@@ -553,129 +233,191 @@ std::unique_ptr<UpdateWriter> NewWriter(bool v2) {
   return std::make_unique<WriterV1>();
 }
 
-std::unique_ptr<UpdateReader> NewReader(std::span<const uint8_t> bytes,
-                                        bool v2) {
-  if (v2) return ReaderV2::Make(bytes);
-  return std::make_unique<ReaderV1>(bytes);
+namespace {
+
+// The codec's WireStruct (views into the update) as the engine's: owned
+// strings, UTF-16 text, parsed values.
+bool ToEngineStruct(crdt::WireStruct& in, WireStruct* out, std::string* error) {
+  out->id = {in.id.client, in.id.clock};
+  out->length = in.length;
+  if (in.kind == StructKind::kGC) {
+    out->ref = kRefGC;
+    return true;
+  }
+  if (in.kind == StructKind::kSkip) {
+    out->ref = kRefSkip;
+    return true;
+  }
+  if (in.origin) out->origin = {{in.origin->client, in.origin->clock}, true};
+  if (in.right_origin) {
+    out->right_origin = {{in.right_origin->client, in.right_origin->clock},
+                         true};
+  }
+  if (const auto* name = std::get_if<std::string_view>(&in.parent)) {
+    out->parent_kind = 1;
+    out->parent_name = std::string(*name);
+  } else if (const auto* id = std::get_if<ID>(&in.parent)) {
+    out->parent_kind = 2;
+    out->parent_id = {id->client, id->clock};
+  }
+  if (in.parent_sub) {
+    out->has_parent_sub = true;
+    out->parent_sub = std::string(*in.parent_sub);
+  }
+  Content& c = out->content;
+  c.ref = static_cast<uint8_t>(ContentRefOf(in.content));
+  out->ref = c.ref;
+  switch (c.ref) {
+    case kRefDeleted:
+      c.deleted_len = std::get<DeletedContent>(in.content).len;
+      break;
+    case kRefJson: {
+      auto& json = std::get<JsonContent>(in.content);
+      c.anys().reserve(json.texts.size());
+      for (std::string_view t : json.texts) {
+        Any v;  // "undefined" stays undefined
+        if (t != "undefined" && !JsonParse(t, &v)) {
+          *error = "ContentJSON element is not JSON";
+          return false;
+        }
+        c.anys().push_back(std::move(v));
+      }
+      break;
+    }
+    case kRefBinary: {
+      auto b = std::get<BinaryContent>(in.content).bytes;
+      c.bytes().assign(reinterpret_cast<const char*>(b.data()), b.size());
+      break;
+    }
+    case kRefString: {
+      const auto& sc = std::get<StringContent>(in.content);
+      AppendUtf16(sc.utf8, &c.str);
+      // Keep the halves of a pair a v2 cut split, as JavaScript does.
+      if (sc.lead_low != 0) c.str.front() = sc.lead_low;
+      if (sc.trail_high != 0) c.str.back() = sc.trail_high;
+      break;
+    }
+    case kRefEmbed:
+      c.anys().push_back(std::move(std::get<EmbedContent>(in.content).value));
+      break;
+    case kRefFormat: {
+      auto& f = std::get<FormatContent>(in.content);
+      c.bytes() = std::string(f.key);
+      c.anys().push_back(std::move(f.value));
+      break;
+    }
+    case kRefType: {
+      const auto& t = std::get<TypeContent>(in.content);
+      c.type = std::make_unique<TypeImpl>();
+      c.type->kind = static_cast<TypeKind>(t.type_ref);
+      if (t.type_ref == TypeRef::kXmlElement || t.type_ref == TypeRef::kXmlHook)
+        c.type->node_name = std::string(t.name);
+      break;
+    }
+    case kRefAny:
+      c.anys() = std::move(std::get<AnyContent>(in.content).values);
+      break;
+    case kRefDoc: {
+      auto& d = std::get<DocContent>(in.content);
+      c.bytes() = std::string(d.guid);
+      c.anys().push_back(std::move(d.opts));
+      break;
+    }
+    default:
+      *error = "unknown content";
+      return false;
+  }
+  return true;
 }
 
-absl::StatusOr<DecodedUpdate> DecodeUpdate(std::span<const uint8_t> bytes,
-                                           bool v2) {
-  auto rd = NewReader(bytes, v2);
-  if (rd == nullptr)
-    return absl::InvalidArgumentError("update: malformed v2 header");
-  UpdateReader& r = *rd;
+// One update through the codec's reader (the same decoders, struct reader,
+// limits and errors as ReadUpdate and the update utilities), converted
+// struct by struct into the engine's form.
+template <typename Dec>
+absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
+                                         const ReadOptions& options) {
+  internal::StringArena arena;
+  Dec dec(bytes, options.label, &arena);
+  internal::Lib0Decoder& rest = dec.rest();
+  internal::StructBudget budget =
+      internal::StructBudget::For(bytes.size(), options.max_structs_per_byte);
   DecodedUpdate out;
   absl::flat_hash_map<uint64_t, size_t> index;
-  // Bound on the number of structs (v2 columns can repeat without bytes).
-  uint64_t budget = bytes.size() * 64 + 1024;
-  uint64_t n = r.rest().VarUint();
-  if (n > r.rest().remaining() + 1)
-    return absl::InvalidArgumentError("update: bad client count");
-  for (uint64_t i = 0; i < n; ++i) {
-    uint64_t num = r.rest().VarUint();
-    uint64_t client = r.ReadClient();
-    uint64_t clock = r.rest().VarUint();
-    if (r.failed())
-      return absl::InvalidArgumentError(
-          absl::StrCat("update: truncated client section ", i));
-    if (num > budget)
-      return absl::InvalidArgumentError("update: too many structs");
-    budget -= num;
+  uint64_t num_sections = rest.ReadVarUint();
+  if (num_sections > rest.remaining()) {
+    rest.Fail("update declares more client sections than the input can hold");
+  }
+  crdt::WireStruct ws;
+  std::string error;
+  for (uint64_t i = 0; i < num_sections && dec.ok(); ++i) {
+    uint64_t n = rest.ReadVarUint();
+    const uint64_t client = dec.ReadClient();
+    uint64_t clock = rest.ReadVarUint();
+    if (!dec.ok()) break;
+    if (n > budget.left) {
+      rest.Fail("too many structs for the size of the update");
+      break;
+    }
+    budget.left -= n;
     std::vector<WireStruct> structs;
-    for (uint64_t j = 0; j < num; ++j) {
-      WireStruct s;
-      uint8_t info = r.ReadInfo();
-      s.ref = info & 0x1f;
-      s.id = {client, clock};
-      if (s.ref == kRefGC) {
-        s.length = r.ReadLen();
-      } else if (s.ref == kRefSkip) {
-        s.length = r.rest().VarUint();
-      } else {
-        if (info & 0x80) {
-          s.origin = {r.ReadLeftId(), true};
-        }
-        if (info & 0x40) {
-          s.right_origin = {r.ReadRightId(), true};
-        }
-        if ((info & 0xc0) == 0) {
-          if (r.ReadParentInfo()) {
-            s.parent_kind = 1;
-            s.parent_name = r.ReadString();
-          } else {
-            s.parent_kind = 2;
-            s.parent_id = r.ReadLeftId();
-          }
-          if (info & 0x20) {
-            s.has_parent_sub = true;
-            s.parent_sub = r.ReadString();
-          }
-        }
-        if (!ReadContent(r, s.ref, &s.content)) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("update: bad content (ref ", s.ref, ") of struct ",
-                           client, ":", clock));
-        }
-        s.length = s.content.Length();
-        // Dependencies of the own client must precede the struct.
-        if ((s.origin.has && s.origin.id.client == client &&
-             s.origin.id.clock >= clock) ||
-            (s.right_origin.has && s.right_origin.id.client == client &&
-             s.right_origin.id.clock >= clock) ||
-            (s.parent_kind == 2 && s.parent_id.client == client &&
-             s.parent_id.clock >= clock)) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("update: struct ", client, ":", clock,
-                           " depends on a later struct of its client"));
-        }
+    structs.reserve(
+        static_cast<size_t>(std::min<uint64_t>(n, rest.remaining() + 1)));
+    for (uint64_t j = 0; j < n; ++j) {
+      const size_t start = rest.offset();
+      if (!internal::ReadStructAt(dec, client, clock, &arena, &ws)) break;
+      WireStruct& s = structs.emplace_back();
+      if (!ToEngineStruct(ws, &s, &error)) {
+        rest.FailAt(start, error);
+        break;
       }
-      if (r.failed())
-        return absl::InvalidArgumentError(
-            absl::StrCat("update: truncated struct ", client, ":", clock));
-      if (s.length == 0 || s.length > kMaxSafeInteger - clock) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("update: bad struct length at ", client, ":", clock));
+      // Integration needs a struct's own-client dependencies before it.
+      if (s.ref != kRefGC && s.ref != kRefSkip &&
+          ((s.origin.has && s.origin.id.client == client &&
+            s.origin.id.clock >= clock) ||
+           (s.right_origin.has && s.right_origin.id.client == client &&
+            s.right_origin.id.clock >= clock) ||
+           (s.parent_kind == 2 && s.parent_id.client == client &&
+            s.parent_id.clock >= clock))) {
+        rest.FailAt(start, absl::StrCat("struct ", client, ":", clock,
+                                        " depends on a later struct of its "
+                                        "client"));
+        break;
       }
       clock += s.length;
-      structs.push_back(std::move(s));
     }
+    if (!dec.ok()) break;
     auto [it, inserted] = index.try_emplace(client, out.clients.size());
     if (inserted) {
       out.clients.push_back({client, std::move(structs)});
     } else {
-      out.clients[it->second].second = std::move(structs);  // last section wins
+      out.clients[it->second].second = std::move(structs);  // last one wins
     }
   }
+  if (!dec.ok()) return dec.status();
   std::sort(out.clients.begin(), out.clients.end(),
             [](auto& a, auto& b) { return a.first > b.first; });
-  // Delete set.
-  uint64_t nds = r.rest().VarUint();
-  if (r.failed() || nds > r.rest().remaining())
-    return absl::InvalidArgumentError("update: bad delete set");
-  for (uint64_t i = 0; i < nds; ++i) {
-    r.DsClear();
-    uint64_t client = r.rest().VarUint();
-    uint64_t cnt = r.rest().VarUint();
-    if (r.failed() || cnt > r.rest().remaining())
-      return absl::InvalidArgumentError("update: bad delete set");
-    auto& ranges =
-        out.ds
-            .emplace_back(client, std::vector<std::pair<uint64_t, uint64_t>>())
-            .second;
-    for (uint64_t j = 0; j < cnt; ++j) {
-      uint64_t clock = r.DsReadClock();
-      uint64_t len = r.DsReadLen();
-      if (r.failed() || clock > kMaxSafeInteger ||
-          len > kMaxSafeInteger - clock) {
-        return absl::InvalidArgumentError("update: bad delete range");
-      }
-      if (len > 0) ranges.push_back({clock, len});
-    }
-  }
-  if (r.failed())
-    return absl::InvalidArgumentError("update: truncated delete set");
+  // The delete set, in wire order (yjs applies it in that order, which
+  // decides the order of events).
+  ForEachDeleteRange(
+      dec,
+      [&](uint64_t client) {
+        out.ds.emplace_back(client,
+                            std::vector<std::pair<uint64_t, uint64_t>>());
+      },
+      [&](uint64_t clock, uint64_t len) {
+        if (len > 0) out.ds.back().second.push_back({clock, len});
+      });
+  if (!dec.ok()) return dec.status();
   return out;
+}
+
+}  // namespace
+
+absl::StatusOr<DecodedUpdate> DecodeUpdate(std::span<const uint8_t> bytes,
+                                           bool v2,
+                                           const ReadOptions& options) {
+  if (v2) return DecodeWith<internal::UpdateDecoderV2>(bytes, options);
+  return DecodeWith<internal::UpdateDecoderV1>(bytes, options);
 }
 
 void WriteContent(UpdateWriter& w, const Content& c, uint64_t offset) {
@@ -686,9 +428,8 @@ void WriteContent(UpdateWriter& w, const Content& c, uint64_t offset) {
     case kRefJson:
       w.WriteLen(c.anys().size() - offset);
       for (size_t i = offset; i < c.anys().size(); ++i) {
-        w.WriteString(c.anys()[i].kind == AnyKind::kUndefined
-                          ? "undefined"
-                          : JsonStringify(c.anys()[i]));
+        w.WriteString(c.anys()[i].is_undefined() ? "undefined"
+                                                 : JsonStringify(c.anys()[i]));
       }
       return;
     case kRefBinary:
@@ -754,8 +495,39 @@ void WriteItem(UpdateWriter& w, const Item& it, uint64_t offset) {
   WriteContent(w, it.content, offset);
 }
 
+namespace {
+
+// True if integration moved the content out of `s` (Materialize takes it
+// into the new item). Such a struct can still reach the pending structs:
+// yjs's addStackToRestSS puts back every struct from the last consumed one
+// of a client, including ones already integrated.
+bool ContentTaken(const WireStruct& s) {
+  const Content& c = s.content;
+  switch (s.ref) {
+    case kRefString:
+      return c.str.empty();
+    case kRefType:
+      return c.type == nullptr;
+    case kRefJson:
+    case kRefBinary:
+    case kRefEmbed:
+    case kRefFormat:
+    case kRefAny:
+    case kRefDoc:
+      return c.extra == nullptr;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
 void WriteWireStruct(UpdateWriter& w, const WireStruct& s, uint64_t offset) {
-  if (s.ref == kRefGC) {
+  if (s.ref == kRefGC || (s.ref != kRefSkip && ContentTaken(s))) {
+    // An integrated struct's content lives in its item now; written as GC
+    // it keeps its clock range, which is all a retry (it is skipped as
+    // known) and a merge with the document's own state (whose copy comes
+    // first and wins) look at.
     w.WriteInfo(0);
     w.WriteLen(s.length - offset);
     return;
@@ -846,20 +618,9 @@ DeleteSet DeleteSetFromStore(const StructStore& store) {
 
 absl::StatusOr<absl::flat_hash_map<uint64_t, uint64_t>> DecodeStateVector(
     std::span<const uint8_t> b) {
-  Reader r(b);
-  absl::flat_hash_map<uint64_t, uint64_t> sv;
-  uint64_t n = r.VarUint();
-  if (n > r.remaining())
-    return absl::InvalidArgumentError("state vector: bad count");
-  for (uint64_t i = 0; i < n; ++i) {
-    uint64_t c = r.VarUint();
-    uint64_t clock = r.VarUint();
-    if (r.failed())
-      return absl::InvalidArgumentError("state vector: truncated");
-    sv[c] = clock;
-  }
-  if (r.failed()) return absl::InvalidArgumentError("state vector: truncated");
-  return sv;
+  absl::StatusOr<StateVector> sv = StateVector::Decode(b);
+  if (!sv.ok()) return sv.status();
+  return sv->clocks();
 }
 
 std::vector<uint8_t> EncodeStateVectorOf(const StructStore& store) {

@@ -195,30 +195,30 @@ bool IsTag(const Json& v) { return v.is_object() && v.contains("$type"); }
 JsValue AnyFromTagged(const Json& v) {
   switch (v.type()) {
     case Json::value_t::null:
-      return JsValue::Null();
+      return JsValue::MakeNull();
     case Json::value_t::boolean:
-      return JsValue::Bool(v.get<bool>());
+      return JsValue::MakeBool(v.get<bool>());
     case Json::value_t::number_integer:
     case Json::value_t::number_unsigned:
     case Json::value_t::number_float:
-      return JsValue::Number(v.get<double>());
+      return JsValue::MakeNumber(v.get<double>());
     case Json::value_t::string:
-      return JsValue::String(v.get<std::string>());
+      return JsValue::MakeString(v.get<std::string>());
     case Json::value_t::array: {
       std::vector<JsValue> items;
       for (const Json& x : v) items.push_back(AnyFromTagged(x));
-      return JsValue::Array(std::move(items));
+      return JsValue::MakeArray(std::move(items));
     }
     case Json::value_t::object: {
       if (IsTag(v)) {
         const std::string type = v.at("$type").get<std::string>();
-        if (type == "undefined") return JsValue::Undefined();
+        if (type == "undefined") return JsValue::MakeUndefined();
         if (type == "number") {
           const std::string s = v.at("value").get<std::string>();
-          if (s == "NaN") return JsValue::Number(std::nan(""));
-          if (s == "Infinity") return JsValue::Number(INFINITY);
-          if (s == "-Infinity") return JsValue::Number(-INFINITY);
-          if (s == "-0") return JsValue::Number(-0.0);
+          if (s == "NaN") return JsValue::MakeNumber(std::nan(""));
+          if (s == "Infinity") return JsValue::MakeNumber(INFINITY);
+          if (s == "-Infinity") return JsValue::MakeNumber(-INFINITY);
+          if (s == "-0") return JsValue::MakeNumber(-0.0);
           Fail(absl::StrCat("bad number tag ", s));
         }
         if (type == "bigint") {
@@ -226,18 +226,19 @@ JsValue AnyFromTagged(const Json& v) {
           size_t used = 0;
           long long n = std::stoll(s, &used);
           if (used != s.size()) Fail(absl::StrCat("bad bigint ", s));
-          return JsValue::BigInt(n);
+          return JsValue::MakeBigInt(n);
         }
         if (type == "bytes") {
           Bytes b = Base64Decode(v.at("base64").get<std::string>());
-          return JsValue::Bytes(std::string(b.begin(), b.end()));
+          return JsValue::MakeBytes(std::vector<uint8_t>(b.begin(), b.end()));
         }
         Fail(
             absl::StrCat("a ", type, " cannot be nested inside a plain value"));
       }
-      JsValue o = JsValue::Object();
-      for (const auto& [k, x] : v.items()) o.Set(k, AnyFromTagged(x));
-      return o;
+      JsValue::Map entries;
+      for (const auto& [k, x] : v.items())
+        entries.emplace_back(k, AnyFromTagged(x));
+      return JsValue::MakeMap(std::move(entries));
     }
     default:
       Fail("unsupported JSON value");
@@ -315,33 +316,29 @@ Json NumberToJson(double d) {
 }
 
 Json TaggedFromAny(const JsValue& a) {
-  switch (a.kind) {
-    case engine::AnyKind::kUndefined:
+  switch (a.kind()) {
+    case JsValue::Kind::kUndefined:
       return Tag("undefined");
-    case engine::AnyKind::kNull:
+    case JsValue::Kind::kNull:
       return Json(nullptr);
-    case engine::AnyKind::kBool:
-      return Json(a.boolean);
-    case engine::AnyKind::kNumber:
-      return NumberToJson(a.number);
-    case engine::AnyKind::kBigInt:
-      return Json{{"$type", "bigint"}, {"value", std::to_string(a.bigint)}};
-    case engine::AnyKind::kString:
-      return Json(a.str);
-    case engine::AnyKind::kBytes: {
-      std::span<const uint8_t> b(reinterpret_cast<const uint8_t*>(a.str.data()),
-                                 a.str.size());
-      return Json{{"$type", "bytes"}, {"base64", Base64Encode(b)}};
-    }
-    case engine::AnyKind::kArray: {
+    case JsValue::Kind::kBool:
+      return Json(a.bool_value());
+    case JsValue::Kind::kNumber:
+      return NumberToJson(a.number());
+    case JsValue::Kind::kBigInt:
+      return Json{{"$type", "bigint"}, {"value", std::to_string(a.bigint())}};
+    case JsValue::Kind::kString:
+      return Json(a.string());
+    case JsValue::Kind::kBytes:
+      return Json{{"$type", "bytes"}, {"base64", Base64Encode(a.bytes())}};
+    case JsValue::Kind::kArray: {
       Json out = Json::array();
-      for (const JsValue& x : a.array) out.push_back(TaggedFromAny(x));
+      for (const JsValue& x : a.array()) out.push_back(TaggedFromAny(x));
       return out;
     }
-    case engine::AnyKind::kObject: {
+    case JsValue::Kind::kMap: {
       Json out = Json::object();
-      for (size_t i = 0; i < a.keys.size() && i < a.array.size(); ++i)
-        out[a.keys[i]] = TaggedFromAny(a.array[i]);
+      for (const auto& [k, x] : a.map()) out[k] = TaggedFromAny(x);
       return out;
     }
   }
@@ -378,6 +375,17 @@ bool IsListLike(TypeKind k) {
          k == TypeKind::kXmlElement;
 }
 
+Json TypeJson(TypeImpl* t);
+
+// An element of a map's or an array's toJSON(): a nested type as its own
+// toJSON(), a subdocument as the Y.Doc itself (yjs keeps it, and the README
+// writes it {"$type":"ydoc","guid":...}), anything else as its value.
+Json ElementJson(const OutValue& v) {
+  if (v.type != nullptr) return TypeJson(v.type);
+  if (v.is_doc) return Json{{"$type", "ydoc"}, {"guid", v.value.string()}};
+  return TaggedFromAny(v.value);
+}
+
 // toJSON() of a type (Y.Text -> string, XML -> its XML string).
 Json TypeJson(TypeImpl* t) {
   TypeKind k = KindOf(t);
@@ -385,6 +393,36 @@ Json TypeJson(TypeImpl* t) {
   if (k == TypeKind::kXmlFragment || k == TypeKind::kXmlElement ||
       k == TypeKind::kXmlText) {
     return Json(YXmlFragment(t).ToXmlString());
+  }
+  if (k == TypeKind::kMap || k == TypeKind::kXmlHook) {
+    // Keys as a JS object built by assignment holds them: array-index keys
+    // ascending first, then the others in insertion order.
+    YMap map(t);
+    std::vector<std::pair<uint32_t, std::string>> index_keys;
+    std::vector<std::string> other_keys;
+    for (std::string& key : map.Keys()) {
+      uint32_t i = 0;
+      if (IsArrayIndexKey(key, &i)) {
+        index_keys.emplace_back(i, std::move(key));
+      } else {
+        other_keys.push_back(std::move(key));
+      }
+    }
+    std::sort(index_keys.begin(), index_keys.end());
+    Json out = Json::object();
+    auto add = [&](const std::string& key) {
+      std::optional<OutValue> v = map.Get(key);
+      if (v.has_value()) out[key] = ElementJson(*v);
+    };
+    for (const auto& [i, key] : index_keys) add(key);
+    for (const std::string& key : other_keys) add(key);
+    return out;
+  }
+  if (k == TypeKind::kArray) {
+    Json out = Json::array();
+    for (const OutValue& v : YArray(t).ToVector())
+      out.push_back(ElementJson(v));
+    return out;
   }
   return TaggedFromAny(YType(t).ToJson());
 }
@@ -396,12 +434,9 @@ Json TaggedFromOut(const OutValue& v) {
                 {"kind", KindName(KindOf(v.type))},
                 {"json", TypeJson(v.type)}};
   }
-  if (v.is_doc) return Json{{"$type", "ydoc"}, {"guid", v.value.str}};
+  if (v.is_doc) return Json{{"$type", "ydoc"}, {"guid", v.value.string()}};
   if (v.is_binary) {
-    const std::string& s = v.value.str;
-    std::span<const uint8_t> b(reinterpret_cast<const uint8_t*>(s.data()),
-                               s.size());
-    return Json{{"$type", "bytes"}, {"base64", Base64Encode(b)}};
+    return Json{{"$type", "bytes"}, {"base64", Base64Encode(v.value.bytes())}};
   }
   return TaggedFromAny(v.value);
 }
