@@ -13,6 +13,7 @@
 #include "auxsync/partitions/partition.h"
 #include "auxsync/partitions/partition_auth_source.h"
 #include "auxsync/partitions/partition_factories.h"
+#include "auxsync/partitions/yjs_partition.h"
 
 namespace auxsync::cli {
 namespace {
@@ -173,13 +174,19 @@ std::vector<rx::Subscription> SubscribeAll(partitions::Partition& partition,
 
 // Creates the scenario's partition through the factory chain. `auth` must
 // outlive the partition.
+// `client_id` / `remote_client_id` (0 = random) pin the Yjs client ids of
+// a yjs partition.
 absl::StatusOr<std::unique_ptr<partitions::Partition>> CreatePartition(
-    const Value& config, partitions::PartitionAuthSource& auth) {
+    const Value& config, partitions::PartitionAuthSource& auth,
+    uint64_t client_id, uint64_t remote_client_id) {
   partitions::PartitionServices services;
   services.auth_source = &auth;
+  std::vector<partitions::PartitionFactory> factories = {
+      partitions::CreateMemoryPartitionFactory(),
+      partitions::CreateYjsPartitionFactory(nullptr, client_id,
+                                            remote_client_id)};
   absl::StatusOr<std::unique_ptr<partitions::Partition>> partition =
-      partitions::CreateAuxPartition(config, services,
-                                     partitions::DefaultFactories());
+      partitions::CreateAuxPartition(config, services, factories);
   if (!partition.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("partition: ", partition.status().message()));
@@ -205,6 +212,13 @@ std::string Outcome(const absl::StatusOr<std::vector<Value>>& result,
 }
 
 std::vector<Value> Items(const Value& array) { return array.as_array().items; }
+
+// The "returned" member for a call that resolved to undefined: null, or the
+// undefined tag under --tagged (as interop/lib/tagged_json.mjs writes it).
+std::string UndefinedOutcome(const bots::JsonWriteOptions& options) {
+  return options.tagged ? R"("returned":{"$type":"undefined"})"
+                        : R"("returned":null)";
+}
 
 }  // namespace
 
@@ -244,10 +258,16 @@ absl::Status ValidateScenario(const Value& scenario) {
 absl::StatusOr<std::string> RunScenario(const Value& scenario,
                                         const ScenarioOptions& options) {
   partitions::PartitionAuthSource auth;
+  auto client_id = [&](const char* key) -> uint64_t {
+    const Value& id = scenario[key];
+    return id.is_number() ? static_cast<uint64_t>(id.as_number()) : 0;
+  };
   absl::StatusOr<std::unique_ptr<partitions::Partition>> created =
-      CreatePartition(scenario["partition"], auth);
+      CreatePartition(scenario["partition"], auth, client_id("clientId"),
+                      client_id("remoteClientId"));
   if (!created.ok()) return created.status();
   partitions::Partition& partition = **created;
+  auto* yjs = dynamic_cast<partitions::YjsPartition*>(&partition);
   if (scenario["space"].is_string()) {
     partition.set_space(scenario["space"].as_string());
   }
@@ -266,8 +286,27 @@ absl::StatusOr<std::string> RunScenario(const Value& scenario,
       outcome = Outcome(partition.ApplyEvents(Items(body)), recorder.options());
     } else if (kind == "sendRemoteEvents") {
       if (partition.supports_remote_events()) {
-        outcome = Outcome(partition.SendRemoteEvents(Items(body)),
-                          recorder.options());
+        absl::StatusOr<std::vector<Value>> result =
+            partition.SendRemoteEvents(Items(body));
+        outcome = Outcome(result, recorder.options());
+        // YjsPartition.sendRemoteEvents resolves to undefined upstream.
+        if (yjs != nullptr && result.ok()) {
+          outcome = UndefinedOutcome(recorder.options());
+        }
+      }
+    } else if (kind == "applyUpdates") {
+      if (yjs != nullptr) {
+        std::vector<std::string> updates;
+        for (const Value& u : body.as_array().items) {
+          updates.push_back(u.as_string());
+        }
+        absl::Status s = yjs->ApplyUpdates(updates);
+        if (!s.ok()) {
+          outcome = absl::StrCat(
+              R"("error":)",
+              bots::ToJson(Value(absl::StrCat("Error: ", s.message())),
+                           recorder.options()));
+        }
       }
     } else if (kind == "wait") {
       std::this_thread::sleep_for(std::chrono::microseconds(
@@ -279,7 +318,12 @@ absl::StatusOr<std::string> RunScenario(const Value& scenario,
                     bots::ToJson(partition.state(), recorder.options()), "}");
   }
   absl::StrAppend(&out, R"(],"final":{"state":)",
-                  bots::ToJson(partition.state(), recorder.options()), "}}");
+                  bots::ToJson(partition.state(), recorder.options()));
+  if (yjs != nullptr) {
+    absl::StrAppend(&out, R"(,"update":)",
+                    bots::ToJson(Value(yjs->EncodeStateBase64())));
+  }
+  out += "}}";
   return out;
 }
 

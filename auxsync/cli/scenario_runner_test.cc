@@ -109,5 +109,29 @@ TEST(ScenarioRunner, RejectsDeepNestingWithoutCrashing) {
   EXPECT_THAT(out.status().message(), HasSubstr("deep"));
 }
 
+// The output of the real aux-common YjsPartition for the same scenario
+// (interop/yjs_partition_runner.mjs).
+TEST(ScenarioRunner, RunsYjsPartitionWithPinnedClientIds) {
+  std::string text =
+      R"({"partition":{"type":"yjs","remoteEvents":true},"clientId":1000,)"
+      R"("remoteClientId":2000,"steps":[{"applyEvents":[{"type":"add_bot",)"
+      R"("id":"b","bot":{"id":"b","tags":{"a":"x"}}}]},)"
+      R"({"sendRemoteEvents":[{"type":"remote","event":)"
+      R"({"type":"get_remote_count"},"taskId":1}]},)"
+      R"({"applyUpdates":["AQLNrtWDBQAnAQRib3RzBGJvdDEBKADNrtWDBQAEdGFnMQF3A2FiYwA="]}]})";
+  absl::StatusOr<std::string> out = RunText(text);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_THAT(
+      *out, HasSubstr(R"("kind":"sendRemoteEvents","returned":null,)"
+                      R"("emissions":[{"type":"onEvents","value":)"
+                      R"([{"type":"async_result","taskId":1,"result":1}]}])"));
+  EXPECT_THAT(
+      *out,
+      HasSubstr(
+          R"("final":{"state":{"b":{"id":"b","tags":{"a":"x"}},)"
+          R"("bot1":{"id":"bot1","tags":{"tag1":"abc"}}},)"
+          R"("update":"AgLNrtWDBQAnAQRib3RzBGJvdDEBKADNrtWDBQAEdGFnMQF3A2FiYwPoBwAnAQRib3RzAWIBJwDoBwABYQIEAOgHAQF4AA=="}})"));
+}
+
 }  // namespace
 }  // namespace auxsync::cli

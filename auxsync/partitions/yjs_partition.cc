@@ -291,15 +291,25 @@ void YjsPartition::ApplyActions(const std::vector<Value>& actions,
                 continue;
               }
             }
-            UpdateValueInMap(map, tag, std::move(new_val));
+            if (absl::Status st =
+                    UpdateValueInMap(map, tag, std::move(new_val));
+                !st.ok()) {
+              *error = st;
+              return;
+            }
           }
         }
         if (has_space && IsTruthy(update["masks"])) {
           const Value& masks = update["masks"][*space()];
           if (IsTruthy(masks)) {
             for (const std::string& tag : KeysOf(masks)) {
-              UpdateValueInMap(masks_, internal::TagMaskId(id, tag),
-                               bots::EnsureTagIsSerializable(masks[tag]));
+              absl::Status st =
+                  UpdateValueInMap(masks_, internal::TagMaskId(id, tag),
+                                   bots::EnsureTagIsSerializable(masks[tag]));
+              if (!st.ok()) {
+                *error = st;
+                return;
+              }
             }
           }
         }
@@ -308,16 +318,17 @@ void YjsPartition::ApplyActions(const std::vector<Value>& actions,
   });
 }
 
-void YjsPartition::UpdateValueInMap(crdt::YMap map, const std::string& key,
-                                    Value value) {
+absl::Status YjsPartition::UpdateValueInMap(crdt::YMap map,
+                                            const std::string& key,
+                                            Value value) {
   doc_->set_client_id(local_id_);
   if (!HasValue(value)) {
     map.Delete(key);
-    return;
+    return absl::OkStatus();
   }
   if (!bots::IsTagEdit(value)) {
     map.Set(key, internal::ToSlotInput(value));
-    return;
+    return absl::OkStatus();
   }
   if (IsTruthy(value["isRemote"])) {
     doc_->set_client_id(remote_id_);
@@ -355,7 +366,7 @@ void YjsPartition::UpdateValueInMap(crdt::YMap map, const std::string& key,
     return pos.has_value() ? pos->index : text.Length();
   };
   const Value& operations = value["operations"];
-  if (!operations.is_array()) return;
+  if (!operations.is_array()) return absl::OkStatus();
   for (const Value& sequence : operations.as_array().items) {
     if (!sequence.is_array()) continue;
     double index = 0;
@@ -373,6 +384,12 @@ void YjsPartition::UpdateValueInMap(crdt::YMap map, const std::string& key,
       } else if (type.as_string() == "delete") {
         const Value& count = op["count"];
         if (!count.is_number() || !(count.as_number() > 0)) continue;
+        if (text.impl()->start == nullptr) {
+          // yjs 13.6.8 (aux-common's) cannot delete from a text that never
+          // held an item: deleteText reads `.parent` of null.
+          return absl::InvalidArgumentError(
+              "TypeError: Cannot read properties of null (reading 'parent')");
+        }
         double n = std::floor(count.as_number());
         text.Delete(position(index),
                     n > 9e15 ? uint64_t{1} << 53 : static_cast<uint64_t>(n));
@@ -380,6 +397,7 @@ void YjsPartition::UpdateValueInMap(crdt::YMap map, const std::string& key,
     }
     set_local_clock();
   }
+  return absl::OkStatus();
 }
 
 // ---------------------------------------------------------------------------

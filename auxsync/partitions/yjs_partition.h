@@ -142,8 +142,10 @@ class YjsPartition final : public Partition {
 
   void ApplyActions(const std::vector<bots::Value>& actions,
                     absl::Status* error);
-  void UpdateValueInMap(crdt::YMap map, const std::string& key,
-                        bots::Value value);
+  // The value-update rule of section 8.3; an error mirrors a TypeError
+  // upstream throws (it ends the batch).
+  absl::Status UpdateValueInMap(crdt::YMap map, const std::string& key,
+                                bots::Value value);
   void ProcessTransaction(const crdt::Transaction& tr);
   // Converts the event of a tag map, mask map or text; false when a mask
   // key cannot be parsed (upstream throws and drops the transaction).

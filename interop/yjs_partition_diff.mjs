@@ -1,0 +1,278 @@
+#!/usr/bin/env node
+// Differential test: auxsync's YjsPartition vs the real aux-common one.
+//
+//   node yjs_partition_diff.mjs --auxsync PATH [--seeds N] [--start S]
+//        [--keep-going] [--bmp-only] [--timeout MS] [--no-cross]
+//
+// For each seed S..S+N-1 (default 0..499) the seeded bot-action generator of
+// the MemoryPartition differential (gen_memory_scenario.mjs) makes a
+// scenario, turned into a yjs one: partition {type:"yjs"} (remote events
+// sometimes enabled), pinned client ids (so site ids, versions and document
+// bytes must match), and some extra steps: applyUpdates with updates made
+// by another real YjsPartition (other clients' text and map changes on the
+// same bot ids, the read path of remote transactions) and sendRemoteEvents
+// with the special actions (get_remote_count, get_remotes,
+// list_inst_updates, get_current_inst_update, get_inst_state_from_updates,
+// create_initialization_update, apply_updates_to_inst). The scenario runs in
+// the real partition in this process (yjs_partition_runner.mjs, --tagged)
+// and as `PATH apply FILE --tagged`; the outputs are compared as canonical
+// JSON (key order significant), every emission, every step's state, the
+// final state and final.update (the document bytes). Timestamps of inst
+// updates (Date.now()) are the only values masked.
+//
+// Cross-load (unless --no-cross): the final update of each side is loaded
+// into a fresh partition of the OTHER side; the resulting states must equal
+// those of loading each side's own update.
+//
+// Exit 1 on the first mismatch (all with --keep-going); 2 on usage errors.
+
+import { accessSync, constants, mkdtempSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateMemoryScenario, makeRng } from './gen_memory_scenario.mjs';
+import { runYjsScenario, createYjsPartition } from './yjs_partition_runner.mjs';
+import { getPeer } from './run_scenario.mjs';
+import { OrderedObject, canonical, decodeTagged, firstDifference, parseOrdered, writeJson } from './lib/tagged_json.mjs';
+import { runTool } from './lib/run_tool.mjs';
+
+function usage(msg) {
+    if (msg) console.error(`yjs_partition_diff: ${msg}`);
+    console.error('usage: yjs_partition_diff.mjs --auxsync PATH [--seeds N] [--start S] [--keep-going] [--bmp-only] [--timeout MS] [--no-cross]');
+    process.exit(2);
+}
+
+function parseArgs(argv) {
+    const o = { auxsync: null, seeds: 500, start: 0, keepGoing: false, bmpOnly: false, timeout: 30000, cross: true };
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        const num = () => {
+            const v = argv[++i];
+            if (!/^[0-9]+$/.test(v ?? '')) usage(`${a} needs a non-negative integer`);
+            return Number(v);
+        };
+        if (a === '--auxsync') o.auxsync = argv[++i];
+        else if (a === '--seeds') o.seeds = num();
+        else if (a === '--start') o.start = num();
+        else if (a === '--timeout') o.timeout = num();
+        else if (a === '--keep-going') o.keepGoing = true;
+        else if (a === '--bmp-only') o.bmpOnly = true;
+        else if (a === '--no-cross') o.cross = false;
+        else usage(`unknown argument ${a}`);
+    }
+    if (!o.auxsync) usage('--auxsync PATH is required');
+    try {
+        if (!statSync(o.auxsync).isFile()) throw new Error();
+        accessSync(o.auxsync, constants.X_OK);
+    } catch {
+        console.error(`yjs_partition_diff: auxsync binary not found or not executable: ${o.auxsync}`);
+        process.exit(2);
+    }
+    return o;
+}
+
+const TE = '\u0011tag_edit';
+
+/** Updates another real YjsPartition (client `clientId`) makes. */
+async function foreignUpdates(rng, clientId, ids) {
+    const peer = await getPeer();
+    const p = await createYjsPartition(peer, { partition: { type: 'yjs' }, clientId, remoteClientId: clientId + 1 });
+    const updates = [];
+    p.doc.on('update', (u) => updates.push(Buffer.from(u).toString('base64')));
+    const n = rng.int(1, 3);
+    for (let i = 0; i < n; i++) {
+        const id = rng.pick(ids);
+        const actions = [];
+        const r = rng.next();
+        if (r < 0.35 || !p.state[id]) {
+            actions.push({ type: 'add_bot', id, bot: { id, tags: { t: rng.pick(['abc', 'hello', 'x']), n: rng.int(0, 9) } } });
+        } else if (r < 0.7) {
+            actions.push({ type: 'update_bot', id, update: { tags: { t: { [TE]: true, version: {}, operations: [[{ type: 'preserve', count: rng.int(0, 3) }, { type: 'insert', text: rng.pick(['Z', 'yy', 'q']) }]] } } } });
+        } else if (r < 0.85) {
+            actions.push({ type: 'update_bot', id, update: { tags: { n: rng.int(10, 99), t: null } } });
+        } else {
+            actions.push({ type: 'remove_bot', id });
+        }
+        await p.applyEvents(actions);
+    }
+    return updates;
+}
+
+/** The yjs scenario of a seed (tagged-JSON form). */
+export async function generateYjsScenario(seed, opts = {}) {
+    const base = generateMemoryScenario(seed, opts);
+    const rng = makeRng(seed * 7 + 3);
+    const remoteEvents = rng.chance(0.5) ? true : rng.chance(0.5) ? { get_remote_count: true, list_inst_updates: true } : undefined;
+    const partition = { type: 'yjs' };
+    if (remoteEvents !== undefined) partition.remoteEvents = remoteEvents;
+    if (rng.chance(0.3)) partition.connectionId = 'conn';
+    const steps = [];
+    const ids = ['0', '2', '10', 'zz', 'a', 'b'];
+    let task = 1;
+    for (const step of base.steps) {
+        if ('sendRemoteEvents' in step) continue;
+        // apply_state partials without an id would be added under the key
+        // `undefined`, which upstream reads back as a bot with a random
+        // UUID and cannot encode: give every entry its key as id.
+        for (const a of step.applyEvents ?? []) {
+            if (a.type !== 'apply_state' || !a.state) continue;
+            for (const [k, v] of Object.entries(a.state)) {
+                if (v && typeof v === 'object' && !('$type' in v) && !('id' in v)) v.id = k;
+            }
+        }
+        steps.push(step);
+        if (rng.chance(0.2)) {
+            steps.push({ applyUpdates: await foreignUpdates(rng, 3000 + rng.int(0, 5), ids) });
+        }
+        if (rng.chance(0.15)) {
+            const kinds = [
+                { type: 'get_remote_count' },
+                { type: 'get_remotes' },
+                { type: 'list_inst_updates' },
+                { type: 'get_current_inst_update' },
+                { type: 'create_initialization_update', bots: [{ id: 'i1', tags: { a: 1, s: 'x' } }] },
+            ];
+            const upd = await foreignUpdates(rng, 4000 + rng.int(0, 5), ids);
+            const inst = upd.map((u, i) => ({ id: i, timestamp: 0, update: u }));
+            kinds.push({ type: 'get_inst_state_from_updates', updates: inst });
+            kinds.push({ type: 'apply_updates_to_inst', updates: inst });
+            steps.push({ sendRemoteEvents: [{ type: 'remote', event: rng.pick(kinds), taskId: task++ }] });
+        }
+    }
+    return { partition, ...(base.space !== undefined ? { space: base.space } : {}), clientId: 1000 + (seed % 7), remoteClientId: 2000 + (seed % 5), steps };
+}
+
+/**
+ * create_initialization_update answers with an update made by a throw-away
+ * document with a random client id: replace its bytes by the bots they
+ * decode to (in the real getStateFromUpdates).
+ */
+async function decodeInitializationUpdates(out, scenario) {
+    const peer = await getPeer();
+    const steps = out.get('steps');
+    scenario.steps.forEach((step, i) => {
+        const ev = step.sendRemoteEvents?.[0]?.event;
+        if (ev?.type !== 'create_initialization_update') return;
+        for (const em of steps[i].get('emissions')) {
+            if (em.get('type') !== 'onEvents') continue;
+            for (const action of em.get('value')) {
+                const result = action.get('result');
+                if (!(result instanceof OrderedObject)) continue;
+                for (const e of result.entries) {
+                    if (e[0] !== 'update' || typeof e[1] !== 'string') continue;
+                    const state = peer.getStateFromUpdates({ updates: [{ update: e[1] }] });
+                    e[1] = 'decodes to ' + JSON.stringify(state);
+                }
+            }
+        }
+    });
+}
+
+/** Masks inst-update timestamps (Date.now()) in a parsed output. */
+function maskTimestamps(v) {
+    if (Array.isArray(v)) return v.map(maskTimestamps);
+    if (v instanceof OrderedObject) {
+        for (const e of v.entries) {
+            if (e[0] === 'timestamp') e[1] = parseOrdered('0');
+            else e[1] = maskTimestamps(e[1]);
+        }
+        return v;
+    }
+    return v;
+}
+
+async function cppRun(o, dir, name, scenario) {
+    const file = join(dir, `${name}.json`);
+    writeFileSync(file, writeJson(scenario, true));
+    const r = await runTool(o.auxsync, ['apply', file, '--tagged'], o.timeout);
+    if (r.code !== 0 || r.timedOut) {
+        throw new Error(`auxsync apply failed (${r.timedOut ? 'timeout' : `exit ${r.code}`}): ${r.stderr}`);
+    }
+    return r.stdout.trim();
+}
+
+/** State of a fresh partition of each side after loading `update`. */
+async function loadIn(o, dir, update) {
+    const peer = await getPeer();
+    const p = await createYjsPartition(peer, { partition: { type: 'yjs' }, clientId: 9999, remoteClientId: 9998 });
+    p.applyUpdates([update]);
+    const js = writeJson(p.state, true);
+    const cpp = await cppRun(o, dir, 'load', { partition: { type: 'yjs' }, clientId: 9999, remoteClientId: 9998, steps: [{ applyUpdates: [update] }] });
+    const cppState = writeJson(decodeTagged(JSON.parse(cpp)).final.state, true);
+    return { js, cpp: cppState };
+}
+
+async function main() {
+    const o = parseArgs(process.argv.slice(2));
+    const dir = mkdtempSync(join(tmpdir(), 'yjs-diff-'));
+    const realNow = Date.now;
+    let failures = 0;
+    let stopped = 0;
+    let crossChecked = 0;
+    let noBytes = 0;
+    try {
+        for (let seed = o.start; seed < o.start + o.seeds; seed++) {
+            const scenario = await generateYjsScenario(seed, { bmpOnly: o.bmpOnly });
+            const text = writeJson(scenario, true);
+            Date.now = () => 1234;
+            let jsText;
+            try {
+                jsText = await runYjsScenario(decodeTagged(JSON.parse(text)), { tagged: true });
+            } finally {
+                Date.now = realNow;
+            }
+            const cppText = await cppRun(o, dir, `seed${seed}`, scenario);
+            const js = maskTimestamps(parseOrdered(jsText));
+            const cpp = maskTimestamps(parseOrdered(cppText));
+            await decodeInitializationUpdates(js, scenario);
+            await decodeInitializationUpdates(cpp, scenario);
+            const unencodable = js.get('final').get('update') === null;
+            if (unencodable) {
+                // Upstream cannot encode its document (a bot keyed
+                // `undefined`); compare everything but the bytes.
+                for (const e of cpp.get('final').entries) if (e[0] === 'update') e[1] = null;
+                noBytes++;
+            }
+            let ok = canonical(js) === canonical(cpp);
+            const jsSteps = js.get('steps');
+            const firstError = jsSteps.findIndex((s) => s.has('error'));
+            if (!ok && firstError >= 0) {
+                // Upstream rejected a batch (a TypeError); compare up to it.
+                const cut = (x) => canonical([x.get('initial'), x.get('steps').slice(0, firstError + 1)]);
+                ok = cut(js) === cut(cpp);
+                if (ok) stopped++;
+            }
+            if (ok && o.cross && !unencodable) {
+                const jsUpdate = js.get('final').get('update');
+                const cppUpdate = cpp.get('final').get('update');
+                const a = await loadIn(o, dir, jsUpdate);
+                const b = await loadIn(o, dir, cppUpdate);
+                if (!(a.js === b.js && a.cpp === b.cpp && a.js === a.cpp)) {
+                    ok = false;
+                    console.error(`seed ${seed}: cross-load differs:\n  js(js)=${a.js}\n  js(cpp)=${b.js}\n  cpp(js)=${a.cpp}\n  cpp(cpp)=${b.cpp}`);
+                } else {
+                    crossChecked++;
+                }
+            }
+            if (!ok) {
+                failures++;
+                const d = firstDifference(js, cpp);
+                const file = join(dir, `seed${seed}.json`);
+                console.error(`MISMATCH at seed ${seed} (scenario kept in ${file})`);
+                if (d) console.error(`  path ${d.path}: ${d.why}\n  upstream: ${JSON.stringify(d.a)?.slice(0, 1500)}\n  auxsync:  ${JSON.stringify(d.b)?.slice(0, 1500)}`);
+                if (!o.keepGoing) process.exit(1);
+            }
+        }
+    } finally {
+        if (failures === 0) rmSync(dir, { recursive: true, force: true });
+    }
+    console.log(
+        `yjs_partition_diff: ${o.seeds - failures}/${o.seeds} seeds identical (seeds ${o.start}..${o.start + o.seeds - 1}; ` +
+            `${stopped} compared up to an upstream TypeError; ${noBytes} without document bytes upstream; cross-load checked on ${crossChecked})`
+    );
+    process.exit(failures === 0 ? 0 : 1);
+}
+
+main().catch((e) => {
+    console.error(e?.stack ?? String(e));
+    process.exit(1);
+});

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Differential test of auxsync's YjsPartition against the real
+# @casual-simulation/aux-common 3.10.5 YjsPartition: 500 seeded random
+# scenarios with pinned client ids, every emission, state, final state and
+# document bytes compared (--tagged), plus the cross-load of both sides'
+# final updates.
+#
+#   interop/yjs_partition_test.sh [extra yjs_partition_diff.mjs args]
+#
+# Uses build/auxsync/cli/auxsync (relative to the repo root; override with
+# AUXSYNC=path). Builds the aux-common bundle when missing or stale. Exits
+# non-zero on any mismatch, and with status 2 when the binary is missing.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+cd "$root"
+
+bin="${AUXSYNC:-build/auxsync/cli/auxsync}"
+if [[ ! -x "$bin" ]]; then
+  echo "yjs_partition_test: auxsync binary not found or not executable: $bin" >&2
+  echo "  build it first, e.g.: cmake -S . -B build && cmake --build build --target auxsync" >&2
+  exit 2
+fi
+if ! command -v node >/dev/null 2>&1; then
+  echo "yjs_partition_test: node (>= 20) is required" >&2
+  exit 2
+fi
+
+node interop/build.mjs
+exec node interop/yjs_partition_diff.mjs --auxsync "$bin" --seeds 500 "$@"
