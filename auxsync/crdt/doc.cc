@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <random>
 
+#include "absl/container/inlined_vector.h"
 #include "auxsync/crdt/internal/engine.h"
 
 namespace auxsync::crdt {
@@ -80,10 +81,11 @@ bool Doc::HasPendingDeletes() const { return !pending_->ds.Empty(); }
 
 namespace {
 template <typename H, typename L>
-Subscription AddHandler(const std::shared_ptr<L>& block,
-                        std::vector<std::pair<int, H>> L::*list, H h) {
+Subscription AddHandler(
+    const std::shared_ptr<L>& block,
+    std::vector<std::pair<int, std::shared_ptr<H>>> L::*list, H h) {
   int id = block->next_id++;
-  ((*block).*list).push_back({id, std::move(h)});
+  ((*block).*list).push_back({id, std::make_shared<H>(std::move(h))});
   std::weak_ptr<L> weak = block;
   return Subscription([weak, list, id]() {
     if (auto b = weak.lock()) {
@@ -91,6 +93,17 @@ Subscription AddHandler(const std::shared_ptr<L>& block,
     }
   });
 }
+// Calls every handler of `list` as it is when the call starts (handlers
+// added or removed by a handler take effect next time, as with lib0's
+// observable, which iterates a copy). The handlers are pinned, not copied.
+template <typename H, typename... Args>
+void CallAll(const std::vector<std::pair<int, std::shared_ptr<H>>>& list,
+             Args&... args) {
+  absl::InlinedVector<std::shared_ptr<H>, 4> pinned;
+  for (const auto& [id, h] : list) pinned.push_back(h);
+  for (const auto& h : pinned) (*h)(args...);
+}
+
 }  // namespace
 
 Subscription Doc::OnUpdate(UpdateHandler h) {
@@ -211,10 +224,7 @@ void Doc::Cleanup() {
     auto handlers = t->handlers->deep;
     for (auto& [id, h] : handlers) h(cevs, tr);
   }
-  if (!handlers_->after_tr.empty()) {
-    auto handlers = handlers_->after_tr;
-    for (auto& [id, h] : handlers) h(tr);
-  }
+  if (!handlers_->after_tr.empty()) CallAll(handlers_->after_tr, tr);
   if (need_formatting_cleanup) engine::CleanupYTextAfterTransaction(tr);
   engine::TryGcAndMerge(tr, *this);
   if (!tr.local_) {
@@ -236,11 +246,14 @@ void Doc::Cleanup() {
       auto& list = v2 ? handlers_->update_v2 : handlers_->update;
       if (list.empty()) continue;
       auto w = engine::NewWriter(v2);
+      // One allocation for a typical keystroke's update instead of a
+      // doubling series.
+      w->rest().Reserve(64);
       engine::WriteStoreStructs(*w, store_, tr.before_state_);
       engine::WriteDeleteSet(*w, tr.delete_set_);
       std::vector<uint8_t> bytes = w->Finish();
-      auto handlers = list;
-      for (auto& [id, h] : handlers) h(bytes, tr);
+      std::span<const uint8_t> view(bytes);
+      CallAll(list, view, tr);
     }
   }
   tr.origin_.reset();

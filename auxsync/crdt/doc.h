@@ -172,11 +172,13 @@ class Doc {
   std::unique_ptr<engine::PendingStore> pending_;
   // Handler lists live in a shared block so that a Subscription dropped
   // after the Doc is harmless (it holds a weak reference).
+  // Each handler is shared so that a call can pin it (a handler may
+  // unsubscribe itself) without copying the list per transaction.
   struct Handlers {
     int next_id = 1;
-    std::vector<std::pair<int, UpdateHandler>> update;
-    std::vector<std::pair<int, UpdateHandler>> update_v2;
-    std::vector<std::pair<int, TransactionHandler>> after_tr;
+    std::vector<std::pair<int, std::shared_ptr<UpdateHandler>>> update;
+    std::vector<std::pair<int, std::shared_ptr<UpdateHandler>>> update_v2;
+    std::vector<std::pair<int, std::shared_ptr<TransactionHandler>>> after_tr;
   };
   std::shared_ptr<Handlers> handlers_ = std::make_shared<Handlers>();
 };

@@ -341,7 +341,8 @@ void InsertTextAt(Transaction& tr, TypeImpl* t, TextPos& pos, Content content,
   for (auto& [k, v] : pos.attrs) {
     if (AttrGet(attrs, k) == nullptr) attrs.push_back({k, Any::MakeNull()});
   }
-  attrs = JsOrder(std::move(attrs));
+  // One key or none is already in JS order (plain typing has none).
+  if (attrs.size() > 1) attrs = JsOrder(std::move(attrs));
   MinimizeAttributeChanges(pos, attrs);
   Attributes negated = InsertAttributes(tr, t, pos, attrs);
   uint64_t at = pos.index;

@@ -130,10 +130,14 @@ size_t StructList::FindIndex(uint64_t clock) const {
   // Typing appends: most lookups hit the last struct.
   const auto& lastc = chunks_.back();
   if (lastc.back().clock <= clock) return size_ - 1;
-  size_t lo = static_cast<size_t>(std::upper_bound(first_clocks_.begin(),
-                                                   first_clocks_.end(), clock) -
-                                  first_clocks_.begin()) -
-              1;
+  // Recent structs (the last chunk) are the next most common target.
+  size_t lo = chunks_.size() - 1;
+  if (first_clocks_[lo] > clock) {
+    lo = static_cast<size_t>(std::upper_bound(first_clocks_.begin(),
+                                              first_clocks_.end() - 1, clock) -
+                             first_clocks_.begin()) -
+         1;
+  }
   const auto& ch = chunks_[lo];
   // Last entry starting at or before `clock`.
   auto it =
