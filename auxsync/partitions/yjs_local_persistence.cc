@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <span>
 #include <string_view>
 #include <utility>
@@ -36,8 +37,8 @@ absl::string_view Sv(std::string_view s) { return {s.data(), s.size()}; }
 
 absl::Status SqlError(sqlite3* db, std::string_view what) {
   const int code = db != nullptr ? sqlite3_errcode(db) : SQLITE_ERROR;
-  std::string msg =
-      absl::StrCat(Sv(what), ": ", db != nullptr ? sqlite3_errmsg(db) : "no db");
+  std::string msg = absl::StrCat(Sv(what), ": ",
+                                 db != nullptr ? sqlite3_errmsg(db) : "no db");
   if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT) {
     return absl::DataLossError(msg);
   }
@@ -672,6 +673,68 @@ absl::Status YjsSqlitePersistence::ClearData() {
     }
   }
   return absl::OkStatus();
+}
+
+std::string YjsSqlitePersistencePath(const std::string& directory,
+                                     const std::string& branch) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string name;
+  for (unsigned char c : branch) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+        (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+        (c == '.' && !name.empty())) {
+      name += static_cast<char>(c);
+    } else {
+      name += '%';
+      name += kHex[c >> 4];
+      name += kHex[c & 15];
+    }
+  }
+  // File systems limit names to 255 bytes: keep a readable prefix and make
+  // the rest unique with a hash of the whole branch name.
+  if (name.size() > 200) {
+    const size_t h = std::hash<std::string>()(branch);
+    name = absl::StrCat(name.substr(0, 160), "~", absl::Hex(h));
+  }
+  std::string path = directory;
+  if (!path.empty() && path.back() != '/') path += '/';
+  return absl::StrCat(path, name, ".sqlite");
+}
+
+absl::Status YjsSqliteLocalPersistence::Open(crdt::Doc& doc) {
+  if (persistence_ != nullptr) {
+    return absl::FailedPreconditionError("the persistence is already open");
+  }
+  auto p = YjsSqlitePersistence::Create(path_, options_);
+  if (!p.ok()) return p.status();
+  if (absl::Status s = (*p)->Open(doc); !s.ok()) return s;
+  persistence_ = std::move(*p);
+  return absl::OkStatus();
+}
+
+absl::Status YjsSqliteLocalPersistence::Poll() {
+  if (persistence_ == nullptr) {
+    return absl::FailedPreconditionError("the persistence is not open");
+  }
+  return persistence_->Poll();
+}
+
+YjsPersistenceFactory MakeYjsSqlitePersistenceFactory(
+    std::string directory, YjsSqlitePersistenceOptions options) {
+  return [directory = std::move(directory), options = std::move(options)](
+             const std::string& branch, const bots::Value& local_persistence)
+             -> absl::StatusOr<std::unique_ptr<YjsLocalPersistence>> {
+    YjsSqlitePersistenceOptions o = options;
+    const bots::Value& key = local_persistence["encryptionKey"];
+    if (key.is_string()) {
+      if (!key.as_string().empty()) o.encryption_key = key.as_string();
+    } else if (!key.is_nullish()) {
+      return absl::InvalidArgumentError(
+          "localPersistence.encryptionKey must be a string");
+    }
+    return std::make_unique<YjsSqliteLocalPersistence>(
+        YjsSqlitePersistencePath(directory, branch), std::move(o));
+  };
 }
 
 }  // namespace auxsync::partitions

@@ -37,6 +37,7 @@
 #include "absl/status/statusor.h"
 #include "auxsync/bots/value.h"
 #include "auxsync/crdt/doc.h"
+#include "auxsync/partitions/yjs_partition.h"
 #include "auxsync/rx/behavior_subject.h"
 
 struct sqlite3;
@@ -137,6 +138,43 @@ class YjsSqlitePersistence {
   absl::Status last_error_;
   std::function<void(const absl::Status&)> on_error_;
 };
+
+// The file that holds `branch` inside `directory`: the branch name with
+// every byte outside [A-Za-z0-9._-] percent-encoded (so distinct branches
+// never share a file), plus ".sqlite"; names that would be too long for a
+// file system end in a hash instead.
+std::string YjsSqlitePersistencePath(const std::string& directory,
+                                     const std::string& branch);
+
+// The YjsPartition seam (YjsLocalPersistence) on this persistence. Open()
+// opens the file and loads it into the document; Poll() picks up other
+// connections' updates (the owner calls it from its loop). Owns the
+// persistence; Destroy() on destruction.
+class YjsSqliteLocalPersistence : public YjsLocalPersistence {
+ public:
+  YjsSqliteLocalPersistence(std::string path,
+                            YjsSqlitePersistenceOptions options)
+      : path_(std::move(path)), options_(std::move(options)) {}
+  // Errors: those of YjsSqlitePersistence::Create and Open (wrong key,
+  // foreign file, undecodable update).
+  absl::Status Open(crdt::Doc& doc) override;
+  absl::Status Poll();
+  // Null until Open() succeeded.
+  YjsSqlitePersistence* persistence() { return persistence_.get(); }
+
+ private:
+  std::string path_;
+  YjsSqlitePersistenceOptions options_;
+  std::unique_ptr<YjsSqlitePersistence> persistence_;
+};
+
+// A YjsPersistenceFactory for YjsPartitionConfig::persistence_factory: one
+// file per branch in `directory` (which must exist). The localPersistence
+// object's `encryptionKey` (a string; absent, null or "" = none) is the
+// passphrase; `options` gives everything else. Errors: an encryptionKey
+// that is not a string.
+YjsPersistenceFactory MakeYjsSqlitePersistenceFactory(
+    std::string directory, YjsSqlitePersistenceOptions options = {});
 
 }  // namespace auxsync::partitions
 

@@ -20,7 +20,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "auxsync/bots/bot.h"
+#include "auxsync/bots/bot_actions.h"
 #include "auxsync/bots/json.h"
+#include "auxsync/bots/runtime_values.h"
 #include "auxsync/crdt/encoding.h"
 #include "gtest/gtest.h"
 
@@ -386,10 +389,15 @@ TEST(YjsSqlitePersistence, KillNineNeverLosesACommittedUpdate) {
       }
     });
     close(fds[1]);
+    // Wait for the child's first commit (opening under load can be slow),
+    // then let it run for a random time.
+    int64_t v = 0;
+    ASSERT_EQ(read(fds[0], &v, sizeof(v)), static_cast<ssize_t>(sizeof(v)))
+        << "the child failed before its first commit";
+    committed_max = std::max(committed_max, v);
     std::this_thread::sleep_for(std::chrono::milliseconds(
         std::uniform_int_distribution<int>(30, 250)(rng)));
     kill(pid, SIGKILL);
-    int64_t v = 0;
     while (read(fds[0], &v, sizeof(v)) == sizeof(v)) {
       committed_max = std::max(committed_max, v);
     }
@@ -413,8 +421,88 @@ TEST(YjsSqlitePersistence, KillNineNeverLosesACommittedUpdate) {
     next = committed_max + 1;
     // The next round continues after what this one committed (an update
     // written but not yet reported may also be there; it is overwritten).
-    ASSERT_GT(committed_max, start) << "the child made no progress";
+    ASSERT_GE(committed_max, start) << "the child made no progress";
   }
+}
+
+TEST(YjsSqlitePersistence, BranchFileNames) {
+  EXPECT_EQ(YjsSqlitePersistencePath("/d", "main"), "/d/main.sqlite");
+  EXPECT_EQ(YjsSqlitePersistencePath("/d/", "a/b c"), "/d/a%2Fb%20c.sqlite");
+  EXPECT_EQ(YjsSqlitePersistencePath("d", ".."), "d/%2E..sqlite");
+  EXPECT_EQ(YjsSqlitePersistencePath("d", ""), "d/.sqlite");
+  EXPECT_LT(YjsSqlitePersistencePath("d", std::string(1000, 'x')).size(), 220u);
+}
+
+// The seam end to end: a YjsPartition with localPersistence keeps its bots
+// across restarts, encrypted, and reports them before sync.
+std::unique_ptr<YjsPartition> MakePartition(const bots::Value& json,
+                                            YjsPersistenceFactory factory) {
+  auto config = YjsPartitionConfig::FromValue(json);
+  EXPECT_TRUE(config.ok()) << config.status();
+  if (!config.ok()) return nullptr;
+  config->persistence_factory = std::move(factory);
+  return std::make_unique<YjsPartition>(std::move(*config));
+}
+
+TEST(YjsSqlitePersistence, YjsPartitionKeepsBotsAcrossRestarts) {
+  const std::string dir = ::testing::TempDir();
+  const std::string branch = absl::StrCat("branch-", getpid());
+  std::remove(YjsSqlitePersistencePath(dir, branch).c_str());
+  auto config = bots::ParseJson(absl::StrCat(
+      R"({"type":"yjs","branch":")", branch,
+      R"(","localPersistence":{"saveToIndexedDb":true,"encryptionKey":"pass"}})"));
+  ASSERT_TRUE(config.ok());
+  YjsSqlitePersistenceOptions options = Fast();
+  {
+    auto partition =
+        MakePartition(*config, MakeYjsSqlitePersistenceFactory(dir, options));
+    ASSERT_NE(partition, nullptr);
+    partition->Connect();
+    auto r = partition->ApplyEvents({bots::BotAdded(bots::CreateBot(
+        "bot1", *bots::ParseJson(R"({"color":"red","n":1})")))});
+    ASSERT_TRUE(r.ok()) << r.status();
+  }
+  std::vector<std::string> log;
+  auto partition =
+      MakePartition(*config, MakeYjsSqlitePersistenceFactory(dir, options));
+  ASSERT_NE(partition, nullptr);
+  auto added = partition->OnBotsAdded([&](const std::vector<bots::Value>& b) {
+    for (const auto& bot : b) log.push_back("added " + bots::ToJson(bot));
+  });
+  auto errors = partition->OnError(
+      [&](const bots::Value& e) { log.push_back("error " + bots::ToJson(e)); });
+  auto status = partition->OnStatusUpdated([&](const bots::Value& s) {
+    if (s["type"].is_string() && s["type"].as_string() == "sync") {
+      log.push_back("sync");
+    }
+  });
+  partition->Connect();
+  EXPECT_EQ(
+      log, (std::vector<std::string>{
+               R"(added {"id":"bot1","tags":{"color":"red","n":1}})", "sync"}));
+  // The file does not hold the tag value in the clear.
+  const std::string path = YjsSqlitePersistencePath(dir, branch);
+  const std::string bytes = ReadFile(path) + ReadFile(path + "-wal");
+  EXPECT_EQ(bytes.find("color"), std::string::npos);
+
+  // A wrong key: the partition reports the error and syncs empty.
+  auto wrong = bots::ParseJson(absl::StrCat(
+      R"({"type":"yjs","branch":")", branch,
+      R"(","localPersistence":{"saveToIndexedDb":true,"encryptionKey":"nope"}})"));
+  auto other =
+      MakePartition(*wrong, MakeYjsSqlitePersistenceFactory(dir, options));
+  ASSERT_NE(other, nullptr);
+  std::vector<std::string> errs;
+  auto sub = other->OnError([&](const bots::Value& e) {
+    const auto* err = e.is_host()
+                          ? dynamic_cast<const bots::ErrorObject*>(&e.as_host())
+                          : nullptr;
+    errs.push_back(err != nullptr ? err->message() : bots::ToJson(e));
+  });
+  other->Connect();
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_NE(errs[0].find("wrong encryption key"), std::string::npos) << errs[0];
+  EXPECT_EQ(bots::ToJson(other->state()), "{}");
 }
 
 }  // namespace
