@@ -86,8 +86,9 @@ class YjsSqlitePersistence {
   absl::Status Poll();
 
   // Merges every stored update into one (one transaction; nothing is lost:
-  // the merge covers exactly the rows it deletes). Runs by itself when the
-  // entry count reaches the threshold.
+  // the merge covers exactly the rows it deletes). Runs by itself as soon as
+  // the entry count reaches the threshold (upstream debounces it by 1000 ms;
+  // a synchronous partition has no timer, and the cost is the same).
   absl::Status Compact();
 
   // Metadata (upstream `custom` store). Keys are strings or numbers (4 and
