@@ -159,6 +159,8 @@ struct YjsSqlitePersistence::Impl {
   // Rows this connection wrote that are above last_seen_id_ (written while
   // another connection's rows were still unread): Poll skips them.
   absl::flat_hash_set<int64_t> own_ids;
+  // Sealed updates not yet written (see FlushUnstored).
+  std::vector<Bytes> unstored;
 
   absl::StatusOr<Bytes> Unseal(Bytes stored, std::string_view ad) const {
     if (!keys) return stored;
@@ -435,25 +437,46 @@ absl::Status YjsSqlitePersistence::Open(crdt::Doc& doc) {
 
 void YjsSqlitePersistence::StoreUpdate(std::span<const uint8_t> update) {
   if (db_ == nullptr) return;
+  impl_->unstored.push_back(impl_->Seal(update, kAdUpdate));
+  if (absl::Status s = FlushUnstored(); !s.ok()) ReportError(s);
+}
+
+absl::Status YjsSqlitePersistence::FlushUnstored() {
+  // Updates that could not be written (e.g. the write lock stayed busy past
+  // the timeout) wait here, in order, and are retried on the next update,
+  // Poll() or Compact(), so a passing failure loses nothing.
+  size_t done = 0;
+  absl::Status status = absl::OkStatus();
   Stmt& ins = impl_->insert_update;
-  ins.Reset();
-  ins.Bind(1, impl_->Seal(update, kAdUpdate));
-  const int rc = ins.Step();
-  ins.Reset();
-  if (rc != SQLITE_DONE) {
-    ReportError(SqlError(db_, absl::StrCat(path_, ": storing an update")));
-    return;
+  for (; done < impl_->unstored.size(); ++done) {
+    ins.Reset();
+    ins.Bind(1, impl_->unstored[done]);
+    const int rc = ins.Step();
+    ins.Reset();
+    if (rc != SQLITE_DONE) {
+      status = SqlError(
+          db_, absl::StrCat(path_, ": storing an update (",
+                            impl_->unstored.size() - done, " waiting)"));
+      break;
+    }
+    const int64_t id = sqlite3_last_insert_rowid(db_);
+    // Consecutive ids mean nobody else wrote in between.
+    if (id == last_seen_id_ + 1 && impl_->own_ids.empty()) {
+      last_seen_id_ = id;
+    } else {
+      impl_->own_ids.insert(id);
+    }
+    ++entry_count_;
   }
-  const int64_t id = sqlite3_last_insert_rowid(db_);
-  // Consecutive ids mean nobody else wrote in between.
-  if (id == last_seen_id_ + 1 && impl_->own_ids.empty()) {
-    last_seen_id_ = id;
-  } else {
-    impl_->own_ids.insert(id);
-  }
-  if (++entry_count_ >= options_.compact_threshold) {
-    if (auto s = Compact(); !s.ok()) ReportError(s);
-  }
+  impl_->unstored.erase(impl_->unstored.begin(),
+                        impl_->unstored.begin() + static_cast<ptrdiff_t>(done));
+  if (!status.ok()) return status;
+  if (entry_count_ >= options_.compact_threshold) return Compact();
+  return absl::OkStatus();
+}
+
+size_t YjsSqlitePersistence::unstored_count() const {
+  return impl_->unstored.size();
 }
 
 absl::Status YjsSqlitePersistence::ApplyNewRows(int64_t after_id) {
@@ -510,6 +533,7 @@ absl::Status YjsSqlitePersistence::Poll() {
   if (doc_ == nullptr) {
     return absl::FailedPreconditionError("the persistence is not open");
   }
+  if (absl::Status s = FlushUnstored(); !s.ok()) return s;
   bool changed = false;
   if (auto s = CheckDataVersion(&changed); !s.ok()) return s;
   if (!changed) return absl::OkStatus();
@@ -522,6 +546,10 @@ absl::Status YjsSqlitePersistence::Poll() {
 absl::Status YjsSqlitePersistence::Compact() {
   if (db_ == nullptr) {
     return absl::FailedPreconditionError("the persistence was destroyed");
+  }
+  if (!impl_->unstored.empty()) {
+    // Written first (FlushUnstored compacts afterwards when due).
+    return FlushUnstored();
   }
   std::vector<Bytes> all;
   std::vector<Bytes> unseen;
@@ -658,6 +686,9 @@ void YjsSqlitePersistence::Destroy() {
   update_sub_ = crdt::Subscription();
   doc_ = nullptr;
   if (db_ == nullptr) return;
+  if (!impl_->unstored.empty()) {
+    if (absl::Status s = FlushUnstored(); !s.ok()) ReportError(s);
+  }
   impl_->insert_update = Stmt();
   impl_->data_version = Stmt();
   sqlite3_close_v2(db_);

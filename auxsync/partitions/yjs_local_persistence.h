@@ -110,6 +110,10 @@ class YjsSqlitePersistence {
   bool destroyed() const { return db_ == nullptr; }
   // Entries currently in the file as last counted (upstream dbsize).
   uint64_t entry_count() const { return entry_count_; }
+  // Updates of the document that could not be written yet (the file was
+  // locked past busy_timeout_ms, the disk was full, ...). They are kept in
+  // order and retried on the next update, Poll(), Compact() and Destroy().
+  size_t unstored_count() const;
   // Errors while storing an update from the document's update handler
   // (which cannot return one); also passed to `on_error` when set.
   const absl::Status& last_error() const { return last_error_; }
@@ -122,6 +126,7 @@ class YjsSqlitePersistence {
   struct Impl;
   YjsSqlitePersistence(std::string path, YjsSqlitePersistenceOptions options);
   void StoreUpdate(std::span<const uint8_t> update);
+  absl::Status FlushUnstored();
   absl::Status ApplyNewRows(int64_t after_id);
   absl::Status CheckDataVersion(bool* changed);
   void ReportError(absl::Status status);

@@ -425,6 +425,37 @@ TEST(YjsSqlitePersistence, KillNineNeverLosesACommittedUpdate) {
   }
 }
 
+// A write that fails (the file stays locked by another connection past the
+// busy timeout) is kept and written later, in order.
+TEST(YjsSqlitePersistence, UpdatesWaitWhileTheFileIsLocked) {
+  const std::string path = TempPath("busy");
+  YjsSqlitePersistenceOptions o = Fast();
+  o.busy_timeout_ms = 20;
+  Doc doc;
+  auto p = MustCreate(path, o);
+  ASSERT_TRUE(p->Open(doc).ok());
+  Append(doc, "a");
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  Append(doc, "b");
+  Append(doc, "c");
+  EXPECT_EQ(p->unstored_count(), 2u);
+  EXPECT_EQ(p->last_error().code(), absl::StatusCode::kUnavailable)
+      << p->last_error();
+  ASSERT_EQ(sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(other);
+  Append(doc, "d");
+  EXPECT_EQ(p->unstored_count(), 0u);
+  p.reset();
+  Doc reloaded;
+  auto q = MustCreate(path);
+  ASSERT_TRUE(q->Open(reloaded).ok());
+  EXPECT_EQ(TextOf(reloaded), "abcd");
+}
+
 TEST(YjsSqlitePersistence, BranchFileNames) {
   EXPECT_EQ(YjsSqlitePersistencePath("/d", "main"), "/d/main.sqlite");
   EXPECT_EQ(YjsSqlitePersistencePath("/d/", "a/b c"), "/d/a%2Fb%20c.sqlite");
