@@ -57,6 +57,16 @@ export function pinClientIds(p, clientId, remoteClientId) {
     p._onVersionUpdated.next(p._currentVersion);
 }
 
+// Upstream processes each transaction in an async function; when its
+// internal MemoryPartition throws there (a TypeError of spec section 7.7,
+// which auxsync's MemoryPartition does not reproduce), the rejection is
+// unhandled. Node would end the process: they are collected instead and
+// reported on the step as "unhandled".
+let unhandled = [];
+process.on('unhandledRejection', (e) => {
+    unhandled.push(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+});
+
 export async function runYjsScenario(scenario, { tagged = false } = {}) {
     if (scenario?.partition?.type !== 'yjs') {
         throw new BadInputError('partition.type: expected "yjs"');
@@ -103,13 +113,15 @@ export async function runYjsScenario(scenario, { tagged = false } = {}) {
             if (e instanceof BadInputError) throw e;
             result = { error: errorText(e) };
         }
+        unhandled = [];
         await flush();
+        const note = unhandled.length > 0 ? `"unhandled":${JSON.stringify(unhandled.join('; '))},` : '';
         const head =
             'error' in result
                 ? `"error":${JSON.stringify(result.error)}`
                 : `"returned":${w(result.returned)}`;
         steps.push(
-            `{"kind":${JSON.stringify(kind)},${head},"emissions":[${sink.join(',')}],"state":${w(partition.state)}}`
+            `{"kind":${JSON.stringify(kind)},${note}${head},"emissions":[${sink.join(',')}],"state":${w(partition.state)}}`
         );
     }
     const finalState = w(partition.state);

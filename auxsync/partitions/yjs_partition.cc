@@ -895,4 +895,14 @@ Value YjsPartition::InstallAuxFile(const Value& task_id, const Value& action) {
   return Value();
 }
 
+absl::StatusOr<std::unique_ptr<YjsPartition>> CreateYjsPartition(
+    const Value& config, YjsPersistenceFactory persistence) {
+  if (!IsType(config, "yjs")) return std::unique_ptr<YjsPartition>();
+  absl::StatusOr<YjsPartitionConfig> parsed =
+      YjsPartitionConfig::FromValue(config);
+  if (!parsed.ok()) return parsed.status();
+  parsed->persistence_factory = std::move(persistence);
+  return std::make_unique<YjsPartition>(*std::move(parsed));
+}
+
 }  // namespace auxsync::partitions

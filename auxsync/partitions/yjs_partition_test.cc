@@ -480,6 +480,23 @@ TEST(YjsPartition, N34_ReinstallingSameAuxFailsWithTypeErrors) {
       R"x("Cannot destructure property 'update' of 'undefined' as it is undefined.")x");
 }
 
+TEST(YjsPartition, CreateYjsPartitionTakesOnlyYjsConfigs) {
+  absl::StatusOr<std::unique_ptr<YjsPartition>> yjs =
+      auxsync::partitions::CreateYjsPartition(
+          J(R"({"type":"yjs","private":true})"));
+  ASSERT_TRUE(yjs.ok());
+  ASSERT_NE(*yjs, nullptr);
+  EXPECT_EQ((*yjs)->is_private(), true);
+  absl::StatusOr<std::unique_ptr<YjsPartition>> memory =
+      auxsync::partitions::CreateYjsPartition(
+          J(R"({"type":"memory","initialState":{}})"));
+  ASSERT_TRUE(memory.ok());
+  EXPECT_EQ(*memory, nullptr);
+  EXPECT_FALSE(
+      auxsync::partitions::CreateYjsPartition(J(R"({"type":"yjs","branch":5})"))
+          .ok());
+}
+
 TEST(YjsPartition, SpaceIsAppliedToReplays) {
   YjsPartition partition(Pinned());
   partition.set_space("shared");

@@ -200,6 +200,41 @@ async function cases() {
     s('N57_EventsInFirstChangeOrder', [ev(add('b', { abc: 'def', testTag: 0 }), add('b1', { x: 1 })), ev(tags('b', { abc: ed({}, P(2), I('ghi')), testTag: 123 })), ev(tags('b1', { x: 2 }), add('b2', { y: 1 }))]);
     s('N_UpdateAfterReAddComparesOldValues', [ev(add('b', { a: 1 })), ev(rem('b'), add('b', { a: 5 }), tags('b', { a: 1, z: 2 }))]);
     s('N_TagUpdateOfMaskOnlyEntryRejects', [ev(mask('b', 'sp', { m: 1 })), ev(add('b', { a: 1 }), tags('b', { a: 2 }))], { space: 'sp' });
+    // --- read path of foreign updates made with plain yjs
+    const peer = await getPeer();
+    const Y = peer.Y;
+    const enc = (doc, sv) => Buffer.from(Y.encodeStateAsUpdate(doc, sv)).toString('base64');
+    {
+        const d = new Y.Doc();
+        d.clientID = 4242;
+        d.getMap('masks').set('nocolon', 1);
+        d.getMap('masks').set('b:m', 2);
+        s('N_InvalidMaskKeyDropsTransaction', [{ applyUpdates: [enc(d)] }, ev(add('x', { a: 1 }))], { space: 'sp' });
+    }
+    {
+        const d = new Y.Doc();
+        d.clientID = 4343;
+        const bots = d.getMap('bots');
+        const b = new Y.Map();
+        b.set('x', new Y.Text('abc'));
+        b.set('raw', 'plain string');
+        bots.set('b', b);
+        const cm = new Y.Map();
+        cm.set('t', new Y.Text('hello'));
+        bots.set('c', cm);
+        d.getMap('masks').set('c:m', new Y.Text('mask'));
+        const first = enc(d);
+        const sv = Y.encodeStateVector(d);
+        d.transact(() => {
+            b.delete('x');
+            cm.get('t').insert(2, 'ZZ');
+            d.getMap('masks').get('c:m').insert(0, 'M');
+            d.getMap('other').set('ignored', 1);
+        });
+        const second = enc(d, sv);
+        s('N_ForeignUpdatesOrderAndRawStrings', [{ applyUpdates: [first] }, { applyUpdates: [second] }], { space: 'sp' });
+        s('N_ForeignUpdatesWithoutSpace', [{ applyUpdates: [first, second] }]);
+    }
     return c;
 }
 
@@ -212,6 +247,10 @@ function cxxString(s) {
 }
 
 async function main() {
+    // YjsPartition processes transactions in an async function: a throw
+    // there (an invalid mask key) is an unhandled rejection, which would
+    // end node; in a browser it is only logged.
+    process.on('unhandledRejection', () => {});
     const realNow = Date.now;
     Date.now = () => 1234;
     const out = [];
