@@ -29,6 +29,7 @@
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { generateMemoryScenario, makeRng } from './gen_memory_scenario.mjs';
 import { runYjsScenario, createYjsPartition } from './yjs_partition_runner.mjs';
 import { getPeer } from './run_scenario.mjs';
@@ -110,6 +111,24 @@ export async function generateYjsScenario(seed, opts = {}) {
     let task = 1;
     for (const step of base.steps) {
         if ('sendRemoteEvents' in step) continue;
+        // Tag edits get version vectors naming the document's real clients
+        // (local, remote, foreign) with random clocks, so that positions are
+        // computed with partly visible text (spec 8.5).
+        for (const a of step.applyEvents ?? []) {
+            if (a.type !== 'update_bot' || !a.update) continue;
+            for (const part of [a.update.tags, ...Object.values(a.update.masks ?? {})]) {
+                if (!part || typeof part !== 'object') continue;
+                for (const v of Object.values(part)) {
+                    if (v && typeof v === 'object' && v[TE] === true && rng.chance(0.6)) {
+                        const version = {};
+                        for (const c of [1000 + (seed % 7), 2000 + (seed % 5), 3000 + rng.int(0, 5)]) {
+                            if (rng.chance(0.6)) version[String(c)] = rng.int(0, 40);
+                        }
+                        v.version = version;
+                    }
+                }
+            }
+        }
         // apply_state partials without an id would be added under the key
         // `undefined`, which upstream reads back as a bot with a random
         // UUID and cannot encode: give every entry its key as id.
@@ -281,7 +300,9 @@ async function main() {
     process.exit(failures === 0 ? 0 : 1);
 }
 
-main().catch((e) => {
-    console.error(e?.stack ?? String(e));
-    process.exit(1);
-});
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+    main().catch((e) => {
+        console.error(e?.stack ?? String(e));
+        process.exit(1);
+    });
+}
