@@ -186,7 +186,13 @@ TEST(YjsSqlitePersistence, M4_LoadIsNonLocalAndCompactsPast500) {
   EXPECT_EQ(sync_when_loaded, std::vector<bool>{false});
   EXPECT_EQ(TextOf(doc2), "0");
 
-  for (int i = 1; i <= 600; ++i) Append(doc1, "x");
+  for (int i = 1; i <= 600; ++i) {
+    Append(doc1, "x");
+    // The 500th entry compacts the file to one.
+    if (i == 499) {
+      EXPECT_EQ(CountRows(path), 1);
+    }
+  }
   // 601 updates were written: the file was compacted once at 500 entries
   // and then grew by the later updates.
   EXPECT_LT(CountRows(path), 110);
