@@ -360,7 +360,10 @@ absl::Status YjsPartition::UpdateValueInMap(crdt::YMap map,
   set_local_clock();
   // The absolute index of visible index `index` under `version`.
   auto position = [&](double index) -> uint64_t {
-    uint64_t i = index > 0 ? static_cast<uint64_t>(std::floor(index)) : 0;
+    // Positions past any real text (huge, infinite) are all "the end".
+    uint64_t i = !(index > 0)    ? 0
+                 : index >= 9e15 ? uint64_t{1} << 53
+                                 : static_cast<uint64_t>(std::floor(index));
     std::optional<crdt::AbsolutePosition> pos =
         CreateAbsolutePositionFromStateVector(*doc_, text, version, i);
     return pos.has_value() ? pos->index : text.Length();

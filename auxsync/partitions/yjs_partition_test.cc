@@ -31,7 +31,9 @@
 #include "auxsync/bots/state_updated_event.h"
 #include "auxsync/bots/tag_edit.h"
 #include "auxsync/bots/value.h"
+#include "auxsync/crdt/doc.h"
 #include "auxsync/crdt/encoding.h"
+#include "auxsync/crdt/types.h"
 #include "auxsync/partitions/inst_updates.h"
 #include "auxsync/partitions/partition_utils.h"
 #include "gmock/gmock.h"
@@ -478,6 +480,114 @@ TEST(YjsPartition, N34_ReinstallingSameAuxFailsWithTypeErrors) {
   EXPECT_EQ(
       ErrorMessage(events[2]),
       R"x("Cannot destructure property 'update' of 'undefined' as it is undefined.")x");
+}
+
+// F3 with updates of our own making (the upstream vector list is not
+// vendored): text edits of one tag from three clients, delivered one
+// apply_updates_to_inst task per update; after every task the tag in
+// `state` equals the document's text.
+TEST(YjsPartition, F3_TagFollowsTextThroughAppliedUpdates) {
+  using auxsync::crdt::Doc;
+  using auxsync::crdt::DocOptions;
+  std::vector<std::unique_ptr<Doc>> docs;
+  for (uint64_t id : {11u, 22u, 33u}) {
+    DocOptions o;
+    o.client_id = id;
+    docs.push_back(std::make_unique<Doc>(o));
+  }
+  std::vector<std::string> updates;
+  auto sync_all = [&](size_t from) {
+    absl::StatusOr<std::vector<uint8_t>> u =
+        auxsync::crdt::EncodeStateAsUpdate(*docs[from]);
+    ASSERT_TRUE(u.ok());
+    for (size_t i = 0; i < docs.size(); ++i) {
+      if (i == from) continue;
+      ASSERT_TRUE(auxsync::crdt::ApplyUpdate(*docs[i], *u).ok());
+    }
+  };
+  std::vector<auxsync::crdt::Subscription> subs;
+  subs.push_back(docs[0]->OnUpdate(
+      [&](std::span<const uint8_t> u, const auxsync::crdt::Transaction& tr) {
+        if (tr.local()) updates.push_back(auxsync::partitions::ToBase64(u));
+      }));
+  for (size_t i = 1; i < docs.size(); ++i) {
+    subs.push_back(docs[i]->OnUpdate(
+        [&](std::span<const uint8_t> u, const auxsync::crdt::Transaction& tr) {
+          if (tr.local()) updates.push_back(auxsync::partitions::ToBase64(u));
+        }));
+  }
+  docs[0]->Transact([&](auxsync::crdt::Transaction&) {
+    docs[0]->GetMap("bots").Set(
+        "402ccb16",
+        auxsync::crdt::Input::Map(
+            {{"ResizeHandle", auxsync::crdt::Input::Text(u"@let x = 1;")}}));
+  });
+  sync_all(0);
+  uint32_t seed = 7;
+  auto next = [&] { return seed = seed * 1103515245u + 12345u; };
+  for (int round = 0; round < 40; ++round) {
+    size_t who = next() % docs.size();
+    auxsync::crdt::YText text(
+        docs[who]->GetMap("bots").Get("402ccb16")->type == nullptr
+            ? nullptr
+            : auxsync::crdt::YMap(
+                  docs[who]->GetMap("bots").Get("402ccb16")->type)
+                  .Get("ResizeHandle")
+                  ->type);
+    uint64_t len = text.Length();
+    if (next() % 3 == 0 && len > 0) {
+      text.Delete(next() % len, 1 + next() % 3);
+    } else {
+      text.Insert(next() % (len + 1), next() % 2 ? u"ab" : u"\n// c");
+    }
+    if (round % 3 == 2) sync_all(who);
+  }
+  YjsPartition partition(Pinned(FConfig()));
+  auxsync::crdt::YMap doc_bots = partition.doc().GetMap("bots");
+  for (size_t i = 0; i < updates.size(); ++i) {
+    Value event = J(R"({"type":"apply_updates_to_inst","updates":[]})");
+    event["updates"].as_array().items.push_back(
+        InstUpdate{0, 0, updates[i]}.ToValue());
+    std::vector<Value> events = EventsOf(partition, [&] {
+      ASSERT_TRUE(partition
+                      .SendRemoteEvents({auxsync::bots::Remote(
+                          event, auxsync::bots::RemoteSelector{}, Value(),
+                          Value(absl::StrCat("task", i)))})
+                      .ok());
+    });
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(Plain(events[0]["result"]), "null");
+    std::optional<auxsync::crdt::OutValue> bot = doc_bots.Get("402ccb16");
+    ASSERT_TRUE(bot.has_value());
+    std::optional<auxsync::crdt::OutValue> tag =
+        auxsync::crdt::YMap(bot->type).Get("ResizeHandle");
+    ASSERT_TRUE(tag.has_value());
+    std::string expected = auxsync::crdt::YText(tag->type).ToString();
+    const Value& actual = partition.state()["402ccb16"]["tags"]["ResizeHandle"];
+    EXPECT_EQ(actual.is_string() ? actual.as_string() : Plain(actual), expected)
+        << "after update " << i;
+  }
+  EXPECT_GT(updates.size(), 10u);
+}
+
+TEST(YjsPartition, HugeAndOddEditPositionsDoNotCrash) {
+  YjsPartition partition(Pinned());
+  ASSERT_TRUE(partition
+                  .ApplyEvents({auxsync::bots::BotAdded(
+                      J(R"({"id":"b","tags":{"t":"abc"}})"))})
+                  .ok());
+  for (
+      std::string_view edit : {
+          R"({"\u0011tag_edit":true,"version":{},"operations":[[{"type":"preserve","count":1e300},{"type":"insert","text":"Z"}]]})",
+          R"({"\u0011tag_edit":true,"version":{},"operations":[[{"type":"preserve","count":-5},{"type":"delete","count":1e300}]]})",
+          R"({"\u0011tag_edit":true,"version":"x","operations":[[{"type":"preserve","count":"2"},{"type":"insert","text":5}],7]})",
+          R"({"\u0011tag_edit":true,"version":{"1000":-1,"abc":2},"operations":"no"})",
+      }) {
+    Value update = auxsync::bots::MakeObject(
+        {{"tags", auxsync::bots::MakeObject({{"t", J(edit)}})}});
+    EXPECT_TRUE(
+        partition.ApplyEvents({auxsync::bots::BotUpdated("b", update)}).ok());
+  }
 }
 
 TEST(YjsPartition, CreateYjsPartitionTakesOnlyYjsConfigs) {
