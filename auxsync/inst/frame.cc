@@ -204,7 +204,7 @@ absl::StatusOr<Event> DecodeFrame(std::string_view text, Direction direction,
   }
   const Value& type_value = items[0];
   int type = 0;
-  if (type_value.is_number()) {
+  if (type_value.is_number() && std::isfinite(type_value.as_number())) {
     double t = type_value.as_number();
     if (t == 1 || t == 2 || t == 3 || t == 4 || t == 5)
       type = static_cast<int>(t);
@@ -220,7 +220,9 @@ absl::StatusOr<Event> DecodeFrame(std::string_view text, Direction direction,
   }
   const Value& id_value = items[1];
   const bool null_id_ok = !from_client && type == 5;
-  if (!id_value.is_number() && !(null_id_ok && id_value.is_null())) {
+  const bool id_ok =
+      id_value.is_number() && std::isfinite(id_value.as_number());
+  if (!id_ok && !(null_id_ok && id_value.is_null())) {
     return Fail(envelope_kind, std::nullopt,
                 internal::Cat("frame[1] (id): expected number, received ",
                               JsKind(id_value)),
@@ -228,7 +230,7 @@ absl::StatusOr<Event> DecodeFrame(std::string_view text, Direction direction,
                               id_value));
   }
   std::optional<double> id;
-  if (id_value.is_number()) id = id_value.as_number();
+  if (id_ok) id = id_value.as_number();
 
   switch (type) {
     case 1: {

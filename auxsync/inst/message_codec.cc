@@ -1,6 +1,7 @@
 #include "auxsync/inst/message_codec.h"
 
 #include <array>
+#include <cmath>
 #include <string_view>
 #include <utility>
 
@@ -139,16 +140,20 @@ class Fields {
     if (!v || !v->is_string()) return TypeError(key, "string or null", v);
     return std::optional<std::string>(v->as_string());
   }
+  // zod's z.number() also rejects the infinities (JSON text like 1e400).
+  static bool IsNumber(const Value* v) {
+    return v && v->is_number() && std::isfinite(v->as_number());
+  }
   absl::StatusOr<double> Number(std::string_view key) const {
     const Value* v = Find(key);
-    if (!v || !v->is_number()) return TypeError(key, "number", v);
+    if (!IsNumber(v)) return TypeError(key, "number", v);
     return v->as_number();
   }
   absl::Status OptNumber(std::string_view key,
                          std::optional<double>& out) const {
     const Value* v = Find(key);
     if (!v) return absl::OkStatus();
-    if (!v->is_number()) return TypeError(key, "number", v);
+    if (!IsNumber(v)) return TypeError(key, "number", v);
     out = v->as_number();
     return absl::OkStatus();
   }
@@ -190,7 +195,7 @@ class Fields {
     const auto& items = v->as_array().items;
     out.reserve(items.size());
     for (size_t i = 0; i < items.size(); ++i) {
-      if (!items[i].is_number()) {
+      if (!IsNumber(&items[i])) {
         FieldPath p = PathOf(key);
         p.emplace_back(static_cast<double>(i));
         return FieldError(
@@ -433,6 +438,8 @@ absl::StatusOr<Message> DecodeWatchBranchResult(const Fields& f, Direction) {
     m.extra = ExtraFields(f.object(),
                           {"type", "recordName", "inst", "branch", "success",
                            "errorCode", "errorMessage", "reason"});
+    std::vector<std::string> keys = f.object().Keys();
+    if (!keys.empty() && keys.front() != "type") m.key_order = std::move(keys);
   }
   return m;
 }
@@ -728,6 +735,20 @@ Value ReasonValue(const MissingPermissionReason& r) {
                            {"subjectId", r.subject_id}});
 }
 
+// The object with the keys of `order` first (those it has), then the rest.
+Value Reordered(const Value& object, const std::vector<std::string>& order) {
+  Value out = Value::NewObject();
+  for (const std::string& key : order) {
+    if (const Value* v = object.as_object().Find(key)) {
+      out.as_object().Set(key, *v);
+    }
+  }
+  object.as_object().ForEach([&](const std::string& k, const Value& v) {
+    if (!out.as_object().Has(k)) out.as_object().Set(k, v);
+  });
+  return out;
+}
+
 void AppendExtra(Object& o, const Value& extra) {
   if (!extra.is_object()) return;
   extra.as_object().ForEach(
@@ -778,6 +799,7 @@ struct ToValue {
       PutNamespace(o, m.ns);
       if (!m.reason.is_undefined()) o.Set("reason", m.reason);
       AppendExtra(o, m.extra);
+      if (!m.key_order.empty()) return Reordered(v, m.key_order);
     }
     return v;
   }

@@ -136,6 +136,10 @@ TEST(MessageCodec, EveryMessageRoundTripsByteIdentically) {
     ASSERT_TRUE(message.ok()) << s.json << "\n" << message.status();
     EXPECT_EQ(EncodeMessage(*message), s.json);
     EXPECT_EQ(MessageType(*message), (*value)["type"].as_string());
+    // And the encoding decodes to the same message.
+    auto again = DecodeMessage(MessageToValue(*message), s.direction);
+    ASSERT_TRUE(again.ok()) << s.json;
+    EXPECT_EQ(EncodeMessage(*again), s.json);
     kinds.insert(message->index());
   }
   EXPECT_EQ(kinds.size(), std::variant_size_v<Message>);

@@ -69,6 +69,12 @@ struct WatchBranchResultMessage {
   std::string error_message;
   bots::Value reason;  // undefined = absent
   bots::Value extra;   // undefined or an object
+  // The server writes its own denials as {type, success, errorCode,
+  // errorMessage, recordName, inst, branch, reason?}, but a policy failure
+  // as {...failure, type, recordName, inst, branch}. A decoded message keeps
+  // the order it came in here so that it re-encodes byte for byte; empty
+  // means the first order.
+  std::vector<std::string> key_order;
 };
 
 // repo/unwatch_branch, repo/watch_branch_devices,

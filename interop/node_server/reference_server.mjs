@@ -24,16 +24,13 @@ import { loadReference } from './build.mjs';
 const UNACCEPTABLE = 'The request was invalid. One or more fields were invalid.';
 
 /**
- * Starts a reference server. Options: port (0 = any), host, maxBytesPerInst
- * (public insts; null = unlimited), log (function or null).
- * Resolves to { url, port, controller, createUser(email), close() }.
+ * The server without a network: the real controller, its stores and the
+ * dispatch, delivering frames through `deliver(serverConnectionId, text)`
+ * and closing sockets through `close(serverConnectionId)`. Resolves to
+ * { controller, handleFrame(serverConnectionId, text), disconnect(id),
+ *   createUser(email) }.
  */
-export async function startReferenceServer({
-    port = 0,
-    host = '127.0.0.1',
-    maxBytesPerInst = null,
-    log = null,
-} = {}) {
+export async function createReferenceCore({ deliver, close = () => {}, maxBytesPerInst = null, log = null }) {
     const R = await loadReference({ log: (m) => log?.(m) });
 
     class ModeAwareConnectionStore extends R.MemoryWebsocketConnectionStore {
@@ -93,7 +90,6 @@ export async function startReferenceServer({
         }
     }
 
-    const sockets = new Map(); // serverConnectionId -> ws
     const messenger = {
         async sendMessage(connectionIds, data, excludeConnection) {
             const text = JSON.stringify([R.WebsocketEventTypes.Message, -1, data]);
@@ -117,15 +113,10 @@ export async function startReferenceServer({
             return null;
         },
         async disconnect(connectionId) {
-            sockets.get(connectionId)?.close();
+            close(connectionId);
         },
     };
-    function send(id, text) {
-        const ws = sockets.get(id);
-        if (ws && ws.readyState === ws.OPEN) {
-            ws.send(text);
-        }
-    }
+    const send = deliver;
 
     const subscriptions = R.buildSubscriptionConfig((c) =>
         c
@@ -212,6 +203,16 @@ export async function startReferenceServer({
     }
 
     async function handleMessage(connectionId, requestId, raw, requestTime) {
+        try {
+            await dispatchMessage(connectionId, requestId, raw, requestTime);
+        } catch (err) {
+            // e.g. repo/send_action before login: the controller throws and
+            // nothing is sent (spec/inst-protocol.md 4.1).
+            log?.(`handler error: ${err?.stack ?? err}`);
+        }
+    }
+
+    async function dispatchMessage(connectionId, requestId, raw, requestTime) {
         const parsed = R.websocketRequestMessageSchema().safeParse(raw);
         if (!parsed.success) {
             await controller.sendError(connectionId, requestId, zodError(parsed.error));
@@ -261,6 +262,63 @@ export async function startReferenceServer({
         }
     }
 
+    async function createUser(email = `user${randomUUID()}@example.com`) {
+        const request = await auth.requestLogin({ address: email, addressType: 'email', ipAddress: '127.0.0.1' });
+        if (!request.success) {
+            throw new Error(`requestLogin: ${request.errorMessage}`);
+        }
+        const code = authMessenger.messages.find((m) => m.address === email);
+        const result = await auth.completeLogin({
+            code: code.code,
+            requestId: request.requestId,
+            userId: request.userId,
+            ipAddress: '127.0.0.1',
+        });
+        if (!result.success) {
+            throw new Error(`completeLogin: ${result.errorMessage}`);
+        }
+        // The user's personal record (named after the user id), as the
+        // records API creates it on first use.
+        await records.createRecord({ recordName: result.userId, userId: result.userId, ownerId: result.userId });
+        return { userId: result.userId, sessionKey: result.sessionKey, connectionKey: result.connectionKey };
+    }
+
+    return {
+        R,
+        controller,
+        store,
+        handleFrame,
+        disconnect: (id) => controller.disconnect(id),
+        createUser,
+    };
+}
+
+/**
+ * Starts a reference server. Options: port (0 = any), host, maxBytesPerInst
+ * (public insts; null = unlimited), log (function or null).
+ * Resolves to { url, port, controller, createUser(email), close() }.
+ */
+export async function startReferenceServer({
+    port = 0,
+    host = '127.0.0.1',
+    maxBytesPerInst = null,
+    log = null,
+} = {}) {
+    const sockets = new Map(); // serverConnectionId -> ws
+    const core = await createReferenceCore({
+        maxBytesPerInst,
+        log,
+        deliver(id, text) {
+            const ws = sockets.get(id);
+            if (ws && ws.readyState === ws.OPEN) {
+                ws.send(text);
+            }
+        },
+        close(id) {
+            sockets.get(id)?.close();
+        },
+    });
+    const { controller, handleFrame } = core;
     const wss = new WebSocketServer({ host, port, handleProtocols: (protocols) => protocols.values().next().value ?? false });
     wss.on('connection', (ws) => {
         const id = randomUUID();
@@ -288,29 +346,9 @@ export async function startReferenceServer({
         url: `ws://${host}:${actualPort}/websocket`,
         port: actualPort,
         controller,
-        store,
+        store: core.store,
         /** Signs a user in through the real AuthController. */
-        async createUser(email = `user${randomUUID()}@example.com`) {
-            const request = await auth.requestLogin({ address: email, addressType: 'email', ipAddress: '127.0.0.1' });
-            if (!request.success) {
-                throw new Error(`requestLogin: ${request.errorMessage}`);
-            }
-            const code = authMessenger.messages.find((m) => m.address === email);
-            const result = await auth.completeLogin({
-                code: code.code,
-                requestId: request.requestId,
-                userId: request.userId,
-                ipAddress: '127.0.0.1',
-            });
-            if (!result.success) {
-                throw new Error(`completeLogin: ${result.errorMessage}`);
-            }
-            return {
-                userId: result.userId,
-                sessionKey: result.sessionKey,
-                connectionKey: result.connectionKey,
-            };
-        },
+        createUser: core.createUser,
         async close() {
             for (const ws of sockets.values()) {
                 ws.terminate();
