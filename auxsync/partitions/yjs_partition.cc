@@ -718,9 +718,9 @@ Value ErrorValue(const absl::Status& s) {
 
 }  // namespace
 
-Value YjsPartition::HandleRemote(const Value& task_id, const Value& event) {
+void YjsPartition::HandleRemote(const Value& task_id, const Value& event) {
   const Value& type = event["type"];
-  if (!type.is_string()) return Value();
+  if (!type.is_string()) return;
   const std::string& t = type.as_string();
   if (t == "get_remote_count") {
     Answer(bots::AsyncResult(task_id, Value(1)));
@@ -748,7 +748,7 @@ Value YjsPartition::HandleRemote(const Value& task_id, const Value& event) {
       Answer(bots::AsyncError(
           task_id,
           TypeError("Cannot read properties of undefined (reading 'map')")));
-      return Value();
+      return;
     }
     absl::StatusOr<std::optional<InstUpdate>> update =
         ConstructInitializationUpdate(list.as_array().items, Now());
@@ -778,13 +778,12 @@ Value YjsPartition::HandleRemote(const Value& task_id, const Value& event) {
   } else if (t == "install_aux_file") {
     InstallAuxFile(task_id, event);
   }
-  return Value();
+  return;
 }
 
-Value YjsPartition::InstallAuxFile(const Value& task_id, const Value& action) {
+void YjsPartition::InstallAuxFile(const Value& task_id, const Value& action) {
   auto fail = [&](const absl::Status& s) {
     Answer(bots::AsyncError(task_id, ErrorValue(s)));
-    return Value();
   };
   const Value& aux = action["aux"];
   if (!aux.is_object()) {
@@ -848,7 +847,7 @@ Value YjsPartition::InstallAuxFile(const Value& task_id, const Value& action) {
                                         FormatVersion(previous.version), " to ",
                                         FormatVersion(version),
                                         " without downgrade flag."))));
-          return Value();
+          return;
         }
         if (previous.broken) {
           // updateToNewStateUpdate([undefined], ...) destructures undefined.
@@ -895,7 +894,7 @@ Value YjsPartition::InstallAuxFile(const Value& task_id, const Value& action) {
     if (!error.ok()) return fail(error);
   }
   Answer(bots::AsyncResult(task_id, Value(nullptr), Value(false)));
-  return Value();
+  return;
 }
 
 absl::StatusOr<std::unique_ptr<YjsPartition>> CreateYjsPartition(

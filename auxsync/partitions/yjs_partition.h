@@ -156,10 +156,10 @@ class YjsPartition final : public Partition {
   void SyncSpace();
   void FlushDeferred();
   void Answer(bots::Value action);
-  bots::Value HandleRemote(const bots::Value& task_id,
-                           const bots::Value& event);
-  bots::Value InstallAuxFile(const bots::Value& task_id,
-                             const bots::Value& action);
+  // Answers one remote action on onEvents (section 8.8).
+  void HandleRemote(const bots::Value& task_id, const bots::Value& event);
+  // install_aux_file (section 8.9); answers on onEvents.
+  void InstallAuxFile(const bots::Value& task_id, const bots::Value& action);
   double Now() const;
 
   std::unique_ptr<crdt::Doc> doc_;
