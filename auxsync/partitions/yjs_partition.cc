@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "auxsync/bots/bot.h"
@@ -496,20 +497,17 @@ bool YjsPartition::HandleValueUpdates(const crdt::YEvent& event, bool masks,
       return v.has_value() ? internal::ReadSlot(*v) : Value();
     };
     if (target == masks_.impl()) {
+      // Bots in first-seen order, with an index by id.
       std::vector<std::pair<std::string, Value>> by_bot;
+      absl::flat_hash_map<std::string, size_t> index;
       for (const auto& [key, change] : event.keys) {
         std::optional<internal::TagMaskKey> parsed =
             internal::ParseTagMaskId(key);
         if (!parsed.has_value()) return false;
-        Value* tags = nullptr;
-        for (auto& [id, t] : by_bot) {
-          if (id == parsed->bot_id) tags = &t;
-        }
-        if (tags == nullptr) {
-          by_bot.emplace_back(parsed->bot_id, Value::NewObject());
-          tags = &by_bot.back().second;
-        }
-        tags->as_object().Set(parsed->tag, value_of(key, change));
+        auto [it, inserted] = index.try_emplace(parsed->bot_id, by_bot.size());
+        if (inserted) by_bot.emplace_back(parsed->bot_id, Value::NewObject());
+        by_bot[it->second].second.as_object().Set(parsed->tag,
+                                                  value_of(key, change));
       }
       for (auto& [id, tags] : by_bot) mask_update(id, std::move(tags));
       return true;
