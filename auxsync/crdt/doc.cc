@@ -259,7 +259,7 @@ void Doc::Cleanup() {
   tr.origin_.reset();
   tr.before_state_.clear();
   tr.after_state_.clear();
-  tr.delete_set_.clients.clear();
+  tr.delete_set_.Clear();
   tr.changed_order_.clear();
   tr.changed_.clear();
   tr.changed_parent_order_.clear();

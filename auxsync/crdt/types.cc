@@ -311,9 +311,12 @@ void InsertNegatedAttributes(Transaction& tr, TypeImpl* t, TextPos& pos,
                              Attributes negated) {
   while (pos.right != nullptr) {
     Item* r = pos.right;
-    if (r->deleted ||
-        (r->content.ref == kRefFormat &&
-         AttrEq(AttrGet(negated, r->content.bytes()), &r->content.anys()[0]))) {
+    // yjs compares negatedAttributes.get(key) without `?? null`: a key not
+    // negated is undefined, which equals no format value (not even null).
+    const Any* neg = r->deleted || r->content.ref != kRefFormat
+                         ? nullptr
+                         : AttrGet(negated, r->content.bytes());
+    if (r->deleted || (neg != nullptr && AttrEq(neg, &r->content.anys()[0]))) {
       if (!r->deleted) {
         const std::string& k = r->content.bytes();
         negated.erase(std::remove_if(negated.begin(), negated.end(),
@@ -725,9 +728,13 @@ void CleanupYTextAfterTransaction(Transaction& old_tr) {
     });
   }
   doc.Transact([&](Transaction& t) {
+    // Clients in yjs's order (iterateDeletedStructs walks the delete set's
+    // Map): a contextless cleanup before a full one can delete other items.
     const DeleteSet& ds = DocAccess::Ds(old_tr);
-    for (const auto& [client, ranges] : ds.clients) {
-      for (auto [clock, len] : ranges) {
+    for (uint64_t client : ds.order) {
+      auto found = ds.clients.find(client);
+      if (found == ds.clients.end()) continue;
+      for (auto [clock, len] : found->second) {
         IterateStructs(old_tr, client, clock, len, [&](Item* it) {
           if (it->gc || it->parent == nullptr || !it->parent->has_formatting)
             return;

@@ -324,8 +324,19 @@ class StructStore {
 struct DeleteSet {
   absl::flat_hash_map<uint64_t, std::vector<std::pair<uint64_t, uint64_t>>>
       clients;
+  // Clients in the order Add first saw them: yjs's Map order, in which
+  // formatting cleanup visits a transaction's deletions (and the order
+  // decides what it deletes). Only Add and Clear keep it.
+  std::vector<uint64_t> order;
   void Add(uint64_t client, uint64_t clock, uint64_t len) {
-    if (len > 0) clients[client].push_back({clock, len});
+    if (len == 0) return;
+    auto [it, inserted] = clients.try_emplace(client);
+    if (inserted) order.push_back(client);
+    it->second.push_back({clock, len});
+  }
+  void Clear() {
+    clients.clear();
+    order.clear();
   }
   bool Empty() const {
     for (auto& [c, v] : clients) {
