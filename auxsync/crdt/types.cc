@@ -184,6 +184,7 @@ struct TextPos {
   Item* left = nullptr;
   Item* right = nullptr;
   uint64_t index = 0;
+  uint64_t steps = 0;  // items walked to get here
   std::vector<std::pair<std::string, Any>> attrs;
   void Forward() {
     if (right->content.ref == kRefFormat) {
@@ -219,27 +220,128 @@ struct TextPos {
 // formatting (attributes before the cache would be unknown). The walk then
 // ends exactly where a walk from the start would: on the item that makes
 // `count` reach 0.
-void SeekFromCache(TypeImpl* t, uint64_t* count, TextPos* pos) {
+// Markers (TypeImpl::markers) kept at most; beyond, the least recently
+// used one is replaced.
+constexpr size_t kMaxMarkers = 32;
+// A walk over more items than this leaves a new marker where it ended.
+constexpr uint64_t kMarkerSteps = 16;
+// The markers are consulted when the cache is farther than this (units).
+constexpr uint64_t kMarkerDistance = 8;
+
+uint64_t Distance(uint64_t a, uint64_t b) { return a > b ? a - b : b - a; }
+
+// Picks the nearest known position to `count` (the cache, a marker, or the
+// start) and moves `pos` there. Returns the marker used (index into
+// t->markers) or -1.
+int SeekFromCache(TypeImpl* t, uint64_t* count, TextPos* pos) {
+  if (t->has_formatting || t->cache_item == nullptr) {
+    // Unknown attributes before a marker / a change from outside the text
+    // API moved indexes: the markers are no longer trustworthy.
+    t->markers.clear();
+  }
   Item* n = t->cache_item;
-  if (n == nullptr || *count == 0 || t->has_formatting) return;
+  if (n == nullptr || *count == 0 || t->has_formatting) return -1;
   uint64_t idx = t->cache_index;
+  int used = -1;
+  uint64_t best = Distance(idx, *count);
+  // Sequential editing stays near the cache: no need to look further.
+  if (best > kMarkerDistance) {
+    for (size_t i = 0; i < t->markers.size();) {
+      TypeImpl::Marker& m = t->markers[i];
+      uint64_t d = Distance(m.index, *count);
+      if (d >= best) {
+        ++i;
+        continue;
+      }
+      // The marker's index is right for its unit in any case (see
+      // MarkersInserted); its item may have been merged away.
+      if (!(m.item->id == m.id) || m.item->parent != t) {
+        t->markers.erase(t->markers.begin() + static_cast<std::ptrdiff_t>(i));
+        continue;
+      }
+      best = d;
+      n = m.item;
+      idx = m.index;
+      used = static_cast<int>(i);
+      ++i;
+    }
+  }
+  if (*count < best) return -1;  // the start is nearer
   while (idx >= *count) {
     n = n->left;
-    if (n == nullptr) return;
+    if (n == nullptr) return -1;
+    ++pos->steps;
     if (n->Visible()) idx -= n->length;
   }
   pos->left = n->left;
   pos->right = n;
   pos->index = idx;
   *count -= idx;
+  return used;
+}
+
+// Records where a walk ended: moves the marker it started from, or adds
+// one when the walk was long.
+void NoteMarker(TypeImpl* t, int used, const TextPos& pos) {
+  if (t->has_formatting || pos.right == nullptr) return;
+  TypeImpl::Marker m{pos.right, pos.right->id, pos.index};
+  if (used >= 0) {
+    t->markers[static_cast<size_t>(used)] = m;
+    return;
+  }
+  if (pos.steps <= kMarkerSteps) return;
+  if (t->markers.size() >= kMaxMarkers) t->markers.erase(t->markers.begin());
+  t->markers.push_back(m);
+}
+
+// An insert of `len` visible units at index `at`, `it` being the new item:
+// markers of units after it move right. A marker whose index is `at` is
+// kept only if its item is found right of `it` (before the next visible
+// unit); otherwise it is left of `it` (index unchanged) or its item was
+// merged away, and dropping it is always right. So a marker's index is
+// exact for its unit whether or not its item still exists.
+void MarkersInserted(TypeImpl* t, Item* it, uint64_t at, uint64_t len) {
+  for (size_t i = 0; i < t->markers.size();) {
+    TypeImpl::Marker& m = t->markers[i];
+    if (m.index > at) {
+      m.index += len;
+    } else if (m.index == at) {
+      bool right = false;
+      for (Item* r = it->right; r != nullptr; r = r->right) {
+        if (r == m.item) {
+          right = true;
+          break;
+        }
+        if (r->Visible()) break;
+      }
+      if (!right) {
+        t->markers.erase(t->markers.begin() + static_cast<std::ptrdiff_t>(i));
+        continue;
+      }
+      m.index += len;
+    }
+    ++i;
+  }
+}
+
+// A delete of `len` visible units at index `at` (exact for every unit).
+void MarkersDeleted(TypeImpl* t, uint64_t at, uint64_t len) {
+  for (TypeImpl::Marker& m : t->markers) {
+    if (m.index >= at + len) {
+      m.index -= len;
+    } else if (m.index > at) {
+      m.index = at;
+    }
+  }
 }
 
 TextPos FindTextPos(Transaction& tr, TypeImpl* t, uint64_t count) {
   TextPos pos;
   pos.right = t->start;
-  SeekFromCache(t, &count, &pos);
+  int used = SeekFromCache(t, &count, &pos);
   while (pos.right != nullptr && count > 0) {
     Item* r = pos.right;
+    ++pos.steps;
     if (r->content.ref == kRefFormat) {
       if (!r->deleted) pos.UpdateAttrs(r);
     } else if (!r->deleted) {
@@ -251,6 +353,7 @@ TextPos FindTextPos(Transaction& tr, TypeImpl* t, uint64_t count) {
     pos.left = r;
     pos.right = r->right;
   }
+  NoteMarker(t, used, pos);
   return pos;
 }
 
@@ -357,6 +460,9 @@ void InsertTextAt(Transaction& tr, TypeImpl* t, TextPos& pos, Content content,
   if (!it->deleted) {
     t->cache_item = it;
     t->cache_index = at;
+    if (!t->markers.empty()) MarkersInserted(t, it, at, it->length);
+  } else {
+    t->markers.clear();
   }
 }
 
@@ -428,6 +534,7 @@ void TextDeleteAt(Transaction& tr, TypeImpl* t, uint64_t index,
   auto start_attrs = pos.attrs;
   Item* start = pos.right;
   uint64_t start_index = pos.index;
+  const uint64_t requested = length;
   while (length > 0 && pos.right != nullptr) {
     Item* r = pos.right;
     if (!r->deleted) {
@@ -447,6 +554,9 @@ void TextDeleteAt(Transaction& tr, TypeImpl* t, uint64_t index,
   if (start != nullptr && !t->has_formatting) {
     t->cache_item = start;
     t->cache_index = start_index;
+    if (!t->markers.empty()) {
+      MarkersDeleted(t, start_index, requested - length);
+    }
   }
 }
 

@@ -215,6 +215,18 @@ class TypeImpl {
   // Position cache: the last (index, item) found by an index walk.
   Item* cache_item = nullptr;
   uint64_t cache_index = 0;
+  // More known positions of the text (as yjs's search markers), so that a
+  // jump elsewhere walks from the nearest one instead of from the cache:
+  // `index` = visible units before the unit with id `id`, held by `item`
+  // when `item->id == id` (an item merged away fails that test). Kept up to
+  // date by the local text operations; dropped when anything else changes
+  // the list (which clears cache_item).
+  struct Marker {
+    Item* item;
+    Id id;
+    uint64_t index;
+  };
+  std::vector<Marker> markers;
   // Observers.
   std::shared_ptr<EventHandlers> handlers;
   // Preliminary content, applied when the type is integrated.
