@@ -6,8 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "auxsync/bots/json.h"
 #include "auxsync/crdt/encoding.h"
+#include "auxsync/partitions/inst_updates.h"
+#include "auxsync/partitions/internal/yjs_helpers_vectors_for_test.h"
 #include "gtest/gtest.h"
 
 namespace auxsync::partitions {
@@ -297,6 +300,44 @@ TEST(YjsHelpers, FractionalClockJudgedWithLessOrEqual) {
   ClockVector none{{1, -1}};
   EXPECT_EQ(Describe(CreateRelativePositionFromStateVector(text, none, 0)),
             "tname=t item=null assoc=0");
+}
+
+// Seeded random documents answered by aux-common's own YjsHelpers
+// (interop/yjs_helpers_gen.mjs): every query must name the same item.
+TEST(YjsHelpers, GoldenCasesFromAuxCommon) {
+  auto cases = bots::ParseJson(testing::kYjsHelpersVectors);
+  ASSERT_TRUE(cases.ok()) << cases.status();
+  int queries = 0;
+  for (const bots::Value& c : cases->as_array().items) {
+    SCOPED_TRACE(absl::StrCat("seed ", bots::ToJson(c["seed"])));
+    Doc doc(Client(99, c["gc"].as_bool()));
+    auto bytes = FromBase64(c["update"].as_string());
+    ASSERT_TRUE(bytes.ok());
+    ASSERT_TRUE(crdt::ApplyUpdate(doc, *bytes).ok());
+    crdt::YText text = doc.GetText("t");
+    ASSERT_EQ(text.ToString(), c["text"].as_string());
+    for (const bots::Value& q : c["queries"].as_array().items) {
+      SCOPED_TRACE(bots::ToJson(q));
+      auto pos = CreateRelativePositionFromStateVector(
+          text, q["vector"], static_cast<uint64_t>(q["index"].as_number()),
+          static_cast<int64_t>(q["assoc"].as_number()),
+          q["includeDeleted"].as_bool());
+      std::string got = pos.item ? absl::StrCat("[", pos.item->client, ",",
+                                                pos.item->clock, "]")
+                                 : "null";
+      EXPECT_EQ(got, bots::ToJson(q["item"]));
+      EXPECT_EQ(pos.tname.value_or(""), "t");
+      ++queries;
+    }
+    const auto& chars = c["chars"].as_array().items;
+    for (size_t i = 0; i < chars.size(); ++i) {
+      auto ch = GetTextChar(text, static_cast<int64_t>(i) - 1);
+      EXPECT_EQ(ch.has_value() ? std::to_string(*ch) : "null",
+                bots::ToJson(chars[i]))
+          << "index " << static_cast<int64_t>(i) - 1;
+    }
+  }
+  EXPECT_GT(queries, 1000);
 }
 
 }  // namespace
