@@ -17,14 +17,14 @@ constexpr std::string_view kPublicToken =
     "ZGYxZjdlOTM1NzNjZGEzZmFlMWI4ZjMwMTU0MjlmYjIxZDA3OWVlMmVkN2QyMWY0ZjQzNmVj"
     "MGYwMzViZmExYQ==";
 
-TEST(ConnectionToken, HmacMatchesSpecVector) {
+TEST(ConnectionToken, S5_HmacMatchesSpecVector) {
   EXPECT_EQ(*ConnectionTokenHmacHex(kSecret, "conn1", "myRecord", "myInst"),
             "0b6e4ec61c26981747fc866f108edf31abcd924398be57c930f3723609f6cd79");
   EXPECT_EQ(*ConnectionTokenHmacHex(kSecret, "conn1", std::nullopt, "myInst"),
             "df1f7e93573cda3fae1b8f3015429fb21d079ee2ed7d21f4f436ec0f035bfa1a");
 }
 
-TEST(ConnectionToken, MakeAndFormatMatchSpecVector) {
+TEST(ConnectionToken, S5_MakeAndFormatMatchSpecVector) {
   auto t = MakeConnectionToken("user1", "session1", kSecret, "conn1",
                                "myRecord", "myInst");
   ASSERT_TRUE(t.ok()) << t.status();

@@ -67,7 +67,7 @@ TEST(Frame, Transcript_EveryFrameDecodesAndReencodesByteIdentically) {
   EXPECT_EQ(decoded, 48);  // all but the two invalid requests
 }
 
-TEST(Frame, Transcript_MalformedFramesGetTheRealReplies) {
+TEST(Frame, S2_S4_TranscriptMalformedFramesGetTheRealReplies) {
   auto bad = DecodeFrame(R"({"foo":1})", Direction::kClientToServer);
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(FrameErrorOf(bad.status()).kind, FrameErrorKind::kBadEnvelope);
@@ -88,7 +88,7 @@ struct Classified {
   std::optional<double> id;
 };
 
-TEST(Frame, MalformedClientFramesAreClassified) {
+TEST(Frame, S2_MalformedClientFramesAreClassified) {
   const std::vector<Classified> cases = {
       {"", FrameErrorKind::kIgnored, std::nullopt},
       {"not json", FrameErrorKind::kIgnored, std::nullopt},
@@ -144,7 +144,7 @@ TEST(Frame, FractionalIdsAreAccepted) {
   EXPECT_EQ(std::get<MessageEvent>(*event).id, 1.5);
 }
 
-TEST(Frame, ErrorsNameTheField) {
+TEST(Frame, S2_ErrorsNameTheField) {
   auto event = DecodeFrame(
       R"([1,8,{"type":"repo/watch_branch","recordName":"","inst":"x","branch":"y"}])",
       Direction::kClientToServer);
@@ -155,7 +155,7 @@ TEST(Frame, ErrorsNameTheField) {
               HasSubstr(R"("path":["recordName"])"));
 }
 
-TEST(Frame, ClientSideDropsWhatTheCasualOsClientDrops) {
+TEST(Frame, C2_ClientSideDropsWhatTheCasualOsClientDrops) {
   for (std::string_view text :
        {"[1,-1]", "[1,-1,null]", "[1,-1,5]", "{}", "[1,-1,{\"type\":\"x\"}]",
         "[5,-1,{\"errorCode\":1,\"errorMessage\":\"m\"}]"}) {
@@ -188,7 +188,7 @@ TEST(Frame, TransferEventsRoundTrip) {
       R"([5,7,{"success":false,"errorCode":"message_not_found","errorMessage":"Message not found."}])");
 }
 
-TEST(Frame, BranchErrorsCarryTheNamespace) {
+TEST(Frame, S3_BranchErrorsCarryTheNamespace) {
   ErrorInfo info = MakeBranchErrorInfo(
       "not_authorized", "You are not authorized to access this inst.",
       {std::nullopt, "i", "b"}, bots::MakeObject({{"type", "invalid_token"}}));

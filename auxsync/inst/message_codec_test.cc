@@ -158,7 +158,7 @@ struct BadCase {
   std::string error;  // a substring of the status message
 };
 
-TEST(MessageCodec, InvalidRequestsNameTheField) {
+TEST(MessageCodec, S2_InvalidRequestsNameTheField) {
   const std::vector<BadCase> cases = {
       {R"({"type":"nope"})", "message.type"},
       {R"({"inst":"i"})", "message.type"},
@@ -220,7 +220,7 @@ TEST(MessageCodec, InvalidRequestsNameTheField) {
   }
 }
 
-TEST(MessageCodec, UnknownFieldsAreDropped) {
+TEST(MessageCodec, S2_UnknownFieldsAreDropped) {
   auto value = bots::ParseJson(
       R"({"type":"repo/watch_branch","protocol":"updates","recordName":null,"inst":"i","branch":"b","x":1})");
   auto message = DecodeMessage(*value, Direction::kClientToServer);

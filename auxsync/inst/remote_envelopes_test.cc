@@ -8,7 +8,7 @@ namespace {
 const ConnectionInfo kAnon{"connA", std::nullopt, std::nullopt};
 const ConnectionInfo kUser{"connB", "s1", "u1"};
 
-TEST(RemoteEnvelopes, SelectorRules) {
+TEST(RemoteEnvelopes, S15_SelectorRules) {
   RemoteAction a;
   EXPECT_FALSE(a.HasSelector());
   a.connection_id = "";
@@ -20,7 +20,7 @@ TEST(RemoteEnvelopes, SelectorRules) {
   EXPECT_TRUE(IsActionForDevice(a, kAnon));
 }
 
-TEST(RemoteEnvelopes, AbsentSelectorNeverMatchesNullIdentity) {
+TEST(RemoteEnvelopes, S15_AbsentSelectorNeverMatchesNullIdentity) {
   RemoteAction a;
   a.connection_id = "connB";
   EXPECT_FALSE(IsActionForDevice(a, kAnon));
