@@ -257,13 +257,20 @@ void Doc::Cleanup() {
     }
   }
   tr.origin_.reset();
-  tr.before_state_.clear();
-  tr.after_state_.clear();
-  tr.delete_set_.Clear();
+  // absl's clear() rewrites the whole control array even of an empty
+  // table: skip it where there is nothing to clear (most keystrokes).
+  auto clear = [](auto& map) {
+    if (!map.empty()) map.clear();
+  };
+  clear(tr.before_state_);
+  clear(tr.after_state_);
+  if (!tr.delete_set_.clients.empty() || !tr.delete_set_.order.empty()) {
+    tr.delete_set_.Clear();
+  }
   tr.changed_order_.clear();
-  tr.changed_.clear();
+  clear(tr.changed_);
   tr.changed_parent_order_.clear();
-  tr.changed_parent_.clear();
+  clear(tr.changed_parent_);
   tr.merge_structs_.clear();
   spare_ = std::move(cleanup_tr_);
 }

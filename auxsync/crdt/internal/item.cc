@@ -198,8 +198,9 @@ bool DeleteSet::Contains(Id id) const {
   return false;
 }
 
-std::vector<uint64_t> DeleteSet::SortedClientsDesc() const {
-  std::vector<uint64_t> cs;
+absl::InlinedVector<uint64_t, 4> DeleteSet::SortedClientsDesc() const {
+  // Inline: written with every update, which rarely has many clients.
+  absl::InlinedVector<uint64_t, 4> cs;
   for (auto& [c, v] : clients) {
     if (!v.empty()) cs.push_back(c);
   }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "auxsync/crdt/internal/engine_any.h"
 
 namespace auxsync::crdt {
@@ -358,7 +359,7 @@ struct DeleteSet {
   }
   void SortAndMerge();
   bool Contains(Id id) const;  // requires SortAndMerge
-  std::vector<uint64_t> SortedClientsDesc() const;
+  absl::InlinedVector<uint64_t, 4> SortedClientsDesc() const;
 };
 
 }  // namespace auxsync::crdt::engine

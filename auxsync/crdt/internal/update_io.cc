@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "auxsync/crdt/delete_set.h"
 #include "auxsync/crdt/internal/engine.h"
@@ -576,7 +577,8 @@ void WriteDeleteSet(UpdateWriter& w, const DeleteSet& ds) {
 
 void WriteStoreStructs(UpdateWriter& w, const StructStore& store,
                        const absl::flat_hash_map<uint64_t, uint64_t>& sv) {
-  std::vector<std::pair<uint64_t, uint64_t>> sm;
+  // Inline: runs for every transaction's update (usually one client).
+  absl::InlinedVector<std::pair<uint64_t, uint64_t>, 4> sm;
   for (const auto& [c, v] : store.clients()) {
     if (v.empty()) continue;
     auto it = sv.find(c);
