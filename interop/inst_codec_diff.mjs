@@ -507,6 +507,8 @@ clientFrames.forEach((frame, i) => {
             fail('error reply', frame, `real ${real.reply}\n    ours ${mine.reply}`);
         } else if (mine.reply === real.reply) {
             stats.exactIssues++;
+        } else if (process.env.INST_DIFF_SHOW_ISSUES) {
+            say(`issues differ: ${frame.text}\n    real ${JSON.stringify(JSON.parse(real.reply)[2].issues)}\n    ours ${JSON.stringify(JSON.parse(mine.reply)[2].issues)}`);
         }
     } else {
         stats.ignored++;

@@ -213,6 +213,7 @@ absl::StatusOr<Event> DecodeFrame(std::string_view text, Direction direction,
     return Fail(envelope_kind, std::nullopt,
                 "frame[0] (type): expected one of 1, 2, 3, 4, 5",
                 bots::MakeObject({{"code", "invalid_value"},
+                                  {"values", bots::MakeArray({1, 2, 3, 4, 5})},
                                   {"path", bots::MakeArray({0})},
                                   {"message",
                                    "Invalid option: expected one "

@@ -14,7 +14,6 @@ namespace {
 
 using bots::Object;
 using bots::Value;
-using internal::FieldError;
 using internal::FieldPath;
 
 constexpr std::string_view kRoot = "message";
@@ -96,6 +95,76 @@ std::string_view KindName(const Value& v) {
   }
 }
 
+Value PathValue(const FieldPath& path) {
+  Value a = Value::NewArray();
+  for (const Value& p : path) a.as_array().items.push_back(p);
+  return a;
+}
+
+// A type mismatch, with the issue zod reports for it:
+// {"expected","code":"invalid_type","path","message":"Invalid input: ..."}
+// (zod puts "code" first for discriminated unions).
+absl::Status TypeErrorAt(const FieldPath& path, std::string_view expected,
+                         const Value* got) {
+  std::string_view zod_expected = expected;
+  if (expected == "non-empty string or null" || expected == "string or null") {
+    zod_expected = "string";
+  }
+  std::string_view received = got ? KindName(*got) : "undefined";
+  std::string zod_message = internal::Cat(
+      "Invalid input: expected ", zod_expected, ", received ", received);
+  // zod writes "code" first for the discriminated unions (the message
+  // itself and repo/send_action's `action`).
+  const bool union_position =
+      path.empty() ||
+      (path.back().is_string() && path.back().as_string() == "action");
+  Value issue = zod_expected == "object" && union_position
+                    ? bots::MakeObject({{"code", "invalid_type"},
+                                        {"expected", zod_expected},
+                                        {"path", PathValue(path)},
+                                        {"message", zod_message}})
+                    : bots::MakeObject({{"expected", zod_expected},
+                                        {"code", "invalid_type"},
+                                        {"path", PathValue(path)},
+                                        {"message", zod_message}});
+  return internal::IssueError(
+      kRoot, path,
+      internal::Cat("expected ", expected, ", received ", received), issue);
+}
+
+// A value outside an enumeration, with zod's issue for z.enum.
+template <size_t N>
+absl::Status EnumErrorAt(const FieldPath& path,
+                         const std::array<std::string_view, N>& names,
+                         std::string_view value) {
+  Value values = Value::NewArray();
+  std::string options;
+  for (std::string_view n : names) {
+    values.as_array().items.emplace_back(n);
+    options += internal::Cat(options.empty() ? "" : "|", "\"", n, "\"");
+  }
+  return internal::IssueError(
+      kRoot, path, internal::Cat("invalid option \"", value, "\""),
+      bots::MakeObject(
+          {{"code", "invalid_value"},
+           {"values", values},
+           {"path", PathValue(path)},
+           {"message",
+            internal::Cat("Invalid option: expected one of ", options)}}));
+}
+
+// A discriminated union without a match at `path`.type (zod's issue).
+absl::Status NoDiscriminatorAt(const FieldPath& path) {
+  return internal::IssueError(
+      kRoot, path, "no matching discriminator",
+      bots::MakeObject({{"code", "invalid_union"},
+                        {"errors", Value::NewArray()},
+                        {"note", "No matching discriminator"},
+                        {"discriminator", "type"},
+                        {"path", PathValue(path)},
+                        {"message", "Invalid input"}}));
+}
+
 // Reads the fields of one JSON object, remembering where it is so every
 // error names its field.
 class Fields {
@@ -115,9 +184,7 @@ class Fields {
 
   absl::Status TypeError(std::string_view key, std::string_view expected,
                          const Value* got) const {
-    return FieldError(kRoot, PathOf(key), "invalid_type",
-                      internal::Cat("expected ", expected, ", received ",
-                                    got ? KindName(*got) : "undefined"));
+    return TypeErrorAt(PathOf(key), expected, got);
   }
 
   absl::StatusOr<std::string> String(std::string_view key) const {
@@ -180,9 +247,7 @@ class Fields {
       if (!items[i].is_string()) {
         FieldPath p = PathOf(key);
         p.emplace_back(static_cast<double>(i));
-        return FieldError(
-            kRoot, p, "invalid_type",
-            internal::Cat("expected string, received ", KindName(items[i])));
+        return TypeErrorAt(p, "string", &items[i]);
       }
       out.push_back(items[i].as_string());
     }
@@ -198,9 +263,7 @@ class Fields {
       if (!IsNumber(&items[i])) {
         FieldPath p = PathOf(key);
         p.emplace_back(static_cast<double>(i));
-        return FieldError(
-            kRoot, p, "invalid_type",
-            internal::Cat("expected number, received ", KindName(items[i])));
+        return TypeErrorAt(p, "number", &items[i]);
       }
       out.push_back(items[i].as_number());
     }
@@ -216,11 +279,20 @@ class Fields {
     if (!v || !v->is_object()) return TypeError(key, "object", v);
     return Fields(v->as_object(), PathOf(key));
   }
-  absl::Status Enum(std::string_view key, std::string_view value,
-                    bool ok) const {
-    if (ok) return absl::OkStatus();
-    return FieldError(kRoot, PathOf(key), "invalid_value",
-                      internal::Cat("invalid option \"", value, "\""));
+  // A string of an enumeration; anything else (also an absent key) is
+  // zod's invalid_value issue.
+  template <size_t N>
+  absl::StatusOr<std::string> Enum(
+      std::string_view key,
+      const std::array<std::string_view, N>& names) const {
+    const Value* v = Find(key);
+    if (v && v->is_string() && OneOf(names, v->as_string())) {
+      return v->as_string();
+    }
+    return EnumErrorAt(PathOf(key), names,
+                       v && v->is_string()
+                           ? std::string_view(v->as_string())
+                           : std::string_view(KindName(v ? *v : Value())));
   }
 
  private:
@@ -252,8 +324,16 @@ absl::StatusOr<RecordName> ReadRecordName(const Fields& f) {
     return f.TypeError("recordName", "non-empty string or null", v);
   }
   if (v->as_string().empty()) {
-    return FieldError(kRoot, f.PathOf("recordName"), "too_small",
-                      "expected a non-empty string or null");
+    return internal::IssueError(
+        kRoot, f.PathOf("recordName"), "expected a non-empty string or null",
+        bots::MakeObject(
+            {{"origin", "string"},
+             {"code", "too_small"},
+             {"minimum", 1},
+             {"inclusive", true},
+             {"path", PathValue(f.PathOf("recordName"))},
+             {"message",
+              "Too small: expected string to have >=1 characters"}}));
   }
   return RecordName(v->as_string());
 }
@@ -298,8 +378,7 @@ absl::StatusOr<RemoteKind> ReadKind(const Fields& f, bool device) {
       return k;
     }
   }
-  return FieldError(kRoot, f.PathOf("type"), "invalid_union",
-                    "no matching discriminator");
+  return NoDiscriminatorAt(f.PathOf("type"));
 }
 
 absl::StatusOr<RemoteAction> ReadRemoteAction(const Fields& parent) {
@@ -358,9 +437,7 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ReadStringMap(
     if (!item.is_string()) {
       FieldPath p = parent.PathOf(key);
       p.emplace_back(k);
-      status = FieldError(
-          kRoot, p, "invalid_type",
-          internal::Cat("expected string, received ", KindName(item)));
+      status = TypeErrorAt(p, "string", &item);
       return;
     }
     out.emplace_back(k, item.as_string());
@@ -372,15 +449,10 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ReadStringMap(
 absl::StatusOr<MissingPermissionReason> ReadReason(const Fields& f) {
   MissingPermissionReason r;
   AUXSYNC_ASSIGN(r.record_name, f.String("recordName"));
-  AUXSYNC_ASSIGN(r.resource_kind, f.String("resourceKind"));
-  AUXSYNC_RETURN(f.Enum("resourceKind", r.resource_kind,
-                        OneOf(kResourceKinds, r.resource_kind)));
+  AUXSYNC_ASSIGN(r.resource_kind, f.Enum("resourceKind", kResourceKinds));
   AUXSYNC_ASSIGN(r.resource_id, f.String("resourceId"));
-  AUXSYNC_ASSIGN(r.action, f.String("action"));
-  AUXSYNC_RETURN(f.Enum("action", r.action, OneOf(kActionKinds, r.action)));
-  AUXSYNC_ASSIGN(r.subject_type, f.String("subjectType"));
-  AUXSYNC_RETURN(f.Enum("subjectType", r.subject_type,
-                        OneOf(kSubjectTypes, r.subject_type)));
+  AUXSYNC_ASSIGN(r.action, f.Enum("action", kActionKinds));
+  AUXSYNC_ASSIGN(r.subject_type, f.Enum("subjectType", kSubjectTypes));
   AUXSYNC_ASSIGN(r.subject_id, f.String("subjectId"));
   return r;
 }
@@ -555,8 +627,13 @@ absl::StatusOr<Message> DecodeRequestMissingPermission(const Fields& f,
   AUXSYNC_TRY(reason, f.Nested("reason"));
   const Value* t = reason.Find("type");
   if (!t || !t->is_string() || t->as_string() != "missing_permission") {
-    return FieldError(kRoot, reason.PathOf("type"), "invalid_value",
-                      "expected \"missing_permission\"");
+    return internal::IssueError(
+        kRoot, reason.PathOf("type"), "expected \"missing_permission\"",
+        bots::MakeObject(
+            {{"code", "invalid_value"},
+             {"values", bots::MakeArray({"missing_permission"})},
+             {"path", PathValue(reason.PathOf("type"))},
+             {"message", "Invalid input: expected \"missing_permission\""}}));
   }
   AUXSYNC_ASSIGN(m.reason, ReadReason(reason));
   if (direction == Direction::kServerToClient) {
@@ -573,13 +650,9 @@ absl::StatusOr<Message> DecodeRequestMissingPermissionResponse(
   RequestMissingPermissionResponseMessage m;
   AUXSYNC_ASSIGN(m.success, f.Bool("success"));
   AUXSYNC_ASSIGN(m.record_name, f.String("recordName"));
-  AUXSYNC_ASSIGN(m.resource_kind, f.String("resourceKind"));
-  AUXSYNC_RETURN(f.Enum("resourceKind", m.resource_kind,
-                        OneOf(kResourceKinds, m.resource_kind)));
+  AUXSYNC_ASSIGN(m.resource_kind, f.Enum("resourceKind", kResourceKinds));
   AUXSYNC_ASSIGN(m.resource_id, f.String("resourceId"));
-  AUXSYNC_ASSIGN(m.subject_type, f.String("subjectType"));
-  AUXSYNC_RETURN(f.Enum("subjectType", m.subject_type,
-                        OneOf(kSubjectTypes, m.subject_type)));
+  AUXSYNC_ASSIGN(m.subject_type, f.Enum("subjectType", kSubjectTypes));
   AUXSYNC_ASSIGN(m.subject_id, f.String("subjectId"));
   AUXSYNC_RETURN(f.OptString("errorCode", m.error_code));
   AUXSYNC_RETURN(f.OptString("errorMessage", m.error_message));
@@ -594,9 +667,7 @@ absl::StatusOr<Message> DecodeHttpRequest(const Fields& f, Direction) {
   AUXSYNC_TRY(r, f.Nested("request"));
   AUXSYNC_ASSIGN(m.request.path, r.String("path"));
   AUXSYNC_ASSIGN(m.request.path_params, ReadStringMap(r, "pathParams"));
-  AUXSYNC_ASSIGN(m.request.method, r.String("method"));
-  AUXSYNC_RETURN(r.Enum("method", m.request.method,
-                        OneOf(kHttpMethods, m.request.method)));
+  AUXSYNC_ASSIGN(m.request.method, r.Enum("method", kHttpMethods));
   AUXSYNC_ASSIGN(m.request.query, ReadStringMap(r, "query"));
   AUXSYNC_ASSIGN(m.request.headers, ReadStringMap(r, "headers"));
   AUXSYNC_ASSIGN(m.request.body, r.NullableString("body"));
@@ -971,9 +1042,7 @@ bots::Value ConnectionInfoToValue(const ConnectionInfo& info) {
 absl::StatusOr<Message> DecodeMessage(const bots::Value& object,
                                       Direction direction) {
   if (!object.is_object()) {
-    return FieldError(
-        kRoot, {}, "invalid_type",
-        internal::Cat("expected object, received ", KindName(object)));
+    return TypeErrorAt({}, "object", &object);
   }
   const Value& type = object["type"];
   if (type.is_string()) {
@@ -986,15 +1055,7 @@ absl::StatusOr<Message> DecodeMessage(const bots::Value& object,
       return e.decode(Fields(object.as_object(), {}), direction);
     }
   }
-  // zod's exact issue for a discriminated union without a match.
-  return internal::IssueError(
-      kRoot, {Value("type")}, "no matching discriminator",
-      bots::MakeObject({{"code", "invalid_union"},
-                        {"errors", Value::NewArray()},
-                        {"note", "No matching discriminator"},
-                        {"discriminator", "type"},
-                        {"path", bots::MakeArray({"type"})},
-                        {"message", "Invalid input"}}));
+  return NoDiscriminatorAt({Value("type")});
 }
 
 bots::Value MessageToValue(const Message& message) {
