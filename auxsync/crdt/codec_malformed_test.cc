@@ -310,6 +310,31 @@ TEST(CodecMalformed, FuzzRegressionV1ReencodeEmptyString) {
   CheckLikeTheFuzzer(b, UpdateVersion::kV1);
 }
 
+// fuzz/regressions/update_v1_clock_diff_above_2p53.bin: a right origin at
+// clock 5842268020545584 (legal: below 2^53) put into the pending structs,
+// which are v2. Its clock column writes 2 * diff + flag, above 2^53, and
+// the reader refused its own writing. The IntDiffOptRle columns now read
+// magnitudes up to 2^55 (the values themselves stay below 2^53).
+TEST(CodecMalformed, FuzzRegressionV1ClockDiffAbove2p53) {
+  Bytes b = testing_codec::FromBase64(
+      "AQ5NAggBAWEBfFoAAAChgLzBlgsHAQAEIQEBbQFiAQACxIC8wZYLCoC8wZYLCwdhCvCfmIBi"
+      "oU0DAcSAvMGWCwmAvMGWCwoBYcFNEYC8wZYLsLCwsLCwsAoBoYC8wZYLAwHIgLzBlgsNgLzB"
+      "lgsOAn53AWPETRFNEgEgp00IASgATRcBeAF1AnUCfnxPAAAAeAFNAwMIEAESAg==");
+  ASSERT_EQ(b.size(), 154u);
+  DocOptions options;
+  options.client_id = 1;
+  Doc doc(options);
+  ASSERT_TRUE(ApplyUpdate(doc, b).ok());
+  EXPECT_TRUE(doc.HasPendingStructs());
+  CheckLikeTheFuzzer(b, UpdateVersion::kV1);
+  // The same through the codec alone: v1 -> v2 -> v1 is the identity.
+  absl::StatusOr<Bytes> v2 = ConvertUpdateFormatV1ToV2(b);
+  ASSERT_TRUE(v2.ok()) << v2.status();
+  absl::StatusOr<Bytes> v1 = ConvertUpdateFormatV2ToV1(*v2);
+  ASSERT_TRUE(v1.ok()) << v1.status();
+  EXPECT_EQ(*v1, *ConvertUpdateFormatV2ToV1(*ConvertUpdateFormatV1ToV2(*v1)));
+}
+
 TEST(CodecMalformed, StructOfLengthZeroIsRejectedByEveryReader) {
   // One client section with one empty string item under root "t".
   Bytes b = {0x01, 0x01, 0x01, 0x00, 0x04, 0x01, 0x01, 't', 0x00, 0x00};

@@ -66,7 +66,7 @@ uint64_t Lib0Decoder::ReadVarUintSlow() {
   return 0;
 }
 
-Lib0Decoder::SignMagnitude Lib0Decoder::ReadVarIntSlow() {
+Lib0Decoder::SignMagnitude Lib0Decoder::ReadVarIntSlow(int max_bits) {
   if (data_.size() - pos_ >= 5) {
     // Up to five bytes (6 + 4 * 7 = 34 bits) without per-byte bounds checks.
     const uint8_t* p = data_.data() + pos_;
@@ -98,8 +98,9 @@ Lib0Decoder::SignMagnitude Lib0Decoder::ReadVarIntSlow() {
     b = data_[pos_++];
     const uint64_t payload = b & 0x7f;
     if (payload != 0) {
-      if (shift >= 53 || (payload >> (53 - shift)) != 0) {
-        FailAt(start, "integer out of range (above 2^53 - 1)");
+      if (shift >= max_bits || (payload >> (max_bits - shift)) != 0) {
+        FailAt(start, max_bits == 53 ? "integer out of range (above 2^53 - 1)"
+                                     : "integer out of range for a v2 column");
         return {false, 0};
       }
       v.magnitude |= payload << shift;

@@ -119,12 +119,15 @@ class Lib0Decoder {
     bool negative;
     uint64_t magnitude;
   };
-  SignMagnitude ReadVarIntSignMagnitude() {
+  // `max_bits` bounds the magnitude (below 2^max_bits): 53 for values, 55
+  // for the v2 IntDiffOptRle columns, which write 2 * diff + 1 of clocks
+  // below 2^53 (lib0 reads up to 8 bytes there too).
+  SignMagnitude ReadVarIntSignMagnitude(int max_bits = 53) {
     if (pos_ < data_.size() && data_[pos_] < 0x80) {
       const uint8_t b = data_[pos_++];
       return {(b & 0x40) != 0, static_cast<uint64_t>(b & 0x3f)};
     }
-    return ReadVarIntSlow();
+    return ReadVarIntSlow(max_bits);
   }
   // readVarInt as an integer (-0 reads as 0).
   int64_t ReadVarInt() {
@@ -156,7 +159,7 @@ class Lib0Decoder {
 
  private:
   uint64_t ReadVarUintSlow();
-  SignMagnitude ReadVarIntSlow();
+  SignMagnitude ReadVarIntSlow(int max_bits);
   Any ReadAnyAt(int depth);
 
   std::span<const uint8_t> data_;

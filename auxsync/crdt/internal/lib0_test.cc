@@ -379,3 +379,27 @@ TEST(Utf8, SuffixAndOffsets) {
 
 }  // namespace
 }  // namespace auxsync::crdt::internal
+
+namespace auxsync::crdt::internal {
+namespace {
+
+// The v2 IntDiffOptRle columns write 2 * diff + flag of clocks below 2^53:
+// up to 2^54 + 1, read with a 55-bit bound; plain values keep 53 bits.
+TEST(Lib0VarInt, ColumnMagnitudesMayExceed2p53) {
+  Lib0Encoder enc;
+  enc.WriteVarIntSignMagnitude(false, (uint64_t{1} << 54) + 1);
+  {
+    Lib0Decoder d(enc.view());
+    d.ReadVarIntSignMagnitude();
+    EXPECT_FALSE(d.ok());
+  }
+  {
+    Lib0Decoder d(enc.view());
+    EXPECT_EQ(d.ReadVarIntSignMagnitude(/*max_bits=*/55).magnitude,
+              (uint64_t{1} << 54) + 1);
+    EXPECT_TRUE(d.ok());
+  }
+}
+
+}  // namespace
+}  // namespace auxsync::crdt::internal

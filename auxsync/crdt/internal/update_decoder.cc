@@ -12,7 +12,8 @@ namespace auxsync::crdt::internal {
 
 int64_t IntDiffOptRleDecoder::Read() {
   if (count_ == 0) {
-    Lib0Decoder::SignMagnitude v = d_.ReadVarIntSignMagnitude();
+    // 2 * diff + run flag: up to 2^54 + 1 for clocks below 2^53.
+    Lib0Decoder::SignMagnitude v = d_.ReadVarIntSignMagnitude(/*max_bits=*/55);
     if (!d_.ok()) return 0;
     const auto mag = static_cast<int64_t>(v.magnitude);
     // floor(v / 2) for the signed value; the run flag is the parity.

@@ -87,7 +87,8 @@ class UintOptRleDecoder {
   uint64_t count_ = 0;
 };
 
-// lib0 IntDiffOptRleDecoder. Values outside ±2^53 are an error.
+// lib0 IntDiffOptRleDecoder. Runs of 2 * diff + flag are read up to 2^55;
+// values outside ±2^53 are an error.
 class IntDiffOptRleDecoder {
  public:
   IntDiffOptRleDecoder(std::span<const uint8_t> col, size_t base,
