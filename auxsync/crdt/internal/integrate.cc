@@ -72,9 +72,7 @@ void AddStruct(Doc& doc, Item* it) {
 }
 
 Item* LeftmostOfKey(TypeImpl* parent, const std::string& key) {
-  Item* o = parent->GetMap(key);
-  while (o != nullptr && o->left != nullptr) o = o->left;
-  return o;
+  return parent->MapFirst(key);
 }
 
 }  // namespace
@@ -157,6 +155,8 @@ void IntegrateItem(Transaction& tr, Item* item, uint64_t offset) {
     Item* r;
     if (item->has_parent_sub) {
       r = LeftmostOfKey(parent, item->parent_sub);
+      // The item becomes the start of its key's chain.
+      parent->SetMapFirst(item->parent_sub, item);
     } else {
       r = parent->start;
       parent->start = item;

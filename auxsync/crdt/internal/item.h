@@ -209,7 +209,14 @@ class TypeImpl {
   TypeKind kind = TypeKind::kUnknown;
   std::string node_name;  // xml element node name / hook name
   Item* start = nullptr;
-  absl::flat_hash_map<std::string, Item*> map;
+  // Map key -> the key's current item and the first item of its chain
+  // (integration scans a key's chain from its start: without `first` that
+  // is a walk over every value the key ever had).
+  struct MapSlot {
+    Item* current = nullptr;
+    Item* first = nullptr;
+  };
+  absl::flat_hash_map<std::string, MapSlot> map;
   std::vector<std::string> map_keys;  // first-integration order (JS Map order)
   uint64_t length = 0;
   bool has_formatting = false;
@@ -235,16 +242,34 @@ class TypeImpl {
 
   bool IsRoot() const { return item == nullptr; }
   void SetMap(const std::string& key, Item* it) {
-    auto [iter, inserted] = map.try_emplace(key, it);
+    auto [iter, inserted] = map.try_emplace(key, MapSlot{it, nullptr});
     if (inserted) {
       map_keys.push_back(key);
     } else {
-      iter->second = it;
+      iter->second.current = it;
     }
   }
   Item* GetMap(std::string_view key) const {
     auto it = map.find(std::string(key));
-    return it == map.end() ? nullptr : it->second;
+    return it == map.end() ? nullptr : it->second.current;
+  }
+  // The first item of the key's chain (null if the key never had one).
+  Item* MapFirst(const std::string& key) const {
+    auto it = map.find(key);
+    if (it == map.end()) return nullptr;
+    Item* o =
+        it->second.first != nullptr ? it->second.first : it->second.current;
+    while (o != nullptr && o->left != nullptr) o = o->left;
+    return o;
+  }
+  // Records `it` as the first item of its key's chain.
+  void SetMapFirst(const std::string& key, Item* it) {
+    auto [iter, inserted] = map.try_emplace(key, MapSlot{nullptr, it});
+    if (inserted) {
+      map_keys.push_back(key);
+    } else {
+      iter->second.first = it;
+    }
   }
 };
 
@@ -265,7 +290,8 @@ class StructList {
     if (chunks_.empty() || chunks_.back().size() >= kChunk) {
       starts_.push_back(size_);
       first_clocks_.push_back(it->id.clock);
-      chunks_.emplace_back().reserve(kChunk);
+      // No reserve: a doc with many clients has many short lists.
+      chunks_.emplace_back();
     }
     chunks_.back().push_back({it->id.clock, it});
     ++size_;
