@@ -137,10 +137,13 @@ async function cases() {
     let seed = 56;
     const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
     const words = ['lorem', 'ipsum', 'dolor', ' sit ', 'amet', '😀', 'x'];
-    for (let k = 0; k < 5; k++) {
-        let len = 11;
+    // 25 sentence cases and 5 paragraph cases, as upstream's fuzz tests.
+    const paragraph = 'Lorem ipsum dolor sit amet, consectetur adipiscing elit. Sed do eiusmod tempor incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam.';
+    for (let k = 0; k < 30; k++) {
+        const start = k < 25 ? 'hello world' : paragraph;
+        let len = start.length;
         const steps = [];
-        for (let i = 0; i < 12; i++) {
+        for (let i = 0; i < 8; i++) {
             const at = Math.floor(rnd() * (len + 1));
             if (rnd() < 0.6 || len === 0) {
                 const w = words[Math.floor(rnd() * words.length)];
@@ -152,8 +155,9 @@ async function cases() {
                 len -= n;
             }
         }
-        s(`D56_FuzzTagEdits${k}`, [ev(add('test', { abc: 'hello world' })), ...steps.map((e) => ev(tags('test', { abc: e })))]);
-        s(`D57_FuzzMaskEdits${k}`, [ev(mask('test', 'space', { abc: 'hello world' })), ...steps.map((e) => ev(mask('test', 'space', { abc: e })))], { space: 'space' });
+        const kind = k < 25 ? `Sentence${k}` : `Paragraph${k - 25}`;
+        s(`D56_FuzzTagEdits${kind}`, [ev(add('test', { abc: start })), ...steps.map((e) => ev(tags('test', { abc: e })))]);
+        s(`D57_FuzzMaskEdits${kind}`, [ev(mask('test', 'space', { abc: start })), ...steps.map((e) => ev(mask('test', 'space', { abc: e })))], { space: 'space' });
     }
     // --- F
     const fs = (name, steps, extra = {}) => s(name, steps, { partition: F_CONFIG, ...extra });
