@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -174,11 +175,12 @@ std::vector<rx::Subscription> SubscribeAll(partitions::Partition& partition,
 
 // Creates the scenario's partition through the factory chain. `auth` must
 // outlive the partition.
-// `client_id` / `remote_client_id` (0 = random) pin the Yjs client ids of
+// `client_id` / `remote_client_id` (unset = random) pin the Yjs client ids of
 // a yjs partition.
 absl::StatusOr<std::unique_ptr<partitions::Partition>> CreatePartition(
     const Value& config, partitions::PartitionAuthSource& auth,
-    uint64_t client_id, uint64_t remote_client_id) {
+    std::optional<uint64_t> client_id,
+    std::optional<uint64_t> remote_client_id) {
   partitions::PartitionServices services;
   services.auth_source = &auth;
   std::vector<partitions::PartitionFactory> factories = {
@@ -258,9 +260,10 @@ absl::Status ValidateScenario(const Value& scenario) {
 absl::StatusOr<std::string> RunScenario(const Value& scenario,
                                         const ScenarioOptions& options) {
   partitions::PartitionAuthSource auth;
-  auto client_id = [&](const char* key) -> uint64_t {
+  auto client_id = [&](const char* key) -> std::optional<uint64_t> {
     const Value& id = scenario[key];
-    return id.is_number() ? static_cast<uint64_t>(id.as_number()) : 0;
+    if (!id.is_number()) return std::nullopt;
+    return static_cast<uint64_t>(id.as_number());
   };
   absl::StatusOr<std::unique_ptr<partitions::Partition>> created =
       CreatePartition(scenario["partition"], auth, client_id("clientId"),

@@ -108,9 +108,9 @@ PartitionFactory CreateMemoryPartitionFactory() {
   };
 }
 
-PartitionFactory CreateYjsPartitionFactory(YjsPersistenceFactory persistence,
-                                           uint64_t client_id,
-                                           uint64_t remote_client_id) {
+PartitionFactory CreateYjsPartitionFactory(
+    YjsPersistenceFactory persistence, std::optional<uint64_t> client_id,
+    std::optional<uint64_t> remote_client_id) {
   return [persistence = std::move(persistence), client_id, remote_client_id](
              const Value& config,
              PartitionServices&) -> absl::StatusOr<std::unique_ptr<Partition>> {

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -100,11 +101,12 @@ PartitionFactory CreateMemoryPartitionFactory();
 
 // createYjsPartition as a factory: {"type":"yjs"} makes a new YjsPartition
 // (see YjsPartitionConfig::FromValue); any other config -> nullptr.
-// `persistence` serves configs that ask for local persistence; non-zero
-// client ids replace the random ones (reproducible documents).
+// `persistence` serves configs that ask for local persistence; given client
+// ids replace the random ones (reproducible documents).
 PartitionFactory CreateYjsPartitionFactory(
-    YjsPersistenceFactory persistence = nullptr, uint64_t client_id = 0,
-    uint64_t remote_client_id = 0);
+    YjsPersistenceFactory persistence = nullptr,
+    std::optional<uint64_t> client_id = std::nullopt,
+    std::optional<uint64_t> remote_client_id = std::nullopt);
 
 // The factories of this build, in the order CreateAuxPartition should try
 // them: memory, yjs.

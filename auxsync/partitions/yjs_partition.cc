@@ -138,11 +138,13 @@ class YjsPartition::CallScope {
 YjsPartition::YjsPartition(YjsPartitionConfig config)
     : on_version_(CurrentVersion{}) {
   crdt::DocOptions options;
-  options.client_id = config.client_id;
+  options.client_id = config.client_id.value_or(0);
   doc_ = std::make_unique<crdt::Doc>(options);
+  // DocOptions takes 0 as "random"; an explicit 0 is set afterwards.
+  if (config.client_id.has_value()) doc_->set_client_id(*config.client_id);
   local_id_ = doc_->client_id();
-  remote_id_ =
-      config.remote_client_id != 0 ? config.remote_client_id : RandomClientId();
+  remote_id_ = config.remote_client_id.has_value() ? *config.remote_client_id
+                                                   : RandomClientId();
   current_site_ = absl::StrCat(local_id_);
   remote_site_ = absl::StrCat(remote_id_);
   private_ = config.is_private;

@@ -61,10 +61,10 @@ struct YjsPartitionConfig {
   bots::Value connection_id;
   bool is_private = false;
   // Yjs client ids of the document (local edits) and of edits marked
-  // isRemote; 0 = a random uint32, as upstream. Not part of the upstream
-  // config: scenarios set them to make bytes reproducible.
-  uint64_t client_id = 0;
-  uint64_t remote_client_id = 0;
+  // isRemote; unset = a random uint32, as upstream. Not part of the
+  // upstream config: scenarios set them to make bytes reproducible.
+  std::optional<uint64_t> client_id;
+  std::optional<uint64_t> remote_client_id;
   // Milliseconds since the epoch for the timestamps of InstUpdates; the
   // system clock when empty.
   std::function<double()> now;
