@@ -89,6 +89,23 @@ struct Content {
   std::unique_ptr<Extra> extra;
   std::unique_ptr<TypeImpl> type;  // kRefType
 
+  Content() = default;
+  Content(Content&&) noexcept = default;
+  Content(const Content&) = delete;
+  Content& operator=(const Content&) = delete;
+  // Swaps the strings: a defaulted move would keep this string's heap
+  // buffer whenever the incoming one is short (libstdc++ copies a short
+  // string into the existing buffer), so a collected (deleted) item, or a
+  // pooled free one, would go on holding the text it had.
+  Content& operator=(Content&& o) noexcept {
+    ref = o.ref;
+    deleted_len = o.deleted_len;
+    str.swap(o.str);
+    extra = std::move(o.extra);
+    type = std::move(o.type);
+    return *this;
+  }
+
   // Accessors of the out-of-line fields; the mutable ones allocate them.
   std::vector<Any>& anys() { return X().anys; }
   const std::vector<Any>& anys() const {
