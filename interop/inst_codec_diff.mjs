@@ -439,10 +439,38 @@ async function serverSession(r, R, seed, out) {
     for (const f of frames) out.push({ seed, text: f });
 }
 
+// ------------------------------------------------------------ tokens
+const b64 = (s) => Buffer.from(s, 'utf8').toString('base64');
+function randomTokens(r, R, out) {
+    const secret = Buffer.from(Array.from({ length: 16 }, () => r.int(256))).toString('base64');
+    const userId = r.nonEmpty();
+    const sessionId = r.nonEmpty();
+    const key = `vCK1.${b64(userId)}.${b64(sessionId)}.${b64(secret)}.${b64('Infinity')}`;
+    for (let i = 0; i < 4; i++) {
+        const connectionId = r.nonEmpty();
+        const recordName = r.bool(0.4) ? null : r.nonEmpty();
+        const inst = r.nonEmpty();
+        out.hmac.push({ args: [secret, connectionId, recordName, inst], real: R.v1ConnectionTokenHmac(secret, connectionId, recordName ?? '', inst) });
+        let token = R.generateV1ConnectionToken(key, connectionId, recordName, inst);
+        if (r.bool(0.5)) {
+            const chars = [...token];
+            for (let e = 1 + r.int(3); e > 0; e--) {
+                const at = r.int(chars.length);
+                const what = r.int(3);
+                if (what === 0) chars.splice(at, 1);
+                else if (what === 1) chars.splice(at, 0, r.pick(['.', '!', '=', 'é', 'A', '-', '\ud83d']));
+                else chars[at] = r.pick(['.', '=', '_', '+', 'z']);
+            }
+            token = chars.join('');
+        }
+        out.tokens.push({ token, real: R.parseV1ConnectionToken(token) });
+    }
+}
+
 // ------------------------------------------------------------ main
-function runTool(direction, frames) {
+function runTool(direction, frames, mode = 'decode') {
     const input = frames.map((f) => f.text).join('\n') + '\n';
-    const r = spawnSync(TOOL, ['decode', direction], { input, maxBuffer: 1 << 30 });
+    const r = spawnSync(TOOL, direction ? [mode, direction] : [mode], { input, maxBuffer: 1 << 30 });
     if (r.status !== 0) {
         throw new Error(`${TOOL} decode ${direction} failed: ${r.stderr}`);
     }
@@ -457,6 +485,7 @@ const core0 = await createReferenceCore({ deliver: () => {} });
 const R = core0.R;
 const clientFrames = [];
 const serverFrames = [];
+const tokenCases = { hmac: [], tokens: [] };
 for (let seed = START; seed < START + SEEDS; seed++) {
     const r = makeRandom(seed);
     for (let i = 0; i < 24; i++) {
@@ -475,6 +504,7 @@ for (let seed = START; seed < START + SEEDS; seed++) {
     // the meaning can round-trip.
     clientFrames.push({ seed, text: r.pick(GARBAGE), unknownFields: true });
     await serverSession(r, R, seed, serverFrames);
+    randomTokens(r, R, tokenCases);
 }
 
 const failures = [];
@@ -538,12 +568,29 @@ serverFrames.forEach((frame, i) => {
     }
 });
 
+// Connection tokens: the real parser and HMAC against ours.
+const hmacOurs = runTool(null, tokenCases.hmac.map((c) => ({ text: JSON.stringify(c.args) })), 'hmac');
+tokenCases.hmac.forEach((c, i) => {
+    if (hmacOurs[i] !== c.real) {
+        failures.push({ what: 'token hmac', seed: '-', text: JSON.stringify(c.args), detail: `real ${c.real}, ours ${hmacOurs[i]}` });
+    }
+});
+const tokenOurs = runTool(null, tokenCases.tokens.map((c) => ({ text: JSON.stringify(c.token) })), 'token');
+let tokensParsed = 0;
+tokenCases.tokens.forEach((c, i) => {
+    if (c.real) tokensParsed++;
+    if (!isDeepStrictEqual(tokenOurs[i], c.real)) {
+        failures.push({ what: 'token parse', seed: '-', text: JSON.stringify(c.token), detail: `real ${JSON.stringify(c.real)}, ours ${JSON.stringify(tokenOurs[i])}` });
+    }
+});
+
 say(
     `inst codec diff: seeds ${START}..${START + SEEDS - 1}: ${stats.client} client frames ` +
         `(${stats.accepted} accepted, ${stats.rejected} rejected with a reply, ${stats.ignored} ignored; ` +
         `${stats.exactIssues}/${stats.replies} replies equal including zod issues), ` +
         `${stats.server} frames of the real server`
 );
+say(`  tokens: ${tokenCases.tokens.length} parsed by both sides (${tokensParsed} valid upstream), ${tokenCases.hmac.length} HMACs`);
 say(`  server frame kinds: ${[...types.entries()].sort().map(([k, n]) => `${k} ${n}`).join(', ')}`);
 if (failures.length) {
     say(`FAILED: ${failures.length} mismatches`);

@@ -24,28 +24,58 @@ int Base64Digit(char c) {
   return -1;
 }
 
-// TextDecoder('utf-8') without `fatal`: every maximal invalid subsequence
-// becomes U+FFFD (approximated per byte for truncated sequences).
+// TextDecoder('utf-8') without `fatal` (the WHATWG UTF-8 decoder): every
+// maximal invalid subsequence becomes one U+FFFD.
 std::string DecodeUtf8Lossy(std::string_view bytes) {
   if (bots::IsValidUtf8(bytes)) return std::string(bytes);
   std::string out;
-  size_t i = 0;
-  while (i < bytes.size()) {
-    unsigned char c = bytes[i];
-    size_t len = c < 0x80           ? 1
-                 : (c >> 5) == 0x6  ? 2
-                 : (c >> 4) == 0xE  ? 3
-                 : (c >> 3) == 0x1E ? 4
-                                    : 0;
-    if (len != 0 && i + len <= bytes.size() &&
-        bots::IsValidUtf8(bytes.substr(i, len))) {
-      out.append(bytes.substr(i, len));
-      i += len;
-    } else {
-      out.append("\xEF\xBF\xBD");
-      ++i;
+  uint32_t cp = 0;
+  int needed = 0;
+  int seen = 0;
+  unsigned lower = 0x80;
+  unsigned upper = 0xBF;
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    unsigned b = static_cast<unsigned char>(bytes[i]);
+    if (needed == 0) {
+      if (b <= 0x7F) {
+        out.push_back(static_cast<char>(b));
+      } else if (b >= 0xC2 && b <= 0xDF) {
+        needed = 1;
+        cp = b & 0x1F;
+      } else if (b >= 0xE0 && b <= 0xEF) {
+        if (b == 0xE0) lower = 0xA0;
+        if (b == 0xED) upper = 0x9F;
+        needed = 2;
+        cp = b & 0xF;
+      } else if (b >= 0xF0 && b <= 0xF4) {
+        if (b == 0xF0) lower = 0x90;
+        if (b == 0xF4) upper = 0x8F;
+        needed = 3;
+        cp = b & 0x7;
+      } else {
+        bots::AppendCodePoint(out, 0xFFFD);
+      }
+      continue;
+    }
+    if (b < lower || b > upper) {
+      cp = 0;
+      needed = seen = 0;
+      lower = 0x80;
+      upper = 0xBF;
+      bots::AppendCodePoint(out, 0xFFFD);
+      --i;  // the byte starts the next sequence
+      continue;
+    }
+    lower = 0x80;
+    upper = 0xBF;
+    cp = (cp << 6) | (b & 0x3F);
+    if (++seen == needed) {
+      bots::AppendCodePoint(out, cp);
+      cp = 0;
+      needed = seen = 0;
     }
   }
+  if (needed != 0) bots::AppendCodePoint(out, 0xFFFD);
   return out;
 }
 
@@ -66,37 +96,50 @@ std::string Base64Encode(std::string_view bytes) {
 }
 
 absl::StatusOr<std::string> Base64Decode(std::string_view text) {
-  if (text.size() % 4 != 0) {
+  // base64-js works on UTF-16 code units: lengths count them, and a unit
+  // outside the alphabets (also any non-ASCII one) reads as zero bits.
+  std::u16string units = bots::ToUtf16(text);
+  const size_t len = units.size();
+  if (len % 4 != 0) {
     return absl::InvalidArgumentError(
-        "invalid base64: length must be a multiple of 4");
+        "Invalid string. Length must be a multiple of 4");
   }
-  size_t padding = 0;
-  if (!text.empty() && text.back() == '=') {
-    padding = text.size() >= 2 && text[text.size() - 2] == '=' ? 2 : 1;
-  }
+  size_t valid_len = units.find(u'=');
+  if (valid_len == std::u16string::npos) valid_len = len;
+  const size_t placeholders = valid_len == len ? 0 : 4 - (valid_len % 4);
+  auto digit = [&](size_t i) -> uint32_t {
+    if (i >= len || units[i] > 0x7F) return 0;
+    int d = Base64Digit(static_cast<char>(units[i]));
+    return d < 0 ? 0 : static_cast<uint32_t>(d);
+  };
   std::string out;
-  out.reserve(text.size() / 4 * 3);
-  for (size_t i = 0; i < text.size(); i += 4) {
-    uint32_t n = 0;
-    for (size_t j = 0; j < 4; ++j) {
-      char c = text[i + j];
-      int d = 0;
-      if (c == '=' && i + j >= text.size() - padding) {
-        d = 0;
-      } else {
-        d = Base64Digit(c);
-        if (d < 0) {
-          return absl::InvalidArgumentError(
-              internal::Cat("invalid base64: character at offset ", i + j));
-        }
-      }
-      n = (n << 6) | static_cast<uint32_t>(d);
-    }
+  out.reserve((valid_len + placeholders) * 3 / 4);
+  const int64_t full = placeholders > 0 ? static_cast<int64_t>(valid_len) - 4
+                                        : static_cast<int64_t>(valid_len);
+  size_t i = 0;
+  for (; static_cast<int64_t>(i) < full; i += 4) {
+    uint32_t n = (digit(i) << 18) | (digit(i + 1) << 12) | (digit(i + 2) << 6) |
+                 digit(i + 3);
     out.push_back(static_cast<char>((n >> 16) & 0xFF));
     out.push_back(static_cast<char>((n >> 8) & 0xFF));
     out.push_back(static_cast<char>(n & 0xFF));
   }
-  out.resize(out.size() - padding);
+  if (placeholders == 2) {
+    uint32_t n = (digit(i) << 2) | (digit(i + 1) >> 4);
+    out.push_back(static_cast<char>(n & 0xFF));
+  } else if (placeholders == 1) {
+    uint32_t n = (digit(i) << 10) | (digit(i + 1) << 4) | (digit(i + 2) >> 2);
+    out.push_back(static_cast<char>((n >> 8) & 0xFF));
+    out.push_back(static_cast<char>(n & 0xFF));
+  }
+  // base64-js sizes its array as (validLen + placeholders) * 3 / 4 -
+  // placeholders and leaves unwritten bytes zero; a negative size (a string
+  // starting with "====") makes it throw.
+  const int64_t size =
+      static_cast<int64_t>((valid_len + placeholders) * 3 / 4) -
+      static_cast<int64_t>(placeholders);
+  if (size < 0) return absl::InvalidArgumentError("Invalid typed array length");
+  out.resize(static_cast<size_t>(size), '\0');
   return out;
 }
 

@@ -71,9 +71,10 @@ std::string FormatConnectionKey(std::string_view user_id,
 
 // Standard base64 with padding, as aux-common's toBase64String writes it.
 std::string Base64Encode(std::string_view bytes);
-// base64-js's toByteArray: length a multiple of 4, standard or URL-safe
-// alphabet, '=' padding. Unlike base64-js (which reads a foreign character
-// as zero bits) a character outside the alphabets is an error.
+// base64-js's toByteArray, quirks included: the length (in UTF-16 code
+// units) must be a multiple of 4, the standard and URL-safe alphabets are
+// both read, a foreign character reads as zero bits, and everything from the
+// first '=' on is padding. Fails only on the length.
 absl::StatusOr<std::string> Base64Decode(std::string_view text);
 
 }  // namespace auxsync::inst

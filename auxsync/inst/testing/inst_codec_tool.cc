@@ -1,16 +1,22 @@
 // inst_codec_tool: the C++ side of interop/inst_codec_test.sh.
 //
 //   inst_codec_tool decode c2s|s2c   < frames.jsonl
+//   inst_codec_tool token            < tokens.jsonl   (JSON strings)
+//   inst_codec_tool hmac             < args.jsonl
+//       ([secret, connectionId, recordName|null, inst])
 //
 // For each input line (one frame) prints one JSON line:
 //   {"ok":true,"frame":"<our re-encoding>"}
 //   {"ok":false,"kind":"ignored|envelope|message|unexpected",
 //    "error":"...","reply":"<server reply frame>"|null}
+// token: [userId, sessionId, connectionId, recordName|null, inst, hash] or
+// null per line; hmac: the hex HMAC (a JSON string) or null per line.
 
 #include <iostream>
 #include <string>
 
 #include "auxsync/bots/json.h"
+#include "auxsync/inst/connection_token.h"
 #include "auxsync/inst/frame.h"
 
 namespace {
@@ -37,9 +43,40 @@ int main(int argc, char** argv) {
   using auxsync::bots::ToJson;
   using auxsync::bots::Value;
   using namespace auxsync::inst;
-  if (argc != 3 || std::string(argv[1]) != "decode" ||
+  const std::string mode = argc > 1 ? argv[1] : "";
+  if (argc == 2 && (mode == "token" || mode == "hmac")) {
+    std::string line;
+    while (std::getline(std::cin, line)) {
+      absl::StatusOr<Value> in = auxsync::bots::ParseJson(line);
+      Value out(nullptr);
+      if (in.ok() && mode == "token" && in->is_string()) {
+        absl::StatusOr<ConnectionToken> t =
+            ParseConnectionToken(in->as_string());
+        if (t.ok()) {
+          out = auxsync::bots::MakeArray(
+              {t->user_id, t->session_id, t->connection_id,
+               t->record_name ? Value(*t->record_name) : Value(nullptr),
+               t->inst, t->hash_hex});
+        }
+      } else if (in.ok() && mode == "hmac" && in->is_array() &&
+                 in->as_array().items.size() == 4 &&
+                 in->as_array().items[0].is_string() &&
+                 in->as_array().items[1].is_string() &&
+                 in->as_array().items[3].is_string()) {
+        const auto& a = in->as_array().items;
+        RecordName record;
+        if (a[2].is_string()) record = a[2].as_string();
+        absl::StatusOr<std::string> h = ConnectionTokenHmacHex(
+            a[0].as_string(), a[1].as_string(), record, a[3].as_string());
+        if (h.ok()) out = *h;
+      }
+      std::cout << ToJson(out) << '\n';
+    }
+    return 0;
+  }
+  if (argc != 3 || mode != "decode" ||
       (std::string(argv[2]) != "c2s" && std::string(argv[2]) != "s2c")) {
-    std::cerr << "usage: inst_codec_tool decode c2s|s2c < frames.jsonl\n";
+    std::cerr << "usage: inst_codec_tool decode c2s|s2c | token | hmac\n";
     return 2;
   }
   const Direction direction = std::string(argv[2]) == "c2s"

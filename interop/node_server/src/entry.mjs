@@ -57,7 +57,8 @@ export {
     deviceResult,
     deviceError,
 } from '@casual-simulation/aux-common/common/RemoteActions';
-export { generateV1ConnectionToken } from '@casual-simulation/aux-common/records/AuthUtils';
+export { generateV1ConnectionToken, v1ConnectionTokenHmac } from '@casual-simulation/aux-common/records/AuthUtils';
+export { parseV1ConnectionToken } from '@casual-simulation/aux-common/common/ConnectionToken';
 
 export { AuthenticatedConnectionClient } from '@casual-simulation/aux-common/websockets/AuthenticatedConnectionClient';
 export { InstRecordsClient } from '@casual-simulation/aux-common/websockets/InstRecordsClient';
