@@ -134,7 +134,7 @@ absl::StatusOr<std::string> Base64Decode(std::string_view text) {
   }
   // base64-js sizes its array as (validLen + placeholders) * 3 / 4 -
   // placeholders and leaves unwritten bytes zero; a negative size (a string
-  // starting with "====") makes it throw.
+  // starting with "=") makes it throw.
   const int64_t size =
       static_cast<int64_t>((valid_len + placeholders) * 3 / 4) -
       static_cast<int64_t>(placeholders);

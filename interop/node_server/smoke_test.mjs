@@ -15,6 +15,7 @@ import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadReference } from './build.mjs';
+import { startReferenceServer } from './reference_server.mjs';
 import { WsConnectionClient } from './ws_connection_client.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -45,19 +46,19 @@ function withTimeout(promise, ms, what) {
     ]);
 }
 
-function makeClient(url, connectionId) {
+function makeClient(url, connectionId, indicator = { connectionId }) {
     const socket = new WsConnectionClient(url, R);
-    const authSource = new R.PartitionAuthSource(new Map([[socket.origin, { connectionId }]]));
+    const authSource = new R.PartitionAuthSource(new Map([[socket.origin, indicator]]));
     const auth = new R.AuthenticatedConnectionClient(socket, authSource);
     const client = new R.InstRecordsClient(auth);
     socket.connect();
     return { socket, authSource, client };
 }
 
-function makePartition({ client, authSource }, inst) {
+function makePartition({ client, authSource }, inst, recordName = null) {
     const p = new R.RemoteYjsPartitionImpl(client, authSource, {
         type: 'remote_yjs',
-        recordName: null,
+        recordName,
         inst,
         branch: 'default',
     });
@@ -150,6 +151,31 @@ try {
         'onRemoteJoined'
     );
     process.stdout.write(`players partition of A: ${shouts.filter((e) => e.eventName === 'onRemoteJoined').map((e) => e.argument.remoteId).sort().join(',')} joined\n`);
+    // A private record inst: a vCT1 token made from a connection key the
+    // real AuthController issued opens it; an anonymous client is refused.
+    const local = await startReferenceServer({ port: 0 });
+    try {
+        const user = await local.createUser('owner@example.com');
+        const token = R.generateV1ConnectionToken(user.connectionKey, 'connT', user.userId, 'privInst');
+        const t = makeClient(local.url, 'connT', { connectionToken: token });
+        clients.push(t);
+        const pt = makePartition(t, 'privInst', user.userId);
+        await synced(pt);
+        await pt.applyEvents([R.botAdded(R.createBot('secret', { n: 1 }))]);
+        const anon = makeClient(local.url, 'connAnon');
+        clients.push(anon);
+        const pAnon = makePartition(anon, 'privInst', user.userId);
+        const denied = R.firstValueFrom(
+            pAnon.onStatusUpdated.pipe(R.filter((u) => u.type === 'authorization' && !u.authorized))
+        );
+        pAnon.connect();
+        const status = await withTimeout(denied, 10000, 'anonymous denial');
+        process.stdout.write(
+            `private record inst: token client synced; anonymous client refused (${status.error.errorCode})\n`
+        );
+    } finally {
+        await local.close();
+    }
     process.stdout.write('smoke test ok\n');
 } catch (err) {
     failed = true;
