@@ -17,6 +17,9 @@
 //     accepted frame must re-encode byte for byte when it had no unknown
 //     fields, and our re-encoding must pass the real zod schema with the
 //     same parsed data.
+//  3. with --captured FILE (written by node_server/smoke_test.mjs --capture):
+//     every frame the real aux-common client stack sent and received in a
+//     live session must decode with ours and re-encode byte for byte.
 //  2. server frames: a random session of several sockets against the REAL
 //     aux-records WebsocketController (node_server's core, in process);
 //     every frame the controller sends must decode with ours and re-encode
@@ -24,6 +27,7 @@
 // Prints a summary; exits 1 on any mismatch (the first few are shown).
 
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { createReferenceCore } from './node_server/reference_server.mjs';
 
@@ -32,6 +36,7 @@ function arg(name, fallback) {
     return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
 }
 const TOOL = arg('--tool', null);
+const CAPTURED = arg('--captured', null);
 const SEEDS = Number(arg('--seeds', '500'));
 const START = Number(arg('--start', '0'));
 const VERBOSE = process.argv.includes('--verbose');
@@ -568,6 +573,24 @@ serverFrames.forEach((frame, i) => {
     }
 });
 
+// Frames of a live session of the real client stack.
+let captured = 0;
+if (CAPTURED) {
+    const lines = readFileSync(CAPTURED, 'utf8').split('\n').filter((l) => l.length).map((l) => JSON.parse(l));
+    for (const dir of ['c2s', 's2c']) {
+        const frames = lines.filter((l) => l.dir === dir).map((l) => ({ seed: 'captured', text: l.text }));
+        const answers = runTool(dir, frames);
+        frames.forEach((frame, i) => {
+            captured++;
+            if (!answers[i].ok) {
+                fail(`captured ${dir} frame rejected`, frame, answers[i].error);
+            } else if (answers[i].frame !== frame.text) {
+                fail(`captured ${dir} re-encoding`, frame, `ours ${answers[i].frame}`);
+            }
+        });
+    }
+}
+
 // Connection tokens: the real parser and HMAC against ours.
 const hmacOurs = runTool(null, tokenCases.hmac.map((c) => ({ text: JSON.stringify(c.args) })), 'hmac');
 tokenCases.hmac.forEach((c, i) => {
@@ -590,6 +613,9 @@ say(
         `${stats.exactIssues}/${stats.replies} replies equal including zod issues), ` +
         `${stats.server} frames of the real server`
 );
+if (CAPTURED) {
+    say(`  live session of the real client stack: ${captured} frames, both directions`);
+}
 say(`  tokens: ${tokenCases.tokens.length} parsed by both sides (${tokensParsed} valid upstream), ${tokenCases.hmac.length} HMACs`);
 say(`  server frame kinds: ${[...types.entries()].sort().map(([k, n]) => `${k} ${n}`).join(', ')}`);
 if (failures.length) {

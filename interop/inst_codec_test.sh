@@ -4,7 +4,9 @@
 # schemas of aux-common 3.10.5 (verdict, error reply, byte-exact
 # re-encoding, our encoding re-validated), and every frame of a random
 # session against the real aux-records 3.10.5 WebsocketController decoded
-# and re-encoded byte for byte. See inst_codec_diff.mjs.
+# and re-encoded byte for byte, and so is every frame of a live session of
+# the real aux-common client stack with the Node reference server
+# (node_server/smoke_test.mjs --capture). See inst_codec_diff.mjs.
 #
 #   interop/inst_codec_test.sh [extra inst_codec_diff.mjs args]
 #
@@ -28,4 +30,7 @@ if ! command -v node >/dev/null 2>&1; then
 fi
 
 node interop/node_server/build.mjs
-exec node interop/inst_codec_diff.mjs --tool "$tool" --seeds 500 "$@"
+capture="$(mktemp)"
+trap 'rm -f "$capture"' EXIT
+timeout 120 node interop/node_server/smoke_test.mjs --capture "$capture" >/dev/null
+node interop/inst_codec_diff.mjs --tool "$tool" --seeds 500 --captured "$capture" "$@"

@@ -7,9 +7,14 @@
 // the second and waits for the first; finally a players partition sees the
 // other client join. Exits 0 on success.
 //
-//   node interop/node_server/smoke_test.mjs [--url ws://...]   (--url: use a running server)
+//   node interop/node_server/smoke_test.mjs [--url ws://...] [--capture FILE]
+//
+// --url: use a running server; --capture: write every frame the real client
+// stack sent and received, one JSON line {"dir":"c2s"|"s2c","text":...}
+// each (interop/inst_codec_test.sh decodes them with auxsync's codec).
 
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
@@ -186,6 +191,15 @@ try {
 } finally {
     for (const c of clients) {
         c.socket.disconnect();
+    }
+    const capture = arg('--capture');
+    if (capture) {
+        const lines = [];
+        for (const c of clients) {
+            lines.push(...c.socket.sent.map((text) => JSON.stringify({ dir: 'c2s', text })));
+            lines.push(...c.socket.received.map((text) => JSON.stringify({ dir: 's2c', text })));
+        }
+        writeFileSync(capture, lines.join('\n') + '\n');
     }
     server.child?.kill('SIGTERM');
 }
