@@ -116,6 +116,10 @@ export async function generateYjsScenario(seed, opts = {}) {
     // Re-installs from a source apply updates of upstream's throw-away
     // documents, whose client ids are random.
     let usesRandomIds = false;
+    // Every foreign document gets its own client id: two documents sharing
+    // one would be an invalid history.
+    let foreign = 3000 + rng.int(0, 9) * 100;
+    const nextForeign = () => (foreign += 2);
     for (const step of base.steps) {
         if ('sendRemoteEvents' in step) continue;
         // Tag edits get version vectors naming the document's real clients
@@ -147,7 +151,7 @@ export async function generateYjsScenario(seed, opts = {}) {
         }
         steps.push(step);
         if (rng.chance(0.2)) {
-            steps.push({ applyUpdates: await foreignUpdates(rng, 3000 + rng.int(0, 5), ids) });
+            steps.push({ applyUpdates: await foreignUpdates(rng, nextForeign(), ids) });
         }
         if (rng.chance(0.15)) {
             const kinds = [
@@ -157,7 +161,7 @@ export async function generateYjsScenario(seed, opts = {}) {
                 { type: 'get_current_inst_update' },
                 { type: 'create_initialization_update', bots: [{ id: 'i1', tags: { a: 1, s: 'x' } }] },
             ];
-            const upd = await foreignUpdates(rng, 4000 + rng.int(0, 5), ids);
+            const upd = await foreignUpdates(rng, nextForeign(), ids);
             const inst = upd.map((u, i) => ({ id: i, timestamp: 0, update: u }));
             kinds.push({ type: 'get_inst_state_from_updates', updates: inst });
             kinds.push({ type: 'apply_updates_to_inst', updates: inst });
@@ -172,7 +176,7 @@ export async function generateYjsScenario(seed, opts = {}) {
                 for (const id of rng.sample(ids, rng.int(1, 3))) state[id] = { id, tags: { v: rng.int(0, 9), s: rng.pick(['p', 'q']) } };
                 aux = { version: 1, state };
             } else {
-                const upd = await foreignUpdates(rng, 5000 + rng.int(0, 5), ids);
+                const upd = await foreignUpdates(rng, nextForeign(), ids);
                 aux = { version: 2, updates: upd.map((u, i) => ({ id: i, timestamp: 0, update: u })) };
             }
             const event = { type: 'install_aux_file', aux, mode: 'default' };
