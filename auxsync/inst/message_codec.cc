@@ -400,13 +400,13 @@ absl::StatusOr<RemoteAction> ReadRemoteAction(const Fields& parent) {
 absl::StatusOr<std::variant<DeviceAction, Value>> ReadDeviceAction(
     const Fields& parent) {
   AUXSYNC_TRY(f, parent.Nested("action"));
-  const Value& type = *parent.Find("action");
-  std::string_view t = type["type"].is_string()
-                           ? std::string_view(type["type"].as_string())
+  const Value& action = *parent.Find("action");
+  std::string_view t = action["type"].is_string()
+                           ? std::string_view(action["type"].as_string())
                            : std::string_view();
   if (t != "device" && t != "device_result" && t != "device_error") {
     // A bare action (the legacy webhook path): passed through as is.
-    return std::variant<DeviceAction, Value>(type);
+    return std::variant<DeviceAction, Value>(action);
   }
   DeviceAction a;
   AUXSYNC_ASSIGN(a.kind, ReadKind(f, /*device=*/true));
@@ -587,14 +587,12 @@ absl::StatusOr<Message> DecodeDisconnectedFromBranch(const Fields& f,
   return m;
 }
 
-absl::StatusOr<Message> DecodeConnectionCount(const Fields& f,
-                                              Direction direction) {
+absl::StatusOr<Message> DecodeConnectionCount(const Fields& f, Direction) {
   ConnectionCountMessage m;
   AUXSYNC_ASSIGN(m.record_name, ReadRecordName(f));
   AUXSYNC_ASSIGN(m.inst, f.NullableString("inst"));
   AUXSYNC_ASSIGN(m.branch, f.NullableString("branch"));
   AUXSYNC_RETURN(f.OptNumber("count", m.count));
-  (void)direction;
   return m;
 }
 
