@@ -1,0 +1,99 @@
+// Tests of the shared types' position lookups: the text search markers
+// (TypeImpl::markers) must give the same positions as a walk from the
+// start, whatever the history (jumps, deletions, merges at cleanup, remote
+// changes in between).
+#include "auxsync/crdt/types.h"
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "auxsync/crdt/doc.h"
+#include "auxsync/crdt/encoding.h"
+#include "auxsync/crdt/internal/engine.h"
+#include "gtest/gtest.h"
+
+namespace auxsync::crdt {
+namespace {
+
+std::u16string RandomWord(std::mt19937& rng, int max_len) {
+  std::uniform_int_distribution<int> len(1, max_len);
+  std::uniform_int_distribution<int> ch('a', 'z');
+  std::u16string w;
+  for (int i = len(rng); i > 0; --i)
+    w.push_back(static_cast<char16_t>(ch(rng)));
+  return w;
+}
+
+// Random inserts and deletes far apart, some in one transaction, some one
+// per transaction, checked against a plain string after every transaction.
+TEST(YTextMarkers, RandomEditsMatchAPlainString) {
+  for (uint32_t seed = 1; seed <= 20; ++seed) {
+    std::mt19937 rng(seed);
+    DocOptions o;
+    o.client_id = 7;
+    Doc doc(o);
+    YText text = doc.GetText("t");
+    std::u16string model;
+    for (int txn = 0; txn < 300; ++txn) {
+      int ops = rng() % 4 == 0 ? 20 : 1;
+      doc.Transact([&](Transaction&) {
+        for (int k = 0; k < ops; ++k) {
+          uint64_t index = model.empty() ? 0 : rng() % (model.size() + 1);
+          if (!model.empty() && rng() % 3 == 0) {
+            uint64_t len = 1 + rng() % 12;
+            text.Delete(index, len);
+            model.erase(index, len);
+          } else {
+            std::u16string w = RandomWord(rng, 9);
+            text.Insert(index, w);
+            model.insert(index, w);
+          }
+        }
+      });
+      ASSERT_EQ(text.ToString16(), model) << "seed " << seed << " txn " << txn;
+    }
+    EXPECT_FALSE(text.impl()->markers.empty()) << "seed " << seed;
+  }
+}
+
+// Remote changes between local edits (each replica edits at random and then
+// receives the other's update): both converge after every round.
+TEST(YTextMarkers, RemoteChangesInvalidateMarkers) {
+  std::mt19937 rng(42);
+  DocOptions oa, ob;
+  oa.client_id = 1;
+  ob.client_id = 2;
+  Doc a(oa), b(ob);
+  std::vector<std::vector<uint8_t>> to_b, to_a;
+  auto sa = a.OnUpdate([&](std::span<const uint8_t> u, const Transaction&) {
+    to_b.emplace_back(u.begin(), u.end());
+  });
+  auto sb = b.OnUpdate([&](std::span<const uint8_t> u, const Transaction&) {
+    to_a.emplace_back(u.begin(), u.end());
+  });
+  YText ta = a.GetText("t"), tb = b.GetText("t");
+  for (int round = 0; round < 200; ++round) {
+    for (auto* d : {&ta, &tb}) {
+      uint64_t n = d->Length();
+      uint64_t index = n == 0 ? 0 : rng() % (n + 1);
+      if (n > 0 && rng() % 3 == 0) {
+        d->Delete(index, 1 + rng() % 5);
+      } else {
+        d->Insert(index, RandomWord(rng, 6));
+      }
+    }
+    auto ua = std::move(to_b), ub = std::move(to_a);
+    to_b.clear();
+    to_a.clear();
+    for (const auto& u : ua) ASSERT_TRUE(ApplyUpdate(b, u).ok());
+    for (const auto& u : ub) ASSERT_TRUE(ApplyUpdate(a, u).ok());
+    to_b.clear();
+    to_a.clear();
+    ASSERT_EQ(ta.ToString16(), tb.ToString16()) << "round " << round;
+  }
+  EXPECT_GT(ta.Length(), 100u);
+}
+
+}  // namespace
+}  // namespace auxsync::crdt
