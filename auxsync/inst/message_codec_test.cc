@@ -145,6 +145,18 @@ TEST(MessageCodec, EveryMessageRoundTripsByteIdentically) {
   EXPECT_EQ(kinds.size(), std::variant_size_v<Message>);
 }
 
+TEST(MessageCodec, NamespaceOfRepoMessages) {
+  BranchNamespace ns{std::nullopt, "i", "b"};
+  AddUpdatesMessage add;
+  add.ns = ns;
+  EXPECT_EQ(NamespaceOf(add), ns);
+  ConnectedToBranchMessage connected;
+  connected.branch.ns = ns;
+  EXPECT_EQ(NamespaceOf(connected), ns);
+  EXPECT_EQ(NamespaceOf(LoginMessage{}), std::nullopt);
+  EXPECT_EQ(NamespaceOf(ConnectionCountMessage{}), std::nullopt);
+}
+
 TEST(MessageCodec, DirectionDecidesTheAcceptedTypes) {
   auto login = bots::ParseJson(R"({"type":"login","connectionId":"c"})");
   EXPECT_FALSE(DecodeMessage(*login, Direction::kServerToClient).ok());

@@ -252,6 +252,11 @@ using Message = std::variant<
 // The wire `type` of a message ("login", "repo/add_updates", ...).
 std::string_view MessageType(const Message& message);
 
+// The branch a repo message is about (the `branch` object of
+// repo/connected_to_branch; nothing for repo/connection_count, whose inst
+// and branch may be null, and for the messages without a namespace).
+std::optional<BranchNamespace> NamespaceOf(const Message& message);
+
 }  // namespace auxsync::inst
 
 #endif  // AUXSYNC_INST_MESSAGES_H_
