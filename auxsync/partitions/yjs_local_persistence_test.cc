@@ -431,6 +431,57 @@ TEST(YjsSqlitePersistence, KillNineNeverLosesACommittedUpdate) {
   }
 }
 
+// Three writers on one file in random interleavings of edits, polls,
+// compactions (threshold 25) and restarts with a fresh document: every one
+// converges to the same text, and a fresh load of the file holds it all.
+TEST(YjsSqlitePersistence, RandomInterleavingsConverge) {
+  for (int seed = 1; seed <= 5; ++seed) {
+    SCOPED_TRACE(seed);
+    const std::string path = TempPath("interleave");
+    YjsSqlitePersistenceOptions o =
+        Fast(seed % 2 ? std::optional<std::string>("k") : std::nullopt);
+    o.compact_threshold = 25;
+    std::mt19937 rng(seed);
+    struct Writer {
+      std::unique_ptr<Doc> doc;
+      std::unique_ptr<YjsSqlitePersistence> p;
+    };
+    std::vector<Writer> w(3);
+    auto restart = [&](Writer& x) {
+      x.p.reset();
+      x.doc = std::make_unique<Doc>();
+      x.p = MustCreate(path, o);
+      ASSERT_TRUE(x.p->Open(*x.doc).ok());
+    };
+    for (auto& x : w) restart(x);
+    size_t written = 0;
+    for (int step = 0; step < 1500; ++step) {
+      Writer& x = w[rng() % 3];
+      const unsigned op = rng() % 100;
+      if (op < 70) {
+        auto text = x.doc->GetText("text");
+        text.InsertUtf8(rng() % (text.Length() + 1), "x");
+        ++written;
+      } else if (op < 90) {
+        ASSERT_TRUE(x.p->Poll().ok());
+      } else if (op < 97) {
+        ASSERT_TRUE(x.p->Compact().ok());
+      } else {
+        // A restart: what this writer had is all in the file already.
+        restart(x);
+      }
+      ASSERT_TRUE(x.p->last_error().ok()) << x.p->last_error();
+    }
+    for (auto& x : w) ASSERT_TRUE(x.p->Poll().ok());
+    Doc fresh;
+    auto p = MustCreate(path, o);
+    ASSERT_TRUE(p->Open(fresh).ok());
+    EXPECT_EQ(fresh.GetText("text").Length(), written);
+    for (auto& x : w) EXPECT_EQ(TextOf(*x.doc), TextOf(fresh));
+    EXPECT_LE(p->entry_count(), 26u);
+  }
+}
+
 // A write that fails (the file stays locked by another connection past the
 // busy timeout) is kept and written later, in order.
 TEST(YjsSqlitePersistence, UpdatesWaitWhileTheFileIsLocked) {
