@@ -1,0 +1,557 @@
+#include "auxsync/server/inst_server.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "auxsync/inst/connection_token.h"
+#include "auxsync/inst/errors.h"
+#include "auxsync/inst/remote_envelopes.h"
+
+namespace auxsync::server {
+namespace {
+
+int64_t SystemNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+inst::ErrorEvent ServerError() {
+  return inst::ErrorEvent{
+      inst::kServerFrameId,
+      inst::MakeErrorInfo(inst::kServerError, "A server error occurred.")};
+}
+
+void Erase(std::vector<uint64_t>& ids, uint64_t id) {
+  ids.erase(std::remove(ids.begin(), ids.end(), id), ids.end());
+}
+
+}  // namespace
+
+InstServer::InstServer(Store& store, InstServerOptions options, Clock clock)
+    : store_(store),
+      options_(std::move(options)),
+      clock_(clock ? std::move(clock) : Clock(SystemNowMs)),
+      random_(std::random_device{}()) {}
+
+InstServer::NsKey InstServer::KeyOf(const inst::BranchNamespace& ns) {
+  return NsKey(ns.record_name.has_value(), ns.record_name.value_or(""), ns.inst,
+               ns.branch);
+}
+
+std::string InstServer::NewServerConnectionId() {
+  // A uuid v4, like the Node server's serverConnectionId.
+  uint64_t hi = random_(), lo = random_();
+  hi = (hi & ~uint64_t{0xF000}) | 0x4000;
+  lo = (lo & ~(uint64_t{0xC} << 60)) | (uint64_t{0x8} << 60);
+  char text[37];
+  std::snprintf(text, sizeof(text), "%08x-%04x-%04x-%04x-%012llx",
+                static_cast<unsigned>(hi >> 32),
+                static_cast<unsigned>((hi >> 16) & 0xFFFF),
+                static_cast<unsigned>(hi & 0xFFFF),
+                static_cast<unsigned>(lo >> 48),
+                static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFull));
+  return text;
+}
+
+InstServer::SocketId InstServer::Connect(Connection* connection) {
+  SocketId id = next_id_++;
+  Socket& socket = sockets_[id];
+  socket.connection = connection;
+  socket.server_connection_id = NewServerConnectionId();
+  return id;
+}
+
+void InstServer::Send(SocketId id, const inst::Message& message) {
+  auto it = sockets_.find(id);
+  if (it == sockets_.end()) return;
+  ++stats_.frames_out;
+  it->second.connection->Send(inst::EncodeMessageFrame(message));
+}
+
+void InstServer::SendError(SocketId id, const inst::ErrorEvent& error) {
+  auto it = sockets_.find(id);
+  if (it == sockets_.end()) return;
+  ++stats_.frames_out;
+  it->second.connection->Send(inst::EncodeFrame(inst::Event(error)));
+}
+
+void InstServer::HandleFrame(SocketId id, std::string_view text) {
+  int64_t receive_time = clock_();
+  auto it = sockets_.find(id);
+  if (it == sockets_.end()) return;
+  ++stats_.frames_in;
+  absl::StatusOr<inst::Event> event = inst::DecodeFrame(
+      text, inst::Direction::kClientToServer, options_.limits);
+  if (!event.ok()) {
+    ++stats_.bad_frames;
+    if (std::optional<std::string> reply =
+            inst::ServerReplyToBadFrame(event.status())) {
+      ++stats_.frames_out;
+      it->second.connection->Send(std::move(*reply));
+    }
+    return;
+  }
+  if (auto* m = std::get_if<inst::MessageEvent>(&*event)) {
+    OnMessage(id, m->id, std::move(m->message), receive_time);
+  } else if (auto* up = std::get_if<inst::UploadRequestEvent>(&*event)) {
+    ++stats_.frames_out;
+    it->second.connection->Send(inst::UploadNotSupportedFrame(up->id));
+  } else if (auto* down = std::get_if<inst::DownloadRequestEvent>(&*event)) {
+    ++stats_.frames_out;
+    it->second.connection->Send(inst::DownloadNotFoundFrame(down->id));
+  }
+  // Upload responses and errors from a client are ignored (2.2 step 3).
+}
+
+void InstServer::OnMessage(SocketId id, double request_id,
+                           inst::Message message, int64_t receive_time) {
+  (void)request_id;
+  std::visit(
+      [&](auto& m) {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, inst::LoginMessage>) {
+          OnLogin(id, m);
+        } else if constexpr (std::is_same_v<T, inst::WatchBranchMessage>) {
+          OnWatchBranch(id, m);
+        } else if constexpr (std::is_same_v<T, inst::UnwatchBranchMessage>) {
+          OnUnwatchBranch(id, m);
+        } else if constexpr (std::is_same_v<T, inst::AddUpdatesMessage>) {
+          OnAddUpdates(id, m);
+        } else if constexpr (std::is_same_v<T, inst::GetUpdatesMessage>) {
+          OnGetUpdates(id, m);
+        } else if constexpr (std::is_same_v<T,
+                                            inst::WatchBranchDevicesMessage>) {
+          OnWatchDevices(id, m);
+        } else if constexpr (std::is_same_v<
+                                 T, inst::UnwatchBranchDevicesMessage>) {
+          OnUnwatchDevices(id, m);
+        } else if constexpr (std::is_same_v<T, inst::ConnectionCountMessage>) {
+          OnConnectionCount(id, m);
+        } else if constexpr (std::is_same_v<T, inst::SendActionMessage>) {
+          OnSendAction(id, m);
+        } else if constexpr (std::is_same_v<T, inst::SyncTimeMessage>) {
+          inst::SyncTimeResponseMessage r;
+          r.id = m.id;
+          r.client_request_time = m.client_request_time;
+          r.server_receive_time = static_cast<double>(receive_time);
+          r.server_transmit_time = static_cast<double>(clock_());
+          Send(id, r);
+        } else if constexpr (std::is_same_v<T, inst::HttpRequestMessage>) {
+          Send(id, inst::HttpNotSupportedResponse(m.id));
+        } else if constexpr (std::is_same_v<
+                                 T, inst::RequestMissingPermissionMessage>) {
+          Socket& socket = sockets_.at(id);
+          if (!RequireLogin(id, socket, std::nullopt)) return;
+          // No grants yet: nobody can answer a permission request.
+          Send(id, inst::PermissionRequestRefused(
+                       m.reason, inst::PermissionRefusal::kNoGranters));
+        } else if constexpr (
+            std::is_same_v<T, inst::RequestMissingPermissionResponseMessage>) {
+          Socket& socket = sockets_.at(id);
+          RequireLogin(id, socket, std::nullopt);
+        }
+        // Other types do not decode in the client direction.
+      },
+      message);
+}
+
+bool InstServer::RequireLogin(SocketId id, Socket& socket,
+                              const std::optional<inst::BranchNamespace>& ns) {
+  if (socket.identity) return true;
+  SendError(id,
+            ns ? inst::InvalidConnectionState(*ns, socket.server_connection_id)
+               : inst::InvalidConnectionState(socket.server_connection_id));
+  socket.connection->Close();
+  return false;
+}
+
+std::optional<std::string_view> InstServer::AccessDenied(
+    const Socket& socket, const inst::BranchNamespace& ns) const {
+  // Public insts are open to everyone (4.3).
+  if (!ns.record_name) return std::nullopt;
+  // Record insts: only through a connection token for this inst. Records,
+  // their owners and grants are not modelled yet, so an anonymous socket
+  // is refused as the policy engine refuses it for a private inst.
+  if (!socket.identity || !socket.identity->user_id) return inst::kNotLoggedIn;
+  if (!socket.token_scopes.contains({*ns.record_name, ns.inst})) {
+    return inst::kNotAuthorized;
+  }
+  return std::nullopt;
+}
+
+InstServer::Registration* InstServer::FindRegistration(
+    Socket& socket, bool devices, const inst::BranchNamespace& ns) {
+  for (Registration& r : socket.registrations) {
+    if (r.devices == devices && r.ns == ns) return &r;
+  }
+  return nullptr;
+}
+
+void InstServer::OnLogin(SocketId id, const inst::LoginMessage& m) {
+  Socket& socket = sockets_.at(id);
+  if (!m.connection_token || m.connection_token->empty()) {
+    if (!m.connection_id || m.connection_id->empty()) {
+      Send(id, inst::LoginFailure(inst::kUnacceptableConnectionId));
+      return;
+    }
+    socket.identity =
+        inst::ConnectionInfo{*m.connection_id, std::nullopt, std::nullopt};
+  } else {
+    absl::StatusOr<inst::ConnectionToken> token =
+        inst::ParseConnectionToken(*m.connection_token);
+    if (!token.ok()) {
+      Send(id, inst::LoginFailure(inst::kUnacceptableConnectionToken));
+      return;
+    }
+    absl::StatusOr<std::optional<Session>> session =
+        store_.GetSession(token->user_id, token->session_id);
+    if (!session.ok()) {
+      Send(id, inst::LoginFailure(inst::kServerError));
+      return;
+    }
+    if (!*session ||
+        !inst::VerifyConnectionToken(*token, (*session)->connection_secret) ||
+        (*session)->revoked) {
+      Send(id, inst::LoginFailure(inst::kInvalidToken));
+      return;
+    }
+    if ((*session)->expire_time_ms && *(*session)->expire_time_ms <= clock_()) {
+      Send(id, inst::LoginFailure(inst::kSessionExpired));
+      return;
+    }
+    socket.identity = inst::ConnectionInfo{token->connection_id,
+                                           token->session_id, token->user_id};
+    if (token->record_name) {
+      socket.token_scopes.insert({*token->record_name, token->inst});
+    }
+  }
+  inst::LoginResultMessage result;
+  result.success = true;
+  result.info = *socket.identity;
+  Send(id, result);
+}
+
+void InstServer::OnWatchBranch(SocketId id, const inst::WatchBranchMessage& m) {
+  Socket& socket = sockets_.at(id);
+  if (!RequireLogin(id, socket, m.ns)) return;
+  if (std::optional<std::string_view> denied = AccessDenied(socket, m.ns)) {
+    Send(id, *denied == inst::kNotLoggedIn
+                 ? inst::WatchDenied(m.ns, inst::kNotLoggedIn,
+                                     inst::kNotLoggedInMessage)
+                 : inst::TokenScopeDeniedWatchResult(m.ns));
+    return;
+  }
+  bool temporary = m.temporary.value_or(false);
+  // One branch per name (7.4 allows it): a watch of an existing branch
+  // keeps its temporary flag as stored.
+  if (absl::Status s = store_.CreateBranch(m.ns, temporary); !s.ok()) {
+    SendError(id, ServerError());
+    return;
+  }
+  absl::StatusOr<std::vector<StoredUpdate>> updates = store_.GetUpdates(m.ns);
+  if (!updates.ok()) {
+    SendError(id, ServerError());
+    return;
+  }
+  if (Registration* r = FindRegistration(socket, false, m.ns)) {
+    r->temporary = temporary;
+    r->identity = *socket.identity;
+  } else {
+    socket.registrations.push_back(
+        Registration{false, m.ns, temporary, *socket.identity});
+    branch_watchers_[KeyOf(m.ns)].push_back(id);
+  }
+  // 7.7: presence to the device-watchers (the watcher too), then the
+  // snapshot, then the result.
+  inst::ConnectedToBranchMessage presence;
+  presence.branch = m;
+  presence.connection = *socket.identity;
+  if (auto it = device_watchers_.find(KeyOf(m.ns));
+      it != device_watchers_.end()) {
+    for (SocketId watcher : it->second) Send(watcher, presence);
+  }
+  inst::AddUpdatesMessage initial;
+  initial.ns = m.ns;
+  initial.initial = true;
+  initial.updates.reserve(updates->size());
+  for (StoredUpdate& u : *updates)
+    initial.updates.push_back(std::move(u.update));
+  Send(id, initial);
+  inst::WatchBranchResultMessage result;
+  result.ns = m.ns;
+  result.success = true;
+  Send(id, result);
+}
+
+void InstServer::RemoveBranchWatch(SocketId id, Socket& socket,
+                                   const inst::BranchNamespace& ns) {
+  auto reg = std::find_if(
+      socket.registrations.begin(), socket.registrations.end(),
+      [&](const Registration& r) { return !r.devices && r.ns == ns; });
+  if (reg == socket.registrations.end()) return;
+  Registration removed = std::move(*reg);
+  socket.registrations.erase(reg);
+  NsKey key = KeyOf(ns);
+  auto watchers = branch_watchers_.find(key);
+  bool orphaned = true;
+  if (watchers != branch_watchers_.end()) {
+    Erase(watchers->second, id);
+    orphaned = watchers->second.empty();
+    if (orphaned) branch_watchers_.erase(watchers);
+  }
+  if (removed.temporary && orphaned) {
+    absl::StatusOr<std::optional<BranchInfo>> info = store_.GetBranch(ns);
+    if (info.ok() && *info && (*info)->temporary) {
+      store_.DeleteBranch(ns).IgnoreError();
+    }
+  }
+  inst::DisconnectedFromBranchMessage gone;
+  gone.ns = ns;
+  gone.connection = removed.identity;
+  if (auto it = device_watchers_.find(key); it != device_watchers_.end()) {
+    // A copy: Send never re-enters, but the list must not be read while a
+    // closing watcher could be removed by a caller.
+    std::vector<SocketId> targets = it->second;
+    for (SocketId watcher : targets) Send(watcher, gone);
+  }
+}
+
+void InstServer::OnUnwatchBranch(SocketId id,
+                                 const inst::UnwatchBranchMessage& m) {
+  Socket& socket = sockets_.at(id);
+  if (!socket.identity) return;  // 4.1: nothing happens
+  RemoveBranchWatch(id, socket, m.ns);
+}
+
+void InstServer::OnAddUpdates(SocketId id, const inst::AddUpdatesMessage& m) {
+  Socket& socket = sockets_.at(id);
+  if (!RequireLogin(id, socket, m.ns)) return;
+  if (std::optional<std::string_view> denied = AccessDenied(socket, m.ns)) {
+    SendError(id, *denied == inst::kNotLoggedIn
+                      ? inst::ErrorEvent{inst::kServerFrameId,
+                                         inst::MakeBranchErrorInfo(
+                                             inst::kNotLoggedIn,
+                                             inst::kNotLoggedInMessage, m.ns)}
+                      : inst::TokenScopeDenied(m.ns));
+    return;
+  }
+  if (options_.max_inst_bytes) {
+    int64_t incoming = 0;
+    for (const std::string& u : m.updates) {
+      incoming += static_cast<int64_t>(u.size());
+    }
+    absl::StatusOr<int64_t> current =
+        store_.InstSize(m.ns.record_name, m.ns.inst);
+    if (!current.ok()) {
+      SendError(id, ServerError());
+      return;
+    }
+    if (*current + incoming > *options_.max_inst_bytes) {
+      Send(id,
+           inst::MaxSizeReached(m.ns, m.update_id,
+                                static_cast<double>(*options_.max_inst_bytes),
+                                static_cast<double>(*current + incoming)));
+      return;
+    }
+  }
+  // Durable before anyone hears of it.
+  if (absl::Status s = store_.AppendUpdates(m.ns, m.updates, clock_());
+      !s.ok()) {
+    SendError(id, ServerError());
+    return;
+  }
+  stats_.updates_stored += m.updates.size();
+  if (!m.updates.empty()) {
+    inst::AddUpdatesMessage broadcast;
+    broadcast.ns = m.ns;
+    broadcast.updates = m.updates;
+    if (auto it = branch_watchers_.find(KeyOf(m.ns));
+        it != branch_watchers_.end()) {
+      for (SocketId watcher : it->second) {
+        if (watcher != id) Send(watcher, broadcast);
+      }
+    }
+  }
+  if (m.update_id) {
+    inst::UpdatesReceivedMessage ack;
+    ack.ns = m.ns;
+    ack.update_id = m.update_id;
+    Send(id, ack);
+  }
+}
+
+void InstServer::OnGetUpdates(SocketId id, const inst::GetUpdatesMessage& m) {
+  Socket& socket = sockets_.at(id);
+  if (!RequireLogin(id, socket, m.ns)) return;
+  if (m.ns.branch.empty()) return;  // 5.8: no reply at all
+  if (std::optional<std::string_view> denied = AccessDenied(socket, m.ns)) {
+    SendError(id, *denied == inst::kNotLoggedIn
+                      ? inst::ErrorEvent{inst::kServerFrameId,
+                                         inst::MakeBranchErrorInfo(
+                                             inst::kNotLoggedIn,
+                                             inst::kNotLoggedInMessage, m.ns)}
+                      : inst::TokenScopeDenied(m.ns));
+    return;
+  }
+  inst::AddUpdatesMessage reply;
+  reply.ns = m.ns;
+  reply.timestamps.emplace();
+  absl::StatusOr<std::optional<BranchInfo>> info = store_.GetBranch(m.ns);
+  if (!info.ok()) {
+    SendError(id, ServerError());
+    return;
+  }
+  // Temporary branches are invisible to the history (5.8).
+  if (*info && !(*info)->temporary) {
+    absl::StatusOr<std::vector<StoredUpdate>> updates = store_.GetUpdates(m.ns);
+    if (!updates.ok()) {
+      SendError(id, ServerError());
+      return;
+    }
+    for (StoredUpdate& u : *updates) {
+      reply.updates.push_back(std::move(u.update));
+      reply.timestamps->push_back(static_cast<double>(u.timestamp_ms));
+    }
+  }
+  Send(id, reply);
+}
+
+void InstServer::OnWatchDevices(SocketId id,
+                                const inst::WatchBranchDevicesMessage& m) {
+  Socket& socket = sockets_.at(id);
+  if (!RequireLogin(id, socket, m.ns)) return;
+  if (std::optional<std::string_view> denied = AccessDenied(socket, m.ns)) {
+    SendError(id, *denied == inst::kNotLoggedIn
+                      ? inst::ErrorEvent{inst::kServerFrameId,
+                                         inst::MakeBranchErrorInfo(
+                                             inst::kNotLoggedIn,
+                                             inst::kNotLoggedInMessage, m.ns)}
+                      : inst::TokenScopeDenied(m.ns));
+    return;
+  }
+  NsKey key = KeyOf(m.ns);
+  if (!FindRegistration(socket, true, m.ns)) {
+    socket.registrations.push_back(
+        Registration{true, m.ns, false, *socket.identity});
+    device_watchers_[key].push_back(id);
+  }
+  auto it = branch_watchers_.find(key);
+  if (it == branch_watchers_.end()) return;
+  for (SocketId watcher : it->second) {
+    Socket& other = sockets_.at(watcher);
+    const Registration* r = FindRegistration(other, false, m.ns);
+    if (r == nullptr) continue;
+    inst::ConnectedToBranchMessage listing;
+    listing.listing = true;
+    listing.branch.ns = m.ns;
+    listing.branch.temporary = r->temporary;
+    listing.connection = r->identity;
+    Send(id, listing);
+  }
+}
+
+void InstServer::OnUnwatchDevices(SocketId id,
+                                  const inst::UnwatchBranchDevicesMessage& m) {
+  Socket& socket = sockets_.at(id);
+  auto reg = std::find_if(
+      socket.registrations.begin(), socket.registrations.end(),
+      [&](const Registration& r) { return r.devices && r.ns == m.ns; });
+  if (reg == socket.registrations.end()) return;
+  socket.registrations.erase(reg);
+  auto it = device_watchers_.find(KeyOf(m.ns));
+  if (it != device_watchers_.end()) {
+    Erase(it->second, id);
+    if (it->second.empty()) device_watchers_.erase(it);
+  }
+}
+
+void InstServer::OnConnectionCount(SocketId id,
+                                   const inst::ConnectionCountMessage& m) {
+  Socket& socket = sockets_.at(id);
+  inst::ConnectionCountMessage reply = m;
+  if (!m.branch) {
+    // Every logged-in socket of the server (5.13).
+    double count = 0;
+    for (const auto& [_, s] : sockets_) count += s.identity ? 1 : 0;
+    reply.count = count;
+  } else {
+    inst::BranchNamespace ns{m.record_name, m.inst.value_or(""), *m.branch};
+    if (m.record_name && socket.identity && socket.identity->user_id &&
+        !socket.token_scopes.contains({*m.record_name, ns.inst})) {
+      inst::ErrorEvent denied = inst::TokenScopeDenied(ns);
+      if (!m.inst) denied.info.fields.as_object().Set("inst", nullptr);
+      SendError(id, denied);
+      return;
+    }
+    auto it = branch_watchers_.find(KeyOf(ns));
+    reply.count = it == branch_watchers_.end()
+                      ? 0
+                      : static_cast<double>(it->second.size());
+  }
+  Send(id, reply);
+}
+
+void InstServer::OnSendAction(SocketId id, const inst::SendActionMessage& m) {
+  Socket& socket = sockets_.at(id);
+  if (!RequireLogin(id, socket, m.ns)) return;
+  auto it = branch_watchers_.find(KeyOf(m.ns));
+  std::vector<SocketId> candidates;
+  if (it != branch_watchers_.end()) candidates = it->second;
+  inst::RemoteAction action = m.action;
+  if (!action.HasSelector()) {
+    // 6.2 step 2: one random watcher; none means the action is dropped
+    // before any check.
+    if (candidates.empty()) return;
+    std::uniform_int_distribution<size_t> pick(0, candidates.size() - 1);
+    const Registration* r =
+        FindRegistration(sockets_.at(candidates[pick(random_)]), false, m.ns);
+    if (r == nullptr) return;
+    action.connection_id = r->identity.connection_id;
+  }
+  if (std::optional<std::string_view> denied = AccessDenied(socket, m.ns)) {
+    SendError(id, *denied == inst::kNotLoggedIn
+                      ? inst::ErrorEvent{inst::kServerFrameId,
+                                         inst::MakeErrorInfo(
+                                             inst::kNotLoggedIn,
+                                             inst::kNotLoggedInMessage)}
+                      : inst::TokenScopeDenied(m.ns));
+    return;
+  }
+  inst::ReceiveActionMessage out;
+  out.ns = m.ns;
+  out.action = inst::ToDeviceAction(action, *socket.identity);
+  for (SocketId candidate : candidates) {
+    const Registration* r =
+        FindRegistration(sockets_.at(candidate), false, m.ns);
+    if (r != nullptr && inst::IsActionForDevice(action, r->identity)) {
+      Send(candidate, out);
+    }
+  }
+}
+
+void InstServer::Disconnect(SocketId id) {
+  auto it = sockets_.find(id);
+  if (it == sockets_.end()) return;
+  Socket& socket = it->second;
+  // Device watches first, so the socket is not told about itself.
+  for (const Registration& r : socket.registrations) {
+    if (!r.devices) continue;
+    auto watchers = device_watchers_.find(KeyOf(r.ns));
+    if (watchers == device_watchers_.end()) continue;
+    Erase(watchers->second, id);
+    if (watchers->second.empty()) device_watchers_.erase(watchers);
+  }
+  std::erase_if(socket.registrations,
+                [](const Registration& r) { return r.devices; });
+  while (!socket.registrations.empty()) {
+    inst::BranchNamespace ns = socket.registrations.front().ns;
+    RemoveBranchWatch(id, socket, ns);
+  }
+  sockets_.erase(it);
+}
+
+}  // namespace auxsync::server

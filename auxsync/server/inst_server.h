@@ -1,0 +1,154 @@
+// The protocol core of `auxsync serve`: the inst server of
+// spec/inst-protocol.md section 7 without any networking. A transport
+// (websocket_server.h) feeds it the text frames of each socket and gives it
+// a Connection to write frames to; tests feed it frames directly.
+//
+// Threading: not thread-safe. One InstServer is driven from one thread (the
+// server's io_context thread); the frames of one socket are handled one at a
+// time, in arrival order (2.8 allows this stricter behaviour). Every store
+// write completes (SqliteStore: commits) before the broadcast and the
+// acknowledgement are sent.
+//
+// What lives where: sockets, their identities and watch registrations are in
+// process memory (they die with the socket); everything durable is in the
+// Store.
+
+#ifndef AUXSYNC_SERVER_INST_SERVER_H_
+#define AUXSYNC_SERVER_INST_SERVER_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "auxsync/inst/frame.h"
+#include "auxsync/inst/messages.h"
+#include "auxsync/server/store.h"
+
+namespace auxsync::server {
+
+// The socket side the server writes to. Implementations queue the frame
+// (Send must not call back into the InstServer).
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  // Queues one text frame.
+  virtual void Send(std::string frame) = 0;
+  // Closes the socket after the queued frames; the transport then calls
+  // InstServer::Disconnect.
+  virtual void Close() = 0;
+};
+
+struct InstServerOptions {
+  inst::FrameLimits limits;
+  // The largest inst (sum of its stored base64 update lengths, 7.5);
+  // nullopt = no limit.
+  std::optional<int64_t> max_inst_bytes;
+};
+
+// Counters for logs and tests.
+struct InstServerStats {
+  uint64_t frames_in = 0;
+  uint64_t frames_out = 0;
+  uint64_t updates_stored = 0;
+  uint64_t bad_frames = 0;
+};
+
+class InstServer {
+ public:
+  using SocketId = uint64_t;
+  // Epoch milliseconds; injectable for tests.
+  using Clock = std::function<int64_t()>;
+
+  // `store` must outlive the server.
+  InstServer(Store& store, InstServerOptions options = {},
+             Clock clock = nullptr);
+
+  // A new socket; `connection` is not owned and must stay valid until
+  // Disconnect(id) returned.
+  SocketId Connect(Connection* connection);
+
+  // Handles one text frame of socket `id` (unknown ids are ignored). Bad
+  // frames are answered as the real server answers them; never crashes on
+  // any input.
+  void HandleFrame(SocketId id, std::string_view text);
+
+  // The socket closed: unregisters it everywhere, deletes orphaned temporary
+  // branches and announces its departure (7.10).
+  void Disconnect(SocketId id);
+
+  size_t socket_count() const { return sockets_.size(); }
+  const InstServerStats& stats() const { return stats_; }
+
+ private:
+  // (has record name, record name, inst, branch).
+  using NsKey = std::tuple<bool, std::string, std::string, std::string>;
+  struct Registration {
+    bool devices = false;  // device-watch mode, else branch mode
+    inst::BranchNamespace ns;
+    bool temporary = false;
+    inst::ConnectionInfo identity;  // as it was when registered
+  };
+  struct Socket {
+    Connection* connection = nullptr;
+    std::string server_connection_id;
+    std::optional<inst::ConnectionInfo> identity;  // set once logged in
+    // (record name, inst) pairs granted by connection tokens.
+    std::set<std::pair<std::string, std::string>> token_scopes;
+    std::vector<Registration> registrations;
+  };
+
+  static NsKey KeyOf(const inst::BranchNamespace& ns);
+  void Send(SocketId id, const inst::Message& message);
+  void SendError(SocketId id, const inst::ErrorEvent& error);
+  // Sends invalid_connection_state and closes, when `socket` is not logged
+  // in; returns whether it was.
+  bool RequireLogin(SocketId id, Socket& socket,
+                    const std::optional<inst::BranchNamespace>& ns);
+  // The access check of a record inst (3.5, 4.2): nullopt when allowed,
+  // else the error code (not_logged_in or the token-scope denial).
+  std::optional<std::string_view> AccessDenied(
+      const Socket& socket, const inst::BranchNamespace& ns) const;
+  Registration* FindRegistration(Socket& socket, bool devices,
+                                 const inst::BranchNamespace& ns);
+  // Removes the branch-mode registration of `id` on `ns` (if any): deletes
+  // an orphaned temporary branch and announces the departure.
+  void RemoveBranchWatch(SocketId id, Socket& socket,
+                         const inst::BranchNamespace& ns);
+  std::string NewServerConnectionId();
+
+  void OnMessage(SocketId id, double request_id, inst::Message message,
+                 int64_t receive_time);
+  void OnLogin(SocketId id, const inst::LoginMessage& m);
+  void OnWatchBranch(SocketId id, const inst::WatchBranchMessage& m);
+  void OnUnwatchBranch(SocketId id, const inst::UnwatchBranchMessage& m);
+  void OnAddUpdates(SocketId id, const inst::AddUpdatesMessage& m);
+  void OnGetUpdates(SocketId id, const inst::GetUpdatesMessage& m);
+  void OnWatchDevices(SocketId id, const inst::WatchBranchDevicesMessage& m);
+  void OnUnwatchDevices(SocketId id,
+                        const inst::UnwatchBranchDevicesMessage& m);
+  void OnConnectionCount(SocketId id, const inst::ConnectionCountMessage& m);
+  void OnSendAction(SocketId id, const inst::SendActionMessage& m);
+
+  Store& store_;
+  InstServerOptions options_;
+  Clock clock_;
+  std::mt19937_64 random_;
+  SocketId next_id_ = 1;
+  std::map<SocketId, Socket> sockets_;
+  // Sockets per namespace in registration order (branch mode / devices).
+  std::map<NsKey, std::vector<SocketId>> branch_watchers_;
+  std::map<NsKey, std::vector<SocketId>> device_watchers_;
+  InstServerStats stats_;
+};
+
+}  // namespace auxsync::server
+
+#endif  // AUXSYNC_SERVER_INST_SERVER_H_

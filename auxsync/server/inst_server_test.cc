@@ -1,0 +1,359 @@
+// The protocol core fed decoded frames, without sockets. Expected frames are
+// the bytes the real aux-records 3.10.5 WebsocketController sends (spec
+// section 11 and interop/node_server), for public and token-scoped insts.
+
+#include "auxsync/server/inst_server.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "auxsync/inst/connection_token.h"
+#include "auxsync/server/memory_store.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace auxsync::server {
+namespace {
+
+using testing::ElementsAre;
+using testing::HasSubstr;
+using testing::IsEmpty;
+
+class FakeConnection : public Connection {
+ public:
+  void Send(std::string frame) override { frames.push_back(std::move(frame)); }
+  void Close() override { closed = true; }
+  // The frames sent since the last call.
+  std::vector<std::string> Take() { return std::exchange(frames, {}); }
+  std::vector<std::string> frames;
+  bool closed = false;
+};
+
+class InstServerTest : public testing::Test {
+ protected:
+  InstServerTest() : server_(store_, Options(), [this] { return now_; }) {}
+  static InstServerOptions Options() {
+    InstServerOptions o;
+    o.max_inst_bytes = 64;
+    return o;
+  }
+  struct Client {
+    InstServer::SocketId id;
+    std::unique_ptr<FakeConnection> conn;
+  };
+  Client Open() {
+    auto conn = std::make_unique<FakeConnection>();
+    InstServer::SocketId id = server_.Connect(conn.get());
+    return Client{id, std::move(conn)};
+  }
+  Client Login(const std::string& connection_id) {
+    Client c = Open();
+    server_.HandleFrame(c.id,
+                        absl::StrCat(R"([1,1,{"type":"login","connectionId":")",
+                                     connection_id, R"("}])"));
+    c.conn->Take();
+    return c;
+  }
+  void Frame(const Client& c, const std::string& text) {
+    server_.HandleFrame(c.id, text);
+  }
+  MemoryStore store_;
+  int64_t now_ = 1000;
+  InstServer server_;
+};
+
+constexpr char kNs[] =
+    R"("recordName":null,"inst":"myInst","branch":"default")";
+std::string Msg(const std::string& body) {
+  return absl::StrCat("[1,-1,{", body, "}]");
+}
+std::string Watch(const std::string& extra = "") {
+  return absl::StrCat(R"([1,2,{"type":"repo/watch_branch",)", kNs, extra, "}]");
+}
+std::string Conn(const std::string& id) {
+  return absl::StrCat(R"({"connectionId":")", id,
+                      R"(","sessionId":null,"userId":null})");
+}
+
+TEST_F(InstServerTest, S2_BadFramesAnsweredLikeTheRealServer) {
+  Client a = Open();
+  Frame(a, "not json");
+  Frame(a, "12");
+  EXPECT_THAT(a.conn->Take(), IsEmpty());
+  Frame(a, "null");
+  Frame(a, R"([1,7,{"type":"nope"}])");
+  std::vector<std::string> out = a.conn->Take();
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_THAT(
+      out[0],
+      HasSubstr(
+          R"([5,null,{"success":false,"errorCode":"unacceptable_request")"));
+  EXPECT_THAT(
+      out[1],
+      HasSubstr(R"([5,7,{"success":false,"errorCode":"unacceptable_request")"));
+  Frame(a, "[2,9]");
+  EXPECT_THAT(a.conn->Take(),
+              ElementsAre(HasSubstr(
+                  R"([5,9,{"success":false,"errorCode":"not_supported")")));
+  EXPECT_FALSE(a.conn->closed);
+}
+
+TEST_F(InstServerTest, S5_LoginAnonymous) {
+  Client a = Open();
+  Frame(a, R"([1,1,{"type":"login"}])");
+  EXPECT_THAT(
+      a.conn->Take(),
+      ElementsAre(Msg(
+          R"("type":"login_result","success":false,"errorCode":"unacceptable_connection_id","errorMessage":"A connection ID must be specified when logging in without a connection token.")")));
+  Frame(a, R"([1,2,{"type":"login","connectionId":"connA"}])");
+  EXPECT_THAT(
+      a.conn->Take(),
+      ElementsAre(Msg(
+          R"("type":"login_result","success":true,"info":{"userId":null,"sessionId":null,"connectionId":"connA"})")));
+}
+
+TEST_F(InstServerTest, S6_RequestBeforeLoginClosesTheSocket) {
+  Client a = Open();
+  Frame(a, R"([1,1,{"type":"repo/unwatch_branch",)" + std::string(kNs) + "}]");
+  EXPECT_THAT(a.conn->Take(), IsEmpty());
+  Frame(a, Watch());
+  std::vector<std::string> out = a.conn->Take();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_THAT(
+      out[0],
+      HasSubstr(
+          R"([5,-1,{"success":false,"errorCode":"invalid_connection_state","errorMessage":"A server error occurred. (namespace: null/myInst/default, connectionId: )"));
+  EXPECT_TRUE(a.conn->closed);
+}
+
+TEST_F(InstServerTest, S8_InitialSyncOrderWithDeviceWatch) {
+  Client a = Login("connA");
+  Frame(a, absl::StrCat(R"([1,3,{"type":"repo/add_updates",)", kNs,
+                        R"(,"updates":["AQID"],"updateId":1}])"));
+  EXPECT_THAT(a.conn->Take(),
+              ElementsAre(Msg(absl::StrCat(R"("type":"repo/updates_received",)",
+                                           kNs, R"(,"updateId":1)"))));
+  Frame(a, absl::StrCat(R"([1,4,{"type":"repo/watch_branch_devices",)", kNs,
+                        "}]"));
+  EXPECT_THAT(a.conn->Take(), IsEmpty());
+  Frame(a, Watch());
+  EXPECT_THAT(
+      a.conn->Take(),
+      ElementsAre(
+          Msg(absl::StrCat(
+              R"("type":"repo/connected_to_branch","broadcast":false,"branch":{"type":"repo/watch_branch",)",
+              kNs, R"(},"connection":)", Conn("connA"))),
+          Msg(absl::StrCat(R"("type":"repo/add_updates",)", kNs,
+                           R"(,"updates":["AQID"],"initial":true)")),
+          Msg(absl::StrCat(R"("type":"repo/watch_branch_result",)", kNs,
+                           R"(,"success":true)"))));
+  // A second device watcher gets the listing (nested branch last).
+  Client b = Login("connB");
+  Frame(b, absl::StrCat(R"([1,4,{"type":"repo/watch_branch_devices",)", kNs,
+                        "}]"));
+  EXPECT_THAT(
+      b.conn->Take(),
+      ElementsAre(Msg(absl::StrCat(
+          R"("type":"repo/connected_to_branch","broadcast":false,"connection":)",
+          Conn("connA"), R"(,"branch":{"type":"repo/watch_branch",)", kNs,
+          R"(,"temporary":false})"))));
+  // A's departure is announced to both device watchers (not to A itself).
+  server_.Disconnect(a.id);
+  std::string gone = Msg(absl::StrCat(
+      R"("type":"repo/disconnected_from_branch","broadcast":false,)", kNs,
+      R"(,"connection":)", Conn("connA")));
+  EXPECT_THAT(b.conn->Take(), ElementsAre(gone));
+}
+
+TEST_F(InstServerTest, S9_UpdatesBroadcastBeforeAckAndNotToSender) {
+  Client a = Login("connA");
+  Client b = Login("connB");
+  Client c = Login("connC");
+  Frame(a, Watch());
+  Frame(b, Watch());
+  Frame(c, absl::StrCat(R"([1,4,{"type":"repo/watch_branch_devices",)", kNs,
+                        "}]"));
+  a.conn->Take();
+  b.conn->Take();
+  c.conn->Take();
+  Frame(a, absl::StrCat(R"([1,3,{"type":"repo/add_updates",)", kNs,
+                        R"(,"updates":["AQID","BAUG"],"updateId":5}])"));
+  EXPECT_THAT(a.conn->Take(),
+              ElementsAre(Msg(absl::StrCat(R"("type":"repo/updates_received",)",
+                                           kNs, R"(,"updateId":5)"))));
+  EXPECT_THAT(b.conn->Take(),
+              ElementsAre(Msg(absl::StrCat(R"("type":"repo/add_updates",)", kNs,
+                                           R"(,"updates":["AQID","BAUG"])"))));
+  EXPECT_THAT(c.conn->Take(), IsEmpty());  // device watchers get no updates
+  // A late joiner gets everything; the history has the timestamps.
+  now_ = 2000;
+  Client d = Login("connD");
+  Frame(d, absl::StrCat(R"([1,3,{"type":"repo/add_updates",)", kNs,
+                        R"(,"updates":["BwgJ"]}])"));
+  EXPECT_THAT(d.conn->Take(), IsEmpty());  // no updateId, no ack
+  Frame(d, Watch());
+  std::vector<std::string> out = d.conn->Take();
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_THAT(out[0],
+              HasSubstr(R"("updates":["AQID","BAUG","BwgJ"],"initial":true)"));
+  Frame(d, absl::StrCat(R"([1,9,{"type":"repo/get_updates",)", kNs, "}]"));
+  EXPECT_THAT(
+      d.conn->Take(),
+      ElementsAre(Msg(absl::StrCat(
+          R"("type":"repo/add_updates",)", kNs,
+          R"(,"updates":["AQID","BAUG","BwgJ"],"timestamps":[1000,1000,2000])"))));
+}
+
+TEST_F(InstServerTest, S10_MaxInstSize) {
+  Client a = Login("connA");
+  std::string big(60, 'A');
+  Frame(a, absl::StrCat(R"([1,3,{"type":"repo/add_updates",)", kNs,
+                        R"(,"updates":[")", big, R"("],"updateId":1}])"));
+  a.conn->Take();
+  Frame(a, absl::StrCat(R"([1,4,{"type":"repo/add_updates",)", kNs,
+                        R"(,"updates":["AAAAAAAA"],"updateId":2}])"));
+  EXPECT_THAT(
+      a.conn->Take(),
+      ElementsAre(Msg(absl::StrCat(
+          R"("type":"repo/updates_received",)", kNs,
+          R"(,"updateId":2,"errorCode":"max_size_reached","maxBranchSizeInBytes":64,"neededBranchSizeInBytes":68)"))));
+  EXPECT_EQ(store_.GetUpdates({std::nullopt, "myInst", "default"})->size(), 1u);
+}
+
+TEST_F(InstServerTest, S11_TemporaryBranchVanishesWithItsLastWatcher) {
+  Client a = Login("connA");
+  Client b = Login("connB");
+  Frame(a, Watch(R"(,"temporary":true)"));
+  Frame(b, Watch(R"(,"temporary":true)"));
+  Frame(a, absl::StrCat(R"([1,3,{"type":"repo/add_updates",)", kNs,
+                        R"(,"updates":["AQID"],"updateId":1}])"));
+  Frame(a, absl::StrCat(R"([1,9,{"type":"repo/get_updates",)", kNs, "}]"));
+  EXPECT_THAT(a.conn->Take().back(),
+              HasSubstr(R"("updates":[],"timestamps":[])"));
+  Frame(a, absl::StrCat(R"([1,4,{"type":"repo/unwatch_branch",)", kNs, "}]"));
+  EXPECT_TRUE(
+      store_.GetBranch({std::nullopt, "myInst", "default"})->has_value());
+  server_.Disconnect(b.id);
+  EXPECT_FALSE(
+      store_.GetBranch({std::nullopt, "myInst", "default"})->has_value());
+  Frame(a, Watch(R"(,"temporary":true)"));
+  EXPECT_THAT(a.conn->Take(),
+              ElementsAre(HasSubstr(R"("updates":[],"initial":true)"),
+                          HasSubstr("watch_branch_result")));
+}
+
+TEST_F(InstServerTest, S15_SendActionTargeting) {
+  Client a = Login("connA");
+  Client b = Login("connB");
+  Frame(a, Watch());
+  Frame(b, Watch());
+  a.conn->Take();
+  b.conn->Take();
+  Frame(
+      a,
+      absl::StrCat(
+          R"([1,5,{"type":"repo/send_action",)", kNs,
+          R"(,"action":{"type":"remote","event":{"type":"action","eventName":"ping"},"taskId":"t1","connectionId":"connB"}}])"));
+  EXPECT_THAT(a.conn->Take(), IsEmpty());
+  EXPECT_THAT(
+      b.conn->Take(),
+      ElementsAre(Msg(absl::StrCat(
+          R"("type":"repo/receive_action",)", kNs,
+          R"(,"action":{"type":"device","connection":)", Conn("connA"),
+          R"(,"event":{"type":"action","eventName":"ping"},"taskId":"t1"})"))));
+  // broadcast reaches the sender too; broadcast:false alone reaches nobody.
+  Frame(a, absl::StrCat(
+               R"([1,6,{"type":"repo/send_action",)", kNs,
+               R"(,"action":{"type":"remote","event":1,"broadcast":true}}])"));
+  EXPECT_EQ(a.conn->Take().size(), 1u);
+  EXPECT_EQ(b.conn->Take().size(), 1u);
+  Frame(a, absl::StrCat(
+               R"([1,7,{"type":"repo/send_action",)", kNs,
+               R"(,"action":{"type":"remote","event":1,"broadcast":false}}])"));
+  EXPECT_THAT(a.conn->Take(), IsEmpty());
+  EXPECT_THAT(b.conn->Take(), IsEmpty());
+  // No selector: exactly one random watcher.
+  Frame(a, absl::StrCat(R"([1,8,{"type":"repo/send_action",)", kNs,
+                        R"(,"action":{"type":"remote_result","result":2}}])"));
+  EXPECT_EQ(a.conn->Take().size() + b.conn->Take().size(), 1u);
+}
+
+TEST_F(InstServerTest, S17_ConnectionCountAndTime) {
+  Client a = Login("connA");
+  Client anon = Open();
+  Frame(a, Watch());
+  a.conn->Take();
+  Frame(anon,
+        absl::StrCat(R"([1,1,{"type":"repo/connection_count",)", kNs, "}]"));
+  EXPECT_THAT(anon.conn->Take(),
+              ElementsAre(Msg(absl::StrCat(R"("type":"repo/connection_count",)",
+                                           kNs, R"(,"count":1)"))));
+  Frame(
+      anon,
+      R"([1,2,{"type":"repo/connection_count","recordName":null,"inst":null,"branch":null}])");
+  EXPECT_THAT(
+      anon.conn->Take(),
+      ElementsAre(Msg(
+          R"("type":"repo/connection_count","recordName":null,"inst":null,"branch":null,"count":1)")));
+  Frame(anon, R"([1,3,{"type":"sync/time","id":4,"clientRequestTime":900}])");
+  EXPECT_THAT(
+      anon.conn->Take(),
+      ElementsAre(Msg(
+          R"("type":"sync/time/response","id":4,"clientRequestTime":900,"serverReceiveTime":1000,"serverTransmitTime":1000)")));
+}
+
+TEST_F(InstServerTest, S5_TokenLoginAndScope) {
+  ASSERT_TRUE(
+      store_.PutSession({"user1", "sess1", "c2VjcmV0c2VjcmV0", false, {}})
+          .ok());
+  auto token = inst::MakeConnectionToken("user1", "sess1", "c2VjcmV0c2VjcmV0",
+                                         "connA", "rec", "myInst");
+  ASSERT_TRUE(token.ok());
+  Client a = Open();
+  Frame(a, absl::StrCat(R"([1,1,{"type":"login","connectionToken":")",
+                        inst::FormatConnectionToken(*token), R"("}])"));
+  EXPECT_THAT(
+      a.conn->Take(),
+      ElementsAre(Msg(
+          R"("type":"login_result","success":true,"info":{"userId":"user1","sessionId":"sess1","connectionId":"connA"})")));
+  Frame(
+      a,
+      R"([1,2,{"type":"repo/watch_branch","recordName":"rec","inst":"myInst","branch":"b"}])");
+  EXPECT_THAT(a.conn->Take().back(), HasSubstr(R"("success":true)"));
+  Frame(
+      a,
+      R"([1,3,{"type":"repo/watch_branch","recordName":"rec","inst":"other","branch":"b"}])");
+  EXPECT_THAT(
+      a.conn->Take(),
+      ElementsAre(Msg(
+          R"("type":"repo/watch_branch_result","success":false,"errorCode":"not_authorized","errorMessage":"You are not authorized to access this inst.","recordName":"rec","inst":"other","branch":"b","reason":{"type":"invalid_token"})")));
+  // A wrong HMAC and an unknown session are invalid_token.
+  token->hash_hex[0] = token->hash_hex[0] == 'a' ? 'b' : 'a';
+  Frame(a, absl::StrCat(R"([1,4,{"type":"login","connectionToken":")",
+                        inst::FormatConnectionToken(*token), R"("}])"));
+  EXPECT_THAT(a.conn->Take(), ElementsAre(HasSubstr("invalid_token")));
+  Frame(a, R"([1,5,{"type":"login","connectionToken":"garbage"}])");
+  EXPECT_THAT(a.conn->Take(),
+              ElementsAre(HasSubstr("unacceptable_connection_token")));
+  // An anonymous socket is refused a record inst.
+  Client b = Login("connB");
+  Frame(
+      b,
+      R"([1,2,{"type":"repo/watch_branch","recordName":"rec","inst":"myInst","branch":"b"}])");
+  EXPECT_THAT(b.conn->Take(), ElementsAre(HasSubstr("not_logged_in")));
+}
+
+TEST_F(InstServerTest, S18_HttpRequestNotSupported) {
+  Client a = Open();
+  Frame(
+      a,
+      R"([1,1,{"type":"http_request","id":3,"request":{"path":"/api","method":"GET","pathParams":{},"query":{},"headers":{},"body":null}}])");
+  EXPECT_THAT(
+      a.conn->Take(),
+      ElementsAre(HasSubstr(
+          R"({"type":"http_response","id":3,"response":{"statusCode":501)")));
+}
+
+}  // namespace
+}  // namespace auxsync::server
