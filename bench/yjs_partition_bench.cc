@@ -8,6 +8,8 @@
 //               bot<i % 2000> to the number i (even i) or "s<i>" (odd i);
 //     one subscriber on every observable; best of 5 runs after a warm-up;
 //     the actions are built outside the timed region.
+//     (`--only add|update` runs one phase, for profiling; the digest is
+//     then not computed.)
 //   `--init`: one initialization update of 10,000 bots (init<i>, tag<t> =
 //     the number i * 10 + t for even t, "v<i>_<t>" for odd t) made once
 //     with ConstructInitializationUpdate; timed: a fresh connected partition
@@ -197,12 +199,15 @@ void Fail(const std::string& what) {
   std::exit(1);
 }
 
-int RunAddUpdate(size_t batch) {
+// `only`: "" for both phases, "add" to skip the update phase, "update" to
+// apply the adds in one call (for profiling one phase with perf).
+int RunAddUpdate(size_t batch, const std::string& only) {
   double best_add = 1e300, best_update = 1e300;
-  std::string digest, sample;
+  std::string digest, sample = "null";
   for (int run = 0; run <= kRuns; ++run) {  // run 0 is the warm-up
     // Actions are built outside the timed region, as in the JS harness.
-    std::vector<std::vector<Value>> adds = Batches(AddActions(), batch);
+    std::vector<std::vector<Value>> adds =
+        Batches(AddActions(), only == "update" ? kBots : batch);
     std::vector<std::vector<Value>> updates = Batches(UpdateActions(), batch);
     auto p = NewPartition();
     Counters counters;
@@ -212,8 +217,10 @@ int RunAddUpdate(size_t batch) {
       if (!p->ApplyEvents(a).ok()) Fail("add");
     }
     auto t1 = std::chrono::steady_clock::now();
-    for (const auto& u : updates) {
-      if (!p->ApplyEvents(u).ok()) Fail("update");
+    if (only != "add") {
+      for (const auto& u : updates) {
+        if (!p->ApplyEvents(u).ok()) Fail("update");
+      }
     }
     auto t2 = std::chrono::steady_clock::now();
     if (p->state().as_object().size() != kBots) Fail("state size");
@@ -221,8 +228,10 @@ int RunAddUpdate(size_t batch) {
       best_add = std::min(best_add, Seconds(t1 - t0));
       best_update = std::min(best_update, Seconds(t2 - t1));
     }
-    digest = Digest(p->state());
-    sample = Sample(p->state(), BotId(1235));
+    if (only.empty()) {
+      digest = Digest(p->state());
+      sample = Sample(p->state(), BotId(1235));
+    }
   }
   std::printf(
       "{\"impl\":\"auxsync\",\"batch\":%zu,\"addsPerSec\":%.0f,"
@@ -240,7 +249,7 @@ int RunInit() {
       {{"type", "apply_updates_to_inst"}, {"updates", Value::NewArray()}});
   apply["updates"].as_array().items.push_back((*update)->ToValue());
   double best_init = 1e300, best_encode = 1e300;
-  std::string digest, sample;
+  std::string digest, sample = "null";
   size_t encoded = 0;
   for (int run = 0; run <= kRuns; ++run) {
     std::vector<Value> apply_actions = {auxsync::bots::Remote(
@@ -280,10 +289,18 @@ int RunInit() {
 
 int main(int argc, char** argv) {
   if (argc == 2 && std::string(argv[1]) == "--init") return RunInit();
-  if (argc == 1) return RunAddUpdate(1);
-  if (argc == 3 && std::string(argv[1]) == "--batch") {
-    return RunAddUpdate(static_cast<size_t>(std::max(1, std::atoi(argv[2]))));
+  if (argc == 1) return RunAddUpdate(1, "");
+  if ((argc == 3 || argc == 5) && std::string(argv[1]) == "--batch") {
+    std::string only;
+    if (argc == 5 && std::string(argv[3]) == "--only") only = argv[4];
+    if (argc == 5 && only != "add" && only != "update") only = "bad";
+    if (only != "bad") {
+      return RunAddUpdate(static_cast<size_t>(std::max(1, std::atoi(argv[2]))),
+                          only);
+    }
   }
-  std::fprintf(stderr, "usage: yjs_partition_bench [--batch N | --init]\n");
+  std::fprintf(stderr,
+               "usage: yjs_partition_bench [--batch N [--only add|update] | "
+               "--init]\n");
   return 2;
 }
