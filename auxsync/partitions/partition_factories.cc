@@ -112,13 +112,18 @@ PartitionFactory CreateYjsPartitionFactory(
     YjsPersistenceFactory persistence, std::optional<uint64_t> client_id,
     std::optional<uint64_t> remote_client_id) {
   return [persistence = std::move(persistence), client_id, remote_client_id](
-             const Value& config,
-             PartitionServices&) -> absl::StatusOr<std::unique_ptr<Partition>> {
+             const Value& config, PartitionServices& services)
+             -> absl::StatusOr<std::unique_ptr<Partition>> {
     if (!TypeIs(config, "yjs")) return std::unique_ptr<Partition>();
     absl::StatusOr<YjsPartitionConfig> parsed =
         YjsPartitionConfig::FromValue(config);
     if (!parsed.ok()) return parsed.status();
-    parsed->persistence_factory = persistence;
+    if (persistence) {
+      parsed->persistence_factory = persistence;
+    } else if (!services.local_persistence_dir.empty()) {
+      parsed->persistence_factory = MakeYjsSqlitePersistenceFactory(
+          services.local_persistence_dir, services.local_persistence_options);
+    }
     parsed->client_id = client_id;
     parsed->remote_client_id = remote_client_id;
     return std::unique_ptr<Partition>(

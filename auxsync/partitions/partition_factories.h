@@ -18,6 +18,7 @@
 #include "auxsync/bots/value.h"
 #include "auxsync/partitions/partition.h"
 #include "auxsync/partitions/partition_auth_source.h"
+#include "auxsync/partitions/yjs_local_persistence.h"
 #include "auxsync/partitions/yjs_partition.h"
 
 namespace auxsync::partitions {
@@ -66,6 +67,15 @@ struct PartitionServices {
   PartitionAuthSource* auth_source = nullptr;
   // Where configs that name an existing partition find it.
   InjectedPartitions* injected = nullptr;
+  // The directory (which must exist) where yjs partitions whose config asks
+  // for local persistence (`localPersistence.saveToIndexedDb` and a
+  // `branch`) keep their SQLite file, one per branch; the embedding
+  // application chooses it, as the browser chooses IndexedDB's place.
+  // Empty: no local persistence, such configs run without (as upstream
+  // where IndexedDB is missing).
+  std::string local_persistence_dir;
+  // Settings of those files other than the config's encryptionKey.
+  YjsSqlitePersistenceOptions local_persistence_options;
 };
 
 // Creates a partition for the configs it understands. Returns nullptr (OK)
@@ -101,8 +111,10 @@ PartitionFactory CreateMemoryPartitionFactory();
 
 // createYjsPartition as a factory: {"type":"yjs"} makes a new YjsPartition
 // (see YjsPartitionConfig::FromValue); any other config -> nullptr.
-// `persistence` serves configs that ask for local persistence; given client
-// ids replace the random ones (reproducible documents).
+// `persistence` serves configs that ask for local persistence; when it is
+// null, services.local_persistence_dir (if set) does, through
+// MakeYjsSqlitePersistenceFactory. Given client ids replace the random ones
+// (reproducible documents).
 PartitionFactory CreateYjsPartitionFactory(
     YjsPersistenceFactory persistence = nullptr,
     std::optional<uint64_t> client_id = std::nullopt,

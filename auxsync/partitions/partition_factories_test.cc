@@ -1,13 +1,20 @@
 #include "auxsync/partitions/partition_factories.h"
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "auxsync/bots/bot_actions.h"
 #include "auxsync/bots/json.h"
+#include "auxsync/bots/runtime_values.h"
 #include "auxsync/bots/value.h"
 #include "auxsync/partitions/memory_partition.h"
+#include "auxsync/partitions/yjs_local_persistence.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -66,7 +73,8 @@ PartitionFactory RecordingFactory(const std::string& type,
 
 TEST(PartitionFactories, C4_InjectedConfigReturnsThePartitionWithoutFactories) {
   InjectedPartitions injected;
-  PartitionServices services{.injected = &injected};
+  PartitionServices services;
+  services.injected = &injected;
   auto partition = std::make_unique<FakePartition>();
   Partition* raw = partition.get();
   std::string name = injected.Add(std::move(partition));
@@ -85,7 +93,8 @@ TEST(PartitionFactories, C4_InjectedConfigReturnsThePartitionWithoutFactories) {
 
 TEST(PartitionFactories, C4_InjectedConfigWithoutPartitionIsUndefined) {
   InjectedPartitions injected;
-  PartitionServices services{.injected = &injected};
+  PartitionServices services;
+  services.injected = &injected;
   std::vector<std::string> calls;
   for (const Value& config :
        {MakeObject({{"type", "injected"}}),
@@ -100,7 +109,8 @@ TEST(PartitionFactories, C4_InjectedConfigWithoutPartitionIsUndefined) {
 
 TEST(PartitionFactories, C4_InjectedPartitionCanBeTakenOnlyOnce) {
   InjectedPartitions injected;
-  PartitionServices services{.injected = &injected};
+  PartitionServices services;
+  services.injected = &injected;
   ASSERT_TRUE(injected.Add("mine", std::make_unique<FakePartition>()).ok());
   EXPECT_EQ(injected.Add("mine", std::make_unique<FakePartition>()).code(),
             absl::StatusCode::kAlreadyExists);
@@ -120,7 +130,8 @@ TEST(PartitionFactories, C4_InjectedConfigErrors) {
                 .code(),
             absl::StatusCode::kFailedPrecondition);
   InjectedPartitions injected;
-  PartitionServices services{.injected = &injected};
+  PartitionServices services;
+  services.injected = &injected;
   EXPECT_EQ(
       CreateAuxPartition(MakeObject({{"type", "injected"}, {"partition", 3}}),
                          services, {})
@@ -177,7 +188,8 @@ TEST(PartitionFactories, C5_FactoryErrorStopsTheSearch) {
 
 TEST(PartitionFactories, FactoriesReceiveTheServices) {
   PartitionAuthSource auth;
-  PartitionServices services{.auth_source = &auth};
+  PartitionServices services;
+  services.auth_source = &auth;
   PartitionAuthSource* seen = nullptr;
   PartitionFactory factory =
       [&](const Value&,
@@ -193,7 +205,8 @@ TEST(PartitionFactories, FactoriesReceiveTheServices) {
 
 TEST(PartitionFactories, E5_MemoryConfigWithoutInitialStateReturnsPartition) {
   InjectedPartitions injected;
-  PartitionServices services{.injected = &injected};
+  PartitionServices services;
+  services.injected = &injected;
   auto partition = std::make_unique<FakePartition>();
   Partition* raw = partition.get();
   std::string name = injected.Add(std::move(partition));
@@ -217,7 +230,8 @@ TEST(PartitionFactories, E5_MemoryConfigWithoutInitialStateReturnsPartition) {
 TEST(PartitionFactories, E5_MemoryFactoryIgnoresOtherConfigs) {
   InjectedPartitions injected;
   std::string name = injected.Add(std::make_unique<FakePartition>());
-  PartitionServices services{.injected = &injected};
+  PartitionServices services;
+  services.injected = &injected;
   PartitionFactory memory = CreateMemoryPartitionFactory();
   for (const Value& config :
        {MakeObject({{"type", "yjs"}, {"partition", name}}),
@@ -283,6 +297,146 @@ TEST(PartitionFactories, InjectedPartitionsGeneratesFreshNames) {
   EXPECT_EQ(injected.Take(a), nullptr);
   EXPECT_EQ(bots::ToJson(InjectedPartitionConfig("p")),
             R"({"type":"injected","partition":"p"})");
+}
+
+// A fresh, empty directory under the test's temp dir.
+std::string FreshDir(std::string_view name) {
+  std::string dir = absl::StrCat(::testing::TempDir(), "/auxsync_pf_", getpid(),
+                                 "_", std::string(name));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+PartitionServices PersistingServices(const std::string& dir) {
+  PartitionServices services;
+  services.local_persistence_dir = dir;
+  services.local_persistence_options.kdf_ops_limit = 1;     // OPSLIMIT_MIN
+  services.local_persistence_options.kdf_mem_limit = 8192;  // MEMLIMIT_MIN
+  return services;
+}
+
+// Creates and connects the partition of `config`; errors on onError (as
+// JSON) go to `errors`.
+std::unique_ptr<Partition> Connected(const std::string& config,
+                                     PartitionServices& services,
+                                     std::vector<std::string>* errors) {
+  absl::StatusOr<Value> parsed = bots::ParseJson(config);
+  EXPECT_TRUE(parsed.ok()) << parsed.status();
+  absl::StatusOr<std::unique_ptr<Partition>> p =
+      CreateAuxPartition(*parsed, services, DefaultFactories());
+  EXPECT_TRUE(p.ok()) << p.status();
+  if (!p.ok() || *p == nullptr) return nullptr;
+  // An Error's JSON is {}: record "name: message".
+  rx::Subscription sub = (*p)->OnError([errors](const Value& e) {
+    const auto* error =
+        e.is_host() ? dynamic_cast<const bots::ErrorObject*>(&e.as_host())
+                    : nullptr;
+    errors->push_back(
+        error == nullptr ? bots::ToJson(e)
+                         : absl::StrCat(error->name(), ": ", error->message()));
+  });
+  (*p)->Connect();
+  return *std::move(p);
+}
+
+// The embedding application's persistence directory reaches yjs configs
+// that ask for local persistence through the default factory chain: a
+// second partition on the same branch loads the first one's bots.
+TEST(PartitionFactories, M4_LocalPersistenceDirPersistsYjsBranches) {
+  const std::string dir = FreshDir("persist");
+  PartitionServices services = PersistingServices(dir);
+  const std::string config =
+      R"({"type":"yjs","branch":"b1","localPersistence":)"
+      R"({"saveToIndexedDb":true}})";
+  std::vector<std::string> errors;
+  {
+    std::unique_ptr<Partition> p = Connected(config, services, &errors);
+    ASSERT_NE(p, nullptr);
+    ASSERT_TRUE(p->ApplyEvents({bots::BotAdded(*bots::ParseJson(
+                                   R"({"id":"a","tags":{"x":"y"}})"))})
+                    .ok());
+  }
+  EXPECT_TRUE(std::filesystem::exists(YjsSqlitePersistencePath(dir, "b1")));
+  std::unique_ptr<Partition> again = Connected(config, services, &errors);
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(bots::ToJson(again->state()),
+            R"({"a":{"id":"a","tags":{"x":"y"}}})");
+  // Another branch is another file.
+  std::unique_ptr<Partition> other =
+      Connected(R"({"type":"yjs","branch":"b2","localPersistence":)"
+                R"({"saveToIndexedDb":true}})",
+                services, &errors);
+  EXPECT_EQ(bots::ToJson(other->state()), "{}");
+  EXPECT_TRUE(errors.empty()) << errors[0];
+  again.reset();
+  other.reset();
+  std::filesystem::remove_all(dir);
+}
+
+// Without saveToIndexedDb, without a branch, or without a directory in the
+// services, nothing is stored.
+TEST(PartitionFactories, LocalPersistenceNeedsFlagBranchAndDir) {
+  const std::string dir = FreshDir("nopersist");
+  PartitionServices services = PersistingServices(dir);
+  std::vector<std::string> errors;
+  for (
+      const char* config :
+      {R"({"type":"yjs","branch":"b"})",
+       R"({"type":"yjs","branch":"b","localPersistence":{"saveToIndexedDb":false}})",
+       R"({"type":"yjs","localPersistence":{"saveToIndexedDb":true}})"}) {
+    std::unique_ptr<Partition> p = Connected(config, services, &errors);
+    ASSERT_NE(p, nullptr) << config;
+    ASSERT_TRUE(p->ApplyEvents({bots::BotAdded(*bots::ParseJson(
+                                   R"({"id":"a","tags":{}})"))})
+                    .ok());
+  }
+  PartitionServices no_dir;
+  std::unique_ptr<Partition> p = Connected(
+      R"({"type":"yjs","branch":"b","localPersistence":{"saveToIndexedDb":true}})",
+      no_dir, &errors);
+  ASSERT_NE(p, nullptr);
+  EXPECT_TRUE(std::filesystem::is_empty(dir));
+  EXPECT_TRUE(errors.empty()) << errors[0];
+  std::filesystem::remove_all(dir);
+}
+
+// A wrong encryptionKey is an onError emission (the partition then runs
+// without the stored bots, and reports sync as upstream does on a failed
+// load); the right key reads the bots.
+TEST(PartitionFactories, M4_WrongEncryptionKeyIsAnError) {
+  const std::string dir = FreshDir("key");
+  PartitionServices services = PersistingServices(dir);
+  auto config = [](const char* key) {
+    return absl::StrCat(R"({"type":"yjs","branch":"secret","localPersistence":)"
+                        R"({"saveToIndexedDb":true,"encryptionKey":")",
+                        key, R"("}})");
+  };
+  std::vector<std::string> errors;
+  {
+    std::unique_ptr<Partition> p =
+        Connected(config("right"), services, &errors);
+    ASSERT_NE(p, nullptr);
+    ASSERT_TRUE(p->ApplyEvents({bots::BotAdded(*bots::ParseJson(
+                                   R"({"id":"s","tags":{"k":"v"}})"))})
+                    .ok());
+  }
+  ASSERT_TRUE(errors.empty()) << errors[0];
+  std::unique_ptr<Partition> wrong =
+      Connected(config("wrong"), services, &errors);
+  ASSERT_NE(wrong, nullptr);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_THAT(errors[0], ::testing::StartsWith("Error: "));
+  EXPECT_THAT(errors[0], ::testing::HasSubstr("key"));
+  EXPECT_EQ(bots::ToJson(wrong->state()), "{}");
+  wrong.reset();
+  std::unique_ptr<Partition> right =
+      Connected(config("right"), services, &errors);
+  EXPECT_EQ(bots::ToJson(right->state()),
+            R"({"s":{"id":"s","tags":{"k":"v"}}})");
+  EXPECT_EQ(errors.size(), 1u);
+  right.reset();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -164,7 +164,8 @@ class YjsSqliteLocalPersistence : public YjsLocalPersistence {
   // Errors: those of YjsSqlitePersistence::Create and Open (wrong key,
   // foreign file, undecodable update).
   absl::Status Open(crdt::Doc& doc) override;
-  absl::Status Poll();
+  // YjsSqlitePersistence::Poll(); FailedPrecondition before Open().
+  absl::Status Poll() override;
   // Null until Open() succeeded.
   YjsSqlitePersistence* persistence() { return persistence_.get(); }
 

@@ -646,9 +646,21 @@ void YjsPartition::Connect() {
     absl::Status s = persistence_->Open(*doc_);
     if (!s.ok()) {
       on_error_.Next(bots::MakeError("Error", std::string(s.message())));
+    } else {
+      persistence_open_ = true;
     }
   }
   on_status_.Next(SyncStatus(true));
+}
+
+absl::Status YjsPartition::PollPersistence() {
+  if (persistence_ == nullptr || !persistence_open_) return absl::OkStatus();
+  CallScope scope(this);
+  absl::Status s = persistence_->Poll();
+  if (!s.ok()) {
+    on_error_.Next(bots::MakeError("Error", std::string(s.message())));
+  }
+  return s;
 }
 
 rx::Subscription YjsPartition::OnBotsAdded(BotsCallback callback) {

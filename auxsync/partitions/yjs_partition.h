@@ -39,6 +39,11 @@ class YjsLocalPersistence {
   // Loads the stored updates into `doc`. An error is reported on the
   // partition's onError and the partition then reports sync anyway.
   virtual absl::Status Open(crdt::Doc& doc) = 0;
+  // Applies what other writers (other partitions, other processes) stored
+  // since the last load, as a non-local transaction like Open(). Called by
+  // YjsPartition::PollPersistence() after Open() succeeded; the default
+  // has nothing to pick up.
+  virtual absl::Status Poll() { return absl::OkStatus(); }
 };
 
 // Makes the persistence for a partition whose config asks for it
@@ -120,6 +125,15 @@ class YjsPartition final : public Partition {
   rx::Subscription OnEvents(ActionsCallback callback) override;
   rx::Subscription OnStatusUpdated(ValueCallback callback) override;
 
+  // Call from the owning loop (each turn, or from a timer) to pick up
+  // updates other partitions or processes wrote to the same local
+  // persistence branch since the last load; where CasualOS re-reads on a
+  // BroadcastChannel message, we have no channel. The new bots are reported
+  // as ordinary remote events before this returns. OK (and a no-op) without
+  // local persistence or when it failed to open; an error (also emitted on
+  // onError) when the stored updates cannot be read or decrypted.
+  absl::Status PollPersistence();
+
   // The document (for tests and the inst-update utilities). Writing to it
   // directly is reported like any other transaction.
   crdt::Doc& doc() { return *doc_; }
@@ -178,6 +192,7 @@ class YjsPartition final : public Partition {
   std::function<double()> now_;
   YjsPersistenceFactory persistence_factory_;
   std::unique_ptr<YjsLocalPersistence> persistence_;
+  bool persistence_open_ = false;  // Open() succeeded; Poll() may run
 
   bool is_local_transaction_ = true;
   bool is_remote_update_ = false;

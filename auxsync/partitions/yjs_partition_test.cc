@@ -12,7 +12,10 @@
 
 #include "auxsync/partitions/yjs_partition.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,6 +39,7 @@
 #include "auxsync/crdt/types.h"
 #include "auxsync/partitions/inst_updates.h"
 #include "auxsync/partitions/partition_utils.h"
+#include "auxsync/partitions/yjs_local_persistence.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -656,6 +660,79 @@ TEST(YjsPartition, PersistenceIsOpenedBeforeSync) {
                "make b", R"("connection")", R"("authentication")",
                R"("authorization")", "open",
                R"(added [{"id":"bot1","tags":{"tag1":"abc"}}])", R"("sync")"}));
+}
+
+// The analogue of M3 for partitions: two partitions (as in two processes)
+// persisting one branch to one file see each other's bots once they poll;
+// what arrives is reported as ordinary added bots and new versions.
+TEST(YjsPartition, M3_TwoPartitionsOnOneBranchSeeEachOthersBotsAfterPolling) {
+  const std::string dir =
+      absl::StrCat(::testing::TempDir(), "/auxsync_yjs_poll_", getpid());
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(std::filesystem::create_directories(dir));
+  auxsync::partitions::YjsSqlitePersistenceOptions options;
+  options.kdf_ops_limit = 1;     // crypto_pwhash_OPSLIMIT_MIN
+  options.kdf_mem_limit = 8192;  // crypto_pwhash_MEMLIMIT_MIN
+  const Value config =
+      J(R"({"type":"yjs","branch":"shared/main","localPersistence":)"
+        R"({"saveToIndexedDb":true,"encryptionKey":"pass"}})");
+  auto make = [&](uint64_t client_id) {
+    absl::StatusOr<YjsPartitionConfig> c =
+        YjsPartitionConfig::FromValue(config);
+    EXPECT_TRUE(c.ok()) << c.status();
+    c->client_id = client_id;
+    c->persistence_factory =
+        auxsync::partitions::MakeYjsSqlitePersistenceFactory(dir, options);
+    return std::make_unique<YjsPartition>(*std::move(c));
+  };
+  std::unique_ptr<YjsPartition> a = make(11);
+  std::unique_ptr<YjsPartition> b = make(22);
+  std::vector<std::string> errors;
+  std::vector<std::string> added_to_b;
+  auto ea = a->OnError([&](const Value& e) { errors.push_back(Plain(e)); });
+  auto eb = b->OnError([&](const Value& e) { errors.push_back(Plain(e)); });
+  auto ab = b->OnBotsAdded([&](const std::vector<Value>& bots) {
+    if (!bots.empty()) added_to_b.push_back(Plain(ArrayOf(bots)));
+  });
+  a->Connect();
+  b->Connect();
+  // Nothing new yet: polling is a no-op.
+  ASSERT_TRUE(b->PollPersistence().ok());
+  EXPECT_TRUE(added_to_b.empty());
+
+  ASSERT_TRUE(a->ApplyEvents(
+                   {auxsync::bots::BotAdded(J(R"({"id":"x","tags":{"n":1}})"))})
+                  .ok());
+  EXPECT_EQ(Plain(b->state()), "{}");  // not before polling
+  ASSERT_TRUE(b->PollPersistence().ok());
+  EXPECT_EQ(added_to_b,
+            std::vector<std::string>{R"([{"id":"x","tags":{"n":1}}])"});
+  EXPECT_EQ(Plain(b->current_version().vector),
+            Plain(a->current_version().vector));
+
+  ASSERT_TRUE(b->ApplyEvents(
+                   {auxsync::bots::BotAdded(J(R"({"id":"y","tags":{"n":2}})"))})
+                  .ok());
+  ASSERT_TRUE(a->PollPersistence().ok());
+  EXPECT_EQ(Plain(a->state()), Plain(b->state()));
+  EXPECT_EQ(Plain(a->state()),
+            R"({"x":{"id":"x","tags":{"n":1}},"y":{"id":"y","tags":{"n":2}}})");
+  EXPECT_TRUE(errors.empty()) << errors[0];
+
+  // A third partition opening the file later loads both bots on connect.
+  std::unique_ptr<YjsPartition> c = make(33);
+  c->Connect();
+  EXPECT_EQ(Plain(c->state()), Plain(a->state()));
+  c.reset();
+  b.reset();
+  a.reset();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(YjsPartition, PollPersistenceWithoutPersistenceIsANoOp) {
+  YjsPartition partition(Pinned());
+  partition.Connect();
+  EXPECT_TRUE(partition.PollPersistence().ok());
 }
 
 }  // namespace
