@@ -45,7 +45,8 @@ absl::StatusOr<std::string> ReadInput(const std::string& path) {
   return data;
 }
 
-int RunApply(const std::string& path, bool tagged) {
+int RunApply(const std::string& path, bool tagged,
+             const std::string& persistence_dir) {
   absl::StatusOr<std::string> text = ReadInput(path);
   if (!text.ok()) {
     std::cerr << "auxsync apply: " << text.status().message() << "\n";
@@ -53,6 +54,10 @@ int RunApply(const std::string& path, bool tagged) {
   }
   auxsync::cli::ScenarioOptions options;
   options.tagged = tagged;
+  options.persistence_dir = persistence_dir;
+  options.on_partition_error = [](const std::string& error) {
+    std::cerr << "auxsync apply: partition error: " << error << "\n";
+  };
   absl::StatusOr<std::string> out =
       auxsync::cli::RunScenarioText(*text, options);
   if (!out.ok()) {
@@ -99,6 +104,10 @@ int main(int argc, char** argv) {
       ->required();
   apply->add_flag("--tagged", tagged,
                   "write NaN, Infinity, -0 and undefined in tagged form");
+  std::string persistence_dir;
+  apply->add_option("--persistence-dir", persistence_dir,
+                    "keep yjs branches with localPersistence.saveToIndexedDb "
+                    "in SQLite files in this directory (created if missing)");
 
   auxsync::cli::DocCommand doc_command;
   CLI::App* doc = app.add_subcommand(
@@ -150,7 +159,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
-  if (apply->parsed()) return RunApply(apply_file, tagged);
+  if (apply->parsed()) return RunApply(apply_file, tagged, persistence_dir);
   if (doc->parsed()) return RunDoc(doc_command);
   if (aux->parsed()) return auxsync::cli::RunAuxCommand(aux_command);
   if (bench->parsed()) return auxsync::cli::RunBenchCommand(bench_command);

@@ -1,8 +1,12 @@
 #include "auxsync/cli/scenario_runner.h"
 
 #include <chrono>
+#include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -10,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "auxsync/bots/bot_actions.h"
 #include "auxsync/bots/json.h"
+#include "auxsync/bots/runtime_values.h"
 #include "auxsync/bots/state_updated_event.h"
 #include "auxsync/partitions/partition.h"
 #include "auxsync/partitions/partition_auth_source.h"
@@ -137,8 +142,20 @@ Value ArrayOf(std::vector<Value> items) {
   return Value(std::make_shared<bots::Array>(std::move(items)));
 }
 
-std::vector<rx::Subscription> SubscribeAll(partitions::Partition& partition,
-                                           Recorder& recorder) {
+// "<name>: <message>" of an Error value, its JSON otherwise.
+std::string ErrorText(const Value& error) {
+  const auto* e = error.is_host()
+                      ? dynamic_cast<const bots::ErrorObject*>(&error.as_host())
+                      : nullptr;
+  if (e == nullptr) return bots::ToJson(error);
+  return absl::StrCat(e->name(), ": ", e->message());
+}
+
+// Subscribes `recorder` to every observable (docs/scenarios.md, Run step 2);
+// `on_error` (may be empty) also gets the text of each onError emission.
+std::vector<rx::Subscription> SubscribeAll(
+    partitions::Partition& partition, Recorder& recorder,
+    const std::function<void(const std::string&)>& on_error) {
   std::vector<rx::Subscription> subs;
   subs.push_back(partition.OnBotsAdded([&](const std::vector<Value>& bots) {
     recorder.Record("onBotsAdded", ArrayOf(bots));
@@ -162,8 +179,10 @@ std::vector<rx::Subscription> SubscribeAll(partitions::Partition& partition,
       partition.OnVersionUpdated([&](const bots::CurrentVersion& version) {
         recorder.Record("onVersionUpdated", version.ToValue());
       }));
-  subs.push_back(partition.OnError(
-      [&](const Value& error) { recorder.Record("onError", error); }));
+  subs.push_back(partition.OnError([&](const Value& error) {
+    recorder.Record("onError", error);
+    if (on_error) on_error(ErrorText(error));
+  }));
   subs.push_back(partition.OnEvents([&](const std::vector<Value>& events) {
     recorder.Record("onEvents", ArrayOf(events));
   }));
@@ -176,13 +195,15 @@ std::vector<rx::Subscription> SubscribeAll(partitions::Partition& partition,
 // Creates the scenario's partition through the factory chain. `auth` must
 // outlive the partition.
 // `client_id` / `remote_client_id` (unset = random) pin the Yjs client ids of
-// a yjs partition.
+// a yjs partition; `persistence_dir` (empty = none) is where yjs configs
+// asking for local persistence keep their files.
 absl::StatusOr<std::unique_ptr<partitions::Partition>> CreatePartition(
     const Value& config, partitions::PartitionAuthSource& auth,
-    std::optional<uint64_t> client_id,
-    std::optional<uint64_t> remote_client_id) {
+    std::optional<uint64_t> client_id, std::optional<uint64_t> remote_client_id,
+    const std::string& persistence_dir) {
   partitions::PartitionServices services;
   services.auth_source = &auth;
+  services.local_persistence_dir = persistence_dir;
   std::vector<partitions::PartitionFactory> factories = {
       partitions::CreateMemoryPartitionFactory(),
       partitions::CreateYjsPartitionFactory(nullptr, client_id,
@@ -259,6 +280,15 @@ absl::Status ValidateScenario(const Value& scenario) {
 
 absl::StatusOr<std::string> RunScenario(const Value& scenario,
                                         const ScenarioOptions& options) {
+  if (!options.persistence_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(options.persistence_dir, ec);
+    if (ec || !std::filesystem::is_directory(options.persistence_dir)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("persistence directory ", options.persistence_dir, ": ",
+                       ec ? ec.message() : "not a directory"));
+    }
+  }
   partitions::PartitionAuthSource auth;
   auto client_id = [&](const char* key) -> std::optional<uint64_t> {
     const Value& id = scenario[key];
@@ -267,7 +297,7 @@ absl::StatusOr<std::string> RunScenario(const Value& scenario,
   };
   absl::StatusOr<std::unique_ptr<partitions::Partition>> created =
       CreatePartition(scenario["partition"], auth, client_id("clientId"),
-                      client_id("remoteClientId"));
+                      client_id("remoteClientId"), options.persistence_dir);
   if (!created.ok()) return created.status();
   partitions::Partition& partition = **created;
   auto* yjs = dynamic_cast<partitions::YjsPartition*>(&partition);
@@ -275,7 +305,8 @@ absl::StatusOr<std::string> RunScenario(const Value& scenario,
     partition.set_space(scenario["space"].as_string());
   }
   Recorder recorder(options.tagged);
-  std::vector<rx::Subscription> subs = SubscribeAll(partition, recorder);
+  std::vector<rx::Subscription> subs =
+      SubscribeAll(partition, recorder, options.on_partition_error);
   partition.Connect();
 
   std::string out =

@@ -5,6 +5,7 @@
 #ifndef AUXSYNC_CLI_SCENARIO_RUNNER_H_
 #define AUXSYNC_CLI_SCENARIO_RUNNER_H_
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,16 @@ namespace auxsync::cli {
 struct ScenarioOptions {
   // Write non-JSON numbers and undefined properties in tagged form.
   bool tagged = false;
+  // Where a yjs partition whose config asks for local persistence
+  // (`localPersistence.saveToIndexedDb` and a `branch`) keeps its SQLite
+  // file (one per branch; created if missing). Empty: no persistence, as
+  // before. A second run with the same directory starts from the bots of
+  // the first.
+  std::string persistence_dir;
+  // Called with "<name>: <message>" for every onError emission (the output
+  // records an Error as JSON.stringify does, as {}), e.g. a wrong
+  // encryptionKey. May be empty.
+  std::function<void(const std::string&)> on_partition_error;
 };
 
 // Checks a parsed scenario completely before anything runs: the partition
@@ -24,7 +35,8 @@ struct ScenarioOptions {
 absl::Status ValidateScenario(const bots::Value& scenario);
 
 // Runs a validated scenario and returns the output JSON text. Fails only
-// when the partition cannot be created from its config.
+// when the partition cannot be created from its config or
+// `persistence_dir` cannot be created.
 absl::StatusOr<std::string> RunScenario(const bots::Value& scenario,
                                         const ScenarioOptions& options);
 

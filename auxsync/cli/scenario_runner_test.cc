@@ -1,6 +1,11 @@
 #include "auxsync/cli/scenario_runner.h"
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -11,6 +16,7 @@ namespace auxsync::cli {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 absl::StatusOr<std::string> RunText(std::string_view text,
                                     bool tagged = false) {
@@ -131,6 +137,97 @@ TEST(ScenarioRunner, RunsYjsPartitionWithPinnedClientIds) {
           R"("final":{"state":{"b":{"id":"b","tags":{"a":"x"}},)"
           R"("bot1":{"id":"bot1","tags":{"tag1":"abc"}}},)"
           R"("update":"AgLNrtWDBQAnAQRib3RzBGJvdDEBKADNrtWDBQAEdGFnMQF3A2FiYwPoBwAnAQRib3RzAWIBJwDoBwABYQIEAOgHAQF4AA=="}})"));
+}
+
+// A fresh, empty directory path under the test's temp dir (not created:
+// the runner creates it).
+std::string FreshDir(std::string_view name) {
+  std::string dir = absl::StrCat(::testing::TempDir(), "/auxsync_scen_",
+                                 getpid(), "_", std::string(name));
+  std::filesystem::remove_all(dir);
+  return dir;
+}
+
+std::string PersistedScenario(const std::string& key, const std::string& bot) {
+  return absl::StrCat(
+      R"({"partition":{"type":"yjs","branch":"main","localPersistence":)",
+      R"({"saveToIndexedDb":true)",
+      key.empty() ? "" : absl::StrCat(R"(,"encryptionKey":")", key, R"(")"),
+      R"(}},"steps":[{"applyEvents":[{"type":"add_bot","id":")", bot,
+      R"(","bot":{"id":")", bot, R"(","tags":{"n":")", bot, R"("}}}]}]})");
+}
+
+// With a persistence directory, a second run of a scenario on the same
+// branch starts from the bots of the first: they are loaded on connect
+// (onBotsAdded in "initial", before sync) and end up in the final state.
+TEST(ScenarioRunner, PersistenceDirKeepsBotsAcrossRuns) {
+  ScenarioOptions options;
+  options.persistence_dir = FreshDir("runs");
+  std::vector<std::string> errors;
+  options.on_partition_error = [&](const std::string& e) {
+    errors.push_back(e);
+  };
+  absl::StatusOr<std::string> first =
+      RunScenarioText(PersistedScenario("", "one"), options);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_THAT(*first,
+              HasSubstr(R"("initial":[{"type":"onBotsAdded","value":[]})"));
+  absl::StatusOr<std::string> second =
+      RunScenarioText(PersistedScenario("", "two"), options);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_THAT(*second, HasSubstr(R"({"type":"onBotsAdded","value":)"
+                                 R"([{"id":"one","tags":{"n":"one"}}]})"));
+  EXPECT_THAT(*second, HasSubstr(R"("final":{"state":{"one":{"id":"one",)"
+                                 R"("tags":{"n":"one"}},"two":{"id":"two",)"
+                                 R"("tags":{"n":"two"}}})"));
+  // Without the directory the same scenario starts empty.
+  absl::StatusOr<std::string> without = RunText(PersistedScenario("", "three"));
+  ASSERT_TRUE(without.ok()) << without.status();
+  EXPECT_THAT(*without, HasSubstr(R"("final":{"state":{"three":)"));
+  EXPECT_THAT(*without, Not(HasSubstr(R"("one")")));
+  EXPECT_TRUE(errors.empty());
+  std::filesystem::remove_all(options.persistence_dir);
+}
+
+// An encrypted branch opened with the wrong encryptionKey: an onError
+// emission during connect (an Error, written {} as JSON.stringify does)
+// whose message the caller gets, and none of the stored bots.
+TEST(ScenarioRunner, WrongEncryptionKeyIsAnOnErrorEmission) {
+  ScenarioOptions options;
+  options.persistence_dir = FreshDir("key");
+  std::vector<std::string> errors;
+  options.on_partition_error = [&](const std::string& e) {
+    errors.push_back(e);
+  };
+  ASSERT_TRUE(RunScenarioText(PersistedScenario("right", "s"), options).ok());
+  ASSERT_TRUE(errors.empty()) << errors[0];
+  absl::StatusOr<std::string> wrong =
+      RunScenarioText(PersistedScenario("wrong", "t"), options);
+  ASSERT_TRUE(wrong.ok()) << wrong.status();
+  EXPECT_THAT(*wrong, HasSubstr(R"({"type":"onError","value":{}})"));
+  EXPECT_THAT(errors,
+              ::testing::ElementsAre(::testing::AllOf(
+                  ::testing::StartsWith("Error: "),
+                  ::testing::EndsWith("main.sqlite: wrong encryption key"))));
+  EXPECT_THAT(*wrong, Not(HasSubstr(R"("s")")));
+  absl::StatusOr<std::string> right =
+      RunScenarioText(PersistedScenario("right", "u"), options);
+  ASSERT_TRUE(right.ok()) << right.status();
+  EXPECT_THAT(*right, HasSubstr(R"("final":{"state":{"s":)"));
+  EXPECT_EQ(errors.size(), 1u);
+  std::filesystem::remove_all(options.persistence_dir);
+}
+
+TEST(ScenarioRunner, PersistenceDirThatIsAFileIsAnError) {
+  const std::string file = FreshDir("file");
+  { std::ofstream(file) << "x"; }
+  ScenarioOptions options;
+  options.persistence_dir = file;
+  absl::StatusOr<std::string> out =
+      RunScenarioText(PersistedScenario("", "a"), options);
+  EXPECT_FALSE(out.ok());
+  EXPECT_THAT(out.status().message(), HasSubstr("persistence directory"));
+  std::filesystem::remove(file);
 }
 
 }  // namespace
