@@ -180,19 +180,49 @@ bool IsArrayIndexKey(std::string_view key) {
   return n <= 4294967294ull;
 }
 
-int Object::Lookup(std::string_view key) const {
+uint32_t Object::KeyHash(std::string_view key) {
+  // Word-at-a-time multiply-xorshift: keys are mostly shorter than 16 bytes,
+  // so this is a handful of instructions, and distinct short keys of equal
+  // length ("tag0".."tag9") differ in their hash.
+  constexpr uint64_t kMul = 0x9E3779B97F4A7C15ull;
+  const char* p = key.data();
+  size_t n = key.size();
+  uint64_t h = (n + 1) * kMul;
+  auto mix = [&](uint64_t w) {
+    h = (h ^ w) * kMul;
+    h ^= h >> 29;
+  };
+  while (n >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    mix(w);
+    p += 8;
+    n -= 8;
+  }
+  if (n >= 4) {
+    uint32_t a, b;
+    std::memcpy(&a, p, 4);
+    std::memcpy(&b, p + n - 4, 4);
+    mix((static_cast<uint64_t>(a) << 32) | b);
+  } else if (n > 0) {
+    mix(static_cast<uint64_t>(static_cast<unsigned char>(p[0])) |
+        static_cast<uint64_t>(static_cast<unsigned char>(p[n / 2])) << 8 |
+        static_cast<uint64_t>(static_cast<unsigned char>(p[n - 1])) << 16);
+  }
+  return static_cast<uint32_t>(h ^ (h >> 32));
+}
+
+int Object::Lookup(std::string_view key, uint32_t hash) const {
   if (!lookup_.empty()) {
-    auto it = lookup_.find(absl::string_view(key.data(), key.size()));
+    auto it = lookup_.find(key);
     return it == lookup_.end() ? -1 : static_cast<int>(it->second);
   }
-  // Small objects: compare lengths and first bytes before the full key.
+  // Small objects: compare cached hashes before keys.
   const size_t n = key.size();
-  const char first = n > 0 ? key[0] : '\0';
   for (size_t i = 0; i < slots_.size(); ++i) {
     const Slot& s = slots_[i];
-    const std::string& k = s.entry.key;
-    if (k.size() == n && (n == 0 || k[0] == first) && s.live &&
-        std::memcmp(k.data(), key.data(), n) == 0) {
+    if (s.hash == hash && s.live && s.entry.key.size() == n &&
+        std::memcmp(s.entry.key.data(), key.data(), n) == 0) {
       return static_cast<int>(i);
     }
   }
@@ -215,7 +245,8 @@ const Value& Object::Get(std::string_view key) const {
 }
 
 void Object::Set(std::string_view key, Value value) {
-  int existing = Lookup(key);
+  const uint32_t hash = KeyHash(key);
+  int existing = Lookup(key, hash);
   if (existing >= 0) {
     slots_[existing].entry.value = std::move(value);
     return;
@@ -225,7 +256,7 @@ void Object::Set(std::string_view key, Value value) {
       !key.empty() && key[0] >= '0' && key[0] <= '9' && IsArrayIndexKey(key);
   if (slots_.capacity() == 0) slots_.reserve(4);
   slots_.push_back(
-      Slot{Entry{std::string(key), std::move(value)}, true, index_key});
+      Slot{Entry{std::string(key), std::move(value)}, hash, true, index_key});
   ++live_;
   if (index_key) {
     uint32_t n = ArrayIndexOf(key);

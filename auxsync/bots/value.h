@@ -207,18 +207,35 @@ class Object {
  private:
   struct Slot {
     Entry entry;
+    // KeyHash(entry.key), so lookups compare keys of equal hash only.
+    uint32_t hash = 0;
     bool live = true;
     bool index_key = false;
   };
 
-  int Lookup(std::string_view key) const;
+  // The hash of small-object slots and of the large-object index; cheap on
+  // the short keys that dominate (tag names, ids).
+  static uint32_t KeyHash(std::string_view key);
+  struct IndexHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view key) const { return KeyHash(key); }
+  };
+  struct IndexEq {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const {
+      return a == b;
+    }
+  };
+
+  int Lookup(std::string_view key, uint32_t hash) const;
+  int Lookup(std::string_view key) const { return Lookup(key, KeyHash(key)); }
   void Compact();
 
   std::vector<Slot> slots_;  // insertion order, with tombstones
   // Slots of array-index keys in ascending numeric order.
   std::vector<uint32_t> index_order_;
   // Key -> slot; only built once the object is large.
-  absl::flat_hash_map<std::string, uint32_t> lookup_;
+  absl::flat_hash_map<std::string, uint32_t, IndexHash, IndexEq> lookup_;
   size_t live_ = 0;
 };
 
