@@ -177,6 +177,18 @@ Value EnsureTagIsSerializable(const Value& value) {
 }
 
 Value EnsureBotIsSerializable(const Value& bot) {
+  // The common case: tags that are all primitives need no conversion, and
+  // the bot is returned as it is without copying the tag list.
+  if (bot.is_object()) {
+    const Value* tags = bot.as_object().Find("tags");
+    if (tags != nullptr && tags->is_object()) {
+      bool all_primitive = true;
+      tags->as_object().ForEach([&](const std::string&, const Value& v) {
+        all_primitive = all_primitive && v.kind() < Value::Kind::kArray;
+      });
+      if (all_primitive) return bot;
+    }
+  }
   Value tags = internal::GetProp(bot, "tags");
   Value new_bot;
   auto update_tag = [&](const std::string& tag, Value v) {

@@ -134,7 +134,7 @@ absl::StatusOr<std::vector<Value>> MemoryPartition::ApplyEvents(
   Batch batch;
   size_t next_expanded = 0;
   for (const Value& e : events) {
-    if (IsType(e, "apply_state")) {
+    if (!expanded.empty() && IsType(e, "apply_state")) {
       for (const Value& action : expanded[next_expanded++]) {
         Apply(batch, action);
       }
@@ -187,8 +187,11 @@ void MemoryPartition::UpdateBot(Batch& batch, const Value& action) {
   std::string id = bots::ToJsString(action["id"]);
   const Value& update = action["update"];
   if (!update.is_object()) return;  // validated at the edge
-  if (update["tags"].is_object() && state_.as_object().Has(id)) {
-    UpdateTags(batch, id, update);
+  const Value& update_tags = update["tags"];
+  if (update_tags.is_object()) {
+    if (Value* entry = state_.as_object().Find(id)) {
+      UpdateTags(batch, id, *entry, update, update_tags);
+    }
   }
   const Value& masks = update["masks"];
   if (masks.is_object()) {
@@ -210,7 +213,10 @@ void MemoryPartition::UpdateBot(Batch& batch, const Value& action) {
 }
 
 MemoryPartition::Writable MemoryPartition::WritableCopy(const std::string& id) {
-  const Value* entry = state_.as_object().Find(id);
+  return WritableCopy(state_.as_object().Find(id));
+}
+
+MemoryPartition::Writable MemoryPartition::WritableCopy(const Value* entry) {
   if (entry == nullptr || !entry->is_object()) {
     return {Value::NewObject(), false};
   }
@@ -243,11 +249,11 @@ void MemoryPartition::ApplyEdit(Batch& batch, const std::string& tag,
 }
 
 void MemoryPartition::UpdateTags(Batch& batch, const std::string& id,
-                                 const Value& update) {
+                                 const Value& entry, const Value& update,
+                                 const Value& update_tags) {
   Object& partial_state = batch.partial.as_object();
-  Writable writable = WritableCopy(id);
+  Writable writable = WritableCopy(&entry);
   Value& new_bot = writable.value;
-  const Value& update_tags = update["tags"];
   // Upstream throws a TypeError when a tag is updated on an entry without a
   // tags object (a mask-only entry); we give it one instead
   // (docs/compatibility.md).
@@ -255,14 +261,22 @@ void MemoryPartition::UpdateTags(Batch& batch, const std::string& id,
     new_bot.as_object().Set("tags", Value::NewObject());
   }
   Value last_partial = partial_state.Get(id);
-  const Value& previous = partial_state.Get(id);
-  Value merged =
-      bots::Merge(previous.is_object() ? previous : Value::NewObject(), update);
+  // Merging into {} is a shallow copy of the update.
+  Value merged = last_partial.is_object()
+                     ? bots::Merge(last_partial, update)
+                     : Value(update.as_object().ShallowCopy());
   partial_state.Set(id, merged);
   Object& partial_tags = merged["tags"].as_object();
 
+  // The tag names are taken first: the loop may erase keys of the update's
+  // own tags object, which the partial state shares. The scratch list keeps
+  // its capacity between calls.
+  std::vector<std::string>& tag_names = tag_scratch_;
+  tag_names.clear();
+  update_tags.as_object().ForEach(
+      [&](const std::string& tag, const Value&) { tag_names.push_back(tag); });
   std::vector<std::string> changed;
-  for (const std::string& tag : update_tags.as_object().Keys()) {
+  for (const std::string& tag : tag_names) {
     Object& tags = new_bot["tags"].as_object();
     Value new_value = bots::EnsureTagIsSerializable(update_tags[tag]);
     Value old_value = tags.Get(tag);
@@ -275,11 +289,11 @@ void MemoryPartition::UpdateTags(Batch& batch, const std::string& id,
       if (IsTagEdit(new_value)) {
         ApplyEdit(batch, tag, new_value, old_value, last_partial["tags"][tag],
                   tags, partial_tags);
+        if (!HasValue(tags.Get(tag))) tags.Erase(tag);
       } else {
         tags.Set(tag, new_value);
-        partial_tags.Set(tag, new_value);
+        partial_tags.Set(tag, std::move(new_value));
       }
-      if (!HasValue(tags.Get(tag))) tags.Erase(tag);
     } else if (HasValue(old_value)) {
       tags.Erase(tag);
       partial_tags.Set(tag, nullptr);

@@ -85,8 +85,9 @@ class MemoryPartition final : public Partition {
   void AddBot(Batch& batch, const bots::Value& action);
   void RemoveBot(Batch& batch, const bots::Value& action);
   void UpdateBot(Batch& batch, const bots::Value& action);
-  void UpdateTags(Batch& batch, const std::string& id,
-                  const bots::Value& update);
+  // `entry` is the bot's entry in the state; `update_tags` is update.tags.
+  void UpdateTags(Batch& batch, const std::string& id, const bots::Value& entry,
+                  const bots::Value& update, const bots::Value& update_tags);
   void UpdateMasks(Batch& batch, const std::string& id,
                    const bots::Value& update, const std::string& space);
   // Applies a tag edit to `target` (a bot's tags or masks) and records the
@@ -105,6 +106,7 @@ class MemoryPartition final : public Partition {
     bool in_place;
   };
   Writable WritableCopy(const std::string& id);
+  Writable WritableCopy(const bots::Value* entry);
   void StoreBack(const std::string& id, Writable& bot);
   bots::CurrentVersion NextVersion(const bots::Value& edit);
 
@@ -127,6 +129,8 @@ class MemoryPartition final : public Partition {
   rx::Subject<bots::Value> on_status_;
   // on_version_'s value as JSON-shaped Value, kept to stamp state events.
   bots::Value version_value_;
+  // UpdateTags' list of tag names, kept to reuse its capacity.
+  std::vector<std::string> tag_scratch_;
 };
 
 // createMemoryPartition: a MemoryPartition for {"type":"memory"} configs
