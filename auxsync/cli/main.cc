@@ -14,6 +14,7 @@
 #include "auxsync/cli/bench_command.h"
 #include "auxsync/cli/doc_command.h"
 #include "auxsync/cli/scenario_runner.h"
+#include "auxsync/cli/serve_command.h"
 
 namespace {
 
@@ -154,6 +155,9 @@ int main(int argc, char** argv) {
   auxsync::cli::BenchCommand bench_command;
   CLI::App* bench = auxsync::cli::AddBenchCommand(app, bench_command);
 
+  auxsync::cli::ServeCommand serve_command;
+  CLI::App* serve = auxsync::cli::AddServeCommand(app, serve_command);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -163,5 +167,6 @@ int main(int argc, char** argv) {
   if (doc->parsed()) return RunDoc(doc_command);
   if (aux->parsed()) return auxsync::cli::RunAuxCommand(aux_command);
   if (bench->parsed()) return auxsync::cli::RunBenchCommand(bench_command);
+  if (serve->parsed()) return auxsync::cli::RunServeCommand(serve_command);
   return 2;
 }

@@ -1,0 +1,134 @@
+#include "auxsync/cli/serve_command.h"
+
+#include <chrono>
+#include <csignal>
+#include <ctime>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "auxsync/server/inst_server.h"
+#include "auxsync/server/memory_store.h"
+#include "auxsync/server/sqlite_store.h"
+#include "auxsync/server/websocket_server.h"
+#include "boost/asio/io_context.hpp"
+#include "boost/asio/signal_set.hpp"
+#include "boost/asio/steady_timer.hpp"
+
+namespace auxsync::cli {
+namespace {
+
+// "2026-11-25T18:40:00Z auxsync: text" on stderr.
+void LogLine(std::string_view text) {
+  std::time_t now = std::time(nullptr);
+  char stamp[32];
+  std::strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  std::cerr << stamp << " auxsync serve: " << text << "\n";
+}
+
+}  // namespace
+
+CLI::App* AddServeCommand(CLI::App& app, ServeCommand& command) {
+  CLI::App* serve = app.add_subcommand(
+      "serve", "Run the inst server CasualOS clients connect to");
+  serve->add_option("--host", command.host, "address to listen on")
+      ->capture_default_str();
+  serve->add_option("--port", command.port, "port (0 = any free port)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
+  serve->add_option("--store", command.store, "where branch data is kept")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"sqlite", "memory"}));
+  serve
+      ->add_option("--data-dir", command.data_dir,
+                   "directory of the sqlite store (auxsync.db)")
+      ->capture_default_str();
+  serve
+      ->add_option("--max-inst-bytes", command.max_inst_bytes,
+                   "largest inst in bytes of stored updates (0 = no limit)")
+      ->check(CLI::NonNegativeNumber);
+  serve->add_flag("--quiet", command.quiet, "no per-socket log lines");
+  return serve;
+}
+
+int RunServeCommand(const ServeCommand& command) {
+  std::unique_ptr<server::Store> store;
+  if (command.store == "memory") {
+    store = std::make_unique<server::MemoryStore>();
+  } else {
+    std::error_code ec;
+    std::filesystem::create_directories(command.data_dir, ec);
+    std::string path =
+        (std::filesystem::path(command.data_dir) / "auxsync.db").string();
+    absl::StatusOr<std::unique_ptr<server::SqliteStore>> opened =
+        server::SqliteStore::Open(path);
+    if (!opened.ok()) {
+      LogLine(
+          absl::StrCat("cannot open the store: ", opened.status().message()));
+      return 2;
+    }
+    store = std::move(*opened);
+    LogLine(absl::StrCat("store ", path));
+  }
+  // A restarted server has no watchers: every temporary branch is orphaned.
+  if (absl::Status s = store->DeleteTemporaryBranches(); !s.ok()) {
+    LogLine(absl::StrCat("store: ", s.message()));
+    return 2;
+  }
+
+  server::InstServerOptions options;
+  if (command.max_inst_bytes > 0)
+    options.max_inst_bytes = command.max_inst_bytes;
+  server::InstServer inst_server(*store, options);
+
+  boost::asio::io_context io(1);
+  server::WebsocketServerOptions ws_options;
+  ws_options.max_frame_bytes = options.limits.max_frame_bytes;
+  if (!command.quiet) ws_options.log = LogLine;
+  server::WebsocketServer ws(io, inst_server, ws_options);
+  absl::StatusOr<uint16_t> port =
+      ws.Listen(command.host, static_cast<uint16_t>(command.port));
+  if (!port.ok()) {
+    LogLine(absl::StrCat("cannot listen: ", port.status().message()));
+    return 2;
+  }
+  std::string host = command.host.find(':') != std::string::npos
+                         ? absl::StrCat("[", command.host, "]")
+                         : command.host;
+  std::cout << "ws://" << host << ":" << *port << "/websocket" << std::endl;
+  LogLine(absl::StrCat("listening on ws://", host, ":", *port,
+                       "/websocket (store: ", command.store, ")"));
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  boost::asio::steady_timer drain(io);
+  auto deadline = std::chrono::steady_clock::time_point();
+  std::function<void()> wait_for_sockets = [&] {
+    if (ws.open_sockets() == 0 || std::chrono::steady_clock::now() > deadline) {
+      io.stop();
+      return;
+    }
+    drain.expires_after(std::chrono::milliseconds(20));
+    drain.async_wait(
+        [&](const boost::system::error_code&) { wait_for_sockets(); });
+  };
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    LogLine(absl::StrCat("signal ", signal, ": closing ", ws.open_sockets(),
+                         " socket(s)"));
+    // Handlers run one at a time on this thread, so no store write is in
+    // flight here: everything acknowledged is committed.
+    ws.Stop();
+    deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    wait_for_sockets();
+  });
+  io.run();
+  const server::InstServerStats& stats = inst_server.stats();
+  LogLine(absl::StrCat("stopped: ", stats.frames_in, " frames in, ",
+                       stats.frames_out, " out, ", stats.updates_stored,
+                       " updates stored"));
+  return 0;
+}
+
+}  // namespace auxsync::cli

@@ -1,0 +1,39 @@
+// `auxsync serve`: the inst server that CasualOS clients connect to
+// (ws://HOST:PORT/websocket).
+//   auxsync serve [--host 127.0.0.1] [--port 2999] [--store sqlite|memory]
+//                 [--data-dir ./auxsync-data] [--max-inst-bytes N] [--quiet]
+// Prints the URL on stdout once listening, one log line per event on
+// stderr, and exits 0 after SIGINT/SIGTERM once the open sockets are closed
+// (every acknowledged update is already committed).
+
+#ifndef AUXSYNC_CLI_SERVE_COMMAND_H_
+#define AUXSYNC_CLI_SERVE_COMMAND_H_
+
+#include <cstdint>
+#include <string>
+
+#include "CLI/CLI.hpp"
+
+namespace auxsync::cli {
+
+// The parsed command line of `auxsync serve`.
+struct ServeCommand {
+  std::string host = "127.0.0.1";
+  int port = 2999;
+  std::string store = "sqlite";  // or "memory"
+  std::string data_dir = "./auxsync-data";
+  int64_t max_inst_bytes = 0;  // 0 = no limit
+  bool quiet = false;
+};
+
+// Adds the `serve` subcommand to `app`, parsing into `command`, which must
+// outlive `app`'s parse.
+CLI::App* AddServeCommand(CLI::App& app, ServeCommand& command);
+
+// Runs the server until SIGINT/SIGTERM. Returns the exit code (0 after a
+// clean shutdown, 2 when the store cannot be opened or the port bound).
+int RunServeCommand(const ServeCommand& command);
+
+}  // namespace auxsync::cli
+
+#endif  // AUXSYNC_CLI_SERVE_COMMAND_H_
