@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# `auxsync serve` with the real aux-common client stack
+# (interop/serve/serve_client_test.mjs): the whole scenario with
+# --store memory and with --store sqlite, then a sqlite restart (data
+# written before it is there after it). Needs build/auxsync/cli/auxsync and
+# node >= 20.
+set -euo pipefail
+cd "$(dirname "$0")"
+readonly AUXSYNC="${AUXSYNC:-../build/auxsync/cli/auxsync}"
+[[ -x "${AUXSYNC}" ]] || { echo "serve_test: build ${AUXSYNC} first" >&2; exit 2; }
+
+tmp="$(mktemp -d)"
+pid=""
+cleanup() {
+  [[ -n "${pid}" ]] && kill "${pid}" 2>/dev/null || true
+  rm -rf "${tmp}"
+}
+trap cleanup EXIT
+
+# start_server ARGS...: starts `auxsync serve --port 0 ARGS` and sets $url.
+starts=0
+start_server() {
+  starts=$((starts + 1))
+  local out="${tmp}/url.${starts}"
+  : >"${out}"
+  "${AUXSYNC}" serve --port 0 --quiet "$@" >"${out}" 2>>"${tmp}/log" &
+  pid=$!
+  for _ in $(seq 200); do
+    grep -q '^ws://.*/websocket$' "${out}" && break
+    sleep 0.05
+  done
+  url="$(head -n1 "${out}")"
+  [[ "${url}" == ws://* ]] || { cat "${tmp}/log" >&2; exit 1; }
+}
+
+# stop_server: SIGTERM, and the server must exit 0.
+stop_server() {
+  kill -TERM "${pid}"
+  wait "${pid}"
+  pid=""
+}
+
+run() { timeout 120 node serve/serve_client_test.mjs --url "${url}" "$@"; }
+
+echo "== --store memory"
+start_server --store memory
+run --phase all
+stop_server
+
+echo "== --store sqlite"
+start_server --store sqlite --data-dir "${tmp}/data"
+run --phase all
+inst="persist-$$"
+run --phase write --inst "${inst}"
+stop_server
+echo "-- restarted"
+start_server --store sqlite --data-dir "${tmp}/data"
+run --phase verify --inst "${inst}"
+stop_server
+echo "serve_test: ok"
