@@ -134,7 +134,8 @@ Value StateUpdatedEvent::ToValue() const {
 }
 
 StateUpdatedEvent MakeStateUpdatedEvent(Value state, Value version) {
-  StateUpdatedEvent event;
+  // Every member given, so `state` is not first set to a new empty object.
+  StateUpdatedEvent event{Value(), {}, {}, {}, Value()};
   auto classify = [&](const std::string& id, const Value& bot) {
     if (bot.is_null()) {
       event.removed_bots.push_back(id);

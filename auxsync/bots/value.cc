@@ -214,7 +214,7 @@ uint32_t Object::KeyHash(std::string_view key) {
 
 int Object::Lookup(std::string_view key, uint32_t hash) const {
   if (!lookup_.empty()) {
-    auto it = lookup_.find(key);
+    auto it = lookup_.find(key, hash);  // IndexHash is KeyHash
     return it == lookup_.end() ? -1 : static_cast<int>(it->second);
   }
   // Small objects: compare cached hashes before keys.

@@ -60,7 +60,7 @@ struct MemoryPartition::Batch {
   internal::InsertionOrderedMap<Value> added;
   std::vector<std::string> removed;
   internal::InsertionOrderedMap<bots::UpdatedBot> updated;
-  Value partial = Value::NewObject();  // the state event's partial state
+  Value partial;  // the state event's partial state (an object)
   std::optional<CurrentVersion> next_version;
 };
 
@@ -131,7 +131,12 @@ absl::StatusOr<std::vector<Value>> MemoryPartition::ApplyEvents(
       expanded.push_back(bots::BreakIntoIndividualEvents(state_, e));
     }
   }
-  Batch batch;
+  // The batch's containers are reused from call to call; a nested call (from
+  // an observer during Emit) finds none spare and makes its own.
+  std::unique_ptr<Batch> owned =
+      spare_batch_ ? std::move(spare_batch_) : std::make_unique<Batch>();
+  Batch& batch = *owned;
+  batch.partial = Value::NewObject();
   size_t next_expanded = 0;
   for (const Value& e : events) {
     if (!expanded.empty() && IsType(e, "apply_state")) {
@@ -143,6 +148,12 @@ absl::StatusOr<std::vector<Value>> MemoryPartition::ApplyEvents(
     }
   }
   Emit(batch);
+  batch.added.Clear();
+  batch.removed.clear();
+  batch.updated.Clear();
+  batch.partial = Value();
+  batch.next_version.reset();
+  spare_batch_ = std::move(owned);
   return std::vector<Value>{};
 }
 

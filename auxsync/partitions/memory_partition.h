@@ -129,6 +129,8 @@ class MemoryPartition final : public Partition {
   rx::Subject<bots::Value> on_status_;
   // on_version_'s value as JSON-shaped Value, kept to stamp state events.
   bots::Value version_value_;
+  // The containers of the last batch, cleared, kept to reuse their storage.
+  std::unique_ptr<Batch> spare_batch_;
   // UpdateTags' list of tag names, kept to reuse its capacity.
   std::vector<std::string> tag_scratch_;
 };

@@ -56,6 +56,13 @@ class InsertionOrderedMap {
     return true;
   }
 
+  // Removes every entry, keeping the storage for reuse.
+  void Clear() {
+    entries_.clear();
+    index_.clear();
+    size_ = 0;
+  }
+
   // Calls f(const std::string& key, T& value) in insertion order.
   template <typename F>
   void ForEach(F&& f) {
