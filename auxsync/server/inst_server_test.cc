@@ -279,7 +279,7 @@ TEST_F(InstServerTest, S15_SendActionTargeting) {
   EXPECT_EQ(a.conn->Take().size() + b.conn->Take().size(), 1u);
 }
 
-TEST_F(InstServerTest, S17_ConnectionCountAndTime) {
+TEST_F(InstServerTest, S17_S18_ConnectionCountAndTime) {
   Client a = Login("connA");
   Client anon = Open();
   Frame(a, Watch());
@@ -344,7 +344,7 @@ TEST_F(InstServerTest, S5_TokenLoginAndScope) {
   EXPECT_THAT(b.conn->Take(), ElementsAre(HasSubstr("not_logged_in")));
 }
 
-TEST_F(InstServerTest, S18_HttpRequestNotSupported) {
+TEST_F(InstServerTest, S19_HttpRequestNotSupported) {
   Client a = Open();
   Frame(
       a,
