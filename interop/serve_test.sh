@@ -2,7 +2,9 @@
 # `auxsync serve` with the real aux-common client stack
 # (interop/serve/serve_client_test.mjs): the whole scenario with
 # --store memory and with --store sqlite, then a sqlite restart (data
-# written before it is there after it). Needs build/auxsync/cli/auxsync and
+# written before it is there after it); and on raw sockets
+# (interop/serve/serve_wire_test.mjs): endpoint, subprotocol, bad frames,
+# frame size limit. Needs build/auxsync/cli/auxsync and
 # node >= 20.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -45,6 +47,11 @@ run() { timeout 120 node serve/serve_client_test.mjs --url "${url}" "$@"; }
 echo "== --store memory"
 start_server --store memory
 run --phase all
+stop_server
+
+echo "== the wire (raw sockets)"
+start_server --store memory --max-frame-bytes 100000
+timeout 60 node serve/serve_wire_test.mjs --url "${url}" --max-frame-bytes 100000
 stop_server
 
 echo "== --store sqlite"

@@ -49,6 +49,12 @@ CLI::App* AddServeCommand(CLI::App& app, ServeCommand& command) {
       ->add_option("--max-inst-bytes", command.max_inst_bytes,
                    "largest inst in bytes of stored updates (0 = no limit)")
       ->check(CLI::NonNegativeNumber);
+  serve
+      ->add_option("--max-frame-bytes", command.max_frame_bytes,
+                   "largest incoming websocket message; larger ones close "
+                   "the socket")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1024}, int64_t{1} << 30));
   serve->add_flag("--quiet", command.quiet, "no per-socket log lines");
   return serve;
 }
@@ -79,8 +85,10 @@ int RunServeCommand(const ServeCommand& command) {
   }
 
   server::InstServerOptions options;
-  if (command.max_inst_bytes > 0)
+  if (command.max_inst_bytes > 0) {
     options.max_inst_bytes = command.max_inst_bytes;
+  }
+  options.limits.max_frame_bytes = static_cast<size_t>(command.max_frame_bytes);
   server::InstServer inst_server(*store, options);
 
   boost::asio::io_context io(1);
