@@ -21,6 +21,32 @@ uint32_t ArrayIndexOf(std::string_view key) {
   return static_cast<uint32_t>(n);
 }
 
+// Key equality once the hashes matched: short keys (almost all of them)
+// are compared a word at a time without a call to memcmp.
+bool SameKey(const std::string& stored, std::string_view key) {
+  const size_t n = key.size();
+  if (stored.size() != n) return false;
+  const char* a = stored.data();
+  const char* b = key.data();
+  if (n >= 8 && n <= 16) {
+    uint64_t x0, y0, x1, y1;
+    std::memcpy(&x0, a, 8);
+    std::memcpy(&y0, b, 8);
+    std::memcpy(&x1, a + n - 8, 8);
+    std::memcpy(&y1, b + n - 8, 8);
+    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+  }
+  if (n >= 4 && n < 8) {
+    uint32_t x0, y0, x1, y1;
+    std::memcpy(&x0, a, 4);
+    std::memcpy(&y0, b, 4);
+    std::memcpy(&x1, a + n - 4, 4);
+    std::memcpy(&y1, b + n - 4, 4);
+    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+  }
+  return std::memcmp(a, b, n) == 0;
+}
+
 const Value& UndefinedValue() {
   static const Value kUndefined;
   return kUndefined;
@@ -218,11 +244,11 @@ int Object::Lookup(std::string_view key, uint32_t hash) const {
     return it == lookup_.end() ? -1 : static_cast<int>(it->second);
   }
   // Small objects: compare cached hashes before keys.
-  const size_t n = key.size();
-  for (size_t i = 0; i < slots_.size(); ++i) {
-    const Slot& s = slots_[i];
-    if (s.hash == hash && s.live && s.entry.key.size() == n &&
-        std::memcmp(s.entry.key.data(), key.data(), n) == 0) {
+  const Slot* slots = slots_.data();
+  const size_t count = slots_.size();
+  for (size_t i = 0; i < count; ++i) {
+    const Slot& s = slots[i];
+    if (s.hash == hash && s.live && SameKey(s.entry.key, key)) {
       return static_cast<int>(i);
     }
   }

@@ -287,8 +287,11 @@ void MemoryPartition::UpdateTags(Batch& batch, const std::string& id,
   update_tags.as_object().ForEach(
       [&](const std::string& tag, const Value&) { tag_names.push_back(tag); });
   std::vector<std::string> changed;
+  // The loop changes the tags object, never new_bot's `tags` property.
+  Object* tags_object =
+      tag_names.empty() ? nullptr : &new_bot["tags"].as_object();
   for (const std::string& tag : tag_names) {
-    Object& tags = new_bot["tags"].as_object();
+    Object& tags = *tags_object;
     Value new_value = bots::EnsureTagIsSerializable(update_tags[tag]);
     Value old_value = tags.Get(tag);
     if ((!StrictEquals(new_value, old_value) &&
