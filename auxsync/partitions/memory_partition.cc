@@ -271,12 +271,19 @@ void MemoryPartition::UpdateTags(Batch& batch, const std::string& id,
   if (!new_bot["tags"].is_object() && !update_tags.as_object().empty()) {
     new_bot.as_object().Set("tags", Value::NewObject());
   }
-  Value last_partial = partial_state.Get(id);
+  // One lookup for reading and replacing the partial entry (Merge does not
+  // touch the partial state, so the pointer stays valid).
+  Value* partial_entry = partial_state.Find(id);
+  Value last_partial = partial_entry ? *partial_entry : Value();
   // Merging into {} is a shallow copy of the update.
   Value merged = last_partial.is_object()
                      ? bots::Merge(last_partial, update)
                      : Value(update.as_object().ShallowCopy());
-  partial_state.Set(id, merged);
+  if (partial_entry) {
+    *partial_entry = merged;
+  } else {
+    partial_state.Set(id, merged);
+  }
   Object& partial_tags = merged["tags"].as_object();
 
   // The tag names are taken first: the loop may erase keys of the update's
@@ -293,7 +300,10 @@ void MemoryPartition::UpdateTags(Batch& batch, const std::string& id,
   for (const std::string& tag : tag_names) {
     Object& tags = *tags_object;
     Value new_value = bots::EnsureTagIsSerializable(update_tags[tag]);
-    Value old_value = tags.Get(tag);
+    // Nothing below adds or removes keys of `tags` before the value is
+    // replaced, so the slot stays valid until then.
+    Value* slot = tags.Find(tag);
+    Value old_value = slot ? *slot : Value();
     if ((!StrictEquals(new_value, old_value) &&
          (HasValue(new_value) || HasValue(old_value))) ||
         new_value.is_array()) {
@@ -305,7 +315,11 @@ void MemoryPartition::UpdateTags(Batch& batch, const std::string& id,
                   tags, partial_tags);
         if (!HasValue(tags.Get(tag))) tags.Erase(tag);
       } else {
-        tags.Set(tag, new_value);
+        if (slot) {
+          *slot = new_value;
+        } else {
+          tags.Set(tag, new_value);
+        }
         partial_tags.Set(tag, std::move(new_value));
       }
     } else if (HasValue(old_value)) {
