@@ -55,7 +55,9 @@ timeout 60 node serve/serve_wire_test.mjs --url "${url}" --max-frame-bytes 10000
 stop_server
 
 echo "== --store sqlite"
-start_server --store sqlite --data-dir "${tmp}/data"
+# --compact-after 2: the late joiner and the restarted server read merged
+# snapshots.
+start_server --store sqlite --data-dir "${tmp}/data" --compact-after 2
 run --phase all
 inst="persist-$$"
 run --phase write --inst "${inst}"
@@ -64,4 +66,5 @@ echo "-- restarted"
 start_server --store sqlite --data-dir "${tmp}/data"
 run --phase verify --inst "${inst}"
 stop_server
+grep "stopped:" "${tmp}/log" || true
 echo "serve_test: ok"

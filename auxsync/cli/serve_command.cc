@@ -55,6 +55,12 @@ CLI::App* AddServeCommand(CLI::App& app, ServeCommand& command) {
                    "the socket")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1024}, int64_t{1} << 30));
+  serve
+      ->add_option("--compact-after", command.compact_after,
+                   "merge a branch's updates into one once it has this many "
+                   "(0 = never)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   serve->add_flag("--quiet", command.quiet, "no per-socket log lines");
   return serve;
 }
@@ -88,6 +94,7 @@ int RunServeCommand(const ServeCommand& command) {
   if (command.max_inst_bytes > 0) {
     options.max_inst_bytes = command.max_inst_bytes;
   }
+  options.compact_after_updates = command.compact_after;
   options.limits.max_frame_bytes = static_cast<size_t>(command.max_frame_bytes);
   server::InstServer inst_server(*store, options);
 
@@ -135,7 +142,7 @@ int RunServeCommand(const ServeCommand& command) {
   const server::InstServerStats& stats = inst_server.stats();
   LogLine(absl::StrCat("stopped: ", stats.frames_in, " frames in, ",
                        stats.frames_out, " out, ", stats.updates_stored,
-                       " updates stored"));
+                       " updates stored, ", stats.compactions, " compactions"));
   return 0;
 }
 

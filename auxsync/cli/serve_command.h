@@ -2,8 +2,7 @@
 // (ws://HOST:PORT/websocket).
 //   auxsync serve [--host 127.0.0.1] [--port 2999] [--store sqlite|memory]
 //                 [--data-dir ./auxsync-data] [--max-inst-bytes N]
-//                 [--max-frame-bytes N]
-//                 [--quiet]
+//                 [--max-frame-bytes N] [--compact-after N] [--quiet]
 // Prints the URL on stdout once listening, one log line per event on
 // stderr, and exits 0 after SIGINT/SIGTERM once the open sockets are closed
 // (every acknowledged update is already committed).
@@ -26,6 +25,7 @@ struct ServeCommand {
   std::string data_dir = "./auxsync-data";
   int64_t max_inst_bytes = 0;  // 0 = no limit
   int64_t max_frame_bytes = 64 << 20;
+  int64_t compact_after = 500;  // updates per branch before a merge; 0 = never
   bool quiet = false;
 };
 

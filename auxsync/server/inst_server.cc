@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "auxsync/crdt/update_utils.h"
 #include "auxsync/inst/connection_token.h"
 #include "auxsync/inst/errors.h"
 #include "auxsync/inst/remote_envelopes.h"
@@ -382,6 +383,46 @@ void InstServer::OnAddUpdates(SocketId id, const inst::AddUpdatesMessage& m) {
     ack.update_id = m.update_id;
     Send(id, ack);
   }
+  MaybeCompact(m.ns);
+}
+
+void InstServer::MaybeCompact(const inst::BranchNamespace& ns) {
+  if (options_.compact_after_updates <= 0) return;
+  absl::StatusOr<std::optional<BranchInfo>> info = store_.GetBranch(ns);
+  if (!info.ok() || !*info || (*info)->temporary ||
+      (*info)->update_count < options_.compact_after_updates) {
+    return;
+  }
+  absl::StatusOr<std::vector<StoredUpdate>> updates = store_.GetUpdates(ns);
+  if (!updates.ok() || updates->size() < 2) return;
+  std::vector<std::string> decoded;
+  decoded.reserve(updates->size());
+  for (const StoredUpdate& u : *updates) {
+    absl::StatusOr<std::string> bytes = inst::Base64Decode(u.update);
+    if (!bytes.ok()) {
+      ++stats_.compaction_failures;
+      return;
+    }
+    decoded.push_back(std::move(*bytes));
+  }
+  std::vector<crdt::BytesView> views;
+  views.reserve(decoded.size());
+  for (const std::string& d : decoded) {
+    views.emplace_back(reinterpret_cast<const uint8_t*>(d.data()), d.size());
+  }
+  absl::StatusOr<crdt::Bytes> merged = crdt::MergeUpdates(views);
+  if (!merged.ok()) {
+    // A client stored bytes that are no Yjs update; keep them as they are.
+    ++stats_.compaction_failures;
+    return;
+  }
+  StoredUpdate snapshot{
+      inst::Base64Encode(std::string_view(
+          reinterpret_cast<const char*>(merged->data()), merged->size())),
+      updates->back().timestamp_ms};
+  absl::StatusOr<bool> replaced =
+      store_.ReplaceUpdates(ns, updates->size(), snapshot);
+  if (replaced.ok() && *replaced) ++stats_.compactions;
 }
 
 void InstServer::OnGetUpdates(SocketId id, const inst::GetUpdatesMessage& m) {

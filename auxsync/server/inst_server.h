@@ -51,6 +51,10 @@ struct InstServerOptions {
   // The largest inst (sum of its stored base64 update lengths, 7.5);
   // nullopt = no limit.
   std::optional<int64_t> max_inst_bytes;
+  // A non-temporary branch with this many stored updates is merged into one
+  // (Yjs mergeUpdates) after a write; 0 = never. Clients cannot tell: a
+  // merged snapshot applies to the same document (7.6).
+  int64_t compact_after_updates = 500;
 };
 
 // Counters for logs and tests.
@@ -59,6 +63,8 @@ struct InstServerStats {
   uint64_t frames_out = 0;
   uint64_t updates_stored = 0;
   uint64_t bad_frames = 0;
+  uint64_t compactions = 0;
+  uint64_t compaction_failures = 0;  // unreadable updates: left as they are
 };
 
 class InstServer {
@@ -123,6 +129,9 @@ class InstServer {
   void RemoveBranchWatch(SocketId id, Socket& socket,
                          const inst::BranchNamespace& ns);
   std::string NewServerConnectionId();
+  // Merges the branch's updates into one when it has grown past
+  // options_.compact_after_updates.
+  void MaybeCompact(const inst::BranchNamespace& ns);
 
   void OnMessage(SocketId id, double request_id, inst::Message message,
                  int64_t receive_time);

@@ -357,3 +357,61 @@ TEST_F(InstServerTest, S19_HttpRequestNotSupported) {
 
 }  // namespace
 }  // namespace auxsync::server
+
+namespace auxsync::server {
+namespace {
+
+// The updates of the section 11 transcript: bot0, bot1 (red), bot1 blue.
+constexpr const char* kYjsUpdates[] = {
+    "AQOtgsfkAQAnAQRib3RzBGJvdDABJwCtgsfkAQAFbGFiZWwCBACtgsfkAQEFaGVsbG8A",
+    "AQP2u5vQCAAnAQRib3RzBGJvdDEBJwD2u5vQCAAFY29sb3ICBAD2u5vQCAEDcmVkAA==",
+    "AQKo6cjPCgCn9rub0AgBAgQAqOnIzwoABGJsdWUB9rub0AgBAQQ=",
+};
+
+TEST(InstServerCompaction, MergesABranchPastTheThreshold) {
+  MemoryStore store;
+  InstServerOptions options;
+  options.compact_after_updates = 3;
+  InstServer server(store, options, [] { return int64_t{5}; });
+  FakeConnection conn;
+  InstServer::SocketId id = server.Connect(&conn);
+  server.HandleFrame(id, R"([1,1,{"type":"login","connectionId":"a"}])");
+  for (int i = 0; i < 3; ++i) {
+    server.HandleFrame(id, absl::StrCat(R"([1,2,{"type":"repo/add_updates",)",
+                                        kNs, R"(,"updates":[")", kYjsUpdates[i],
+                                        R"("],"updateId":)", i, "}]"));
+  }
+  inst::BranchNamespace ns{std::nullopt, "myInst", "default"};
+  absl::StatusOr<std::vector<StoredUpdate>> stored = store.GetUpdates(ns);
+  ASSERT_TRUE(stored.ok());
+  ASSERT_EQ(stored->size(), 1u);
+  EXPECT_EQ(server.stats().compactions, 1u);
+  // The merged update is yjs's mergeUpdates of the three (checked with
+  // yjs 13.6.27: Y.mergeUpdates of the decoded transcript updates).
+  EXPECT_EQ((*stored)[0].update,
+            "AwKo6cjPCgCH9rub0AgBAgQAqOnIzwoABGJsdWUD9rub0AgAJwEEYm90cwRib3QxAS"
+            "cA9rub0AgABWNvbG9yAgQA9rub0AgBA3JlZAOtgsfkAQAnAQRib3RzBGJvdDABJwCt"
+            "gsfkAQAFbGFiZWwCBACtgsfkAQEFaGVsbG8B9rub0AgBAQQ=");
+  EXPECT_EQ((*stored)[0].timestamp_ms, 5);
+  EXPECT_EQ(*store.InstSize(std::nullopt, "myInst"),
+            static_cast<int64_t>((*stored)[0].update.size()));
+}
+
+TEST(InstServerCompaction, GarbageUpdatesAreKept) {
+  MemoryStore store;
+  InstServerOptions options;
+  options.compact_after_updates = 2;
+  InstServer server(store, options);
+  FakeConnection conn;
+  InstServer::SocketId id = server.Connect(&conn);
+  server.HandleFrame(id, R"([1,1,{"type":"login","connectionId":"a"}])");
+  server.HandleFrame(id,
+                     absl::StrCat(R"([1,2,{"type":"repo/add_updates",)", kNs,
+                                  R"(,"updates":["AAAA","/////w=="]}])"));
+  EXPECT_EQ(store.GetUpdates({std::nullopt, "myInst", "default"})->size(), 2u);
+  EXPECT_EQ(server.stats().compactions, 0u);
+  EXPECT_EQ(server.stats().compaction_failures, 1u);
+}
+
+}  // namespace
+}  // namespace auxsync::server

@@ -13,7 +13,9 @@ absl::StatusOr<std::optional<BranchInfo>> MemoryStore::GetBranch(
     const inst::BranchNamespace& ns) {
   auto it = branches_.find(KeyOf(ns));
   if (it == branches_.end()) return std::optional<BranchInfo>();
-  return std::optional<BranchInfo>(it->second.info);
+  BranchInfo info = it->second.info;
+  info.update_count = static_cast<int64_t>(it->second.updates.size());
+  return std::optional<BranchInfo>(info);
 }
 
 absl::Status MemoryStore::CreateBranch(const inst::BranchNamespace& ns,

@@ -160,14 +160,16 @@ absl::StatusOr<int64_t> SqliteStore::EnsureBranch(
 absl::StatusOr<std::optional<BranchInfo>> SqliteStore::GetBranch(
     const inst::BranchNamespace& ns) {
   Statement q(db_,
-              "SELECT temporary, size_bytes FROM branches WHERE has_record=?1 "
-              "AND record_name=?2 AND inst=?3 AND branch=?4");
+              "SELECT temporary, size_bytes, (SELECT COUNT(*) FROM updates "
+              "WHERE branch_id = branches.id) FROM branches WHERE "
+              "has_record=?1 AND record_name=?2 AND inst=?3 AND branch=?4");
   if (!q.status().ok()) return q.status();
   BindNamespace(q, ns);
   absl::StatusOr<bool> row = q.Step();
   if (!row.ok()) return row.status();
   if (!*row) return std::optional<BranchInfo>();
-  return std::optional<BranchInfo>(BranchInfo{q.Int(0) != 0, q.Int(1)});
+  return std::optional<BranchInfo>(
+      BranchInfo{q.Int(0) != 0, q.Int(1), q.Int(2)});
 }
 
 absl::Status SqliteStore::CreateBranch(const inst::BranchNamespace& ns,

@@ -39,6 +39,8 @@ struct BranchInfo {
   bool temporary = false;
   // Sum of the UTF-8 byte lengths of the stored base64 strings (7.5).
   int64_t size_bytes = 0;
+  // How many updates are stored (compaction trigger).
+  int64_t update_count = 0;
 };
 
 // A session that can sign connection tokens (3.2): its connection secret

@@ -59,7 +59,8 @@ class WebsocketServer::Session
 
  private:
   void Log(std::string_view text) {
-    if (options_.log) options_.log(absl::StrCat("socket ", number_, " ", std::string(text)));
+    if (options_.log)
+      options_.log(absl::StrCat("socket ", number_, " ", std::string(text)));
   }
 
   void OnRequest(beast::error_code ec) {
