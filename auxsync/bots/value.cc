@@ -47,6 +47,48 @@ bool SameKey(const std::string& stored, std::string_view key) {
   return std::memcmp(a, b, n) == 0;
 }
 
+// Object::KeyHash, defined here so that the lookups in this file inline it.
+inline uint32_t HashKey(std::string_view key) {
+  // Word-at-a-time multiply-xorshift: keys are mostly shorter than 16 bytes,
+  // so this is a handful of instructions, and distinct short keys of equal
+  // length ("tag0".."tag9") differ in their hash.
+  constexpr uint64_t kMul = 0x9E3779B97F4A7C15ull;
+  const char* p = key.data();
+  size_t n = key.size();
+  uint64_t h = (n + 1) * kMul;
+  auto mix = [&](uint64_t w) {
+    h = (h ^ w) * kMul;
+    h ^= h >> 29;
+  };
+  while (n >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    mix(w);
+    p += 8;
+    n -= 8;
+  }
+  if (n >= 4) {
+    uint32_t a, b;
+    std::memcpy(&a, p, 4);
+    std::memcpy(&b, p + n - 4, 4);
+    mix((static_cast<uint64_t>(a) << 32) | b);
+  } else if (n > 0) {
+    mix(static_cast<uint64_t>(static_cast<unsigned char>(p[0])) |
+        static_cast<uint64_t>(static_cast<unsigned char>(p[n / 2])) << 8 |
+        static_cast<uint64_t>(static_cast<unsigned char>(p[n - 1])) << 16);
+  }
+  return static_cast<uint32_t>(h ^ (h >> 32));
+}
+
+// The large-object path of Object::Lookup, kept out of line so that the
+// small-object scan has no register spills for it.
+template <typename Index>
+[[gnu::noinline]] int FindInIndex(const Index& index, std::string_view key,
+                                  uint32_t hash) {
+  auto it = index.find(key, hash);  // the index hashes with HashKey
+  return it == index.end() ? -1 : static_cast<int>(it->second);
+}
+
 const Value& UndefinedValue() {
   static const Value kUndefined;
   return kUndefined;
@@ -206,43 +248,10 @@ bool IsArrayIndexKey(std::string_view key) {
   return n <= 4294967294ull;
 }
 
-uint32_t Object::KeyHash(std::string_view key) {
-  // Word-at-a-time multiply-xorshift: keys are mostly shorter than 16 bytes,
-  // so this is a handful of instructions, and distinct short keys of equal
-  // length ("tag0".."tag9") differ in their hash.
-  constexpr uint64_t kMul = 0x9E3779B97F4A7C15ull;
-  const char* p = key.data();
-  size_t n = key.size();
-  uint64_t h = (n + 1) * kMul;
-  auto mix = [&](uint64_t w) {
-    h = (h ^ w) * kMul;
-    h ^= h >> 29;
-  };
-  while (n >= 8) {
-    uint64_t w;
-    std::memcpy(&w, p, 8);
-    mix(w);
-    p += 8;
-    n -= 8;
-  }
-  if (n >= 4) {
-    uint32_t a, b;
-    std::memcpy(&a, p, 4);
-    std::memcpy(&b, p + n - 4, 4);
-    mix((static_cast<uint64_t>(a) << 32) | b);
-  } else if (n > 0) {
-    mix(static_cast<uint64_t>(static_cast<unsigned char>(p[0])) |
-        static_cast<uint64_t>(static_cast<unsigned char>(p[n / 2])) << 8 |
-        static_cast<uint64_t>(static_cast<unsigned char>(p[n - 1])) << 16);
-  }
-  return static_cast<uint32_t>(h ^ (h >> 32));
-}
+uint32_t Object::KeyHash(std::string_view key) { return HashKey(key); }
 
 int Object::Lookup(std::string_view key, uint32_t hash) const {
-  if (!lookup_.empty()) {
-    auto it = lookup_.find(key, hash);  // IndexHash is KeyHash
-    return it == lookup_.end() ? -1 : static_cast<int>(it->second);
-  }
+  if (!lookup_.empty()) return FindInIndex(lookup_, key, hash);
   // Small objects: compare cached hashes before keys.
   const Slot* slots = slots_.data();
   const size_t count = slots_.size();
@@ -256,12 +265,12 @@ int Object::Lookup(std::string_view key, uint32_t hash) const {
 }
 
 const Value* Object::Find(std::string_view key) const {
-  int slot = Lookup(key);
+  int slot = Lookup(key, HashKey(key));
   return slot < 0 ? nullptr : &slots_[slot].entry.value;
 }
 
 Value* Object::Find(std::string_view key) {
-  int slot = Lookup(key);
+  int slot = Lookup(key, HashKey(key));
   return slot < 0 ? nullptr : &slots_[slot].entry.value;
 }
 
@@ -271,7 +280,7 @@ const Value& Object::Get(std::string_view key) const {
 }
 
 void Object::Set(std::string_view key, Value value) {
-  const uint32_t hash = KeyHash(key);
+  const uint32_t hash = HashKey(key);
   int existing = Lookup(key, hash);
   if (existing >= 0) {
     slots_[existing].entry.value = std::move(value);
@@ -302,7 +311,7 @@ void Object::Set(std::string_view key, Value value) {
 }
 
 bool Object::Erase(std::string_view key) {
-  int slot = Lookup(key);
+  int slot = Lookup(key, HashKey(key));
   if (slot < 0) return false;
   Slot& s = slots_[slot];
   if (s.index_key) {
