@@ -47,6 +47,18 @@ class WebsocketServer::Session
 
   void Send(std::string frame) override {
     if (closing_) return;
+    // A client that does not read: stop queueing and close rather than
+    // grow without bound.
+    if (queued_bytes_ + frame.size() > options_.max_queued_bytes) {
+      // (The queue is freed by the failing write, which may still be
+      // reading its front.)
+      Log("send queue full: closing");
+      closing_ = true;
+      beast::error_code ignored;
+      ws_.next_layer().socket().close(ignored);
+      return;
+    }
+    queued_bytes_ += frame.size();
     queue_.push_back(std::move(frame));
     if (queue_.size() == 1 && !writing_) Write();
   }
@@ -82,8 +94,13 @@ class WebsocketServer::Session
       return;
     }
     ws_.next_layer().expires_never();
-    ws_.set_option(
-        websocket::stream_base::timeout::suggested(beast::role_type::server));
+    // CasualOS clients send no pings and may stay silent for long (2.6):
+    // the server pings an idle socket and closes it only when the pong
+    // does not come.
+    websocket::stream_base::timeout timeout =
+        websocket::stream_base::timeout::suggested(beast::role_type::server);
+    timeout.keep_alive_pings = true;
+    ws_.set_option(timeout);
     ws_.read_message_max(options_.max_frame_bytes);
     // Echo the first offered subprotocol (2.1: the Node server does).
     std::string protocol;
@@ -154,8 +171,10 @@ class WebsocketServer::Session
     writing_ = false;
     if (ec) {
       queue_.clear();
+      queued_bytes_ = 0;
       return;  // the pending read fails too and finishes the session
     }
+    queued_bytes_ -= queue_.front().size();
     queue_.pop_front();
     if (!queue_.empty()) {
       Write();
@@ -188,6 +207,7 @@ class WebsocketServer::Session
   http::request<http::string_body> request_;
   beast::flat_buffer read_buffer_;
   std::deque<std::string> queue_;
+  size_t queued_bytes_ = 0;
   bool writing_ = false;
   bool closing_ = false;
   bool connected_ = false;

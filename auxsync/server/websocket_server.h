@@ -28,6 +28,9 @@ namespace auxsync::server {
 struct WebsocketServerOptions {
   // The largest incoming message; larger ones close the socket.
   size_t max_frame_bytes = 64u << 20;
+  // Frames queued for one socket beyond this many bytes close it (a client
+  // that stopped reading).
+  size_t max_queued_bytes = 256u << 20;
   // Receives one readable line per event (connects, closes, errors);
   // nullptr = silent.
   std::function<void(std::string_view)> log;
