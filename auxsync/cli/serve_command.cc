@@ -61,6 +61,16 @@ CLI::App* AddServeCommand(CLI::App& app, ServeCommand& command) {
                    "(0 = never)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  serve
+      ->add_option("--rate-limit", command.rate_limit,
+                   "frames per window and client address; more are dropped "
+                   "with rate_limit_exceeded (0 = no limit)")
+      ->check(CLI::NonNegativeNumber);
+  serve
+      ->add_option("--rate-window-ms", command.rate_window_ms,
+                   "the rate limit's window")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   serve->add_flag("--quiet", command.quiet, "no per-socket log lines");
   return serve;
 }
@@ -95,6 +105,8 @@ int RunServeCommand(const ServeCommand& command) {
     options.max_inst_bytes = command.max_inst_bytes;
   }
   options.compact_after_updates = command.compact_after;
+  options.rate_limit_frames = command.rate_limit;
+  options.rate_limit_window_ms = command.rate_window_ms;
   options.limits.max_frame_bytes = static_cast<size_t>(command.max_frame_bytes);
   server::InstServer inst_server(*store, options);
 

@@ -2,7 +2,8 @@
 // (ws://HOST:PORT/websocket).
 //   auxsync serve [--host 127.0.0.1] [--port 2999] [--store sqlite|memory]
 //                 [--data-dir ./auxsync-data] [--max-inst-bytes N]
-//                 [--max-frame-bytes N] [--compact-after N] [--quiet]
+//                 [--max-frame-bytes N] [--compact-after N]
+//                 [--rate-limit N] [--rate-window-ms MS] [--quiet]
 // Prints the URL on stdout once listening, one log line per event on
 // stderr, and exits 0 after SIGINT/SIGTERM once the open sockets are closed
 // (every acknowledged update is already committed).
@@ -25,7 +26,10 @@ struct ServeCommand {
   std::string data_dir = "./auxsync-data";
   int64_t max_inst_bytes = 0;  // 0 = no limit
   int64_t max_frame_bytes = 64 << 20;
-  int64_t compact_after = 500;  // updates per branch before a merge; 0 = never
+  int64_t compact_after = 500;
+  int64_t rate_limit = 0;  // frames per window and client address; 0 = none
+  int64_t rate_window_ms =
+      60000;  // updates per branch before a merge; 0 = never
   bool quiet = false;
 };
 

@@ -36,7 +36,9 @@ InstServer::InstServer(Store& store, InstServerOptions options, Clock clock)
     : store_(store),
       options_(std::move(options)),
       clock_(clock ? std::move(clock) : Clock(SystemNowMs)),
-      random_(std::random_device{}()) {}
+      random_(std::random_device{}()),
+      rate_limiter_(options_.rate_limit_frames, options_.rate_limit_window_ms) {
+}
 
 InstServer::NsKey InstServer::KeyOf(const inst::BranchNamespace& ns) {
   return NsKey(ns.record_name.has_value(), ns.record_name.value_or(""), ns.inst,
@@ -58,10 +60,12 @@ std::string InstServer::NewServerConnectionId() {
   return text;
 }
 
-InstServer::SocketId InstServer::Connect(Connection* connection) {
+InstServer::SocketId InstServer::Connect(Connection* connection,
+                                         std::string address) {
   SocketId id = next_id_++;
   Socket& socket = sockets_[id];
   socket.connection = connection;
+  socket.address = std::move(address);
   socket.server_connection_id = NewServerConnectionId();
   return id;
 }
@@ -85,6 +89,24 @@ void InstServer::HandleFrame(SocketId id, std::string_view text) {
   auto it = sockets_.find(id);
   if (it == sockets_.end()) return;
   ++stats_.frames_in;
+  if (rate_limiter_.enabled()) {
+    RateLimitResult hit = rate_limiter_.Hit(it->second.address, receive_time);
+    if (!hit.allowed) {
+      // Dropped unprocessed; told only when a second has passed since the
+      // socket's previous dropped frame (5.15).
+      ++stats_.rate_limited_frames;
+      std::optional<int64_t>& last = it->second.last_dropped_ms;
+      bool notify = !last || receive_time - *last >= 1000;
+      last = receive_time;
+      if (notify) {
+        inst::RateLimitExceededMessage m;
+        m.retry_after = hit.retry_after_seconds;
+        m.total_hits = static_cast<double>(hit.total_hits);
+        Send(id, m);
+      }
+      return;
+    }
+  }
   absl::StatusOr<inst::Event> event = inst::DecodeFrame(
       text, inst::Direction::kClientToServer, options_.limits);
   if (!event.ok()) {

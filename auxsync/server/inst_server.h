@@ -30,6 +30,7 @@
 
 #include "auxsync/inst/frame.h"
 #include "auxsync/inst/messages.h"
+#include "auxsync/server/rate_limiter.h"
 #include "auxsync/server/store.h"
 
 namespace auxsync::server {
@@ -55,6 +56,10 @@ struct InstServerOptions {
   // (Yjs mergeUpdates) after a write; 0 = never. Clients cannot tell: a
   // merged snapshot applies to the same document (7.6).
   int64_t compact_after_updates = 500;
+  // Rate limit per client address (5.15): at most this many frames per
+  // window; 0 = none. Frames beyond it are dropped unprocessed.
+  int64_t rate_limit_frames = 0;
+  int64_t rate_limit_window_ms = 60'000;
 };
 
 // Counters for logs and tests.
@@ -65,6 +70,7 @@ struct InstServerStats {
   uint64_t bad_frames = 0;
   uint64_t compactions = 0;
   uint64_t compaction_failures = 0;  // unreadable updates: left as they are
+  uint64_t rate_limited_frames = 0;
 };
 
 class InstServer {
@@ -78,8 +84,9 @@ class InstServer {
              Clock clock = nullptr);
 
   // A new socket; `connection` is not owned and must stay valid until
-  // Disconnect(id) returned.
-  SocketId Connect(Connection* connection);
+  // Disconnect(id) returned. `address` (the client's IP) keys the rate
+  // limit.
+  SocketId Connect(Connection* connection, std::string address = "");
 
   // Handles one text frame of socket `id` (unknown ids are ignored). Bad
   // frames are answered as the real server answers them; never crashes on
@@ -109,6 +116,8 @@ class InstServer {
     // (record name, inst) pairs granted by connection tokens.
     std::set<std::pair<std::string, std::string>> token_scopes;
     std::vector<Registration> registrations;
+    std::string address;
+    std::optional<int64_t> last_dropped_ms;  // last rate-limited frame
   };
 
   static NsKey KeyOf(const inst::BranchNamespace& ns);
@@ -155,6 +164,7 @@ class InstServer {
   // Sockets per namespace in registration order (branch mode / devices).
   std::map<NsKey, std::vector<SocketId>> branch_watchers_;
   std::map<NsKey, std::vector<SocketId>> device_watchers_;
+  RateLimiter rate_limiter_;
   InstServerStats stats_;
 };
 

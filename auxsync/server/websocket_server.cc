@@ -37,7 +37,10 @@ class WebsocketServer::Session
   void Start() {
     beast::error_code ec;
     tcp::endpoint peer = ws_.next_layer().socket().remote_endpoint(ec);
-    if (!ec) peer_ = absl::StrCat(peer.address().to_string(), ":", peer.port());
+    if (!ec) {
+      address_ = peer.address().to_string();
+      peer_ = absl::StrCat(address_, ":", peer.port());
+    }
     ws_.next_layer().expires_after(std::chrono::seconds(30));
     http::async_read(ws_.next_layer(), buffer_, request_,
                      [self = shared_from_this()](beast::error_code ec, size_t) {
@@ -129,7 +132,7 @@ class WebsocketServer::Session
       Log(absl::StrCat("handshake failed: ", ec.message()));
       return;
     }
-    id_ = server_.Connect(this);
+    id_ = server_.Connect(this, address_);
     connected_ = true;
     (*registry_)[number_] = weak_from_this();
     Log(absl::StrCat("open from ", peer_, " path ", path_));
@@ -213,6 +216,7 @@ class WebsocketServer::Session
   bool connected_ = false;
   InstServer::SocketId id_ = 0;
   std::string peer_;
+  std::string address_;
   std::string path_;
 };
 
