@@ -46,6 +46,12 @@ CLI::App* AddServeCommand(CLI::App& app, ServeCommand& command) {
                    "directory of the sqlite store (auxsync.db)")
       ->capture_default_str();
   serve
+      ->add_option("--sqlite-sync", command.sqlite_sync,
+                   "full: fsync every commit; normal: survive process "
+                   "crashes only, much faster")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"full", "normal"}));
+  serve
       ->add_option("--max-inst-bytes", command.max_inst_bytes,
                    "largest inst in bytes of stored updates (0 = no limit)")
       ->check(CLI::NonNegativeNumber);
@@ -85,7 +91,7 @@ int RunServeCommand(const ServeCommand& command) {
     std::string path =
         (std::filesystem::path(command.data_dir) / "auxsync.db").string();
     absl::StatusOr<std::unique_ptr<server::SqliteStore>> opened =
-        server::SqliteStore::Open(path);
+        server::SqliteStore::Open(path, command.sqlite_sync == "full");
     if (!opened.ok()) {
       LogLine(
           absl::StrCat("cannot open the store: ", opened.status().message()));

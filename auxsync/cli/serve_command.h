@@ -1,7 +1,8 @@
 // `auxsync serve`: the inst server that CasualOS clients connect to
 // (ws://HOST:PORT/websocket).
 //   auxsync serve [--host 127.0.0.1] [--port 2999] [--store sqlite|memory]
-//                 [--data-dir ./auxsync-data] [--max-inst-bytes N]
+//                 [--data-dir ./auxsync-data] [--sqlite-sync full|normal]
+//                 [--max-inst-bytes N]
 //                 [--max-frame-bytes N] [--compact-after N]
 //                 [--rate-limit N] [--rate-window-ms MS] [--quiet]
 // Prints the URL on stdout once listening, one log line per event on
@@ -24,7 +25,8 @@ struct ServeCommand {
   int port = 2999;
   std::string store = "sqlite";  // or "memory"
   std::string data_dir = "./auxsync-data";
-  int64_t max_inst_bytes = 0;  // 0 = no limit
+  std::string sqlite_sync = "full";  // or "normal" (see SqliteStore::Open)
+  int64_t max_inst_bytes = 0;        // 0 = no limit
   int64_t max_frame_bytes = 64 << 20;
   int64_t compact_after = 500;
   int64_t rate_limit = 0;  // frames per window and client address; 0 = none

