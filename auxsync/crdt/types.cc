@@ -357,6 +357,30 @@ TextPos FindTextPos(Transaction& tr, TypeImpl* t, uint64_t count) {
   return pos;
 }
 
+// ListRefForInsert through the position cache and markers (arrays have no
+// formatting, so a text position lookup gives the same item: the walk ends
+// right after the visible unit that completes `index`).
+Item* ListRefAt(Transaction& tr, TypeImpl* t, uint64_t index) {
+  // As SeekFromCache does: after a change from outside (the cache was
+  // cleared) the markers are stale; index 0 does not get there.
+  if (t->cache_item == nullptr || t->has_formatting) t->markers.clear();
+  if (index == 0 || t->has_formatting) return ListRefForInsert(tr, t, index);
+  return FindTextPos(tr, t, index).left;
+}
+
+// After `count` values were inserted at `index` right of `ref`: the first
+// new item becomes the cached position and the markers move.
+void NoteListInsert(TypeImpl* t, Item* ref, uint64_t index, uint64_t count) {
+  Item* first = ref != nullptr ? ref->right : t->start;
+  if (count == 0 || first == nullptr || first->deleted || t->has_formatting) {
+    t->markers.clear();
+    return;
+  }
+  t->cache_item = first;
+  t->cache_index = index;
+  if (!t->markers.empty()) MarkersInserted(t, first, index, count);
+}
+
 bool AttrEq(const Any* a, const Any* b) {
   Any null = Any::MakeNull();
   if (a == nullptr) a = &null;
@@ -951,8 +975,9 @@ absl::Status YArray::Insert(uint64_t index, std::vector<Input> values) {
   if (index > t_->length) return absl::OutOfRangeError("Length exceeded!");
   if (auto s = CheckArrayValues(values); !s.ok()) return s;
   engine::Run(t_, [&](Transaction& tr) {
-    Item* ref = engine::ListRefForInsert(tr, t_, index);
+    Item* ref = engine::ListRefAt(tr, t_, index);
     engine::ListInsertAfter(tr, t_, ref, values);
+    engine::NoteListInsert(t_, ref, index, values.size());
   });
   return absl::OkStatus();
 }

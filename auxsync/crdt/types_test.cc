@@ -4,6 +4,7 @@
 // changes in between).
 #include "auxsync/crdt/types.h"
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
@@ -54,6 +55,53 @@ TEST(YTextMarkers, RandomEditsMatchAPlainString) {
       ASSERT_EQ(text.ToString16(), model) << "seed " << seed << " txn " << txn;
     }
     EXPECT_FALSE(text.impl()->markers.empty()) << "seed " << seed;
+  }
+}
+
+// Arrays use the same positions (inserts) and fall back to a walk after a
+// delete: random inserts and deletes against a vector.
+TEST(YArrayMarkers, RandomEditsMatchAVector) {
+  for (uint32_t seed = 1; seed <= 10; ++seed) {
+    std::mt19937 rng(seed);
+    DocOptions o;
+    o.client_id = 9;
+    Doc doc(o);
+    YArray array = doc.GetArray("a");
+    std::vector<double> model;
+    for (int txn = 0; txn < 400; ++txn) {
+      doc.Transact([&](Transaction&) {
+        for (int k = 0, n = rng() % 4 == 0 ? 10 : 1; k < n; ++k) {
+          uint64_t index = rng() % (model.size() + 1);
+          if (!model.empty() && rng() % 4 == 0) {
+            uint64_t len = std::min<uint64_t>(
+                1 + rng() % 3,
+                model.size() - std::min<uint64_t>(index, model.size()));
+            if (index >= model.size() || len == 0) continue;
+            ASSERT_TRUE(array.Delete(index, len).ok());
+            model.erase(
+                model.begin() + static_cast<std::ptrdiff_t>(index),
+                model.begin() + static_cast<std::ptrdiff_t>(index + len));
+          } else {
+            std::vector<Input> values;
+            std::vector<double> nums;
+            for (int v = 0, m = 1 + rng() % 3; v < m; ++v) {
+              double x = static_cast<double>(rng() % 1000);
+              values.emplace_back(JsValue::MakeNumber(x));
+              nums.push_back(x);
+            }
+            ASSERT_TRUE(array.Insert(index, std::move(values)).ok());
+            model.insert(model.begin() + static_cast<std::ptrdiff_t>(index),
+                         nums.begin(), nums.end());
+          }
+        }
+      });
+      std::vector<OutValue> got = array.ToVector();
+      ASSERT_EQ(got.size(), model.size()) << "seed " << seed << " txn " << txn;
+      for (size_t i = 0; i < got.size(); ++i) {
+        ASSERT_EQ(got[i].value.number(), model[i])
+            << "seed " << seed << " txn " << txn << " at " << i;
+      }
+    }
   }
 }
 
