@@ -326,7 +326,11 @@ void InstServer::RemoveBranchWatch(SocketId id, Socket& socket,
     orphaned = watchers->second.empty();
     if (orphaned) branch_watchers_.erase(watchers);
   }
-  if (removed.temporary && orphaned) {
+  // The Node server checks the leaving registration's flag too, because a
+  // non-temporary watch of the name there reads another branch (7.4). With
+  // one branch per name, the stored flag alone decides: a temporary
+  // branch never outlives its watchers.
+  if (orphaned) {
     absl::StatusOr<std::optional<BranchInfo>> info = store_.GetBranch(ns);
     if (info.ok() && *info && (*info)->temporary) {
       store_.DeleteBranch(ns).IgnoreError();
