@@ -4,7 +4,9 @@
 # --store memory and with --store sqlite, then a sqlite restart (data
 # written before it is there after it); and on raw sockets
 # (interop/serve/serve_wire_test.mjs): endpoint, subprotocol, bad frames,
-# frame size limit. Needs build/auxsync/cli/auxsync and
+# frame size limit; and interop/serve/serve_diff_test.mjs: scripted
+# sessions against the real WebsocketController (../node_server) and
+# against auxsync serve give the same frames (SERVE_DIFF_SEEDS, default 8). Needs build/auxsync/cli/auxsync and
 # node >= 20.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -47,6 +49,11 @@ run() { timeout 120 node serve/serve_client_test.mjs --url "${url}" "$@"; }
 echo "== --store memory"
 start_server --store memory
 run --phase all
+stop_server
+
+echo "== differential: the same sessions against the Node reference server"
+start_server --store memory
+timeout 200 node serve/serve_diff_test.mjs --url "${url}" --seeds "${SERVE_DIFF_SEEDS:-8}"
 stop_server
 
 echo "== the wire (raw sockets)"
