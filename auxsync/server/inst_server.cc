@@ -262,10 +262,17 @@ void InstServer::OnWatchBranch(SocketId id, const inst::WatchBranchMessage& m) {
   Socket& socket = sockets_.at(id);
   if (!RequireLogin(id, socket, m.ns)) return;
   if (std::optional<std::string_view> denied = AccessDenied(socket, m.ns)) {
-    Send(id, *denied == inst::kNotLoggedIn
-                 ? inst::WatchDenied(m.ns, inst::kNotLoggedIn,
-                                     inst::kNotLoggedInMessage)
-                 : inst::TokenScopeDeniedWatchResult(m.ns));
+    if (*denied == inst::kNotLoggedIn) {
+      // A policy failure: spread before `type` (as the real server writes
+      // it, checked against the Node reference server).
+      inst::WatchBranchResultMessage result = inst::WatchDenied(
+          m.ns, inst::kNotLoggedIn, inst::kNotLoggedInMessage);
+      result.key_order = {"success",    "errorCode", "errorMessage", "type",
+                          "recordName", "inst",      "branch"};
+      Send(id, result);
+    } else {
+      Send(id, inst::TokenScopeDeniedWatchResult(m.ns));
+    }
     return;
   }
   bool temporary = m.temporary.value_or(false);
@@ -494,9 +501,9 @@ void InstServer::OnWatchDevices(SocketId id,
   if (std::optional<std::string_view> denied = AccessDenied(socket, m.ns)) {
     SendError(id, *denied == inst::kNotLoggedIn
                       ? inst::ErrorEvent{inst::kServerFrameId,
-                                         inst::MakeBranchErrorInfo(
+                                         inst::MakeErrorInfo(
                                              inst::kNotLoggedIn,
-                                             inst::kNotLoggedInMessage, m.ns)}
+                                             inst::kNotLoggedInMessage)}
                       : inst::TokenScopeDenied(m.ns));
     return;
   }
@@ -547,7 +554,16 @@ void InstServer::OnConnectionCount(SocketId id,
     reply.count = count;
   } else {
     inst::BranchNamespace ns{m.record_name, m.inst.value_or(""), *m.branch};
-    if (m.record_name && socket.identity && socket.identity->user_id &&
+    if (m.record_name && !(socket.identity && socket.identity->user_id)) {
+      // Record insts are not readable anonymously (no namespace on this
+      // error, as the real server sends it).
+      SendError(
+          id, inst::ErrorEvent{inst::kServerFrameId,
+                               inst::MakeErrorInfo(inst::kNotLoggedIn,
+                                                   inst::kNotLoggedInMessage)});
+      return;
+    }
+    if (m.record_name &&
         !socket.token_scopes.contains({*m.record_name, ns.inst})) {
       inst::ErrorEvent denied = inst::TokenScopeDenied(ns);
       if (!m.inst) denied.info.fields.as_object().Set("inst", nullptr);

@@ -336,12 +336,37 @@ TEST_F(InstServerTest, S5_TokenLoginAndScope) {
   Frame(a, R"([1,5,{"type":"login","connectionToken":"garbage"}])");
   EXPECT_THAT(a.conn->Take(),
               ElementsAre(HasSubstr("unacceptable_connection_token")));
-  // An anonymous socket is refused a record inst.
+  // An anonymous socket is refused a record inst, in the shapes the real
+  // server sends (captured from the Node reference server).
   Client b = Login("connB");
   Frame(
       b,
       R"([1,2,{"type":"repo/watch_branch","recordName":"rec","inst":"myInst","branch":"b"}])");
-  EXPECT_THAT(b.conn->Take(), ElementsAre(HasSubstr("not_logged_in")));
+  constexpr char kNotLoggedIn[] =
+      R"("success":false,"errorCode":"not_logged_in","errorMessage":"The user must be logged in. Please provide a sessionKey or a recordKey.")";
+  constexpr char kRecNs[] =
+      R"("recordName":"rec","inst":"myInst","branch":"b")";
+  EXPECT_THAT(b.conn->Take(),
+              ElementsAre(absl::StrCat("[1,-1,{", kNotLoggedIn,
+                                       R"(,"type":"repo/watch_branch_result",)",
+                                       kRecNs, "}]")));
+  Frame(
+      b,
+      R"([1,3,{"type":"repo/add_updates","recordName":"rec","inst":"myInst","branch":"b","updates":["AAAA"],"updateId":1}])");
+  Frame(
+      b,
+      R"([1,4,{"type":"repo/get_updates","recordName":"rec","inst":"myInst","branch":"b"}])");
+  Frame(
+      b,
+      R"([1,5,{"type":"repo/watch_branch_devices","recordName":"rec","inst":"myInst","branch":"b"}])");
+  Frame(
+      b,
+      R"([1,6,{"type":"repo/connection_count","recordName":"rec","inst":"myInst","branch":"b"}])");
+  std::string with_ns =
+      absl::StrCat("[5,-1,{", kNotLoggedIn, ",", kRecNs, "}]");
+  std::string without_ns = absl::StrCat("[5,-1,{", kNotLoggedIn, "}]");
+  EXPECT_THAT(b.conn->Take(),
+              ElementsAre(with_ns, with_ns, without_ns, without_ns));
 }
 
 TEST_F(InstServerTest, S19_HttpRequestNotSupported) {
