@@ -29,26 +29,6 @@ absl::Status Fail(FrameErrorKind kind, std::optional<double> id,
   return status;
 }
 
-// JavaScript `typeof x` names used in zod's messages.
-std::string_view JsKind(const Value& v) {
-  switch (v.kind()) {
-    case Value::Kind::kNull:
-      return "null";
-    case Value::Kind::kBool:
-      return "boolean";
-    case Value::Kind::kNumber:
-      return "number";
-    case Value::Kind::kString:
-      return "string";
-    case Value::Kind::kArray:
-      return "array";
-    case Value::Kind::kUndefined:
-      return "undefined";
-    default:
-      return "object";
-  }
-}
-
 Value EnvelopeIssue(std::string_view expected, std::string_view code,
                     Value path, const Value& got) {
   return bots::MakeObject(
@@ -56,7 +36,7 @@ Value EnvelopeIssue(std::string_view expected, std::string_view code,
        {"code", std::string(code)},
        {"path", path},
        {"message", internal::Cat("Invalid input: expected ", expected,
-                                 ", received ", JsKind(got))}});
+                                 ", received ", internal::ZodTypeName(got))}});
 }
 
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ReadHeaders(
@@ -184,7 +164,7 @@ absl::StatusOr<Event> DecodeFrame(std::string_view text, Direction direction,
     return Fail(
         envelope_kind, std::nullopt,
         internal::Cat("frame: expected an event array, received ",
-                      JsKind(root)),
+                      internal::ZodTypeName(root)),
         EnvelopeIssue("tuple", "invalid_type", Value::NewArray(), root));
   }
   const std::vector<Value>& items = root.as_array().items;
@@ -226,7 +206,7 @@ absl::StatusOr<Event> DecodeFrame(std::string_view text, Direction direction,
   if (!id_ok && !(null_id_ok && id_value.is_null())) {
     return Fail(envelope_kind, std::nullopt,
                 internal::Cat("frame[1] (id): expected number, received ",
-                              JsKind(id_value)),
+                              internal::ZodTypeName(id_value)),
                 EnvelopeIssue("number", "invalid_type", bots::MakeArray({1}),
                               id_value));
   }

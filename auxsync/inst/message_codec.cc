@@ -76,25 +76,6 @@ bool OneOf(const std::array<std::string_view, N>& names, std::string_view s) {
   return false;
 }
 
-std::string_view KindName(const Value& v) {
-  switch (v.kind()) {
-    case Value::Kind::kUndefined:
-      return "undefined";
-    case Value::Kind::kNull:
-      return "null";
-    case Value::Kind::kBool:
-      return "boolean";
-    case Value::Kind::kNumber:
-      return "number";
-    case Value::Kind::kString:
-      return "string";
-    case Value::Kind::kArray:
-      return "array";
-    default:
-      return "object";
-  }
-}
-
 Value PathValue(const FieldPath& path) {
   Value a = Value::NewArray();
   for (const Value& p : path) a.as_array().items.push_back(p);
@@ -110,7 +91,7 @@ absl::Status TypeErrorAt(const FieldPath& path, std::string_view expected,
   if (expected == "non-empty string or null" || expected == "string or null") {
     zod_expected = "string";
   }
-  std::string_view received = got ? KindName(*got) : "undefined";
+  std::string_view received = got ? internal::ZodTypeName(*got) : "undefined";
   std::string zod_message = internal::Cat(
       "Invalid input: expected ", zod_expected, ", received ", received);
   // zod writes "code" first for the discriminated unions (the message
@@ -289,10 +270,11 @@ class Fields {
     if (v && v->is_string() && OneOf(names, v->as_string())) {
       return v->as_string();
     }
-    return EnumErrorAt(PathOf(key), names,
-                       v && v->is_string()
-                           ? std::string_view(v->as_string())
-                           : std::string_view(KindName(v ? *v : Value())));
+    return EnumErrorAt(
+        PathOf(key), names,
+        v && v->is_string()
+            ? std::string_view(v->as_string())
+            : std::string_view(internal::ZodTypeName(v ? *v : Value())));
   }
 
  private:

@@ -48,4 +48,23 @@ bots::Value IssueOf(const absl::Status& status) {
   return v.ok() ? *v : bots::Value();
 }
 
+std::string_view ZodTypeName(const bots::Value& v) {
+  switch (v.kind()) {
+    case bots::Value::Kind::kUndefined:
+      return "undefined";
+    case bots::Value::Kind::kNull:
+      return "null";
+    case bots::Value::Kind::kBool:
+      return "boolean";
+    case bots::Value::Kind::kNumber:
+      return "number";
+    case bots::Value::Kind::kString:
+      return "string";
+    case bots::Value::Kind::kArray:
+      return "array";
+    default:
+      return "object";
+  }
+}
+
 }  // namespace auxsync::inst::internal

@@ -35,6 +35,10 @@ absl::Status IssueError(std::string_view root, const FieldPath& path,
 // The issue object of a FieldError status, or undefined if it has none.
 bots::Value IssueOf(const absl::Status& status);
 
+// The type name zod's messages use for a value ("received number"): the
+// JavaScript typeof, except "null" and "array".
+std::string_view ZodTypeName(const bots::Value& v);
+
 }  // namespace auxsync::inst::internal
 
 #endif  // AUXSYNC_INST_INTERNAL_FIELD_ERROR_H_
