@@ -11,6 +11,7 @@
 #include "auxsync/crdt/internal/engine_any.h"
 #include "auxsync/crdt/internal/struct_reader.h"
 #include "auxsync/crdt/internal/update_decoder.h"
+#include "auxsync/crdt/internal/update_encoder.h"
 #include "auxsync/crdt/state_vector.h"
 #include "auxsync/crdt/wire_struct.h"
 
@@ -55,106 +56,25 @@ class WriterV1 final : public UpdateWriter {
 
 // ---- v2 column codecs ----------------------------------------------------
 
-class RleU8Enc {
- public:
-  void Write(uint8_t v) {
-    if (count_ > 0 && s_ == v) {
-      ++count_;
-      return;
-    }
-    if (count_ > 0) w_.VarUint(count_ - 1);
-    count_ = 1;
-    w_.U8(v);
-    s_ = v;
-  }
-  std::vector<uint8_t> Take() { return w_.Take(); }
-
- private:
-  Writer w_;
-  uint8_t s_ = 0;
-  uint64_t count_ = 0;
-};
-
-class UintOptRleEnc {
- public:
-  void Write(uint64_t v) {
-    if (s_ == v) {
-      ++count_;
-      return;
-    }
-    Flush();
-    count_ = 1;
-    s_ = v;
-  }
-  std::vector<uint8_t> Take() {
-    Flush();
-    return w_.Take();
-  }
-
- private:
-  void Flush() {
-    if (count_ > 0) {
-      w_.VarIntSM(s_, count_ > 1);
-      if (count_ > 1) w_.VarUint(count_ - 2);
-    }
-    count_ = 0;
-  }
-  Writer w_;
-  uint64_t s_ = 0;
-  uint64_t count_ = 0;
-};
-
-class IntDiffOptRleEnc {
- public:
-  void Write(int64_t v) {
-    if (diff_ == v - s_) {
-      s_ = v;
-      ++count_;
-      return;
-    }
-    Flush();
-    count_ = 1;
-    diff_ = v - s_;
-    s_ = v;
-  }
-  std::vector<uint8_t> Take() {
-    Flush();
-    return w_.Take();
-  }
-
- private:
-  void Flush() {
-    if (count_ > 0) {
-      w_.VarInt(diff_ * 2 + (count_ == 1 ? 0 : 1));
-      if (count_ > 1) w_.VarUint(count_ - 2);
-    }
-    count_ = 0;
-  }
-  Writer w_;
-  int64_t s_ = 0;
-  int64_t diff_ = 0;
-  uint64_t count_ = 0;
-};
-
 class StringEnc {
  public:
   void Write(std::u16string_view s) {
     s_ += s;
     lens_.Write(s.size());
   }
-  std::vector<uint8_t> Take() {
+  std::vector<uint8_t> Finish() {
     Writer w;
     std::string utf8;
     AppendUtf8(s_, &utf8);
     w.VarString(utf8);
-    auto l = lens_.Take();
+    auto l = lens_.Finish();
     w.Bytes(l);
     return w.Take();
   }
 
  private:
   std::u16string s_;
-  UintOptRleEnc lens_;
+  internal::UintOptRleEncoder lens_;
 };
 
 class WriterV2 final : public UpdateWriter {
@@ -200,29 +120,29 @@ class WriterV2 final : public UpdateWriter {
       out.VarUint(b.size());
       out.Bytes(b);
     };
-    col(key_clock_.Take());
-    col(client_.Take());
-    col(left_clock_.Take());
-    col(right_clock_.Take());
-    col(info_.Take());
-    col(string_.Take());
-    col(parent_info_.Take());
-    col(type_ref_.Take());
-    col(len_.Take());
+    col(key_clock_.Finish());
+    col(client_.Finish());
+    col(left_clock_.Finish());
+    col(right_clock_.Finish());
+    col(info_.Finish());
+    col(string_.Finish());
+    col(parent_info_.Finish());
+    col(type_ref_.Finish());
+    col(len_.Finish());
     out.Bytes(rest_.bytes());
     return out.Take();
   }
 
  private:
-  IntDiffOptRleEnc key_clock_;
-  UintOptRleEnc client_;
-  IntDiffOptRleEnc left_clock_;
-  IntDiffOptRleEnc right_clock_;
-  RleU8Enc info_;
+  internal::IntDiffOptRleEncoder key_clock_;
+  internal::UintOptRleEncoder client_;
+  internal::IntDiffOptRleEncoder left_clock_;
+  internal::IntDiffOptRleEncoder right_clock_;
+  internal::RleByteEncoder info_;
   StringEnc string_;
-  RleU8Enc parent_info_;
-  UintOptRleEnc type_ref_;
-  UintOptRleEnc len_;
+  internal::RleByteEncoder parent_info_;
+  internal::UintOptRleEncoder type_ref_;
+  internal::UintOptRleEncoder len_;
   int64_t key_counter_ = 0;
   uint64_t ds_cur_ = 0;
 };
