@@ -9,18 +9,7 @@
 #
 # Uses build/auxsync/cli/auxsync (override with AUXSYNC=path).
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/test_prelude.sh" aux_file_test
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(cd "$here/.." && pwd)"
-cd "$root"
-
-bin="${AUXSYNC:-build/auxsync/cli/auxsync}"
-if [[ ! -x "$bin" ]]; then
-  echo "aux_file_test: auxsync binary not found or not executable: $bin" >&2
-  exit 2
-fi
-if ! command -v node >/dev/null 2>&1; then
-  echo "aux_file_test: node (>= 20) is required" >&2
-  exit 2
-fi
+bin="$(require_tool "${AUXSYNC:-build/auxsync/cli/auxsync}" auxsync)"
 exec node interop/aux_file_diff.mjs --auxsync "$bin" --seeds 200 "$@"

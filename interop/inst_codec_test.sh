@@ -13,22 +13,9 @@
 # Uses build/auxsync/inst/inst_codec_tool (override with INST_CODEC_TOOL=path).
 # Exits non-zero on any mismatch, and with status 2 when the tool is missing.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/test_prelude.sh" inst_codec_test
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(cd "$here/.." && pwd)"
-cd "$root"
-
-tool="${INST_CODEC_TOOL:-build/auxsync/inst/inst_codec_tool}"
-if [[ ! -x "$tool" ]]; then
-  echo "inst_codec_test: tool not found or not executable: $tool" >&2
-  echo "  build it first, e.g.: cmake --build build --target inst_codec_tool" >&2
-  exit 2
-fi
-if ! command -v node >/dev/null 2>&1; then
-  echo "inst_codec_test: node (>= 20) is required" >&2
-  exit 2
-fi
-
+tool="$(require_tool "${INST_CODEC_TOOL:-build/auxsync/inst/inst_codec_tool}" inst_codec_tool)"
 node interop/node_server/build.mjs
 capture="$(mktemp)"
 trap 'rm -f "$capture"' EXIT

@@ -23,7 +23,7 @@
 //
 // --jobs: auxsync processes run at the same time (default 2, at most 2).
 
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateMemoryScenario } from './gen_memory_scenario.mjs';
@@ -35,59 +35,29 @@ import {
     parseOrdered,
     pretty,
 } from './lib/tagged_json.mjs';
+import { parseCommandLine, requireExecutable } from './lib/cli_args.mjs';
 
-function usage(msg) {
-    if (msg) console.error(`memory_partition_diff: ${msg}`);
-    console.error(
-        'usage: memory_partition_diff.mjs --auxsync PATH [--seeds N] [--start S] [--tagged]\n' +
-            '         [--jobs 1|2] [--keep-going] [--bmp-only] [--timeout MS]'
-    );
-    process.exit(2);
-}
+const USAGE =
+    'usage: memory_partition_diff.mjs --auxsync PATH [--seeds N] [--start S] [--tagged]\n' +
+    '         [--jobs 1|2] [--keep-going] [--bmp-only] [--timeout MS]';
 
 function parseArgs(argv) {
-    const o = {
-        auxsync: null,
-        seeds: 500,
-        start: 0,
-        tagged: false,
-        jobs: 2,
-        keepGoing: false,
-        bmpOnly: false,
-        timeout: 30000,
-    };
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i];
-        const num = () => {
-            const v = argv[++i];
-            if (!/^[0-9]+$/.test(v ?? '')) usage(`${a} needs a non-negative integer`);
-            return Number(v);
-        };
-        if (a === '--auxsync') o.auxsync = argv[++i];
-        else if (a === '--seeds') o.seeds = num();
-        else if (a === '--start') o.start = num();
-        else if (a === '--jobs') o.jobs = Math.max(1, Math.min(2, num()));
-        else if (a === '--timeout') o.timeout = num();
-        else if (a === '--tagged') o.tagged = true;
-        else if (a === '--keep-going') o.keepGoing = true;
-        else if (a === '--bmp-only') o.bmpOnly = true;
-        else usage(`unknown argument ${a}`);
-    }
-    if (!o.auxsync) usage('--auxsync PATH is required');
-    return o;
-}
-
-function checkBinary(path) {
-    try {
-        if (!statSync(path).isFile()) throw new Error('not a file');
-        accessSync(path, constants.X_OK);
-    } catch (e) {
-        console.error(
-            `memory_partition_diff: auxsync binary not found or not executable: ${path}\n` +
-                '  build it first (cmake --build build --target auxsync)'
-        );
-        process.exit(2);
-    }
+    return parseCommandLine(argv, {
+        name: 'memory_partition_diff',
+        usage: USAGE,
+        defaults: { seeds: 500, start: 0, tagged: false, jobs: 2, keepGoing: false, bmpOnly: false, timeout: 30000 },
+        options: {
+            '--auxsync': { key: 'auxsync', kind: 'string' },
+            '--seeds': { key: 'seeds', kind: 'int' },
+            '--start': { key: 'start', kind: 'int' },
+            '--jobs': { key: 'jobs', kind: 'int', min: 1, max: 2 },
+            '--timeout': { key: 'timeout', kind: 'int' },
+            '--tagged': { key: 'tagged', kind: 'true' },
+            '--keep-going': { key: 'keepGoing', kind: 'true' },
+            '--bmp-only': { key: 'bmpOnly', kind: 'true' },
+        },
+        required: ['--auxsync'],
+    });
 }
 
 /** Runs `bin apply file [--tagged]`; resolves {code, signal, stdout, stderr, timedOut}. */
@@ -237,7 +207,7 @@ function report(seed, scenarioText, file, jsText, cppText, result, cppRun, tagge
 async function main() {
     const o = parseArgs(process.argv.slice(2));
     const bin = resolve(o.auxsync);
-    checkBinary(bin);
+    requireExecutable('memory_partition_diff', bin, 'build it first (cmake --build build --target auxsync)');
     const dir = mkdtempSync(join(tmpdir(), 'auxsync-memdiff-'));
     const totals = { seeds: 0, full: 0, threw: 0, mismatch: 0, formatOnly: 0 };
     const mismatches = [];

@@ -20,61 +20,41 @@
 // `yjs diff: N seeds, M mismatches`. Exit 2 for usage errors or a missing
 // replay tool.
 
-import { accessSync, constants, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compareVectors, formatMismatch } from './lib/yjs_compare.mjs';
 import { generateYjsScenario, parseFeatures } from './yjs_gen.mjs';
 import { runTool } from './lib/run_tool.mjs';
+import { parseCommandLine, requireExecutable } from './lib/cli_args.mjs';
 
-function usage(msg) {
-    if (msg) console.error(`yjs_diff: ${msg}`);
-    console.error(
-        'usage: yjs_diff.mjs --auxsync-replay PATH [--seeds N] [--start S] [--features LIST]\n' +
-            '         [--jobs 1|2] [--keep-going] [--timeout MS]'
-    );
-    process.exit(2);
-}
+const USAGE =
+    'usage: yjs_diff.mjs --auxsync-replay PATH [--seeds N] [--start S] [--features LIST]\n' +
+    '         [--jobs 1|2] [--keep-going] [--timeout MS]';
 
 function parseArgs(argv) {
-    const o = { replay: null, seeds: 2000, start: 0, features: 'all', jobs: 2, keepGoing: false, timeout: 30000 };
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i];
-        const num = () => {
-            const v = argv[++i];
-            if (!/^[0-9]+$/.test(v ?? '')) usage(`${a} needs a non-negative integer`);
-            return Number(v);
-        };
-        if (a === '--auxsync-replay') o.replay = argv[++i];
-        else if (a === '--seeds') o.seeds = num();
-        else if (a === '--start') o.start = num();
-        else if (a === '--features') o.features = argv[++i];
-        else if (a === '--jobs') o.jobs = Math.max(1, Math.min(2, num()));
-        else if (a === '--timeout') o.timeout = num();
-        else if (a === '--keep-going') o.keepGoing = true;
-        else usage(`unknown argument ${a}`);
-    }
-    if (!o.replay) usage('--auxsync-replay PATH is required');
+    const o = parseCommandLine(argv, {
+        name: 'yjs_diff',
+        usage: USAGE,
+        defaults: { seeds: 2000, start: 0, features: 'all', jobs: 2, keepGoing: false, timeout: 30000 },
+        options: {
+            '--auxsync-replay': { key: 'replay', kind: 'string' },
+            '--seeds': { key: 'seeds', kind: 'int' },
+            '--start': { key: 'start', kind: 'int' },
+            '--features': { key: 'features', kind: 'string' },
+            '--jobs': { key: 'jobs', kind: 'int', min: 1, max: 2 },
+            '--timeout': { key: 'timeout', kind: 'int' },
+            '--keep-going': { key: 'keepGoing', kind: 'true' },
+        },
+        required: ['--auxsync-replay'],
+    });
     try {
         o.featureSet = parseFeatures(o.features);
     } catch (e) {
-        usage(e.message);
+        o.fail(e.message);
     }
     return o;
-}
-
-function checkTool(path) {
-    try {
-        if (!statSync(path).isFile()) throw new Error('not a file');
-        accessSync(path, constants.X_OK);
-    } catch {
-        console.error(
-            `yjs_diff: replay tool not found or not executable: ${path}\n` +
-                '  build it first (cmake --build build --target crdt_replay)'
-        );
-        process.exit(2);
-    }
 }
 
 /** Runs `tool --actual file`; resolves {code, signal, stdout, stderr, timedOut}. */
@@ -122,7 +102,7 @@ function report(seed, file, o, vector, run, mismatches) {
 async function main() {
     const o = parseArgs(process.argv.slice(2));
     o.replay = resolve(o.replay);
-    checkTool(o.replay);
+    requireExecutable('yjs_diff', o.replay, 'build it first (cmake --build build --target crdt_replay)');
     const dir = mkdtempSync(join(tmpdir(), 'auxsync-yjsdiff-'));
     let seeds = 0;
     const bad = [];

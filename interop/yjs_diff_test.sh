@@ -10,28 +10,15 @@
 # runner must reproduce every golden vector in ../shared/vectors/yjs and the
 # generator must be deterministic. Exits non-zero on any mismatch.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/test_prelude.sh" yjs_diff_test
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(cd "$here/.." && pwd)"
-cd "$root"
-
-if ! command -v node >/dev/null 2>&1; then
-  echo "yjs_diff_test: node (>= 20) is required" >&2
-  exit 2
-fi
 node interop/build.mjs   # installs the pinned node packages when missing (npm ci)
 
-vectors="${AUXSYNC_YJS_VECTORS_DIR:-$root/../shared/vectors/yjs}"
+vectors="${AUXSYNC_YJS_VECTORS_DIR:-../shared/vectors/yjs}"
 if [[ -d "$vectors" ]]; then
   node interop/yjs_gen.mjs --check "$vectors"
 fi
 node interop/yjs_gen.mjs --selfcheck --seeds 20 --start 100000
 
-bin="${CRDT_REPLAY:-build/auxsync/crdt/crdt_replay}"
-if [[ ! -x "$bin" ]]; then
-  echo "yjs_diff_test: replay tool not found or not executable: $bin" >&2
-  echo "  build it first, e.g.: cmake --build build --target crdt_replay" >&2
-  exit 2
-fi
-
+bin="$(require_tool "${CRDT_REPLAY:-build/auxsync/crdt/crdt_replay}" crdt_replay)"
 exec node interop/yjs_diff.mjs --auxsync-replay "$bin" --seeds 2000 "$@"

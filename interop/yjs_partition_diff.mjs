@@ -30,7 +30,7 @@
 //
 // Exit 1 on the first mismatch (all with --keep-going); 2 on usage errors.
 
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,39 +39,28 @@ import { runYjsScenario, createYjsPartition } from './yjs_partition_runner.mjs';
 import { getPeer } from './run_scenario.mjs';
 import { OrderedObject, canonical, decodeTagged, firstDifference, parseOrdered, writeJson } from './lib/tagged_json.mjs';
 import { runTool } from './lib/run_tool.mjs';
+import { parseCommandLine, requireExecutable } from './lib/cli_args.mjs';
 
-function usage(msg) {
-    if (msg) console.error(`yjs_partition_diff: ${msg}`);
-    console.error('usage: yjs_partition_diff.mjs --auxsync PATH [--seeds N] [--start S] [--keep-going] [--bmp-only] [--timeout MS] [--no-cross]');
-    process.exit(2);
-}
+const USAGE =
+    'usage: yjs_partition_diff.mjs --auxsync PATH [--seeds N] [--start S] [--keep-going] [--bmp-only] [--timeout MS] [--no-cross]';
 
 function parseArgs(argv) {
-    const o = { auxsync: null, seeds: 500, start: 0, keepGoing: false, bmpOnly: false, timeout: 30000, cross: true };
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i];
-        const num = () => {
-            const v = argv[++i];
-            if (!/^[0-9]+$/.test(v ?? '')) usage(`${a} needs a non-negative integer`);
-            return Number(v);
-        };
-        if (a === '--auxsync') o.auxsync = argv[++i];
-        else if (a === '--seeds') o.seeds = num();
-        else if (a === '--start') o.start = num();
-        else if (a === '--timeout') o.timeout = num();
-        else if (a === '--keep-going') o.keepGoing = true;
-        else if (a === '--bmp-only') o.bmpOnly = true;
-        else if (a === '--no-cross') o.cross = false;
-        else usage(`unknown argument ${a}`);
-    }
-    if (!o.auxsync) usage('--auxsync PATH is required');
-    try {
-        if (!statSync(o.auxsync).isFile()) throw new Error();
-        accessSync(o.auxsync, constants.X_OK);
-    } catch {
-        console.error(`yjs_partition_diff: auxsync binary not found or not executable: ${o.auxsync}`);
-        process.exit(2);
-    }
+    const o = parseCommandLine(argv, {
+        name: 'yjs_partition_diff',
+        usage: USAGE,
+        defaults: { seeds: 500, start: 0, keepGoing: false, bmpOnly: false, timeout: 30000, cross: true },
+        options: {
+            '--auxsync': { key: 'auxsync', kind: 'string' },
+            '--seeds': { key: 'seeds', kind: 'int' },
+            '--start': { key: 'start', kind: 'int' },
+            '--timeout': { key: 'timeout', kind: 'int' },
+            '--keep-going': { key: 'keepGoing', kind: 'true' },
+            '--bmp-only': { key: 'bmpOnly', kind: 'true' },
+            '--no-cross': { key: 'cross', kind: 'false' },
+        },
+        required: ['--auxsync'],
+    });
+    requireExecutable('yjs_partition_diff', o.auxsync, 'build it first (cmake --build build --target auxsync)');
     return o;
 }
 

@@ -11,21 +11,8 @@
 # AUXSYNC=path). Builds the aux-common bundle when missing or stale. Exits
 # non-zero on any mismatch, and with status 2 when the binary is missing.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/test_prelude.sh" yjs_partition_test
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(cd "$here/.." && pwd)"
-cd "$root"
-
-bin="${AUXSYNC:-build/auxsync/cli/auxsync}"
-if [[ ! -x "$bin" ]]; then
-  echo "yjs_partition_test: auxsync binary not found or not executable: $bin" >&2
-  echo "  build it first, e.g.: cmake -S . -B build && cmake --build build --target auxsync" >&2
-  exit 2
-fi
-if ! command -v node >/dev/null 2>&1; then
-  echo "yjs_partition_test: node (>= 20) is required" >&2
-  exit 2
-fi
-
+bin="$(require_tool "${AUXSYNC:-build/auxsync/cli/auxsync}" auxsync)"
 node interop/build.mjs
 exec node interop/yjs_partition_diff.mjs --auxsync "$bin" --seeds 500 "$@"
