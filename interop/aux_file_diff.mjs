@@ -15,71 +15,34 @@
 //   node interop/aux_file_diff.mjs --auxsync PATH [--seeds N] [--start S]
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ensureBuilt, INTEROP_DIR } from './build.mjs';
+import { mulberry32 } from './lib/rng.mjs';
+import { bundleIfStale } from './lib/bundle.mjs';
+import { parseCommandLine } from './lib/cli_args.mjs';
 
-const args = process.argv.slice(2);
-const opt = (name, def) => {
-    const i = args.indexOf(name);
-    return i >= 0 ? args[i + 1] : def;
-};
-const auxsync = opt('--auxsync');
-const seeds = Number(opt('--seeds', '200'));
-const start = Number(opt('--start', '0'));
-if (!auxsync) {
-    console.error('usage: aux_file_diff.mjs --auxsync PATH [--seeds N] [--start S]');
-    process.exit(2);
-}
+const { auxsync, seeds, start } = parseCommandLine(process.argv.slice(2), {
+    name: 'aux_file_diff',
+    usage: 'usage: aux_file_diff.mjs --auxsync PATH [--seeds N] [--start S]',
+    defaults: { seeds: 200, start: 0 },
+    options: {
+        '--auxsync': { key: 'auxsync', kind: 'string' },
+        '--seeds': { key: 'seeds', kind: 'int' },
+        '--start': { key: 'start', kind: 'int' },
+    },
+    required: ['--auxsync'],
+});
 
 async function loadAuxPeer() {
     await ensureBuilt(); // installs the pinned packages when needed
     const entry = join(INTEROP_DIR, 'aux_file_entry.mjs');
-    const out = join(INTEROP_DIR, 'dist', 'aux_file_peer.mjs');
-    const mtime = (p) => {
-        try {
-            return statSync(p).mtimeMs;
-        } catch {
-            return -Infinity;
-        }
-    };
-    if (mtime(out) < Math.max(mtime(entry), mtime(join(INTEROP_DIR, 'package-lock.json')))) {
-        const esbuild = await import('esbuild');
-        mkdirSync(dirname(out), { recursive: true });
-        const r = await esbuild.build({
-            entryPoints: [entry],
-            bundle: true,
-            write: false,
-            platform: 'node',
-            format: 'esm',
-            target: 'node20',
-            logLevel: 'warning',
-            banner: {
-                js: "import { createRequire as __auxsyncCreateRequire } from 'node:module';\n" +
-                    'const require = __auxsyncCreateRequire(import.meta.url);',
-            },
-        });
-        const tmp = `${out}.${process.pid}.tmp`;
-        writeFileSync(tmp, r.outputFiles[0].contents);
-        const { renameSync } = await import('node:fs');
-        renameSync(tmp, out);
-    }
+    const out = await bundleIfStale({ entry, out: join(INTEROP_DIR, 'dist', 'aux_file_peer.mjs') }, [entry]);
     return import(pathToFileURL(out).href);
 }
 
-// mulberry32: a small seeded generator.
-function rng(seed) {
-    let a = seed >>> 0;
-    return () => {
-        a = (a + 0x6d2b79f5) >>> 0;
-        let t = a;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-}
 
 const WORDS = ['abc', 'Hello world', '🙂 emoji', 'ünïcødé', 'line\nbreak', '"quoted"', '', '123', 'true', '📅2020-01-01T00:00:00Z', '➡️1,2'];
 function genValue(r, depth = 0) {
@@ -108,7 +71,7 @@ function genValue(r, depth = 0) {
 }
 
 function genState(seed) {
-    const r = rng(seed);
+    const r = mulberry32(seed);
     const state = {};
     const n = Math.floor(r() * 8);
     for (let i = 0; i < n; i++) {

@@ -28,6 +28,7 @@
 // \udXXX escapes).
 
 import { fileURLToPath } from 'node:url';
+import { mulberry32 } from './lib/rng.mjs';
 
 const TAG_EDIT_KEY = '\u0011tag_edit';
 const U = () => ({ $type: 'undefined' });
@@ -38,14 +39,7 @@ export function makeRng(seed) {
     let h = (Number(seed) >>> 0) ^ 0x9e3779b9;
     h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
     h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-    let a = (h ^ (h >>> 16)) >>> 0;
-    const next = () => {
-        a = (a + 0x6d2b79f5) >>> 0;
-        let t = a;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
+    const next = mulberry32(h ^ (h >>> 16));
     const rng = {
         next,
         int: (lo, hi) => lo + Math.floor(next() * (hi - lo + 1)), // inclusive

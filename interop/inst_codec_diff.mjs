@@ -30,6 +30,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { createReferenceCore } from './node_server/reference_server.mjs';
+import { mulberry32 } from './lib/rng.mjs';
 
 function arg(name, fallback) {
     const i = process.argv.indexOf(name);
@@ -51,17 +52,6 @@ const realError = console.error;
 console.error = () => {};
 const say = (m) => process.stdout.write(`${m}\n`);
 
-// ------------------------------------------------------------ randomness
-function mulberry32(seed) {
-    let a = seed >>> 0;
-    return () => {
-        a = (a + 0x6d2b79f5) >>> 0;
-        let t = a;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-}
 function makeRandom(seed) {
     const next = mulberry32(seed * 2654435761 + 12345);
     const r = {

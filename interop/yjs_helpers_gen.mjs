@@ -9,10 +9,12 @@
 //   node interop/yjs_helpers_gen.mjs [--seeds N] [--check]
 //     --check: regenerate in memory and fail if the committed file differs.
 
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ensureBuilt, INTEROP_DIR } from './build.mjs';
+import { mulberry32 } from './lib/rng.mjs';
+import { bundleIfStale, yjsFromPlugin } from './lib/bundle.mjs';
 
 const args = process.argv.slice(2);
 const seeds = Number(args.includes('--seeds') ? args[args.indexOf('--seeds') + 1] : '120');
@@ -22,54 +24,24 @@ const OUT = join(INTEROP_DIR, '..', 'auxsync', 'partitions', 'internal', 'yjs_he
 async function loadPeer() {
     await ensureBuilt();
     const entry = join(INTEROP_DIR, 'yjs_helpers_entry.mjs');
-    const out = join(INTEROP_DIR, 'dist', 'yjs_helpers_peer.mjs');
-    const mtime = (p) => {
-        try {
-            return statSync(p).mtimeMs;
-        } catch {
-            return -Infinity;
-        }
-    };
-    if (mtime(out) < Math.max(mtime(entry), mtime(join(INTEROP_DIR, 'package-lock.json')))) {
-        const esbuild = await import('esbuild');
-        const auxDir = join(INTEROP_DIR, 'node_modules', '@casual-simulation', 'aux-common', 'yjs');
-        // `yjs` of the entry resolves to aux-common's own copy: one yjs.
-        const plugin = {
-            name: 'aux-common-yjs',
-            setup(build) {
-                build.onResolve({ filter: /^yjs$/ }, async (a) => {
-                    if (a.importer !== entry) return undefined;
-                    const r = await build.resolve('yjs', { resolveDir: auxDir, kind: a.kind });
-                    return { path: r.path, errors: r.errors };
-                });
-            },
-        };
-        const r = await esbuild.build({
-            entryPoints: [entry], bundle: true, write: false, platform: 'node',
-            format: 'esm', target: 'node20', logLevel: 'warning', plugins: [plugin],
-        });
-        mkdirSync(dirname(out), { recursive: true });
-        writeFileSync(`${out}.tmp`, r.outputFiles[0].contents);
-        renameSync(`${out}.tmp`, out);
-    }
+    // `yjs` of the entry resolves to aux-common's own copy: one yjs.
+    const auxDir = join(INTEROP_DIR, 'node_modules', '@casual-simulation', 'aux-common', 'yjs');
+    const out = await bundleIfStale(
+        {
+            entry,
+            out: join(INTEROP_DIR, 'dist', 'yjs_helpers_peer.mjs'),
+            plugins: [yjsFromPlugin(auxDir, (args) => args.importer === entry)],
+        },
+        [entry]
+    );
     return import(pathToFileURL(out).href);
 }
 
-function rng(seed) {
-    let a = seed >>> 0;
-    return () => {
-        a = (a + 0x6d2b79f5) >>> 0;
-        let t = a;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-}
 
 const { Y, getStateVector, createRelativePositionFromStateVector, getTextChar } = await loadPeer();
 
 function genCase(seed) {
-    const r = rng(seed * 7919 + 1);
+    const r = mulberry32(seed * 7919 + 1);
     const int = (n) => Math.floor(r() * n);
     const gc = r() < 0.6;
     const n = 2 + int(2);
