@@ -21,36 +21,23 @@
 #include "auxsync/bots/bot_actions.h"
 #include "auxsync/bots/value.h"
 #include "auxsync/partitions/memory_partition.h"
+#include "bench/partition_workload.h"
 
 namespace {
 
-using auxsync::bots::MakeObject;
+using auxsync::bench::AddActions;
+using auxsync::bench::Batches;
+using auxsync::bench::Counters;
+using auxsync::bench::Observe;
+using auxsync::bench::Seconds;
+using auxsync::bench::UpdateActions;
 using auxsync::bots::Value;
 using auxsync::partitions::MemoryPartition;
 using auxsync::partitions::MemoryPartitionConfig;
 
-constexpr int kBots = 2000;
-constexpr int kTags = 10;
-constexpr int kUpdates = 20000;
+constexpr int kBots = auxsync::bench::kWorkloadBots;
+constexpr int kUpdates = auxsync::bench::kWorkloadUpdates;
 constexpr int kRuns = 5;
-
-struct Counters {
-  size_t emissions = 0;
-};
-
-std::vector<auxsync::rx::Subscription> Observe(MemoryPartition& p,
-                                               Counters& c) {
-  std::vector<auxsync::rx::Subscription> subs;
-  subs.push_back(p.OnBotsAdded([&](const auto&) { ++c.emissions; }));
-  subs.push_back(p.OnBotsRemoved([&](const auto&) { ++c.emissions; }));
-  subs.push_back(p.OnBotsUpdated([&](const auto&) { ++c.emissions; }));
-  subs.push_back(p.OnStateUpdated([&](const auto&) { ++c.emissions; }));
-  subs.push_back(p.OnVersionUpdated([&](const auto&) { ++c.emissions; }));
-  subs.push_back(p.OnError([&](const auto&) { ++c.emissions; }));
-  subs.push_back(p.OnEvents([&](const auto&) { ++c.emissions; }));
-  subs.push_back(p.OnStatusUpdated([&](const auto&) { ++c.emissions; }));
-  return subs;
-}
 
 std::unique_ptr<MemoryPartition> NewPartition() {
   MemoryPartitionConfig config;
@@ -62,51 +49,7 @@ std::unique_ptr<MemoryPartition> NewPartition() {
   return p;
 }
 
-std::string BotId(int i) { return absl::StrCat("bot", i); }
-std::string TagName(int t) { return absl::StrCat("tag", t); }
-
-std::vector<Value> AddActions() {
-  std::vector<Value> actions;
-  for (int i = 0; i < kBots; ++i) {
-    Value tags = Value::NewObject();
-    for (int t = 0; t < kTags; ++t) {
-      tags.as_object().Set(TagName(t), absl::StrCat("value", i, "_", t));
-    }
-    actions.push_back(auxsync::bots::BotAdded(
-        MakeObject({{"id", BotId(i)}, {"tags", tags}})));
-  }
-  return actions;
-}
-
-std::vector<Value> UpdateActions() {
-  std::vector<Value> actions;
-  for (int i = 0; i < kUpdates; ++i) {
-    Value v = i % 2 == 0 ? Value(i) : Value(absl::StrCat("s", i));
-    actions.push_back(auxsync::bots::BotUpdated(
-        BotId(i % kBots),
-        MakeObject(
-            {{"tags", MakeObject({{TagName((i / kBots) % kTags), v}})}})));
-  }
-  return actions;
-}
-
-double Seconds(std::chrono::steady_clock::duration d) {
-  return std::chrono::duration<double>(d).count();
-}
-
 }  // namespace
-
-// The actions cut into ApplyEvents batches of `size`.
-std::vector<std::vector<Value>> Batches(const std::vector<Value>& actions,
-                                        size_t size) {
-  std::vector<std::vector<Value>> out;
-  for (size_t i = 0; i < actions.size(); i += size) {
-    out.emplace_back(actions.begin() + static_cast<ptrdiff_t>(i),
-                     actions.begin() + static_cast<ptrdiff_t>(
-                                           std::min(i + size, actions.size())));
-  }
-  return out;
-}
 
 int main(int argc, char** argv) {
   size_t batch = 1;

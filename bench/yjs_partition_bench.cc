@@ -40,41 +40,29 @@
 #include "auxsync/bots/value.h"
 #include "auxsync/partitions/inst_updates.h"
 #include "auxsync/partitions/yjs_partition.h"
+#include "bench/partition_workload.h"
 
 namespace {
 
+using auxsync::bench::AddActions;
+using auxsync::bench::Batches;
+using auxsync::bench::BotId;
+using auxsync::bench::Counters;
+using auxsync::bench::Observe;
+using auxsync::bench::Seconds;
+using auxsync::bench::TagName;
+using auxsync::bench::UpdateActions;
 using auxsync::bots::MakeObject;
 using auxsync::bots::Value;
 using auxsync::partitions::InstUpdate;
 using auxsync::partitions::YjsPartition;
 using auxsync::partitions::YjsPartitionConfig;
 
-constexpr int kBots = 2000;
-constexpr int kTags = 10;
-constexpr int kUpdates = 20000;
+constexpr int kBots = auxsync::bench::kWorkloadBots;
+constexpr int kTags = auxsync::bench::kWorkloadTags;
+constexpr int kUpdates = auxsync::bench::kWorkloadUpdates;
 constexpr int kInitBots = 10000;
 constexpr int kRuns = 5;
-
-struct Counters {
-  size_t emissions = 0;
-  Value last_event;  // the last action emitted on onEvents
-};
-
-std::vector<auxsync::rx::Subscription> Observe(YjsPartition& p, Counters& c) {
-  std::vector<auxsync::rx::Subscription> subs;
-  subs.push_back(p.OnBotsAdded([&](const auto&) { ++c.emissions; }));
-  subs.push_back(p.OnBotsRemoved([&](const auto&) { ++c.emissions; }));
-  subs.push_back(p.OnBotsUpdated([&](const auto&) { ++c.emissions; }));
-  subs.push_back(p.OnStateUpdated([&](const auto&) { ++c.emissions; }));
-  subs.push_back(p.OnVersionUpdated([&](const auto&) { ++c.emissions; }));
-  subs.push_back(p.OnError([&](const auto&) { ++c.emissions; }));
-  subs.push_back(p.OnEvents([&](const std::vector<Value>& events) {
-    ++c.emissions;
-    if (!events.empty()) c.last_event = events.back();
-  }));
-  subs.push_back(p.OnStatusUpdated([&](const auto&) { ++c.emissions; }));
-  return subs;
-}
 
 // {"type":"yjs","remoteEvents":true}, space "shared", connected; random
 // client ids, as upstream.
@@ -85,34 +73,6 @@ std::unique_ptr<YjsPartition> NewPartition() {
   p->set_space("shared");
   p->Connect();
   return p;
-}
-
-std::string BotId(int i) { return absl::StrCat("bot", i); }
-std::string TagName(int t) { return absl::StrCat("tag", t); }
-
-std::vector<Value> AddActions() {
-  std::vector<Value> actions;
-  for (int i = 0; i < kBots; ++i) {
-    Value tags = Value::NewObject();
-    for (int t = 0; t < kTags; ++t) {
-      tags.as_object().Set(TagName(t), absl::StrCat("value", i, "_", t));
-    }
-    actions.push_back(auxsync::bots::BotAdded(
-        MakeObject({{"id", BotId(i)}, {"tags", tags}})));
-  }
-  return actions;
-}
-
-std::vector<Value> UpdateActions() {
-  std::vector<Value> actions;
-  for (int i = 0; i < kUpdates; ++i) {
-    Value v = i % 2 == 0 ? Value(i) : Value(absl::StrCat("s", i));
-    actions.push_back(auxsync::bots::BotUpdated(
-        BotId(i % kBots),
-        MakeObject(
-            {{"tags", MakeObject({{TagName((i / kBots) % kTags), v}})}})));
-  }
-  return actions;
 }
 
 std::vector<Value> InitBots() {
@@ -128,22 +88,6 @@ std::vector<Value> InitBots() {
         MakeObject({{"id", absl::StrCat("init", i)}, {"tags", tags}}));
   }
   return bots;
-}
-
-// The actions cut into ApplyEvents batches of `size`.
-std::vector<std::vector<Value>> Batches(const std::vector<Value>& actions,
-                                        size_t size) {
-  std::vector<std::vector<Value>> out;
-  for (size_t i = 0; i < actions.size(); i += size) {
-    out.emplace_back(actions.begin() + static_cast<ptrdiff_t>(i),
-                     actions.begin() + static_cast<ptrdiff_t>(
-                                           std::min(i + size, actions.size())));
-  }
-  return out;
-}
-
-double Seconds(std::chrono::steady_clock::duration d) {
-  return std::chrono::duration<double>(d).count();
 }
 
 // The bot's tags sorted by name: name -> "s<string>" / "n<number>" / other.
