@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# The inst server load benchmark (issue 6 item 7): `auxsync serve` against
+# the Node reference server (the real aux-records 3.10.5
+# WebsocketController behind `ws`, interop/node_server) in the same run,
+# with the same C++ load client (build/bench/inst_load_bench).
+#
+#   bench/inst_load_bench.sh [--quick] [--sqlite] [--out FILE.json]
+#
+# For each server, each on a fresh process:
+#   idle     N idle sockets (login + watch, insts of 10): server RSS per
+#            socket (VmRSS after - before) / N
+#   spread   K clients in insts of 10, 1 update/s each; K doubles until
+#            p99 fan-out >= 50 ms or anything is lost or refused
+#   one-inst K clients all on one inst, 1 update/s each (fan-out K-1 per
+#            update, so the load grows with K^2); same stop rule
+# then prints the table (ours, Node, ratio) and writes everything as JSON
+# (default: build/inst_load.json). --sqlite adds `auxsync serve
+# --store sqlite --sqlite-sync normal`. --quick: small steps, under a
+# minute, for smoke checks. See docs/performance.md "Inst server load".
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+quick=0
+sqlite=0
+out="build/inst_load.json"
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --quick) quick=1 ;;
+    --sqlite) sqlite=1 ;;
+    --out) out="$2"; shift ;;
+    *) echo "usage: $0 [--quick] [--sqlite] [--out FILE.json]" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+readonly AUXSYNC="${AUXSYNC:-build/auxsync/cli/auxsync}"
+readonly CLIENT="${CLIENT:-build/bench/inst_load_bench}"
+for bin in "$AUXSYNC" "$CLIENT"; do
+  [[ -x "$bin" ]] || { echo "inst_load_bench: build $bin first" >&2; exit 2; }
+done
+# Thousands of sockets on each side.
+ulimit -n "$(ulimit -Hn)"
+
+if [[ $quick == 1 ]]; then
+  idle_n=300; settle=1
+  timing=(--warmup 0.5 --duration 2 --drain 1)
+  spread_steps=(100 400)
+  one_steps=(20 60)
+else
+  idle_n=${IDLE_N:-4000}; settle=3
+  timing=(--warmup 2 --duration 10 --drain 3)
+  spread_steps=(100 400 800 1200 1600 2000 2400 3200 4000 4800 5600 6400 8000 9600 12800 16000)
+  one_steps=(25 50 100 150 200 300 400 600 800)
+fi
+
+tmp="$(mktemp -d)"
+pid=""
+cleanup() {
+  [[ -n "$pid" ]] && kill "$pid" 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# start SERVER: starts a fresh server, sets $pid and $port.
+start() {
+  local log="$tmp/server.out"
+  : >"$log"
+  case "$1" in
+    ours) "$AUXSYNC" serve --port 0 --store memory --quiet >"$log" 2>>"$tmp/server.err" & ;;
+    ours-sqlite)
+      rm -rf "$tmp/data"
+      "$AUXSYNC" serve --port 0 --store sqlite --sqlite-sync normal \
+        --data-dir "$tmp/data" --quiet >"$log" 2>>"$tmp/server.err" & ;;
+    node) node interop/node_server/server.mjs --port 0 >"$log" 2>>"$tmp/server.err" & ;;
+  esac
+  pid=$!
+  for _ in $(seq 400); do
+    grep -q '^ws://' "$log" && break
+    sleep 0.05
+  done
+  local url
+  url="$(head -n1 "$log")"
+  [[ "$url" == ws://* ]] || { cat "$tmp/server.err" >&2; exit 1; }
+  port="${url##*:}"; port="${port%%/*}"
+}
+
+stop() {
+  kill -TERM "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  pid=""
+}
+
+results="$tmp/results.jsonl"
+: >"$results"
+
+# run SERVER ARGS...: one client run against a fresh server; its JSON line
+# (with the server name) goes to $results and to stdout.
+run() {
+  local server="$1"; shift
+  start "$server"
+  local line
+  if ! line=$(timeout 600 "$CLIENT" --port "$port" --server-pid "$pid" \
+    --label "$server" "$@"); then
+    line="{\"label\":\"$server\",\"failed\":true}"
+  fi
+  stop
+  echo "$line" >>"$results"
+  echo "$line"
+}
+
+# held LINE: whether a load step kept p99 < 50 ms with nothing lost,
+# refused or closed.
+held() {
+  node -e '
+    const r = JSON.parse(process.argv[1]);
+    const ok = !r.failed && r.ready === r.clients && r.lost === 0 &&
+      r.errorFrames === 0 && r.closedDuringRun === 0 && r.ackErrors === 0 &&
+      r.fanoutP99Ms < 50;
+    process.exit(ok ? 0 : 1);
+  ' "$1"
+}
+
+# step SERVER SCENARIO PER_INST STEPS...: K up until a step fails.
+step() {
+  local server="$1" scenario="$2" per_inst="$3"; shift 3
+  local k line
+  for k in "$@"; do
+    line=$(run "$server" --scenario "$scenario" --clients "$k" \
+      --per-inst "$per_inst" --rate 1 "${timing[@]}" --run-id "$scenario$k")
+    held "$line" || break
+  done
+}
+
+servers=(ours node)
+[[ $sqlite == 1 ]] && servers=(ours ours-sqlite node)
+
+load="$(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# $(date -u +%FT%TZ), load average before: $load"
+node interop/node_server/build.mjs >/dev/null 2>&1 || true
+for server in "${servers[@]}"; do
+  echo "== $server"
+  run "$server" --scenario idle --idle --clients "$idle_n" --per-inst 10 \
+    --settle "$settle" --run-id idle
+  step "$server" spread 10 "${spread_steps[@]}"
+  step "$server" one-inst 0 "${one_steps[@]}"
+done
+mkdir -p "$(dirname "$out")"
+node bench/js/inst_load_report.mjs "$results" "$out" \
+  "load average before: $load, after: $(cut -d' ' -f1-3 /proc/loadavg)"
