@@ -4,11 +4,14 @@
 # WebsocketController behind `ws`, interop/node_server) in the same run,
 # with the same C++ load client (build/bench/inst_load_bench).
 #
-#   bench/inst_load_bench.sh [--quick] [--sqlite] [--out FILE.json]
+#   bench/inst_load_bench.sh [--quick] [--sqlite] [--servers "ours node"]
+#                            [--out FILE.json]
 #
 # For each server, each on a fresh process:
 #   idle     N idle sockets (login + watch, insts of 10): server RSS per
-#            socket (VmRSS after - before) / N
+#            socket (VmRSS after - before) / N; idle-casualos: the same
+#            with a CasualOS tab's three watches (default, its temporary
+#            player branch, the devices)
 #   spread   K clients in insts of 10, 1 update/s each; K doubles until
 #            p99 fan-out >= 50 ms or anything is lost or refused
 #   one-inst K clients all on one inst, 1 update/s each (fan-out K-1 per
@@ -23,13 +26,16 @@ cd "$root"
 
 quick=0
 sqlite=0
+servers_arg=""
 out="build/inst_load.json"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) quick=1 ;;
     --sqlite) sqlite=1 ;;
+    --servers) servers_arg="$2"; shift ;;
     --out) out="$2"; shift ;;
-    *) echo "usage: $0 [--quick] [--sqlite] [--out FILE.json]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--quick] [--sqlite] [--servers LIST] [--out FILE.json]" >&2
+       exit 2 ;;
   esac
   shift
 done
@@ -134,6 +140,8 @@ step() {
 
 servers=(ours node)
 [[ $sqlite == 1 ]] && servers=(ours ours-sqlite node)
+# shellcheck disable=SC2206
+[[ -n "$servers_arg" ]] && servers=($servers_arg)
 
 load="$(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# $(date -u +%FT%TZ), load average before: $load"
@@ -142,6 +150,8 @@ for server in "${servers[@]}"; do
   echo "== $server"
   run "$server" --scenario idle --idle --clients "$idle_n" --per-inst 10 \
     --settle "$settle" --run-id idle
+  run "$server" --scenario idle-casualos --idle --casualos-session \
+    --clients "$idle_n" --per-inst 10 --settle "$settle" --run-id idlec
   step "$server" spread 10 "${spread_steps[@]}"
   step "$server" one-inst 0 "${one_steps[@]}"
 done

@@ -24,7 +24,7 @@ const f = (x, d = 1) => (typeof x === 'number' ? x.toFixed(d) : String(x));
 
 console.log('\nsteps (fan-out latency = send -> receipt by each other watcher):');
 console.log(
-    'server       scenario  clients  insts  p50ms  p99ms  maxms  ackP99  acked/s  deliv/s  lost  errs  clientCpu');
+    'server       scenario  clients  insts  p50ms  p99ms  maxms  ackP99  acked/s  deliv/s  lost  errs  srvCpu  us/frame  cliCpu');
 for (const r of runs.filter((r) => r.mode === 'load')) {
     console.log(
         [
@@ -34,7 +34,8 @@ for (const r of runs.filter((r) => r.mode === 'load')) {
             f(r.ackP99Ms).padStart(7), f(r.ackedPerS, 0).padStart(8),
             f(r.deliveredPerS, 0).padStart(8), String(r.lost).padStart(5),
             String(r.errorFrames + r.closedDuringRun + r.connectErrors).padStart(5),
-            f(r.clientCpu, 2).padStart(10),
+            f(r.serverCpu, 2).padStart(7), f(r.serverUsPerFrame, 1).padStart(9),
+            f(r.clientCpu, 2).padStart(7),
             held(r) ? '' : ' <- over',
         ].join(' '));
 }
@@ -50,13 +51,14 @@ function capacity(server, scenario) {
 
 const summary = { note, servers: {}, ratios: {}, goals: {} };
 for (const s of servers) {
-    const idle = runs.find((r) => r.label === s && r.mode === 'idle');
-    summary.servers[s] = {
-        idle: idle && {
+    const idleOf = (scenario) => {
+        const idle = runs.find((r) => r.label === s && r.scenario === scenario);
+        return idle && {
             sockets: idle.ready, bytesPerConnection: idle.bytesPerConnection,
             rssBeforeKib: idle.rssBeforeKib, rssAfterKib: idle.rssAfterKib,
-        },
+        };
     };
+    summary.servers[s] = { idle: idleOf('idle'), idleCasualos: idleOf('idle-casualos') };
     for (const sc of ['spread', 'one-inst']) {
         const c = capacity(s, sc);
         summary.servers[s][sc] = {
@@ -83,6 +85,8 @@ const row = (name, get, ratio) => {
 const bytesRatio = (o, n) => (n / o).toFixed(1) + 'x less';
 const kRatio = (o, n) => (n ? (o / n).toFixed(1) + 'x' : 'n/a');
 row('memory per idle socket (bytes)', (x) => Math.round(x.idle?.bytesPerConnection ?? -1), bytesRatio);
+row('  ... with a CasualOS tab\'s 3 watches', (x) => Math.round(x.idleCasualos?.bytesPerConnection ?? -1),
+    bytesRatio);
 for (const sc of ['spread', 'one-inst']) {
     const label = sc === 'spread' ? 'insts of 10, 1 upd/s/client' : 'one inst, 1 upd/s/client';
     row(`max clients, p99<50ms (${label})`,
@@ -104,9 +108,12 @@ for (const sc of ['spread', 'one-inst']) {
         summary.ratios[`${sc}AtNodeMax`] = {
             clients: nodeMax, oursP50: a.fanoutP50Ms, oursP99: a.fanoutP99Ms,
             nodeP50: b.fanoutP50Ms, nodeP99: b.fanoutP99Ms,
+            oursUsPerFrame: a.serverUsPerFrame, nodeUsPerFrame: b.serverUsPerFrame,
         };
         console.log(`${sc}: at K=${nodeMax} (Node's max) p50/p99 ours ${f(a.fanoutP50Ms)}/` +
-            `${f(a.fanoutP99Ms)} ms, Node ${f(b.fanoutP50Ms)}/${f(b.fanoutP99Ms)} ms`);
+            `${f(a.fanoutP99Ms)} ms, Node ${f(b.fanoutP50Ms)}/${f(b.fanoutP99Ms)} ms; ` +
+            `server CPU per frame sent ours ${f(a.serverUsPerFrame)} us, Node ` +
+            `${f(b.serverUsPerFrame)} us (${f(b.serverUsPerFrame / a.serverUsPerFrame)}x)`);
     }
 }
 if (ours && node) {
