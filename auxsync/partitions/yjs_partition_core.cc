@@ -1,0 +1,833 @@
+#include "auxsync/partitions/yjs_partition_core.h"
+
+#include <chrono>
+#include <cmath>
+#include <memory>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "auxsync/bots/bot.h"
+#include "auxsync/bots/bot_actions.h"
+#include "auxsync/bots/js_number.h"
+#include "auxsync/bots/js_string.h"
+#include "auxsync/bots/remote_actions.h"
+#include "auxsync/bots/runtime_values.h"
+#include "auxsync/bots/serialization.h"
+#include "auxsync/bots/tag_edit.h"
+#include "auxsync/crdt/encoding.h"
+#include "auxsync/crdt/relative_position.h"
+#include "auxsync/partitions/inst_updates.h"
+#include "auxsync/partitions/internal/yjs_bot_doc.h"
+#include "auxsync/partitions/partition_utils.h"
+#include "auxsync/partitions/status_update.h"
+#include "auxsync/partitions/yjs_helpers.h"
+
+namespace auxsync::partitions {
+
+using bots::CurrentVersion;
+using bots::HasValue;
+using bots::IsTruthy;
+using bots::Value;
+
+namespace {
+
+bool IsType(const Value& action, std::string_view type) {
+  const Value& t = action["type"];
+  return t.is_string() && t.as_string() == type;
+}
+
+// A key as JavaScript would write `${value}` for the usual cases.
+std::string KeyString(const Value& v) {
+  if (v.is_string()) return v.as_string();
+  if (v.is_undefined()) return "undefined";
+  return bots::ConvertToString(v.is_null() ? Value("null") : v);
+}
+
+uint64_t RandomClientId() {
+  std::random_device rd;
+  return (static_cast<uint64_t>(rd()) & 0xFFFFFFFFu);
+}
+
+// Object.keys of an object (nothing for other values).
+std::vector<std::string> KeysOf(const Value& v) {
+  if (!v.is_object()) return {};
+  return v.as_object().Keys();
+}
+
+Value TypeError(std::string message) {
+  return bots::MakeError("TypeError", std::move(message));
+}
+
+// compareVersions of SimpleVersionNumbers (aux-common common/Version).
+int CompareVersions(const Value& a, const Value& b) {
+  for (const char* part : {"major", "minor", "patch"}) {
+    const Value& x = a[part];
+    const Value& y = b[part];
+    double xv = x.is_number() ? x.as_number() : std::nan("");
+    double yv = y.is_number() ? y.as_number() : std::nan("");
+    if (xv < yv) return -1;
+    if (xv > yv) return 1;
+  }
+  const Value& ta = a["tag"];
+  const Value& tb = b["tag"];
+  if (ta.is_null() && !tb.is_null()) return 1;
+  if (!ta.is_null() && tb.is_null()) return -1;
+  if (ta.is_string() && tb.is_string()) {
+    // localeCompare; plain code-unit order is close enough for tags.
+    int c = ta.as_string().compare(tb.as_string());
+    return c < 0 ? -1 : (c > 0 ? 1 : 0);
+  }
+  return 0;
+}
+
+std::string FormatVersion(const Value& v) {
+  auto num = [&](const char* k) { return bots::ConvertToString(v[k]); };
+  const Value& tag = v["tag"];
+  std::string t = tag.is_nullish() ? "" : bots::ConvertToString(tag);
+  return absl::StrCat("v", num("major"), ".", num("minor"), ".", num("patch"),
+                      t.empty() ? "" : absl::StrCat("-", t));
+}
+
+}  // namespace
+
+YjsPartitionCore::YjsPartitionCore(YjsPartitionCoreOptions config)
+    : on_version_(CurrentVersion{}) {
+  crdt::DocOptions options;
+  options.client_id = config.client_id.value_or(0);
+  doc_ = std::make_unique<crdt::Doc>(options);
+  // DocOptions takes 0 as "random"; an explicit 0 is set afterwards.
+  if (config.client_id.has_value()) doc_->set_client_id(*config.client_id);
+  local_id_ = doc_->client_id();
+  remote_id_ = config.remote_client_id.has_value() ? *config.remote_client_id
+                                                   : RandomClientId();
+  current_site_ = absl::StrCat(local_id_);
+  remote_site_ = absl::StrCat(remote_id_);
+  private_ = config.is_private;
+  now_ = std::move(config.now);
+  local_flag_only_during_writes_ = config.local_flag_only_during_writes;
+  answer_empty_initialization_ = config.answer_empty_initialization;
+
+  current_version_ =
+      CurrentVersion{current_site_, remote_site_, Value::NewObject()};
+  on_version_.Next(current_version_);
+
+  bots_ = doc_->GetMap(internal::kBotsMapName);
+  masks_ = doc_->GetMap(internal::kMasksMapName);
+
+  MemoryPartitionConfig memory;
+  memory.local_site_id = current_site_;
+  memory.remote_site_id = remote_site_;
+  internal_ = std::make_unique<MemoryPartition>(std::move(memory));
+  internal_->set_current_version_hook([this] { return current_version_; });
+  internal_->set_next_version_hook(
+      [this](const Value& edit) { return NextVersion(edit); });
+
+  after_transaction_ = doc_->OnAfterTransaction(
+      [this](const crdt::Transaction& tr) { ProcessTransaction(tr); });
+}
+
+YjsPartitionCore::~YjsPartitionCore() { after_transaction_.Reset(); }
+
+double YjsPartitionCore::Now() const { return now_ ? now_() : NowMs(); }
+
+void YjsPartitionCore::SyncSpace() { internal_->set_space(space()); }
+
+CurrentVersion YjsPartitionCore::NextVersion(const Value& edit) {
+  Value version = GetStateVectorValue(*doc_);
+  Value vector = Value::NewObject();
+  if (is_remote_update_) {
+    version.as_object().ForEach([&](const std::string& key, const Value& v) {
+      if (key != current_site_) vector.as_object().Set(key, v);
+    });
+  } else {
+    const std::string& site =
+        IsTruthy(edit["isRemote"]) ? remote_site_ : current_site_;
+    const Value* clock =
+        version.as_object().Find(absl::StrCat(doc_->client_id()));
+    vector.as_object().Set(site, clock != nullptr ? *clock : Value(0));
+  }
+  return CurrentVersion{current_site_, remote_site_, vector};
+}
+
+void YjsPartitionCore::Defer(std::function<void()> fn) {
+  deferred_.push_back(std::move(fn));
+}
+
+void YjsPartitionCore::QueueVersions(int count) {
+  // Each emission reads the version current when it runs, as upstream's
+  // awaited handler does.
+  for (int i = 0; i < count; ++i) {
+    Defer([this] { on_version_.Next(current_version_); });
+  }
+}
+
+void YjsPartitionCore::FlushDeferred() {
+  // An emission may call back into the partition and queue more; those run
+  // in this same loop, after the ones already queued.
+  size_t next = 0;
+  while (next < deferred_.size()) {
+    std::function<void()> fn = std::move(deferred_[next++]);
+    fn();
+  }
+  deferred_.clear();
+}
+
+// ---------------------------------------------------------------------------
+// Write path (section 8.3)
+
+absl::Status YjsPartitionCore::ApplyBotEvents(
+    const std::vector<Value>& events) {
+  CallScope scope(this);
+  std::vector<Value> actions;
+  for (const Value& e : events) {
+    if (IsType(e, "apply_state")) {
+      for (Value& a : bots::BreakIntoIndividualEvents(state(), e)) {
+        actions.push_back(std::move(a));
+      }
+    } else if (IsType(e, "add_bot") || IsType(e, "remove_bot") ||
+               IsType(e, "update_bot")) {
+      actions.push_back(e);
+    }
+  }
+  absl::Status error;
+  ApplyActions(actions, &error);
+  return error;
+}
+
+void YjsPartitionCore::ApplyActions(const std::vector<Value>& actions,
+                                    absl::Status* error) {
+  is_local_transaction_ = true;
+  const bool has_space = space().has_value() && !space()->empty();
+  doc_->Transact([&](crdt::Transaction&) {
+    for (const Value& event : actions) {
+      const std::string id = KeyString(event["id"]);
+      if (IsType(event, "add_bot")) {
+        const Value& bot = event["bot"];
+        std::vector<std::pair<std::string, crdt::Input>> entries;
+        const Value& tags = bot["tags"];
+        if (tags.is_object()) {
+          tags.as_object().ForEach([&](const std::string& tag, const Value& v) {
+            Value val = bots::EnsureTagIsSerializable(v);
+            if (HasValue(val))
+              entries.emplace_back(tag, internal::ToSlotInput(val));
+          });
+        }
+        if (has_space && IsTruthy(bot["masks"])) {
+          const Value& masks = bot["masks"][*space()];
+          if (IsTruthy(masks)) {
+            for (const std::string& tag : KeysOf(masks)) {
+              Value val = bots::EnsureTagIsSerializable(masks[tag]);
+              if (HasValue(val)) {
+                masks_.Set(internal::TagMaskId(id, tag),
+                           internal::ToSlotInput(val));
+              }
+            }
+          }
+        }
+        bots_.Set(id, crdt::Input::Map(std::move(entries)));
+      } else if (IsType(event, "remove_bot")) {
+        bots_.Delete(id);
+      } else if (IsType(event, "update_bot")) {
+        const Value& update = event["update"];
+        const Value* current_bot =
+            state().is_object() ? state().as_object().Find(id) : nullptr;
+        std::optional<crdt::OutValue> current_map = bots_.Get(id);
+        if (IsTruthy(update["tags"]) && current_bot != nullptr &&
+            IsTruthy(*current_bot) && current_map.has_value() &&
+            current_map->type != nullptr &&
+            crdt::YType(current_map->type).kind() ==
+                crdt::engine::TypeKind::kMap) {
+          crdt::YMap map(current_map->type);
+          const Value& current_tags = (*current_bot)["tags"];
+          for (const std::string& tag : KeysOf(update["tags"])) {
+            Value new_val = bots::EnsureTagIsSerializable(update["tags"][tag]);
+            if (!current_tags.is_object()) {
+              // currentBot.tags[tag] on an entry without tags.
+              *error = absl::InvalidArgumentError(absl::StrCat(
+                  "TypeError: Cannot read properties of undefined (reading '",
+                  tag, "')"));
+              return;
+            }
+            const Value& old_val = current_tags[tag];
+            if (bots::StrictEquals(new_val, old_val)) {
+              if (new_val.is_array()) {
+                new_val = Value(
+                    std::make_shared<bots::Array>(new_val.as_array().items));
+              } else {
+                continue;
+              }
+            }
+            if (absl::Status st =
+                    UpdateValueInMap(map, tag, std::move(new_val));
+                !st.ok()) {
+              *error = st;
+              return;
+            }
+          }
+        }
+        if (has_space && IsTruthy(update["masks"])) {
+          const Value& masks = update["masks"][*space()];
+          if (IsTruthy(masks)) {
+            for (const std::string& tag : KeysOf(masks)) {
+              absl::Status st =
+                  UpdateValueInMap(masks_, internal::TagMaskId(id, tag),
+                                   bots::EnsureTagIsSerializable(masks[tag]));
+              if (!st.ok()) {
+                *error = st;
+                return;
+              }
+            }
+          }
+        }
+      }
+    }
+  });
+  // RemoteYjsPartition's flag is reset after the batch (also after an
+  // error), so later server updates count as remote.
+  if (local_flag_only_during_writes_) is_local_transaction_ = false;
+}
+
+absl::Status YjsPartitionCore::UpdateValueInMap(crdt::YMap map,
+                                                const std::string& key,
+                                                Value value) {
+  doc_->set_client_id(local_id_);
+  if (!HasValue(value)) {
+    map.Delete(key);
+    return absl::OkStatus();
+  }
+  if (!bots::IsTagEdit(value)) {
+    map.Set(key, internal::ToSlotInput(value));
+    return absl::OkStatus();
+  }
+  if (IsTruthy(value["isRemote"])) {
+    doc_->set_client_id(remote_id_);
+    is_local_transaction_ = false;
+  }
+  std::optional<crdt::OutValue> current = map.Get(key);
+  crdt::YText text;
+  if (current.has_value() && current->type != nullptr &&
+      crdt::YType(current->type).kind() == crdt::engine::TypeKind::kText) {
+    text = crdt::YText(current->type);
+  } else {
+    std::string initial =
+        current.has_value()
+            ? bots::ConvertToString(internal::ReadSlot(*current))
+            : std::string();
+    map.Set(key, crdt::Input::Text(bots::ToUtf16(initial)));
+    text = crdt::YText(map.Get(key)->type);
+  }
+  // The edit's version, with the local client always fully visible.
+  ClockVector version = ClockVectorFromValue(value["version"]);
+  auto set_local_clock = [&] {
+    std::optional<uint64_t> clock = GetClock(*doc_, local_id_);
+    if (clock.has_value()) {
+      version[local_id_] = static_cast<double>(*clock);
+    } else {
+      version.erase(local_id_);
+    }
+  };
+  set_local_clock();
+  // The absolute index of visible index `index` under `version`.
+  auto position = [&](double index) -> uint64_t {
+    // Positions past any real text (huge, infinite) are all "the end".
+    uint64_t i = !(index > 0)    ? 0
+                 : index >= 9e15 ? uint64_t{1} << 53
+                                 : static_cast<uint64_t>(std::floor(index));
+    std::optional<crdt::AbsolutePosition> pos =
+        CreateAbsolutePositionFromStateVector(*doc_, text, version, i);
+    return pos.has_value() ? pos->index : text.Length();
+  };
+  const Value& operations = value["operations"];
+  if (!operations.is_array()) return absl::OkStatus();
+  for (const Value& sequence : operations.as_array().items) {
+    if (!sequence.is_array()) continue;
+    double index = 0;
+    for (const Value& op : sequence.as_array().items) {
+      const Value& type = op["type"];
+      if (!type.is_string()) continue;
+      if (type.as_string() == "preserve") {
+        if (op["count"].is_number()) index += op["count"].as_number();
+      } else if (type.as_string() == "insert") {
+        if (!op["text"].is_string()) continue;
+        std::u16string insert = bots::ToUtf16(op["text"].as_string());
+        if (insert.empty()) continue;
+        text.Insert(position(index), insert);
+        index += static_cast<double>(insert.size());
+      } else if (type.as_string() == "delete") {
+        const Value& count = op["count"];
+        if (!count.is_number() || !(count.as_number() > 0)) continue;
+        if (text.impl()->start == nullptr) {
+          // yjs 13.6.8 (aux-common's) cannot delete from a text that never
+          // held an item: deleteText reads `.parent` of null.
+          return absl::InvalidArgumentError(
+              "TypeError: Cannot read properties of null (reading 'parent')");
+        }
+        double n = std::floor(count.as_number());
+        text.Delete(position(index),
+                    n > 9e15 ? uint64_t{1} << 53 : static_cast<uint64_t>(n));
+      }
+    }
+    set_local_clock();
+  }
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------
+// Read path (section 8.4)
+
+void YjsPartitionCore::ProcessTransaction(const crdt::Transaction& tr) {
+  Value version = GetStateVectorValue(*doc_);
+  std::vector<Value> actions;
+  int text_events = 0;
+  bool failed = false;
+  for (crdt::engine::TypeImpl* type : tr.ChangedParentTypes()) {
+    const std::vector<crdt::YEvent*>* events = tr.EventsOf(type);
+    if (events == nullptr) continue;
+    if (type == bots_.impl()) {
+      for (const crdt::YEvent* event : *events) {
+        if (event->target == type) {
+          for (const auto& [key, change] : event->keys) {
+            switch (change.action) {
+              case crdt::KeyChange::Action::kAdd: {
+                std::optional<crdt::OutValue> slot = bots_.Get(key);
+                actions.push_back(bots::BotAdded(
+                    internal::ReadBot(key, slot.value_or(crdt::OutValue{}))));
+                break;
+              }
+              case crdt::KeyChange::Action::kDelete:
+                actions.push_back(bots::BotRemoved(key));
+                break;
+              case crdt::KeyChange::Action::kUpdate: {
+                actions.push_back(bots::BotRemoved(key));
+                std::optional<crdt::OutValue> slot = bots_.Get(key);
+                actions.push_back(bots::BotAdded(
+                    internal::ReadBot(key, slot.value_or(crdt::OutValue{}))));
+                break;
+              }
+            }
+          }
+        } else {
+          if (!HandleValueUpdates(*event, false, actions, version,
+                                  text_events)) {
+            failed = true;
+          }
+        }
+      }
+    } else if (type == masks_.impl()) {
+      for (const crdt::YEvent* event : *events) {
+        if (!HandleValueUpdates(*event, true, actions, version, text_events)) {
+          failed = true;
+        }
+      }
+    }
+  }
+  if (failed) {
+    // Upstream throws (an invalid mask key) before it records the version
+    // or applies anything; only the text reads before it opened
+    // transactions.
+    QueueVersions(text_events);
+    if (call_depth_ == 0) FlushDeferred();
+    return;
+  }
+  current_version_ = CurrentVersion{current_site_, remote_site_, version};
+  SyncSpace();
+  (void)internal_->ApplyEvents(actions);
+  QueueVersions(1 + text_events);
+  if (call_depth_ == 0) FlushDeferred();
+}
+
+bool YjsPartitionCore::HandleValueUpdates(const crdt::YEvent& event, bool masks,
+                                          std::vector<Value>& actions,
+                                          const Value& version,
+                                          int& text_events) {
+  crdt::engine::TypeImpl* target = event.target;
+  const crdt::engine::TypeKind kind = crdt::YType(target).kind();
+  const std::string space_key = space().has_value() ? *space() : "undefined";
+  auto mask_update = [&](const std::string& id, Value tags) {
+    Value space_masks = Value::NewObject();
+    space_masks.as_object().Set(space_key, std::move(tags));
+    Value update = Value::NewObject();
+    update.as_object().Set("masks", std::move(space_masks));
+    actions.push_back(bots::BotUpdated(id, std::move(update)));
+  };
+  auto tag_update = [&](const std::string& id, Value tags) {
+    Value update = Value::NewObject();
+    update.as_object().Set("tags", std::move(tags));
+    actions.push_back(bots::BotUpdated(id, std::move(update)));
+  };
+  if (kind == crdt::engine::TypeKind::kMap) {
+    crdt::YMap map(target);
+    auto value_of = [&](const std::string& key,
+                        const crdt::KeyChange& change) -> Value {
+      if (change.action == crdt::KeyChange::Action::kDelete) {
+        return Value(nullptr);
+      }
+      std::optional<crdt::OutValue> v = map.Get(key);
+      return v.has_value() ? internal::ReadSlot(*v) : Value();
+    };
+    if (target == masks_.impl()) {
+      // Bots in first-seen order, with an index by id.
+      std::vector<std::pair<std::string, Value>> by_bot;
+      absl::flat_hash_map<std::string, size_t> index;
+      for (const auto& [key, change] : event.keys) {
+        std::optional<internal::TagMaskKey> parsed =
+            internal::ParseTagMaskId(key);
+        if (!parsed.has_value()) return false;
+        auto [it, inserted] = index.try_emplace(parsed->bot_id, by_bot.size());
+        if (inserted) by_bot.emplace_back(parsed->bot_id, Value::NewObject());
+        by_bot[it->second].second.as_object().Set(parsed->tag,
+                                                  value_of(key, change));
+      }
+      for (auto& [id, tags] : by_bot) mask_update(id, std::move(tags));
+      return true;
+    }
+    if (masks || internal::ParentType(target) != bots_.impl()) return true;
+    std::optional<std::string> id = internal::ParentKey(target);
+    if (!id.has_value()) return true;
+    Value tags = Value::NewObject();
+    for (const auto& [key, change] : event.keys) {
+      tags.as_object().Set(key, value_of(key, change));
+    }
+    tag_update(*id, std::move(tags));
+    return true;
+  }
+  if (kind != crdt::engine::TypeKind::kText) return true;
+  // Locate the text: a tag (bots/<id>/<tag>) or a mask (masks/<key>).
+  std::string id;
+  std::string tag;
+  crdt::engine::TypeImpl* parent = internal::ParentType(target);
+  std::optional<std::string> key = internal::ParentKey(target);
+  if (!key.has_value()) return true;
+  if (masks) {
+    if (parent != masks_.impl()) return true;
+  } else {
+    if (internal::ParentType(parent) != bots_.impl()) return true;
+    std::optional<std::string> bot_id = internal::ParentKey(parent);
+    if (!bot_id.has_value()) return true;
+    id = *bot_id;
+    tag = *key;
+  }
+  // Reading a text event's delta opens an (empty) transaction upstream.
+  ++text_events;
+  if (masks) {
+    std::optional<internal::TagMaskKey> parsed = internal::ParseTagMaskId(*key);
+    if (!parsed.has_value()) return false;
+    id = parsed->bot_id;
+    tag = parsed->tag;
+  }
+  std::vector<Value> ops;
+  for (const crdt::DeltaOp& op : event.delta) {
+    switch (op.kind) {
+      case crdt::DeltaOp::Kind::kRetain:
+        ops.push_back(bots::Preserve(static_cast<double>(op.length)));
+        break;
+      case crdt::DeltaOp::Kind::kDelete:
+        ops.push_back(bots::Del(static_cast<double>(op.length)));
+        break;
+      case crdt::DeltaOp::Kind::kInsert:
+        if (op.is_text) {
+          ops.push_back(bots::Insert(bots::FromUtf16(op.text)));
+        } else {
+          // An embed: upstream only turns array embeds into inserts.
+          for (const crdt::OutValue& embed : op.values) {
+            if (embed.type == nullptr &&
+                embed.value.kind() == crdt::JsValue::Kind::kArray) {
+              for (const crdt::JsValue& item : embed.value.array()) {
+                Value v = internal::FromJsValue(item);
+                ops.push_back(bots::Insert(
+                    v.is_string() ? v.as_string() : bots::ConvertToString(v)));
+              }
+            }
+          }
+        }
+        break;
+    }
+  }
+  const std::string& site =
+      is_local_transaction_ ? current_site_ : remote_site_;
+  Value edit_version = Value::NewObject();
+  edit_version.as_object().Set(site, version[site]);
+  Value edit = bots::Edit(std::move(edit_version), std::move(ops));
+  edit.as_object().Set("isRemote", Value(!is_local_transaction_));
+  Value tags = Value::NewObject();
+  tags.as_object().Set(tag, std::move(edit));
+  if (masks) {
+    mask_update(id, std::move(tags));
+  } else {
+    tag_update(id, std::move(tags));
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// Binary updates (section 8.7)
+
+absl::Status YjsPartitionCore::ApplyUpdates(
+    const std::vector<std::string>& base64_updates) {
+  return ApplyUpdatesWithOrigin(base64_updates, true);
+}
+
+absl::Status YjsPartitionCore::ApplyUpdatesWithOrigin(
+    const std::vector<std::string>& base64_updates, bool apply_origin) {
+  CallScope scope(this);
+  is_remote_update_ = true;
+  absl::Status status;
+  for (const std::string& text : base64_updates) {
+    absl::StatusOr<std::vector<uint8_t>> bytes = FromBase64(text);
+    if (!bytes.ok()) {
+      status = bytes.status();
+      break;
+    }
+    status = crdt::ApplyUpdate(
+        *doc_, *bytes,
+        apply_origin ? crdt::Origin(std::string(kApplyUpdatesToInstOrigin))
+                     : crdt::Origin());
+    if (!status.ok()) break;
+  }
+  is_remote_update_ = false;
+  return status;
+}
+
+std::string YjsPartitionCore::EncodeStateBase64() const {
+  absl::StatusOr<std::vector<uint8_t>> bytes = crdt::EncodeStateAsUpdate(*doc_);
+  return bytes.ok() ? ToBase64(*bytes) : std::string();
+}
+
+Value YjsPartitionCore::GetStateUpdate() {
+  return InstUpdate{0, Now(), EncodeStateBase64()}.ToValue();
+}
+rx::Subscription YjsPartitionCore::OnBotsAdded(BotsCallback callback) {
+  SyncSpace();
+  return internal_->OnBotsAdded(std::move(callback));
+}
+rx::Subscription YjsPartitionCore::OnBotsRemoved(IdsCallback callback) {
+  return internal_->OnBotsRemoved(std::move(callback));
+}
+rx::Subscription YjsPartitionCore::OnBotsUpdated(UpdatedBotsCallback callback) {
+  return internal_->OnBotsUpdated(std::move(callback));
+}
+rx::Subscription YjsPartitionCore::OnStateUpdated(StateCallback callback) {
+  SyncSpace();
+  return internal_->OnStateUpdated(std::move(callback));
+}
+rx::Subscription YjsPartitionCore::OnVersionUpdated(VersionCallback callback) {
+  return on_version_.Subscribe(std::move(callback));
+}
+rx::Subscription YjsPartitionCore::OnError(ValueCallback callback) {
+  return on_error_.Subscribe(std::move(callback));
+}
+rx::Subscription YjsPartitionCore::OnEvents(ActionsCallback callback) {
+  return on_events_.Subscribe(std::move(callback));
+}
+rx::Subscription YjsPartitionCore::OnStatusUpdated(ValueCallback callback) {
+  return on_status_.Subscribe(std::move(callback));
+}
+
+// ---------------------------------------------------------------------------
+// Remote events (sections 8.8, 8.9)
+
+void YjsPartitionCore::Answer(Value action) {
+  on_events_.Next(std::vector<Value>{std::move(action)});
+}
+namespace {
+
+// The InstUpdates of an action field; errors as upstream's TypeErrors.
+absl::StatusOr<std::vector<InstUpdate>> UpdatesOf(const Value& v) {
+  return InstUpdatesFromValue(v, "updates");
+}
+
+Value ErrorValue(const absl::Status& s) {
+  std::string message(s.message());
+  std::string name = "Error";
+  if (message.rfind("TypeError: ", 0) == 0) {
+    name = "TypeError";
+    message = message.substr(11);
+  }
+  return bots::MakeError(name, message);
+}
+
+}  // namespace
+
+bool YjsPartitionCore::HandleLocalRemote(const Value& task_id,
+                                         const Value& event) {
+  const Value& type = event["type"];
+  if (!type.is_string()) return false;
+  const std::string& t = type.as_string();
+  if (t == "get_inst_state_from_updates") {
+    absl::StatusOr<std::vector<InstUpdate>> updates =
+        UpdatesOf(event["updates"]);
+    absl::StatusOr<Value> state = updates.ok()
+                                      ? GetStateFromUpdates(*updates)
+                                      : absl::StatusOr<Value>(updates.status());
+    if (state.ok()) {
+      Answer(bots::AsyncResult(task_id, *state, Value(false)));
+    } else {
+      Answer(bots::AsyncError(task_id, ErrorValue(state.status())));
+    }
+  } else if (t == "create_initialization_update") {
+    const Value& list = event["bots"];
+    if (!list.is_array()) {
+      Answer(bots::AsyncError(
+          task_id,
+          TypeError("Cannot read properties of undefined (reading 'map')")));
+      return true;
+    }
+    absl::StatusOr<std::optional<InstUpdate>> update =
+        ConstructInitializationUpdate(list.as_array().items, Now());
+    if (update.ok() && !update->has_value() && !answer_empty_initialization_) {
+      // RemoteYjsPartition answers from the update handler of a document
+      // that never changes: nothing at all (N45).
+    } else if (update.ok()) {
+      Answer(bots::AsyncResult(
+          task_id, update->has_value() ? (*update)->ToValue() : Value(),
+          Value(false)));
+    } else {
+      Answer(bots::AsyncError(task_id, ErrorValue(update.status())));
+    }
+  } else if (t == "apply_updates_to_inst") {
+    absl::StatusOr<std::vector<InstUpdate>> updates =
+        UpdatesOf(event["updates"]);
+    absl::Status s = updates.status();
+    if (s.ok()) {
+      std::vector<std::string> texts;
+      for (const InstUpdate& u : *updates) texts.push_back(u.update);
+      s = ApplyUpdates(texts);
+    }
+    if (s.ok()) {
+      Answer(bots::AsyncResult(task_id, Value(nullptr), Value(false)));
+    } else {
+      Answer(bots::AsyncError(task_id, ErrorValue(s)));
+    }
+  } else if (t == "get_current_inst_update") {
+    Answer(bots::AsyncResult(task_id, GetStateUpdate(), Value(false)));
+  } else if (t == "install_aux_file") {
+    InstallAuxFile(task_id, event);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+void YjsPartitionCore::InstallAuxFile(const Value& task_id,
+                                      const Value& action) {
+  auto fail = [&](const absl::Status& s) {
+    Answer(bots::AsyncError(task_id, ErrorValue(s)));
+  };
+  const Value& aux = action["aux"];
+  if (!aux.is_object()) {
+    return fail(absl::InvalidArgumentError(
+        "TypeError: Cannot read properties of undefined (reading 'version')"));
+  }
+  const bool v2 = aux["version"].is_number() && aux["version"].as_number() == 2;
+  const bool v1 = aux["version"].is_number() && aux["version"].as_number() == 1;
+  const Value& mode = action["mode"];
+  // The bot values of a v1 aux's state (Object.values).
+  auto v1_bots = [&]() -> absl::StatusOr<std::vector<Value>> {
+    const Value& state = aux["state"];
+    if (state.is_nullish()) {
+      return absl::InvalidArgumentError(
+          "TypeError: Cannot convert undefined or null to object");
+    }
+    return bots::GetActiveObjects(state);
+  };
+  if (mode.is_string() && mode.as_string() == "copy") {
+    std::vector<Value> list;
+    if (v2) {
+      absl::StatusOr<std::vector<InstUpdate>> updates =
+          UpdatesOf(aux["updates"]);
+      if (!updates.ok()) return fail(updates.status());
+      absl::StatusOr<Value> state = GetStateFromUpdates(*updates);
+      if (!state.ok()) return fail(state.status());
+      list = bots::GetActiveObjects(*state);
+    } else {
+      absl::StatusOr<std::vector<Value>> b = v1_bots();
+      if (!b.ok()) return fail(b.status());
+      list = std::move(*b);
+    }
+    if (!list.empty()) {
+      std::vector<Value> adds;
+      for (const Value& b : list) {
+        adds.push_back(
+            bots::BotAdded(bots::CreateBot(bots::NewUuid(), b["tags"])));
+      }
+      absl::Status error;
+      ApplyActions(adds, &error);
+      if (!error.ok()) return fail(error);
+    }
+  } else if (v2) {
+    absl::StatusOr<std::vector<InstUpdate>> updates = UpdatesOf(aux["updates"]);
+    if (!updates.ok()) return fail(updates.status());
+    const Value& source = action["source"];
+    const Value& version = action["version"];
+    bool installed = false;
+    if (HasValue(source)) {
+      auto it = installed_.find(KeyString(source));
+      if (it != installed_.end()) {
+        InstalledAux& previous = it->second;
+        if (IsTruthy(version) && IsTruthy(previous.version) &&
+            CompareVersions(version, previous.version) < 0 &&
+            !IsTruthy(action["downgrade"])) {
+          Answer(bots::AsyncError(
+              task_id,
+              bots::MakeError(
+                  "Error", absl::StrCat("Cannot downgrade aux file ",
+                                        KeyString(source), " from version ",
+                                        FormatVersion(previous.version), " to ",
+                                        FormatVersion(version),
+                                        " without downgrade flag."))));
+          return;
+        }
+        if (previous.broken) {
+          // updateToNewStateUpdate([undefined], ...) destructures undefined.
+          return fail(absl::InvalidArgumentError(
+              "TypeError: Cannot destructure property 'update' of 'undefined' "
+              "as it is undefined."));
+        }
+        absl::StatusOr<std::optional<InstUpdate>> combined =
+            UpdateToNewStateUpdate(previous.updates, *updates, Now());
+        if (!combined.ok()) return fail(combined.status());
+        previous.version = version;
+        if (!combined->has_value()) {
+          // Nothing changed: upstream stores [undefined] and then fails to
+          // read `.update` of it (section 8.9, N34).
+          previous.updates.clear();
+          previous.broken = true;
+          return fail(absl::InvalidArgumentError(
+              "TypeError: Cannot read properties of undefined (reading "
+              "'update')"));
+        }
+        previous.updates = {**combined};
+        absl::Status s = ApplyUpdates({(**combined).update});
+        if (!s.ok()) return fail(s);
+        installed = true;
+      }
+    }
+    if (!installed) {
+      installed_[KeyString(source)] = InstalledAux{version, *updates, false};
+      std::vector<std::string> texts;
+      for (const InstUpdate& u : *updates) texts.push_back(u.update);
+      absl::Status s = ApplyUpdates(texts);
+      if (!s.ok()) return fail(s);
+    }
+  } else if (v1) {
+    absl::StatusOr<std::vector<Value>> b = v1_bots();
+    if (!b.ok()) return fail(b.status());
+    std::vector<Value> adds;
+    for (const Value& bot : *b) {
+      adds.push_back(
+          bots::BotAdded(bots::CreateBot(KeyString(bot["id"]), bot["tags"])));
+    }
+    absl::Status error;
+    ApplyActions(adds, &error);
+    if (!error.ok()) return fail(error);
+  }
+  Answer(bots::AsyncResult(task_id, Value(nullptr), Value(false)));
+  return;
+}
+
+}  // namespace auxsync::partitions

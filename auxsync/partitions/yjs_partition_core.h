@@ -1,0 +1,191 @@
+// YjsPartitionCore: the machinery YjsPartition and RemoteYjsPartition share
+// (spec/partitions.md 8.1-8.9): the bot document, the write path, the
+// transaction -> bot event conversion, versions, binary updates and the
+// remote actions both answer locally. A partition is a subclass that adds
+// its connect sequence and its handling of the other remote actions.
+
+#ifndef AUXSYNC_PARTITIONS_YJS_PARTITION_CORE_H_
+#define AUXSYNC_PARTITIONS_YJS_PARTITION_CORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "auxsync/bots/value.h"
+#include "auxsync/bots/version.h"
+#include "auxsync/crdt/doc.h"
+#include "auxsync/crdt/types.h"
+#include "auxsync/partitions/inst_updates.h"
+#include "auxsync/partitions/memory_partition.h"
+#include "auxsync/partitions/partition.h"
+#include "auxsync/rx/behavior_subject.h"
+#include "auxsync/rx/subject.h"
+
+namespace auxsync::partitions {
+
+// The transaction origin of applyUpdates / apply_updates_to_inst.
+inline constexpr std::string_view kApplyUpdatesToInstOrigin =
+    "__apply_updates_to_inst";
+
+// What a subclass chooses about the shared core.
+struct YjsPartitionCoreOptions {
+  // Yjs client ids of the document and of isRemote edits (unset = random).
+  std::optional<uint64_t> client_id;
+  std::optional<uint64_t> remote_client_id;
+  bool is_private = false;
+  // Epoch milliseconds for InstUpdate timestamps; empty = system clock.
+  std::function<double()> now;
+  // The "local transaction" flag (8.4) is cleared after every write batch
+  // (RemoteYjsPartition, 9) instead of staying set (YjsPartition).
+  bool local_flag_only_during_writes = false;
+  // create_initialization_update with no bots answers an undefined result
+  // (YjsPartition) or nothing at all (RemoteYjsPartition, N45).
+  bool answer_empty_initialization = true;
+};
+
+// Not thread-safe; see Partition. Events that upstream delivers one
+// microtask later are queued (Defer) and delivered, in order, at the end of
+// the outermost call into the partition (a CallScope).
+class YjsPartitionCore : public Partition {
+ public:
+  ~YjsPartitionCore() override;
+
+  std::optional<bool> is_private() const override { return private_; }
+  const bots::Value& state() const override { return internal_->state(); }
+  bool supports_remote_events() const override { return true; }
+
+  rx::Subscription OnBotsAdded(BotsCallback callback) override;
+  rx::Subscription OnBotsRemoved(IdsCallback callback) override;
+  rx::Subscription OnBotsUpdated(UpdatedBotsCallback callback) override;
+  rx::Subscription OnStateUpdated(StateCallback callback) override;
+  rx::Subscription OnVersionUpdated(VersionCallback callback) override;
+  rx::Subscription OnError(ValueCallback callback) override;
+  rx::Subscription OnEvents(ActionsCallback callback) override;
+  rx::Subscription OnStatusUpdated(ValueCallback callback) override;
+
+  // The document (for tests and the inst-update utilities). Writing to it
+  // directly is reported like any other transaction.
+  crdt::Doc& doc() { return *doc_; }
+  // The latest document version (section 8.4).
+  const bots::CurrentVersion& current_version() const {
+    return current_version_;
+  }
+
+  // applyUpdates / applyStateUpdates (section 8.7): applies each base64 v1
+  // update in its own transaction (origin "__apply_updates_to_inst") as
+  // remote updates. Stops at the first undecodable update (earlier ones
+  // stay applied).
+  absl::Status ApplyUpdates(const std::vector<std::string>& base64_updates);
+  // getStateUpdate: {id:0, timestamp, update: base64 of the whole state}.
+  bots::Value GetStateUpdate();
+  // base64 of encodeStateAsUpdate(doc).
+  std::string EncodeStateBase64() const;
+
+ protected:
+  explicit YjsPartitionCore(YjsPartitionCoreOptions options);
+
+  // Counts nested calls; the outermost one delivers the deferred emissions
+  // when it ends. Every public entry point of a subclass opens one.
+  class CallScope {
+   public:
+    explicit CallScope(YjsPartitionCore* p) : p_(p) { ++p_->call_depth_; }
+    ~CallScope() {
+      if (--p_->call_depth_ == 0) p_->FlushDeferred();
+    }
+    CallScope(const CallScope&) = delete;
+    CallScope& operator=(const CallScope&) = delete;
+
+   private:
+    YjsPartitionCore* p_;
+  };
+
+  // Expands apply_state and applies add/remove/update actions in one Yjs
+  // transaction (8.3). An error mirrors an upstream rejection.
+  absl::Status ApplyBotEvents(const std::vector<bots::Value>& events);
+  // Applies base64 updates as remote updates with the given origin (none
+  // for the server's updates).
+  absl::Status ApplyUpdatesWithOrigin(
+      const std::vector<std::string>& base64_updates, bool apply_origin);
+  // Answers one of the remote actions both partitions compute locally
+  // (get_inst_state_from_updates, create_initialization_update,
+  // apply_updates_to_inst, get_current_inst_update, install_aux_file) on
+  // onEvents; false for any other type (nothing done).
+  bool HandleLocalRemote(const bots::Value& task_id, const bots::Value& event);
+  // Emits one action on onEvents.
+  void Answer(bots::Value action);
+  void EmitEvents(std::vector<bots::Value> actions) {
+    on_events_.Next(std::move(actions));
+  }
+  void EmitStatus(const bots::Value& status) { on_status_.Next(status); }
+  void EmitError(const bots::Value& error) { on_error_.Next(error); }
+  // Queues `fn` behind the pending deferred emissions.
+  void Defer(std::function<void()> fn);
+  double Now() const;
+  bool in_call() const { return call_depth_ > 0; }
+  const std::string& current_site() const { return current_site_; }
+
+ private:
+  void ApplyActions(const std::vector<bots::Value>& actions,
+                    absl::Status* error);
+  // The value-update rule of section 8.3; an error mirrors a TypeError
+  // upstream throws (it ends the batch).
+  absl::Status UpdateValueInMap(crdt::YMap map, const std::string& key,
+                                bots::Value value);
+  void ProcessTransaction(const crdt::Transaction& tr);
+  // Converts the event of a tag map, mask map or text; false when a mask
+  // key cannot be parsed (upstream throws and drops the transaction).
+  bool HandleValueUpdates(const crdt::YEvent& event, bool masks,
+                          std::vector<bots::Value>& actions,
+                          const bots::Value& version, int& text_events);
+  bots::CurrentVersion NextVersion(const bots::Value& edit);
+  void SyncSpace();
+  void QueueVersions(int count);
+  void FlushDeferred();
+  // install_aux_file (section 8.9); answers on onEvents.
+  void InstallAuxFile(const bots::Value& task_id, const bots::Value& action);
+
+  std::unique_ptr<crdt::Doc> doc_;
+  crdt::YMap bots_;
+  crdt::YMap masks_;
+  uint64_t local_id_;
+  uint64_t remote_id_;
+  std::string current_site_;
+  std::string remote_site_;
+  bool private_;
+  std::function<double()> now_;
+  bool local_flag_only_during_writes_;
+  bool answer_empty_initialization_;
+
+  bool is_local_transaction_ = true;
+  bool is_remote_update_ = false;
+  bots::CurrentVersion current_version_;
+  // Emissions upstream makes one microtask later, in order, delivered when
+  // the outermost call returns.
+  std::vector<std::function<void()>> deferred_;
+  int call_depth_ = 0;
+
+  struct InstalledAux {
+    bots::Value version;
+    std::vector<InstUpdate> updates;
+    bool broken = false;  // upstream stored [undefined] (section 8.9)
+  };
+  // install_aux_file sources; the key of a missing source is "undefined".
+  absl::flat_hash_map<std::string, InstalledAux> installed_;
+
+  std::unique_ptr<MemoryPartition> internal_;
+  rx::BehaviorSubject<bots::CurrentVersion> on_version_;
+  rx::Subject<bots::Value> on_error_;
+  rx::Subject<std::vector<bots::Value>> on_events_;
+  rx::Subject<bots::Value> on_status_;
+  crdt::Subscription after_transaction_;
+};
+
+}  // namespace auxsync::partitions
+
+#endif  // AUXSYNC_PARTITIONS_YJS_PARTITION_CORE_H_
