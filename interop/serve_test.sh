@@ -4,7 +4,9 @@
 # --store memory and with --store sqlite, then a sqlite restart (data
 # written before it is there after it); and on raw sockets
 # (interop/serve/serve_wire_test.mjs): endpoint, subprotocol, bad frames,
-# frame size limit; and interop/serve/serve_diff_test.mjs: scripted
+# frame size limit; interop/serve/serve_records_test.mjs: record insts
+# with tokens from `auxsync token create`, and the inst size limit; and
+# interop/serve/serve_diff_test.mjs: scripted
 # sessions against the real WebsocketController (../node_server) and
 # against auxsync serve give the same frames (SERVE_DIFF_SEEDS, default 8). Needs build/auxsync/cli/auxsync and
 # node >= 20.
@@ -59,6 +61,15 @@ stop_server
 echo "== the wire (raw sockets)"
 start_server --store memory --max-frame-bytes 100000
 timeout 60 node serve/serve_wire_test.mjs --url "${url}" --max-frame-bytes 100000
+stop_server
+
+echo "== records: private record insts, auxsync token create, --max-inst-bytes"
+# serve/serve_records_test.mjs: anonymous, forged and ungranted clients are
+# refused (auth requests, not hangs); CLI tokens open the inst; a write past
+# the size limit makes the partition shout onSpaceMaxSizeReached.
+start_server --store sqlite --data-dir "${tmp}/records" --max-inst-bytes 4000
+timeout 120 node serve/serve_records_test.mjs --url "${url}" \
+  --auxsync "${AUXSYNC}" --data-dir "${tmp}/records" --max-inst-bytes 4000
 stop_server
 
 echo "== --store sqlite"

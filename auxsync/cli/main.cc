@@ -15,6 +15,7 @@
 #include "auxsync/cli/doc_command.h"
 #include "auxsync/cli/scenario_runner.h"
 #include "auxsync/cli/serve_command.h"
+#include "auxsync/cli/token_command.h"
 
 namespace {
 
@@ -158,6 +159,9 @@ int main(int argc, char** argv) {
   auxsync::cli::ServeCommand serve_command;
   CLI::App* serve = auxsync::cli::AddServeCommand(app, serve_command);
 
+  auxsync::cli::TokenCommand token_command;
+  CLI::App* token_create = auxsync::cli::AddTokenCommand(app, token_command);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -168,5 +172,8 @@ int main(int argc, char** argv) {
   if (aux->parsed()) return auxsync::cli::RunAuxCommand(aux_command);
   if (bench->parsed()) return auxsync::cli::RunBenchCommand(bench_command);
   if (serve->parsed()) return auxsync::cli::RunServeCommand(serve_command);
+  if (token_create->parsed()) {
+    return auxsync::cli::RunTokenCommand(token_command);
+  }
   return 2;
 }

@@ -167,15 +167,10 @@ void InstServer::OnMessage(SocketId id, double request_id,
           Send(id, inst::HttpNotSupportedResponse(m.id));
         } else if constexpr (std::is_same_v<
                                  T, inst::RequestMissingPermissionMessage>) {
-          Socket& socket = sockets_.at(id);
-          if (!RequireLogin(id, socket, std::nullopt)) return;
-          // No grants yet: nobody can answer a permission request.
-          Send(id, inst::PermissionRequestRefused(
-                       m.reason, inst::PermissionRefusal::kNoGranters));
+          OnRequestMissingPermission(id, m);
         } else if constexpr (
             std::is_same_v<T, inst::RequestMissingPermissionResponseMessage>) {
-          Socket& socket = sockets_.at(id);
-          RequireLogin(id, socket, std::nullopt);
+          OnRespondMissingPermission(id, m);
         }
         // Other types do not decode in the client direction.
       },
@@ -192,18 +187,83 @@ bool InstServer::RequireLogin(SocketId id, Socket& socket,
   return false;
 }
 
-std::optional<std::string_view> InstServer::AccessDenied(
-    const Socket& socket, const inst::BranchNamespace& ns) const {
+std::optional<InstServer::Denial> InstServer::CheckAccess(
+    const Socket& socket, const inst::BranchNamespace& ns, const Needs& needs) {
+  using Kind = Denial::Kind;
   // Public insts are open to everyone (4.3).
   if (!ns.record_name) return std::nullopt;
-  // Record insts: only through a connection token for this inst. Records,
-  // their owners and grants are not modelled yet, so an anonymous socket
-  // is refused as the policy engine refuses it for a private inst.
-  if (!socket.identity || !socket.identity->user_id) return inst::kNotLoggedIn;
+  // Every record inst is private (no publicRead marker in this model), so
+  // an anonymous socket is refused as the policy engine refuses it.
+  if (!socket.identity || !socket.identity->user_id) {
+    return Denial{Kind::kNotLoggedIn};
+  }
+  // The token scope first (3.5), then the inst's existence, then the
+  // policy: the order the real controller checks them in.
   if (!socket.token_scopes.contains({*ns.record_name, ns.inst})) {
-    return inst::kNotAuthorized;
+    return Denial{Kind::kTokenScope};
+  }
+  absl::StatusOr<bool> exists = store_.InstExists(*ns.record_name, ns.inst);
+  if (!exists.ok()) return Denial{Kind::kServerError};
+  if (!*exists && needs.missing_not_found) return Denial{Kind::kInstNotFound};
+  const std::vector<InstAction>& actions =
+      *exists ? needs.if_exists : needs.if_missing;
+  if (actions.empty()) return std::nullopt;
+  const std::string& user_id = *socket.identity->user_id;
+  std::optional<RecordGrant> grant;
+  if (user_id != *ns.record_name) {
+    absl::StatusOr<std::optional<RecordGrant>> stored =
+        store_.GetGrant(*ns.record_name, user_id);
+    if (!stored.ok()) return Denial{Kind::kServerError};
+    grant = std::move(*stored);
+  }
+  for (InstAction action : actions) {
+    if (!PermitsInstAction(user_id, *ns.record_name, grant, action)) {
+      return Denial{Kind::kMissingPermission, action};
+    }
   }
   return std::nullopt;
+}
+
+inst::ErrorEvent InstServer::DenialError(const Socket& socket,
+                                         const Denial& denial,
+                                         const inst::BranchNamespace& ns,
+                                         bool with_namespace) const {
+  using Kind = Denial::Kind;
+  switch (denial.kind) {
+    case Kind::kNotLoggedIn:
+      return inst::ErrorEvent{
+          inst::kServerFrameId,
+          with_namespace
+              ? inst::MakeBranchErrorInfo(inst::kNotLoggedIn,
+                                          inst::kNotLoggedInMessage, ns)
+              : inst::MakeErrorInfo(inst::kNotLoggedIn,
+                                    inst::kNotLoggedInMessage)};
+    case Kind::kTokenScope:
+      return inst::TokenScopeDenied(ns);
+    case Kind::kInstNotFound:
+      return with_namespace ? inst::InstNotFound(ns) : inst::InstNotFound();
+    case Kind::kMissingPermission: {
+      // The policy failure spread into the error: {success, errorCode,
+      // errorMessage, reason} then the namespace when the handler adds it
+      // (checked against the Node reference server).
+      inst::ErrorInfo info = inst::MakeErrorInfo(inst::kNotAuthorized,
+                                                 inst::kNotAuthorizedMessage);
+      bots::Object& o = info.fields.as_object();
+      o.Set("reason", inst::MissingPermissionReasonValue(
+                          ns.record_name.value_or(""), "user",
+                          socket.identity->user_id.value_or(""), "inst",
+                          ns.inst, InstActionName(denial.action)));
+      if (with_namespace) {
+        o.Set("recordName", ns.record_name.value_or(""));
+        o.Set("inst", ns.inst);
+        o.Set("branch", ns.branch);
+      }
+      return inst::ErrorEvent{inst::kServerFrameId, std::move(info)};
+    }
+    case Kind::kServerError:
+      break;
+  }
+  return ServerError();
 }
 
 InstServer::Registration* InstServer::FindRegistration(
@@ -261,17 +321,41 @@ void InstServer::OnLogin(SocketId id, const inst::LoginMessage& m) {
 void InstServer::OnWatchBranch(SocketId id, const inst::WatchBranchMessage& m) {
   Socket& socket = sockets_.at(id);
   if (!RequireLogin(id, socket, m.ns)) return;
-  if (std::optional<std::string_view> denied = AccessDenied(socket, m.ns)) {
-    if (*denied == inst::kNotLoggedIn) {
-      // A policy failure: spread before `type` (as the real server writes
-      // it, checked against the Node reference server).
-      inst::WatchBranchResultMessage result = inst::WatchDenied(
-          m.ns, inst::kNotLoggedIn, inst::kNotLoggedInMessage);
-      result.key_order = {"success",    "errorCode", "errorMessage", "type",
-                          "recordName", "inst",      "branch"};
-      Send(id, result);
-    } else {
-      Send(id, inst::TokenScopeDeniedWatchResult(m.ns));
+  // An existing inst needs read; a new one is created, which needs create
+  // (4.2).
+  if (std::optional<Denial> denied =
+          CheckAccess(socket, m.ns,
+                      Needs{{InstAction::kRead},
+                            {InstAction::kCreate, InstAction::kRead}})) {
+    switch (denied->kind) {
+      case Denial::Kind::kNotLoggedIn:
+      case Denial::Kind::kMissingPermission: {
+        // A policy failure: spread before `type` (as the real server
+        // writes it, checked against the Node reference server).
+        inst::WatchBranchResultMessage result =
+            denied->kind == Denial::Kind::kNotLoggedIn
+                ? inst::WatchDenied(m.ns, inst::kNotLoggedIn,
+                                    inst::kNotLoggedInMessage)
+                : inst::WatchDenied(
+                      m.ns, inst::kNotAuthorized, inst::kNotAuthorizedMessage,
+                      inst::MissingPermissionReasonValue(
+                          *m.ns.record_name, "user", *socket.identity->user_id,
+                          "inst", m.ns.inst, InstActionName(denied->action)));
+        result.key_order = {"success", "errorCode",  "errorMessage", "reason",
+                            "type",    "recordName", "inst",         "branch"};
+        if (denied->kind == Denial::Kind::kNotLoggedIn) {
+          result.key_order.erase(result.key_order.begin() + 3);
+        }
+        Send(id, result);
+        break;
+      }
+      case Denial::Kind::kTokenScope:
+        Send(id, inst::TokenScopeDeniedWatchResult(m.ns));
+        break;
+      case Denial::Kind::kInstNotFound:
+      case Denial::Kind::kServerError:
+        SendError(id, ServerError());
+        break;
     }
     return;
   }
@@ -364,13 +448,12 @@ void InstServer::OnUnwatchBranch(SocketId id,
 void InstServer::OnAddUpdates(SocketId id, const inst::AddUpdatesMessage& m) {
   Socket& socket = sockets_.at(id);
   if (!RequireLogin(id, socket, m.ns)) return;
-  if (std::optional<std::string_view> denied = AccessDenied(socket, m.ns)) {
-    SendError(id, *denied == inst::kNotLoggedIn
-                      ? inst::ErrorEvent{inst::kServerFrameId,
-                                         inst::MakeBranchErrorInfo(
-                                             inst::kNotLoggedIn,
-                                             inst::kNotLoggedInMessage, m.ns)}
-                      : inst::TokenScopeDenied(m.ns));
+  if (std::optional<Denial> denied =
+          CheckAccess(socket, m.ns,
+                      Needs{{InstAction::kRead, InstAction::kUpdateData},
+                            {InstAction::kCreate, InstAction::kRead,
+                             InstAction::kUpdateData}})) {
+    SendError(id, DenialError(socket, *denied, m.ns, true));
     return;
   }
   if (options_.max_inst_bytes) {
@@ -462,13 +545,9 @@ void InstServer::OnGetUpdates(SocketId id, const inst::GetUpdatesMessage& m) {
   Socket& socket = sockets_.at(id);
   if (!RequireLogin(id, socket, m.ns)) return;
   if (m.ns.branch.empty()) return;  // 5.8: no reply at all
-  if (std::optional<std::string_view> denied = AccessDenied(socket, m.ns)) {
-    SendError(id, *denied == inst::kNotLoggedIn
-                      ? inst::ErrorEvent{inst::kServerFrameId,
-                                         inst::MakeBranchErrorInfo(
-                                             inst::kNotLoggedIn,
-                                             inst::kNotLoggedInMessage, m.ns)}
-                      : inst::TokenScopeDenied(m.ns));
+  if (std::optional<Denial> denied =
+          CheckAccess(socket, m.ns, Needs{{InstAction::kRead}, {}, true})) {
+    SendError(id, DenialError(socket, *denied, m.ns, true));
     return;
   }
   inst::AddUpdatesMessage reply;
@@ -498,13 +577,10 @@ void InstServer::OnWatchDevices(SocketId id,
                                 const inst::WatchBranchDevicesMessage& m) {
   Socket& socket = sockets_.at(id);
   if (!RequireLogin(id, socket, m.ns)) return;
-  if (std::optional<std::string_view> denied = AccessDenied(socket, m.ns)) {
-    SendError(id, *denied == inst::kNotLoggedIn
-                      ? inst::ErrorEvent{inst::kServerFrameId,
-                                         inst::MakeErrorInfo(
-                                             inst::kNotLoggedIn,
-                                             inst::kNotLoggedInMessage)}
-                      : inst::TokenScopeDenied(m.ns));
+  // read when the inst exists; nothing to check when it does not (4.2).
+  if (std::optional<Denial> denied =
+          CheckAccess(socket, m.ns, Needs{{InstAction::kRead}, {}})) {
+    SendError(id, DenialError(socket, *denied, m.ns, false));
     return;
   }
   NsKey key = KeyOf(m.ns);
@@ -554,20 +630,15 @@ void InstServer::OnConnectionCount(SocketId id,
     reply.count = count;
   } else {
     inst::BranchNamespace ns{m.record_name, m.inst.value_or(""), *m.branch};
-    if (m.record_name && !(socket.identity && socket.identity->user_id)) {
-      // Record insts are not readable anonymously (no namespace on this
-      // error, as the real server sends it).
-      SendError(
-          id, inst::ErrorEvent{inst::kServerFrameId,
-                               inst::MakeErrorInfo(inst::kNotLoggedIn,
-                                                   inst::kNotLoggedInMessage)});
-      return;
-    }
-    if (m.record_name &&
-        !socket.token_scopes.contains({*m.record_name, ns.inst})) {
-      inst::ErrorEvent denied = inst::TokenScopeDenied(ns);
-      if (!m.inst) denied.info.fields.as_object().Set("inst", nullptr);
-      SendError(id, denied);
+    // No namespace on these errors but the token scope's, as the real
+    // server sends them.
+    if (std::optional<Denial> denied =
+            CheckAccess(socket, ns, Needs{{InstAction::kRead}, {}, true})) {
+      inst::ErrorEvent error = DenialError(socket, *denied, ns, false);
+      if (denied->kind == Denial::Kind::kTokenScope && !m.inst) {
+        error.info.fields.as_object().Set("inst", nullptr);
+      }
+      SendError(id, error);
       return;
     }
     auto it = branch_watchers_.find(KeyOf(ns));
@@ -595,13 +666,10 @@ void InstServer::OnSendAction(SocketId id, const inst::SendActionMessage& m) {
     if (r == nullptr) return;
     action.connection_id = r->identity.connection_id;
   }
-  if (std::optional<std::string_view> denied = AccessDenied(socket, m.ns)) {
-    SendError(id, *denied == inst::kNotLoggedIn
-                      ? inst::ErrorEvent{inst::kServerFrameId,
-                                         inst::MakeErrorInfo(
-                                             inst::kNotLoggedIn,
-                                             inst::kNotLoggedInMessage)}
-                      : inst::TokenScopeDenied(m.ns));
+  if (std::optional<Denial> denied = CheckAccess(
+          socket, m.ns,
+          Needs{{InstAction::kRead, InstAction::kSendAction}, {}, true})) {
+    SendError(id, DenialError(socket, *denied, m.ns, false));
     return;
   }
   inst::ReceiveActionMessage out;
@@ -613,6 +681,73 @@ void InstServer::OnSendAction(SocketId id, const inst::SendActionMessage& m) {
     if (r != nullptr && inst::IsActionForDevice(action, r->identity)) {
       Send(candidate, out);
     }
+  }
+}
+
+void InstServer::OnRequestMissingPermission(
+    SocketId id, const inst::RequestMissingPermissionMessage& m) {
+  Socket& socket = sockets_.at(id);
+  if (!RequireLogin(id, socket, std::nullopt)) return;
+  // 3.7 step 2 (the reason's type is checked by the codec).
+  if (m.reason.resource_kind != "inst") {
+    Send(id, inst::PermissionRequestRefused(
+                 m.reason, inst::PermissionRefusal::kNotAnInst));
+    return;
+  }
+  if (m.reason.subject_type != "user" ||
+      m.reason.subject_id != socket.identity->user_id.value_or("")) {
+    Send(id, inst::PermissionRequestRefused(
+                 m.reason, inst::PermissionRefusal::kNotCurrentUser));
+    return;
+  }
+  // Step 3: the users in the inst's default branch can answer.
+  auto watchers = branch_watchers_.find(KeyOf(inst::BranchNamespace{
+      m.reason.record_name, m.reason.resource_id, "default"}));
+  if (watchers == branch_watchers_.end() || watchers->second.empty()) {
+    Send(id, inst::PermissionRequestRefused(
+                 m.reason, inst::PermissionRefusal::kNoGranters));
+    return;
+  }
+  NsKey key(true, m.reason.record_name,
+            absl::StrCat("inst/", m.reason.resource_id),
+            absl::StrCat("user/", m.reason.subject_id));
+  std::vector<SocketId>& waiters = permission_waiters_[key];
+  if (std::find(waiters.begin(), waiters.end(), id) == waiters.end()) {
+    waiters.push_back(id);
+    socket.permission_waits.push_back(key);
+  }
+  inst::RequestMissingPermissionMessage forward;
+  forward.reason = m.reason;
+  forward.connection = *socket.identity;
+  // The requester's public user info: this server keeps no names or
+  // addresses, so only the id is known.
+  forward.user = bots::MakeObject({{"userId", *socket.identity->user_id},
+                                   {"email", nullptr},
+                                   {"displayName", nullptr}});
+  std::vector<SocketId> targets = watchers->second;
+  for (SocketId target : targets) Send(target, forward);
+}
+
+void InstServer::OnRespondMissingPermission(
+    SocketId id, const inst::RequestMissingPermissionResponseMessage& m) {
+  Socket& socket = sockets_.at(id);
+  if (!RequireLogin(id, socket, std::nullopt)) return;
+  // Forwarded to the waiting requesters, who are then forgotten; the
+  // responder hears nothing. Granting is the operator's (docs/records.md).
+  NsKey key(true, m.record_name,
+            absl::StrCat(m.resource_kind, "/", m.resource_id),
+            absl::StrCat(m.subject_type, "/", m.subject_id));
+  auto waiters = permission_waiters_.find(key);
+  if (waiters == permission_waiters_.end()) return;
+  std::vector<SocketId> targets = std::move(waiters->second);
+  permission_waiters_.erase(waiters);
+  inst::RequestMissingPermissionResponseMessage forward = m;
+  forward.connection = *socket.identity;
+  for (SocketId target : targets) {
+    auto it = sockets_.find(target);
+    if (it == sockets_.end()) continue;
+    std::erase(it->second.permission_waits, key);
+    Send(target, forward);
   }
 }
 
@@ -633,6 +768,12 @@ void InstServer::Disconnect(SocketId id) {
   while (!socket.registrations.empty()) {
     inst::BranchNamespace ns = socket.registrations.front().ns;
     RemoveBranchWatch(id, socket, ns);
+  }
+  for (const NsKey& key : socket.permission_waits) {
+    auto waiters = permission_waiters_.find(key);
+    if (waiters == permission_waiters_.end()) continue;
+    Erase(waiters->second, id);
+    if (waiters->second.empty()) permission_waiters_.erase(waiters);
   }
   sockets_.erase(it);
 }

@@ -31,6 +31,7 @@
 #include "auxsync/inst/frame.h"
 #include "auxsync/inst/messages.h"
 #include "auxsync/server/rate_limiter.h"
+#include "auxsync/server/records.h"
 #include "auxsync/server/store.h"
 
 namespace auxsync::server {
@@ -116,6 +117,9 @@ class InstServer {
     // (record name, inst) pairs granted by connection tokens.
     std::set<std::pair<std::string, std::string>> token_scopes;
     std::vector<Registration> registrations;
+    // Keys of its pending permission requests (3.7, missing_permission
+    // mode).
+    std::vector<NsKey> permission_waits;
     std::string address;
     std::optional<int64_t> last_dropped_ms;  // last rate-limited frame
   };
@@ -127,10 +131,37 @@ class InstServer {
   // in; returns whether it was.
   bool RequireLogin(SocketId id, Socket& socket,
                     const std::optional<inst::BranchNamespace>& ns);
-  // The access check of a record inst (3.5, 4.2): nullopt when allowed,
-  // else the error code (not_logged_in or the token-scope denial).
-  std::optional<std::string_view> AccessDenied(
-      const Socket& socket, const inst::BranchNamespace& ns) const;
+  // Why a request on a record inst is refused (3.5, 4.2).
+  struct Denial {
+    enum class Kind {
+      kNotLoggedIn,        // anonymous socket
+      kTokenScope,         // no token for (record, inst)
+      kInstNotFound,       // the request needs an existing inst
+      kMissingPermission,  // `action` is not permitted
+      kServerError,        // the store failed
+    };
+    Kind kind = Kind::kNotLoggedIn;
+    InstAction action = InstAction::kRead;
+  };
+  // What a request needs on a record inst: the actions checked in order
+  // when the inst exists, and when it does not (then `missing_not_found`
+  // refuses with inst_not_found instead).
+  struct Needs {
+    std::vector<InstAction> if_exists;
+    std::vector<InstAction> if_missing;
+    bool missing_not_found = false;
+  };
+  // The access check of 3.5 and 4.2: nullopt when allowed (always for a
+  // public inst).
+  std::optional<Denial> CheckAccess(const Socket& socket,
+                                    const inst::BranchNamespace& ns,
+                                    const Needs& needs);
+  // The Error event of a denial, with the namespace (add_updates,
+  // get_updates) or without it (devices, counts, actions), in the real
+  // server's shapes.
+  inst::ErrorEvent DenialError(const Socket& socket, const Denial& denial,
+                               const inst::BranchNamespace& ns,
+                               bool with_namespace) const;
   Registration* FindRegistration(Socket& socket, bool devices,
                                  const inst::BranchNamespace& ns);
   // Removes the branch-mode registration of `id` on `ns` (if any): deletes
@@ -154,6 +185,10 @@ class InstServer {
                         const inst::UnwatchBranchDevicesMessage& m);
   void OnConnectionCount(SocketId id, const inst::ConnectionCountMessage& m);
   void OnSendAction(SocketId id, const inst::SendActionMessage& m);
+  void OnRequestMissingPermission(
+      SocketId id, const inst::RequestMissingPermissionMessage& m);
+  void OnRespondMissingPermission(
+      SocketId id, const inst::RequestMissingPermissionResponseMessage& m);
 
   Store& store_;
   InstServerOptions options_;
@@ -164,6 +199,9 @@ class InstServer {
   // Sockets per namespace in registration order (branch mode / devices).
   std::map<NsKey, std::vector<SocketId>> branch_watchers_;
   std::map<NsKey, std::vector<SocketId>> device_watchers_;
+  // Sockets waiting for a permission response (3.7) at (record,
+  // "inst/<id>", "user/<userId>").
+  std::map<NsKey, std::vector<SocketId>> permission_waiters_;
   RateLimiter rate_limiter_;
   InstServerStats stats_;
 };

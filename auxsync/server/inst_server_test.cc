@@ -307,6 +307,7 @@ TEST_F(InstServerTest, S5_TokenLoginAndScope) {
   ASSERT_TRUE(
       store_.PutSession({"user1", "sess1", "c2VjcmV0c2VjcmV0", false, {}})
           .ok());
+  ASSERT_TRUE(store_.PutGrant({"rec", "user1", false, true}).ok());
   auto token = inst::MakeConnectionToken("user1", "sess1", "c2VjcmV0c2VjcmV0",
                                          "connA", "rec", "myInst");
   ASSERT_TRUE(token.ok());
@@ -367,6 +368,215 @@ TEST_F(InstServerTest, S5_TokenLoginAndScope) {
   std::string without_ns = absl::StrCat("[5,-1,{", kNotLoggedIn, "}]");
   EXPECT_THAT(b.conn->Take(),
               ElementsAre(with_ns, with_ns, without_ns, without_ns));
+}
+
+// A logged-in user without a permission: the policy engine's refusals
+// (captured from the Node reference server, interop/node_server, with the
+// user and record ids replaced): missing read for an existing inst, create
+// for a new one, updateData and sendAction once read is granted;
+// inst_not_found for history and counts of a missing inst.
+TEST_F(InstServerTest, S7_RecordGrantsAndMissingPermissionRefusals) {
+  ASSERT_TRUE(
+      store_.PutSession({"alice", "sA", "c2VjcmV0c2VjcmV0", false, {}}).ok());
+  ASSERT_TRUE(
+      store_.PutSession({"bob", "sB", "Ym9ic2VjcmV0Ym9i", false, {}}).ok());
+  auto login = [&](const Client& c, const char* user, const char* session,
+                   const char* secret, const char* conn, const char* inst) {
+    auto token =
+        inst::MakeConnectionToken(user, session, secret, conn, "alice", inst);
+    ASSERT_TRUE(token.ok());
+    Frame(c, absl::StrCat(R"([1,1,{"type":"login","connectionToken":")",
+                          inst::FormatConnectionToken(*token), R"("}])"));
+    EXPECT_THAT(c.conn->Take(), ElementsAre(HasSubstr(R"("success":true)")));
+  };
+  Client a = Open();
+  login(a, "alice", "sA", "c2VjcmV0c2VjcmV0", "connA", "i1");
+  Client b = Open();
+  login(b, "bob", "sB", "Ym9ic2VjcmV0Ym9i", "connB", "i1");
+  constexpr char kI1[] =
+      R"("recordName":"alice","inst":"i1","branch":"default")";
+  // The owner of the personal record creates the inst.
+  Frame(a, absl::StrCat(R"([1,2,{"type":"repo/watch_branch",)", kI1, "}]"));
+  EXPECT_THAT(a.conn->Take().back(), HasSubstr(R"("success":true)"));
+
+  auto refusal = [](const char* inst, const char* action) {
+    return absl::StrCat(
+        R"("success":false,"errorCode":"not_authorized","errorMessage":"You are not authorized to perform this action.","reason":{"type":"missing_permission","recordName":"alice","subjectType":"user","subjectId":"bob","resourceKind":"inst","resourceId":")",
+        inst, R"(","action":")", action, R"("})");
+  };
+  Frame(b, absl::StrCat(R"([1,2,{"type":"repo/watch_branch",)", kI1, "}]"));
+  EXPECT_THAT(b.conn->Take(),
+              ElementsAre(absl::StrCat("[1,-1,{", refusal("i1", "read"),
+                                       R"(,"type":"repo/watch_branch_result",)",
+                                       kI1, "}]")));
+  for (const char* type : {"repo/get_updates", "repo/add_updates"}) {
+    Frame(b, absl::StrCat(R"([1,3,{"type":")", type, R"(",)", kI1,
+                          std::string_view(type) == "repo/add_updates"
+                              ? R"(,"updates":["AAAA"],"updateId":1)"
+                              : "",
+                          "}]"));
+    EXPECT_THAT(b.conn->Take(),
+                ElementsAre(absl::StrCat("[5,-1,{", refusal("i1", "read"), ",",
+                                         kI1, "}]")))
+        << type;
+  }
+  for (const char* type : {"repo/watch_branch_devices", "repo/connection_count",
+                           "repo/send_action"}) {
+    Frame(b, absl::StrCat(
+                 R"([1,4,{"type":")", type, R"(",)", kI1,
+                 std::string_view(type) == "repo/send_action"
+                     ? R"(,"action":{"type":"remote","event":{"type":"x"}})"
+                     : "",
+                 "}]"));
+    EXPECT_THAT(b.conn->Take(), ElementsAre(absl::StrCat(
+                                    "[5,-1,{", refusal("i1", "read"), "}]")))
+        << type;
+  }
+  // A missing inst: creating it needs create; its history and count do
+  // not exist.
+  login(b, "bob", "sB", "Ym9ic2VjcmV0Ym9i", "connB", "i2");
+  constexpr char kI2[] =
+      R"("recordName":"alice","inst":"i2","branch":"default")";
+  Frame(b, absl::StrCat(R"([1,5,{"type":"repo/watch_branch",)", kI2, "}]"));
+  Frame(b, absl::StrCat(R"([1,6,{"type":"repo/add_updates",)", kI2,
+                        R"(,"updates":["AAAA"],"updateId":1})", "]"));
+  Frame(b, absl::StrCat(R"([1,7,{"type":"repo/get_updates",)", kI2, "}]"));
+  Frame(b, absl::StrCat(R"([1,8,{"type":"repo/connection_count",)", kI2, "}]"));
+  constexpr char kNotFound[] =
+      R"("success":false,"errorCode":"inst_not_found","errorMessage":"The inst was not found.")";
+  EXPECT_THAT(
+      b.conn->Take(),
+      ElementsAre(
+          absl::StrCat("[1,-1,{", refusal("i2", "create"),
+                       R"(,"type":"repo/watch_branch_result",)", kI2, "}]"),
+          absl::StrCat("[5,-1,{", refusal("i2", "create"), ",", kI2, "}]"),
+          absl::StrCat("[5,-1,{", kNotFound, ",", kI2, "}]"),
+          absl::StrCat("[5,-1,{", kNotFound, "}]")));
+  EXPECT_FALSE(store_.InstExists("alice", "i2").value());
+
+  // read: watching works; writing and actions do not.
+  ASSERT_TRUE(store_.PutGrant({"alice", "bob", true, false}).ok());
+  Frame(b, absl::StrCat(R"([1,9,{"type":"repo/watch_branch",)", kI1, "}]"));
+  EXPECT_THAT(b.conn->Take().back(), HasSubstr(R"("success":true)"));
+  a.conn->Take();
+  Frame(b, absl::StrCat(R"([1,10,{"type":"repo/add_updates",)", kI1,
+                        R"(,"updates":["AAAA"],"updateId":2})", "]"));
+  Frame(b, absl::StrCat(R"([1,11,{"type":"repo/send_action",)", kI1,
+                        R"(,"action":{"type":"remote","event":{"type":"x"}}})",
+                        "]"));
+  Frame(b,
+        absl::StrCat(R"([1,12,{"type":"repo/connection_count",)", kI1, "}]"));
+  EXPECT_THAT(
+      b.conn->Take(),
+      ElementsAre(
+          absl::StrCat("[5,-1,{", refusal("i1", "updateData"), ",", kI1, "}]"),
+          absl::StrCat("[5,-1,{", refusal("i1", "sendAction"), "}]"),
+          Msg(absl::StrCat(R"("type":"repo/connection_count",)", kI1,
+                           R"(,"count":2)"))));
+  // write: everything.
+  ASSERT_TRUE(store_.PutGrant({"alice", "bob", false, true}).ok());
+  Frame(b, absl::StrCat(R"([1,13,{"type":"repo/add_updates",)", kI1,
+                        R"(,"updates":["AAAA"],"updateId":3})", "]"));
+  EXPECT_THAT(b.conn->Take(),
+              ElementsAre(Msg(absl::StrCat(R"("type":"repo/updates_received",)",
+                                           kI1, R"(,"updateId":3)"))));
+  EXPECT_THAT(a.conn->Take(),
+              ElementsAre(Msg(absl::StrCat(R"("type":"repo/add_updates",)", kI1,
+                                           R"(,"updates":["AAAA"])"))));
+}
+
+// 3.7: a request goes to the users of the inst's default branch, their
+// response back to the requester (frames as the Node reference server
+// sends them, the user info aside: this server knows no e-mail addresses).
+TEST_F(InstServerTest, S19_MissingPermissionRequests) {
+  ASSERT_TRUE(
+      store_.PutSession({"alice", "sA", "c2VjcmV0c2VjcmV0", false, {}}).ok());
+  ASSERT_TRUE(
+      store_.PutSession({"bob", "sB", "Ym9ic2VjcmV0Ym9i", false, {}}).ok());
+  auto login = [&](const Client& c, const char* user, const char* session,
+                   const char* secret, const char* conn) {
+    auto token =
+        inst::MakeConnectionToken(user, session, secret, conn, "alice", "i1");
+    ASSERT_TRUE(token.ok());
+    Frame(c, absl::StrCat(R"([1,1,{"type":"login","connectionToken":")",
+                          inst::FormatConnectionToken(*token), R"("}])"));
+    c.conn->Take();
+  };
+  Client a = Open();
+  login(a, "alice", "sA", "c2VjcmV0c2VjcmV0", "connA");
+  Client b = Open();
+  login(b, "bob", "sB", "Ym9ic2VjcmV0Ym9i", "connB");
+  auto request = [](const char* kind, const char* subject) {
+    return absl::StrCat(
+        R"({"type":"missing_permission","recordName":"alice","resourceKind":")",
+        kind,
+        R"(","resourceId":"i1","action":"read","subjectType":"user","subjectId":")",
+        subject, R"("})");
+  };
+  constexpr char kResponse[] =
+      R"("success":true,"recordName":"alice","resourceKind":"inst","resourceId":"i1","subjectType":"user","subjectId":"bob")";
+  // Nobody in the inst yet; not an inst; another user.
+  Frame(b,
+        absl::StrCat(R"([1,2,{"type":"permission/request/missing","reason":)",
+                     request("inst", "bob"), "}]"));
+  Frame(b,
+        absl::StrCat(R"([1,3,{"type":"permission/request/missing","reason":)",
+                     request("data", "bob"), "}]"));
+  Frame(b,
+        absl::StrCat(R"([1,4,{"type":"permission/request/missing","reason":)",
+                     request("inst", "eve"), "}]"));
+  std::vector<std::string> refused = b.conn->Take();
+  ASSERT_EQ(refused.size(), 3u);
+  EXPECT_THAT(
+      refused[0],
+      HasSubstr(
+          R"("errorMessage":"There are no currently no users available that can grant access to the inst.")"));
+  EXPECT_THAT(
+      refused[1],
+      HasSubstr(
+          R"("errorMessage":"Permissions can only be requested to access insts.")"));
+  EXPECT_THAT(
+      refused[2],
+      HasSubstr(
+          R"("errorMessage":"Permissions can only be requested for the current user.")"));
+
+  Frame(
+      a,
+      R"([1,2,{"type":"repo/watch_branch","recordName":"alice","inst":"i1","branch":"default"}])");
+  a.conn->Take();
+  Frame(b,
+        absl::StrCat(R"([1,5,{"type":"permission/request/missing","reason":)",
+                     request("inst", "bob"), "}]"));
+  EXPECT_THAT(b.conn->Take(), IsEmpty());
+  EXPECT_THAT(
+      a.conn->Take(),
+      ElementsAre(Msg(absl::StrCat(
+          R"("type":"permission/request/missing","reason":)",
+          request("inst", "bob"),
+          R"(,"connection":{"connectionId":"connB","sessionId":"sB","userId":"bob"},"user":{"userId":"bob","email":null,"displayName":null})"))));
+  Frame(a,
+        absl::StrCat(R"([1,3,{"type":"permission/request/missing/response",)",
+                     kResponse, "}]"));
+  EXPECT_THAT(a.conn->Take(), IsEmpty());
+  EXPECT_THAT(
+      b.conn->Take(),
+      ElementsAre(Msg(absl::StrCat(
+          R"("type":"permission/request/missing/response",)", kResponse,
+          R"(,"connection":{"connectionId":"connA","sessionId":"sA","userId":"alice"})"))));
+  // Answered once: a second response finds nobody waiting.
+  Frame(a,
+        absl::StrCat(R"([1,4,{"type":"permission/request/missing/response",)",
+                     kResponse, "}]"));
+  EXPECT_THAT(b.conn->Take(), IsEmpty());
+  // A waiting requester that disconnects is forgotten.
+  Frame(b,
+        absl::StrCat(R"([1,6,{"type":"permission/request/missing","reason":)",
+                     request("inst", "bob"), "}]"));
+  server_.Disconnect(b.id);
+  Frame(a,
+        absl::StrCat(R"([1,5,{"type":"permission/request/missing/response",)",
+                     kResponse, "}]"));
+  EXPECT_EQ(server_.socket_count(), 1u);
 }
 
 TEST_F(InstServerTest, S19_HttpRequestNotSupported) {

@@ -95,4 +95,32 @@ absl::Status MemoryStore::PutSession(const Session& session) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<bool> MemoryStore::InstExists(std::string_view record_name,
+                                             std::string_view inst) {
+  // Branch keys sort by (has record, record, inst, ...): the first key at or
+  // after (true, record, inst, "") tells.
+  auto it = branches_.lower_bound(
+      Key(true, std::string(record_name), std::string(inst), std::string()));
+  return it != branches_.end() && std::get<0>(it->first) &&
+         std::get<1>(it->first) == record_name &&
+         std::get<2>(it->first) == inst;
+}
+
+absl::StatusOr<std::optional<RecordGrant>> MemoryStore::GetGrant(
+    std::string_view record_name, std::string_view user_id) {
+  auto it = grants_.find({std::string(record_name), std::string(user_id)});
+  if (it == grants_.end()) return std::optional<RecordGrant>();
+  return std::optional<RecordGrant>(it->second);
+}
+
+absl::Status MemoryStore::PutGrant(const RecordGrant& grant) {
+  std::pair<std::string, std::string> key(grant.record_name, grant.user_id);
+  if (!grant.read && !grant.write) {
+    grants_.erase(key);
+  } else {
+    grants_[key] = grant;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace auxsync::server

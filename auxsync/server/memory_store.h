@@ -34,6 +34,11 @@ class MemoryStore : public Store {
   absl::StatusOr<std::optional<Session>> GetSession(
       std::string_view user_id, std::string_view session_id) override;
   absl::Status PutSession(const Session& session) override;
+  absl::StatusOr<bool> InstExists(std::string_view record_name,
+                                  std::string_view inst) override;
+  absl::StatusOr<std::optional<RecordGrant>> GetGrant(
+      std::string_view record_name, std::string_view user_id) override;
+  absl::Status PutGrant(const RecordGrant& grant) override;
 
  private:
   // (has record, record name, inst, branch): a null record name sorts apart
@@ -47,6 +52,8 @@ class MemoryStore : public Store {
 
   std::map<Key, Branch> branches_;
   std::map<std::pair<std::string, std::string>, Session> sessions_;
+  // (record name, user id) -> grant.
+  std::map<std::pair<std::string, std::string>, RecordGrant> grants_;
 };
 
 }  // namespace auxsync::server

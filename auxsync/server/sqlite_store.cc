@@ -90,6 +90,12 @@ CREATE TABLE IF NOT EXISTS sessions (
   revoked INTEGER NOT NULL,
   expire_time_ms INTEGER,
   PRIMARY KEY (user_id, session_id));
+CREATE TABLE IF NOT EXISTS grants (
+  record_name TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  can_read INTEGER NOT NULL,
+  can_write INTEGER NOT NULL,
+  PRIMARY KEY (record_name, user_id));
 )sql";
 
 // Binds (has_record, record_name, inst, branch) at 1..4.
@@ -331,6 +337,52 @@ absl::Status SqliteStore::PutSession(const Session& session) {
   } else {
     q.BindNull(5);
   }
+  return q.Step().status();
+}
+
+absl::StatusOr<bool> SqliteStore::InstExists(std::string_view record_name,
+                                             std::string_view inst) {
+  Statement q(db_,
+              "SELECT 1 FROM branches WHERE has_record=1 AND record_name=?1 "
+              "AND inst=?2 LIMIT 1");
+  if (!q.status().ok()) return q.status();
+  q.BindText(1, record_name);
+  q.BindText(2, inst);
+  return q.Step();
+}
+
+absl::StatusOr<std::optional<RecordGrant>> SqliteStore::GetGrant(
+    std::string_view record_name, std::string_view user_id) {
+  Statement q(db_,
+              "SELECT can_read, can_write FROM grants WHERE record_name=?1 AND "
+              "user_id=?2");
+  if (!q.status().ok()) return q.status();
+  q.BindText(1, record_name);
+  q.BindText(2, user_id);
+  absl::StatusOr<bool> row = q.Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return std::optional<RecordGrant>();
+  return std::optional<RecordGrant>(RecordGrant{std::string(record_name),
+                                                std::string(user_id),
+                                                q.Int(0) != 0, q.Int(1) != 0});
+}
+
+absl::Status SqliteStore::PutGrant(const RecordGrant& grant) {
+  if (!grant.read && !grant.write) {
+    Statement q(db_, "DELETE FROM grants WHERE record_name=?1 AND user_id=?2");
+    if (!q.status().ok()) return q.status();
+    q.BindText(1, grant.record_name);
+    q.BindText(2, grant.user_id);
+    return q.Step().status();
+  }
+  Statement q(db_,
+              "INSERT OR REPLACE INTO grants (record_name, user_id, can_read, "
+              "can_write) VALUES (?1, ?2, ?3, ?4)");
+  if (!q.status().ok()) return q.status();
+  q.BindText(1, grant.record_name);
+  q.BindText(2, grant.user_id);
+  q.BindInt(3, grant.read ? 1 : 0);
+  q.BindInt(4, grant.write ? 1 : 0);
   return q.Step().status();
 }
 

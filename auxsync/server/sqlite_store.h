@@ -48,6 +48,11 @@ class SqliteStore : public Store {
   absl::StatusOr<std::optional<Session>> GetSession(
       std::string_view user_id, std::string_view session_id) override;
   absl::Status PutSession(const Session& session) override;
+  absl::StatusOr<bool> InstExists(std::string_view record_name,
+                                  std::string_view inst) override;
+  absl::StatusOr<std::optional<RecordGrant>> GetGrant(
+      std::string_view record_name, std::string_view user_id) override;
+  absl::Status PutGrant(const RecordGrant& grant) override;
 
  private:
   explicit SqliteStore(sqlite3* db) : db_(db) {}

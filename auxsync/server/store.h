@@ -1,6 +1,7 @@
 // The durable state of `auxsync serve`: branch updates (with their arrival
 // times and sizes), which branches exist and whether they are temporary,
-// and the sessions that connection tokens are verified against.
+// the sessions that connection tokens are verified against, and the
+// per-record read/write grants of users.
 //
 // Everything a second server process would need to take over an inst lives
 // behind this interface, so a Redis (or other shared) store can implement it
@@ -53,6 +54,17 @@ struct Session {
   std::optional<int64_t> expire_time_ms;  // nullopt = never
 };
 
+// What one user may do with the insts of one record (docs/records.md):
+// `read` (watch, history, devices, counts) and `write` (create insts, add
+// updates, send actions; implies read). Both false = no grant.
+struct RecordGrant {
+  std::string record_name;
+  std::string user_id;
+  bool read = false;
+  bool write = false;
+  friend bool operator==(const RecordGrant&, const RecordGrant&) = default;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -97,6 +109,17 @@ class Store {
   virtual absl::StatusOr<std::optional<Session>> GetSession(
       std::string_view user_id, std::string_view session_id) = 0;
   virtual absl::Status PutSession(const Session& session) = 0;
+
+  // Whether any branch of the record inst (record_name, inst) is stored:
+  // the records server's "the inst exists" (4.2).
+  virtual absl::StatusOr<bool> InstExists(std::string_view record_name,
+                                          std::string_view inst) = 0;
+
+  // Per-record grants: the user's grant on the record, nullopt when none.
+  virtual absl::StatusOr<std::optional<RecordGrant>> GetGrant(
+      std::string_view record_name, std::string_view user_id) = 0;
+  // Replaces the user's grant on the record (read = write = false revokes).
+  virtual absl::Status PutGrant(const RecordGrant& grant) = 0;
 };
 
 }  // namespace auxsync::server
