@@ -1,0 +1,426 @@
+#include "auxsync/client/other_players_partition.h"
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "auxsync/bots/bot.h"
+#include "auxsync/bots/bot_actions.h"
+#include "auxsync/bots/json.h"
+#include "auxsync/bots/remote_actions.h"
+#include "auxsync/client/memory_connection_client.h"
+#include "auxsync/inst/message_codec.h"
+#include "auxsync/partitions/yjs_partition.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace auxsync::client {
+namespace {
+
+using bots::Value;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+inst::ConnectionInfo Info(std::string user_id, std::string session_id,
+                          std::string connection_id) {
+  return inst::ConnectionInfo{.connection_id = std::move(connection_id),
+                              .session_id = std::move(session_id),
+                              .user_id = std::move(user_id)};
+}
+
+// connectionInfo("deviceN", "deviceNId", "deviceNSessionId").
+inst::ConnectionInfo DeviceInfo(int n) {
+  std::string d = "device" + std::to_string(n);
+  return Info(d, d + "Id", d + "SessionId");
+}
+
+std::string Json(const Value& v) { return bots::ToJson(v); }
+
+std::string NsJson(const inst::RecordName& record, const std::string& branch) {
+  return std::string(record ? "\"recordName\":\"" + *record + "\""
+                            : "\"recordName\":null") +
+         ",\"inst\":\"inst\",\"branch\":\"" + branch + "\"";
+}
+
+// A test stand-in for the RemoteYjsPartition child: a YjsPartition fed by a
+// temporary watch of its branch (read-only, so it never sends updates).
+class WatchedYjsChild final : public partitions::Partition {
+ public:
+  WatchedYjsChild(InstRecordsClient& client, inst::BranchNamespace ns)
+      : client_(client),
+        ns_(std::move(ns)),
+        yjs_(partitions::YjsPartitionConfig{}) {}
+  std::string_view type() const override { return "remote_yjs"; }
+  std::optional<bool> is_private() const override { return false; }
+  partitions::RealtimeStrategy realtime_strategy() const override {
+    return partitions::RealtimeStrategy::kImmediate;
+  }
+  const Value& state() const override { return yjs_.state(); }
+  absl::StatusOr<std::vector<Value>> ApplyEvents(
+      const std::vector<Value>&) override {
+    return std::vector<Value>{};
+  }
+  void Connect() override {
+    yjs_.set_space(space());
+    watch_ = client_.WatchBranch(
+        ns_, true, std::nullopt,
+        BranchWatchCallbacks{.on_updates =
+                                 [this](const BranchUpdates& u) {
+                                   (void)yjs_.ApplyUpdates(u.updates);
+                                 },
+                             .on_action = nullptr,
+                             .on_max_size = nullptr,
+                             .on_error = nullptr,
+                             .on_watch_result = nullptr});
+  }
+  void Unsubscribe() override {
+    watch_.Unsubscribe();
+    closed_ = true;
+  }
+  bool closed() const override { return closed_; }
+  rx::Subscription OnBotsAdded(partitions::BotsCallback c) override {
+    return yjs_.OnBotsAdded(std::move(c));
+  }
+  rx::Subscription OnBotsRemoved(partitions::IdsCallback c) override {
+    return yjs_.OnBotsRemoved(std::move(c));
+  }
+  rx::Subscription OnBotsUpdated(partitions::UpdatedBotsCallback c) override {
+    return yjs_.OnBotsUpdated(std::move(c));
+  }
+  rx::Subscription OnStateUpdated(partitions::StateCallback c) override {
+    return yjs_.OnStateUpdated(std::move(c));
+  }
+  rx::Subscription OnVersionUpdated(partitions::VersionCallback c) override {
+    return yjs_.OnVersionUpdated(std::move(c));
+  }
+  rx::Subscription OnError(partitions::ValueCallback c) override {
+    return yjs_.OnError(std::move(c));
+  }
+  rx::Subscription OnEvents(partitions::ActionsCallback c) override {
+    return yjs_.OnEvents(std::move(c));
+  }
+  rx::Subscription OnStatusUpdated(partitions::ValueCallback c) override {
+    return yjs_.OnStatusUpdated(std::move(c));
+  }
+
+ private:
+  InstRecordsClient& client_;
+  inst::BranchNamespace ns_;
+  partitions::YjsPartition yjs_;
+  rx::Subscription watch_;
+  bool closed_ = false;
+};
+
+// A player's own temporary branch: edits made here are delivered to the
+// partition as repo/add_updates (the whole document each time; Yjs applies
+// only what is new).
+struct PlayerDoc {
+  explicit PlayerDoc(std::optional<std::string> space = std::nullopt)
+      : yjs(partitions::YjsPartitionConfig{}) {
+    yjs.set_space(std::move(space));
+  }
+  void Apply(std::vector<Value> events) {
+    ASSERT_TRUE(yjs.ApplyEvents(events).ok());
+  }
+  std::string Update() const { return yjs.EncodeStateBase64(); }
+  partitions::YjsPartition yjs;
+};
+
+struct Harness {
+  explicit Harness(inst::RecordName record = std::nullopt,
+                   bool skip_initial_load = false, bool use_queue = true)
+      : record_name(std::move(record)),
+        conn(Info("test", "test", "test")),
+        client(conn) {
+    conn.Connect();
+    OtherPlayersPartitionConfig config;
+    config.record_name = record_name;
+    config.inst = "inst";
+    config.branch = "testBranch";
+    config.skip_initial_load = skip_initial_load;
+    OtherPlayersPartitionOptions options;
+    if (use_queue) {
+      options.defer = [this](std::function<void()> task) {
+        microtasks.push_back(std::move(task));
+      };
+    }
+    options.child_factory = [this](const inst::BranchNamespace& ns)
+        -> absl::StatusOr<std::unique_ptr<partitions::Partition>> {
+      return std::make_unique<WatchedYjsChild>(client, ns);
+    };
+    partition = std::make_unique<OtherPlayersPartition>(client, nullptr, config,
+                                                        options);
+    subs.push_back(partition->OnBotsAdded([this](const std::vector<Value>& b) {
+      Value batch = Value::NewArray();
+      batch.as_array().items = b;
+      added_batches.push_back(Json(batch));
+      for (const Value& bot : b) added.push_back(Json(bot));
+    }));
+    subs.push_back(
+        partition->OnBotsRemoved([this](const std::vector<std::string>& ids) {
+          removed_batches.push_back(ids);
+          for (const std::string& id : ids) removed.push_back(id);
+        }));
+    subs.push_back(partition->OnBotsUpdated(
+        [this](const std::vector<bots::UpdatedBot>& u) {
+          for (const bots::UpdatedBot& b : u)
+            updated.push_back(Json(b.ToValue()));
+        }));
+    bool replay = true;
+    subs.push_back(partition->OnStateUpdated(
+        [this, replay](const bots::StateUpdatedEvent& e) mutable {
+          if (replay) {
+            replay = false;
+            return;
+          }
+          state_events.push_back(Json(e.ToValue()));
+        }));
+    subs.push_back(partition->OnEvents([this](const std::vector<Value>& e) {
+      for (const Value& v : e) events.push_back(Json(v));
+    }));
+    subs.push_back(partition->OnStatusUpdated(
+        [this](const Value& s) { statuses.push_back(Json(s)); }));
+    added_batches.clear();
+  }
+
+  // Runs the queued tasks (upstream's `await waitAsync()`).
+  void Drain() {
+    while (!microtasks.empty()) {
+      std::function<void()> task = std::move(microtasks.front());
+      microtasks.pop_front();
+      task();
+    }
+  }
+
+  void Connected(const inst::ConnectionInfo& info) {
+    inst::ConnectedToBranchMessage m;
+    m.broadcast = false;
+    m.branch.ns = {record_name, "inst", "testBranch"};
+    m.connection = info;
+    conn.Deliver(m);
+  }
+  void Disconnected(const inst::ConnectionInfo& info) {
+    inst::DisconnectedFromBranchMessage m;
+    m.broadcast = false;
+    m.ns = {record_name, "inst", "testBranch"};
+    m.connection = info;
+    conn.Deliver(m);
+  }
+  void PlayerData(const std::string& connection_id, const std::string& update,
+                  bool initial) {
+    inst::AddUpdatesMessage m;
+    m.ns = {record_name, "inst",
+            bots::PlayerBranchName("testBranch", connection_id)};
+    m.updates = {update};
+    if (initial) m.initial = true;
+    conn.Deliver(m);
+  }
+  void GetRemotes() {
+    ASSERT_TRUE(partition
+                    ->SendRemoteEvents({bots::Remote(
+                        bots::MakeObject({{"type", "get_remotes"}}),
+                        bots::RemoteSelector{}, Value(), Value("task1"))})
+                    .ok());
+  }
+  std::string WatchJson(const std::string& connection_id) const {
+    return "{\"type\":\"repo/watch_branch\"," +
+           NsJson(record_name,
+                  bots::PlayerBranchName("testBranch", connection_id)) +
+           ",\"temporary\":true}";
+  }
+  std::string UnwatchJson(const std::string& connection_id) const {
+    return "{\"type\":\"repo/unwatch_branch\"," +
+           NsJson(record_name,
+                  bots::PlayerBranchName("testBranch", connection_id)) +
+           "}";
+  }
+
+  inst::RecordName record_name;
+  std::deque<std::function<void()>> microtasks;
+  MemoryConnectionClient conn;
+  InstRecordsClient client;
+  std::unique_ptr<OtherPlayersPartition> partition;
+  std::vector<rx::Subscription> subs;
+  std::vector<std::string> added;  // bots, flattened
+  std::vector<std::string> added_batches;
+  std::vector<std::string> removed;
+  std::vector<std::vector<std::string>> removed_batches;
+  std::vector<std::string> updated;
+  std::vector<std::string> state_events;
+  std::vector<std::string> events;
+  std::vector<std::string> statuses;
+};
+
+std::string Shout(const std::string& name, const std::string& key,
+                  const std::string& id) {
+  return Json(bots::Action(name, bots::MakeObject({{key, id}})));
+}
+
+std::string GetRemotesResult(std::vector<std::string> ids) {
+  Value list = Value::NewArray();
+  for (std::string& id : ids) list.as_array().items.push_back(Value(id));
+  return Json(bots::AsyncResult(Value("task1"), list));
+}
+
+class OtherPlayers : public ::testing::TestWithParam<inst::RecordName> {};
+INSTANTIATE_TEST_SUITE_P(
+    OtherPlayersPartition, OtherPlayers,
+    ::testing::Values(std::nullopt,
+                      std::optional<std::string>("testRecordName")));
+
+TEST_P(OtherPlayers, H1_RealtimeStrategyIsDelayed) {
+  Harness h(GetParam());
+  EXPECT_EQ(h.partition->realtime_strategy(),
+            partitions::RealtimeStrategy::kDelayed);
+  EXPECT_EQ(h.partition->type(), "other_players");
+}
+
+TEST_P(OtherPlayers, H2_StatusesConnectionAuthenticationAuthorizationSync) {
+  Harness h(GetParam());
+  h.partition->Connect();
+  h.Connected(DeviceInfo(1));
+  h.Drain();
+  ASSERT_GE(h.statuses.size(), 4u);
+  EXPECT_EQ(h.statuses[0], "{\"type\":\"connection\",\"connected\":true}");
+  EXPECT_EQ(h.statuses[1],
+            "{\"type\":\"authentication\",\"authenticated\":true,\"info\":{"
+            "\"userId\":\"test\",\"sessionId\":\"test\",\"connectionId\":"
+            "\"test\"}}");
+  EXPECT_EQ(h.statuses[2], "{\"type\":\"authorization\",\"authorized\":true}");
+  EXPECT_EQ(h.statuses[3], "{\"type\":\"sync\",\"synced\":true}");
+}
+
+TEST_P(OtherPlayers, H3_RemoteEventsAreNotSent) {
+  Harness h(GetParam());
+  ASSERT_TRUE(h.partition
+                  ->SendRemoteEvents({bots::Remote(
+                      bots::MakeObject({{"type", "def"}}),
+                      bots::RemoteSelector{.connection_id = Value("device"),
+                                           .session_id = Value(),
+                                           .user_id = Value(),
+                                           .broadcast = Value()})})
+                  .ok());
+  EXPECT_THAT(h.conn.sent(), IsEmpty());
+  EXPECT_THAT(h.events, IsEmpty());
+}
+
+TEST_P(OtherPlayers, H4_GetRemotesListsConnectedSessions) {
+  Harness h(GetParam());
+  h.partition->Connect();
+  h.Connected(Info("info1", "info1", "info1Session"));
+  h.Connected(Info("info2", "info2", "info2Session"));
+  h.Drain();
+  h.GetRemotes();
+  EXPECT_THAT(
+      h.events,
+      ElementsAre(Shout("onRemoteJoined", "remoteId", "info1Session"),
+                  Shout("onRemotePlayerSubscribed", "playerId", "info1Session"),
+                  Shout("onRemoteJoined", "remoteId", "info2Session"),
+                  Shout("onRemotePlayerSubscribed", "playerId", "info2Session"),
+                  GetRemotesResult({"info1Session", "info2Session", "test"})));
+}
+
+TEST_P(OtherPlayers, H5_GetRemotesAfterADisconnect) {
+  Harness h(GetParam());
+  h.partition->Connect();
+  h.Connected(Info("info1", "info1", "info1Session"));
+  h.Connected(Info("info2", "info2", "info2Session"));
+  h.Disconnected(Info("info2", "info2", "info2Session"));
+  h.Drain();
+  h.events.clear();
+  h.GetRemotes();
+  EXPECT_THAT(h.events,
+              ElementsAre(GetRemotesResult({"info1Session", "test"})));
+}
+
+TEST_P(OtherPlayers, H6_WithoutConnectDeviceEventsAreIgnored) {
+  Harness h(GetParam());
+  h.Connected(Info("info1", "info1", "info1Session"));
+  h.Drain();
+  h.GetRemotes();
+  EXPECT_THAT(h.events, ElementsAre(GetRemotesResult({"test"})));
+}
+
+TEST_P(OtherPlayers, H7_OwnConnectionIsNotAPlayer) {
+  Harness h(GetParam());
+  h.partition->Connect();
+  h.Connected(Info("test", "test", "test"));
+  h.Drain();
+  h.GetRemotes();
+  EXPECT_THAT(h.events, ElementsAre(GetRemotesResult({"test"})));
+}
+
+TEST_P(OtherPlayers, H8_ReconnectedSessionReplacesTheOldOne) {
+  Harness h(GetParam());
+  h.partition->Connect();
+  h.Connected(Info("u", "s", "session-v1"));
+  h.Connected(Info("u", "s", "session-v2"));
+  h.Disconnected(Info("u", "s", "session-v1"));
+  h.Drain();
+  h.events.clear();
+  h.GetRemotes();
+  EXPECT_THAT(h.events, ElementsAre(GetRemotesResult({"session-v2", "test"})));
+}
+
+TEST_P(OtherPlayers, H9_FiveSessionsOneAfterAnother) {
+  Harness h(GetParam());
+  h.partition->Connect();
+  for (int i = 1; i <= 5; ++i) {
+    h.Connected(Info("u", "s", "session-" + std::to_string(i)));
+    if (i > 1)
+      h.Disconnected(Info("u", "s", "session-" + std::to_string(i - 1)));
+    h.Drain();
+  }
+  h.events.clear();
+  h.GetRemotes();
+  EXPECT_THAT(h.events, ElementsAre(GetRemotesResult({"session-5", "test"})));
+}
+
+TEST_P(OtherPlayers, H10_ConnectWatchesDevices) {
+  Harness h(GetParam());
+  h.conn.ClearSent();
+  h.partition->Connect();
+  h.Drain();
+  EXPECT_THAT(h.conn.SentJson(),
+              ElementsAre("{\"type\":\"repo/watch_branch_devices\"," +
+                          NsJson(GetParam(), "testBranch") + "}"));
+}
+
+TEST_P(OtherPlayers, H11_ConnectedDeviceIsWatched) {
+  Harness h(GetParam());
+  h.partition->Connect();
+  h.Drain();
+  h.conn.ClearSent();
+  h.Connected(DeviceInfo(1));
+  h.Drain();
+  EXPECT_THAT(h.conn.SentJson(), ElementsAre(h.WatchJson("device1SessionId")));
+}
+
+TEST_P(OtherPlayers, H12_PlayerBotsAreAdded) {
+  Harness h(GetParam());
+  h.partition->Connect();
+  h.Connected(DeviceInfo(1));
+  h.Drain();
+  Value before = h.partition->state();
+  PlayerDoc player;
+  player.Apply({bots::BotAdded(
+      bots::CreateBot("test1", bots::MakeObject({{"abc", "def"}})))});
+  h.PlayerData("device1SessionId", player.Update(), true);
+  h.Drain();
+  EXPECT_THAT(h.added,
+              ElementsAre("{\"id\":\"test1\",\"tags\":{\"abc\":\"def\"}}"));
+  EXPECT_EQ(Json(h.partition->state()),
+            "{\"test1\":{\"id\":\"test1\",\"tags\":{\"abc\":\"def\"}}}");
+  EXPECT_NE(h.partition->state().object_ref(), before.object_ref());
+  EXPECT_THAT(h.state_events,
+              ElementsAre("{\"addedBots\":[\"test1\"],\"removedBots\":[],"
+                          "\"updatedBots\":[],\"state\":{\"test1\":{\"id\":"
+                          "\"test1\",\"tags\":{\"abc\":\"def\"}}},\"version\":"
+                          "null}"));
+}
+
+}  // namespace
+}  // namespace auxsync::client
