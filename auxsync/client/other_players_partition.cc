@@ -114,7 +114,7 @@ struct OtherPlayersPartition::Child {
 };
 
 OtherPlayersPartition::OtherPlayersPartition(
-    InstRecordsClient& client, partitions::PartitionAuthSource* auth_source,
+    InstRecordsClient& client, partitions::PartitionAuthSource& auth_source,
     OtherPlayersPartitionConfig config, OtherPlayersPartitionOptions options)
     : client_(client),
       auth_source_(auth_source),

@@ -83,7 +83,7 @@ struct OtherPlayersPartitionOptions {
 class OtherPlayersPartition final : public partitions::Partition {
  public:
   OtherPlayersPartition(InstRecordsClient& client,
-                        partitions::PartitionAuthSource* auth_source,
+                        partitions::PartitionAuthSource& auth_source,
                         OtherPlayersPartitionConfig config,
                         OtherPlayersPartitionOptions options = {});
   ~OtherPlayersPartition() override;
@@ -168,7 +168,7 @@ class OtherPlayersPartition final : public partitions::Partition {
   std::string MaskSpaceKey() const;
 
   InstRecordsClient& client_;
-  partitions::PartitionAuthSource* auth_source_;
+  partitions::PartitionAuthSource& auth_source_;
   OtherPlayersPartitionConfig config_;
   OtherPlayersPartitionOptions options_;
   bool skip_initial_load_;

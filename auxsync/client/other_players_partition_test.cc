@@ -129,20 +129,30 @@ struct PlayerDoc {
   partitions::YjsPartition yjs;
 };
 
+struct HarnessOptions {
+  bool skip_initial_load = false;
+  // Run deferred work only in Drain() (upstream's microtasks); false = the
+  // partition's default (end of the outermost call).
+  bool use_queue = true;
+  bool connect = true;
+  std::optional<std::string> space;
+  std::string own_connection_id = "test";
+};
+
 struct Harness {
   explicit Harness(inst::RecordName record = std::nullopt,
-                   bool skip_initial_load = false, bool use_queue = true)
+                   HarnessOptions o = {})
       : record_name(std::move(record)),
-        conn(Info("test", "test", "test")),
+        conn(Info("test", "test", o.own_connection_id)),
         client(conn) {
-    conn.Connect();
+    if (o.connect) conn.Connect();
     OtherPlayersPartitionConfig config;
     config.record_name = record_name;
     config.inst = "inst";
     config.branch = "testBranch";
-    config.skip_initial_load = skip_initial_load;
+    config.skip_initial_load = o.skip_initial_load;
     OtherPlayersPartitionOptions options;
-    if (use_queue) {
+    if (o.use_queue) {
       options.defer = [this](std::function<void()> task) {
         microtasks.push_back(std::move(task));
       };
@@ -151,8 +161,9 @@ struct Harness {
         -> absl::StatusOr<std::unique_ptr<partitions::Partition>> {
       return std::make_unique<WatchedYjsChild>(client, ns);
     };
-    partition = std::make_unique<OtherPlayersPartition>(client, nullptr, config,
-                                                        options);
+    partition =
+        std::make_unique<OtherPlayersPartition>(client, auth, config, options);
+    partition->set_space(o.space);
     subs.push_back(partition->OnBotsAdded([this](const std::vector<Value>& b) {
       Value batch = Value::NewArray();
       batch.as_array().items = b;
@@ -240,6 +251,7 @@ struct Harness {
 
   inst::RecordName record_name;
   std::deque<std::function<void()>> microtasks;
+  partitions::PartitionAuthSource auth;
   MemoryConnectionClient conn;
   InstRecordsClient client;
   std::unique_ptr<OtherPlayersPartition> partition;
@@ -420,6 +432,583 @@ TEST_P(OtherPlayers, H12_PlayerBotsAreAdded) {
                           "\"updatedBots\":[],\"state\":{\"test1\":{\"id\":"
                           "\"test1\",\"tags\":{\"abc\":\"def\"}}},\"version\":"
                           "null}"));
+}
+
+constexpr char kAddedTest1Event[] =
+    "{\"addedBots\":[\"test1\"],\"removedBots\":[],\"updatedBots\":[],"
+    "\"state\":{\"test1\":{\"id\":\"test1\",\"tags\":{\"abc\":\"def\"}}},"
+    "\"version\":null}";
+constexpr char kRemovedTest1Event[] =
+    "{\"addedBots\":[],\"removedBots\":[\"test1\"],\"updatedBots\":[],"
+    "\"state\":{\"test1\":null},\"version\":null}";
+
+// Connects the partition and device1, and adds test1 {abc:"def"} to
+// device1's branch.
+void AddTest1(Harness& h, PlayerDoc& player) {
+  h.partition->Connect();
+  h.Connected(DeviceInfo(1));
+  h.Drain();
+  player.Apply({bots::BotAdded(
+      bots::CreateBot("test1", bots::MakeObject({{"abc", "def"}})))});
+  h.PlayerData("device1SessionId", player.Update(), true);
+  h.Drain();
+}
+
+TEST_P(OtherPlayers, H13_PlayerBotsAreRemoved) {
+  Harness h(GetParam());
+  PlayerDoc player;
+  AddTest1(h, player);
+  Value before = h.partition->state();
+  player.Apply({bots::BotRemoved("test1")});
+  h.PlayerData("device1SessionId", player.Update(), false);
+  h.Drain();
+  EXPECT_THAT(h.removed, ElementsAre("test1"));
+  EXPECT_EQ(Json(h.partition->state()), "{}");
+  EXPECT_NE(h.partition->state().object_ref(), before.object_ref());
+  EXPECT_THAT(h.state_events,
+              ElementsAre(kAddedTest1Event, kRemovedTest1Event));
+}
+
+TEST_P(OtherPlayers, H14_PlayerBotsAreUpdated) {
+  Harness h(GetParam());
+  PlayerDoc player;
+  AddTest1(h, player);
+  Value before = h.partition->state();
+  player.Apply({bots::BotUpdated(
+      "test1",
+      bots::MakeObject({{"tags", bots::MakeObject({{"abc", "ghi"}})}}))});
+  h.PlayerData("device1SessionId", player.Update(), false);
+  h.Drain();
+  EXPECT_THAT(h.updated,
+              ElementsAre("{\"bot\":{\"id\":\"test1\",\"tags\":{\"abc\":"
+                          "\"ghi\"}},\"tags\":[\"abc\"]}"));
+  EXPECT_EQ(Json(h.partition->state()),
+            "{\"test1\":{\"id\":\"test1\",\"tags\":{\"abc\":\"ghi\"}}}");
+  EXPECT_NE(h.partition->state().object_ref(), before.object_ref());
+  ASSERT_EQ(h.state_events.size(), 2u);
+  EXPECT_EQ(h.state_events[1],
+            "{\"addedBots\":[],\"removedBots\":[],\"updatedBots\":[\"test1\"],"
+            "\"state\":{\"test1\":{\"tags\":{\"abc\":\"ghi\"}}},\"version\":"
+            "null}");
+}
+
+Value MaskUpdate(const std::string& space, const std::string& tag, Value v) {
+  return bots::MakeObject(
+      {{"masks", bots::MakeObject({{space, bots::MakeObject({{tag, v}})}})}});
+}
+
+TEST_P(OtherPlayers, H15_PlayerMasksUpdateTheState) {
+  HarnessOptions o;
+  o.space = "testSpace";
+  Harness h(GetParam(), o);
+  h.partition->Connect();
+  h.Connected(DeviceInfo(1));
+  h.Drain();
+  PlayerDoc player("testSpace");
+  player.Apply({bots::BotUpdated(
+      "test1", MaskUpdate("testSpace", "abc", Value("def")))});
+  h.PlayerData("device1SessionId", player.Update(), true);
+  h.Drain();
+  player.Apply({bots::BotUpdated(
+      "test1", MaskUpdate("testSpace", "abc", Value("ghi")))});
+  h.PlayerData("device1SessionId", player.Update(), false);
+  h.Drain();
+  EXPECT_THAT(h.updated, IsEmpty());
+  EXPECT_EQ(Json(h.partition->state()),
+            "{\"test1\":{\"masks\":{\"testSpace\":{\"abc\":\"ghi\"}}}}");
+  EXPECT_THAT(
+      h.state_events,
+      ElementsAre("{\"addedBots\":[],\"removedBots\":[],\"updatedBots\":["
+                  "\"test1\"],\"state\":{\"test1\":{\"masks\":{\"testSpace\":{"
+                  "\"abc\":\"def\"}}}},\"version\":null}",
+                  "{\"addedBots\":[],\"removedBots\":[],\"updatedBots\":["
+                  "\"test1\"],\"state\":{\"test1\":{\"masks\":{\"testSpace\":{"
+                  "\"abc\":\"ghi\"}}}},\"version\":null}"));
+}
+
+TEST_P(OtherPlayers, H16_DisconnectedDeviceIsUnwatched) {
+  Harness h(GetParam());
+  h.partition->Connect();
+  h.Drain();
+  h.conn.ClearSent();
+  h.Connected(DeviceInfo(1));
+  h.Drain();
+  h.Disconnected(DeviceInfo(1));
+  h.Drain();
+  EXPECT_THAT(h.conn.SentJson(),
+              ElementsAre(h.WatchJson("device1SessionId"),
+                          h.UnwatchJson("device1SessionId")));
+}
+
+TEST_P(OtherPlayers, H17_DisconnectRemovesThePlayersBots) {
+  Harness h(GetParam());
+  PlayerDoc player;
+  AddTest1(h, player);
+  h.Disconnected(DeviceInfo(1));
+  h.Drain();
+  EXPECT_THAT(h.removed, ElementsAre("test1"));
+  EXPECT_EQ(Json(h.partition->state()), "{}");
+  EXPECT_THAT(h.state_events,
+              ElementsAre(kAddedTest1Event, kRemovedTest1Event));
+}
+
+TEST_P(OtherPlayers, H18_DisconnectClearsThePlayersMasks) {
+  HarnessOptions o;
+  o.space = "testSpace";
+  Harness h(GetParam(), o);
+  h.partition->Connect();
+  h.Connected(DeviceInfo(1));
+  h.Drain();
+  PlayerDoc player("testSpace");
+  player.Apply({bots::BotUpdated(
+      "test1", MaskUpdate("testSpace", "abc", Value("def")))});
+  h.PlayerData("device1SessionId", player.Update(), true);
+  h.Drain();
+  h.Disconnected(DeviceInfo(1));
+  h.Drain();
+  EXPECT_THAT(h.removed, IsEmpty());
+  ASSERT_EQ(h.removed_batches.size(), 1u);  // emitted, but empty
+  EXPECT_EQ(Json(h.partition->state()), "{}");
+  ASSERT_EQ(h.state_events.size(), 2u);
+  EXPECT_EQ(h.state_events[1],
+            "{\"addedBots\":[],\"removedBots\":[],\"updatedBots\":[\"test1\"],"
+            "\"state\":{\"test1\":{\"masks\":{\"testSpace\":{\"abc\":null}}}},"
+            "\"version\":null}");
+}
+
+TEST_P(OtherPlayers, H19_ApplyEventsDoesNothing) {
+  Harness h(GetParam());
+  h.partition->Connect();
+  h.Connected(DeviceInfo(1));
+  h.Drain();
+  h.added.clear();
+  absl::StatusOr<std::vector<Value>> result =
+      h.partition->ApplyEvents({bots::BotAdded(
+          bots::CreateBot("test1", bots::MakeObject({{"abc", "def"}})))});
+  h.Drain();
+  ASSERT_TRUE(result.ok());
+  EXPECT_THAT(*result, IsEmpty());
+  EXPECT_THAT(h.added, IsEmpty());
+  EXPECT_EQ(Json(h.partition->state()), "{}");
+}
+
+TEST_P(OtherPlayers, H20_OwnConnectionIsNotWatched) {
+  Harness h(GetParam());
+  h.partition->Connect();
+  h.Drain();
+  h.conn.ClearSent();
+  h.Connected(Info("username", "username", "test"));
+  h.Drain();
+  EXPECT_THAT(h.conn.sent(), IsEmpty());
+}
+
+TEST_P(OtherPlayers, H21_TheServerIsAPlayerLikeAnyOther) {
+  Harness h(GetParam());
+  h.partition->Connect();
+  h.Drain();
+  h.conn.ClearSent();
+  h.Connected(Info("Server", "Server", "server"));
+  h.Drain();
+  EXPECT_THAT(h.conn.SentJson(), ElementsAre(h.WatchJson("server")));
+}
+
+TEST_P(OtherPlayers, H22_RepeatedConnectWatchesOnce) {
+  Harness h(GetParam());
+  h.partition->Connect();
+  h.Drain();
+  h.conn.ClearSent();
+  h.Connected(DeviceInfo(1));
+  h.Connected(DeviceInfo(1));
+  h.Drain();
+  EXPECT_THAT(h.conn.SentJson(), ElementsAre(h.WatchJson("device1SessionId")));
+  PlayerDoc player;
+  player.Apply({bots::BotAdded(
+      bots::CreateBot("test1", bots::MakeObject({{"abc", "def"}})))});
+  h.PlayerData("device1SessionId", player.Update(), true);
+  h.Drain();
+  EXPECT_THAT(h.added,
+              ElementsAre("{\"id\":\"test1\",\"tags\":{\"abc\":\"def\"}}"));
+  EXPECT_THAT(h.state_events, ElementsAre(kAddedTest1Event));
+}
+
+TEST_P(OtherPlayers, H23_DisconnectOfUnknownDevicesDoesNothing) {
+  Harness h(GetParam());
+  h.partition->Connect();
+  h.Drain();
+  h.conn.ClearSent();
+  h.Disconnected(DeviceInfo(1));
+  h.Disconnected(DeviceInfo(1));
+  h.Drain();
+  EXPECT_THAT(h.conn.sent(), IsEmpty());
+  EXPECT_EQ(Json(h.partition->state()), "{}");
+}
+
+TEST_P(OtherPlayers, H24_ConnectAndDisconnectInOneTurn) {
+  Harness h(GetParam());
+  h.partition->Connect();
+  h.Drain();
+  h.conn.ClearSent();
+  h.Connected(DeviceInfo(1));
+  h.Disconnected(DeviceInfo(1));
+  h.Drain();
+  EXPECT_THAT(h.conn.SentJson(),
+              ElementsAre(h.WatchJson("device1SessionId"),
+                          h.UnwatchJson("device1SessionId")));
+  Value before = h.partition->state();
+  h.added.clear();
+  PlayerDoc player;
+  player.Apply({bots::BotAdded(
+      bots::CreateBot("test1", bots::MakeObject({{"abc", "def"}})))});
+  h.PlayerData("device1SessionId", player.Update(), true);
+  h.Drain();
+  EXPECT_THAT(h.added, IsEmpty());
+  EXPECT_EQ(Json(h.partition->state()), "{}");
+  EXPECT_EQ(h.partition->state().object_ref(), before.object_ref());
+  EXPECT_THAT(h.state_events, IsEmpty());
+}
+
+TEST_P(OtherPlayers, H25_UnwatchesFollowTheDisconnectOrder) {
+  Harness h(GetParam());
+  h.partition->Connect();
+  h.Drain();
+  h.conn.ClearSent();
+  for (int i : {1, 2, 3}) h.Connected(DeviceInfo(i));
+  h.Drain();
+  for (int i : {2, 1, 3}) h.Disconnected(DeviceInfo(i));
+  h.Drain();
+  EXPECT_THAT(h.conn.SentJson(),
+              ElementsAre(h.WatchJson("device1SessionId"),
+                          h.WatchJson("device2SessionId"),
+                          h.WatchJson("device3SessionId"),
+                          h.UnwatchJson("device2SessionId"),
+                          h.UnwatchJson("device1SessionId"),
+                          h.UnwatchJson("device3SessionId")));
+}
+
+TEST_P(OtherPlayers, H26_NoUnwatchWhileDisconnected) {
+  Harness h(GetParam());
+  h.partition->Connect();
+  for (int i : {1, 2, 3}) h.Connected(DeviceInfo(i));
+  h.Drain();
+  h.conn.ClearSent();
+  h.conn.Disconnect();
+  h.Drain();
+  EXPECT_THAT(h.conn.sent(), IsEmpty());
+}
+
+TEST_P(OtherPlayers, H27_ConnectionLossLeavesEveryPlayer) {
+  Harness h(GetParam());
+  h.partition->Connect();
+  for (int i : {1, 2, 3}) h.Connected(DeviceInfo(i));
+  h.Drain();
+  std::vector<std::string> joins;
+  for (int i : {1, 2, 3}) {
+    std::string id = "device" + std::to_string(i) + "SessionId";
+    joins.push_back(Shout("onRemoteJoined", "remoteId", id));
+    joins.push_back(Shout("onRemotePlayerSubscribed", "playerId", id));
+  }
+  EXPECT_EQ(h.events, joins);
+  h.events.clear();
+  h.conn.Disconnect();
+  h.Drain();
+  std::vector<std::string> leaves;
+  for (int i : {1, 2, 3}) {
+    std::string id = "device" + std::to_string(i) + "SessionId";
+    leaves.push_back(Shout("onRemoteLeave", "remoteId", id));
+    leaves.push_back(Shout("onRemotePlayerUnsubscribed", "playerId", id));
+  }
+  EXPECT_EQ(h.events, leaves);
+  h.conn.ClearSent();
+  h.conn.Connect();
+  h.Drain();
+  EXPECT_THAT(h.conn.SentJson(),
+              ElementsAre("{\"type\":\"repo/watch_branch_devices\"," +
+                          NsJson(GetParam(), "testBranch") + "}"));
+}
+
+TEST_P(OtherPlayers, H28_PlayerBotsGetThePartitionsSpace) {
+  HarnessOptions o;
+  o.space = "test";
+  Harness h(GetParam(), o);
+  PlayerDoc player("test");
+  AddTest1(h, player);
+  const char bot[] =
+      "{\"id\":\"test1\",\"tags\":{\"abc\":\"def\"},\"space\":\"test\"}";
+  EXPECT_THAT(h.added, ElementsAre(bot));
+  EXPECT_EQ(Json(h.partition->state()), std::string("{\"test1\":") + bot + "}");
+  EXPECT_THAT(h.state_events,
+              ElementsAre(std::string("{\"addedBots\":[\"test1\"],"
+                                      "\"removedBots\":[],\"updatedBots\":[],"
+                                      "\"state\":{\"test1\":") +
+                          bot + "},\"version\":null}"));
+}
+
+TEST_P(OtherPlayers, H29_H30_JoinAndLeaveShouts) {
+  Harness h(GetParam());
+  h.partition->Connect();
+  h.Connected(DeviceInfo(1));
+  h.Drain();
+  EXPECT_THAT(
+      h.events,
+      ElementsAre(
+          Shout("onRemoteJoined", "remoteId", "device1SessionId"),
+          Shout("onRemotePlayerSubscribed", "playerId", "device1SessionId")));
+  h.events.clear();
+  h.Disconnected(DeviceInfo(1));
+  h.Drain();
+  EXPECT_THAT(
+      h.events,
+      ElementsAre(
+          Shout("onRemoteLeave", "remoteId", "device1SessionId"),
+          Shout("onRemotePlayerUnsubscribed", "playerId", "device1SessionId")));
+}
+
+TEST_P(OtherPlayers, H31_SkipInitialLoadConnectsWithoutSending) {
+  HarnessOptions o;
+  o.skip_initial_load = true;
+  Harness h(GetParam(), o);
+  h.conn.ClearSent();
+  h.partition->Connect();
+  h.Drain();
+  EXPECT_THAT(h.conn.sent(), IsEmpty());
+  EXPECT_THAT(
+      h.statuses,
+      ElementsAre("{\"type\":\"connection\",\"connected\":true}",
+                  "{\"type\":\"authentication\",\"authenticated\":true,"
+                  "\"info\":{\"userId\":\"test\",\"sessionId\":\"test\","
+                  "\"connectionId\":\"test\"}}",
+                  "{\"type\":\"authorization\",\"authorized\":true}",
+                  "{\"type\":\"sync\",\"synced\":true}"));
+}
+
+TEST_P(OtherPlayers, H32_EnableCollaborationResolvesAfterTheFirstDeviceEvent) {
+  HarnessOptions o;
+  o.skip_initial_load = true;
+  Harness h(GetParam(), o);
+  h.partition->Connect();
+  h.Drain();
+  h.conn.ClearSent();
+  bool resolved = false;
+  h.partition->EnableCollaboration([&] { resolved = true; });
+  h.Drain();
+  EXPECT_THAT(h.conn.SentJson(),
+              ElementsAre("{\"type\":\"repo/watch_branch_devices\"," +
+                          NsJson(GetParam(), "testBranch") + "}"));
+  EXPECT_FALSE(resolved);
+  h.Connected(DeviceInfo(1));
+  h.Drain();
+  EXPECT_TRUE(resolved);
+}
+
+TEST(OtherPlayersPartition, SkipInitialLoadInfoFromTheIndicator) {
+  HarnessOptions o;
+  o.skip_initial_load = true;
+  o.connect = false;
+  Harness h(std::nullopt, o);
+  h.conn.set_indicator(bots::MakeObject({{"connectionId", "myConnection"}}));
+  h.partition->Connect();
+  ASSERT_EQ(h.statuses.size(), 4u);
+  EXPECT_EQ(h.statuses[1],
+            "{\"type\":\"authentication\",\"authenticated\":true,\"info\":{"
+            "\"connectionId\":\"myConnection\",\"sessionId\":null,\"userId\":"
+            "null}}");
+
+  Harness none(std::nullopt, o);
+  none.partition->Connect();
+  EXPECT_EQ(none.statuses[1],
+            "{\"type\":\"authentication\",\"authenticated\":true,\"info\":{"
+            "\"connectionId\":\"missing-connection-id\",\"sessionId\":null,"
+            "\"userId\":null}}");
+}
+
+TEST(OtherPlayersPartition, N47_OutageUnloadsEachEmptyPlayerTwice) {
+  Harness h;
+  h.partition->Connect();
+  h.Connected(DeviceInfo(1));
+  h.Connected(DeviceInfo(2));
+  h.Drain();
+  h.statuses.clear();
+  h.events.clear();
+  h.removed_batches.clear();
+  h.conn.Disconnect();
+  h.Drain();
+  EXPECT_THAT(h.statuses,
+              ElementsAre("{\"type\":\"connection\",\"connected\":false}",
+                          "{\"type\":\"sync\",\"synced\":false}",
+                          "{\"type\":\"sync\",\"synced\":true}"));
+  EXPECT_THAT(
+      h.events,
+      ElementsAre(
+          Shout("onRemoteLeave", "remoteId", "device1SessionId"),
+          Shout("onRemotePlayerUnsubscribed", "playerId", "device1SessionId"),
+          Shout("onRemoteLeave", "remoteId", "device2SessionId"),
+          Shout("onRemotePlayerUnsubscribed", "playerId", "device2SessionId")));
+  EXPECT_EQ(h.removed_batches.size(), 4u);
+  for (const auto& batch : h.removed_batches) EXPECT_THAT(batch, IsEmpty());
+}
+
+TEST(OtherPlayersPartition, N47_WithoutADeferHookEachPlayerUnloadsOnce) {
+  // The documented difference of the default deferral (no event loop hook):
+  // the first unload finishes before the client's synthesised disconnect.
+  HarnessOptions o;
+  o.use_queue = false;
+  Harness h(std::nullopt, o);
+  h.partition->Connect();
+  h.Connected(DeviceInfo(1));
+  h.removed_batches.clear();
+  h.conn.Disconnect();
+  EXPECT_EQ(h.removed_batches.size(), 1u);
+  EXPECT_EQ(h.partition->DeviceIds().size(), 0u);
+}
+
+TEST(OtherPlayersPartition, N48_PlayersWhoStayedAreNotReloadedAfterReconnect) {
+  Harness h;
+  h.partition->Connect();
+  h.Connected(DeviceInfo(1));
+  h.Drain();
+  h.conn.Disconnect();
+  h.Drain();
+  h.conn.Connect();
+  h.Drain();
+  h.conn.ClearSent();
+  h.events.clear();
+  // The server's listing after the reconnect names device1 again.
+  h.Connected(DeviceInfo(1));
+  h.Drain();
+  EXPECT_THAT(h.conn.sent(), IsEmpty());
+  EXPECT_THAT(h.events, IsEmpty());
+  h.GetRemotes();
+  EXPECT_THAT(h.events, ElementsAre(GetRemotesResult({"test"})));
+  // A second outage synthesises another disconnect: sync false, then true.
+  h.statuses.clear();
+  h.conn.Disconnect();
+  h.Drain();
+  EXPECT_THAT(h.statuses,
+              ElementsAre("{\"type\":\"connection\",\"connected\":false}",
+                          "{\"type\":\"sync\",\"synced\":false}",
+                          "{\"type\":\"sync\",\"synced\":true}"));
+}
+
+TEST(OtherPlayersPartition, N49_GetRemotesSortsByCodeUnits) {
+  HarnessOptions o;
+  o.own_connection_id = "me";
+  Harness h(std::nullopt, o);
+  h.partition->Connect();
+  for (const char* id : {"z", "a", "B"}) h.Connected(Info("u", "s", id));
+  h.Drain();
+  h.events.clear();
+  h.GetRemotes();
+  EXPECT_THAT(h.events, ElementsAre(GetRemotesResult({"B", "a", "me", "z"})));
+}
+
+TEST(OtherPlayersPartition, GetRemotesWithoutAnIdentityFails) {
+  HarnessOptions o;
+  o.connect = false;
+  Harness h(std::nullopt, o);
+  EXPECT_FALSE(h.partition
+                   ->SendRemoteEvents({bots::Remote(
+                       bots::MakeObject({{"type", "get_remotes"}}),
+                       bots::RemoteSelector{}, Value(), Value("task1"))})
+                   .ok());
+}
+
+TEST(OtherPlayersPartition, N58_OutageRemovesPlayerBotsOnce) {
+  Harness h;
+  h.partition->Connect();
+  h.Connected(DeviceInfo(1));
+  h.Drain();
+  PlayerDoc player;
+  player.Apply({bots::BotAdded(bots::CreateBot("pb"))});
+  h.PlayerData("device1SessionId", player.Update(), true);
+  h.Drain();
+  h.removed_batches.clear();
+  h.state_events.clear();
+  h.conn.Disconnect();
+  h.Drain();
+  ASSERT_EQ(h.removed_batches.size(), 1u);
+  EXPECT_THAT(h.removed_batches[0], ElementsAre("pb"));
+  EXPECT_THAT(h.state_events,
+              ElementsAre("{\"addedBots\":[],\"removedBots\":[\"pb\"],"
+                          "\"updatedBots\":[],\"state\":{\"pb\":null},"
+                          "\"version\":null}"));
+}
+
+TEST(OtherPlayersPartition, N59_SharedMaskEntryBreaksTheSecondUnload) {
+  HarnessOptions o;
+  o.space = "sp";
+  Harness h(std::nullopt, o);
+  h.partition->Connect();
+  h.Connected(DeviceInfo(1));
+  h.Connected(DeviceInfo(2));
+  h.Drain();
+  PlayerDoc p1("sp"), p2("sp");
+  p1.Apply({bots::BotUpdated("X", MaskUpdate("sp", "m1", Value(1)))});
+  p1.Apply({bots::BotAdded(bots::CreateBot("own1"))});
+  p2.Apply({bots::BotUpdated("X", MaskUpdate("sp", "m2", Value(2)))});
+  p2.Apply({bots::BotAdded(bots::CreateBot("own2"))});
+  h.PlayerData("device1SessionId", p1.Update(), true);
+  h.PlayerData("device2SessionId", p2.Update(), true);
+  h.Drain();
+  ASSERT_EQ(Json(h.partition->state()["X"]),
+            "{\"masks\":{\"sp\":{\"m1\":1,\"m2\":2}}}");
+  h.state_events.clear();
+  h.Disconnected(DeviceInfo(1));
+  h.Drain();
+  ASSERT_EQ(h.state_events.size(), 1u);
+  EXPECT_NE(h.state_events[0].find(
+                "\"X\":{\"masks\":{\"sp\":{\"m1\":null,\"m2\":null}}}"),
+            std::string::npos)
+      << h.state_events[0];
+  EXPECT_FALSE(h.partition->state().as_object().Has("X"));
+  h.state_events.clear();
+  h.removed_batches.clear();
+  h.Disconnected(DeviceInfo(2));
+  h.Drain();
+  EXPECT_THAT(h.state_events, IsEmpty());
+  EXPECT_THAT(h.removed_batches, IsEmpty());
+  EXPECT_TRUE(h.partition->state().as_object().Has("own2"));
+}
+
+TEST(OtherPlayersPartition, UnsubscribeForgetsPlayersAndStopsWatching) {
+  Harness h;
+  h.partition->Connect();
+  h.Connected(DeviceInfo(1));
+  h.Drain();
+  h.conn.ClearSent();
+  h.events.clear();
+  h.partition->Unsubscribe();
+  h.Drain();
+  EXPECT_TRUE(h.partition->closed());
+  EXPECT_THAT(
+      h.events,
+      ElementsAre(
+          Shout("onRemoteLeave", "remoteId", "device1SessionId"),
+          Shout("onRemotePlayerUnsubscribed", "playerId", "device1SessionId")));
+  EXPECT_THAT(h.conn.SentJson(),
+              ElementsAre("{\"type\":\"repo/unwatch_branch_devices\"," +
+                              NsJson(std::nullopt, "testBranch") + "}",
+                          h.UnwatchJson("device1SessionId")));
+}
+
+TEST(OtherPlayersPartition, ConfigFromValue) {
+  absl::StatusOr<OtherPlayersPartitionConfig> c =
+      OtherPlayersPartitionConfig::FromValue(
+          bots::MakeObject({{"type", "other_players_repo"},
+                            {"recordName", "rec"},
+                            {"inst", "inst"},
+                            {"branch", "default"},
+                            {"host", "http://localhost"},
+                            {"skipInitialLoad", true}}));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->record_name, "rec");
+  EXPECT_EQ(c->inst, "inst");
+  EXPECT_EQ(c->branch, "default");
+  EXPECT_TRUE(c->skip_initial_load);
+  EXPECT_EQ(c->child_partition_type, "yjs_client");
+  EXPECT_FALSE(OtherPlayersPartitionConfig::FromValue(
+                   bots::MakeObject({{"inst", 1}, {"branch", "b"}}))
+                   .ok());
+  EXPECT_FALSE(OtherPlayersPartitionConfig::FromValue(Value(1)).ok());
 }
 
 }  // namespace
