@@ -576,22 +576,28 @@ void WebsocketConnectionClient::OnLoginResult(
 }
 
 void WebsocketConnectionClient::OnServerPermissionMessage(
-    const inst::Message& message) {
+    const inst::Message& message, std::string_view frame) {
   // 3.7: what other users ask for and answer reaches the UI through the
-  // auth source's external streams.
-  absl::StatusOr<bots::Value> object =
-      bots::ParseJson(inst::EncodeMessage(message));
-  if (!object.ok() || !object->is_object()) return;
+  // auth source's external streams. Upstream passes the received object on
+  // as it is (key order included), so read it from the frame itself (which
+  // already decoded, so it parses within the limits).
+  bots::JsonParseOptions parse_options;
+  parse_options.max_depth = options_.limits.max_depth + 1;
+  absl::StatusOr<bots::Value> event = bots::ParseJson(frame, parse_options);
+  if (!event.ok() || !event->is_array() || event->as_array().items.size() < 3)
+    return;
+  bots::Value object = event->as_array().items[2];
+  if (!object.is_object()) return;
   if (std::holds_alternative<inst::RequestMissingPermissionMessage>(message)) {
-    bots::Value user = (*object)["user"];
     auth_.SendAuthExternalPermissionRequest(
-        partitions::AuthExternalPermissionRequest(origin_, (*object)["reason"],
-                                                  user));
+        partitions::AuthExternalPermissionRequest(origin_, object["reason"],
+                                                  object["user"]));
   } else {
-    object->as_object().Set("type",
-                            partitions::kAuthExternalPermissionResultType);
-    object->as_object().Set("origin", origin_);
-    auth_.SendAuthExternalPermissionResult(*object);
+    // {...response, type: "external_permission_result", origin}
+    object.as_object().Set("type",
+                           partitions::kAuthExternalPermissionResultType);
+    object.as_object().Set("origin", origin_);
+    auth_.SendAuthExternalPermissionResult(object);
   }
 }
 
@@ -622,7 +628,7 @@ void WebsocketConnectionClient::OnSocketText(uint64_t generation,
   if (std::holds_alternative<inst::RequestMissingPermissionMessage>(message) ||
       std::holds_alternative<inst::RequestMissingPermissionResponseMessage>(
           message)) {
-    OnServerPermissionMessage(message);
+    OnServerPermissionMessage(message, text);
     if (alive.expired() || generation != generation_) return;
   }
   messages_.Next(message);

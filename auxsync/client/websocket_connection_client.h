@@ -159,7 +159,8 @@ class WebsocketConnectionClient final : public ConnectionClient {
   void OnLoginResult(const inst::LoginResultMessage& result);
   // Forwards missing-permission messages between the auth source and the
   // server (3.7).
-  void OnServerPermissionMessage(const inst::Message& message);
+  void OnServerPermissionMessage(const inst::Message& message,
+                                 std::string_view frame);
   absl::Status SendNow(const inst::Message& message);
 
   boost::asio::io_context& io_;

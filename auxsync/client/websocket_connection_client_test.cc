@@ -672,6 +672,67 @@ TEST(WebsocketClientRawTest, FrameIdsCountFromOne) {
             R"([1,2,{"type":"sync/time","id":7,"clientRequestTime":1234}])");
 }
 
+TEST(WebsocketClientRawTest, MissingPermissionMessagesCrossTheAuthSource) {
+  // 3.7: the UI's permission request/result for this origin go to the
+  // server; the server's forwarded ones come back as external_* messages.
+  asio::io_context io;
+  ScriptedServer<false> server(io, nullptr);
+  const std::string reason =
+      R"({"type":"missing_permission","recordName":"rec","resourceKind":"inst","resourceId":"i","action":"read","subjectType":"user","subjectId":"u2"})";
+  server.replies = {
+      std::string(kLoginOk),
+      absl::StrCat(
+          R"([1,-1,{"type":"permission/request/missing","reason":)", reason,
+          R"(,"connection":{"userId":"u2","sessionId":"s2","connectionId":"c2"},"user":null}])"),
+      R"([1,-1,{"type":"permission/request/missing/response","success":true,"recordName":"rec","resourceKind":"inst","resourceId":"i","subjectType":"user","subjectId":"u2","connection":{"userId":"u1","sessionId":"s1","connectionId":"c1"}}])"};
+  std::string origin = absl::StrCat("ws://127.0.0.1:", server.port());
+  partitions::PartitionAuthSource auth(
+      {{origin, MakeObject({{"connectionId", "connA"}})}});
+  std::vector<std::string> external;
+  auto s1 = auth.OnAuthExternalPermissionRequest(
+      [&](const Value& m) { external.push_back(bots::ToJson(m)); });
+  auto s2 = auth.OnAuthExternalPermissionResult(
+      [&](const Value& m) { external.push_back(bots::ToJson(m)); });
+  auto client = WebsocketConnectionClient::Create(
+      io, absl::StrCat(origin, "/websocket"), auth);
+  ASSERT_TRUE(client.ok());
+  (*client)->Connect();
+  ASSERT_TRUE(RunUntil(io, [&] { return external.size() == 2; }));
+  EXPECT_EQ(external[0],
+            absl::StrCat(R"({"type":"external_permission_request","origin":")",
+                         origin, R"(","reason":)", reason, R"(,"user":null})"));
+  EXPECT_EQ(
+      external[1],
+      absl::StrCat(
+          R"({"type":"external_permission_result","success":true,"recordName":"rec","resourceKind":"inst","resourceId":"i","subjectType":"user","subjectId":"u2","connection":{"userId":"u1","sessionId":"s1","connectionId":"c1"},"origin":")",
+          origin, R"("})"));
+
+  auto parsed_reason = bots::ParseJson(reason);
+  ASSERT_TRUE(parsed_reason.ok());
+  auth.SendAuthPermissionRequest(
+      partitions::AuthPermissionRequest(origin, *parsed_reason));
+  // Another origin's request is not this connection's business.
+  auth.SendAuthPermissionRequest(
+      partitions::AuthPermissionRequest("ws://elsewhere", *parsed_reason));
+  partitions::AuthPermissionResultFields fields;
+  fields.success = true;
+  fields.record_name = "rec";
+  fields.resource_kind = "inst";
+  fields.resource_id = "i";
+  fields.subject_type = "user";
+  fields.subject_id = "u2";
+  auth.SendAuthPermissionResult(
+      partitions::AuthPermissionResult(origin, fields));
+  ASSERT_TRUE(RunUntil(io, [&] { return server.received.size() == 3; }));
+  EXPECT_EQ(
+      server.received[1],
+      absl::StrCat(R"([1,2,{"type":"permission/request/missing","reason":)",
+                   reason, "}]"));
+  EXPECT_EQ(
+      server.received[2],
+      R"([1,3,{"type":"permission/request/missing/response","success":true,"recordName":"rec","resourceKind":"inst","resourceId":"i","subjectType":"user","subjectId":"u2"}])");
+}
+
 TEST(WebsocketClientRawTest, PingsDetectADeadPeer) {
   asio::io_context io;
   ScriptedServer<false> server(io, nullptr);
