@@ -1,5 +1,7 @@
 #include "auxsync/cli/serve_command.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <csignal>
 #include <ctime>
@@ -11,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "auxsync/server/inst_server.h"
 #include "auxsync/server/memory_store.h"
+#include "auxsync/server/redis_store.h"
 #include "auxsync/server/sqlite_store.h"
 #include "auxsync/server/websocket_server.h"
 #include "boost/asio/io_context.hpp"
@@ -28,6 +31,25 @@ void LogLine(std::string_view text) {
   std::cerr << stamp << " auxsync serve: " << text << "\n";
 }
 
+// The Redis store of `--store redis`. The node id defaults to
+// "<hostname>:<port>": unique among live nodes, and the same after a
+// restart, so the restarted node releases its old temporary branches.
+absl::StatusOr<std::unique_ptr<server::RedisStore>> OpenRedisStore(
+    const ServeCommand& command) {
+  absl::StatusOr<server::internal::RedisAddress> address =
+      server::ParseRedisUrl(command.redis_url);
+  if (!address.ok()) return address.status();
+  server::RedisStoreOptions options;
+  options.address = *std::move(address);
+  options.node_id = command.redis_node_id;
+  if (options.node_id.empty() && command.port != 0) {
+    char host[256] = {};
+    gethostname(host, sizeof(host) - 1);
+    options.node_id = absl::StrCat(host, ":", command.port);
+  }
+  return server::RedisStore::Open(std::move(options));
+}
+
 }  // namespace
 
 CLI::App* AddServeCommand(CLI::App& app, ServeCommand& command) {
@@ -40,7 +62,15 @@ CLI::App* AddServeCommand(CLI::App& app, ServeCommand& command) {
       ->check(CLI::Range(0, 65535));
   serve->add_option("--store", command.store, "where branch data is kept")
       ->capture_default_str()
-      ->check(CLI::IsMember({"sqlite", "memory"}));
+      ->check(CLI::IsMember({"sqlite", "memory", "redis"}));
+  serve
+      ->add_option("--redis-url", command.redis_url,
+                   "--store redis: redis://[[user]:password@]host[:port][/db] "
+                   "or unix:///path/to/redis.sock[?db=N]")
+      ->capture_default_str();
+  serve->add_option("--redis-node-id", command.redis_node_id,
+                    "--store redis: this node's name among the servers "
+                    "sharing the Redis (default <hostname>:<port>)");
   serve
       ->add_option("--data-dir", command.data_dir,
                    "directory of the sqlite store (auxsync.db)")
@@ -85,6 +115,17 @@ int RunServeCommand(const ServeCommand& command) {
   std::unique_ptr<server::Store> store;
   if (command.store == "memory") {
     store = std::make_unique<server::MemoryStore>();
+  } else if (command.store == "redis") {
+    absl::StatusOr<std::unique_ptr<server::RedisStore>> opened =
+        OpenRedisStore(command);
+    if (!opened.ok()) {
+      LogLine(
+          absl::StrCat("cannot open the store: ", opened.status().message()));
+      return 2;
+    }
+    LogLine(absl::StrCat("store ", (*opened)->connection().address().Describe(),
+                         " (redis, node ", (*opened)->node_id(), ")"));
+    store = std::move(*opened);
   } else {
     std::error_code ec;
     std::filesystem::create_directories(command.data_dir, ec);

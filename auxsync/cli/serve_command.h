@@ -1,7 +1,9 @@
 // `auxsync serve`: the inst server that CasualOS clients connect to
 // (ws://HOST:PORT/websocket).
-//   auxsync serve [--host 127.0.0.1] [--port 2999] [--store sqlite|memory]
+//   auxsync serve [--host 127.0.0.1] [--port 2999]
+//                 [--store sqlite|memory|redis]
 //                 [--data-dir ./auxsync-data] [--sqlite-sync full|normal]
+//                 [--redis-url redis://127.0.0.1:6379] [--redis-node-id ID]
 //                 [--max-inst-bytes N]
 //                 [--max-frame-bytes N] [--compact-after N]
 //                 [--rate-limit N] [--rate-window-ms MS] [--quiet]
@@ -23,10 +25,14 @@ namespace auxsync::cli {
 struct ServeCommand {
   std::string host = "127.0.0.1";
   int port = 2999;
-  std::string store = "sqlite";  // or "memory"
+  std::string store = "sqlite";  // or "memory", "redis"
   std::string data_dir = "./auxsync-data";
   std::string sqlite_sync = "full";  // or "normal" (see SqliteStore::Open)
-  int64_t max_inst_bytes = 0;        // 0 = no limit
+  // --store redis: where, and this node's name among the nodes sharing it
+  // (empty: "<hostname>:<port>", or random with --port 0).
+  std::string redis_url = "redis://127.0.0.1:6379";
+  std::string redis_node_id;
+  int64_t max_inst_bytes = 0;  // 0 = no limit
   int64_t max_frame_bytes = 64 << 20;
   int64_t compact_after = 500;
   int64_t rate_limit = 0;  // frames per window and client address; 0 = none

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# `auxsync serve --store redis`: two server processes on one redis-server
+# (spec 9.1). Starts its own redis-server (from PATH) on a unix socket in a
+# temporary directory, then
+#   * interop/serve/serve_redis_test.mjs on raw sockets: node 2 serves node
+#     1's updates in its initial snapshot and the other way round, the same
+#     history on both, temporary branches across a kill -9 and restart;
+#   * the real aux-common client stack (interop/serve/serve_client_test.mjs):
+#     the whole scenario on one Redis-backed node, then a bot written
+#     through node 1 is in the state a fresh client of node 2 loads.
+# Needs build/auxsync/cli/auxsync (AUXSYNC=path overrides), redis-server and
+# node >= 20.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/test_prelude.sh" serve_redis_test
+bin="$(require_tool "${AUXSYNC:-build/auxsync/cli/auxsync}" auxsync)"
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "serve_redis_test: redis-server is required (scripts/setup.sh installs it)" >&2
+  exit 2
+fi
+
+tmp="$(mktemp -d)"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "${p}" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "${tmp}"
+}
+trap cleanup EXIT
+
+redis-server --port 0 --unixsocket "${tmp}/redis.sock" --unixsocketperm 700 \
+  --dir "${tmp}" --save "" --appendonly no --logfile "${tmp}/redis.log" &
+pids+=($!)
+for _ in $(seq 200); do
+  [[ -S "${tmp}/redis.sock" ]] && break
+  sleep 0.05
+done
+redis_url="unix://${tmp}/redis.sock"
+
+echo "== two nodes on raw sockets"
+timeout 120 node interop/serve/serve_redis_test.mjs --auxsync "${bin}" \
+  --redis-url "${redis_url}"
+
+# start_node ID: starts `auxsync serve --store redis` as node ID; sets $url.
+start_node() {
+  local out="${tmp}/url.$1"
+  : >"${out}"
+  "${bin}" serve --port 0 --quiet --store redis --redis-url "${redis_url}" \
+    --redis-node-id "$1" >"${out}" 2>>"${tmp}/log" &
+  pids+=($!)
+  for _ in $(seq 200); do
+    grep -q '^ws://.*/websocket$' "${out}" && break
+    sleep 0.05
+  done
+  url="$(head -n1 "${out}")"
+  [[ "${url}" == ws://* ]] || { cat "${tmp}/log" >&2; exit 1; }
+}
+
+run() { timeout 120 node interop/serve/serve_client_test.mjs "$@"; }
+
+echo "== the real client stack on a Redis-backed node"
+start_node node1
+url1="${url}"
+run --url "${url1}" --phase all
+start_node node2
+url2="${url}"
+echo "== written through node 1, loaded through node 2"
+inst="redis-persist-$$"
+run --url "${url1}" --phase write --inst "${inst}"
+run --url "${url2}" --phase verify --inst "${inst}"
+echo "serve_redis_test: ok"
