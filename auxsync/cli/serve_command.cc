@@ -17,6 +17,7 @@
 #include "auxsync/server/sqlite_store.h"
 #include "auxsync/server/websocket_server.h"
 #include "boost/asio/io_context.hpp"
+#include "boost/asio/post.hpp"
 #include "boost/asio/signal_set.hpp"
 #include "boost/asio/steady_timer.hpp"
 
@@ -155,9 +156,16 @@ int RunServeCommand(const ServeCommand& command) {
   options.rate_limit_frames = command.rate_limit;
   options.rate_limit_window_ms = command.rate_window_ms;
   options.limits.max_frame_bytes = static_cast<size_t>(command.max_frame_bytes);
-  server::InstServer inst_server(*store, options);
-
   boost::asio::io_context io(1);
+  // Group commit (SQLite): the writes of one round of ready frames share
+  // one transaction, committed once the round is handled
+  // (InstServer::Flush); acknowledgements follow the commit.
+  if (command.store == "sqlite") {
+    options.schedule_flush = [&io](std::function<void()> flush) {
+      boost::asio::post(io, std::move(flush));
+    };
+  }
+  server::InstServer inst_server(*store, options);
   server::WebsocketServerOptions ws_options;
   ws_options.max_frame_bytes = options.limits.max_frame_bytes;
   if (!command.quiet) ws_options.log = LogLine;
@@ -198,6 +206,7 @@ int RunServeCommand(const ServeCommand& command) {
     wait_for_sockets();
   });
   io.run();
+  inst_server.Flush();  // a batch whose flush io.stop() pre-empted
   const server::InstServerStats& stats = inst_server.stats();
   LogLine(absl::StrCat("stopped: ", stats.frames_in, " frames in, ",
                        stats.frames_out, " out, ", stats.updates_stored,

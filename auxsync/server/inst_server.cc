@@ -70,18 +70,69 @@ InstServer::SocketId InstServer::Connect(Connection* connection,
   return id;
 }
 
-void InstServer::Send(SocketId id, const inst::Message& message) {
+void InstServer::Emit(SocketId id, std::string frame) {
   auto it = sockets_.find(id);
   if (it == sockets_.end()) return;
   ++stats_.frames_out;
-  it->second.connection->Send(inst::EncodeMessageFrame(message));
+  if (batch_open_) {
+    held_.push_back(HeldFrame{id, std::move(frame), false});
+  } else {
+    it->second.connection->Send(std::move(frame));
+  }
+}
+
+void InstServer::CloseSocket(SocketId id) {
+  auto it = sockets_.find(id);
+  if (it == sockets_.end()) return;
+  if (batch_open_) {
+    held_.push_back(HeldFrame{id, std::string(), true});
+  } else {
+    it->second.connection->Close();
+  }
+}
+
+void InstServer::OpenBatch() {
+  if (batch_open_ || !options_.schedule_flush) return;
+  // Without a batch the write simply commits on its own.
+  if (!store_.BeginBatch().ok()) return;
+  batch_open_ = true;
+  options_.schedule_flush([this] { Flush(); });
+}
+
+void InstServer::Flush() {
+  if (!batch_open_) return;
+  absl::Status committed = store_.CommitBatch();
+  batch_open_ = false;
+  std::vector<HeldFrame> held = std::move(held_);
+  held_.clear();
+  if (committed.ok()) {
+    ++stats_.group_commits;
+  } else {
+    ++stats_.group_commit_failures;
+  }
+  std::set<SocketId> closed;
+  for (HeldFrame& h : held) {
+    // Sockets that closed meanwhile are gone (ids are never reused).
+    auto it = sockets_.find(h.id);
+    if (it == sockets_.end()) continue;
+    if (!committed.ok()) {
+      // Nothing of the batch is stored: whatever these frames said about
+      // it is untrue, so the socket is closed instead.
+      if (closed.insert(h.id).second) it->second.connection->Close();
+    } else if (h.close) {
+      it->second.connection->Close();
+    } else {
+      it->second.connection->Send(std::move(h.frame));
+    }
+  }
+}
+
+void InstServer::Send(SocketId id, const inst::Message& message) {
+  Emit(id, inst::EncodeMessageFrame(message));
 }
 
 void InstServer::SendError(SocketId id, const inst::ErrorEvent& error) {
-  auto it = sockets_.find(id);
-  if (it == sockets_.end()) return;
-  ++stats_.frames_out;
-  it->second.connection->Send(inst::EncodeFrame(inst::Event(error)));
+  Emit(id, inst::EncodeFrame(inst::Event(error)));
 }
 
 void InstServer::HandleFrame(SocketId id, std::string_view text) {
@@ -113,19 +164,16 @@ void InstServer::HandleFrame(SocketId id, std::string_view text) {
     ++stats_.bad_frames;
     if (std::optional<std::string> reply =
             inst::ServerReplyToBadFrame(event.status())) {
-      ++stats_.frames_out;
-      it->second.connection->Send(std::move(*reply));
+      Emit(id, std::move(*reply));
     }
     return;
   }
   if (auto* m = std::get_if<inst::MessageEvent>(&*event)) {
     OnMessage(id, m->id, std::move(m->message), receive_time);
   } else if (auto* up = std::get_if<inst::UploadRequestEvent>(&*event)) {
-    ++stats_.frames_out;
-    it->second.connection->Send(inst::UploadNotSupportedFrame(up->id));
+    Emit(id, inst::UploadNotSupportedFrame(up->id));
   } else if (auto* down = std::get_if<inst::DownloadRequestEvent>(&*event)) {
-    ++stats_.frames_out;
-    it->second.connection->Send(inst::DownloadNotFoundFrame(down->id));
+    Emit(id, inst::DownloadNotFoundFrame(down->id));
   }
   // Upload responses and errors from a client are ignored (2.2 step 3).
 }
@@ -183,7 +231,7 @@ bool InstServer::RequireLogin(SocketId id, Socket& socket,
   SendError(id,
             ns ? inst::InvalidConnectionState(*ns, socket.server_connection_id)
                : inst::InvalidConnectionState(socket.server_connection_id));
-  socket.connection->Close();
+  CloseSocket(id);
   return false;
 }
 
@@ -475,7 +523,9 @@ void InstServer::OnAddUpdates(SocketId id, const inst::AddUpdatesMessage& m) {
       return;
     }
   }
-  // Durable before anyone hears of it.
+  // Durable before anyone hears of it (with group commit: every frame from
+  // here on waits for the batch's commit).
+  OpenBatch();
   if (absl::Status s = store_.AppendUpdates(m.ns, m.updates, clock_());
       !s.ok()) {
     SendError(id, ServerError());

@@ -61,6 +61,13 @@ struct InstServerOptions {
   // window; 0 = none. Frames beyond it are dropped unprocessed.
   int64_t rate_limit_frames = 0;
   int64_t rate_limit_window_ms = 60'000;
+  // Group commit: when set, the first repo/add_updates of a round opens a
+  // store batch (Store::BeginBatch) and calls this with a function that the
+  // transport runs once the frames that are ready now are handled (e.g.
+  // asio::post); that function is Flush. Until then every frame the server
+  // sends is held back, so acknowledgements, broadcasts and snapshots
+  // follow the commit. Unset: every write commits on its own.
+  std::function<void(std::function<void()>)> schedule_flush;
 };
 
 // Counters for logs and tests.
@@ -72,6 +79,8 @@ struct InstServerStats {
   uint64_t compactions = 0;
   uint64_t compaction_failures = 0;  // unreadable updates: left as they are
   uint64_t rate_limited_frames = 0;
+  uint64_t group_commits = 0;  // batches committed by Flush
+  uint64_t group_commit_failures = 0;
 };
 
 class InstServer {
@@ -97,6 +106,12 @@ class InstServer {
   // The socket closed: unregisters it everywhere, deletes orphaned temporary
   // branches and announces its departure (7.10).
   void Disconnect(SocketId id);
+
+  // Commits the open store batch (group commit), then sends the frames
+  // held back since it opened, in order. If the commit fails, the sockets
+  // those frames were for are closed instead (their clients reconnect and
+  // re-send what was not acknowledged). No-op without an open batch.
+  void Flush();
 
   size_t socket_count() const { return sockets_.size(); }
   const InstServerStats& stats() const { return stats_; }
@@ -125,6 +140,12 @@ class InstServer {
   };
 
   static NsKey KeyOf(const inst::BranchNamespace& ns);
+  // Every frame and close goes through these: held back while a batch is
+  // open, else handed to the socket's Connection at once.
+  void Emit(SocketId id, std::string frame);
+  void CloseSocket(SocketId id);
+  // Opens a store batch if group commit is on and none is open.
+  void OpenBatch();
   void Send(SocketId id, const inst::Message& message);
   void SendError(SocketId id, const inst::ErrorEvent& error);
   // Sends invalid_connection_state and closes, when `socket` is not logged
@@ -204,6 +225,15 @@ class InstServer {
   std::map<NsKey, std::vector<SocketId>> permission_waiters_;
   RateLimiter rate_limiter_;
   InstServerStats stats_;
+  // Group commit: whether a store batch is open, and the frames (or closes,
+  // `close` set) held back until it is committed.
+  struct HeldFrame {
+    SocketId id;
+    std::string frame;
+    bool close = false;
+  };
+  bool batch_open_ = false;
+  std::vector<HeldFrame> held_;
 };
 
 }  // namespace auxsync::server

@@ -4,12 +4,15 @@
 
 #include "auxsync/server/inst_server.h"
 
+#include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "auxsync/inst/connection_token.h"
 #include "auxsync/server/memory_store.h"
+#include "auxsync/server/sqlite_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -646,6 +649,85 @@ TEST(InstServerCompaction, GarbageUpdatesAreKept) {
   EXPECT_EQ(store.GetUpdates({std::nullopt, "myInst", "default"})->size(), 2u);
   EXPECT_EQ(server.stats().compactions, 0u);
   EXPECT_EQ(server.stats().compaction_failures, 1u);
+}
+
+}  // namespace
+}  // namespace auxsync::server
+
+namespace auxsync::server {
+namespace {
+
+// Group commit: the writes of a round are committed together by Flush, and
+// nothing is sent before: not the acknowledgement, not the broadcast, not a
+// later snapshot. Another connection to the database sees the writes only
+// after the commit.
+TEST(InstServerGroupCommit, S9_AcksAndBroadcastsFollowTheCommit) {
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / "auxsync_group_commit_test";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::string path = (dir / "db.sqlite").string();
+  auto store = SqliteStore::Open(path);
+  ASSERT_TRUE(store.ok());
+  std::vector<std::function<void()>> scheduled;
+  InstServerOptions options;
+  options.schedule_flush = [&](std::function<void()> f) {
+    scheduled.push_back(std::move(f));
+  };
+  InstServer server(**store, options);
+  FakeConnection a, b;
+  InstServer::SocketId ia = server.Connect(&a), ib = server.Connect(&b);
+  constexpr char kWatch[] =
+      R"([1,1,{"type":"repo/watch_branch","recordName":null,"inst":"g","branch":"b"}])";
+  server.HandleFrame(ia, R"([1,1,{"type":"login","connectionId":"a"}])");
+  server.HandleFrame(ib, R"([1,1,{"type":"login","connectionId":"b"}])");
+  server.HandleFrame(ia, kWatch);
+  server.HandleFrame(ib, kWatch);
+  a.Take();
+  b.Take();
+  EXPECT_TRUE(scheduled.empty());  // no write, no batch
+  for (int i = 1; i <= 3; ++i) {
+    server.HandleFrame(
+        ia,
+        absl::StrCat(
+            R"([1,2,{"type":"repo/add_updates","recordName":null,"inst":"g","branch":"b","updates":["AAA)",
+            i, R"("],"updateId":)", i, "}]"));
+  }
+  // A watcher joining in the same round waits for the commit too.
+  FakeConnection c;
+  InstServer::SocketId ic = server.Connect(&c);
+  server.HandleFrame(ic, R"([1,1,{"type":"login","connectionId":"c"}])");
+  server.HandleFrame(ic, kWatch);
+  ASSERT_EQ(scheduled.size(), 1u);  // one batch for the round
+  EXPECT_THAT(a.frames, IsEmpty());
+  EXPECT_THAT(b.frames, IsEmpty());
+  EXPECT_THAT(c.frames, IsEmpty());
+  auto other = SqliteStore::Open(path);
+  ASSERT_TRUE(other.ok());
+  EXPECT_THAT((*other)->GetUpdates({std::nullopt, "g", "b"}).value(),
+              IsEmpty());
+
+  scheduled[0]();
+  EXPECT_EQ((*other)->GetUpdates({std::nullopt, "g", "b"}).value().size(), 3u);
+  EXPECT_THAT(a.Take(), ElementsAre(HasSubstr(R"("updateId":1)"),
+                                    HasSubstr(R"("updateId":2)"),
+                                    HasSubstr(R"("updateId":3)")));
+  EXPECT_THAT(b.Take(), ElementsAre(HasSubstr("AAA1"), HasSubstr("AAA2"),
+                                    HasSubstr("AAA3")));
+  EXPECT_THAT(c.Take(),
+              ElementsAre(HasSubstr("login_result"),
+                          HasSubstr(R"("updates":["AAA1","AAA2","AAA3"])"),
+                          HasSubstr("watch_branch_result")));
+  EXPECT_EQ(server.stats().group_commits, 1u);
+  // The next round opens a new batch.
+  server.HandleFrame(
+      ib,
+      R"([1,3,{"type":"repo/add_updates","recordName":null,"inst":"g","branch":"b","updates":["AAA4"],"updateId":9}])");
+  ASSERT_EQ(scheduled.size(), 2u);
+  EXPECT_THAT(b.frames, IsEmpty());
+  scheduled[1]();
+  EXPECT_THAT(b.Take(), ElementsAre(HasSubstr(R"("updateId":9)")));
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

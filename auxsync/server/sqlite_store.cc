@@ -141,6 +141,35 @@ absl::Status SqliteStore::Exec(const char* sql) {
   return absl::OkStatus();
 }
 
+absl::Status SqliteStore::BeginWrite() {
+  return Exec(in_batch_ ? "SAVEPOINT write;" : "BEGIN IMMEDIATE;");
+}
+
+absl::Status SqliteStore::EndWrite(bool ok) {
+  if (in_batch_) {
+    // A failed write leaves the batch's other writes in place.
+    return Exec(ok ? "RELEASE write;" : "ROLLBACK TO write; RELEASE write;");
+  }
+  return Exec(ok ? "COMMIT;" : "ROLLBACK;");
+}
+
+absl::Status SqliteStore::BeginBatch() {
+  if (in_batch_) return absl::FailedPreconditionError("batch already open");
+  if (absl::Status s = Exec("BEGIN IMMEDIATE;"); !s.ok()) return s;
+  in_batch_ = true;
+  return absl::OkStatus();
+}
+
+absl::Status SqliteStore::CommitBatch() {
+  if (!in_batch_) return absl::OkStatus();
+  in_batch_ = false;
+  if (absl::Status s = Exec("COMMIT;"); !s.ok()) {
+    Exec("ROLLBACK;").IgnoreError();
+    return s;
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<int64_t> SqliteStore::BranchId(const inst::BranchNamespace& ns) {
   Statement q(db_,
               "SELECT id FROM branches WHERE has_record=?1 AND "
@@ -187,7 +216,7 @@ absl::Status SqliteStore::CreateBranch(const inst::BranchNamespace& ns,
 absl::Status SqliteStore::AppendUpdates(const inst::BranchNamespace& ns,
                                         const std::vector<std::string>& updates,
                                         int64_t timestamp_ms) {
-  if (absl::Status s = Exec("BEGIN IMMEDIATE;"); !s.ok()) return s;
+  if (absl::Status s = BeginWrite(); !s.ok()) return s;
   absl::Status status = [&]() -> absl::Status {
     absl::StatusOr<int64_t> id = EnsureBranch(ns, false);
     if (!id.ok()) return id.status();
@@ -213,10 +242,10 @@ absl::Status SqliteStore::AppendUpdates(const inst::BranchNamespace& ns,
     return size.Step().status();
   }();
   if (!status.ok()) {
-    Exec("ROLLBACK;").IgnoreError();
+    EndWrite(false).IgnoreError();
     return status;
   }
-  return Exec("COMMIT;");
+  return EndWrite(true);
 }
 
 absl::StatusOr<std::vector<StoredUpdate>> SqliteStore::GetUpdates(
@@ -240,7 +269,7 @@ absl::StatusOr<std::vector<StoredUpdate>> SqliteStore::GetUpdates(
 absl::StatusOr<bool> SqliteStore::ReplaceUpdates(
     const inst::BranchNamespace& ns, size_t expected_count,
     const StoredUpdate& merged) {
-  if (absl::Status s = Exec("BEGIN IMMEDIATE;"); !s.ok()) return s;
+  if (absl::Status s = BeginWrite(); !s.ok()) return s;
   absl::StatusOr<bool> result = [&]() -> absl::StatusOr<bool> {
     absl::StatusOr<int64_t> id = BranchId(ns);
     if (!id.ok()) return id.status();
@@ -268,10 +297,10 @@ absl::StatusOr<bool> SqliteStore::ReplaceUpdates(
     return true;
   }();
   if (!result.ok()) {
-    Exec("ROLLBACK;").IgnoreError();
+    EndWrite(false).IgnoreError();
     return result;
   }
-  if (absl::Status s = Exec("COMMIT;"); !s.ok()) return s;
+  if (absl::Status s = EndWrite(true); !s.ok()) return s;
   return result;
 }
 

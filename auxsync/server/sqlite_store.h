@@ -53,16 +53,24 @@ class SqliteStore : public Store {
   absl::StatusOr<std::optional<RecordGrant>> GetGrant(
       std::string_view record_name, std::string_view user_id) override;
   absl::Status PutGrant(const RecordGrant& grant) override;
+  // One transaction for every write until CommitBatch (one fsync).
+  absl::Status BeginBatch() override;
+  absl::Status CommitBatch() override;
 
  private:
   explicit SqliteStore(sqlite3* db) : db_(db) {}
   absl::Status Exec(const char* sql);
+  // Starts the transaction of one write: BEGIN IMMEDIATE, or a savepoint
+  // inside a batch; End commits (releases) it or rolls it back.
+  absl::Status BeginWrite();
+  absl::Status EndWrite(bool ok);
   // The branch's row id, or 0 when missing.
   absl::StatusOr<int64_t> BranchId(const inst::BranchNamespace& ns);
   absl::StatusOr<int64_t> EnsureBranch(const inst::BranchNamespace& ns,
                                        bool temporary);
 
   sqlite3* db_;
+  bool in_batch_ = false;
 };
 
 }  // namespace auxsync::server

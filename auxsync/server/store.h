@@ -115,6 +115,15 @@ class Store {
   virtual absl::StatusOr<bool> InstExists(std::string_view record_name,
                                           std::string_view inst) = 0;
 
+  // Group commit (optional): between BeginBatch and CommitBatch the writes
+  // may be made durable together, at CommitBatch; each write stays atomic
+  // on its own. The server sends nothing that depends on a batched write
+  // before CommitBatch returned OK. When CommitBatch fails, none of the
+  // batch's writes is kept. Default: every write is durable when it
+  // returns, and these do nothing (MemoryStore; a shared store).
+  virtual absl::Status BeginBatch() { return absl::OkStatus(); }
+  virtual absl::Status CommitBatch() { return absl::OkStatus(); }
+
   // Per-record grants: the user's grant on the record, nullopt when none.
   virtual absl::StatusOr<std::optional<RecordGrant>> GetGrant(
       std::string_view record_name, std::string_view user_id) = 0;

@@ -429,8 +429,8 @@ async function burst() {
     const pid = Number(arg('--pid'));
     const ackedFile = arg('--acked');
     const killAfterMs = Number(arg('--kill-after-ms', '1500'));
-    const writers = 4;
-    const window = 16;
+    const writers = Number(arg('--writers', '4'));
+    const window = Number(arg('--window', '16'));
     const acked = [];
     let sentTotal = 0;
     let killed = false;
