@@ -7,7 +7,9 @@
 #     history on both, temporary branches across a kill -9 and restart;
 #   * the real aux-common client stack (interop/serve/serve_client_test.mjs):
 #     the whole scenario on one Redis-backed node, then a bot written
-#     through node 1 is in the state a fresh client of node 2 loads.
+#     through node 1 is in the state a fresh client of node 2 loads;
+#   * Redis restarts (append-only file) under the running nodes: both
+#     reconnect, the data is still there, new writes work.
 # Needs build/auxsync/cli/auxsync (AUXSYNC=path overrides), redis-server and
 # node >= 20.
 set -euo pipefail
@@ -27,13 +29,21 @@ cleanup() {
 }
 trap cleanup EXIT
 
-redis-server --port 0 --unixsocket "${tmp}/redis.sock" --unixsocketperm 700 \
-  --dir "${tmp}" --save "" --appendonly no --logfile "${tmp}/redis.log" &
-pids+=($!)
-for _ in $(seq 200); do
-  [[ -S "${tmp}/redis.sock" ]] && break
-  sleep 0.05
-done
+# start_redis: a redis-server that fsyncs every write to its append-only
+# file (the equivalent of --sqlite-sync full); sets $redis_pid.
+start_redis() {
+  rm -f "${tmp}/redis.sock"
+  redis-server --port 0 --unixsocket "${tmp}/redis.sock" --unixsocketperm 700 \
+    --dir "${tmp}" --save "" --appendonly yes --appendfsync always \
+    --logfile "${tmp}/redis.log" &
+  redis_pid=$!
+  pids+=("${redis_pid}")
+  for _ in $(seq 200); do
+    [[ -S "${tmp}/redis.sock" ]] && break
+    sleep 0.05
+  done
+}
+start_redis
 redis_url="unix://${tmp}/redis.sock"
 
 echo "== two nodes on raw sockets"
@@ -67,4 +77,12 @@ echo "== written through node 1, loaded through node 2"
 inst="redis-persist-$$"
 run --url "${url1}" --phase write --inst "${inst}"
 run --url "${url2}" --phase verify --inst "${inst}"
+echo "== Redis restarts under the running nodes"
+kill -TERM "${redis_pid}"
+wait "${redis_pid}" 2>/dev/null || true
+start_redis
+run --url "${url2}" --phase verify --inst "${inst}"
+inst2="redis-after-restart-$$"
+run --url "${url2}" --phase write --inst "${inst2}"
+run --url "${url1}" --phase verify --inst "${inst2}"
 echo "serve_redis_test: ok"
