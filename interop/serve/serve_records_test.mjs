@@ -16,6 +16,9 @@
 //    * a user without a grant is refused with a missing_permission reason;
 //    * alice's token from `auxsync token create` opens the inst; bob, given
 //      write with `--grant write`, edits it and alice sees the edit;
+//    * a user without a grant asks the inst's users for access (3.7): the
+//      request reaches alice's client, her answer comes back, and after the
+//      operator's `--grant read` the user's client logs in again and syncs;
 //    * the anonymous client, handed a token through its auth source, logs
 //      in again on the same socket and syncs (the CasualOS sign-in flow).
 // 2. The size limit: a write past --max-inst-bytes makes the partition
@@ -184,12 +187,49 @@ async function records(url, auxsync, dataDir) {
     out('bob (--grant write) read the inst and his edit reached alice');
 
     // Now the inst exists: carol is missing read.
-    const z2 = makeClient(url, 'carol2', { connectionToken: token('carol', 'connCarol2').connectionToken });
+    const carol2 = token('carol', 'connCarol2');
+    const z2 = makeClient(url, 'carol2', { connectionToken: carol2.connectionToken });
     const pz2 = makePartition(z2, 'alice', inst);
     pz2.connect();
     const missingRead = await waitFor(() => z2.requests.find((r) => r.kind === 'not_authorized'), 'carol2 auth request');
     expect(missingRead.reason?.action === 'read', `missing read, got ${JSON.stringify(missingRead.reason)}`);
     out('user without a grant on an existing inst: missing_permission (read)');
+
+    // She asks the users in the inst for access (3.7): alice's client gets
+    // the request, the operator grants, alice's answer reaches carol, whose
+    // client then logs in again and is let in.
+    const external = [];
+    a.authSource.onAuthExternalPermissionRequest.subscribe((r) => external.push(r));
+    const results = [];
+    z2.authSource.onAuthExternalPermissionResult.subscribe((r) => results.push(r));
+    z2.authSource.sendAuthPermissionRequest({ type: 'permission_request', origin: z2.socket.origin, reason: missingRead.reason });
+    const asked = await waitFor(() => external[0], 'the request reaches alice');
+    expect(
+        asked.reason.subjectId === 'carol' && asked.reason.resourceId === inst && asked.user?.userId === 'carol',
+        `the request names carol and the inst, got ${JSON.stringify(asked)}`
+    );
+    token('carol', 'connCarol3', ['--grant', 'read']);
+    a.authSource.sendAuthPermissionResult({
+        type: 'permission_result',
+        success: true,
+        origin: a.socket.origin,
+        recordName: 'alice',
+        resourceKind: 'inst',
+        resourceId: inst,
+        subjectType: 'user',
+        subjectId: 'carol',
+    });
+    const answer = await waitFor(() => results[0], 'the answer reaches carol');
+    expect(answer.success === true && answer.subjectId === 'carol', `a success for carol, got ${JSON.stringify(answer)}`);
+    z2.authSource.sendAuthResponse({
+        type: 'response',
+        success: true,
+        origin: z2.socket.origin,
+        indicator: { connectionToken: carol2.connectionToken },
+    });
+    await waitFor(() => isSynced(pz2), 'carol synced after the grant');
+    await botSeen(pz2, 'secret');
+    out('access request: relayed to alice and back; after the operator\'s grant carol is let in');
 
     // The anonymous client signs in: a token through its auth source makes
     // it log in again on the same socket and re-watch.
