@@ -9,6 +9,7 @@
 #             served throughout;
 #   churn     22,000 connects/disconnects: VmRSS and fds back to the
 #             post-warm-up baseline, no socket left counted;
+#   slow      a watcher that stops reading does not hold up the others;
 #   kill -9   during a write burst (SQLite, --sqlite-sync full and normal):
 #             every acknowledged update is there after the restart.
 # Prints `figure: name=value` lines. Needs build/auxsync/cli/auxsync, node
@@ -68,6 +69,11 @@ stop_server
 echo "== connect/disconnect churn"
 start_server --store memory
 run --phase churn --pid "${pid}" --warmup 2000 --cycles 20000
+stop_server
+
+echo "== a watcher that stops reading"
+start_server --store memory --compact-after 0
+run --phase slow --pid "${pid}"
 stop_server
 
 for sync in full normal; do

@@ -18,6 +18,9 @@
 //                     watches): VmRSS and open fds of --pid return to their
 //                     post-warm-up baseline, the server counts no socket
 //                     but the observer.
+//   --phase slow      a watcher stops reading while 32 MB of updates are
+//                     broadcast: the writer and another watcher get
+//                     everything at full speed.
 //   --phase burst     writers send acknowledged updates until this process
 //                     kill -9s --pid; the acknowledged update ids go to
 //                     --acked FILE.
@@ -425,6 +428,51 @@ async function churn() {
     observer.ws.close();
 }
 
+async function slow() {
+    // A watcher that stops reading (its TCP window fills, the server queues
+    // its frames) must not hold up the writer or the other watchers.
+    const pid = Number(arg('--pid'));
+    const { w, r } = await syncPair('slow');
+    const lazy = await open();
+    await login(lazy, 'lazy');
+    await watch(lazy, 'slow');
+    lazy.ws._socket.pause();
+    const before = procStatus(pid).rssKb;
+    const count = 2000;
+    const payload = 'A'.repeat(16 * 1024);
+    const t0 = Date.now();
+    let acks = 0;
+    let seen = 0;
+    const allAcked = new Promise((resolve) => {
+        w.ws.on('message', (d) => {
+            if (d.toString().includes('updates_received') && ++acks === count) resolve();
+        });
+    });
+    const allSeen = new Promise((resolve) => {
+        r.ws.on('message', (d) => {
+            if (d.toString().includes('"slow-') && ++seen === count) resolve();
+        });
+    });
+    for (let i = 0; i < count; i++) {
+        // The server stores the text as sent; it need not be Yjs here.
+        const update = `slow-${i}-${payload}`;
+        w.ws.send(JSON.stringify([1, i, { type: 'repo/add_updates', ...ns('slow'), updates: [update], updateId: i + 1 }]));
+    }
+    await Promise.race([Promise.all([allAcked, allSeen]), sleep(60000)]);
+    const ms = Date.now() - t0;
+    const during = procStatus(pid).rssKb;
+    figure('slow_reader_updates', count);
+    figure('slow_reader_mb_queued_for_the_paused_socket', ((count * payload.length) / 1e6).toFixed(0));
+    figure('slow_reader_ms_for_writer_and_watcher', ms);
+    figure('slow_reader_rss_growth_kb', during - before);
+    check(acks === count && seen === count, `the writer got ${acks}/${count} acks and the reading watcher ${seen}/${count} updates while one watcher did not read`);
+    lazy.ws.terminate();
+    await sleep(500);
+    await pairStillServed(w, r, 'slow', 'after the paused socket was dropped');
+    w.ws.close();
+    r.ws.close();
+}
+
 async function burst() {
     const pid = Number(arg('--pid'));
     const ackedFile = arg('--acked');
@@ -506,7 +554,7 @@ async function verify() {
 
 try {
     if (!url) throw new Error('--url is required');
-    const phases = { garbage, oversize, flood, churn, burst, verify };
+    const phases = { garbage, oversize, flood, churn, slow, burst, verify };
     if (!phases[phase]) throw new Error(`unknown --phase ${phase}`);
     await phases[phase]();
     out(`robustness ${phase}: ok`);
