@@ -37,7 +37,7 @@ is_installed() {
 packages=(
   build-essential cmake ninja-build ccache clang clang-format lld libclang-rt-14-dev
   libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
-  libcli11-dev libboost-dev libsqlite3-dev libsodium-dev libhiredis-dev
+  libcli11-dev libboost-dev libsqlite3-dev libsodium-dev libhiredis-dev libssl-dev
   redis-server git ca-certificates zlib1g-dev
 )
 
