@@ -38,7 +38,7 @@ packages=(
   build-essential cmake ninja-build ccache clang clang-format lld libclang-rt-14-dev
   libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
   libcli11-dev libboost-dev libsqlite3-dev libsodium-dev libhiredis-dev libssl-dev
-  redis-server git ca-certificates zlib1g-dev
+  redis-server git ca-certificates zlib1g-dev pkgconf procps
 )
 
 # Keep an existing node >= 18 (e.g. node 20 from NodeSource, which bundles
