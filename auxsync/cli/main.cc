@@ -11,11 +11,13 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "auxsync/cli/aux_command.h"
+#include "auxsync/cli/bench_client_command.h"
 #include "auxsync/cli/bench_command.h"
 #include "auxsync/cli/doc_command.h"
 #include "auxsync/cli/scenario_runner.h"
 #include "auxsync/cli/serve_command.h"
 #include "auxsync/cli/token_command.h"
+#include "auxsync/cli/watch_command.h"
 
 namespace {
 
@@ -155,6 +157,12 @@ int main(int argc, char** argv) {
 
   auxsync::cli::BenchCommand bench_command;
   CLI::App* bench = auxsync::cli::AddBenchCommand(app, bench_command);
+  auxsync::cli::BenchClientCommand bench_client_command;
+  CLI::App* bench_client =
+      auxsync::cli::AddBenchClientCommand(*bench, bench_client_command);
+
+  auxsync::cli::WatchCommand watch_command;
+  CLI::App* watch = auxsync::cli::AddWatchCommand(app, watch_command);
 
   auxsync::cli::ServeCommand serve_command;
   CLI::App* serve = auxsync::cli::AddServeCommand(app, serve_command);
@@ -170,7 +178,11 @@ int main(int argc, char** argv) {
   if (apply->parsed()) return RunApply(apply_file, tagged, persistence_dir);
   if (doc->parsed()) return RunDoc(doc_command);
   if (aux->parsed()) return auxsync::cli::RunAuxCommand(aux_command);
+  if (bench_client->parsed()) {
+    return auxsync::cli::RunBenchClientCommand(bench_client_command);
+  }
   if (bench->parsed()) return auxsync::cli::RunBenchCommand(bench_command);
+  if (watch->parsed()) return auxsync::cli::RunWatchCommand(watch_command);
   if (serve->parsed()) return auxsync::cli::RunServeCommand(serve_command);
   if (token_create->parsed()) {
     return auxsync::cli::RunTokenCommand(token_command);
