@@ -17,8 +17,10 @@ readonly AUXSYNC="${AUXSYNC:-../build/auxsync/cli/auxsync}"
 
 tmp="$(mktemp -d)"
 pid=""
+redis_pid=""
 cleanup() {
   [[ -n "${pid}" ]] && kill "${pid}" 2>/dev/null || true
+  [[ -n "${redis_pid}" ]] && kill "${redis_pid}" 2>/dev/null || true
   rm -rf "${tmp}"
 }
 trap cleanup EXIT
@@ -71,6 +73,24 @@ start_server --store sqlite --data-dir "${tmp}/records" --max-inst-bytes 4000
 timeout 120 node serve/serve_records_test.mjs --url "${url}" \
   --auxsync "${AUXSYNC}" --data-dir "${tmp}/records" --max-inst-bytes 4000
 stop_server
+if command -v redis-server >/dev/null 2>&1; then
+  echo "-- the same with --store redis (a private redis-server)"
+  redis-server --port 0 --unixsocket "${tmp}/redis.sock" --save "" \
+    --appendonly no >"${tmp}/redis.log" 2>&1 &
+  redis_pid=$!
+  for _ in $(seq 100); do [[ -S "${tmp}/redis.sock" ]] && break; sleep 0.05; done
+  start_server --store redis --redis-url "unix://${tmp}/redis.sock" \
+    --max-inst-bytes 4000
+  timeout 120 node serve/serve_records_test.mjs --url "${url}" \
+    --auxsync "${AUXSYNC}" --redis-url "unix://${tmp}/redis.sock" \
+    --max-inst-bytes 4000
+  stop_server
+  kill "${redis_pid}"
+  wait "${redis_pid}" 2>/dev/null || true
+  redis_pid=""
+else
+  echo "-- no redis-server: the --store redis run is skipped"
+fi
 
 echo "== --store sqlite"
 # --compact-after 2: the late joiner and the restarted server read merged

@@ -11,6 +11,7 @@
 #include "auxsync/bots/json.h"
 #include "auxsync/bots/value.h"
 #include "auxsync/inst/connection_token.h"
+#include "auxsync/server/redis_store.h"
 #include "auxsync/server/sqlite_store.h"
 
 namespace auxsync::cli {
@@ -73,7 +74,11 @@ CLI::App* AddTokenCommand(CLI::App& app, TokenCommand& command) {
       ->capture_default_str();
   create->add_option("--store", command.store, "the server's store")
       ->capture_default_str()
-      ->check(CLI::IsMember({"sqlite"}));
+      ->check(CLI::IsMember({"sqlite", "redis"}));
+  create
+      ->add_option("--redis-url", command.redis_url,
+                   "--store redis: the Redis of the server nodes")
+      ->capture_default_str();
   return create;
 }
 
@@ -144,13 +149,37 @@ absl::StatusOr<std::string> CreateToken(
   return bots::ToJson(out);
 }
 
-int RunTokenCommand(const TokenCommand& command) {
+namespace {
+
+absl::StatusOr<std::unique_ptr<server::Store>> OpenStore(
+    const TokenCommand& command) {
+  if (command.store == "redis") {
+    absl::StatusOr<server::internal::RedisAddress> address =
+        server::ParseRedisUrl(command.redis_url);
+    if (!address.ok()) return address.status();
+    server::RedisStoreOptions options;
+    options.address = *std::move(address);
+    // Sessions and grants only: this process claims no branches.
+    options.node_id = "auxsync-token-create";
+    absl::StatusOr<std::unique_ptr<server::RedisStore>> store =
+        server::RedisStore::Open(std::move(options));
+    if (!store.ok()) return store.status();
+    return std::unique_ptr<server::Store>(std::move(*store));
+  }
   std::error_code ec;
   std::filesystem::create_directories(command.data_dir, ec);
   std::string path =
       (std::filesystem::path(command.data_dir) / "auxsync.db").string();
   absl::StatusOr<std::unique_ptr<server::SqliteStore>> store =
       server::SqliteStore::Open(path);
+  if (!store.ok()) return store.status();
+  return std::unique_ptr<server::Store>(std::move(*store));
+}
+
+}  // namespace
+
+int RunTokenCommand(const TokenCommand& command) {
+  absl::StatusOr<std::unique_ptr<server::Store>> store = OpenStore(command);
   if (!store.ok()) {
     std::cerr << "auxsync token create: " << store.status().message() << "\n";
     return 2;

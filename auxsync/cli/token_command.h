@@ -3,9 +3,11 @@
 // connection token as JSON (docs/records.md).
 //   auxsync token create --user U [--record R] [--inst I]
 //                        [--connection-id C] [--grant read|write ...]
-//                        [--expires-in SEC] [--data-dir D] [--store sqlite]
-// Safe while `auxsync serve` runs on the same data directory (SQLite WAL):
-// the server reads sessions and grants at each login and request.
+//                        [--expires-in SEC] [--data-dir D]
+//                        [--store sqlite|redis] [--redis-url URL]
+// Safe while `auxsync serve` runs on the same store (SQLite WAL, or the
+// same Redis): the server reads sessions and grants at each login and
+// request.
 
 #ifndef AUXSYNC_CLI_TOKEN_COMMAND_H_
 #define AUXSYNC_CLI_TOKEN_COMMAND_H_
@@ -31,7 +33,8 @@ struct TokenCommand {
   std::vector<std::string> grants;  // "read", "write" on `record`
   int64_t expires_in_seconds = 0;   // 0 = never expires
   std::string data_dir = "./auxsync-data";
-  std::string store = "sqlite";
+  std::string store = "sqlite";  // or "redis"
+  std::string redis_url = "redis://127.0.0.1:6379";
 };
 
 // Adds `token` with its `create` subcommand to `app`; returns `create`.

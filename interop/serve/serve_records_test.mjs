@@ -5,7 +5,7 @@
 // --data-dir D, --max-inst-bytes N) and runs this against it.
 //
 //   node interop/serve/serve_records_test.mjs --url ws://... --auxsync BIN
-//        --data-dir D --max-inst-bytes N
+//        (--data-dir D | --redis-url URL) --max-inst-bytes N
 //
 // 1. A private record inst (the personal record of user alice):
 //    * an anonymous client is refused (not_logged_in): its partition
@@ -106,9 +106,12 @@ function expect(cond, what) {
     if (!cond) throw new Error(`expected: ${what}`);
 }
 
-// `auxsync token create ARGS` -> its JSON.
+// `auxsync token create ARGS` -> its JSON; the server's store is SQLite in
+// `dataDir`, or the Redis of --redis-url when given.
 function tokenCreate(auxsync, dataDir, args) {
-    const text = execFileSync(auxsync, ['token', 'create', '--data-dir', dataDir, ...args], { encoding: 'utf8' });
+    const redis = arg('--redis-url');
+    const store = redis ? ['--store', 'redis', '--redis-url', redis] : ['--data-dir', dataDir];
+    const text = execFileSync(auxsync, ['token', 'create', ...store, ...args], { encoding: 'utf8' });
     return JSON.parse(text);
 }
 
