@@ -125,8 +125,13 @@ redis.call('SADD', KEYS[b + 5], KEYS[b + 2])
 return 1
 )lua";
 
-// Both namespaces: a CasualOS node may have split the name (7.4).
+// A temporary branch that another node still claims (its sockets watch
+// it) stays: this node only gives up its claim. Otherwise both namespaces
+// go: a CasualOS node may have split the name (7.4). -> 1 when deleted
 constexpr std::string_view kDeleteBranch = R"lua(
+redis.call('SREM', KEYS[11], ARGV[4])
+redis.call('SREM', KEYS[12], ARGV[5])
+if where() == 5 and redis.call('SCARD', KEYS[11]) > 0 then return 0 end
 for _, b in ipairs({0, 5}) do
   local size = size_of(KEYS[b + 3])
   if redis.call('DEL', KEYS[b + 1], KEYS[b + 2], KEYS[b + 3]) > 0 then

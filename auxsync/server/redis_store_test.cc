@@ -210,6 +210,21 @@ TEST_F(RedisStoreTest, TemporaryBranchesAreScopedToTheirNodes) {
   EXPECT_FALSE(n1->GetBranch(only2)->has_value());
   EXPECT_TRUE(n1->GetBranch(foreign)->has_value());
   EXPECT_EQ(*n1->InstSize("rec", "inst"), 0);
+  // Deleting a temporary branch another node still watches only releases
+  // this node's claim; the last node to let go deletes it.
+  ASSERT_TRUE(n1->CreateBranch(shared, true).ok());
+  ASSERT_TRUE(n2->CreateBranch(shared, true).ok());
+  ASSERT_TRUE(n1->AppendUpdates(shared, {"AA=="}, 1).ok());
+  ASSERT_TRUE(n1->DeleteBranch(shared).ok());
+  EXPECT_EQ(n2->GetUpdates(shared)->size(), 1u);
+  ASSERT_TRUE(n2->DeleteBranch(shared).ok());
+  EXPECT_FALSE(n1->GetBranch(shared)->has_value());
+  EXPECT_EQ(*n1->InstSize("rec", "inst"), 0);
+  // Non-temporary branches are deleted whoever claims what.
+  ASSERT_TRUE(n1->AppendUpdates(kRecord, {"AA=="}, 1).ok());
+  ASSERT_TRUE(n2->CreateBranch(kRecord, true).ok());  // exists: no claim
+  ASSERT_TRUE(n1->DeleteBranch(kRecord).ok());
+  EXPECT_FALSE(n2->GetBranch(kRecord)->has_value());
   // A deleted-and-recreated branch is not deleted by a stale claim.
   ASSERT_TRUE(n1->CreateBranch(only1, true).ok());
   ASSERT_TRUE(n1->DeleteBranch(only1).ok());

@@ -5,9 +5,10 @@
 //   * a socket on node 2 gets node 1's acknowledged updates in the
 //     `initial: true` snapshot of its watch, and the other way round;
 //     `repo/get_updates` on either node has the same history;
-//   * temporary branches survive the restart of a node while a socket on
-//     another node watches them, and a restarted node (same --redis-node-id,
-//     after kill -9) deletes the temporary branches only it watched.
+//   * a temporary branch lives while a socket on any node watches it, and
+//     survives the restart of a node while a socket on another node
+//     watches it; a restarted node (same --redis-node-id, after kill -9)
+//     deletes the temporary branches only it watched.
 // Live fan-out between nodes (a broadcast reaching the other node's
 // watchers) is not implemented yet; see docs/server.md.
 //
@@ -215,6 +216,28 @@ try {
         'repo/get_updates gives the same history (updates and timestamps) on both nodes'
     );
     for (const s of [a, b, c]) s.close();
+
+    // A temporary branch lives while a socket on any node watches it.
+    const x1 = await client(n1, 'x1');
+    await x1.watch(inst, 'tmpX', true);
+    await x1.write(inst, 'tmpX', ['TX==']);
+    const x2 = await client(n2, 'x2');
+    await x2.watch(inst, 'tmpX', true);
+    x1.close();
+    await sleep(200);
+    const x3 = await client(n2, 'x3');
+    const x3Initial = await x3.watch(inst, 'tmpX', true);
+    check(
+        JSON.stringify(x3Initial?.updates) === '["TX=="]',
+        "a temporary branch stays when node 1's last watcher leaves while node 2 has watchers"
+    );
+    x2.close();
+    x3.close();
+    await sleep(200);
+    const x4 = await client(n1, 'x4');
+    const x4Initial = await x4.watch(inst, 'tmpX', true);
+    check(x4Initial && x4Initial.updates.length === 0, 'and is deleted when the last watcher on any node leaves');
+    x4.close();
 
     // Temporary branches and node restarts.
     const t1 = await client(n1, 't1');
