@@ -732,3 +732,51 @@ TEST(InstServerGroupCommit, S9_AcksAndBroadcastsFollowTheCommit) {
 
 }  // namespace
 }  // namespace auxsync::server
+
+namespace auxsync::server {
+namespace {
+
+// A store whose batches fail to commit (a full disk).
+class FailingCommitStore : public MemoryStore {
+ public:
+  absl::Status CommitBatch() override {
+    return absl::InternalError("disk full");
+  }
+};
+
+// When the commit fails nothing the batch's frames said is true: the
+// sockets they were for are closed instead, and nothing is sent.
+TEST(InstServerGroupCommit, S9_AFailedCommitClosesTheSocketsItConcerned) {
+  FailingCommitStore store;
+  std::function<void()> flush;
+  InstServerOptions options;
+  options.schedule_flush = [&](std::function<void()> f) { flush = f; };
+  InstServer server(store, options);
+  FakeConnection a, b, idle;
+  InstServer::SocketId ia = server.Connect(&a), ib = server.Connect(&b);
+  InstServer::SocketId iidle = server.Connect(&idle);
+  constexpr char kWatch[] =
+      R"([1,1,{"type":"repo/watch_branch","recordName":null,"inst":"g","branch":"b"}])";
+  for (InstServer::SocketId id : {ia, ib, iidle}) {
+    server.HandleFrame(id, R"([1,1,{"type":"login","connectionId":"x"}])");
+  }
+  server.HandleFrame(ia, kWatch);
+  server.HandleFrame(ib, kWatch);
+  a.Take();
+  b.Take();
+  idle.Take();
+  server.HandleFrame(
+      ia,
+      R"([1,2,{"type":"repo/add_updates","recordName":null,"inst":"g","branch":"b","updates":["AAAA"],"updateId":1}])");
+  ASSERT_TRUE(flush);
+  flush();
+  EXPECT_THAT(a.frames, IsEmpty());
+  EXPECT_THAT(b.frames, IsEmpty());
+  EXPECT_TRUE(a.closed);
+  EXPECT_TRUE(b.closed);
+  EXPECT_FALSE(idle.closed);
+  EXPECT_EQ(server.stats().group_commit_failures, 1u);
+}
+
+}  // namespace
+}  // namespace auxsync::server
