@@ -2,7 +2,11 @@
 // each named after its id, on a MemoryConnectionClient. Unless a test says
 // otherwise, every G item runs for recordName null and "testRecord" (the
 // upstream suite does both). Updates that upstream's tests build with a
-// Y.Doc are built here with crdt::Doc, which writes the same bytes.
+// Y.Doc are built here with crdt::Doc, which writes the same bytes. The
+// hand-written expectations (statuses and their order, device actions,
+// shouts, denials and auth requests, edit versions, skip-initial-load
+// infos, N45, N46) were checked against the real aux-common 3.10.5 with
+// interop/tools/remote_yjs_check.mjs.
 
 #include "auxsync/client/remote_yjs_partition.h"
 
