@@ -8,8 +8,9 @@
 //   inst_load_bench --port P --clients N --idle --server-pid PID [--settle S]
 //
 // The first form measures fan-out latency and acknowledged updates/s; the
-// second opens N idle watching sockets and reports the server's resident
-// memory per socket (VmRSS of PID after minus before, divided by N).
+// second opens N idle watching sockets (in two halves) and reports the
+// server's resident memory per socket: VmRSS of PID after minus before,
+// divided by N, and the second half's increase divided by N / 2.
 
 #include <cmath>
 #include <cstdint>
@@ -91,36 +92,69 @@ int main(int argc, char** argv) {
   out["ratePerClient"] = idle ? 0 : options.rate_per_client;
   out["casualosSession"] = options.casualos_session;
 
-  std::optional<int64_t> before;
   if (idle) {
     if (options.server_pid <= 0) {
       std::cerr << "--idle needs --server-pid\n";
       return 2;
     }
+    // Two halves: (after - before) / N includes what the first sockets
+    // cost the server's allocator and heap (Node's heap grows in steps),
+    // the second half's (after - middle) / (N / 2) is the marginal cost
+    // of one more socket.
     options.rate_per_client = 0;
-    before = ResidentKib(options.server_pid);
-  }
-  auxsync::bench::LoadClient client(options);
-  if (absl::Status s = client.Connect(); !s.ok()) {
-    std::cerr << s << "\n";
-    return 2;
-  }
-  if (idle) {
-    client.Hold(settle_s);
+    const int total = options.clients;
+    std::optional<int64_t> before = ResidentKib(options.server_pid);
+    auxsync::bench::LoadOptions first = options;
+    first.clients = total / 2;
+    first.run_id = options.run_id + "a";
+    auxsync::bench::LoadOptions second = options;
+    second.clients = total - first.clients;
+    second.run_id = options.run_id + "b";
+    auxsync::bench::LoadClient a(first);
+    auxsync::bench::LoadClient b(second);
+    for (auxsync::bench::LoadClient* c : {&a, &b}) {
+      if (absl::Status s = c->Connect(); !s.ok()) {
+        std::cerr << s << "\n";
+        return 2;
+      }
+      c->Hold(settle_s);
+      if (c == &a) {
+        out["rssMiddleKib"] = ResidentKib(options.server_pid).value_or(-1);
+      }
+    }
     std::optional<int64_t> after = ResidentKib(options.server_pid);
+    const int64_t middle = out["rssMiddleKib"].get<int64_t>();
+    const int ready_a = a.result().ready, ready_b = b.result().ready;
     out["rssBeforeKib"] = before.value_or(-1);
     out["rssAfterKib"] = after.value_or(-1);
-    int ready = client.result().ready;
     out["bytesPerConnection"] =
-        before && after && ready > 0
-            ? std::round(static_cast<double>(*after - *before) * 1024 / ready)
+        before && after && ready_a + ready_b > 0
+            ? std::round(static_cast<double>(*after - *before) * 1024 /
+                         (ready_a + ready_b))
             : -1.0;
+    out["bytesPerConnectionMarginal"] =
+        after && middle > 0 && ready_b > 0
+            ? std::round(static_cast<double>(*after - middle) * 1024 / ready_b)
+            : -1.0;
+    nlohmann::ordered_json result =
+        nlohmann::ordered_json::parse(b.result().ToJson());
+    for (auto& [key, value] : result.items()) out[key] = value;
+    out["clients"] = total;
+    out["ready"] = ready_a + ready_b;
+    out["connectErrors"] =
+        a.result().connect_errors + b.result().connect_errors;
+    out["setupS"] = a.result().setup_s + b.result().setup_s;
   } else {
+    auxsync::bench::LoadClient client(options);
+    if (absl::Status s = client.Connect(); !s.ok()) {
+      std::cerr << s << "\n";
+      return 2;
+    }
     client.RunLoad();
+    nlohmann::ordered_json result =
+        nlohmann::ordered_json::parse(client.result().ToJson());
+    for (auto& [key, value] : result.items()) out[key] = value;
   }
-  nlohmann::ordered_json result =
-      nlohmann::ordered_json::parse(client.result().ToJson());
-  for (auto& [key, value] : result.items()) out[key] = value;
   std::cout << out.dump() << std::endl;
   return 0;
 }

@@ -54,7 +54,7 @@ if [[ $quick == 1 ]]; then
   spread_steps=(100 400)
   one_steps=(20 60)
 else
-  idle_n=${IDLE_N:-4000}; settle=3
+  idle_n=${IDLE_N:-16000}; settle=3
   timing=(--warmup 2 --duration 10 --drain 3)
   spread_steps=(100 400 800 1200 1600 2000 2400 3200 4000 4800 5600 6400 8000 9600 12800 16000)
   one_steps=(25 50 100 150 200 300 400 600 800)

@@ -55,6 +55,7 @@ for (const s of servers) {
         const idle = runs.find((r) => r.label === s && r.scenario === scenario);
         return idle && {
             sockets: idle.ready, bytesPerConnection: idle.bytesPerConnection,
+            bytesPerConnectionMarginal: idle.bytesPerConnectionMarginal,
             rssBeforeKib: idle.rssBeforeKib, rssAfterKib: idle.rssAfterKib,
         };
     };
@@ -85,7 +86,11 @@ const row = (name, get, ratio) => {
 const bytesRatio = (o, n) => (n / o).toFixed(1) + 'x less';
 const kRatio = (o, n) => (n ? (o / n).toFixed(1) + 'x' : 'n/a');
 row('memory per idle socket (bytes)', (x) => Math.round(x.idle?.bytesPerConnection ?? -1), bytesRatio);
+row('  ... second half only (marginal)', (x) => Math.round(x.idle?.bytesPerConnectionMarginal ?? -1),
+    bytesRatio);
 row('  ... with a CasualOS tab\'s 3 watches', (x) => Math.round(x.idleCasualos?.bytesPerConnection ?? -1),
+    bytesRatio);
+row('  ... CasualOS tab, marginal', (x) => Math.round(x.idleCasualos?.bytesPerConnectionMarginal ?? -1),
     bytesRatio);
 for (const sc of ['spread', 'one-inst']) {
     const label = sc === 'spread' ? 'insts of 10, 1 upd/s/client' : 'one inst, 1 upd/s/client';
