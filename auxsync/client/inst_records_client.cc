@@ -95,16 +95,10 @@ class InstRecordsClient::BranchWatch
 
   void Start() {
     std::weak_ptr<BranchWatch> weak = weak_from_this();
-    ConnectionClient& conn = client_.connection_;
-    message_sub_ = conn.OnMessage([weak](const inst::Message& m) {
-      WithOp(weak, [&](BranchWatch& w) { w.OnMessage(m); });
-    });
-    error_sub_ = conn.OnError([weak](const inst::ErrorInfo& e) {
-      WithOp(weak, [&](BranchWatch& w) { w.OnError(e); });
-    });
-    state_sub_ = conn.OnConnectionState([weak](const ClientConnectionState& s) {
-      WithOp(weak, [&](BranchWatch& w) { w.OnState(s); });
-    });
+    state_sub_ = client_.connection_.OnConnectionState(
+        [weak](const ClientConnectionState& s) {
+          WithOp(weak, [&](BranchWatch& w) { w.OnState(s); });
+        });
   }
 
   void Stop() {
@@ -138,11 +132,20 @@ class InstRecordsClient::BranchWatch
     (void)client_.connection_.Send(watch);
     phase_ = Phase::kNone;
     held_.clear();
-    listening_ = true;
+    // Upstream subscribes to the branch's messages anew on every connected
+    // state (a switchMap), which moves this watch behind the others in
+    // delivery order; subscribing again here keeps that order.
+    std::weak_ptr<BranchWatch> weak = weak_from_this();
+    ConnectionClient& conn = client_.connection_;
+    message_sub_ = conn.OnMessage([weak](const inst::Message& m) {
+      WithOp(weak, [&](BranchWatch& w) { w.OnMessage(m); });
+    });
+    error_sub_ = conn.OnError([weak](const inst::ErrorInfo& e) {
+      WithOp(weak, [&](BranchWatch& w) { w.OnError(e); });
+    });
   }
 
   void OnMessage(const inst::Message& message) {
-    if (!listening_) return;
     if (const auto* m = std::get_if<inst::AddUpdatesMessage>(&message)) {
       if (m->ns == ns_) OnAddUpdates(*m);
     } else if (const auto* m =
@@ -205,7 +208,6 @@ class InstRecordsClient::BranchWatch
   }
 
   void OnError(const inst::ErrorInfo& error) {
-    if (!listening_) return;
     std::optional<BranchNamespace> ns = error.branch();
     if (ns.has_value() && *ns == ns_ && callbacks_.on_error) {
       callbacks_.on_error(error);
@@ -217,9 +219,6 @@ class InstRecordsClient::BranchWatch
   const bool temporary_;
   const std::optional<std::vector<std::string>> markers_;
   BranchWatchCallbacks callbacks_;
-  // Upstream subscribes to the branch's messages at the first connected
-  // state; before it nothing is routed.
-  bool listening_ = false;
   Phase phase_ = Phase::kNone;
   std::vector<std::vector<std::string>> held_;
   rx::Subscription state_sub_;
@@ -238,41 +237,55 @@ class InstRecordsClient::DeviceWatch
 
   void Start() {
     std::weak_ptr<DeviceWatch> weak = weak_from_this();
-    ConnectionClient& conn = client_.connection_;
-    message_sub_ = conn.OnMessage([weak](const inst::Message& m) {
-      WithOp(weak, [&](DeviceWatch& w) { w.OnMessage(m); });
-    });
-    state_sub_ = conn.OnConnectionState([weak](const ClientConnectionState& s) {
-      WithOp(weak, [&](DeviceWatch& w) { w.OnState(s); });
-    });
+    state_sub_ = client_.connection_.OnConnectionState(
+        [weak](const ClientConnectionState& s) {
+          WithOp(weak, [&](DeviceWatch& w) { w.OnState(s); });
+        });
   }
 
   void Stop() {
     if (stopped) return;
     stopped = true;
     state_sub_.Unsubscribe();
-    message_sub_.Unsubscribe();
-    if (watching_ && client_.connection_.is_connected()) {
-      (void)client_.connection_.Send(inst::UnwatchBranchDevicesMessage{ns_});
-    }
-    watching_ = false;
+    EndWatch();
   }
 
   bool stopped = false;
 
  private:
+  // Ends the watch of the previous connected state (upstream's finalize of
+  // the inner watch): the branch no longer counts as device-watched, and
+  // the server is told so if the socket is open.
+  void EndWatch() {
+    if (!watching_) return;
+    watching_ = false;
+    message_sub_.Unsubscribe();
+    client_.device_watched_.erase(KeyOf(ns_));
+    if (client_.connection_.is_connected()) {
+      (void)client_.connection_.Send(inst::UnwatchBranchDevicesMessage{ns_});
+    }
+  }
+
   void OnState(const ClientConnectionState& state) {
+    // Each state replaces the previous one's work (a switchMap upstream).
+    EndWatch();
     if (state.connected) {
-      // A repeated connected state (a new login on the same socket) ends
-      // the previous device watch before starting the next one.
-      if (watching_) {
+      // The device-watched flag is per branch and client-wide: a second
+      // watch of a branch that is already watched unwatches first.
+      NsKey key = KeyOf(ns_);
+      if (client_.device_watched_.contains(key)) {
         (void)client_.connection_.Send(inst::UnwatchBranchDevicesMessage{ns_});
       }
+      client_.device_watched_.insert(key);
       watching_ = true;
       (void)client_.connection_.Send(inst::WatchBranchDevicesMessage{ns_});
+      std::weak_ptr<DeviceWatch> weak = weak_from_this();
+      message_sub_ =
+          client_.connection_.OnMessage([weak](const inst::Message& m) {
+            WithOp(weak, [&](DeviceWatch& w) { w.OnMessage(m); });
+          });
       return;
     }
-    watching_ = false;
     KnownDevices& known = client_.DevicesFor(ns_);
     std::vector<inst::ConnectionInfo> devices(known.order.begin(),
                                               known.order.end());
@@ -325,30 +338,32 @@ struct CountOp : std::enable_shared_from_this<CountOp> {
   ConnectionClient* conn = nullptr;
   inst::ConnectionCountMessage request;
   std::function<void(double)> callback;
-  bool waiting = false;
   bool stopped = false;
   rx::Subscription state_sub;
   rx::Subscription message_sub;
 
   void Start() {
     std::weak_ptr<CountOp> weak = weak_from_this();
-    message_sub = conn->OnMessage([weak](const inst::Message& message) {
-      WithOp(weak, [&](CountOp& op) {
-        const auto* m = std::get_if<inst::ConnectionCountMessage>(&message);
-        if (!op.waiting || m == nullptr) return;
-        if (m->record_name != op.request.record_name ||
-            m->inst != op.request.inst || m->branch != op.request.branch) {
-          return;
-        }
-        op.waiting = false;
-        op.callback(m->count.value_or(0));
-      });
-    });
     state_sub = conn->OnConnectionState([weak](const ClientConnectionState& s) {
       WithOp(weak, [&](CountOp& op) {
         if (!s.connected) return;
         (void)op.conn->Send(op.request);
-        op.waiting = true;
+        op.Listen(weak);
+      });
+    });
+  }
+  // Waits for the first matching reply (subscribing anew, as upstream's
+  // switchMap does after every send).
+  void Listen(const std::weak_ptr<CountOp>& weak) {
+    message_sub = conn->OnMessage([weak](const inst::Message& message) {
+      WithOp(weak, [&](CountOp& op) {
+        const auto* m = std::get_if<inst::ConnectionCountMessage>(&message);
+        if (m == nullptr || m->record_name != op.request.record_name ||
+            m->inst != op.request.inst || m->branch != op.request.branch) {
+          return;
+        }
+        op.message_sub.Unsubscribe();
+        op.callback(m->count.value_or(0));
       });
     });
   }
@@ -377,21 +392,23 @@ struct OneShotOp : std::enable_shared_from_this<OneShotOp<Request, Reply>> {
 
   void Start() {
     std::weak_ptr<OneShotOp> weak = this->weak_from_this();
-    message_sub = conn->OnMessage([weak](const inst::Message& message) {
-      WithOp(weak, [&](OneShotOp& op) {
-        const auto* m = std::get_if<Reply>(&message);
-        if (!op.sent || op.done || m == nullptr || !op.matches(*m)) return;
-        op.done = true;
-        op.message_sub.Unsubscribe();
-        op.callback(*m);
-      });
-    });
     state_sub = conn->OnConnectionState([weak](const ClientConnectionState& s) {
       WithOp(weak, [&](OneShotOp& op) {
         if (!s.connected || op.sent) return;
         op.sent = true;
+        op.state_sub.Unsubscribe();
         if (op.before_send) op.before_send(op.request);
         (void)op.conn->Send(op.request);
+        op.message_sub =
+            op.conn->OnMessage([weak](const inst::Message& message) {
+              WithOp(weak, [&](OneShotOp& op) {
+                const auto* m = std::get_if<Reply>(&message);
+                if (op.done || m == nullptr || !op.matches(*m)) return;
+                op.done = true;
+                op.message_sub.Unsubscribe();
+                op.callback(*m);
+              });
+            });
       });
     });
   }
@@ -406,22 +423,23 @@ struct OneShotOp : std::enable_shared_from_this<OneShotOp<Request, Reply>> {
 struct RateLimitOp : std::enable_shared_from_this<RateLimitOp> {
   ConnectionClient* conn = nullptr;
   std::function<void(const inst::RateLimitExceededMessage&)> callback;
-  bool active = false;
   bool stopped = false;
   rx::Subscription state_sub;
   rx::Subscription message_sub;
 
   void Start() {
     std::weak_ptr<RateLimitOp> weak = weak_from_this();
-    message_sub = conn->OnMessage([weak](const inst::Message& message) {
-      WithOp(weak, [&](RateLimitOp& op) {
-        const auto* m = std::get_if<inst::RateLimitExceededMessage>(&message);
-        if (op.active && m != nullptr) op.callback(*m);
-      });
-    });
     state_sub = conn->OnConnectionState([weak](const ClientConnectionState& s) {
       WithOp(weak, [&](RateLimitOp& op) {
-        if (s.connected) op.active = true;
+        if (!s.connected) return;
+        op.message_sub =
+            op.conn->OnMessage([weak](const inst::Message& message) {
+              WithOp(weak, [&](RateLimitOp& op) {
+                const auto* m =
+                    std::get_if<inst::RateLimitExceededMessage>(&message);
+                if (m != nullptr) op.callback(*m);
+              });
+            });
       });
     });
   }

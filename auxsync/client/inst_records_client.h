@@ -247,6 +247,8 @@ class InstRecordsClient {
   std::vector<std::unique_ptr<PendingBranch>> pending_;
   // Branches for which a watch result arrived since the last unwatch.
   std::set<NsKey> watch_answered_;
+  // Branches whose devices some DeviceWatch is watching on this connection.
+  std::set<NsKey> device_watched_;
   std::map<NsKey, std::unique_ptr<KnownDevices>> devices_;
   rx::Subject<SyncUpdatesEvent> sync_events_;
   std::unique_ptr<Timer> timer_;

@@ -1,10 +1,12 @@
 #include "auxsync/client/inst_records_client.h"
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "auxsync/bots/json.h"
 #include "auxsync/client/memory_connection_client.h"
 #include "auxsync/inst/message_codec.h"
 #include "boost/asio/io_context.hpp"
@@ -880,6 +882,170 @@ TEST(MemoryConnectionClient, SendRecordsEvenWhenFailing) {
   EXPECT_EQ(conn.origin(), "http://localhost");
   EXPECT_TRUE(conn.indicator().is_undefined());
 }
+
+// --- Differential sessions against the real aux-common client -------------
+//
+// internal/inst_client_cases_for_test.h holds seeded sessions run through
+// aux-common 3.10.5's InstRecordsClient on its MemoryConnectionClient, with
+// the exact log of what it sent and reported
+// (interop/tools/gen_inst_client_cases.mjs documents the format).
+// ExpectSession replays each one through this client and compares the logs.
+
+// A memory connection whose sends go into the session log as they happen,
+// so their order relative to the reported events is compared too.
+class LoggingConnection : public MemoryConnectionClient {
+ public:
+  LoggingConnection(std::vector<std::string>* log, inst::ConnectionInfo info)
+      : MemoryConnectionClient(std::move(info)), log_(log) {}
+  absl::Status Send(const inst::Message& message) override {
+    log_->push_back("sent " + inst::EncodeMessage(message));
+    return MemoryConnectionClient::Send(message);
+  }
+
+ private:
+  std::vector<std::string>* log_;
+};
+
+std::optional<std::string> NullableString(const bots::Value& v) {
+  if (v.is_string()) return v.as_string();
+  return std::nullopt;
+}
+
+const bots::Value& At(const bots::Value& array, size_t i) {
+  return array.as_array().items.at(i);
+}
+
+BranchNamespace NsOf(const bots::Value& ns) {
+  return BranchNamespace{.record_name = NullableString(At(ns, 0)),
+                         .inst = At(ns, 1).as_string(),
+                         .branch = At(ns, 2).as_string()};
+}
+
+std::string JsonOfStrings(const std::vector<std::string>& strings) {
+  bots::Value list = bots::Value::NewArray();
+  for (const std::string& s : strings) {
+    list.as_array().items.push_back(bots::Value(s));
+  }
+  return bots::ToJson(list);
+}
+
+std::string Number(double n) { return bots::ToJson(bots::Value(n)); }
+
+void ExpectSession(std::string_view steps_json, std::string_view log_json) {
+  absl::StatusOr<bots::Value> steps = bots::ParseJson(steps_json);
+  absl::StatusOr<bots::Value> expected_log = bots::ParseJson(log_json);
+  ASSERT_TRUE(steps.ok() && expected_log.ok());
+  std::vector<std::string> expected;
+  for (const bots::Value& line : expected_log->as_array().items) {
+    expected.push_back(line.as_string());
+  }
+
+  std::vector<std::string> log;
+  double now = 1000;
+  LoggingConnection conn(&log, inst::ConnectionInfo{.connection_id = "me",
+                                                    .session_id = "s-me",
+                                                    .user_id = "u-me"});
+  InstRecordsClientOptions options;
+  options.now = [&now] { return now; };
+  InstRecordsClient client(conn, options);
+  rx::Subscription sync = client.OnSyncUpdates([&](const SyncUpdatesEvent& e) {
+    log.push_back("sync " + SyncName(e) + " " + NamespaceToString(e.ns));
+  });
+  std::map<int, rx::Subscription> handles;
+  for (const bots::Value& step : steps->as_array().items) {
+    const std::string& op = step["op"].as_string();
+    int k =
+        step["id"].is_number() ? static_cast<int>(step["id"].as_number()) : 0;
+    std::string w = "w" + std::to_string(k);
+    if (op == "connect") {
+      conn.Connect();
+    } else if (op == "disconnect") {
+      conn.Disconnect();
+    } else if (op == "watch") {
+      BranchWatchCallbacks callbacks{
+          .on_updates =
+              [&log, w](const BranchUpdates& u) {
+                log.push_back(w + " updates " + JsonOfStrings(u.updates));
+              },
+          .on_action =
+              [&log, w](const inst::ReceiveActionMessage& m) {
+                const auto* device = std::get_if<inst::DeviceAction>(&m.action);
+                log.push_back(w + " action " +
+                              (device ? bots::ToJson(device->payload) : "?"));
+              },
+          .on_max_size =
+              [&log, w](const inst::UpdatesReceivedMessage& m) {
+                log.push_back(w + " max_size " +
+                              Number(*m.max_branch_size_in_bytes) + " " +
+                              Number(*m.needed_branch_size_in_bytes));
+              },
+          .on_error =
+              [&log, w](const inst::ErrorInfo& e) {
+                log.push_back(w + " error " + std::string(e.error_code()));
+              },
+          .on_watch_result =
+              [&log, w](const inst::WatchBranchResultMessage& m) {
+                log.push_back(w + " result " + (m.success ? "true" : "false"));
+              },
+      };
+      handles[k] = client.WatchBranch(
+          NsOf(step["ns"]),
+          step["temporary"].is_bool() && step["temporary"].as_bool(),
+          std::nullopt, std::move(callbacks));
+    } else if (op == "devices") {
+      std::string d = "d" + std::to_string(k);
+      handles[k] = client.WatchBranchDevices(
+          NsOf(step["ns"]), [&log, d](const DeviceEvent& e) {
+            log.push_back(d + (e.connected ? " + " : " - ") +
+                          e.connection.connection_id);
+          });
+    } else if (op == "count") {
+      const bots::Value& ns = step["ns"];
+      std::string c = "c" + std::to_string(k);
+      handles[k] = client.ConnectionCount(
+          NullableString(At(ns, 0)), NullableString(At(ns, 1)),
+          NullableString(At(ns, 2)),
+          [&log, c](double count) { log.push_back(c + " " + Number(count)); });
+    } else if (op == "get") {
+      std::string g = "g" + std::to_string(k);
+      handles[k] = client.GetUpdates(
+          NsOf(step["ns"]), [&log, g](const inst::AddUpdatesMessage& m) {
+            log.push_back(g + " " + JsonOfStrings(m.updates));
+          });
+    } else if (op == "unwatch" || op == "undevices" || op == "uncount") {
+      handles.erase(k);
+    } else if (op == "add") {
+      std::vector<std::string> updates;
+      for (const bots::Value& u : step["updates"].as_array().items) {
+        updates.push_back(u.as_string());
+      }
+      client.AddUpdates(NsOf(step["ns"]), std::move(updates));
+    } else if (op == "deliver") {
+      absl::StatusOr<inst::Message> message = inst::DecodeMessage(
+          step["message"], inst::Direction::kServerToClient);
+      ASSERT_TRUE(message.ok()) << message.status();
+      conn.Deliver(*message);
+    } else if (op == "error") {
+      conn.DeliverError(inst::ErrorInfo{step["error"]});
+    } else if (op == "time") {
+      now = step["now"].as_number();
+    } else if (op == "resend") {
+      client.CheckResends();
+    } else {
+      FAIL() << "unknown op " << op;
+    }
+  }
+  // (The handles are still open: dropping them would add unwatches the
+  // JavaScript session never sent.)
+  for (size_t i = 0; i < std::max(log.size(), expected.size()); ++i) {
+    ASSERT_LT(i, log.size())
+        << "missing from line " << i << ": " << expected[i];
+    ASSERT_LT(i, expected.size()) << "extra line " << i << ": " << log[i];
+    ASSERT_EQ(log[i], expected[i]) << "line " << i;
+  }
+}
+
+#include "auxsync/client/internal/inst_client_cases_for_test.h"
 
 }  // namespace
 }  // namespace auxsync::client
