@@ -51,6 +51,31 @@ end
 local function size_of(key)
   return tonumber(redis.call('GET', key) or '0')
 end
+-- A script that fails half-way keeps its earlier writes (Redis does not
+-- roll back), so the writing scripts check every key they may touch first:
+-- an error names the key, and nothing is written.
+local kinds = {'string', 'list', 'string', 'string', 'set'}
+local function bad_keys(bases)
+  local keys = {{11, 'set'}, {12, 'set'}}
+  for _, b in ipairs(bases) do
+    for i = 1, 5 do keys[#keys + 1] = {b + i, kinds[i]} end
+  end
+  for _, k in ipairs(keys) do
+    local t = redis.call('TYPE', KEYS[k[1]]).ok
+    if t ~= 'none' and t ~= k[2] then
+      return 'WRONGTYPE ' .. KEYS[k[1]] .. ' holds a ' .. t
+    end
+  end
+  for _, b in ipairs(bases) do
+    for _, i in ipairs({3, 4}) do
+      local v = redis.call('GET', KEYS[b + i])
+      if v and not tonumber(v) then
+        return 'ERR ' .. KEYS[b + i] .. ' is not an integer'
+      end
+    end
+  end
+  return nil
+end
 )lua";
 
 // -> {where, branch size, update count}
@@ -64,6 +89,8 @@ return {b, size_of(KEYS[b + 3]), redis.call('LLEN', KEYS[b + 2])}
 // branchInfo JSON for the inst/temporary namespace. -> where
 constexpr std::string_view kCreateBranch = R"lua(
 local b = where()
+local bad = bad_keys({b < 0 and (ARGV[6] == '1' and 5 or 0) or b})
+if bad then return redis.error_reply(bad) end
 if b < 0 then
   if ARGV[6] == '1' then
     b = 5
@@ -87,6 +114,8 @@ return b
 // new branch, ARGV[8..]: "<update>:<ms>" entries. -> where
 constexpr std::string_view kAppend = R"lua(
 local b = where()
+local bad = bad_keys({math.max(b, 0)})
+if bad then return redis.error_reply(bad) end
 if b < 0 then
   b = 0
   redis.call('SET', KEYS[1], ARGV[7])
@@ -114,6 +143,8 @@ return redis.call('LRANGE', KEYS[b + 2], 0, -1)
 constexpr std::string_view kReplace = R"lua(
 local b = where()
 if b < 0 then return 0 end
+local bad = bad_keys({b})
+if bad then return redis.error_reply(bad) end
 local count = redis.call('LLEN', KEYS[b + 2])
 if count ~= tonumber(ARGV[6]) then return 0 end
 local old = size_of(KEYS[b + 3])
@@ -129,6 +160,8 @@ return 1
 // it) stays: this node only gives up its claim. Otherwise both namespaces
 // go: a CasualOS node may have split the name (7.4). -> 1 when deleted
 constexpr std::string_view kDeleteBranch = R"lua(
+local bad = bad_keys({0, 5})
+if bad then return redis.error_reply(bad) end
 redis.call('SREM', KEYS[11], ARGV[4])
 redis.call('SREM', KEYS[12], ARGV[5])
 if where() == 5 and redis.call('SCARD', KEYS[11]) > 0 then return 0 end
@@ -146,6 +179,8 @@ return 1
 // This node gives up its claim; the temporary branch goes when nobody else
 // claims it. -> 1 when deleted
 constexpr std::string_view kRelease = R"lua(
+local bad = bad_keys({5})
+if bad then return redis.error_reply(bad) end
 redis.call('SREM', KEYS[11], ARGV[4])
 redis.call('SREM', KEYS[12], ARGV[5])
 if redis.call('SCARD', KEYS[11]) > 0 then return 0 end

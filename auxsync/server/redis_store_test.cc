@@ -262,7 +262,23 @@ TEST_F(RedisStoreTest, WrongTypesAreErrors) {
   EXPECT_FALSE(store->InstSize(std::nullopt, "inst").ok());
   Admin({"SET", "/auxsync/sessions/1:u/s", "x"});
   EXPECT_FALSE(store->GetSession("u", "s").ok());
+  // A write that would fail half-way writes nothing.
+  Admin({"SET", "/insts/branchSize/rec/inst/default", "lots"});
+  auto failed = store->AppendUpdates(kRecord, {"AA=="}, 1);
+  EXPECT_TRUE(absl::IsInternal(failed)) << failed;
+  EXPECT_NE(failed.message().find("/insts/branchSize/rec/inst/default"),
+            std::string::npos)
+      << failed;
+  EXPECT_EQ(Admin({"EXISTS", "/insts/updates/rec/inst/default",
+                   "/insts/branchInfo/rec/inst/default"}),
+            "0");
+  Admin({"SADD", "/auxsync/tempBranchNodes/rec/inst/tmp", "n1"});
+  Admin({"SET", "/tempInsts/updates/rec/inst/tmp", "x"});
+  EXPECT_FALSE(store->CreateBranch(kTemp, true).ok());
+  EXPECT_FALSE(store->DeleteBranch(kTemp).ok());
+  EXPECT_EQ(Admin({"SMEMBERS", "/auxsync/tempBranchNodes/rec/inst/tmp"}), "n1");
   // The connection is still usable.
+  Admin({"DEL", "/insts/branchSize/rec/inst/default"});
   EXPECT_TRUE(store->AppendUpdates(kRecord, {"AA=="}, 1).ok());
 }
 
