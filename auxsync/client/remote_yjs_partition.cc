@@ -17,6 +17,7 @@
 #include "auxsync/partitions/inst_updates.h"
 #include "auxsync/partitions/partition_utils.h"
 #include "auxsync/partitions/status_update.h"
+#include "auxsync/partitions/yjs_local_persistence.h"
 
 namespace auxsync::client {
 
@@ -507,6 +508,45 @@ absl::StatusOr<std::unique_ptr<RemoteYjsPartition>> CreateRemoteYjsPartition(
   parsed->persistence_factory = std::move(persistence);
   return std::make_unique<RemoteYjsPartition>(client, auth_source,
                                               *std::move(parsed));
+}
+
+partitions::PartitionFactory CreateRemoteYjsPartitionFactory(
+    InstClientForHost client_for_host,
+    partitions::YjsPersistenceFactory persistence,
+    std::optional<uint64_t> client_id,
+    std::optional<uint64_t> remote_client_id) {
+  return [client_for_host = std::move(client_for_host),
+          persistence = std::move(persistence), client_id, remote_client_id](
+             const Value& config, partitions::PartitionServices& services)
+             -> absl::StatusOr<std::unique_ptr<partitions::Partition>> {
+    if (!IsType(config, "remote_yjs") && !IsType(config, "yjs_client")) {
+      return std::unique_ptr<partitions::Partition>();
+    }
+    absl::StatusOr<RemoteYjsPartitionConfig> parsed =
+        RemoteYjsPartitionConfig::FromValue(config);
+    if (!parsed.ok()) return parsed.status();
+    InstRecordsClient* client =
+        client_for_host ? client_for_host(parsed->host) : nullptr;
+    if (client == nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("no inst client for host \"", parsed->host, "\""));
+    }
+    if (services.auth_source == nullptr) {
+      return absl::FailedPreconditionError(
+          "a remote partition needs services.auth_source");
+    }
+    if (persistence) {
+      parsed->persistence_factory = persistence;
+    } else if (!services.local_persistence_dir.empty()) {
+      parsed->persistence_factory = partitions::MakeYjsSqlitePersistenceFactory(
+          services.local_persistence_dir, services.local_persistence_options);
+    }
+    parsed->client_id = client_id;
+    parsed->remote_client_id = remote_client_id;
+    return std::unique_ptr<partitions::Partition>(
+        std::make_unique<RemoteYjsPartition>(*client, *services.auth_source,
+                                             *std::move(parsed)));
+  };
 }
 
 }  // namespace auxsync::client

@@ -18,6 +18,7 @@
 #include "auxsync/client/inst_records_client.h"
 #include "auxsync/inst/messages.h"
 #include "auxsync/partitions/partition_auth_source.h"
+#include "auxsync/partitions/partition_factories.h"
 #include "auxsync/partitions/yjs_partition.h"
 #include "auxsync/partitions/yjs_partition_core.h"
 #include "auxsync/rx/subject.h"
@@ -159,6 +160,25 @@ absl::StatusOr<std::unique_ptr<RemoteYjsPartition>> CreateRemoteYjsPartition(
     const bots::Value& config, InstRecordsClient& client,
     partitions::PartitionAuthSource& auth_source,
     partitions::YjsPersistenceFactory persistence = nullptr);
+
+// Picks the client a config's `host` talks to (upstream makes one client
+// per host); null = no client for that host.
+using InstClientForHost =
+    std::function<InstRecordsClient*(const std::string& host)>;
+
+// createRemoteYjsPartition as a partitions::PartitionFactory: makes a
+// RemoteYjsPartition for "remote_yjs" and "yjs_client" configs, nullptr for
+// any other. The client comes from `client_for_host` (a "yjs_client"
+// config's `client` object cannot travel in JSON; its host picks the client
+// too), the auth source from services.auth_source; either missing is
+// FailedPrecondition. Local persistence: `persistence`, else
+// services.local_persistence_dir when set. Given client ids replace the
+// random ones (reproducible documents).
+partitions::PartitionFactory CreateRemoteYjsPartitionFactory(
+    InstClientForHost client_for_host,
+    partitions::YjsPersistenceFactory persistence = nullptr,
+    std::optional<uint64_t> client_id = std::nullopt,
+    std::optional<uint64_t> remote_client_id = std::nullopt);
 
 }  // namespace auxsync::client
 

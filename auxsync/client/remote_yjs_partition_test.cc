@@ -1295,6 +1295,122 @@ TEST(RemoteYjsPartition, N46_RemoteCountIsAskedAgainAfterReconnect) {
                   R"([{"type":"async_result","taskId":"task1","result":4}])"));
 }
 
+TEST(RemoteYjsPartition, N37_NotConnectedAtConnect) {
+  Harness h(std::nullopt, "", std::nullopt, /*connect_connection=*/false);
+  EXPECT_THAT(h.statuses,
+              ElementsAre(R"({"type":"connection","connected":false})",
+                          R"({"type":"sync","synced":false})"));
+  EXPECT_TRUE(h.Sent().empty());
+  h.statuses.clear();
+  h.conn.Connect();
+  EXPECT_THAT(h.Sent(), ElementsAre(WatchJson(std::nullopt)));
+  h.DeliverUpdates({});
+  ASSERT_EQ(h.statuses.size(), 4u);
+  EXPECT_EQ(h.statuses[2], R"({"type":"authorization","authorized":true})");
+  EXPECT_EQ(h.statuses[3], R"({"type":"sync","synced":true})");
+}
+
+TEST(RemoteYjsPartition, OnUpdatesReplaysStateThenSentUpdates) {
+  Harness h(std::nullopt);
+  h.DeliverUpdates({});
+  std::vector<std::vector<std::string>> seen;
+  auto sub = h.partition->OnUpdates(
+      [&](const std::vector<std::string>& u) { seen.push_back(u); });
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0],
+            std::vector<std::string>{h.partition->EncodeStateBase64()});
+  h.Add(R"({"id":"test1","tags":{"abc":"def"}})");
+  ASSERT_EQ(seen.size(), 2u);
+  ASSERT_EQ(h.SentUpdates().size(), 1u);
+  EXPECT_EQ(seen[1], h.SentUpdates()[0].updates);
+}
+
+// Loads one stored update (a bot) as a non-local transaction.
+class FakePersistence : public partitions::YjsLocalPersistence {
+ public:
+  explicit FakePersistence(std::string update) : update_(std::move(update)) {}
+  absl::Status Open(crdt::Doc& doc) override {
+    return crdt::ApplyUpdate(doc, *partitions::FromBase64(update_),
+                             crdt::Origin(std::string("persistence")));
+  }
+
+ private:
+  std::string update_;
+};
+
+TEST(RemoteYjsPartition, LocalPersistenceIsLoadedAndNotSent) {
+  OtherDoc stored;
+  stored.bots().Set("saved", crdt::Input::Map({{"abc", Text(u"def")}}));
+  const std::string update = stored.State();
+  for (bool temporary : {false, true}) {
+    MemoryConnectionClient conn(Info("c", "s", "u"));
+    conn.Connect();
+    InstRecordsClient client(conn);
+    partitions::PartitionAuthSource auth;
+    absl::StatusOr<RemoteYjsPartitionConfig> config =
+        RemoteYjsPartitionConfig::FromValue(J(absl::StrCat(
+            R"({"type":"remote_yjs","recordName":"rec","inst":"inst",)",
+            R"("branch":"testBranch","localPersistence":{"saveToIndexedDb":true})",
+            temporary ? R"(,"temporary":true)" : "", "}")));
+    ASSERT_TRUE(config.ok());
+    std::vector<std::string> names;
+    config->persistence_factory = [&](const std::string& name, const Value&)
+        -> absl::StatusOr<std::unique_ptr<partitions::YjsLocalPersistence>> {
+      names.push_back(name);
+      return std::make_unique<FakePersistence>(update);
+    };
+    RemoteYjsPartition partition(client, auth, *std::move(config));
+    partition.Connect();
+    if (temporary) {
+      EXPECT_TRUE(names.empty());
+      EXPECT_EQ(Plain(partition.state()), "{}");
+      continue;
+    }
+    EXPECT_THAT(names, ElementsAre("rec/inst/testBranch"));
+    EXPECT_EQ(Plain(partition.state()),
+              R"({"saved":{"id":"saved","tags":{"abc":"def"}}})");
+    conn.Deliver(AddUpdates(Ns("rec"), {}));
+    EXPECT_THAT(conn.SentJson(), ElementsAre(WatchJson("rec")));
+  }
+}
+
+TEST(RemoteYjsPartition, FactoryMakesRemotePartitions) {
+  MemoryConnectionClient conn(Info("c", "s", "u"));
+  InstRecordsClient client(conn);
+  partitions::PartitionAuthSource auth;
+  partitions::PartitionServices services;
+  services.auth_source = &auth;
+  std::vector<partitions::PartitionFactory> factories =
+      partitions::DefaultFactories();
+  factories.push_back(CreateRemoteYjsPartitionFactory(
+      [&](const std::string& host) {
+        return host == "testHost" ? &client : nullptr;
+      },
+      nullptr, 1000, 2000));
+  auto made = partitions::CreateAuxPartition(
+      J(R"({"type":"remote_yjs","inst":"inst","branch":"b","host":"testHost"})"),
+      services, factories);
+  ASSERT_TRUE(made.ok()) << made.status();
+  ASSERT_NE(*made, nullptr);
+  auto* remote = dynamic_cast<RemoteYjsPartition*>(made->get());
+  ASSERT_NE(remote, nullptr);
+  EXPECT_EQ(remote->doc().client_id(), 1000u);
+  auto other_host = partitions::CreateAuxPartition(
+      J(R"({"type":"remote_yjs","inst":"inst","branch":"b","host":"x"})"),
+      services, factories);
+  EXPECT_EQ(other_host.status().code(), absl::StatusCode::kFailedPrecondition);
+  partitions::PartitionServices no_auth;
+  auto without_auth = partitions::CreateAuxPartition(
+      J(R"({"type":"yjs_client","inst":"inst","branch":"b","host":"testHost"})"),
+      no_auth, factories);
+  EXPECT_EQ(without_auth.status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  auto memory = partitions::CreateAuxPartition(
+      J(R"({"type":"memory","initialState":{}})"), services, factories);
+  ASSERT_TRUE(memory.ok());
+  EXPECT_EQ((*memory)->type(), "memory");
+}
+
 TEST(RemoteYjsPartition, ConfigDefaultsAndFactory) {
   absl::StatusOr<RemoteYjsPartitionConfig> c =
       RemoteYjsPartitionConfig::FromValue(
