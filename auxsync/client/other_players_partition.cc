@@ -8,6 +8,7 @@
 #include "auxsync/bots/js_string.h"
 #include "auxsync/bots/remote_actions.h"
 #include "auxsync/bots/state_updated_event.h"
+#include "auxsync/client/remote_yjs_partition.h"
 #include "auxsync/inst/connection_token.h"
 #include "auxsync/partitions/status_update.h"
 
@@ -359,8 +360,14 @@ void OtherPlayersPartition::TryLoadBranch(const inst::ConnectionInfo& device) {
 absl::StatusOr<std::unique_ptr<partitions::Partition>>
 OtherPlayersPartition::MakeChild(const inst::BranchNamespace& ns) {
   if (options_.child_factory) return options_.child_factory(ns);
-  return absl::UnimplementedError(
-      "OtherPlayersPartition: no child partition factory");
+  // Upstream builds a "yjs_client" whatever childPartitionType says.
+  RemoteYjsPartitionConfig config;
+  config.ns = ns;
+  config.temporary = true;
+  config.read_only = true;
+  return std::unique_ptr<partitions::Partition>(
+      std::make_unique<RemoteYjsPartition>(client_, auth_source_,
+                                           std::move(config)));
 }
 
 void OtherPlayersPartition::FinishLoad(const std::shared_ptr<Child>& child) {
@@ -545,6 +552,22 @@ rx::Subscription OtherPlayersPartition::OnEvents(
 rx::Subscription OtherPlayersPartition::OnStatusUpdated(
     partitions::ValueCallback callback) {
   return on_status_.Subscribe(std::move(callback));
+}
+
+absl::StatusOr<std::unique_ptr<OtherPlayersPartition>>
+CreateOtherPlayersPartition(const Value& config, InstRecordsClient& client,
+                            partitions::PartitionAuthSource& auth_source,
+                            OtherPlayersPartitionOptions options) {
+  if (!config.is_object() || !config["type"].is_string()) return nullptr;
+  const std::string& type = config["type"].as_string();
+  if (type != "other_players_client" && type != "other_players_repo") {
+    return nullptr;
+  }
+  absl::StatusOr<OtherPlayersPartitionConfig> parsed =
+      OtherPlayersPartitionConfig::FromValue(config);
+  if (!parsed.ok()) return parsed.status();
+  return std::make_unique<OtherPlayersPartition>(
+      client, auth_source, *std::move(parsed), std::move(options));
 }
 
 }  // namespace auxsync::client

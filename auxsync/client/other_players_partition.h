@@ -199,6 +199,16 @@ class OtherPlayersPartition final : public partitions::Partition {
   rx::Subject<bots::Value> on_status_;
 };
 
+// createOtherPlayersClientPartition (and the repo form): a partition for an
+// "other_players_client" or "other_players_repo" config on `client`,
+// nullptr (OK) for other types, an error for a malformed config. For the
+// repo form the caller makes `client` for the config's `host`.
+absl::StatusOr<std::unique_ptr<OtherPlayersPartition>>
+CreateOtherPlayersPartition(const bots::Value& config,
+                            InstRecordsClient& client,
+                            partitions::PartitionAuthSource& auth_source,
+                            OtherPlayersPartitionOptions options = {});
+
 }  // namespace auxsync::client
 
 #endif  // AUXSYNC_CLIENT_OTHER_PLAYERS_PARTITION_H_

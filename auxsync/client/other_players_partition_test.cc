@@ -137,6 +137,9 @@ struct HarnessOptions {
   bool connect = true;
   std::optional<std::string> space;
   std::string own_connection_id = "test";
+  // Use the partition's default children (RemoteYjsPartition) instead of
+  // the WatchedYjsChild stand-in.
+  bool real_children = false;
 };
 
 struct Harness {
@@ -157,10 +160,12 @@ struct Harness {
         microtasks.push_back(std::move(task));
       };
     }
-    options.child_factory = [this](const inst::BranchNamespace& ns)
-        -> absl::StatusOr<std::unique_ptr<partitions::Partition>> {
-      return std::make_unique<WatchedYjsChild>(client, ns);
-    };
+    if (!o.real_children) {
+      options.child_factory = [this](const inst::BranchNamespace& ns)
+          -> absl::StatusOr<std::unique_ptr<partitions::Partition>> {
+        return std::make_unique<WatchedYjsChild>(client, ns);
+      };
+    }
     partition =
         std::make_unique<OtherPlayersPartition>(client, auth, config, options);
     partition->set_space(o.space);
@@ -1009,6 +1014,106 @@ TEST(OtherPlayersPartition, ConfigFromValue) {
                    bots::MakeObject({{"inst", 1}, {"branch", "b"}}))
                    .ok());
   EXPECT_FALSE(OtherPlayersPartitionConfig::FromValue(Value(1)).ok());
+}
+
+// The same behaviours with the real children (RemoteYjsPartition, temporary
+// and read-only).
+class OtherPlayersRealChildren : public ::testing::TestWithParam<bool> {
+ protected:
+  HarnessOptions Options() const {
+    HarnessOptions o;
+    o.real_children = true;
+    o.use_queue = GetParam();
+    return o;
+  }
+};
+INSTANTIATE_TEST_SUITE_P(QueueOrDefault, OtherPlayersRealChildren,
+                         ::testing::Bool());
+
+TEST_P(OtherPlayersRealChildren, H11_H16_WatchAndUnwatchThePlayerBranch) {
+  Harness h("testRecordName", Options());
+  h.partition->Connect();
+  h.Drain();
+  h.conn.ClearSent();
+  h.Connected(DeviceInfo(1));
+  h.Drain();
+  EXPECT_THAT(h.conn.SentJson(), ElementsAre(h.WatchJson("device1SessionId")));
+  h.Disconnected(DeviceInfo(1));
+  h.Drain();
+  EXPECT_THAT(h.conn.SentJson(),
+              ElementsAre(h.WatchJson("device1SessionId"),
+                          h.UnwatchJson("device1SessionId")));
+}
+
+TEST_P(OtherPlayersRealChildren, H12_H13_H17_PlayerBotsComeAndGo) {
+  Harness h(std::nullopt, Options());
+  PlayerDoc player;
+  AddTest1(h, player);
+  EXPECT_THAT(h.added,
+              ElementsAre("{\"id\":\"test1\",\"tags\":{\"abc\":\"def\"}}"));
+  EXPECT_THAT(h.state_events, ElementsAre(kAddedTest1Event));
+  player.Apply({bots::BotRemoved("test1")});
+  h.PlayerData("device1SessionId", player.Update(), false);
+  h.Drain();
+  EXPECT_THAT(h.removed, ElementsAre("test1"));
+  EXPECT_THAT(h.state_events,
+              ElementsAre(kAddedTest1Event, kRemovedTest1Event));
+  player.Apply({bots::BotAdded(
+      bots::CreateBot("test2", bots::MakeObject({{"abc", "def"}})))});
+  h.PlayerData("device1SessionId", player.Update(), false);
+  h.Drain();
+  h.removed.clear();
+  h.Disconnected(DeviceInfo(1));
+  h.Drain();
+  EXPECT_THAT(h.removed, ElementsAre("test2"));
+  EXPECT_EQ(Json(h.partition->state()), "{}");
+  // The child is read-only: nothing but watches was ever sent.
+  for (const inst::Message& m : h.conn.sent()) {
+    EXPECT_FALSE(std::holds_alternative<inst::AddUpdatesMessage>(m))
+        << inst::EncodeMessage(m);
+  }
+}
+
+TEST_P(OtherPlayersRealChildren, H24_LaterDataOfAnUnloadedPlayerIsIgnored) {
+  Harness h(std::nullopt, Options());
+  h.partition->Connect();
+  h.Drain();
+  h.Connected(DeviceInfo(1));
+  h.Disconnected(DeviceInfo(1));
+  h.Drain();
+  PlayerDoc player;
+  player.Apply({bots::BotAdded(bots::CreateBot("test1"))});
+  h.added.clear();
+  h.PlayerData("device1SessionId", player.Update(), true);
+  h.Drain();
+  EXPECT_THAT(h.added, IsEmpty());
+  EXPECT_THAT(h.state_events, IsEmpty());
+}
+
+TEST(OtherPlayersPartition, CreateFromConfig) {
+  MemoryConnectionClient conn(Info("test", "test", "test"));
+  InstRecordsClient client(conn);
+  partitions::PartitionAuthSource auth;
+  absl::StatusOr<std::unique_ptr<OtherPlayersPartition>> p =
+      CreateOtherPlayersPartition(
+          bots::MakeObject({{"type", "other_players_client"},
+                            {"recordName", nullptr},
+                            {"inst", "inst"},
+                            {"branch", "default"}}),
+          client, auth);
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_NE(*p, nullptr);
+  EXPECT_EQ((*p)->type(), "other_players");
+  absl::StatusOr<std::unique_ptr<OtherPlayersPartition>> other =
+      CreateOtherPlayersPartition(bots::MakeObject({{"type", "memory"}}),
+                                  client, auth);
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(*other, nullptr);
+  EXPECT_FALSE(
+      CreateOtherPlayersPartition(
+          bots::MakeObject({{"type", "other_players_repo"}, {"inst", "inst"}}),
+          client, auth)
+          .ok());
 }
 
 }  // namespace
