@@ -136,6 +136,15 @@ Value StateUpdatedEvent::ToValue() const {
 StateUpdatedEvent MakeStateUpdatedEvent(Value state, Value version) {
   // Every member given, so `state` is not first set to a new empty object.
   StateUpdatedEvent event{Value(), {}, {}, {}, Value()};
+  AssignStateUpdatedEvent(event, std::move(state), std::move(version));
+  return event;
+}
+
+void AssignStateUpdatedEvent(StateUpdatedEvent& event, Value state,
+                             Value version) {
+  event.added_bots.clear();
+  event.removed_bots.clear();
+  event.updated_bots.clear();
   auto classify = [&](const std::string& id, const Value& bot) {
     if (bot.is_null()) {
       event.removed_bots.push_back(id);
@@ -160,7 +169,6 @@ StateUpdatedEvent MakeStateUpdatedEvent(Value state, Value version) {
   }
   event.state = std::move(state);
   event.version = std::move(version);
-  return event;
 }
 
 Value UpdatedBot::ToValue() const {

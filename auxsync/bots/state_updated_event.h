@@ -30,6 +30,10 @@ struct StateUpdatedEvent {
 // equal to the key -> added, anything else, including false and 0 ->
 // updated). Keeps a reference to `state`.
 StateUpdatedEvent MakeStateUpdatedEvent(Value state, Value version = nullptr);
+// The same, written into `event` so that its lists keep their storage (for
+// a partition that publishes one event per batch).
+void AssignStateUpdatedEvent(StateUpdatedEvent& event, Value state,
+                             Value version);
 
 // A bot whose tags changed, with the names of the changed tags.
 struct UpdatedBot {

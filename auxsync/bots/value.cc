@@ -11,10 +11,6 @@
 namespace auxsync::bots {
 namespace {
 
-// Objects at most this large are searched linearly; a hash index is built
-// for larger ones (the bots state, big tag maps).
-constexpr size_t kLinearLookupLimit = 12;
-
 uint32_t ArrayIndexOf(std::string_view key) {
   uint64_t n = 0;
   for (char c : key) n = n * 10 + static_cast<uint64_t>(c - '0');
@@ -251,11 +247,22 @@ bool IsArrayIndexKey(std::string_view key) {
 uint32_t Object::KeyHash(std::string_view key) { return HashKey(key); }
 
 int Object::Lookup(std::string_view key, uint32_t hash) const {
-  if (!lookup_.empty()) return FindInIndex(lookup_, key, hash);
-  // Small objects: compare cached hashes before keys.
-  const Slot* slots = slots_.data();
   const size_t count = slots_.size();
-  for (size_t i = 0; i < count; ++i) {
+  // An object of at most kSmallSlots slots is searched through hashes_ even
+  // when it still has an index (it shrank), so its index is not read.
+  if (count > kSmallSlots && !lookup_.empty()) {
+    return FindInIndex(lookup_, key, hash);
+  }
+  const Slot* slots = slots_.data();
+  const size_t small = std::min(count, kSmallSlots);
+  for (size_t i = 0; i < small; ++i) {
+    if (hashes_[i] == hash) {
+      const Slot& s = slots[i];
+      if (s.live && SameKey(s.entry.key, key)) return static_cast<int>(i);
+    }
+  }
+  // Small objects whose tombstones pushed them past kSmallSlots.
+  for (size_t i = small; i < count; ++i) {
     const Slot& s = slots[i];
     if (s.hash == hash && s.live && SameKey(s.entry.key, key)) {
       return static_cast<int>(i);
@@ -291,7 +298,8 @@ void Object::Set(std::string_view key, Value value) {
       !key.empty() && key[0] >= '0' && key[0] <= '9' && IsArrayIndexKey(key);
   if (slots_.capacity() == 0) slots_.reserve(4);
   slots_.push_back(
-      Slot{Entry{std::string(key), std::move(value)}, hash, true, index_key});
+      Slot{hash, true, index_key, Entry{std::string(key), std::move(value)}});
+  if (slot < kSmallSlots) hashes_[slot] = hash;
   ++live_;
   if (index_key) {
     uint32_t n = ArrayIndexOf(key);
@@ -303,7 +311,7 @@ void Object::Set(std::string_view key, Value value) {
   }
   if (!lookup_.empty()) {
     lookup_.emplace(std::string(key), slot);
-  } else if (live_ > kLinearLookupLimit) {
+  } else if (live_ > kSmallSlots) {
     for (size_t i = 0; i < slots_.size(); ++i) {
       if (slots_[i].live) lookup_.emplace(slots_[i].entry.key, i);
     }
@@ -337,37 +345,58 @@ void Object::Compact() {
   }
   for (uint32_t& s : index_order_) s = remap[s];
   slots_ = std::move(kept);
+  RebuildHashes();
   if (!lookup_.empty()) {
     for (auto& [k, s] : lookup_) s = remap[s];
   }
 }
 
+void Object::RebuildHashes() {
+  const size_t small = std::min(slots_.size(), kSmallSlots);
+  for (size_t i = 0; i < small; ++i) hashes_[i] = slots_[i].hash;
+}
+
 ObjectRef Object::ShallowCopy() const {
   auto copy = std::make_shared<Object>();
-  if (live_ == slots_.size()) {
-    copy->slots_ = slots_;
-    copy->index_order_ = index_order_;
-    copy->lookup_ = lookup_;
-    copy->live_ = live_;
-    return copy;
+  copy->AssignShallowCopy(*this);
+  return copy;
+}
+
+void Object::AssignShallowCopy(const Object& other) {
+  assert(&other != this);
+  if (other.live_ == other.slots_.size()) {
+    slots_ = other.slots_;  // reuses this object's slot storage
+    index_order_ = other.index_order_;
+    if (!lookup_.empty() || !other.lookup_.empty()) lookup_ = other.lookup_;
+    live_ = other.live_;
+    RebuildHashes();
+    return;
   }
   // Leave the tombstones behind.
-  copy->slots_.reserve(live_);
-  for (const Slot& s : slots_) {
-    if (s.live) copy->slots_.push_back(s);
+  Clear();
+  slots_.reserve(other.live_);
+  for (const Slot& s : other.slots_) {
+    if (s.live) slots_.push_back(s);
   }
-  for (size_t i = 0; i < copy->slots_.size(); ++i) {
-    const Slot& s = copy->slots_[i];
-    if (s.index_key) copy->index_order_.push_back(static_cast<uint32_t>(i));
-    if (!lookup_.empty()) copy->lookup_.emplace(s.entry.key, i);
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    const Slot& s = slots_[i];
+    if (s.index_key) index_order_.push_back(static_cast<uint32_t>(i));
+    if (!other.lookup_.empty()) lookup_.emplace(s.entry.key, i);
   }
-  std::sort(copy->index_order_.begin(), copy->index_order_.end(),
+  std::sort(index_order_.begin(), index_order_.end(),
             [&](uint32_t a, uint32_t b) {
-              return ArrayIndexOf(copy->slots_[a].entry.key) <
-                     ArrayIndexOf(copy->slots_[b].entry.key);
+              return ArrayIndexOf(slots_[a].entry.key) <
+                     ArrayIndexOf(slots_[b].entry.key);
             });
-  copy->live_ = live_;
-  return copy;
+  live_ = other.live_;
+  RebuildHashes();
+}
+
+void Object::Clear() {
+  slots_.clear();
+  index_order_.clear();
+  lookup_.clear();
+  live_ = 0;
 }
 
 std::vector<std::string> Object::Keys() const {

@@ -187,6 +187,12 @@ class Object {
   // A new object with the same keys in the same order and the same values
   // (shared, not copied): JavaScript's `{...object}`.
   ObjectRef ShallowCopy() const;
+  // Makes this object what ShallowCopy() of `other` gives, reusing this
+  // object's storage (for callers that recycle objects nobody else holds).
+  // `other` must not be this object.
+  void AssignShallowCopy(const Object& other);
+  // Removes every key, keeping the storage for reuse.
+  void Clear();
 
   // Keys in property order (a snapshot, like Object.keys()).
   std::vector<std::string> Keys() const;
@@ -206,11 +212,13 @@ class Object {
 
  private:
   struct Slot {
-    Entry entry;
-    // KeyHash(entry.key), so lookups compare keys of equal hash only.
+    // KeyHash(entry.key), so lookups compare keys of equal hash only. The
+    // fields a lookup checks come first, next to the key's bytes, so that a
+    // match on a cold object costs one cache line, not two.
     uint32_t hash = 0;
     bool live = true;
     bool index_key = false;
+    Entry entry;
   };
 
   // The hash of small-object slots and of the large-object index; cheap on
@@ -227,16 +235,27 @@ class Object {
     }
   };
 
+  // Objects with at most this many slots (tombstones included) are searched
+  // linearly through hashes_; larger ones get the index.
+  static constexpr size_t kSmallSlots = 12;
+
   int Lookup(std::string_view key, uint32_t hash) const;
   int Lookup(std::string_view key) const { return Lookup(key, KeyHash(key)); }
   void Compact();
+  void RebuildHashes();
 
+  // The members a lookup reads come first, so that a small object's search
+  // touches its header and the one matching slot: slots are 80 bytes, and
+  // scanning their own hashes costs a cache line per slot on cold objects
+  // (the bots of a large state).
   std::vector<Slot> slots_;  // insertion order, with tombstones
-  // Slots of array-index keys in ascending numeric order.
-  std::vector<uint32_t> index_order_;
+  size_t live_ = 0;
+  // hashes_[i] == slots_[i].hash for the first kSmallSlots slots.
+  uint32_t hashes_[kSmallSlots];
   // Key -> slot; only built once the object is large.
   absl::flat_hash_map<std::string, uint32_t, IndexHash, IndexEq> lookup_;
-  size_t live_ = 0;
+  // Slots of array-index keys in ascending numeric order.
+  std::vector<uint32_t> index_order_;
 };
 
 // Convenience builders for tests and callers:

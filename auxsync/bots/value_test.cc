@@ -236,6 +236,62 @@ TEST(Object, SmallObjectEraseAndReAddRepeatedly) {
   EXPECT_THAT(o.Keys(), ElementsAre("keep"));
 }
 
+TEST(Object, ClearKeepsObjectUsable) {
+  Value v = Value::NewObject();
+  Object& o = v.as_object();
+  for (int i = 0; i < 40; ++i) o.Set("k" + std::to_string(i), i);
+  o.Set("3", 3);
+  o.Clear();
+  EXPECT_TRUE(o.empty());
+  EXPECT_FALSE(o.Has("k1"));
+  EXPECT_FALSE(o.Has("3"));
+  o.Set("b", 1);
+  o.Set("1", 2);
+  o.Set("a", 3);
+  EXPECT_THAT(o.Keys(), ElementsAre("1", "b", "a"));
+  EXPECT_EQ(o.Get("a").as_number(), 3);
+}
+
+TEST(Object, AssignShallowCopyReplacesContentAndSharesValues) {
+  Value child = Value::NewObject();
+  Value source = MakeObject({{"x", 1}, {"5", child}, {"y", "s"}});
+  Value target = MakeObject({{"old", 1}, {"other", 2}});
+  target.as_object().AssignShallowCopy(source.as_object());
+  EXPECT_THAT(target.as_object().Keys(), ElementsAre("5", "x", "y"));
+  EXPECT_TRUE(StrictEquals(target["5"], child));
+  EXPECT_FALSE(target.as_object().Has("old"));
+  // A source with tombstones and an index: the copy leaves the tombstones.
+  Value big = Value::NewObject();
+  for (int i = 0; i < 30; ++i) big.as_object().Set("k" + std::to_string(i), i);
+  for (int i = 0; i < 30; i += 2)
+    big.as_object().Erase("k" + std::to_string(i));
+  target.as_object().AssignShallowCopy(big.as_object());
+  EXPECT_EQ(target.as_object().size(), 15u);
+  EXPECT_EQ(target.as_object().Keys(), big.as_object().Keys());
+  for (int i = 1; i < 30; i += 2) {
+    EXPECT_EQ(target["k" + std::to_string(i)].as_number(), i);
+  }
+  EXPECT_FALSE(target.as_object().Has("k0"));
+  // The copy is an independent object.
+  target.as_object().Set("k1", 100);
+  EXPECT_EQ(big["k1"].as_number(), 1);
+}
+
+// A small object whose tombstones push it past the small-object slot count
+// (without an index) still finds every key.
+TEST(Object, SmallObjectWithManyTombstonesFindsEveryKey) {
+  Value v = Value::NewObject();
+  Object& o = v.as_object();
+  for (int i = 0; i < 12; ++i) o.Set("k" + std::to_string(i), i);
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(o.Erase("k" + std::to_string(i)));
+  for (int i = 12; i < 16; ++i) o.Set("k" + std::to_string(i), i);
+  for (int i = 6; i < 16; ++i) {
+    ASSERT_TRUE(o.Has("k" + std::to_string(i))) << i;
+    EXPECT_EQ(o.Get("k" + std::to_string(i)).as_number(), i);
+  }
+  EXPECT_FALSE(o.Has("k0"));
+}
+
 TEST(MakeObject, BuildsInGivenOrderWithIndexKeysFirst) {
   Value v = MakeObject({{"id", "b"}, {"7", 1}, {"tags", MakeObject({})}});
   EXPECT_THAT(v.as_object().Keys(), ElementsAre("7", "id", "tags"));

@@ -55,14 +55,95 @@ Value CombinedEdit(const Value& vector, const Value& earlier,
 
 }  // namespace
 
-// The working data of one applyEvents batch.
+// The working data of one applyEvents batch. The partition keeps the batch
+// object from call to call, and with it the storage below, so that a batch
+// of one action allocates next to nothing.
 struct MemoryPartition::Batch {
   internal::InsertionOrderedMap<Value> added;
   std::vector<std::string> removed;
   internal::InsertionOrderedMap<bots::UpdatedBot> updated;
   Value partial;  // the state event's partial state (an object)
   std::optional<CurrentVersion> next_version;
+
+  // The payloads of onBotsAdded, onBotsUpdated and onStateUpdated.
+  std::vector<Value> added_list;
+  std::vector<bots::UpdatedBot> updated_list;
+  bots::StateUpdatedEvent state_event;
+  // Emptied lists of tag names and emptied objects, for the changed tags of
+  // the next batch's UpdatedBots and its partial entries. Only what nothing
+  // outside the partition can reach is kept here.
+  std::vector<std::vector<std::string>> spare_tag_lists;
+  std::vector<bots::ObjectRef> spare_objects;
 };
+
+namespace {
+
+// Bounds on what a batch keeps for the next one (so that one large batch
+// does not pin its memory).
+constexpr size_t kMaxSpares = 64;
+constexpr size_t kMaxReusedPartial = 256;
+
+}  // namespace
+
+std::vector<std::string> MemoryPartition::TakeTagList(Batch& batch) {
+  if (batch.spare_tag_lists.empty()) return {};
+  std::vector<std::string> list = std::move(batch.spare_tag_lists.back());
+  batch.spare_tag_lists.pop_back();
+  return list;
+}
+
+void MemoryPartition::KeepTagList(Batch& batch,
+                                  std::vector<std::string>&& list) {
+  if (list.capacity() == 0 || batch.spare_tag_lists.size() >= kMaxSpares) {
+    return;
+  }
+  list.clear();
+  batch.spare_tag_lists.push_back(std::move(list));
+}
+
+Value MemoryPartition::NewShallowCopy(Batch& batch, const Object& source) {
+  if (batch.spare_objects.empty()) return Value(source.ShallowCopy());
+  bots::ObjectRef object = std::move(batch.spare_objects.back());
+  batch.spare_objects.pop_back();
+  object->AssignShallowCopy(source);
+  return Value(std::move(object));
+}
+
+void MemoryPartition::EndBatch(Batch& batch) {
+  batch.added.Clear();
+  batch.added_list.clear();
+  batch.removed.clear();
+  // UpdatedBots still in the map were not emitted (no observer).
+  batch.updated.ForEach([&](const std::string&, bots::UpdatedBot& u) {
+    KeepTagList(batch, std::move(u.tags));
+  });
+  batch.updated.Clear();
+  for (bots::UpdatedBot& u : batch.updated_list) {
+    KeepTagList(batch, std::move(u.tags));
+  }
+  batch.updated_list.clear();
+  batch.next_version.reset();
+  // The partial state and its entries are reused when no observer kept
+  // them: then nothing else can see that they are emptied and filled again.
+  if (!batch.partial.is_object() ||
+      batch.partial.object_ref().use_count() != 1 ||
+      batch.partial.as_object().size() > kMaxReusedPartial) {
+    batch.partial = Value();
+    return;
+  }
+  Object& partial = batch.partial.as_object();
+  const size_t first_new = batch.spare_objects.size();
+  partial.ForEach([&](const std::string&, const Value& entry) {
+    if (entry.is_object() && entry.object_ref().use_count() == 1 &&
+        batch.spare_objects.size() < kMaxSpares) {
+      batch.spare_objects.push_back(entry.object_ref());
+    }
+  });
+  partial.Clear();
+  for (size_t i = first_new; i < batch.spare_objects.size(); ++i) {
+    batch.spare_objects[i]->Clear();
+  }
+}
 
 absl::StatusOr<MemoryPartitionConfig> MemoryPartitionConfig::FromValue(
     const Value& config) {
@@ -136,7 +217,7 @@ absl::StatusOr<std::vector<Value>> MemoryPartition::ApplyEvents(
   std::unique_ptr<Batch> owned =
       spare_batch_ ? std::move(spare_batch_) : std::make_unique<Batch>();
   Batch& batch = *owned;
-  batch.partial = Value::NewObject();
+  if (!batch.partial.is_object()) batch.partial = Value::NewObject();
   size_t next_expanded = 0;
   for (const Value& e : events) {
     if (!expanded.empty() && IsType(e, "apply_state")) {
@@ -148,11 +229,7 @@ absl::StatusOr<std::vector<Value>> MemoryPartition::ApplyEvents(
     }
   }
   Emit(batch);
-  batch.added.Clear();
-  batch.removed.clear();
-  batch.updated.Clear();
-  batch.partial = Value();
-  batch.next_version.reset();
+  EndBatch(batch);
   spare_batch_ = std::move(owned);
   return std::vector<Value>{};
 }
@@ -278,7 +355,7 @@ void MemoryPartition::UpdateTags(Batch& batch, const std::string& id,
   // Merging into {} is a shallow copy of the update.
   Value merged = last_partial.is_object()
                      ? bots::Merge(last_partial, update)
-                     : Value(update.as_object().ShallowCopy());
+                     : NewShallowCopy(batch, update.as_object());
   if (partial_entry) {
     *partial_entry = merged;
   } else {
@@ -293,7 +370,7 @@ void MemoryPartition::UpdateTags(Batch& batch, const std::string& id,
   tag_names.clear();
   update_tags.as_object().ForEach(
       [&](const std::string& tag, const Value&) { tag_names.push_back(tag); });
-  std::vector<std::string> changed;
+  std::vector<std::string> changed = TakeTagList(batch);
   // The loop changes the tags object, never new_bot's `tags` property.
   Object* tags_object =
       tag_names.empty() ? nullptr : &new_bot["tags"].as_object();
@@ -340,10 +417,12 @@ void MemoryPartition::UpdateTags(Batch& batch, const std::string& id,
         entry->tags.push_back(std::move(tag));
       }
     }
+    KeepTagList(batch, std::move(changed));
   } else if (!changed.empty()) {
     batch.updated.Set(id, bots::UpdatedBot{new_bot, std::move(changed), {}});
-  } else if (!batch.added.contains(id)) {
-    partial_state.Erase(id);
+  } else {
+    if (!batch.added.contains(id)) partial_state.Erase(id);
+    KeepTagList(batch, std::move(changed));
   }
 }
 
@@ -404,7 +483,7 @@ void MemoryPartition::UpdateMasks(Batch& batch, const std::string& id,
 
 void MemoryPartition::Emit(Batch& batch) {
   if (!batch.added.empty() && on_bots_added_.observer_count() > 0) {
-    std::vector<Value> added;
+    std::vector<Value>& added = batch.added_list;
     added.reserve(batch.added.size());
     batch.added.ForEach(
         [&](const std::string&, Value& bot) { added.push_back(bot); });
@@ -412,7 +491,7 @@ void MemoryPartition::Emit(Batch& batch) {
   }
   if (!batch.removed.empty()) on_bots_removed_.Next(batch.removed);
   if (!batch.updated.empty() && on_bots_updated_.observer_count() > 0) {
-    std::vector<bots::UpdatedBot> updated;
+    std::vector<bots::UpdatedBot>& updated = batch.updated_list;
     updated.reserve(batch.updated.size());
     batch.updated.ForEach([&](const std::string&, bots::UpdatedBot& u) {
       updated.push_back(std::move(u));
@@ -423,12 +502,15 @@ void MemoryPartition::Emit(Batch& batch) {
     Value version = current_version_hook_ ? current_version_hook_().ToValue()
                     : batch.next_version  ? batch.next_version->ToValue()
                                           : version_value_;
-    bots::StateUpdatedEvent event =
-        bots::MakeStateUpdatedEvent(batch.partial, std::move(version));
+    bots::StateUpdatedEvent& event = batch.state_event;
+    bots::AssignStateUpdatedEvent(event, batch.partial, std::move(version));
     if (!event.added_bots.empty() || !event.removed_bots.empty() ||
         !event.updated_bots.empty()) {
       on_state_updated_.Next(event);
     }
+    // Only observers' own copies keep the partial state now.
+    event.state = Value();
+    event.version = Value();
   }
   if (batch.next_version) {
     version_value_ = batch.next_version->ToValue();

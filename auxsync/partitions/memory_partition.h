@@ -98,6 +98,15 @@ class MemoryPartition final : public Partition {
                  const bots::Value& old_value, bots::Value last_emitted,
                  bots::Object& target, bots::Object& emitted);
   void Emit(Batch& batch);
+  // Empties `batch` for the next call, keeping what may be reused.
+  void EndBatch(Batch& batch);
+  // A list of tag names from the batch's spares, or a new one; and giving
+  // one back.
+  static std::vector<std::string> TakeTagList(Batch& batch);
+  static void KeepTagList(Batch& batch, std::vector<std::string>&& list);
+  // A shallow copy of `source` ({...source}) in a spare object if the batch
+  // has one.
+  static bots::Value NewShallowCopy(Batch& batch, const bots::Object& source);
 
   // An entry to write an update into, and whether it is the stored object
   // itself.

@@ -1690,3 +1690,60 @@ TEST(MemoryPartition, Sec1_5_EmptyStringSpace) {
           R"(added [{"id":"b","tags":{"a":1},"space":""}])",
           R"(state {"addedBots":["b"],"removedBots":[],"updatedBots":[],"state":{"b":{"id":"b","tags":{"a":1},"space":"","masks":{"":{"m":1}}}},"version":{"currentSite":"L","remoteSite":"R","vector":{}}})"));
 }
+
+// The partition reuses its payload objects from batch to batch when no
+// observer kept them; payloads an observer did keep never change later.
+TEST(MemoryPartition, Sec7_KeptPayloadsAreNotReused) {
+  MemoryPartitionConfig config;
+  config.local_site_id = "L";
+  config.remote_site_id = "R";
+  MemoryPartition p(std::move(config));
+  p.set_space("shared");
+  std::vector<StateUpdatedEvent> events;
+  std::vector<std::string> event_json;
+  std::vector<std::vector<UpdatedBot>> updates;
+  auto s1 = p.OnStateUpdated([&](const StateUpdatedEvent& e) {
+    events.push_back(e);
+    event_json.push_back(JsonOf(e.ToValue()));
+  });
+  auto s2 = p.OnBotsUpdated(
+      [&](const std::vector<UpdatedBot>& u) { updates.push_back(u); });
+  ASSERT_TRUE(
+      p.ApplyEvents({BotAdded(J(R"({"id":"a","tags":{"x":1}})"))}).ok());
+  for (int i = 0; i < 5; ++i) {
+    Value tags = MakeObject({{"x", i}, {"y", "v"}});
+    ASSERT_TRUE(
+        p.ApplyEvents({BotUpdated("a", MakeObject({{"tags", tags}}))}).ok());
+  }
+  s1.Unsubscribe();
+  s2.Unsubscribe();
+  // Without observers that keep anything, the storage is reused.
+  for (int i = 0; i < 5; ++i) {
+    Value tags = MakeObject({{"z", i}});
+    ASSERT_TRUE(
+        p.ApplyEvents({BotUpdated("a", MakeObject({{"tags", tags}}))}).ok());
+  }
+  // The replay on subscribe, the add, the 5 updates.
+  // (The replay and the add event share the state's own objects, which
+  // later updates change, as upstream's do; the update events' partial
+  // states are the partition's own and must stay as they were.)
+  ASSERT_EQ(events.size(), 7u);
+  for (size_t i = 2; i < events.size(); ++i) {
+    EXPECT_EQ(JsonOf(events[i].ToValue()), event_json[i]) << i;
+  }
+  // The kept UpdatedBot lists keep their tag names. (Their bots are not
+  // frozen: like upstream's, a bot's tags object is updated in place.)
+  ASSERT_EQ(updates.size(), 5u);
+  EXPECT_THAT(updates[0][0].tags, ElementsAre("x", "y"));
+  for (size_t i = 1; i < updates.size(); ++i) {
+    ASSERT_EQ(updates[i].size(), 1u);
+    EXPECT_THAT(updates[i][0].tags, ElementsAre("x")) << i;
+  }
+  EXPECT_EQ(event_json[2],
+            R"({"addedBots":[],"removedBots":[],"updatedBots":["a"],)"
+            R"("state":{"a":{"tags":{"x":0,"y":"v"}}},"version":)"
+            R"({"currentSite":"L","remoteSite":"R","vector":{}}})");
+  EXPECT_EQ(
+      JsonOf(p.state()),
+      R"({"a":{"id":"a","tags":{"x":4,"y":"v","z":4},"space":"shared"}})");
+}
