@@ -721,6 +721,53 @@ TEST(RemoteYjsPartition, G28_DowngradeNeedsFlag) {
   }
 }
 
+// A v2 aux whose one update creates `bots_json` (an array of bots).
+std::string AuxOf(std::string_view bots_json) {
+  absl::StatusOr<std::optional<InstUpdate>> u =
+      partitions::ConstructInitializationUpdate(J(bots_json).as_array().items,
+                                                0);
+  EXPECT_TRUE(u.ok() && u->has_value());
+  return absl::StrCat(R"({"version":2,"updates":[)", Plain((**u).ToValue()),
+                      "]}");
+}
+
+TEST(RemoteYjsPartition, G28_SourceUpgradeAndDowngradeFlag) {
+  const std::string first =
+      AuxOf(R"([{"id":"installed1","tags":{"abc":"def"}},)"
+            R"({"id":"installed2","tags":{"abc":"ghi"}},)"
+            R"({"id":"installed3","tags":{"deleted":true}}])");
+  const std::string second =
+      AuxOf(R"([{"id":"installed1","tags":{"value":1}},)"
+            R"({"id":"installed2","tags":{"test":true}}])");
+  auto version = [](int major, bool downgrade) {
+    return absl::StrCat(R"(,"source":"source1","version":{"major":)", major,
+                        R"(,"minor":0,"patch":0,"tag":null})",
+                        downgrade ? R"(,"downgrade":true)" : "");
+  };
+  const std::string second_state =
+      R"({"installed1":{"id":"installed1","tags":{"value":1}},)"
+      R"("installed2":{"id":"installed2","tags":{"test":true}}})";
+  for (const auto& record : Records()) {
+    // F19: no versions.
+    Harness h(record);
+    h.Remote(Install(first, "default", R"(,"source":"source1")"), "task1");
+    h.Remote(Install(second, "default", R"(,"source":"source1")"), "task2");
+    EXPECT_EQ(Plain(h.partition->state()), second_state);
+    EXPECT_THAT(h.events,
+                ElementsAre(R"([{"type":"async_result","taskId":"task1",)"
+                            R"("result":null,"mapBotsInResult":false}])",
+                            R"([{"type":"async_result","taskId":"task2",)"
+                            R"("result":null,"mapBotsInResult":false}])"));
+    EXPECT_THAT(UpdateIds(h), ElementsAre(1, 2));
+    // F21: a downgrade with the flag.
+    Harness d(record);
+    d.Remote(Install(first, "default", version(2, false)), "task1");
+    d.Remote(Install(second, "default", version(1, true)), "task2");
+    EXPECT_EQ(Plain(d.partition->state()), second_state);
+    EXPECT_EQ(d.events.size(), 2u);
+  }
+}
+
 TEST(RemoteYjsPartition, G29_RateLimitShout) {
   for (const auto& record : Records()) {
     Harness h(record, "", "test");
@@ -1409,6 +1456,22 @@ TEST(RemoteYjsPartition, FactoryMakesRemotePartitions) {
       J(R"({"type":"memory","initialState":{}})"), services, factories);
   ASSERT_TRUE(memory.ok());
   EXPECT_EQ((*memory)->type(), "memory");
+}
+
+TEST(RemoteYjsPartition, UnsubscribeUnwatchesAndStopsSending) {
+  Harness h(std::nullopt);
+  inst::WatchBranchResultMessage ok;
+  ok.ns = h.ns();
+  h.Deliver(ok);
+  h.DeliverUpdates({});
+  h.conn.ClearSent();
+  h.partition->Unsubscribe();
+  EXPECT_TRUE(h.partition->closed());
+  ASSERT_EQ(h.Sent().size(), 1u);
+  EXPECT_EQ(Plain(J(h.Sent()[0])["type"]), R"("repo/unwatch_branch")");
+  h.conn.ClearSent();
+  h.Add(R"({"id":"test1","tags":{"abc":"def"}})");
+  EXPECT_TRUE(h.Sent().empty());
 }
 
 TEST(RemoteYjsPartition, ConfigDefaultsAndFactory) {
