@@ -132,6 +132,9 @@ bool RedisBus::ConnectSubscriber() {
     if (c != nullptr) redisFree(c);
     return false;
   }
+  // A subscriber waits without a timeout: TCP keep-alive notices a Redis
+  // that vanished without closing the connection.
+  if (address_.unix_socket.empty()) redisEnableKeepAlive(c);
   if (!address_.password.empty()) {
     std::vector<std::string> auth = {"AUTH"};
     if (!address_.username.empty()) auth.push_back(address_.username);

@@ -233,6 +233,22 @@ TEST_F(RedisStoreTest, TemporaryBranchesAreScopedToTheirNodes) {
   EXPECT_TRUE(n2->GetBranch(only1)->has_value());
 }
 
+TEST(RedisStoreTcp, ConnectsThroughARedisUrl) {
+  auto redis = RedisTestServer::Start(/*tcp=*/true);
+  if (absl::IsNotFound(redis.status())) GTEST_SKIP() << redis.status();
+  ASSERT_TRUE(redis.ok()) << redis.status();
+  auto address = ParseRedisUrl((*redis)->url() + "/1");
+  ASSERT_TRUE(address.ok()) << address.status();
+  EXPECT_EQ(address->port, (*redis)->port());
+  RedisStoreOptions options;
+  options.address = *address;
+  auto store = RedisStore::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->AppendUpdates(kRecord, {"AA=="}, 1).ok());
+  EXPECT_EQ(*(*store)->GetUpdates(kRecord),
+            (std::vector<StoredUpdate>{{"AA==", 1}}));
+}
+
 TEST(RedisStoreErrors, RefusedConnection) {
   RedisStoreOptions options;
   options.address.unix_socket = "/nonexistent-dir/redis.sock";

@@ -1,6 +1,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include "auxsync/server/internal/redis_test_server.h"
@@ -35,6 +36,9 @@ std::string KindName(StoreKind kind) {
   }
   return "?";
 }
+
+// For test names and failure messages.
+void PrintTo(StoreKind kind, std::ostream* os) { *os << KindName(kind); }
 
 // Every Store passes the same suite. Redis: a private redis-server per test
 // (skipped when redis-server is not installed).

@@ -89,6 +89,8 @@ absl::Status RedisConnection::Connect() {
       REDIS_OK) {
     return ContextError("set timeout");
   }
+  // TCP keep-alive notices a peer that vanished without closing.
+  if (address_.unix_socket.empty()) redisEnableKeepAlive(context_);
   ++connects_;
   std::vector<std::vector<std::string>> setup;
   if (!address_.password.empty()) {
