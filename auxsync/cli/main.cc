@@ -13,6 +13,7 @@
 #include "auxsync/cli/aux_command.h"
 #include "auxsync/cli/bench_client_command.h"
 #include "auxsync/cli/bench_command.h"
+#include "auxsync/cli/bench_latency_command.h"
 #include "auxsync/cli/doc_command.h"
 #include "auxsync/cli/scenario_runner.h"
 #include "auxsync/cli/serve_command.h"
@@ -160,6 +161,9 @@ int main(int argc, char** argv) {
   auxsync::cli::BenchClientCommand bench_client_command;
   CLI::App* bench_client =
       auxsync::cli::AddBenchClientCommand(*bench, bench_client_command);
+  auxsync::cli::BenchLatencyCommand bench_latency_command;
+  CLI::App* bench_latency =
+      auxsync::cli::AddBenchLatencyCommand(*bench, bench_latency_command);
 
   auxsync::cli::WatchCommand watch_command;
   CLI::App* watch = auxsync::cli::AddWatchCommand(app, watch_command);
@@ -180,6 +184,9 @@ int main(int argc, char** argv) {
   if (aux->parsed()) return auxsync::cli::RunAuxCommand(aux_command);
   if (bench_client->parsed()) {
     return auxsync::cli::RunBenchClientCommand(bench_client_command);
+  }
+  if (bench_latency->parsed()) {
+    return auxsync::cli::RunBenchLatencyCommand(bench_latency_command);
   }
   if (bench->parsed()) return auxsync::cli::RunBenchCommand(bench_command);
   if (watch->parsed()) return auxsync::cli::RunWatchCommand(watch_command);
