@@ -43,6 +43,8 @@ absl::StatusOr<std::unique_ptr<server::RedisStore>> OpenRedisStore(
   server::RedisStoreOptions options;
   options.address = *std::move(address);
   options.node_id = command.redis_node_id;
+  options.public_ttl_seconds = command.redis_public_ttl;
+  options.temporary_ttl_seconds = command.redis_temp_ttl;
   if (options.node_id.empty() && command.port != 0) {
     char host[256] = {};
     gethostname(host, sizeof(host) - 1);
@@ -72,6 +74,18 @@ CLI::App* AddServeCommand(CLI::App& app, ServeCommand& command) {
   serve->add_option("--redis-node-id", command.redis_node_id,
                     "--store redis: this node's name among the servers "
                     "sharing the Redis (default <hostname>:<port>)");
+  serve
+      ->add_option("--redis-public-ttl", command.redis_public_ttl,
+                   "--store redis: public insts expire this many seconds "
+                   "after their first write (0 = never; CasualOS: 86400)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  serve
+      ->add_option("--redis-temp-ttl", command.redis_temp_ttl,
+                   "--store redis: temporary branches expire this many "
+                   "seconds after their last write or watch (0 = never)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   serve
       ->add_option("--data-dir", command.data_dir,
                    "directory of the sqlite store (auxsync.db)")

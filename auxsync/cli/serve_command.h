@@ -4,6 +4,7 @@
 //                 [--store sqlite|memory|redis]
 //                 [--data-dir ./auxsync-data] [--sqlite-sync full|normal]
 //                 [--redis-url redis://127.0.0.1:6379] [--redis-node-id ID]
+//                 [--redis-public-ttl S] [--redis-temp-ttl S]
 //                 [--max-inst-bytes N]
 //                 [--max-frame-bytes N] [--compact-after N]
 //                 [--rate-limit N] [--rate-window-ms MS] [--quiet]
@@ -32,6 +33,10 @@ struct ServeCommand {
   // (empty: "<hostname>:<port>", or random with --port 0).
   std::string redis_url = "redis://127.0.0.1:6379";
   std::string redis_node_id;
+  // Expiry of public insts after their first write and of temporary
+  // branches after their last write or watch (see RedisStoreOptions).
+  int64_t redis_public_ttl = 0;
+  int64_t redis_temp_ttl = 24 * 60 * 60;
   int64_t max_inst_bytes = 0;  // 0 = no limit
   int64_t max_frame_bytes = 64 << 20;
   int64_t compact_after = 500;
