@@ -19,7 +19,8 @@ uint32_t ArrayIndexOf(std::string_view key) {
 
 // Key equality once the hashes matched: short keys (almost all of them)
 // are compared a word at a time without a call to memcmp.
-bool SameKey(const std::string& stored, std::string_view key) {
+[[gnu::always_inline]] inline bool SameKey(const std::string& stored,
+                                           std::string_view key) {
   const size_t n = key.size();
   if (stored.size() != n) return false;
   const char* a = stored.data();
@@ -296,7 +297,6 @@ void Object::Set(std::string_view key, Value value) {
   uint32_t slot = static_cast<uint32_t>(slots_.size());
   bool index_key =
       !key.empty() && key[0] >= '0' && key[0] <= '9' && IsArrayIndexKey(key);
-  if (slots_.capacity() == 0) slots_.reserve(4);
   slots_.push_back(
       Slot{hash, true, index_key, Entry{std::string(key), std::move(value)}});
   if (slot < kSmallSlots) hashes_[slot] = hash;
@@ -335,7 +335,7 @@ bool Object::Erase(std::string_view key) {
 }
 
 void Object::Compact() {
-  std::vector<Slot> kept;
+  SlotVector kept;
   kept.reserve(live_);
   std::vector<uint32_t> remap(slots_.size(), 0);
   for (size_t i = 0; i < slots_.size(); ++i) {
@@ -393,7 +393,8 @@ void Object::AssignShallowCopy(const Object& other) {
 }
 
 void Object::Clear() {
-  slots_.clear();
+  // Not clear(), which would give up the slot storage.
+  slots_.erase(slots_.begin(), slots_.end());
   index_order_.clear();
   lookup_.clear();
   live_ = 0;

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 
 namespace auxsync::bots {
 
@@ -238,6 +239,12 @@ class Object {
   // Objects with at most this many slots (tombstones included) are searched
   // linearly through hashes_; larger ones get the index.
   static constexpr size_t kSmallSlots = 12;
+  // Slots kept inside the object itself: actions, updates, bots and most
+  // partial entries have at most this many keys, and their slots then sit
+  // at a fixed place after the header, so that a lookup on a cold object
+  // can load header and slot at the same time.
+  static constexpr size_t kInlineSlots = 4;
+  using SlotVector = absl::InlinedVector<Slot, kInlineSlots>;
 
   int Lookup(std::string_view key, uint32_t hash) const;
   int Lookup(std::string_view key) const { return Lookup(key, KeyHash(key)); }
@@ -248,7 +255,7 @@ class Object {
   // touches its header and the one matching slot: slots are 80 bytes, and
   // scanning their own hashes costs a cache line per slot on cold objects
   // (the bots of a large state).
-  std::vector<Slot> slots_;  // insertion order, with tombstones
+  SlotVector slots_;  // insertion order, with tombstones
   size_t live_ = 0;
   // hashes_[i] == slots_[i].hash for the first kSmallSlots slots.
   uint32_t hashes_[kSmallSlots];
