@@ -17,7 +17,7 @@ constexpr std::string_view kUnacceptableRequestMessage =
     "The request was invalid. One or more fields were invalid.";
 
 // A decode failure of `kind`; `issue` (if any) is the zod-style issue
-// object the server lists in its reply.
+// object the server lists in its reply, or an array of them.
 absl::Status Fail(FrameErrorKind kind, std::optional<double> id,
                   std::string message, Value issue = Value()) {
   absl::Status status = absl::InvalidArgumentError(std::move(message));
@@ -31,12 +31,18 @@ absl::Status Fail(FrameErrorKind kind, std::optional<double> id,
 
 Value EnvelopeIssue(std::string_view expected, std::string_view code,
                     Value path, const Value& got) {
-  return bots::MakeObject(
-      {{"expected", std::string(expected)},
-       {"code", std::string(code)},
-       {"path", path},
-       {"message", internal::Cat("Invalid input: expected ", expected,
-                                 ", received ", internal::ZodTypeName(got))}});
+  Value issue = bots::MakeObject(
+      {{"expected", std::string(expected)}, {"code", std::string(code)}});
+  // zod names a non-finite number (1e999 parses to Infinity) in
+  // "received", as "Infinity" whatever its sign.
+  if (got.is_number() && !std::isfinite(got.as_number())) {
+    issue.as_object().Set("received", "Infinity");
+  }
+  issue.as_object().Set("path", std::move(path));
+  issue.as_object().Set(
+      "message", internal::Cat("Invalid input: expected ", expected,
+                               ", received ", internal::ZodTypeName(got)));
+  return issue;
 }
 
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ReadHeaders(
@@ -172,43 +178,41 @@ absl::StatusOr<Event> DecodeFrame(std::string_view text, Direction direction,
     return Fail(FrameErrorKind::kIgnored, std::nullopt,
                 "frame: expected at least 3 items");
   }
-  if (items.size() < 2) {
-    Value missing;
-    return Fail(
-        envelope_kind, std::nullopt,
-        "frame: expected [type, id, ...], the array is too short",
-        EnvelopeIssue(
-            items.empty() ? "number" : "number", "invalid_type",
-            bots::MakeArray({static_cast<double>(items.empty() ? 0 : 1)}),
-            missing));
-  }
-  const Value& type_value = items[0];
+  // zod checks both tuple elements and lists every failure: a bad type at
+  // [0] and a missing or non-finite id at [1].
+  const Value missing;
+  const Value& type_value = items.empty() ? missing : items[0];
   int type = 0;
   if (type_value.is_number() && std::isfinite(type_value.as_number())) {
     double t = type_value.as_number();
     if (t == 1 || t == 2 || t == 3 || t == 4 || t == 5)
       type = static_cast<int>(t);
   }
-  if (type == 0) {
-    return Fail(envelope_kind, std::nullopt,
-                "frame[0] (type): expected one of 1, 2, 3, 4, 5",
-                bots::MakeObject({{"code", "invalid_value"},
-                                  {"values", bots::MakeArray({1, 2, 3, 4, 5})},
-                                  {"path", bots::MakeArray({0})},
-                                  {"message",
-                                   "Invalid option: expected one "
-                                   "of 1|2|3|4|5"}}));
-  }
-  const Value& id_value = items[1];
+  const Value& id_value = items.size() > 1 ? items[1] : missing;
   const bool null_id_ok = !from_client && type == 5;
   const bool id_ok =
       id_value.is_number() && std::isfinite(id_value.as_number());
+  Value issues = Value::NewArray();
+  std::string problem;
+  if (type == 0) {
+    problem = "frame[0] (type): expected one of 1, 2, 3, 4, 5";
+    issues.as_array().items.push_back(bots::MakeObject(
+        {{"code", "invalid_value"},
+         {"values", bots::MakeArray({1, 2, 3, 4, 5})},
+         {"path", bots::MakeArray({0})},
+         {"message", "Invalid option: expected one of 1|2|3|4|5"}}));
+  }
   if (!id_ok && !(null_id_ok && id_value.is_null())) {
-    return Fail(envelope_kind, std::nullopt,
-                internal::Cat("frame[1] (id): expected number, received ",
-                              internal::ZodTypeName(id_value)),
-                EnvelopeIssue("number", "invalid_type", bots::MakeArray({1}),
-                              id_value));
+    if (problem.empty()) {
+      problem = internal::Cat("frame[1] (id): expected number, received ",
+                              internal::ZodTypeName(id_value));
+    }
+    issues.as_array().items.push_back(EnvelopeIssue(
+        "number", "invalid_type", bots::MakeArray({1}), id_value));
+  }
+  if (!issues.as_array().items.empty()) {
+    return Fail(envelope_kind, std::nullopt, std::move(problem),
+                std::move(issues));
   }
   std::optional<double> id;
   if (id_ok) id = id_value.as_number();
@@ -283,8 +287,11 @@ FrameError FrameErrorOf(const absl::Status& status) {
   error.kind = static_cast<FrameErrorKind>((*v)["kind"].as_number());
   if ((*v)["id"].is_number()) error.request_id = (*v)["id"].as_number();
   error.issues = Value::NewArray();
-  if ((*v)["issue"].is_object()) {
-    error.issues.as_array().items.push_back((*v)["issue"]);
+  const Value& issue = (*v)["issue"];
+  if (issue.is_object()) {
+    error.issues.as_array().items.push_back(issue);
+  } else if (issue.is_array()) {
+    error.issues = issue;
   }
   return error;
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -142,6 +143,52 @@ TEST(Frame, FractionalIdsAreAccepted) {
                            Direction::kClientToServer);
   ASSERT_TRUE(event.ok()) << event.status();
   EXPECT_EQ(std::get<MessageEvent>(*event).id, 1.5);
+}
+
+// The issue lists the real server's zod parse gives (checked against
+// aux-common 3.10.5's websocketEventSchema / websocketRequestMessageSchema):
+// every failing tuple element is listed, and a number that overflowed to
+// Infinity is named in "received" whatever its sign.
+TEST(Frame, S2_EnvelopeIssuesAreTheRealServers) {
+  const std::string prefix =
+      R"([5,null,{"success":false,"errorCode":"unacceptable_request",)"
+      R"("errorMessage":"The request was invalid. One or more fields were )"
+      R"(invalid.","issues":[)";
+  const std::string bad_type =
+      R"({"code":"invalid_value","values":[1,2,3,4,5],"path":[0],)"
+      R"("message":"Invalid option: expected one of 1|2|3|4|5"})";
+  auto bad_id = [](const std::string& received) {
+    return absl::StrCat(
+        R"({"expected":"number","code":"invalid_type","path":[1],)"
+        R"("message":"Invalid input: expected number, received )",
+        received, R"("})");
+  };
+  auto reply = [](std::string_view text) {
+    return ServerReplyToBadFrame(
+               DecodeFrame(text, Direction::kClientToServer).status())
+        .value_or("none");
+  };
+  EXPECT_EQ(reply("[]"),
+            absl::StrCat(prefix, bad_type, ",", bad_id("undefined"), "]}]"));
+  EXPECT_EQ(reply("[0]"),
+            absl::StrCat(prefix, bad_type, ",", bad_id("undefined"), "]}]"));
+  EXPECT_EQ(reply(R"([0,"x"])"),
+            absl::StrCat(prefix, bad_type, ",", bad_id("string"), "]}]"));
+  EXPECT_EQ(reply("[1]"), absl::StrCat(prefix, bad_id("undefined"), "]}]"));
+  EXPECT_EQ(reply("[7,1,{}]"), absl::StrCat(prefix, bad_type, "]}]"));
+  const std::string infinite =
+      R"({"expected":"number","code":"invalid_type","received":"Infinity",)"
+      R"("path":[1],"message":"Invalid input: expected number, received )"
+      R"(number"})";
+  EXPECT_EQ(reply("[1,1e999,{}]"), absl::StrCat(prefix, infinite, "]}]"));
+  EXPECT_EQ(reply("[1,-1e999,{}]"), absl::StrCat(prefix, infinite, "]}]"));
+  EXPECT_EQ(
+      reply(R"([1,1,{"type":"sync/time","id":1,"clientRequestTime":-1e999}])"),
+      R"([5,1,{"success":false,"errorCode":"unacceptable_request",)"
+      R"("errorMessage":"The request was invalid. One or more fields were )"
+      R"(invalid.","issues":[{"expected":"number","code":"invalid_type",)"
+      R"("received":"Infinity","path":["clientRequestTime"],"message":)"
+      R"("Invalid input: expected number, received number"}]}])");
 }
 
 TEST(Frame, S2_ErrorsNameTheField) {

@@ -105,9 +105,17 @@ absl::Status TypeErrorAt(const FieldPath& path, std::string_view expected,
                                         {"path", PathValue(path)},
                                         {"message", zod_message}})
                     : bots::MakeObject({{"expected", zod_expected},
-                                        {"code", "invalid_type"},
-                                        {"path", PathValue(path)},
-                                        {"message", zod_message}});
+                                        {"code", "invalid_type"}});
+  if (!issue.as_object().Has("path")) {
+    // zod names a non-finite number (1e999 parses to Infinity) in
+    // "received", as "Infinity" whatever its sign.
+    if (got != nullptr && got->is_number() &&
+        !std::isfinite(got->as_number())) {
+      issue.as_object().Set("received", "Infinity");
+    }
+    issue.as_object().Set("path", PathValue(path));
+    issue.as_object().Set("message", zod_message);
+  }
   return internal::IssueError(
       kRoot, path,
       internal::Cat("expected ", expected, ", received ", received), issue);
