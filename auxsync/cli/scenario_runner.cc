@@ -3,6 +3,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,14 +13,22 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "auxsync/bots/bot.h"
 #include "auxsync/bots/bot_actions.h"
 #include "auxsync/bots/json.h"
 #include "auxsync/bots/runtime_values.h"
 #include "auxsync/bots/state_updated_event.h"
+#include "auxsync/client/inst_records_client.h"
+#include "auxsync/client/other_players_partition.h"
+#include "auxsync/client/remote_yjs_partition.h"
+#include "auxsync/client/websocket_connection_client.h"
 #include "auxsync/partitions/partition.h"
 #include "auxsync/partitions/partition_auth_source.h"
 #include "auxsync/partitions/partition_factories.h"
 #include "auxsync/partitions/yjs_partition.h"
+#include "auxsync/partitions/yjs_partition_core.h"
+#include "boost/asio/io_context.hpp"
+#include "boost/asio/post.hpp"
 
 namespace auxsync::cli {
 namespace {
@@ -28,6 +37,8 @@ using bots::Value;
 
 // The longest wait a scenario may ask for.
 constexpr double kMaxWaitMs = 10 * 60 * 1000;
+// How long a waitFor step waits unless it says otherwise.
+constexpr double kDefaultWaitForMs = 10000;
 
 absl::Status Invalid(const std::string& path, const std::string& what) {
   return absl::InvalidArgumentError(absl::StrCat(path, ": ", what));
@@ -67,16 +78,65 @@ bool TakesUpdates(const Value& partition_config) {
   return type == "yjs" || type == "remote_yjs" || type == "yjs_client";
 }
 
+// Partition types that talk to an inst server (given by the config's host).
+bool IsRemote(const Value& partition_config) {
+  const std::string& type = partition_config["type"].as_string();
+  return type == "remote_yjs" || type == "yjs_client" ||
+         type == "other_players_repo" || type == "other_players_client";
+}
+
+// The statuses a waitFor step can wait for.
+bool IsWaitForTarget(const Value& v) {
+  if (!v.is_string()) return false;
+  const std::string& s = v.as_string();
+  return s == "synced" || s == "connected" || s == "disconnected";
+}
+
+// The step's kind: its one key other than a waitFor step's timeoutMs.
+std::string StepKind(const Value& step) {
+  for (const std::string& key : step.as_object().Keys()) {
+    if (key != "timeoutMs") return key;
+  }
+  return "timeoutMs";
+}
+
 absl::Status ValidateStep(const Value& step, const std::string& path,
                           const Value& partition_config) {
-  if (!step.is_object() || step.as_object().size() != 1) {
+  const bool waits_for = step.is_object() && step.as_object().size() == 2 &&
+                         step.as_object().Find("waitFor") != nullptr &&
+                         step.as_object().Find("timeoutMs") != nullptr;
+  if (!step.is_object() || (step.as_object().size() != 1 && !waits_for)) {
     return Invalid(path,
                    "must be an object with exactly one of applyEvents, "
-                   "sendRemoteEvents, applyUpdates, wait");
+                   "sendRemoteEvents, applyUpdates, wait, waitFor, "
+                   "forcedOffline");
   }
-  const std::string kind = step.as_object().Keys()[0];
+  const std::string kind = StepKind(step);
   const Value& body = step[kind];
   std::string body_path = absl::StrCat(path, ".", kind);
+  if (kind == "waitFor" || kind == "forcedOffline") {
+    if (!IsRemote(partition_config)) {
+      return Invalid(body_path,
+                     absl::StrCat("a ", partition_config["type"].as_string(),
+                                  " partition has no server connection"));
+    }
+    if (kind == "forcedOffline") {
+      if (!body.is_bool()) return Invalid(body_path, "must be true or false");
+      return absl::OkStatus();
+    }
+    if (!IsWaitForTarget(body)) {
+      return Invalid(body_path,
+                     "must be \"synced\", \"connected\" or \"disconnected\"");
+    }
+    const Value& timeout = step["timeoutMs"];
+    if (!timeout.is_undefined() &&
+        (!timeout.is_number() || !(timeout.as_number() >= 0) ||
+         timeout.as_number() > kMaxWaitMs)) {
+      return Invalid(absl::StrCat(path, ".timeoutMs"),
+                     "must be a number of milliseconds from 0 to 600000");
+    }
+    return absl::OkStatus();
+  }
   if (kind == "applyEvents") return ValidateActions(body, body_path, false);
   if (kind == "sendRemoteEvents") return ValidateActions(body, body_path, true);
   if (kind == "applyUpdates") {
@@ -192,6 +252,106 @@ std::vector<rx::Subscription> SubscribeAll(
   return subs;
 }
 
+// The server side of a scenario with a remote partition: one websocket
+// connection and InstRecordsClient per host (as upstream keeps one client
+// per host), all on one event loop that the runner turns during waitFor and
+// wait steps. Declared before the partition so that it outlives it.
+class RemoteSession {
+ public:
+  // `indicator` (undefined = none) is given to the auth source for each
+  // host's origin before anything connects, as CasualOS's auth coordinator
+  // would answer need_indicator; without one the login asks for it.
+  RemoteSession(partitions::PartitionAuthSource& auth, Value indicator,
+                int reconnect_delay_ms)
+      : auth_(auth),
+        indicator_(std::move(indicator)),
+        reconnect_delay_ms_(reconnect_delay_ms) {}
+  ~RemoteSession() {
+    // Records clients first: they hold subscriptions on their connection.
+    for (auto& [host, entry] : hosts_) entry.records.reset();
+  }
+
+  boost::asio::io_context& io() { return io_; }
+
+  // The client of `host`, created on first use; null after recording the
+  // error (see error()) for a host that is not an http(s)/ws(s) origin.
+  client::InstRecordsClient* ForHost(const std::string& host) {
+    auto it = hosts_.find(host);
+    if (it != hosts_.end()) return it->second.records.get();
+    client::WebsocketConnectionOptions options;
+    options.reconnect_delay = std::chrono::milliseconds(reconnect_delay_ms_);
+    absl::StatusOr<std::unique_ptr<client::WebsocketConnectionClient>>
+        connection = client::WebsocketConnectionClient::Create(io_, host, auth_,
+                                                               options);
+    if (!connection.ok()) {
+      error_ = absl::InvalidArgumentError(
+          absl::StrCat("host \"", host, "\": ", connection.status().message()));
+      return nullptr;
+    }
+    if (!indicator_.is_undefined()) {
+      auth_.SendAuthResponse(
+          partitions::AuthResponseSuccess((*connection)->origin(), indicator_));
+    }
+    Entry& entry = hosts_[host];
+    entry.connection = *std::move(connection);
+    // CasualOS's partition factories turn the timed resend on (8.4).
+    client::InstRecordsClientOptions records_options;
+    records_options.resend_updates = true;
+    records_options.io = &io_;
+    entry.records = std::make_unique<client::InstRecordsClient>(
+        *entry.connection, std::move(records_options));
+    return entry.records.get();
+  }
+
+  const absl::Status& error() const { return error_; }
+
+  // Opens every socket (after the partition has connected, as upstream).
+  void Connect() {
+    for (auto& [host, entry] : hosts_) entry.connection->Connect();
+  }
+
+  void SetForcedOffline(bool offline) {
+    for (auto& [host, entry] : hosts_) {
+      entry.records->set_forced_offline(offline);
+    }
+  }
+
+  // Turns the loop until `done` holds or `ms` passed; returns done().
+  bool RunUntil(const std::function<bool()>& done, double ms) {
+    auto deadline = std::chrono::steady_clock::now() +
+                    std::chrono::microseconds(static_cast<int64_t>(ms * 1000));
+    io_.restart();
+    io_.poll();
+    while (!done()) {
+      auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) return false;
+      io_.restart();
+      io_.run_one_for(std::min<std::chrono::steady_clock::duration>(
+          deadline - now, std::chrono::milliseconds(20)));
+    }
+    return true;
+  }
+
+  // Runs what is ready now (deferred tasks, received frames).
+  void Poll() {
+    io_.restart();
+    io_.poll();
+  }
+
+ private:
+  struct Entry {
+    std::unique_ptr<client::WebsocketConnectionClient> connection;
+    std::unique_ptr<client::InstRecordsClient> records;
+  };
+
+  boost::asio::io_context io_{1};
+  partitions::PartitionAuthSource& auth_;
+  Value indicator_;
+  int reconnect_delay_ms_;
+  absl::Status error_;
+  std::map<std::string, Entry> hosts_;
+};
+
 // Creates the scenario's partition through the factory chain. `auth` must
 // outlive the partition.
 // `client_id` / `remote_client_id` (unset = random) pin the Yjs client ids of
@@ -200,7 +360,7 @@ std::vector<rx::Subscription> SubscribeAll(
 absl::StatusOr<std::unique_ptr<partitions::Partition>> CreatePartition(
     const Value& config, partitions::PartitionAuthSource& auth,
     std::optional<uint64_t> client_id, std::optional<uint64_t> remote_client_id,
-    const std::string& persistence_dir) {
+    const std::string& persistence_dir, RemoteSession* remote) {
   partitions::PartitionServices services;
   services.auth_source = &auth;
   services.local_persistence_dir = persistence_dir;
@@ -208,8 +368,40 @@ absl::StatusOr<std::unique_ptr<partitions::Partition>> CreatePartition(
       partitions::CreateMemoryPartitionFactory(),
       partitions::CreateYjsPartitionFactory(nullptr, client_id,
                                             remote_client_id)};
+  if (remote != nullptr) {
+    client::InstClientForHost for_host = [remote](const std::string& host) {
+      return remote->ForHost(host);
+    };
+    factories.push_back(client::CreateRemoteYjsPartitionFactory(
+        for_host, nullptr, client_id, remote_client_id));
+    factories.push_back(
+        [remote](const Value& config, partitions::PartitionServices& services)
+            -> absl::StatusOr<std::unique_ptr<partitions::Partition>> {
+          const std::string& type = config["type"].as_string();
+          if (type != "other_players_repo" && type != "other_players_client") {
+            return std::unique_ptr<partitions::Partition>();
+          }
+          client::InstRecordsClient* records =
+              remote->ForHost(config["host"].as_string());
+          if (records == nullptr) return remote->error();
+          client::OtherPlayersPartitionOptions options;
+          // Upstream resumes after its awaits in a later microtask.
+          options.defer = [remote](std::function<void()> task) {
+            boost::asio::post(remote->io(), std::move(task));
+          };
+          absl::StatusOr<std::unique_ptr<client::OtherPlayersPartition>> made =
+              client::CreateOtherPlayersPartition(
+                  config, *records, *services.auth_source, std::move(options));
+          if (!made.ok()) return made.status();
+          return std::unique_ptr<partitions::Partition>(*std::move(made));
+        });
+  }
   absl::StatusOr<std::unique_ptr<partitions::Partition>> partition =
       partitions::CreateAuxPartition(config, services, factories);
+  if (remote != nullptr && !remote->error().ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("partition: ", remote->error().message()));
+  }
   if (!partition.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("partition: ", partition.status().message()));
@@ -265,6 +457,27 @@ absl::Status ValidateScenario(const Value& scenario) {
       return Invalid(key, "must be an unsigned 32-bit integer");
     }
   }
+  if (IsRemote(partition)) {
+    if (!partition["host"].is_string()) {
+      return Invalid("partition.host",
+                     "must be a string (an http(s):// or ws(s):// origin)");
+    }
+    const Value& id = scenario["connectionId"];
+    if (!id.is_undefined() && !id.is_null() && !id.is_string()) {
+      return Invalid("connectionId", "must be a string or null");
+    }
+    const Value& token = scenario["connectionToken"];
+    if (!token.is_undefined() && !token.is_string()) {
+      return Invalid("connectionToken", "must be a string");
+    }
+    const Value& delay = scenario["reconnectDelayMs"];
+    if (!delay.is_undefined() &&
+        (!delay.is_number() || !(delay.as_number() >= 0) ||
+         delay.as_number() > kMaxWaitMs)) {
+      return Invalid("reconnectDelayMs",
+                     "must be a number of milliseconds from 0 to 600000");
+    }
+  }
   const Value& steps = scenario["steps"];
   if (!steps.is_array()) return Invalid("steps", "must be an array");
   const auto& items = steps.as_array().items;
@@ -295,25 +508,69 @@ absl::StatusOr<std::string> RunScenario(const Value& scenario,
     if (!id.is_number()) return std::nullopt;
     return static_cast<uint64_t>(id.as_number());
   };
+  // Remote configs: the login indicator and the connections (which must
+  // outlive the partition, so they are made first).
+  std::unique_ptr<RemoteSession> remote;
+  if (IsRemote(scenario["partition"])) {
+    Value indicator = Value::NewObject();
+    if (scenario["connectionToken"].is_string()) {
+      indicator.as_object().Set("connectionToken", scenario["connectionToken"]);
+    } else if (scenario["connectionId"].is_string()) {
+      indicator.as_object().Set("connectionId", scenario["connectionId"]);
+    } else if (scenario["connectionId"].is_null()) {
+      indicator = Value();  // no indicator: the login asks for one
+    } else {
+      indicator.as_object().Set("connectionId", bots::NewUuid());
+    }
+    const Value& delay = scenario["reconnectDelayMs"];
+    remote = std::make_unique<RemoteSession>(
+        auth, std::move(indicator),
+        delay.is_number() ? static_cast<int>(delay.as_number()) : 5000);
+  }
   absl::StatusOr<std::unique_ptr<partitions::Partition>> created =
       CreatePartition(scenario["partition"], auth, client_id("clientId"),
-                      client_id("remoteClientId"), options.persistence_dir);
+                      client_id("remoteClientId"), options.persistence_dir,
+                      remote.get());
   if (!created.ok()) return created.status();
   partitions::Partition& partition = **created;
   auto* yjs = dynamic_cast<partitions::YjsPartition*>(&partition);
+  auto* yjs_core = dynamic_cast<partitions::YjsPartitionCore*>(&partition);
   if (scenario["space"].is_string()) {
     partition.set_space(scenario["space"].as_string());
   }
   Recorder recorder(options.tagged);
   std::vector<rx::Subscription> subs =
       SubscribeAll(partition, recorder, options.on_partition_error);
+  // The last connection and sync statuses (for waitFor steps).
+  bool connected = false;
+  bool synced = false;
+  if (remote != nullptr) {
+    subs.push_back(partition.OnStatusUpdated([&](const Value& status) {
+      const Value& type = status["type"];
+      if (!type.is_string()) return;
+      if (type.as_string() == "connection") {
+        connected = IsTruthy(status["connected"]);
+      } else if (type.as_string() == "sync") {
+        synced = IsTruthy(status["synced"]);
+      }
+    }));
+    // The auth requests of the login (need_indicator, invalid_indicator,
+    // not_authorized, ...), which a host would show its user.
+    subs.push_back(auth.OnAuthRequest([&](const Value& request) {
+      recorder.Record("authRequest", request);
+    }));
+  }
   partition.Connect();
+  if (remote != nullptr) {
+    remote->Connect();
+    remote->Poll();
+  }
 
   std::string out =
       absl::StrCat(R"({"initial":)", recorder.Take(), R"(,"steps":[)");
   const auto& steps = scenario["steps"].as_array().items;
   for (size_t i = 0; i < steps.size(); ++i) {
-    const std::string kind = steps[i].as_object().Keys()[0];
+    const std::string kind = StepKind(steps[i]);
     const Value& body = steps[i][kind];
     std::string outcome = R"("returned":null)";
     if (kind == "applyEvents") {
@@ -329,12 +586,12 @@ absl::StatusOr<std::string> RunScenario(const Value& scenario,
         }
       }
     } else if (kind == "applyUpdates") {
-      if (yjs != nullptr) {
+      if (yjs_core != nullptr) {
         std::vector<std::string> updates;
         for (const Value& u : body.as_array().items) {
           updates.push_back(u.as_string());
         }
-        absl::Status s = yjs->ApplyUpdates(updates);
+        absl::Status s = yjs_core->ApplyUpdates(updates);
         if (!s.ok()) {
           outcome = absl::StrCat(
               R"("error":)",
@@ -343,9 +600,38 @@ absl::StatusOr<std::string> RunScenario(const Value& scenario,
         }
       }
     } else if (kind == "wait") {
-      std::this_thread::sleep_for(std::chrono::microseconds(
-          static_cast<int64_t>(body["ms"].as_number() * 1000)));
+      double ms = body["ms"].as_number();
+      if (remote != nullptr) {
+        // Turn the loop instead of sleeping, so that what arrives meanwhile
+        // is processed (and recorded as this step's emissions).
+        remote->RunUntil([] { return false; }, ms);
+      } else {
+        std::this_thread::sleep_for(
+            std::chrono::microseconds(static_cast<int64_t>(ms * 1000)));
+      }
+    } else if (kind == "waitFor") {
+      const std::string& target = body.as_string();
+      double timeout = steps[i]["timeoutMs"].is_number()
+                           ? steps[i]["timeoutMs"].as_number()
+                           : kDefaultWaitForMs;
+      bool reached = remote->RunUntil(
+          [&] {
+            if (target == "synced") return synced;
+            if (target == "connected") return connected;
+            return !connected;
+          },
+          timeout);
+      if (!reached) {
+        outcome = absl::StrCat(
+            R"("error":)",
+            bots::ToJson(Value(absl::StrCat("Error: timed out after ", timeout,
+                                            " ms waiting for ", target)),
+                         recorder.options()));
+      }
+    } else if (kind == "forcedOffline") {
+      remote->SetForcedOffline(body.as_bool());
     }
+    if (remote != nullptr) remote->Poll();
     if (i > 0) out += ',';
     absl::StrAppend(&out, R"({"kind":")", kind, R"(",)", outcome,
                     R"(,"emissions":)", recorder.Take(), R"(,"state":)",
@@ -353,11 +639,14 @@ absl::StatusOr<std::string> RunScenario(const Value& scenario,
   }
   absl::StrAppend(&out, R"(],"final":{"state":)",
                   bots::ToJson(partition.state(), recorder.options()));
-  if (yjs != nullptr) {
+  if (yjs_core != nullptr) {
     absl::StrAppend(&out, R"(,"update":)",
-                    bots::ToJson(Value(yjs->EncodeStateBase64())));
+                    bots::ToJson(Value(yjs_core->EncodeStateBase64())));
   }
   out += "}}";
+  // Unsubscribe before the partition and the connections go.
+  subs.clear();
+  created->reset();
   return out;
 }
 

@@ -35,8 +35,12 @@ struct ScenarioOptions {
 absl::Status ValidateScenario(const bots::Value& scenario);
 
 // Runs a validated scenario and returns the output JSON text. Fails only
-// when the partition cannot be created from its config or
-// `persistence_dir` cannot be created.
+// when the partition cannot be created from its config (e.g. a remote
+// config's host is not an http(s)/ws(s) URL) or `persistence_dir` cannot
+// be created. A remote config (remote_yjs, yjs_client, other_players_repo,
+// other_players_client) joins its host's inst over a websocket on an event
+// loop of its own, which the waitFor and wait steps turn; a waitFor that
+// times out is a step error in the output, not a failure.
 absl::StatusOr<std::string> RunScenario(const bots::Value& scenario,
                                         const ScenarioOptions& options);
 

@@ -4,11 +4,18 @@
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "auxsync/server/inst_server.h"
+#include "auxsync/server/memory_store.h"
+#include "auxsync/server/websocket_server.h"
+#include "boost/asio/executor_work_guard.hpp"
+#include "boost/asio/io_context.hpp"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -228,6 +235,161 @@ TEST(ScenarioRunner, PersistenceDirThatIsAFileIsAnError) {
   EXPECT_FALSE(out.ok());
   EXPECT_THAT(out.status().message(), HasSubstr("persistence directory"));
   std::filesystem::remove(file);
+}
+
+// ---------------------------------------------------------------------------
+// Remote configs against an in-process `auxsync serve` core (InstServer +
+// WebsocketServer on an ephemeral port), run on a thread of its own.
+
+class RemoteScenarioTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    inst_server_ = std::make_unique<server::InstServer>(store_);
+    ws_server_ = std::make_unique<server::WebsocketServer>(io_, *inst_server_);
+    absl::StatusOr<uint16_t> bound = ws_server_->Listen("127.0.0.1", 0);
+    ASSERT_TRUE(bound.ok()) << bound.status();
+    port_ = *bound;
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  void TearDown() override {
+    work_.reset();
+    io_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  // A scenario of `partition` (its host is this server) with `extra`
+  // top-level members and `steps`.
+  std::string Scenario(const std::string& partition, const std::string& extra,
+                       const std::string& steps) const {
+    std::string host = absl::StrCat("http://127.0.0.1:", port_);
+    return absl::StrCat(R"({"partition":{)", partition, R"(,"host":")", host,
+                        R"("},"space":"shared")", extra, R"(,"steps":[)", steps,
+                        "]}");
+  }
+
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type>
+      work_ = boost::asio::make_work_guard(io_);
+  server::MemoryStore store_;
+  std::unique_ptr<server::InstServer> inst_server_;
+  std::unique_ptr<server::WebsocketServer> ws_server_;
+  uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+const std::string kRemoteYjs =
+    R"("type":"remote_yjs","recordName":null,"inst":"i1","branch":"main")";
+
+TEST_F(RemoteScenarioTest, RemoteYjsSyncsEditsAndASecondClientLoadsThem) {
+  absl::StatusOr<std::string> writer =
+      RunText(Scenario(kRemoteYjs, R"(,"connectionId":"w")", R"(
+        {"waitFor":"synced"},
+        {"applyEvents":[{"type":"add_bot","id":"b","bot":{"id":"b","tags":{"a":1}}}]},
+        {"wait":{"ms":200}})"));
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  EXPECT_THAT(
+      *writer,
+      HasSubstr(
+          R"({"type":"onStatusUpdated","value":{"type":"sync","synced":true}})"));
+  EXPECT_THAT(*writer, HasSubstr(R"({"kind":"waitFor","returned":null,)"));
+  EXPECT_THAT(
+      *writer,
+      HasSubstr(
+          R"("final":{"state":{"b":{"id":"b","tags":{"a":1},"space":"shared"}},"update":")"));
+
+  absl::StatusOr<std::string> reader = RunText(Scenario(
+      kRemoteYjs, R"(,"connectionId":"r")", R"({"waitFor":"synced"})"));
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  // The server's snapshot arrives during the waitFor step, before sync.
+  EXPECT_THAT(
+      *reader,
+      HasSubstr(
+          R"({"type":"onStatusUpdated","value":{"type":"authentication","authenticated":true,"info":{"connectionId":"r","sessionId":null,"userId":null}}},{"type":"onStatusUpdated","value":{"type":"authorization","authorized":true}},{"type":"onBotsAdded","value":[{"id":"b","tags":{"a":1},"space":"shared"}]})"));
+  EXPECT_THAT(
+      *reader,
+      HasSubstr(
+          R"("steps":[{"kind":"waitFor","returned":null,"emissions":[{"type":"onStatusUpdated","value":{"type":"connection","connected":true}})"));
+}
+
+TEST_F(RemoteScenarioTest, WaitForTimesOutWithAnErrorWhenNoIndicatorIsGiven) {
+  // connectionId null: no indicator, so the login asks for one and nothing
+  // syncs; the step fails after its timeout instead of hanging.
+  absl::StatusOr<std::string> out = RunText(
+      Scenario(kRemoteYjs, R"(,"connectionId":null)",
+               R"({"waitFor":"synced","timeoutMs":300},{"wait":{"ms":10}})"));
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_THAT(
+      *out,
+      HasSubstr(
+          R"({"type":"authRequest","value":{"type":"request","origin":"ws://127.0.0.1:)"));
+  EXPECT_THAT(
+      *out,
+      HasSubstr(
+          R"({"kind":"waitFor","error":"Error: timed out after 300 ms waiting for synced")"));
+  EXPECT_THAT(*out, HasSubstr(R"({"kind":"wait","returned":null)"));
+}
+
+TEST_F(RemoteScenarioTest, ForcedOfflineEditsReachTheServerWhenBackOnline) {
+  absl::StatusOr<std::string> offline =
+      RunText(Scenario(kRemoteYjs, R"(,"connectionId":"o")", R"(
+        {"waitFor":"synced"},
+        {"forcedOffline":true},
+        {"waitFor":"disconnected"},
+        {"applyEvents":[{"type":"add_bot","id":"off","bot":{"id":"off","tags":{"x":true}}}]},
+        {"forcedOffline":false},
+        {"waitFor":"synced"},
+        {"wait":{"ms":200}})"));
+  ASSERT_TRUE(offline.ok()) << offline.status();
+  EXPECT_THAT(*offline, Not(HasSubstr(R"("error")")));
+  absl::StatusOr<std::string> reader = RunText(Scenario(
+      kRemoteYjs, R"(,"connectionId":"r2")", R"({"waitFor":"synced"})"));
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  EXPECT_THAT(
+      *reader,
+      HasSubstr(
+          R"("final":{"state":{"off":{"id":"off","tags":{"x":true},"space":"shared"}})"));
+}
+
+TEST_F(RemoteScenarioTest, OtherPlayersSeesAnotherClientJoinAndLeave) {
+  std::string player_text =
+      Scenario(kRemoteYjs, R"(,"connectionId":"p2")",
+               R"({"waitFor":"synced"},{"wait":{"ms":400}})");
+  // The player joins while the players partition waits, and leaves (its
+  // scenario ends) before the wait is over.
+  std::thread other([&] { (void)RunText(player_text); });
+  absl::StatusOr<std::string> seen = RunText(Scenario(
+      R"("type":"other_players_repo","recordName":null,"inst":"i1","branch":"main")",
+      R"(,"connectionId":"p1")",
+      R"({"waitFor":"synced"},{"wait":{"ms":2000}})"));
+  other.join();
+  ASSERT_TRUE(seen.ok()) << seen.status();
+  EXPECT_THAT(*seen, HasSubstr(R"("eventName":"onRemoteJoined")"));
+  EXPECT_THAT(*seen, HasSubstr(R"("eventName":"onRemoteLeave")"));
+  EXPECT_THAT(*seen, HasSubstr(R"("remoteId":"p2")"));
+}
+
+TEST(ScenarioRunner, RemoteStepsNeedARemoteConfigAndAHost) {
+  std::string local =
+      absl::StrCat("{", kMemory, R"(,"steps":[{"waitFor":"synced"}]})");
+  absl::StatusOr<std::string> out = RunText(local);
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(
+      out.status().message(),
+      HasSubstr(
+          "steps[0].waitFor: a memory partition has no server connection"));
+  out = RunText(
+      R"({"partition":{"type":"remote_yjs","inst":"i","branch":"b"},"steps":[]})");
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(out.status().message(),
+              HasSubstr("partition.host: must be a string"));
+  out = RunText(
+      R"({"partition":{"type":"remote_yjs","inst":"i","branch":"b","host":"ftp://x"},"steps":[]})");
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(out.status().message(), HasSubstr("partition: host \"ftp://x\""));
+  out = RunText(
+      R"({"partition":{"type":"remote_yjs","inst":"i","branch":"b","host":"http://h"},"steps":[{"waitFor":"ready"}]})");
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(out.status().message(), HasSubstr("steps[0].waitFor: must be"));
 }
 
 }  // namespace
