@@ -32,11 +32,6 @@ Value ShallowCopy(const Value& v) {
   return Value(v.as_object().ShallowCopy());
 }
 
-bool IsType(const Value& action, std::string_view type) {
-  const Value& t = action["type"];
-  return t.is_string() && t.as_string() == type;
-}
-
 // The operation sequences of an edit, as a list.
 std::vector<Value> Sequences(const Value& edit) {
   const Value& ops = edit["operations"];
@@ -51,6 +46,26 @@ Value CombinedEdit(const Value& vector, const Value& earlier,
   if (!earlier.is_undefined()) sequences = Sequences(earlier);
   for (Value& s : Sequences(edit)) sequences.push_back(std::move(s));
   return bots::Edits(vector, std::move(sequences));
+}
+
+// What ApplyEvents does with an action, from its type.
+enum class ActionKind : uint8_t {
+  kIgnored,
+  kAdd,
+  kRemove,
+  kUpdate,
+  kApplyState
+};
+
+ActionKind KindOf(const Value& action) {
+  const Value& type = action["type"];
+  if (!type.is_string()) return ActionKind::kIgnored;
+  const std::string& t = type.as_string();
+  if (t == "update_bot") return ActionKind::kUpdate;
+  if (t == "add_bot") return ActionKind::kAdd;
+  if (t == "remove_bot") return ActionKind::kRemove;
+  if (t == "apply_state") return ActionKind::kApplyState;
+  return ActionKind::kIgnored;
 }
 
 }  // namespace
@@ -74,6 +89,8 @@ struct MemoryPartition::Batch {
   // outside the partition can reach is kept here.
   std::vector<std::vector<std::string>> spare_tag_lists;
   std::vector<bots::ObjectRef> spare_objects;
+  // The kind of each action of the call, read once.
+  std::vector<ActionKind> kinds;
 };
 
 namespace {
@@ -205,27 +222,41 @@ void MemoryPartition::Connect() {
 
 absl::StatusOr<std::vector<Value>> MemoryPartition::ApplyEvents(
     const std::vector<Value>& events) {
-  // apply_state is expanded against the state as it was before the batch.
-  std::vector<std::vector<Value>> expanded;
-  for (const Value& e : events) {
-    if (IsType(e, "apply_state")) {
-      expanded.push_back(bots::BreakIntoIndividualEvents(state_, e));
-    }
-  }
   // The batch's containers are reused from call to call; a nested call (from
   // an observer during Emit) finds none spare and makes its own.
   std::unique_ptr<Batch> owned =
       spare_batch_ ? std::move(spare_batch_) : std::make_unique<Batch>();
   Batch& batch = *owned;
+  // apply_state is expanded against the state as it was before the batch.
+  std::vector<ActionKind>& kinds = batch.kinds;
+  kinds.clear();
+  std::vector<std::vector<Value>> expanded;
+  for (const Value& e : events) {
+    kinds.push_back(KindOf(e));
+    if (kinds.back() == ActionKind::kApplyState) {
+      expanded.push_back(bots::BreakIntoIndividualEvents(state_, e));
+    }
+  }
   if (!batch.partial.is_object()) batch.partial = Value::NewObject();
   size_t next_expanded = 0;
-  for (const Value& e : events) {
-    if (!expanded.empty() && IsType(e, "apply_state")) {
-      for (const Value& action : expanded[next_expanded++]) {
-        Apply(batch, action);
-      }
-    } else {
-      Apply(batch, e);
+  for (size_t i = 0; i < events.size(); ++i) {
+    switch (kinds[i]) {
+      case ActionKind::kUpdate:
+        UpdateBot(batch, events[i]);
+        break;
+      case ActionKind::kAdd:
+        AddBot(batch, events[i]);
+        break;
+      case ActionKind::kRemove:
+        RemoveBot(batch, events[i]);
+        break;
+      case ActionKind::kApplyState:
+        for (const Value& action : expanded[next_expanded++]) {
+          Apply(batch, action);
+        }
+        break;
+      case ActionKind::kIgnored:
+        break;  // every other action type is ignored, as upstream does
     }
   }
   Emit(batch);
@@ -235,17 +266,19 @@ absl::StatusOr<std::vector<Value>> MemoryPartition::ApplyEvents(
 }
 
 void MemoryPartition::Apply(Batch& batch, const Value& action) {
-  const Value& type = action["type"];
-  if (!type.is_string()) return;
-  const std::string& t = type.as_string();
-  if (t == "update_bot") {
-    UpdateBot(batch, action);
-  } else if (t == "add_bot") {
-    AddBot(batch, action);
-  } else if (t == "remove_bot") {
-    RemoveBot(batch, action);
+  switch (KindOf(action)) {
+    case ActionKind::kUpdate:
+      UpdateBot(batch, action);
+      break;
+    case ActionKind::kAdd:
+      AddBot(batch, action);
+      break;
+    case ActionKind::kRemove:
+      RemoveBot(batch, action);
+      break;
+    default:
+      break;  // every other action type is ignored, as upstream does
   }
-  // Every other action type is ignored, as upstream does.
 }
 
 void MemoryPartition::AddBot(Batch& batch, const Value& action) {
@@ -273,13 +306,18 @@ void MemoryPartition::RemoveBot(Batch& batch, const Value& action) {
 
 void MemoryPartition::UpdateBot(Batch& batch, const Value& action) {
   std::string id = bots::ToJsString(action["id"]);
+  // The bot is looked up before the update is read: both are usually cold
+  // (the bot was last touched many calls ago, the action was built long
+  // before), and this order lets their cache misses overlap.
+  Value* entry = state_.as_object().Find(id);
+  if (entry != nullptr && entry->is_object()) {
+    __builtin_prefetch(&entry->as_object());
+  }
   const Value& update = action["update"];
   if (!update.is_object()) return;  // validated at the edge
   const Value& update_tags = update["tags"];
-  if (update_tags.is_object()) {
-    if (Value* entry = state_.as_object().Find(id)) {
-      UpdateTags(batch, id, *entry, update, update_tags);
-    }
+  if (update_tags.is_object() && entry != nullptr) {
+    UpdateTags(batch, id, *entry, update, update_tags);
   }
   const Value& masks = update["masks"];
   if (masks.is_object()) {
@@ -345,9 +383,18 @@ void MemoryPartition::UpdateTags(Batch& batch, const std::string& id,
   // Upstream throws a TypeError when a tag is updated on an entry without a
   // tags object (a mask-only entry); we give it one instead
   // (docs/compatibility.md).
-  if (!new_bot["tags"].is_object() && !update_tags.as_object().empty()) {
+  const Value* bot_tags = new_bot.as_object().Find("tags");
+  if ((bot_tags == nullptr || !bot_tags->is_object()) &&
+      !update_tags.as_object().empty()) {
     new_bot.as_object().Set("tags", Value::NewObject());
+    bot_tags = new_bot.as_object().Find("tags");
   }
+  // The loop below changes this tags object, never new_bot's `tags`
+  // property, and nothing before it changes new_bot (it is not in the
+  // partial state).
+  Object* tags_object = bot_tags != nullptr && bot_tags->is_object()
+                            ? &bot_tags->as_object()
+                            : nullptr;
   // One lookup for reading and replacing the partial entry (Merge does not
   // touch the partial state, so the pointer stays valid).
   Value* partial_entry = partial_state.Find(id);
@@ -361,7 +408,9 @@ void MemoryPartition::UpdateTags(Batch& batch, const std::string& id,
   } else {
     partial_state.Set(id, merged);
   }
-  Object& partial_tags = merged["tags"].as_object();
+  // A shallow copy of the update shares the update's own tags object.
+  Object& partial_tags = last_partial.is_object() ? merged["tags"].as_object()
+                                                  : update_tags.as_object();
 
   // The tag names are taken first: the loop may erase keys of the update's
   // own tags object, which the partial state shares. The scratch list keeps
@@ -371,9 +420,6 @@ void MemoryPartition::UpdateTags(Batch& batch, const std::string& id,
   update_tags.as_object().ForEach(
       [&](const std::string& tag, const Value&) { tag_names.push_back(tag); });
   std::vector<std::string> changed = TakeTagList(batch);
-  // The loop changes the tags object, never new_bot's `tags` property.
-  Object* tags_object =
-      tag_names.empty() ? nullptr : &new_bot["tags"].as_object();
   for (const std::string& tag : tag_names) {
     Object& tags = *tags_object;
     Value new_value = bots::EnsureTagIsSerializable(update_tags[tag]);
