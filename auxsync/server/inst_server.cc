@@ -14,6 +14,9 @@
 namespace auxsync::server {
 namespace {
 
+// Bound of InstServer::compaction_failed_at_.
+constexpr size_t kMaxRememberedCompactionFailures = 10'000;
+
 int64_t SystemNowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -559,6 +562,22 @@ void InstServer::MaybeCompact(const inst::BranchNamespace& ns) {
       (*info)->update_count < options_.compact_after_updates) {
     return;
   }
+  const NsKey key = KeyOf(ns);
+  if (auto failed = compaction_failed_at_.find(key);
+      failed != compaction_failed_at_.end()) {
+    if ((*info)->update_count <
+        failed->second + options_.compact_after_updates) {
+      return;
+    }
+    compaction_failed_at_.erase(failed);
+  }
+  auto give_up = [&] {
+    ++stats_.compaction_failures;
+    if (compaction_failed_at_.size() >= kMaxRememberedCompactionFailures) {
+      compaction_failed_at_.clear();
+    }
+    compaction_failed_at_[key] = (*info)->update_count;
+  };
   absl::StatusOr<std::vector<StoredUpdate>> updates = store_.GetUpdates(ns);
   if (!updates.ok() || updates->size() < 2) return;
   std::vector<std::string> decoded;
@@ -566,7 +585,7 @@ void InstServer::MaybeCompact(const inst::BranchNamespace& ns) {
   for (const StoredUpdate& u : *updates) {
     absl::StatusOr<std::string> bytes = inst::Base64Decode(u.update);
     if (!bytes.ok()) {
-      ++stats_.compaction_failures;
+      give_up();
       return;
     }
     decoded.push_back(std::move(*bytes));
@@ -579,7 +598,7 @@ void InstServer::MaybeCompact(const inst::BranchNamespace& ns) {
   absl::StatusOr<crdt::Bytes> merged = crdt::MergeUpdates(views);
   if (!merged.ok()) {
     // A client stored bytes that are no Yjs update; keep them as they are.
-    ++stats_.compaction_failures;
+    give_up();
     return;
   }
   StoredUpdate snapshot{

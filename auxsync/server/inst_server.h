@@ -224,6 +224,12 @@ class InstServer {
   // "inst/<id>", "user/<userId>").
   std::map<NsKey, std::vector<SocketId>> permission_waiters_;
   RateLimiter rate_limiter_;
+  // Branches whose stored updates could not be merged, with their update
+  // count at that attempt: the next attempt waits for another
+  // compact_after_updates writes instead of re-reading the whole branch on
+  // every write. A cache only (losing it costs one more attempt), so it is
+  // cleared when it grows large.
+  std::map<NsKey, int64_t> compaction_failed_at_;
   InstServerStats stats_;
   // Group commit: whether a store batch is open, and the frames (or closes,
   // `close` set) held back until it is committed.

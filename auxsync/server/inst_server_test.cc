@@ -649,6 +649,15 @@ TEST(InstServerCompaction, GarbageUpdatesAreKept) {
   EXPECT_EQ(store.GetUpdates({std::nullopt, "myInst", "default"})->size(), 2u);
   EXPECT_EQ(server.stats().compactions, 0u);
   EXPECT_EQ(server.stats().compaction_failures, 1u);
+  // The next attempt waits for another compact_after_updates writes: one
+  // more write does not re-read the branch, two more do.
+  server.HandleFrame(id, absl::StrCat(R"([1,3,{"type":"repo/add_updates",)",
+                                      kNs, R"(,"updates":["AAAA"]}])"));
+  EXPECT_EQ(server.stats().compaction_failures, 1u);
+  server.HandleFrame(id, absl::StrCat(R"([1,4,{"type":"repo/add_updates",)",
+                                      kNs, R"(,"updates":["AAAA"]}])"));
+  EXPECT_EQ(server.stats().compaction_failures, 2u);
+  EXPECT_EQ(store.GetUpdates({std::nullopt, "myInst", "default"})->size(), 4u);
 }
 
 }  // namespace
