@@ -133,6 +133,7 @@ OtherPlayersPartition::~OtherPlayersPartition() {
     child->partition.reset();
   }
   children_.clear();
+  loaded_.clear();
   deferred_.clear();
 }
 
@@ -407,6 +408,7 @@ void OtherPlayersPartition::FinishLoad(const std::shared_ptr<Child>& child) {
           CallScope scope(this);
           OnChildState(event);
         }));
+    loaded_.push_back(child);
     p.set_space(space());
     p.Connect();
   } else {
@@ -448,6 +450,7 @@ std::string OtherPlayersPartition::MaskSpaceKey() const {
 void OtherPlayersPartition::FinishUnload(const std::shared_ptr<Child>& child) {
   auto it = children_.find(child->branch);
   if (it != children_.end() && it->second == child) children_.erase(it);
+  std::erase(loaded_, child);
   if (!child->unsubscribed) {
     child->unsubscribed = true;
     if (child->partition) child->partition->Unsubscribe();
@@ -503,7 +506,7 @@ void OtherPlayersPartition::Unsubscribe() {
   CallScope scope(this);
   CleanupAllDevices();
   watch_subs_.clear();
-  for (auto& [branch, child] : children_) {
+  for (const std::shared_ptr<Child>& child : loaded_) {
     if (child->unsubscribed) continue;
     child->unsubscribed = true;
     if (child->partition) child->partition->Unsubscribe();

@@ -179,6 +179,9 @@ class OtherPlayersPartition final : public partitions::Partition {
   std::vector<Device> devices_;
   // Player branch -> its child (loading or loaded).
   absl::flat_hash_map<std::string, std::shared_ptr<Child>> children_;
+  // The loaded children in the order their loads finished (upstream's
+  // _partitionSubs Map order, which Unsubscribe() follows).
+  std::vector<std::shared_ptr<Child>> loaded_;
   bots::Value state_ = bots::Value::NewObject();
   std::vector<rx::Subscription> watch_subs_;
   std::vector<std::function<void()>> on_synced_;

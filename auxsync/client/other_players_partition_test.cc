@@ -1116,5 +1116,177 @@ TEST(OtherPlayersPartition, CreateFromConfig) {
           .ok());
 }
 
+// --- Differential sessions against the real aux-common partition ---------
+//
+// internal/other_players_cases_for_test.h holds seeded sessions run through
+// aux-common 3.10.5's OtherPlayersPartition (real RemoteYjsPartition
+// children) with the exact log of its emissions, sends and states
+// (interop/tools/gen_other_players_cases.mjs documents the format).
+// ExpectSession replays each through this partition with the real children,
+// running the deferred work between steps, and compares the logs.
+
+class LoggingConnection : public MemoryConnectionClient {
+ public:
+  LoggingConnection(std::vector<std::string>* log, inst::ConnectionInfo info)
+      : MemoryConnectionClient(std::move(info)), log_(log) {}
+  absl::Status Send(const inst::Message& message) override {
+    log_->push_back("sent " + inst::EncodeMessage(message));
+    return MemoryConnectionClient::Send(message);
+  }
+
+ private:
+  std::vector<std::string>* log_;
+};
+
+std::string JsonOfValues(const std::vector<Value>& values) {
+  Value list = Value::NewArray();
+  list.as_array().items = values;
+  return Json(list);
+}
+
+void ExpectSession(std::string_view session_json, std::string_view log_json) {
+  absl::StatusOr<Value> session = bots::ParseJson(session_json);
+  absl::StatusOr<Value> expected_log = bots::ParseJson(log_json);
+  ASSERT_TRUE(session.ok() && expected_log.ok());
+  std::vector<std::string> expected;
+  for (const Value& line : expected_log->as_array().items) {
+    expected.push_back(line.as_string());
+  }
+
+  std::vector<std::string> log;
+  std::deque<std::function<void()>> microtasks;
+  partitions::PartitionAuthSource auth;
+  LoggingConnection conn(&log, Info("test", "test", "test"));
+  conn.Connect();
+  InstRecordsClient client(conn);
+  OtherPlayersPartitionConfig config;
+  config.inst = "inst";
+  config.branch = "testBranch";
+  config.skip_initial_load = bots::IsTruthy((*session)["skip"]);
+  OtherPlayersPartitionOptions options;
+  options.defer = [&microtasks](std::function<void()> task) {
+    microtasks.push_back(std::move(task));
+  };
+  OtherPlayersPartition partition(client, auth, config, options);
+  const Value& space = (*session)["space"];
+  if (space.is_string()) partition.set_space(space.as_string());
+
+  std::vector<rx::Subscription> subs;
+  bool replay_added = true;
+  subs.push_back(partition.OnBotsAdded([&](const std::vector<Value>& b) {
+    if (replay_added) {
+      replay_added = false;
+      return;
+    }
+    log.push_back("added " + JsonOfValues(b));
+  }));
+  subs.push_back(
+      partition.OnBotsRemoved([&](const std::vector<std::string>& ids) {
+        Value list = Value::NewArray();
+        for (const std::string& id : ids) {
+          list.as_array().items.push_back(Value(id));
+        }
+        log.push_back("removed " + Json(list));
+      }));
+  subs.push_back(
+      partition.OnBotsUpdated([&](const std::vector<bots::UpdatedBot>& u) {
+        std::vector<Value> values;
+        for (const bots::UpdatedBot& b : u) values.push_back(b.ToValue());
+        log.push_back("updated " + JsonOfValues(values));
+      }));
+  bool replay_state = true;
+  subs.push_back(
+      partition.OnStateUpdated([&](const bots::StateUpdatedEvent& e) {
+        if (replay_state) {
+          replay_state = false;
+          return;
+        }
+        log.push_back("stateEvent " + Json(e.ToValue()));
+      }));
+  subs.push_back(partition.OnEvents([&](const std::vector<Value>& e) {
+    log.push_back("events " + JsonOfValues(e));
+  }));
+  subs.push_back(partition.OnStatusUpdated(
+      [&](const Value& s) { log.push_back("status " + Json(s)); }));
+  subs.push_back(partition.OnError(
+      [&](const Value& e) { log.push_back("error " + Json(e)); }));
+
+  auto ns = [](std::string branch) {
+    return inst::BranchNamespace{
+        .record_name = std::nullopt, .inst = "inst", .branch = branch};
+  };
+  auto info = [](const std::string& id) {
+    return Info("u-" + id, "s-" + id, id);
+  };
+  int task = 0;
+  bool enabled = false;
+  for (const Value& step : (*session)["steps"].as_array().items) {
+    const std::string& op = step["op"].as_string();
+    std::string id = step["id"].is_string() ? step["id"].as_string() : "";
+    log.push_back("step " + op + (id.empty() ? "" : " " + id));
+    if (op == "connect") {
+      partition.Connect();
+    } else if (op == "enable") {
+      partition.EnableCollaboration([&enabled] { enabled = true; });
+    } else if (op == "up") {
+      conn.Connect();
+    } else if (op == "down") {
+      conn.Disconnect();
+    } else if (op == "on") {
+      inst::ConnectedToBranchMessage m;
+      m.broadcast = false;
+      m.branch.ns = ns("testBranch");
+      m.connection = info(id);
+      conn.Deliver(m);
+    } else if (op == "off") {
+      inst::DisconnectedFromBranchMessage m;
+      m.broadcast = false;
+      m.ns = ns("testBranch");
+      m.connection = info(id);
+      conn.Deliver(m);
+    } else if (op == "data") {
+      inst::AddUpdatesMessage m;
+      m.ns = ns("testBranch-player-" + id);
+      for (const Value& u : step["updates"].as_array().items) {
+        m.updates.push_back(u.as_string());
+      }
+      if (bots::IsTruthy(step["initial"])) m.initial = true;
+      conn.Deliver(m);
+    } else if (op == "remotes") {
+      absl::StatusOr<std::vector<Value>> r = partition.SendRemoteEvents(
+          {bots::Remote(bots::MakeObject({{"type", "get_remotes"}}),
+                        bots::RemoteSelector{}, Value(),
+                        Value("t" + std::to_string(++task)))});
+      if (!r.ok()) log.push_back("threw TypeError");
+    } else if (op == "apply") {
+      absl::StatusOr<std::vector<Value>> r =
+          partition.ApplyEvents({bots::BotAdded(
+              bots::CreateBot("local", bots::MakeObject({{"a", 1}})))});
+      ASSERT_TRUE(r.ok());
+      log.push_back("applied " + JsonOfValues(*r));
+    } else if (op == "close") {
+      partition.Unsubscribe();
+    } else {
+      FAIL() << "unknown op " << op;
+    }
+    while (!microtasks.empty()) {
+      std::function<void()> t = std::move(microtasks.front());
+      microtasks.pop_front();
+      t();
+    }
+    if (enabled) log.push_back("enabled");
+    enabled = false;
+    log.push_back("state " + Json(partition.state()));
+  }
+  for (size_t i = 0; i < std::max(log.size(), expected.size()); ++i) {
+    ASSERT_LT(i, log.size())
+        << "missing from line " << i << ": " << expected[i];
+    ASSERT_LT(i, expected.size()) << "extra line " << i << ": " << log[i];
+    ASSERT_EQ(log[i], expected[i]) << "line " << i;
+  }
+}
+
+#include "auxsync/client/internal/other_players_cases_for_test.h"
+
 }  // namespace
 }  // namespace auxsync::client
