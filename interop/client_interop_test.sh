@@ -7,12 +7,14 @@
 # WebsocketController). Cases (interop/client/mixed_clients_test.mjs):
 # (a) mixed concurrent writers converge, (b) presence both ways, (c) remote
 # actions both ways, (d) a C++ client forced offline edits and converges,
-# (e) anonymous / forged / expired tokens end in auth requests, not a hang
+# (k, auxsync serve only) the server is killed -9 under a C++ client that
+# edits while it is down and restarted on the same port and data: the edits
+# arrive, (e) anonymous / forged / expired tokens end in auth requests, not a hang
 # (expired only on auxsync serve, whose store `auxsync token create` writes).
 # Prints one `MATRIX <server> (<case>) ...: ok|FAIL` line per case and server.
 #
 # Environment: AUXSYNC (the binary), CLIENT_INTEROP_SERVERS (default
-# "auxsync node"), CLIENT_INTEROP_CASES (default a,b,c,d,e),
+# "auxsync node"), CLIENT_INTEROP_CASES (default a,b,c,d,k,e),
 # CLIENT_INTEROP_DURATION / CLIENT_INTEROP_RATE (case a workload, default 2 s
 # at 30 ops/s per writer), KEEP_TMP=1 (keep logs).
 set -euo pipefail
@@ -37,7 +39,6 @@ for server in ${CLIENT_INTEROP_SERVERS:-auxsync node}; do
     auxsync)
       "${bin}" serve --port 0 --quiet --data-dir "${dir}/data" \
         >"${dir}/url" 2>"${dir}/log" &
-      extra=(--data-dir "${dir}/data")
       ;;
     node)
       node interop/node_server/server.mjs --port 0 >"${dir}/url" \
@@ -46,6 +47,10 @@ for server in ${CLIENT_INTEROP_SERVERS:-auxsync node}; do
     *) echo "client_interop_test: unknown server ${server}" >&2; exit 2 ;;
   esac
   server_pid=$!
+  # Case k kills this server and starts its successor (which it stops).
+  if [[ "${server}" == auxsync ]]; then
+    extra=(--data-dir "${dir}/data" --server-pid "${server_pid}")
+  fi
   for _ in $(seq 300); do
     grep -q '^ws://' "${dir}/url" 2>/dev/null && break
     sleep 0.05
@@ -57,7 +62,7 @@ for server in ${CLIENT_INTEROP_SERVERS:-auxsync node}; do
   }
   echo "== ${server}: ${url}"
   node interop/client/mixed_clients_test.mjs --url "${url}" --auxsync "${bin}" \
-    --server "${server}" --only "${CLIENT_INTEROP_CASES:-a,b,c,d,e}" \
+    --server "${server}" --only "${CLIENT_INTEROP_CASES:-a,b,c,d,k,e}" \
     --duration "${CLIENT_INTEROP_DURATION:-2}" \
     --rate "${CLIENT_INTEROP_RATE:-30}" "${extra[@]}" || status=1
   kill "${server_pid}" 2>/dev/null || true

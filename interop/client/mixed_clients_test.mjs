@@ -8,7 +8,8 @@
 //
 //   node interop/client/mixed_clients_test.mjs --url ws://.../websocket \
 //     --auxsync build/auxsync/cli/auxsync --server NAME \
-//     [--data-dir DIR] [--only a,b,c,d,e] [--duration S] [--rate N]
+//     [--data-dir DIR --server-pid PID] [--only a,b,c,d,k,e]
+//     [--duration S] [--rate N]
 //
 // a  mixed writers converge: 2 bench clients + a JS writer edit at once;
 //    the bench clients' dumps, the JS writer and a late JS joiner agree
@@ -19,6 +20,9 @@
 //    onRemoteWhisper/onRemoteData; a C++ sendRemoteEvents whisper reaches JS
 // d  a C++ client forced offline edits (while JS edits too), comes back and
 //    both sides converge with every edit
+// k  (auxsync serve only, with --server-pid and --data-dir) the server is
+//    killed (-9) under a C++ client, which edits while it is down; the
+//    server restarts on the same port and data, and the edits arrive
 // e  tokens: an anonymous login and a forged token on a record inst (plus an
 //    expired `auxsync token create --expires-in 1` token when --data-dir is
 //    given: auxsync serve's SQLite store) end in auth requests, not a hang
@@ -44,7 +48,8 @@ const url = arg('--url');
 const bin = arg('--auxsync', 'build/auxsync/cli/auxsync');
 const serverName = arg('--server', 'server');
 const dataDir = arg('--data-dir');
-const only = new Set((arg('--only', 'a,b,c,d,e') ?? '').split(','));
+const only = new Set((arg('--only', 'a,b,c,d,k,e') ?? '').split(','));
+const serverPid = arg('--server-pid');
 const duration = Number(arg('--duration', '2'));
 const rate = Number(arg('--rate', '30'));
 const host = new URL(url).origin.replace(/^ws/, 'http');
@@ -434,6 +439,65 @@ async function caseD() {
     return 'C++ apply forcedOffline -> edits (add + update) while JS edits the same bot -> back online: both states identical, all 4 edits kept';
 }
 
+// The server killed under a connected C++ client and restarted (same port,
+// same SQLite data): the client's offline edits reach the server.
+let restarted = null;
+async function caseK() {
+    if (!dataDir || !serverPid) return null;
+    const inst = `mix-k-${run}`;
+    const cppId = `cpp-k-${run}`;
+    const js = makeClient(`js-k-${run}`);
+    const pj = makePartition(js, inst);
+    await synced(pj);
+    await pj.applyEvents([R.botAdded(R.createBot('base', { base: 1 }))]);
+    const pl = players(js, inst);
+    const running = apply({
+        partition: remoteConfig(inst),
+        space: 'shared',
+        connectionId: cppId,
+        reconnectDelayMs: 200,
+        steps: [
+            { waitFor: 'synced' },
+            { waitFor: 'disconnected', timeoutMs: 15000 },
+            {
+                applyEvents: [
+                    { type: 'add_bot', id: 'k1', bot: { id: 'k1', tags: { made: 'server down' } } },
+                    { type: 'update_bot', id: 'base', update: { tags: { cpp: 'server down' } } },
+                ],
+            },
+            { waitFor: 'connected', timeoutMs: 15000 },
+            { waitFor: 'synced', timeoutMs: 15000 },
+            { wait: { ms: 1000 } },
+        ],
+    });
+    await waitFor(() => remoteIds(pl.events, 'onRemoteJoined').includes(cppId), 'C++ client joined');
+    await sleep(300); // the base bot is acknowledged
+    process.kill(Number(serverPid), 'SIGKILL');
+    await sleep(700);
+    const port = new URL(url).port;
+    restarted = spawn(bin, ['serve', '--port', port, '--quiet', '--data-dir', dataDir], {
+        stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let text = '';
+    restarted.stdout.on('data', (d) => (text += d));
+    await waitFor(() => text.includes('ws://'), 'server restarted');
+    await waitFor(() => pj.statuses.filter((x) => x.type === 'sync' && x.synced).length >= 2, 'JS re-synced');
+    await pj.applyEvents([R.botUpdated('base', { tags: { js: 'after restart' } })]);
+    const output = await running;
+    if (stepErrors(output).length) throw new Error(stepErrors(output).join('; '));
+    await waitFor(() => pj.state.k1 && pj.state.base?.tags.cpp, 'JS sees the edits of the C++ client', 5000);
+    const late = makeClient(`js-k-late-${run}`);
+    const pl2 = makePartition(late, inst);
+    await synced(pl2);
+    const d = diff(output.final.state, pl2.state);
+    if (d.bad.length) throw new Error(`C++ final state vs a fresh JS load: ${d.bad.join('; ')}`);
+    const t = pl2.state.base.tags;
+    if (t.base !== 1 || t.cpp !== 'server down' || t.js !== 'after restart' || !pl2.state.k1) {
+        throw new Error(`lost an edit: ${JSON.stringify(pl2.state)}`);
+    }
+    return 'auxsync serve killed -9 under the C++ client, which edited meanwhile; restarted on the same port/data: a fresh JS load equals the C++ state, every edit kept';
+}
+
 async function caseE() {
     const rec = `rec${run}`;
     const inst = `mix-e-${run}`;
@@ -508,6 +572,7 @@ const cases = {
     b: ['presence both ways', 'C++ apply + JS', caseB],
     c: ['remote actions both ways', 'C++ apply + JS', caseC],
     d: ['offline edits converge', 'C++ apply + JS', caseD],
+    k: ['server killed and restarted', 'C++ apply + JS', caseK],
     e: ['bad tokens -> auth requests', 'C++ apply + JS', caseE],
 };
 
@@ -517,6 +582,7 @@ for (const [key, [title, mix, fn]] of Object.entries(cases)) {
     const t0 = Date.now();
     try {
         const detail = await fn();
+        if (detail === null) continue;
         out(`MATRIX ${serverName} (${key}) ${title} [${mix}]: ok (${((Date.now() - t0) / 1000).toFixed(1)} s) - ${detail}`);
     } catch (err) {
         failed = true;
@@ -527,4 +593,5 @@ for (const [key, [title, mix, fn]] of Object.entries(cases)) {
     for (const c of clients.splice(0)) c.socket.disconnect();
     for (const p of children.splice(0)) if (!p.exited) p.child.kill('SIGKILL');
 }
+if (restarted) restarted.kill('SIGTERM');
 process.exit(failed ? 1 : 0);
