@@ -580,8 +580,9 @@ absl::StatusOr<std::string> RunScenario(const Value& scenario,
         absl::StatusOr<std::vector<Value>> result =
             partition.SendRemoteEvents(Items(body));
         outcome = Outcome(result, recorder.options());
-        // YjsPartition.sendRemoteEvents resolves to undefined upstream.
-        if (yjs != nullptr && result.ok()) {
+        // YjsPartition.sendRemoteEvents resolves to undefined upstream, so
+        // do those of RemoteYjsPartition and OtherPlayersPartition.
+        if ((yjs != nullptr || remote != nullptr) && result.ok()) {
           outcome = UndefinedOutcome(recorder.options());
         }
       }

@@ -368,6 +368,22 @@ TEST_F(RemoteScenarioTest, OtherPlayersSeesAnotherClientJoinAndLeave) {
   EXPECT_THAT(*seen, HasSubstr(R"("remoteId":"p2")"));
 }
 
+TEST_F(RemoteScenarioTest,
+       SendRemoteEventsResolvesUndefinedAndAShoutComesBack) {
+  absl::StatusOr<std::string> out =
+      RunText(Scenario(kRemoteYjs, R"(,"connectionId":"s")", R"(
+        {"waitFor":"synced"},
+        {"sendRemoteEvents":[{"type":"remote","broadcast":true,"event":{"type":"action","eventName":"hello","argument":{"n":1},"botIds":null,"userId":null}}]},
+        {"wait":{"ms":300}})"));
+  ASSERT_TRUE(out.ok()) << out.status();
+  // RemoteYjsPartition.sendRemoteEvents is async and returns nothing.
+  EXPECT_THAT(*out,
+              HasSubstr(R"({"kind":"sendRemoteEvents","returned":null,)"));
+  // A broadcast reaches its sender too, during the wait step.
+  EXPECT_THAT(*out, HasSubstr(R"("eventName":"onRemoteData")"));
+  EXPECT_THAT(*out, HasSubstr(R"("name":"hello")"));
+}
+
 TEST(ScenarioRunner, RemoteStepsNeedARemoteConfigAndAHost) {
   std::string local =
       absl::StrCat("{", kMemory, R"(,"steps":[{"waitFor":"synced"}]})");
