@@ -146,6 +146,10 @@ class InstRecordsClient {
   // are processed only while some watch of it is active, and never drop
   // entries of a temporary watch. Dropping the subscription stops the
   // callbacks and sends repo/unwatch_branch if the connection is connected.
+  // Like upstream, the watch takes a new place in the delivery order of
+  // messages at every "connected" state (so of two watches of one branch,
+  // the one renewed last hears a message last); nothing is routed to it
+  // before its first "connected" state.
   [[nodiscard]] rx::Subscription WatchBranch(
       const inst::BranchNamespace& ns, bool temporary,
       std::optional<std::vector<std::string>> markers,
@@ -178,8 +182,10 @@ class InstRecordsClient {
       std::optional<std::string> branch, std::function<void(double)> callback);
 
   // Watches the devices of a branch (10.3). On every "connected" state sends
-  // repo/watch_branch_devices (after repo/unwatch_branch_devices when the
-  // previous state was also "connected"); reports non-broadcast
+  // repo/watch_branch_devices, after repo/unwatch_branch_devices when the
+  // previous state was also "connected" or another watch of the branch is
+  // in force (the flag is per branch, client-wide, as upstream); reports
+  // non-broadcast
   // connected/disconnected events for the branch, de-duplicated by the
   // branch's known-device table (client-wide; a connect for a known id or a
   // disconnect for an unknown one is dropped). On socket loss reports a

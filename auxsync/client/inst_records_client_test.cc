@@ -1006,6 +1006,12 @@ void ExpectSession(std::string_view steps_json, std::string_view log_json) {
           NullableString(At(ns, 0)), NullableString(At(ns, 1)),
           NullableString(At(ns, 2)),
           [&log, c](double count) { log.push_back(c + " " + Number(count)); });
+    } else if (op == "rate") {
+      std::string r = "r" + std::to_string(k);
+      handles[k] = client.OnRateLimitExceeded(
+          [&log, r](const inst::RateLimitExceededMessage& m) {
+            log.push_back(r + " " + Number(m.retry_after));
+          });
     } else if (op == "get") {
       std::string g = "g" + std::to_string(k);
       handles[k] = client.GetUpdates(

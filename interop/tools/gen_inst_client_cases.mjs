@@ -11,11 +11,12 @@
 //
 // Scenario steps ({"op": ...}): connect, disconnect, watch {id, ns,
 // temporary}, unwatch {id}, devices {id, ns}, undevices {id}, count {id,
-// ns}, uncount {id}, get {id, ns}, add {ns, updates}, deliver {message},
+// ns}, uncount {id}, get {id, ns}, rate {id} (rate limit events), add {ns,
+// updates}, deliver {message},
 // error {error}, time {now}, resend. `ns` is [recordName, inst, branch].
 // Log lines: "sent <json>", "sync <syncing|synced> <rec>/<inst>/<branch>",
 // "w<id> updates|action|max_size|error|result ...", "d<id> +|- <connId>",
-// "c<id> <count>", "g<id> <updates json>".
+// "c<id> <count>", "g<id> <updates json>", "r<id> <retryAfter>".
 //
 // Sessions never disconnect twice in a row (the real websocket client
 // reports a disconnect once; the memory client of aux-common would repeat
@@ -163,6 +164,15 @@ function generate(seed) {
                     connection: connection(pick(DEVICES)),
                 },
             });
+        } else if (r < 0.885) {
+            if (chance(0.5)) {
+                steps.push({ op: 'rate', id: nextId++ });
+            } else {
+                steps.push({
+                    op: 'deliver',
+                    message: { type: 'rate_limit_exceeded', retryAfter: Math.floor(rnd() * 100), totalHits: 7 },
+                });
+            }
         } else if (r < 0.90) {
             const full = [ns[0], chance(0.7) ? ns[1] : null, chance(0.7) ? ns[2] : null];
             steps.push({
@@ -209,6 +219,7 @@ function run(peer, steps) {
             'repo/connected_to_branch',
             'repo/disconnected_from_branch',
             'repo/connection_count',
+            'rate_limit_exceeded',
         ];
         // Plain synchronous subjects per message type, as upstream's specs set up.
         for (const name of names) conn.events.set(name, new (conn._onError.constructor)());
@@ -266,6 +277,14 @@ function run(peer, steps) {
                 case 'count': {
                     const k = step.id;
                     handles.set(k, client.connectionCount(...step.ns).subscribe((c) => log.push(`c${k} ${c}`)));
+                    break;
+                }
+                case 'rate': {
+                    const k = step.id;
+                    handles.set(
+                        k,
+                        client.watchRateLimitExceeded().subscribe((e) => log.push(`r${k} ${e.retryAfter}`))
+                    );
                     break;
                 }
                 case 'get': {
