@@ -144,6 +144,8 @@ RemoteYjsPartition::RemoteYjsPartition(
 RemoteYjsPartition::~RemoteYjsPartition() {
   doc_updates_.Reset();
   subs_.clear();
+  request_subs_.clear();
+  list_state_sub_.Unsubscribe();
   persistence_.reset();
 }
 
@@ -153,6 +155,7 @@ RealtimeStrategy RemoteYjsPartition::realtime_strategy() const {
 
 absl::StatusOr<std::vector<Value>> RemoteYjsPartition::ApplyEvents(
     const std::vector<Value>& events) {
+  ReleaseStaleHolds();
   CallScope scope(this);
   if (static_) return std::vector<Value>{};
   absl::Status error = ApplyBotEvents(events);
@@ -225,16 +228,20 @@ void RemoteYjsPartition::InitializeWithoutLoading() {
 }
 
 void RemoteYjsPartition::RequestBranch() {
-  subs_.push_back(client_.GetUpdates(
+  // Like the requests of SendRemoteEvents, not part of what Unsubscribe()
+  // stops upstream.
+  request_subs_.push_back(client_.GetUpdates(
       config_.ns, [this](const inst::AddUpdatesMessage& message) {
         CallScope scope(this);
         EmitStatus(partitions::ConnectionStatus(true));
+        // connection.info: null while the connection is not logged in.
         const std::optional<inst::ConnectionInfo>& info =
             client_.connection().info();
         EmitStatus(partitions::AuthenticationStatus(
-            true,
-            info.has_value() ? inst::ConnectionInfoToValue(*info) : Value()));
+            true, info.has_value() ? inst::ConnectionInfoToValue(*info)
+                                   : Value(nullptr)));
         UpdateSynced(true);
+        HoldForListRequests();
         if (absl::Status s = ApplyUpdatesWithOrigin(message.updates, false);
             !s.ok()) {
           EmitError(ErrorOf(s));
@@ -249,6 +256,7 @@ void RemoteYjsPartition::StartWatching() {
   watching_ = true;
   subs_.push_back(client_.connection().OnConnectionState(
       [this](const ClientConnectionState& state) {
+        ReleaseStaleHolds();
         CallScope scope(this);
         EmitStatus(partitions::ConnectionStatus(state.connected));
         if (state.connected) {
@@ -285,6 +293,13 @@ void RemoteYjsPartition::StartWatching() {
                                       config_.markers, std::move(callbacks)));
   subs_.push_back(client_.OnRateLimitExceeded(
       [this](const inst::RateLimitExceededMessage& m) { OnRateLimit(m); }));
+  if (closed_) {
+    // Upstream adds these to its already closed subscription, which ends
+    // each at once: the statuses and the watch (then unwatch) message go
+    // out, nothing else ever happens.
+    subs_.clear();
+    return;
+  }
   doc_updates_ = doc().OnUpdate(
       [this](std::span<const uint8_t> update, const crdt::Transaction& tr) {
         OnDocUpdate(update, tr);
@@ -307,8 +322,28 @@ void RemoteYjsPartition::UpdateSynced(bool synced) {
   });
 }
 
+void RemoteYjsPartition::ReleaseStaleHolds() {
+  // A hold that outlived the delivery it was made in (the answer did not
+  // come with it): deliver what it kept back.
+  while (held_for_list_ > 0) {
+    --held_for_list_;
+    ReleaseDeferred();
+  }
+}
+
+void RemoteYjsPartition::HoldForListRequests() {
+  // Only requests already sent take this message too.
+  // One hold per request: each answer releases one.
+  while (pending_list_requests_ - unsent_list_requests_ > held_for_list_) {
+    ++held_for_list_;
+    HoldDeferred();
+  }
+}
+
 void RemoteYjsPartition::OnBranchUpdates(const BranchUpdates& updates) {
+  ReleaseStaleHolds();
   CallScope scope(this);
+  HoldForListRequests();
   if (!synced_) {
     if (send_initial_updates_) {
       send_initial_updates_ = false;
@@ -415,6 +450,7 @@ void RemoteYjsPartition::HandleNotAuthorized(const Value& error) {
 
 absl::StatusOr<std::vector<Value>> RemoteYjsPartition::SendRemoteEvents(
     const std::vector<Value>& events) {
+  ReleaseStaleHolds();
   CallScope scope(this);
   if (config_.read_only || !IsTruthy(config_.remote_events)) {
     return std::vector<Value>{};
@@ -433,16 +469,33 @@ absl::StatusOr<std::vector<Value>> RemoteYjsPartition::SendRemoteEvents(
     if (IsType(inner, "get_remotes")) {
       // Answered by the other-players partition.
     } else if (IsType(inner, "get_remote_count")) {
-      subs_.push_back(client_.ConnectionCount(
+      request_subs_.push_back(client_.ConnectionCount(
           OptionalString(inner["recordName"]), OptionalString(inner["inst"]),
           OptionalString(inner["branch"]), [this, task_id](double count) {
             CallScope scope(this);
             Answer(bots::AsyncResult(task_id, Value(count)));
           }));
     } else if (IsType(inner, "list_inst_updates")) {
-      subs_.push_back(client_.GetUpdates(
+      ++pending_list_requests_;
+      if (!client_.connection().is_connected()) {
+        // Sent by the client at the next "connected" state.
+        ++unsent_list_requests_;
+        if (!list_state_sub_.active()) {
+          list_state_sub_ = client_.connection().OnConnectionState(
+              [this](const ClientConnectionState& state) {
+                if (state.connected) unsent_list_requests_ = 0;
+              });
+        }
+      }
+      request_subs_.push_back(client_.GetUpdates(
           config_.ns, [this, task_id](const inst::AddUpdatesMessage& m) {
             CallScope scope(this);
+            --pending_list_requests_;
+            if (held_for_list_ > 0) {
+              // Released when this answer's scope ends.
+              --held_for_list_;
+              ReleaseDeferred();
+            }
             std::vector<Value> list;
             for (size_t i = 0; i < m.updates.size(); ++i) {
               Value ts;

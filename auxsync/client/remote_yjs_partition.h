@@ -125,6 +125,8 @@ class RemoteYjsPartition final : public partitions::YjsPartitionCore {
   void InitializeWithoutLoading();
   void UpdateSynced(bool synced);
   void OnBranchUpdates(const BranchUpdates& updates);
+  void HoldForListRequests();
+  void ReleaseStaleHolds();
   void OnReceiveAction(const inst::ReceiveActionMessage& message);
   void OnMaxSize(const inst::UpdatesReceivedMessage& message);
   void OnRateLimit(const inst::RateLimitExceededMessage& message);
@@ -148,6 +150,21 @@ class RemoteYjsPartition final : public partitions::YjsPartitionCore {
 
   std::unique_ptr<partitions::YjsLocalPersistence> persistence_;
   std::vector<rx::Subscription> subs_;
+  // The static load and the get_remote_count / list_inst_updates
+  // requests: upstream does not tie them to the partition's subscription, so
+  // they outlive Unsubscribe() (still re-sent after reconnects and answered);
+  // dropped on destruction.
+  std::vector<rx::Subscription> request_subs_;
+  // list_inst_updates requests not yet answered. Their answer comes from
+  // the same add_updates message as the watch's (or static load's) update
+  // event; upstream emits it synchronously while the sync status and
+  // versions of that event wait for a microtask, so the deferred emissions
+  // are held until the answer is out.
+  int pending_list_requests_ = 0;
+  int held_for_list_ = 0;
+  // Of those, the ones made while disconnected and not yet sent.
+  int unsent_list_requests_ = 0;
+  rx::Subscription list_state_sub_;
   crdt::Subscription doc_updates_;
   rx::Subject<std::vector<std::string>> on_updates_;
   rx::Subject<inst::UpdatesReceivedMessage> on_client_error_;

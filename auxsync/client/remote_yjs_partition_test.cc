@@ -1499,6 +1499,112 @@ TEST(RemoteYjsPartition, ConfigDefaultsAndFactory) {
 }
 
 // ---------------------------------------------------------------------------
+// Seeded random sessions (internal/remote_yjs_cases_for_test.h, generated
+// by interop/tools/gen_remote_yjs_cases.mjs from the real RemoteYjsPartition):
+// each is replayed here and the log of sent messages and emissions must be
+// the same, line for line.
+
+// A memory connection that logs every message handed to it.
+class LoggingConnection : public MemoryConnectionClient {
+ public:
+  LoggingConnection(std::vector<std::string>* log, inst::ConnectionInfo info)
+      : MemoryConnectionClient(std::move(info)), log_(log) {}
+  absl::Status Send(const inst::Message& message) override {
+    log_->push_back("sent " + inst::EncodeMessage(message));
+    return MemoryConnectionClient::Send(message);
+  }
+
+ private:
+  std::vector<std::string>* log_;
+};
+
+void ExpectRemoteSession(std::string_view session_json,
+                         std::string_view log_json) {
+  Value session = J(session_json);
+  Value expected_log = J(log_json);
+  std::vector<std::string> expected;
+  for (const Value& line : expected_log.as_array().items) {
+    expected.push_back(line.as_string());
+  }
+  std::vector<std::string> log;
+  LoggingConnection conn(&log, Info("me", "s-me", "u-me"));
+  InstRecordsClient client(conn);
+  partitions::PartitionAuthSource auth;
+  absl::StatusOr<RemoteYjsPartitionConfig> config =
+      RemoteYjsPartitionConfig::FromValue(session["config"]);
+  ASSERT_TRUE(config.ok()) << config.status();
+  config->client_id = 1000;
+  config->remote_client_id = 2000;
+  config->now = [] { return 1234.0; };
+  RemoteYjsPartition partition(client, auth, *std::move(config));
+  if (session["space"].is_string()) {
+    partition.set_space(session["space"].as_string());
+  }
+  std::vector<rx::Subscription> subs;
+  subs.push_back(partition.OnStatusUpdated(
+      [&](const Value& s) { log.push_back("status " + Plain(s)); }));
+  subs.push_back(partition.OnEvents([&](const std::vector<Value>& e) {
+    log.push_back("events " + Plain(ArrayOf(e)));
+  }));
+  subs.push_back(
+      partition.OnStateUpdated([&](const bots::StateUpdatedEvent& e) {
+        log.push_back("state " + Plain(e.ToValue()));
+      }));
+  subs.push_back(partition.OnVersionUpdated([&](const bots::CurrentVersion& v) {
+    log.push_back("version " + Plain(v.ToValue()));
+  }));
+  subs.push_back(
+      partition.OnError([&](const Value&) { log.push_back("error"); }));
+  subs.push_back(auth.OnAuthRequest(
+      [&](const Value& r) { log.push_back("auth " + Plain(r)); }));
+  for (const Value& step : session["steps"].as_array().items) {
+    const std::string& op = step["op"].as_string();
+    if (op == "connect") {
+      conn.Connect();
+    } else if (op == "disconnect") {
+      conn.Disconnect();
+    } else if (op == "start") {
+      partition.Connect();
+    } else if (op == "apply") {
+      if (!partition.ApplyEvents(step["events"].as_array().items).ok()) {
+        log.push_back("error");
+      }
+    } else if (op == "remote") {
+      EXPECT_TRUE(
+          partition.SendRemoteEvents(step["events"].as_array().items).ok());
+    } else if (op == "deliver") {
+      absl::StatusOr<inst::Message> message = inst::DecodeMessage(
+          step["message"], inst::Direction::kServerToClient);
+      ASSERT_TRUE(message.ok()) << message.status();
+      conn.Deliver(*message);
+    } else if (op == "error") {
+      conn.DeliverError(inst::ErrorInfo{step["error"]});
+    } else if (op == "enable") {
+      partition.EnableCollaboration();
+    } else if (op == "unsubscribe") {
+      partition.Unsubscribe();
+    } else {
+      FAIL() << "unknown op " << op;
+    }
+  }
+  for (size_t i = 0; i < std::max(log.size(), expected.size()); ++i) {
+    ASSERT_LT(i, log.size())
+        << "missing from line " << i << ": " << expected[i];
+    ASSERT_LT(i, expected.size()) << "extra line " << i << ": " << log[i];
+    if (log[i] != expected[i]) {
+      std::string context;
+      for (size_t j = i > 4 ? i - 4 : 0; j < i; ++j) {
+        absl::StrAppend(&context, "\n  ", expected[j]);
+      }
+      FAIL() << "line " << i << " after:" << context
+             << "\nexpected: " << expected[i] << "\nactual:   " << log[i];
+    }
+  }
+}
+
+#include "auxsync/client/internal/remote_yjs_cases_for_test.h"
+
+// ---------------------------------------------------------------------------
 // G1: the shared suite (group D) over a RemoteYjsPartition. The D scenarios
 // of YjsPartition (internal/yjs_partition_cases_for_test.h, recorded from
 // the real aux-common) run unchanged against a remote partition whose

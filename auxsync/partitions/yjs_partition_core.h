@@ -126,6 +126,14 @@ class YjsPartitionCore : public Partition {
   void EmitError(const bots::Value& error) { on_error_.Next(error); }
   // Queues `fn` behind the pending deferred emissions.
   void Defer(std::function<void()> fn);
+  // Holds the deferred emissions past the current call (as an open
+  // CallScope would) until the matching ReleaseDeferred(), for a subclass
+  // whose JavaScript original would reach another observer of the same
+  // event before its microtasks run.
+  void HoldDeferred() { ++call_depth_; }
+  void ReleaseDeferred() {
+    if (--call_depth_ == 0) FlushDeferred();
+  }
   double Now() const;
   bool in_call() const { return call_depth_ > 0; }
   const std::string& current_site() const { return current_site_; }
