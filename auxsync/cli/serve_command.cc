@@ -9,10 +9,13 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "auxsync/server/inst_server.h"
 #include "auxsync/server/memory_store.h"
+#include "auxsync/server/redis_fanout.h"
 #include "auxsync/server/redis_store.h"
 #include "auxsync/server/sqlite_store.h"
 #include "auxsync/server/websocket_server.h"
@@ -128,6 +131,9 @@ CLI::App* AddServeCommand(CLI::App& app, ServeCommand& command) {
 
 int RunServeCommand(const ServeCommand& command) {
   std::unique_ptr<server::Store> store;
+  // --store redis: the Redis address and node id, for the fan-out.
+  std::optional<server::internal::RedisAddress> redis_address;
+  std::string redis_node_id;
   if (command.store == "memory") {
     store = std::make_unique<server::MemoryStore>();
   } else if (command.store == "redis") {
@@ -140,6 +146,8 @@ int RunServeCommand(const ServeCommand& command) {
     }
     LogLine(absl::StrCat("store ", (*opened)->connection().address().Describe(),
                          " (redis, node ", (*opened)->node_id(), ")"));
+    redis_address = (*opened)->connection().address();
+    redis_node_id = (*opened)->node_id();
     store = std::move(*opened);
   } else {
     std::error_code ec;
@@ -179,6 +187,38 @@ int RunServeCommand(const ServeCommand& command) {
       boost::asio::post(io, std::move(flush));
     };
   }
+  // Several nodes on one Redis act as one server: updates, presence,
+  // counts and remote actions cross nodes (docs/server.md).
+  std::unique_ptr<server::RedisFanout> fanout;
+  boost::asio::steady_timer heartbeat(io);
+  std::function<void()> beat;
+  if (redis_address) {
+    server::RedisFanoutOptions fanout_options;
+    fanout_options.address = *redis_address;
+    fanout_options.node_id = redis_node_id;
+    fanout_options.post = [&io](std::function<void()> f) {
+      boost::asio::post(io, std::move(f));
+    };
+    fanout_options.log = LogLine;
+    absl::StatusOr<std::unique_ptr<server::RedisFanout>> started =
+        server::RedisFanout::Start(std::move(fanout_options));
+    if (!started.ok()) {
+      LogLine(absl::StrCat("cannot start the fan-out: ",
+                           started.status().message()));
+      return 2;
+    }
+    fanout = std::move(*started);
+    options.fanout = fanout.get();
+    // A third of the node TTL, so one late beat does not kill the node.
+    beat = [&] {
+      fanout->Heartbeat();
+      heartbeat.expires_after(std::chrono::seconds(5));
+      heartbeat.async_wait([&](const boost::system::error_code& ec) {
+        if (!ec) beat();
+      });
+    };
+    beat();
+  }
   server::InstServer inst_server(*store, options);
   server::WebsocketServerOptions ws_options;
   ws_options.max_frame_bytes = options.limits.max_frame_bytes;
@@ -216,6 +256,7 @@ int RunServeCommand(const ServeCommand& command) {
     // Handlers run one at a time on this thread, so no store write is in
     // flight here: everything acknowledged is committed.
     ws.Stop();
+    heartbeat.cancel();
     deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
     wait_for_sockets();
   });

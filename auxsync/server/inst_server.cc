@@ -38,9 +38,11 @@ void Erase(std::vector<uint64_t>& ids, uint64_t id) {
 InstServer::InstServer(Store& store, InstServerOptions options, Clock clock)
     : store_(store),
       options_(std::move(options)),
+      fanout_(options_.fanout ? *options_.fanout : single_node_),
       clock_(clock ? std::move(clock) : Clock(SystemNowMs)),
       random_(std::random_device{}()),
       rate_limiter_(options_.rate_limit_frames, options_.rate_limit_window_ms) {
+  fanout_.SetReceiver(this);
 }
 
 InstServer::NsKey InstServer::KeyOf(const inst::BranchNamespace& ns) {
@@ -70,7 +72,57 @@ InstServer::SocketId InstServer::Connect(Connection* connection,
   socket.connection = connection;
   socket.address = std::move(address);
   socket.server_connection_id = NewServerConnectionId();
+  by_server_connection_id_[socket.server_connection_id] = id;
   return id;
+}
+
+bool InstServer::HasLocalWatchers(const NsKey& key) const {
+  return branch_watchers_.contains(key) || device_watchers_.contains(key);
+}
+
+void InstServer::MaybeStopListening(const inst::BranchNamespace& ns) {
+  if (!HasLocalWatchers(KeyOf(ns))) fanout_.StopListening(ns);
+}
+
+void InstServer::EmitToAll(std::vector<SocketId> ids,
+                           const std::string& frame) {
+  for (SocketId id : ids) Emit(id, frame);
+}
+
+void InstServer::DeliverToBranchWatchers(const inst::BranchNamespace& ns,
+                                         const std::string& frame) {
+  if (auto it = branch_watchers_.find(KeyOf(ns)); it != branch_watchers_.end())
+    EmitToAll(it->second, frame);
+}
+
+void InstServer::DeliverToDeviceWatchers(const inst::BranchNamespace& ns,
+                                         const std::string& frame) {
+  if (auto it = device_watchers_.find(KeyOf(ns)); it != device_watchers_.end())
+    EmitToAll(it->second, frame);
+}
+
+void InstServer::DeliverToSockets(const std::vector<std::string>& sockets,
+                                  const std::string& frame) {
+  for (const std::string& s : sockets) {
+    if (auto it = by_server_connection_id_.find(s);
+        it != by_server_connection_id_.end()) {
+      Emit(it->second, frame);
+    }
+  }
+}
+
+void InstServer::ResyncBranch(const inst::BranchNamespace& ns) {
+  auto watchers = branch_watchers_.find(KeyOf(ns));
+  if (watchers == branch_watchers_.end()) return;
+  absl::StatusOr<std::vector<StoredUpdate>> updates = store_.GetUpdates(ns);
+  // Unreadable now: the next gap or watch reads it again; nothing
+  // acknowledged is lost, it stays in the store.
+  if (!updates.ok() || updates->empty()) return;
+  inst::AddUpdatesMessage all;
+  all.ns = ns;
+  all.updates.reserve(updates->size());
+  for (StoredUpdate& u : *updates) all.updates.push_back(std::move(u.update));
+  EmitToAll(watchers->second, inst::EncodeMessageFrame(all));
 }
 
 void InstServer::Emit(SocketId id, std::string frame) {
@@ -327,6 +379,7 @@ InstServer::Registration* InstServer::FindRegistration(
 
 void InstServer::OnLogin(SocketId id, const inst::LoginMessage& m) {
   Socket& socket = sockets_.at(id);
+  const bool had_identity = socket.identity.has_value();
   if (!m.connection_token || m.connection_token->empty()) {
     if (!m.connection_id || m.connection_id->empty()) {
       Send(id, inst::LoginFailure(inst::kUnacceptableConnectionId));
@@ -363,6 +416,7 @@ void InstServer::OnLogin(SocketId id, const inst::LoginMessage& m) {
       socket.token_scopes.insert({*token->record_name, token->inst});
     }
   }
+  if (!had_identity) fanout_.SetLocalSocketCount(++logged_in_);
   inst::LoginResultMessage result;
   result.success = true;
   result.info = *socket.identity;
@@ -411,14 +465,20 @@ void InstServer::OnWatchBranch(SocketId id, const inst::WatchBranchMessage& m) {
     return;
   }
   bool temporary = m.temporary.value_or(false);
+  const NsKey key = KeyOf(m.ns);
+  // Listening starts before the store is read, so an update another node
+  // stores after the read is heard of.
+  if (!HasLocalWatchers(key)) fanout_.Listen(m.ns);
   // One branch per name (7.4 allows it): a watch of an existing branch
   // keeps its temporary flag as stored.
   if (absl::Status s = store_.CreateBranch(m.ns, temporary); !s.ok()) {
+    MaybeStopListening(m.ns);
     SendError(id, ServerError());
     return;
   }
   absl::StatusOr<std::vector<StoredUpdate>> updates = store_.GetUpdates(m.ns);
   if (!updates.ok()) {
+    MaybeStopListening(m.ns);
     SendError(id, ServerError());
     return;
   }
@@ -428,17 +488,18 @@ void InstServer::OnWatchBranch(SocketId id, const inst::WatchBranchMessage& m) {
   } else {
     socket.registrations.push_back(
         Registration{false, m.ns, temporary, *socket.identity});
-    branch_watchers_[KeyOf(m.ns)].push_back(id);
+    branch_watchers_[key].push_back(id);
   }
-  // 7.7: presence to the device-watchers (the watcher too), then the
-  // snapshot, then the result.
+  fanout_.AddWatcher(m.ns, socket.server_connection_id, *socket.identity,
+                     temporary);
+  // 7.7: presence to the device-watchers (the watcher too, and those of
+  // other nodes), then the snapshot, then the result.
   inst::ConnectedToBranchMessage presence;
   presence.branch = m;
   presence.connection = *socket.identity;
-  if (auto it = device_watchers_.find(KeyOf(m.ns));
-      it != device_watchers_.end()) {
-    for (SocketId watcher : it->second) Send(watcher, presence);
-  }
+  const std::string presence_frame = inst::EncodeMessageFrame(presence);
+  DeliverToDeviceWatchers(m.ns, presence_frame);
+  fanout_.PublishPresence(m.ns, presence_frame);
   inst::AddUpdatesMessage initial;
   initial.ns = m.ns;
   initial.initial = true;
@@ -468,6 +529,7 @@ void InstServer::RemoveBranchWatch(SocketId id, Socket& socket,
     orphaned = watchers->second.empty();
     if (orphaned) branch_watchers_.erase(watchers);
   }
+  fanout_.RemoveWatcher(ns, socket.server_connection_id);
   // The Node server checks the leaving registration's flag too, because a
   // non-temporary watch of the name there reads another branch (7.4). With
   // one branch per name, the stored flag alone decides: a temporary
@@ -481,12 +543,10 @@ void InstServer::RemoveBranchWatch(SocketId id, Socket& socket,
   inst::DisconnectedFromBranchMessage gone;
   gone.ns = ns;
   gone.connection = removed.identity;
-  if (auto it = device_watchers_.find(key); it != device_watchers_.end()) {
-    // A copy: Send never re-enters, but the list must not be read while a
-    // closing watcher could be removed by a caller.
-    std::vector<SocketId> targets = it->second;
-    for (SocketId watcher : targets) Send(watcher, gone);
-  }
+  const std::string gone_frame = inst::EncodeMessageFrame(gone);
+  DeliverToDeviceWatchers(ns, gone_frame);
+  fanout_.PublishPresence(ns, gone_frame);
+  MaybeStopListening(ns);
 }
 
 void InstServer::OnUnwatchBranch(SocketId id,
@@ -539,12 +599,15 @@ void InstServer::OnAddUpdates(SocketId id, const inst::AddUpdatesMessage& m) {
     inst::AddUpdatesMessage broadcast;
     broadcast.ns = m.ns;
     broadcast.updates = m.updates;
+    const std::string frame = inst::EncodeMessageFrame(broadcast);
     if (auto it = branch_watchers_.find(KeyOf(m.ns));
         it != branch_watchers_.end()) {
       for (SocketId watcher : it->second) {
-        if (watcher != id) Send(watcher, broadcast);
+        if (watcher != id) Emit(watcher, frame);
       }
     }
+    // Other nodes hear of it after the durable write, before the ack.
+    fanout_.PublishUpdates(m.ns, frame);
   }
   if (m.update_id) {
     inst::UpdatesReceivedMessage ack;
@@ -654,22 +717,31 @@ void InstServer::OnWatchDevices(SocketId id,
   }
   NsKey key = KeyOf(m.ns);
   if (!FindRegistration(socket, true, m.ns)) {
+    // Listening first, so that nobody joining on another node after the
+    // listing below is missed.
+    if (!HasLocalWatchers(key)) fanout_.Listen(m.ns);
     socket.registrations.push_back(
         Registration{true, m.ns, false, *socket.identity});
     device_watchers_[key].push_back(id);
   }
-  auto it = branch_watchers_.find(key);
-  if (it == branch_watchers_.end()) return;
-  for (SocketId watcher : it->second) {
-    Socket& other = sockets_.at(watcher);
-    const Registration* r = FindRegistration(other, false, m.ns);
-    if (r == nullptr) continue;
+  auto listed = [&](const inst::ConnectionInfo& identity, bool temporary) {
     inst::ConnectedToBranchMessage listing;
     listing.listing = true;
     listing.branch.ns = m.ns;
-    listing.branch.temporary = r->temporary;
-    listing.connection = r->identity;
+    listing.branch.temporary = temporary;
+    listing.connection = identity;
     Send(id, listing);
+  };
+  if (auto it = branch_watchers_.find(key); it != branch_watchers_.end()) {
+    for (SocketId watcher : it->second) {
+      const Registration* r =
+          FindRegistration(sockets_.at(watcher), false, m.ns);
+      if (r != nullptr) listed(r->identity, r->temporary);
+    }
+  }
+  // The sockets of other nodes after the local ones.
+  for (const RemoteWatcher& r : fanout_.RemoteWatchers(m.ns)) {
+    listed(r.identity, r.temporary);
   }
 }
 
@@ -686,6 +758,7 @@ void InstServer::OnUnwatchDevices(SocketId id,
     Erase(it->second, id);
     if (it->second.empty()) device_watchers_.erase(it);
   }
+  MaybeStopListening(m.ns);
 }
 
 void InstServer::OnConnectionCount(SocketId id,
@@ -694,9 +767,7 @@ void InstServer::OnConnectionCount(SocketId id,
   inst::ConnectionCountMessage reply = m;
   if (!m.branch) {
     // Every logged-in socket of the server (5.13).
-    double count = 0;
-    for (const auto& [_, s] : sockets_) count += s.identity ? 1 : 0;
-    reply.count = count;
+    reply.count = static_cast<double>(logged_in_ + fanout_.RemoteSocketCount());
   } else {
     inst::BranchNamespace ns{m.record_name, m.inst.value_or(""), *m.branch};
     // No namespace on these errors but the token scope's, as the real
@@ -711,9 +782,9 @@ void InstServer::OnConnectionCount(SocketId id,
       return;
     }
     auto it = branch_watchers_.find(KeyOf(ns));
-    reply.count = it == branch_watchers_.end()
-                      ? 0
-                      : static_cast<double>(it->second.size());
+    size_t local = it == branch_watchers_.end() ? 0 : it->second.size();
+    reply.count =
+        static_cast<double>(local + fanout_.RemoteWatchers(ns).size());
   }
   Send(id, reply);
 }
@@ -724,16 +795,25 @@ void InstServer::OnSendAction(SocketId id, const inst::SendActionMessage& m) {
   auto it = branch_watchers_.find(KeyOf(m.ns));
   std::vector<SocketId> candidates;
   if (it != branch_watchers_.end()) candidates = it->second;
+  // The watchers on other nodes are candidates too (6.2 across nodes).
+  std::vector<RemoteWatcher> remote = fanout_.RemoteWatchers(m.ns);
   inst::RemoteAction action = m.action;
   if (!action.HasSelector()) {
     // 6.2 step 2: one random watcher; none means the action is dropped
     // before any check.
-    if (candidates.empty()) return;
-    std::uniform_int_distribution<size_t> pick(0, candidates.size() - 1);
-    const Registration* r =
-        FindRegistration(sockets_.at(candidates[pick(random_)]), false, m.ns);
-    if (r == nullptr) return;
-    action.connection_id = r->identity.connection_id;
+    size_t total = candidates.size() + remote.size();
+    if (total == 0) return;
+    std::uniform_int_distribution<size_t> pick(0, total - 1);
+    size_t picked = pick(random_);
+    if (picked < candidates.size()) {
+      const Registration* r =
+          FindRegistration(sockets_.at(candidates[picked]), false, m.ns);
+      if (r == nullptr) return;
+      action.connection_id = r->identity.connection_id;
+    } else {
+      action.connection_id =
+          remote[picked - candidates.size()].identity.connection_id;
+    }
   }
   if (std::optional<Denial> denied = CheckAccess(
           socket, m.ns,
@@ -744,12 +824,23 @@ void InstServer::OnSendAction(SocketId id, const inst::SendActionMessage& m) {
   inst::ReceiveActionMessage out;
   out.ns = m.ns;
   out.action = inst::ToDeviceAction(action, *socket.identity);
+  const std::string frame = inst::EncodeMessageFrame(out);
   for (SocketId candidate : candidates) {
     const Registration* r =
         FindRegistration(sockets_.at(candidate), false, m.ns);
     if (r != nullptr && inst::IsActionForDevice(action, r->identity)) {
-      Send(candidate, out);
+      Emit(candidate, frame);
     }
+  }
+  // One message per node with targets there.
+  std::map<std::string, std::vector<std::string>> by_node;
+  for (const RemoteWatcher& r : remote) {
+    if (inst::IsActionForDevice(action, r.identity)) {
+      by_node[r.node].push_back(r.socket);
+    }
+  }
+  for (const auto& [node, sockets] : by_node) {
+    fanout_.SendToSockets(node, sockets, frame);
   }
 }
 
@@ -832,8 +923,15 @@ void InstServer::Disconnect(SocketId id) {
     Erase(watchers->second, id);
     if (watchers->second.empty()) device_watchers_.erase(watchers);
   }
+  std::vector<inst::BranchNamespace> device_namespaces;
+  for (const Registration& r : socket.registrations) {
+    if (r.devices) device_namespaces.push_back(r.ns);
+  }
   std::erase_if(socket.registrations,
                 [](const Registration& r) { return r.devices; });
+  for (const inst::BranchNamespace& ns : device_namespaces) {
+    MaybeStopListening(ns);
+  }
   while (!socket.registrations.empty()) {
     inst::BranchNamespace ns = socket.registrations.front().ns;
     RemoveBranchWatch(id, socket, ns);
@@ -844,6 +942,8 @@ void InstServer::Disconnect(SocketId id) {
     Erase(waiters->second, id);
     if (waiters->second.empty()) permission_waiters_.erase(waiters);
   }
+  if (socket.identity) fanout_.SetLocalSocketCount(--logged_in_);
+  by_server_connection_id_.erase(socket.server_connection_id);
   sockets_.erase(it);
 }
 

@@ -30,6 +30,7 @@
 
 #include "auxsync/inst/frame.h"
 #include "auxsync/inst/messages.h"
+#include "auxsync/server/fanout.h"
 #include "auxsync/server/rate_limiter.h"
 #include "auxsync/server/records.h"
 #include "auxsync/server/store.h"
@@ -68,6 +69,9 @@ struct InstServerOptions {
   // sends is held back, so acknowledgements, broadcasts and snapshots
   // follow the commit. Unset: every write commits on its own.
   std::function<void(std::function<void()>)> schedule_flush;
+  // The other server nodes (fanout.h); not owned, must outlive the server.
+  // nullptr: this is the only node.
+  Fanout* fanout = nullptr;
 };
 
 // Counters for logs and tests.
@@ -83,7 +87,7 @@ struct InstServerStats {
   uint64_t group_commit_failures = 0;
 };
 
-class InstServer {
+class InstServer : public FanoutReceiver {
  public:
   using SocketId = uint64_t;
   // Epoch milliseconds; injectable for tests.
@@ -112,6 +116,16 @@ class InstServer {
   // those frames were for are closed instead (their clients reconnect and
   // re-send what was not acknowledged). No-op without an open batch.
   void Flush();
+
+  // FanoutReceiver: frames from other nodes (options.fanout), delivered to
+  // the local sockets through the same path as local frames.
+  void DeliverToBranchWatchers(const inst::BranchNamespace& ns,
+                               const std::string& frame) override;
+  void DeliverToDeviceWatchers(const inst::BranchNamespace& ns,
+                               const std::string& frame) override;
+  void DeliverToSockets(const std::vector<std::string>& sockets,
+                        const std::string& frame) override;
+  void ResyncBranch(const inst::BranchNamespace& ns) override;
 
   size_t socket_count() const { return sockets_.size(); }
   const InstServerStats& stats() const { return stats_; }
@@ -190,6 +204,13 @@ class InstServer {
   void RemoveBranchWatch(SocketId id, Socket& socket,
                          const inst::BranchNamespace& ns);
   std::string NewServerConnectionId();
+  // Whether a local socket watches `key` in either mode.
+  bool HasLocalWatchers(const NsKey& key) const;
+  // Tells the fanout to stop listening on `ns` when no local socket watches
+  // it any more.
+  void MaybeStopListening(const inst::BranchNamespace& ns);
+  // Sends `frame` to each of `ids` (a copy: the list may change meanwhile).
+  void EmitToAll(std::vector<SocketId> ids, const std::string& frame);
   // Merges the branch's updates into one when it has grown past
   // options_.compact_after_updates.
   void MaybeCompact(const inst::BranchNamespace& ns);
@@ -213,10 +234,15 @@ class InstServer {
 
   Store& store_;
   InstServerOptions options_;
+  Fanout single_node_;  // the fanout when options_.fanout is unset
+  Fanout& fanout_;
   Clock clock_;
   std::mt19937_64 random_;
   SocketId next_id_ = 1;
   std::map<SocketId, Socket> sockets_;
+  // serverConnectionId -> socket, for frames from other nodes.
+  std::map<std::string, SocketId> by_server_connection_id_;
+  int64_t logged_in_ = 0;  // sockets with an identity
   // Sockets per namespace in registration order (branch mode / devices).
   std::map<NsKey, std::vector<SocketId>> branch_watchers_;
   std::map<NsKey, std::vector<SocketId>> device_watchers_;
