@@ -573,4 +573,26 @@ CreateOtherPlayersPartition(const Value& config, InstRecordsClient& client,
       client, auth_source, *std::move(parsed), std::move(options));
 }
 
+partitions::PartitionFactory OtherPlayersPartitionFactory(
+    InstRecordsClient& client, OtherPlayersPartitionOptions options) {
+  return [&client, options](const Value& config,
+                            partitions::PartitionServices& services)
+             -> absl::StatusOr<std::unique_ptr<partitions::Partition>> {
+    if (!config.is_object() || !config["type"].is_string()) return nullptr;
+    const std::string& type = config["type"].as_string();
+    if (type != "other_players_client" && type != "other_players_repo") {
+      return nullptr;
+    }
+    if (services.auth_source == nullptr) {
+      return absl::FailedPreconditionError(
+          "other players partitions need an auth source");
+    }
+    absl::StatusOr<std::unique_ptr<OtherPlayersPartition>> made =
+        CreateOtherPlayersPartition(config, client, *services.auth_source,
+                                    options);
+    if (!made.ok()) return made.status();
+    return std::unique_ptr<partitions::Partition>(*std::move(made));
+  };
+}
+
 }  // namespace auxsync::client

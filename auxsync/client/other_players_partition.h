@@ -21,6 +21,7 @@
 #include "auxsync/inst/messages.h"
 #include "auxsync/partitions/partition.h"
 #include "auxsync/partitions/partition_auth_source.h"
+#include "auxsync/partitions/partition_factories.h"
 #include "auxsync/rx/behavior_subject.h"
 #include "auxsync/rx/subject.h"
 
@@ -211,6 +212,13 @@ CreateOtherPlayersPartition(const bots::Value& config,
                             InstRecordsClient& client,
                             partitions::PartitionAuthSource& auth_source,
                             OtherPlayersPartitionOptions options = {});
+
+// CreateOtherPlayersPartition as a PartitionFactory for CreateAuxPartition:
+// every "other_players_client" / "other_players_repo" config gets a
+// partition on `client` (not owned; must outlive the partitions) and on
+// services.auth_source (FailedPrecondition when that is null).
+partitions::PartitionFactory OtherPlayersPartitionFactory(
+    InstRecordsClient& client, OtherPlayersPartitionOptions options = {});
 
 }  // namespace auxsync::client
 

@@ -1090,6 +1090,35 @@ TEST_P(OtherPlayersRealChildren, H24_LaterDataOfAnUnloadedPlayerIsIgnored) {
   EXPECT_THAT(h.state_events, IsEmpty());
 }
 
+TEST(OtherPlayersPartition, FactoryForCreateAuxPartition) {
+  MemoryConnectionClient conn(Info("test", "test", "test"));
+  InstRecordsClient client(conn);
+  partitions::PartitionAuthSource auth;
+  partitions::PartitionServices services;
+  services.auth_source = &auth;
+  std::vector<partitions::PartitionFactory> factories =
+      partitions::DefaultFactories();
+  factories.push_back(OtherPlayersPartitionFactory(client));
+  absl::StatusOr<std::unique_ptr<partitions::Partition>> p =
+      partitions::CreateAuxPartition(
+          bots::MakeObject({{"type", "other_players_repo"},
+                            {"recordName", nullptr},
+                            {"inst", "inst"},
+                            {"branch", "default"},
+                            {"host", "http://localhost:2999"}}),
+          services, factories);
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_NE(*p, nullptr);
+  EXPECT_EQ((*p)->type(), "other_players");
+  partitions::PartitionServices no_auth;
+  EXPECT_FALSE(partitions::CreateAuxPartition(
+                   bots::MakeObject({{"type", "other_players_client"},
+                                     {"inst", "inst"},
+                                     {"branch", "default"}}),
+                   no_auth, factories)
+                   .ok());
+}
+
 TEST(OtherPlayersPartition, CreateFromConfig) {
   MemoryConnectionClient conn(Info("test", "test", "test"));
   InstRecordsClient client(conn);
