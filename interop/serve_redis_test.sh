@@ -6,10 +6,15 @@
 #     1's updates in its initial snapshot and the other way round, the same
 #     history on both, temporary branches across a kill -9 and restart;
 #   * the real aux-common client stack (interop/serve/serve_client_test.mjs):
-#     the whole scenario on one Redis-backed node, then a bot written
-#     through node 1 is in the state a fresh client of node 2 loads;
+#     the whole scenario on one Redis-backed node; then the same scenario
+#     with its clients spread over node 1 and node 2 (live fan-out: edits
+#     converge without a re-watch, players see each other join and leave, a
+#     whisper from node 1 reaches its target on node 2, a shout everyone,
+#     temporary branches live while watched on either node); then a bot
+#     written through node 1 is in the state a fresh client of node 2 loads;
 #   * Redis restarts (append-only file) under the running nodes: both
-#     reconnect, the data is still there, new writes work.
+#     reconnect, the data is still there, new writes work, and the
+#     cross-node scenario passes again.
 # Needs build/auxsync/cli/auxsync (AUXSYNC=path overrides), redis-server and
 # node >= 20.
 set -euo pipefail
@@ -73,6 +78,8 @@ url1="${url}"
 run --url "${url1}" --phase all
 start_node node2
 url2="${url}"
+echo "== the real client stack across node 1 and node 2 (live fan-out)"
+run --url "${url1}" --url2 "${url2}" --phase all
 echo "== written through node 1, loaded through node 2"
 inst="redis-persist-$$"
 run --url "${url1}" --phase write --inst "${inst}"
@@ -82,6 +89,8 @@ kill -TERM "${redis_pid}"
 wait "${redis_pid}" 2>/dev/null || true
 start_redis
 run --url "${url2}" --phase verify --inst "${inst}"
+echo "== live fan-out after the nodes' buses reconnected"
+run --url "${url2}" --url2 "${url1}" --phase all
 inst2="redis-after-restart-$$"
 run --url "${url2}" --phase write --inst "${inst2}"
 run --url "${url1}" --phase verify --inst "${inst2}"

@@ -5,12 +5,14 @@
 // client of ../node_server/ws_connection_client.mjs). interop/serve_test.sh
 // starts the server and runs this against it.
 //
-//   node interop/serve/serve_client_test.mjs --url ws://... [--phase all|write|verify] [--inst NAME]
+//   node interop/serve/serve_client_test.mjs --url ws://... [--url2 ws://...] [--phase all|write|verify] [--inst NAME]
 //
 // all:    two clients converge, a late joiner gets the full state, players
 //         see each other join and leave, a temporary branch vanishes with
 //         its last watcher, a whisper reaches only its target and a shout
-//         everyone.
+//         everyone. With --url2 (a second server node on the same store,
+//         interop/serve_redis_test.sh), clients B, C, E and F connect
+//         there, so every step crosses nodes.
 // write:  a client creates bot `persist` in --inst (a second client sees
 //         it, so the server stored it); verify: a fresh client of --inst
 //         has it (run after a server restart).
@@ -113,10 +115,10 @@ const names = (events, name) =>
         .sort()
         .join(',');
 
-async function all(url) {
+async function all(url, url2 = url) {
     const inst = `serve-${Date.now()}`;
     const a = makeClient(url, 'connA');
-    const b = makeClient(url, 'connB');
+    const b = makeClient(url2, 'connB');
     const pa = makePartition(a, inst);
     const pb = makePartition(b, inst);
     await synced(pa);
@@ -130,7 +132,7 @@ async function all(url) {
     await botSeen(pa, 'bot1', (bot) => bot.tags.color === 'blue');
     out('client A sees the edit of client B');
 
-    const c = makeClient(url, 'connC');
+    const c = makeClient(url2, 'connC');
     const pc = makePartition(c, inst);
     await synced(pc);
     await botSeen(pc, 'bot1', (bot) => bot.tags.color === 'blue');
@@ -161,7 +163,7 @@ async function all(url) {
     // A temporary branch lives while watched, and vanishes with its last
     // watcher.
     const d = makeClient(url, 'connD');
-    const e = makeClient(url, 'connE');
+    const e = makeClient(url2, 'connE');
     const pd = makePartition(d, inst, 'tmp', { temporary: true });
     const pe = makePartition(e, inst, 'tmp', { temporary: true });
     await synced(pd);
@@ -178,7 +180,7 @@ async function all(url) {
     e.socket.disconnect();
     e2.socket.disconnect();
     await sleep(300);
-    const f = makeClient(url, 'connF');
+    const f = makeClient(url2, 'connF');
     const pf = makePartition(f, inst, 'tmp', { temporary: true });
     await synced(pf);
     await sleep(200);
@@ -211,7 +213,7 @@ const phase = arg('--phase', 'all');
 let failed = false;
 try {
     if (!url) throw new Error('--url is required');
-    if (phase === 'all') await all(url);
+    if (phase === 'all') await all(url, arg('--url2', url));
     else if (phase === 'write') await write(url, arg('--inst'));
     else if (phase === 'verify') await verify(url, arg('--inst'));
     else throw new Error(`unknown phase ${phase}`);
