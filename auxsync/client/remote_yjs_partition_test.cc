@@ -1236,6 +1236,13 @@ TEST(RemoteYjsPartition, G57_TemporaryWatch) {
   }
 }
 
+TEST(RemoteYjsPartition, MarkersGoIntoTheWatch) {
+  Harness h(std::nullopt, R"("temporary":true,"markers":["m1","m2"])");
+  EXPECT_THAT(h.Sent(),
+              ElementsAre(WatchJson(
+                  std::nullopt, R"(,"temporary":true,"markers":["m1","m2"])")));
+}
+
 TEST(RemoteYjsPartition, N37_WatchSequence) {
   Harness h(std::nullopt);
   std::vector<std::string> order;
