@@ -9,14 +9,18 @@
 # actions both ways, (d) a C++ client forced offline edits and converges,
 # (k, auxsync serve only) the server is killed -9 under a C++ client that
 # edits while it is down and restarted on the same port and data: the edits
-# arrive, (e) anonymous / forged / expired tokens end in auth requests, not a hang
+# arrive, (f) the same remote_yjs scenario in `auxsync apply` and in a real
+# RemoteYjsPartitionImpl recording as docs/scenarios.md says gives the same
+# output, (e) anonymous / forged / expired tokens end in auth requests, not a hang
 # (expired only on auxsync serve, whose store `auxsync token create` writes).
 # Prints one `MATRIX <server> (<case>) ...: ok|FAIL` line per case and server.
 #
 # Environment: AUXSYNC (the binary), CLIENT_INTEROP_SERVERS (default
-# "auxsync node"), CLIENT_INTEROP_CASES (default a,b,c,d,k,e),
+# "auxsync node"), CLIENT_INTEROP_CASES (default a,b,c,d,k,f,e),
 # CLIENT_INTEROP_DURATION / CLIENT_INTEROP_RATE (case a workload, default 2 s
-# at 30 ops/s per writer), KEEP_TMP=1 (keep logs).
+# at 30 ops/s per writer), CLIENT_INTEROP_STRICT=1 (case f also compares
+# the key order of the authentication status info, a known difference),
+# KEEP_TMP=1 (keep logs).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/test_prelude.sh" client_interop_test
 bin="$(require_tool "${AUXSYNC:-build/auxsync/cli/auxsync}" auxsync)"
@@ -62,7 +66,7 @@ for server in ${CLIENT_INTEROP_SERVERS:-auxsync node}; do
   }
   echo "== ${server}: ${url}"
   node interop/client/mixed_clients_test.mjs --url "${url}" --auxsync "${bin}" \
-    --server "${server}" --only "${CLIENT_INTEROP_CASES:-a,b,c,d,k,e}" \
+    --server "${server}" --only "${CLIENT_INTEROP_CASES:-a,b,c,d,k,f,e}" \
     --duration "${CLIENT_INTEROP_DURATION:-2}" \
     --rate "${CLIENT_INTEROP_RATE:-30}" "${extra[@]}" || status=1
   kill "${server_pid}" 2>/dev/null || true
