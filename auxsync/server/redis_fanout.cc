@@ -157,6 +157,11 @@ absl::StatusOr<std::unique_ptr<RedisFanout>> RedisFanout::Start(
     return s;
   }
   self->Heartbeat();
+  // Marks the node as one with a heartbeat, so that the store ignores its
+  // temporary-branch claims once `alive` expired (redis_store.cc).
+  absl::StatusOr<internal::RedisReply> marked = self->connection_.Command(
+      {"SET", self->NodeKey(self->options_.node_id, "fanout"), "1"}, true);
+  if (!marked.ok()) return marked.status();
   return fanout;
 }
 

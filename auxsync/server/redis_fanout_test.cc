@@ -377,5 +377,38 @@ TEST_F(RedisFanoutTest, TemporaryBranchGoesWithTheLastWatcherOnAnyNode) {
   EXPECT_FALSE(info->has_value());
 }
 
+TEST_F(RedisFanoutTest, TemporaryBranchesOfACrashedNodeDoNotOutliveIt) {
+  std::string watch_temp = absl::StrCat(R"([1,2,{"type":"repo/watch_branch",)",
+                                        kNs, R"(,"temporary":true}])");
+  inst::BranchNamespace ns{std::nullopt, "fan", "default"};
+  // Watched on both nodes; node 1 crashes (its heartbeat is gone, its
+  // sockets never said goodbye): the last watcher on node 2 deletes it.
+  Client a = Login(n1_, "connA");
+  Client b = Login(n2_, "connB");
+  a.Frame(watch_temp);
+  b.Frame(watch_temp);
+  a.Frame(Add("AQID", 1));
+  ASSERT_TRUE(WaitFor(b, "AQID"));
+  n1_.server.reset();
+  n1_.fanout.reset();
+  n2_.server->Disconnect(b.id);
+  auto info = n2_.store->GetBranch(ns);
+  ASSERT_TRUE(info.ok());
+  EXPECT_FALSE(info->has_value());
+  // Watched only on node 1 when it crashes: the next watch starts afresh.
+  n1_ = StartNode("n1");
+  Client c = Login(n1_, "connC");
+  c.Frame(watch_temp);
+  c.Frame(Add("BAUG", 2));
+  n1_.server.reset();
+  n1_.fanout.reset();
+  Client d = Login(n2_, "connD");
+  d.Frame(watch_temp);
+  EXPECT_THAT(
+      d.conn->Take(),
+      testing::Contains(Msg(absl::StrCat(R"("type":"repo/add_updates",)", kNs,
+                                         R"(,"updates":[],"initial":true)"))));
+}
+
 }  // namespace
 }  // namespace auxsync::server

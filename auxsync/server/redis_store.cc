@@ -27,7 +27,8 @@ absl::string_view A(std::string_view s) {
 // claiming the branch; KEYS[12]: the branches this node claims.
 // ARGV[1]: temporary TTL (s), ARGV[2]: public TTL (s), ARGV[3]: "1" for a
 // public inst, ARGV[4]: this node's id, ARGV[5]: the branch as this node's
-// claim member. Script-specific arguments start at ARGV[6].
+// claim member, ARGV[6]: the own key prefix. Script-specific arguments
+// start at ARGV[7].
 constexpr std::string_view kPrelude = R"lua(
 -- Where the branch lives: 0 (inst namespace, looked up first, as the Node
 -- server does), 5 (temporary namespace) or -1 (nowhere). A branch written
@@ -50,6 +51,32 @@ local function expire(b)
 end
 local function size_of(key)
   return tonumber(redis.call('GET', key) or '0')
+end
+-- How many nodes other than this one claim the temporary branch and are
+-- alive. A node running the fan-out (redis_fanout.h) marks itself with a
+-- `fanout` key and keeps an `alive` key with a TTL; one with the mark and
+-- without `alive` crashed, and its sockets are gone. Nodes without the
+-- mark (no fan-out) always count.
+local function live_claims()
+  local n = 0
+  for _, node in ipairs(redis.call('SMEMBERS', KEYS[11])) do
+    if node ~= ARGV[4] then
+      local base = ARGV[6] .. '/nodes/' .. node
+      if redis.call('EXISTS', base .. '/alive') == 1 or
+          redis.call('EXISTS', base .. '/fanout') == 0 then
+        n = n + 1
+      end
+    end
+  end
+  return n
+end
+-- Deletes the branch's keys in namespace base b (0 or 5).
+local function drop(b)
+  local size = size_of(KEYS[b + 3])
+  if redis.call('DEL', KEYS[b + 1], KEYS[b + 2], KEYS[b + 3]) > 0 then
+    redis.call('SREM', KEYS[b + 5], KEYS[b + 2])
+    if size ~= 0 then redis.call('INCRBY', KEYS[b + 4], -size) end
+  end
 end
 -- A script that fails half-way keeps its earlier writes (Redis does not
 -- roll back), so the writing scripts check every key they may touch first:
@@ -85,19 +112,27 @@ if b < 0 then return {-1, 0, 0} end
 return {b, size_of(KEYS[b + 3]), redis.call('LLEN', KEYS[b + 2])}
 )lua";
 
-// ARGV[6]: "1" to create a temporary branch, ARGV[7]/ARGV[8]: the
+// ARGV[7]: "1" to create a temporary branch, ARGV[8]/ARGV[9]: the
 // branchInfo JSON for the inst/temporary namespace. -> where
 constexpr std::string_view kCreateBranch = R"lua(
 local b = where()
-local bad = bad_keys({b < 0 and (ARGV[6] == '1' and 5 or 0) or b})
+local bad = bad_keys({b < 0 and (ARGV[7] == '1' and 5 or 0) or b})
 if bad then return redis.error_reply(bad) end
+-- A temporary branch that only crashed nodes claimed lost its watchers
+-- with them: it starts afresh, as after the last watcher left (7.4).
+if b == 5 and redis.call('SCARD', KEYS[11]) > 0 and live_claims() == 0 and
+    redis.call('SISMEMBER', KEYS[11], ARGV[4]) == 0 then
+  drop(5)
+  redis.call('DEL', KEYS[11])
+  b = -1
+end
 if b < 0 then
-  if ARGV[6] == '1' then
+  if ARGV[7] == '1' then
     b = 5
-    redis.call('SET', KEYS[6], ARGV[8])
+    redis.call('SET', KEYS[6], ARGV[9])
   else
     b = 0
-    redis.call('SET', KEYS[1], ARGV[7])
+    redis.call('SET', KEYS[1], ARGV[8])
   end
 end
 -- Listed in the inst's branches even before its first update (InstExists).
@@ -110,21 +145,21 @@ expire(b)
 return b
 )lua";
 
-// ARGV[6]: total size, ARGV[7]: branchInfo JSON (inst namespace) for a
-// new branch, ARGV[8..]: "<update>:<ms>" entries. -> where
+// ARGV[7]: total size, ARGV[8]: branchInfo JSON (inst namespace) for a
+// new branch, ARGV[9..]: "<update>:<ms>" entries. -> where
 constexpr std::string_view kAppend = R"lua(
 local b = where()
 local bad = bad_keys({math.max(b, 0)})
 if bad then return redis.error_reply(bad) end
 if b < 0 then
   b = 0
-  redis.call('SET', KEYS[1], ARGV[7])
+  redis.call('SET', KEYS[1], ARGV[8])
 end
 local n = #ARGV
-for i = 8, n, 1000 do
+for i = 9, n, 1000 do
   redis.call('RPUSH', KEYS[b + 2], unpack(ARGV, i, math.min(i + 999, n)))
 end
-local size = tonumber(ARGV[6])
+local size = tonumber(ARGV[7])
 redis.call('INCRBY', KEYS[b + 3], size)
 redis.call('INCRBY', KEYS[b + 4], size)
 redis.call('SADD', KEYS[b + 5], KEYS[b + 2])
@@ -138,7 +173,7 @@ if b < 0 then return {} end
 return redis.call('LRANGE', KEYS[b + 2], 0, -1)
 )lua";
 
-// ARGV[6]: expected count, ARGV[7]: the merged entry, ARGV[8]: its size.
+// ARGV[7]: expected count, ARGV[8]: the merged entry, ARGV[9]: its size.
 // The list keeps its TTL (push then trim); the sizes are set, not summed.
 constexpr std::string_view kReplace = R"lua(
 local b = where()
@@ -146,49 +181,42 @@ if b < 0 then return 0 end
 local bad = bad_keys({b})
 if bad then return redis.error_reply(bad) end
 local count = redis.call('LLEN', KEYS[b + 2])
-if count ~= tonumber(ARGV[6]) then return 0 end
+if count ~= tonumber(ARGV[7]) then return 0 end
 local old = size_of(KEYS[b + 3])
-redis.call('RPUSH', KEYS[b + 2], ARGV[7])
+redis.call('RPUSH', KEYS[b + 2], ARGV[8])
 redis.call('LTRIM', KEYS[b + 2], count, -1)
-redis.call('SET', KEYS[b + 3], ARGV[8], 'KEEPTTL')
-redis.call('INCRBY', KEYS[b + 4], tonumber(ARGV[8]) - old)
+redis.call('SET', KEYS[b + 3], ARGV[9], 'KEEPTTL')
+redis.call('INCRBY', KEYS[b + 4], tonumber(ARGV[9]) - old)
 redis.call('SADD', KEYS[b + 5], KEYS[b + 2])
 return 1
 )lua";
 
-// A temporary branch that another node still claims (its sockets watch
-// it) stays: this node only gives up its claim. Otherwise both namespaces
+// A temporary branch that another live node still claims (its sockets
+// watch it) stays: this node only gives up its claim. Otherwise both namespaces
 // go: a CasualOS node may have split the name (7.4). -> 1 when deleted
 constexpr std::string_view kDeleteBranch = R"lua(
 local bad = bad_keys({0, 5})
 if bad then return redis.error_reply(bad) end
 redis.call('SREM', KEYS[11], ARGV[4])
 redis.call('SREM', KEYS[12], ARGV[5])
-if where() == 5 and redis.call('SCARD', KEYS[11]) > 0 then return 0 end
-for _, b in ipairs({0, 5}) do
-  local size = size_of(KEYS[b + 3])
-  if redis.call('DEL', KEYS[b + 1], KEYS[b + 2], KEYS[b + 3]) > 0 then
-    redis.call('SREM', KEYS[b + 5], KEYS[b + 2])
-    if size ~= 0 then redis.call('INCRBY', KEYS[b + 4], -size) end
-  end
-end
+if where() == 5 and live_claims() > 0 then return 0 end
+drop(0)
+drop(5)
 redis.call('DEL', KEYS[11])
 return 1
 )lua";
 
-// This node gives up its claim; the temporary branch goes when nobody else
-// claims it. -> 1 when deleted
+// This node gives up its claim; the temporary branch goes when no other
+// live node claims it. -> 1 when deleted
 constexpr std::string_view kRelease = R"lua(
 local bad = bad_keys({5})
 if bad then return redis.error_reply(bad) end
 redis.call('SREM', KEYS[11], ARGV[4])
 redis.call('SREM', KEYS[12], ARGV[5])
-if redis.call('SCARD', KEYS[11]) > 0 then return 0 end
+if live_claims() > 0 then return 0 end
 if redis.call('EXISTS', KEYS[6], KEYS[7]) == 0 then return 0 end
-local size = size_of(KEYS[8])
-redis.call('DEL', KEYS[6], KEYS[7], KEYS[8])
-redis.call('SREM', KEYS[10], KEYS[7])
-if size ~= 0 then redis.call('INCRBY', KEYS[9], -size) end
+drop(5)
+redis.call('DEL', KEYS[11])
 return 1
 )lua";
 
@@ -433,7 +461,10 @@ std::vector<std::string> BranchArgs(const RedisStoreOptions& options,
                                     const inst::BranchNamespace& ns) {
   return {std::to_string(options.temporary_ttl_seconds),
           std::to_string(options.public_ttl_seconds),
-          ns.record_name ? "0" : "1", node_id, ClaimMember(ns)};
+          ns.record_name ? "0" : "1",
+          node_id,
+          ClaimMember(ns),
+          options.own_prefix};
 }
 
 }  // namespace
