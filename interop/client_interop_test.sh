@@ -11,12 +11,14 @@
 # edits while it is down and restarted on the same port and data: the edits
 # arrive, (f) the same remote_yjs scenario in `auxsync apply` and in a real
 # RemoteYjsPartitionImpl recording as docs/scenarios.md says gives the same
-# output, (e) anonymous / forged / expired tokens end in auth requests, not a hang
+# output, (g) an `auxsync apply` other_players_repo scenario and a real
+# OtherPlayersPartitionImpl watching together while a JS player joins,
+# edits its player branch and leaves record the same output, (e) anonymous / forged / expired tokens end in auth requests, not a hang
 # (expired only on auxsync serve, whose store `auxsync token create` writes).
 # Prints one `MATRIX <server> (<case>) ...: ok|FAIL` line per case and server.
 #
 # Environment: AUXSYNC (the binary), CLIENT_INTEROP_SERVERS (default
-# "auxsync node"), CLIENT_INTEROP_CASES (default a,b,c,d,k,f,e),
+# "auxsync node"), CLIENT_INTEROP_CASES (default a,b,c,d,k,f,g,e),
 # CLIENT_INTEROP_DURATION / CLIENT_INTEROP_RATE (case a workload, default 2 s
 # at 30 ops/s per writer), CLIENT_INTEROP_STRICT=1 (case f also compares
 # the key order of the authentication status info, a known difference),
@@ -66,7 +68,7 @@ for server in ${CLIENT_INTEROP_SERVERS:-auxsync node}; do
   }
   echo "== ${server}: ${url}"
   node interop/client/mixed_clients_test.mjs --url "${url}" --auxsync "${bin}" \
-    --server "${server}" --only "${CLIENT_INTEROP_CASES:-a,b,c,d,k,f,e}" \
+    --server "${server}" --only "${CLIENT_INTEROP_CASES:-a,b,c,d,k,f,g,e}" \
     --duration "${CLIENT_INTEROP_DURATION:-2}" \
     --rate "${CLIENT_INTEROP_RATE:-30}" "${extra[@]}" || status=1
   kill "${server_pid}" 2>/dev/null || true

@@ -8,7 +8,7 @@
 //
 //   node interop/client/mixed_clients_test.mjs --url ws://.../websocket \
 //     --auxsync build/auxsync/cli/auxsync --server NAME \
-//     [--data-dir DIR --server-pid PID] [--only a,b,c,d,k,f,e]
+//     [--data-dir DIR --server-pid PID] [--only a,b,c,d,k,f,g,e]
 //     [--duration S] [--rate N]
 //
 // a  mixed writers converge: 2 bench clients + a JS writer edit at once;
@@ -27,6 +27,9 @@
 //    JS edit, shout) run by `auxsync apply` and by a real
 //    RemoteYjsPartitionImpl recording as docs/scenarios.md says: every
 //    emission, step and final state equal
+// g  an `auxsync apply` other_players_repo scenario and a real
+//    OtherPlayersPartitionImpl watch together while a JS player joins,
+//    edits its player branch and leaves: identical outputs
 // e  tokens: an anonymous login and a forged token on a record inst (plus an
 //    expired `auxsync token create --expires-in 1` token when --data-dir is
 //    given: auxsync serve's SQLite store) end in auth requests, not a hang
@@ -53,7 +56,7 @@ const url = arg('--url');
 const bin = arg('--auxsync', 'build/auxsync/cli/auxsync');
 const serverName = arg('--server', 'server');
 const dataDir = arg('--data-dir');
-const only = new Set((arg('--only', 'a,b,c,d,k,f,e') ?? '').split(','));
+const only = new Set((arg('--only', 'a,b,c,d,k,f,g,e') ?? '').split(','));
 const serverPid = arg('--server-pid');
 const duration = Number(arg('--duration', '2'));
 const rate = Number(arg('--rate', '30'));
@@ -165,13 +168,21 @@ function start(args, { stdin = 'ignore' } = {}) {
         }
     });
     child.stderr.on('data', (d) => (proc.stderr += d));
-    proc.done = new Promise((resolve) =>
+    proc.done = new Promise((resolve) => {
         child.on('exit', (code, signal) => {
             if (buf) proc.lines.push(buf);
             proc.exited = { code, signal };
             resolve(proc.exited);
-        })
-    );
+        });
+        // Could not start (e.g. the binary is being relinked): a failure of
+        // the case, not of the driver.
+        child.on('error', (err) => {
+            proc.stderr += `${err.message}\n`;
+            proc.exited = { code: -1, signal: null };
+            resolve(proc.exited);
+        });
+    });
+    child.stdin?.on('error', () => {});
     children.push(proc);
     return proc;
 }
@@ -514,12 +525,17 @@ const OBSERVABLES = [
 async function runScenarioJs(scenario, onStep = async () => {}) {
     const c = makeClient(scenario.connectionId);
     const { host: _, ...config } = scenario.partition;
-    const p = new R.RemoteYjsPartitionImpl(c.client, c.authSource, config);
-    p._doc.clientID = scenario.clientId;
-    p._localId = scenario.clientId;
-    p._remoteId = scenario.remoteClientId;
-    p._currentVersion = { currentSite: `${p._localId}`, remoteSite: `${p._remoteId}`, vector: {} };
-    p._onVersionUpdated.next(p._currentVersion);
+    let p;
+    if (config.type === 'other_players_repo') {
+        p = new R.OtherPlayersPartitionImpl(c.client, c.authSource, config);
+    } else {
+        p = new R.RemoteYjsPartitionImpl(c.client, c.authSource, config);
+        p._doc.clientID = scenario.clientId;
+        p._localId = scenario.clientId;
+        p._remoteId = scenario.remoteClientId;
+        p._currentVersion = { currentSite: `${p._localId}`, remoteSite: `${p._remoteId}`, vector: {} };
+        p._onVersionUpdated.next(p._currentVersion);
+    }
     p.space = scenario.space;
     let sink = [];
     let synced = false;
@@ -574,52 +590,10 @@ async function runScenarioJs(scenario, onStep = async () => {}) {
     return output;
 }
 
-async function caseF() {
-    const seed = async (inst) => {
-        const c = makeClient(`seed-${inst}`);
-        const p = makePartition(c, inst);
-        p._doc.clientID = 1000;
-        p._localId = 1000;
-        await synced(p);
-        await p.applyEvents([R.botAdded(R.createBot('s1', { color: 'red', n: 1 }))]);
-        await p.applyEvents([R.botAdded(R.createBot('s2', { list: [1, 'a', { x: true }] }))]);
-        await sleep(200);
-        return { c, p };
-    };
-    const scenario = (inst) => ({
-        partition: remoteConfig(inst),
-        space: 'shared',
-        connectionId: `diff-${run}`,
-        clientId: 7,
-        remoteClientId: 8,
-        steps: [
-            { waitFor: 'synced' },
-            {
-                applyEvents: [
-                    { type: 'add_bot', id: 'b1', bot: { id: 'b1', tags: { made: 'scenario', v: 1.5 } } },
-                    { type: 'update_bot', id: 's1', update: { tags: { color: 'blue', n: null } } },
-                    { type: 'remove_bot', id: 's2' },
-                ],
-            },
-            { wait: { ms: 600 } },
-            { sendRemoteEvents: [{ type: 'remote', broadcast: true, event: { type: 'action', eventName: 'hi', argument: { k: 1 }, botIds: null, userId: null } }] },
-            { wait: { ms: 400 } },
-        ],
-    });
-    // The seeder edits s1 once the scenario's own edits are in (step 1).
-    const seedEdit = (p) => p.applyEvents([R.botUpdated('s1', { tags: { seeder: 'later' } })]);
-    const instC = `mix-f-cpp-${run}`;
-    const instJ = `mix-f-js-${run}`;
-    const sc = await seed(instC);
-    const running = apply(scenario(instC));
-    // No step hook in a separate process: edit once the bot b1 arrives.
-    await waitFor(() => sc.p.state.b1, 'C++ edit reaches the seeder');
-    await seedEdit(sc.p);
-    const cpp = await running;
-    const sj = await seed(instJ);
-    const jsWaiting = waitFor(() => sj.p.state.b1, 'JS edit reaches the seeder').then(() => seedEdit(sj.p));
-    const js = await runScenarioJs(scenario(instJ));
-    await jsWaiting;
+// Compares an `auxsync apply` output with runScenarioJs's (throws with the
+// first differing part); returns whether the authentication info's key
+// order differed (ignored unless CLIENT_INTEROP_STRICT=1).
+function compareOutputs(cpp, js) {
     // Compare everything but the document bytes (not produced on the JS side).
     delete cpp.final.update;
     // Known difference (reported to the partition owners): upstream's
@@ -676,9 +650,100 @@ async function caseF() {
         }
         throw new Error('outputs differ');
     }
+    return infoOrder;
+}
+
+async function caseF() {
+    const seed = async (inst) => {
+        const c = makeClient(`seed-${inst}`);
+        const p = makePartition(c, inst);
+        p._doc.clientID = 1000;
+        p._localId = 1000;
+        await synced(p);
+        await p.applyEvents([R.botAdded(R.createBot('s1', { color: 'red', n: 1 }))]);
+        await p.applyEvents([R.botAdded(R.createBot('s2', { list: [1, 'a', { x: true }] }))]);
+        await sleep(200);
+        return { c, p };
+    };
+    const scenario = (inst) => ({
+        partition: remoteConfig(inst),
+        space: 'shared',
+        connectionId: `diff-${run}`,
+        clientId: 7,
+        remoteClientId: 8,
+        steps: [
+            { waitFor: 'synced' },
+            {
+                applyEvents: [
+                    { type: 'add_bot', id: 'b1', bot: { id: 'b1', tags: { made: 'scenario', v: 1.5 } } },
+                    { type: 'update_bot', id: 's1', update: { tags: { color: 'blue', n: null } } },
+                    { type: 'remove_bot', id: 's2' },
+                ],
+            },
+            { wait: { ms: 600 } },
+            { sendRemoteEvents: [{ type: 'remote', broadcast: true, event: { type: 'action', eventName: 'hi', argument: { k: 1 }, botIds: null, userId: null } }] },
+            { wait: { ms: 400 } },
+        ],
+    });
+    // The seeder edits s1 once the scenario's own edits are in (step 1).
+    const seedEdit = (p) => p.applyEvents([R.botUpdated('s1', { tags: { seeder: 'later' } })]);
+    const instC = `mix-f-cpp-${run}`;
+    const instJ = `mix-f-js-${run}`;
+    const sc = await seed(instC);
+    const running = apply(scenario(instC));
+    // No step hook in a separate process: edit once the bot b1 arrives.
+    await waitFor(() => sc.p.state.b1, 'C++ edit reaches the seeder');
+    await seedEdit(sc.p);
+    const cpp = await running;
+    const sj = await seed(instJ);
+    const jsWaiting = waitFor(() => sj.p.state.b1, 'JS edit reaches the seeder').then(() => seedEdit(sj.p));
+    const js = await runScenarioJs(scenario(instJ));
+    await jsWaiting;
+    const infoOrder = compareOutputs(cpp, js);
     const n = cpp.initial.length + cpp.steps.reduce((t, s) => t + s.emissions.length, 0);
     const note = infoOrder ? `; the authentication status info's key order ignored (known difference)` : '';
     return `auxsync apply and the real RemoteYjsPartitionImpl: identical output (${n} emissions over ${cpp.steps.length} step groups, final state of ${Object.keys(cpp.final.state).length} bots)${note}`;
+}
+
+// Two observers of the same inst - an `auxsync apply` other_players_repo
+// scenario and a real OtherPlayersPartitionImpl - while a JS player (its
+// player branch written first) joins, edits and leaves: identical outputs.
+async function caseG() {
+    const inst = `mix-g-${run}`;
+    const scenario = (id) => ({
+        partition: { type: 'other_players_repo', host, recordName: null, inst, branch: 'main' },
+        space: 'otherPlayers',
+        connectionId: id,
+        steps: [{ waitFor: 'synced' }, { wait: { ms: 2500 } }],
+    });
+    const cppRun = apply(scenario(`obs-cpp-${run}`));
+    const jsRun = runScenarioJs(scenario(`obs-js-${run}`));
+    await sleep(800);
+    const playerId = `player-${run}`;
+    const player = makeClient(playerId);
+    const presence = makePartition(player, inst);
+    const pb = new R.RemoteYjsPartitionImpl(player.client, player.authSource, {
+        type: 'remote_yjs', recordName: null, inst, branch: `main-player-${playerId}`, temporary: true,
+    });
+    pb.space = 'tempShared';
+    await synced(pb);
+    await pb.applyEvents([R.botAdded(R.createBot('pbot', { color: 'green', list: [1, 2] }))]);
+    await sleep(200);
+    await synced(presence);
+    await sleep(600);
+    await pb.applyEvents([R.botUpdated('pbot', { tags: { color: 'yellow', list: null } })]);
+    await sleep(500);
+    player.socket.disconnect();
+    // The observers' own connection ids (in their authentication status)
+    // differ by design.
+    const own = (output, id) => JSON.parse(JSON.stringify(output).replaceAll(id, 'OBSERVER'));
+    const cpp = own(await cppRun, `obs-cpp-${run}`);
+    const js = own(await jsRun, `obs-js-${run}`);
+    if (stepErrors(cpp).length) throw new Error(stepErrors(cpp).join('; '));
+    const infoOrder = compareOutputs(cpp, js);
+    const names = eventsOf(cpp).map((e) => e.eventName).join(',');
+    const n = cpp.initial.length + cpp.steps.reduce((t, s) => t + s.emissions.length, 0);
+    return `auxsync apply and the real OtherPlayersPartitionImpl, watching together: identical output (${n} emissions: ${names}; player bot added, edited, removed on leave)${infoOrder ? '; authentication info key order ignored' : ''}`;
 }
 
 async function caseE() {
@@ -757,6 +822,7 @@ const cases = {
     d: ['offline edits converge', 'C++ apply + JS', caseD],
     k: ['server killed and restarted', 'C++ apply + JS', caseK],
     f: ['apply output = real partition output', 'C++ apply vs JS', caseF],
+    g: ['apply other_players output = real partition output', 'C++ apply vs JS', caseG],
     e: ['bad tokens -> auth requests', 'C++ apply + JS', caseE],
 };
 
