@@ -53,6 +53,8 @@ for server in ${CLIENT_INTEROP_SERVERS:-auxsync node}; do
     *) echo "client_interop_test: unknown server ${server}" >&2; exit 2 ;;
   esac
   server_pid=$!
+  # Out of the job table: case k kills this server, and bash would report it.
+  disown "${server_pid}"
   # Case k kills this server and starts its successor (which it stops).
   if [[ "${server}" == auxsync ]]; then
     extra=(--data-dir "${dir}/data" --server-pid "${server_pid}")
@@ -72,7 +74,10 @@ for server in ${CLIENT_INTEROP_SERVERS:-auxsync node}; do
     --duration "${CLIENT_INTEROP_DURATION:-2}" \
     --rate "${CLIENT_INTEROP_RATE:-30}" "${extra[@]}" || status=1
   kill "${server_pid}" 2>/dev/null || true
-  wait "${server_pid}" 2>/dev/null || true
+  for _ in $(seq 100); do
+    kill -0 "${server_pid}" 2>/dev/null || break
+    sleep 0.05
+  done
   server_pid=""
 done
 if ((status == 0)); then

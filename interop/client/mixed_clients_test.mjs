@@ -30,7 +30,7 @@
 // g  an `auxsync apply` other_players_repo scenario and a real
 //    OtherPlayersPartitionImpl watch together while a JS player joins,
 //    edits its player branch and leaves: identical outputs
-// e  tokens: an anonymous login and a forged token on a record inst (plus an
+// e  tokens (`auxsync apply` and `auxsync watch`): an anonymous login and a forged token on a record inst (plus an
 //    expired `auxsync token create --expires-in 1` token when --data-dir is
 //    given: auxsync serve's SQLite store) end in auth requests, not a hang
 //
@@ -805,6 +805,13 @@ async function caseE() {
         await sleep(2100);
         await attempt('expired token', { connectionToken: made.connectionToken }, ['invalid_indicator']);
     }
+    // `auxsync watch` with the forged token prints the auth request line.
+    const watch = start(['watch', url, '--inst', inst, '--record', rec, '--token', forged.connectionToken]);
+    const line = await waitFor(() => watch.lines.find((l) => l.includes('"event":"auth_request"')), 'watch auth_request', 5000);
+    watch.child.kill('SIGINT');
+    const w = await watch.done;
+    if (w.code !== 0) throw new Error(`auxsync watch exited ${w.code}/${w.signal}`);
+    results.push(`auxsync watch with the forged token -> ${JSON.parse(line).request.kind}, exit 0 on SIGINT`);
     // The real client on the same inst, for comparison.
     const js = makeClient(`js-e-${run}`, { connectionToken: forged.connectionToken });
     const pj = makePartition(js, inst, { recordName: rec });
