@@ -30,9 +30,10 @@
 // g  an `auxsync apply` other_players_repo scenario and a real
 //    OtherPlayersPartitionImpl watch together while a JS player joins,
 //    edits its player branch and leaves: identical outputs
-// e  tokens (`auxsync apply` and `auxsync watch`): an anonymous login and a forged token on a record inst (plus an
-//    expired `auxsync token create --expires-in 1` token when --data-dir is
-//    given: auxsync serve's SQLite store) end in auth requests, not a hang
+// e  tokens (`auxsync apply` and `auxsync watch`): an anonymous login and
+//    a forged token on a record inst (plus an expired `auxsync token
+//    create --expires-in 1` token when --data-dir is given: auxsync
+//    serve's SQLite store) end in auth requests, not a hang
 //
 // Prints one line per case, `MATRIX <server> <case> <mix> ok|FAIL ...`, and
 // exits 1 when any case failed.
