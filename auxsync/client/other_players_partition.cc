@@ -236,11 +236,22 @@ void OtherPlayersPartition::LoadWithoutConnecting() {
 }
 
 void OtherPlayersPartition::WatchDevices() {
+  // One connection state change is one call into the partition: the work
+  // its own handler queues (unloads) runs only after the client's device
+  // watch, subscribed after it, has reported its synthesised disconnects
+  // too, as upstream's microtasks run after both. The span opens in the
+  // first handler and closes in the closing subscription of the latest
+  // WatchDevices() (several calls add several handler triples).
+  int index = ++span_latest_;
   // The partition's own state subscription comes first, so on a socket
   // loss it forgets its players before the client's synthesised
   // disconnects arrive (as upstream's subscription order has it).
   watch_subs_.push_back(client_.connection().OnConnectionState(
       [this](const ClientConnectionState& state) {
+        if (!span_open_) {
+          span_open_ = true;
+          ++call_depth_;
+        }
         CallScope scope(this);
         OnConnectionState(state);
       }));
@@ -252,6 +263,16 @@ void OtherPlayersPartition::WatchDevices() {
         CallScope scope(this);
         OnDeviceEvent(event);
       }));
+  watch_subs_.push_back(client_.connection().OnConnectionState(
+      [this, index](const ClientConnectionState&) {
+        if (index == span_latest_) CloseSpan();
+      }));
+}
+
+void OtherPlayersPartition::CloseSpan() {
+  if (!span_open_) return;
+  span_open_ = false;
+  if (--call_depth_ == 0) FlushDeferred();
 }
 
 void OtherPlayersPartition::OnConnectionState(
@@ -506,6 +527,9 @@ void OtherPlayersPartition::Unsubscribe() {
   CallScope scope(this);
   CleanupAllDevices();
   watch_subs_.clear();
+  // A span left open by an unsubscription from inside a state callback
+  // would hold the queued work forever; this call's scope flushes it.
+  CloseSpan();
   for (const std::shared_ptr<Child>& child : loaded_) {
     if (child->unsubscribed) continue;
     child->unsubscribed = true;

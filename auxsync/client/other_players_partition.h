@@ -60,9 +60,9 @@ struct OtherPlayersPartitionOptions {
   // connection callback that queued it has finished, as a microtask runs
   // after the current JavaScript task. Empty: tasks run when the outermost
   // call into this partition returns (a connection callback counts as one);
-  // then a socket loss unloads each child once, not twice as upstream does
-  // (checklist N47), with otherwise the same results. Tasks queued before
-  // the partition is destroyed are dropped.
+  // a connection state change counts as one call (the work of the
+  // partition's handler waits for the client's synthesised disconnects).
+  // Tasks queued before the partition is destroyed are dropped.
   std::function<void(std::function<void()> task)> defer;
   // Empty: a RemoteYjsPartition as described at ChildPartitionFactory.
   ChildPartitionFactory child_factory;
@@ -150,6 +150,7 @@ class OtherPlayersPartition final : public partitions::Partition {
 
   void LoadWithoutConnecting();
   void WatchDevices();
+  void CloseSpan();
   void OnConnectionState(const ClientConnectionState& state);
   void OnDeviceEvent(const DeviceEvent& event);
   void UpdateSynced(bool synced);
@@ -185,6 +186,10 @@ class OtherPlayersPartition final : public partitions::Partition {
   std::vector<std::shared_ptr<Child>> loaded_;
   bots::Value state_ = bots::Value::NewObject();
   std::vector<rx::Subscription> watch_subs_;
+  // A connection state emission in progress across this partition's
+  // handlers holds one call level (see WatchDevices()).
+  bool span_open_ = false;
+  int span_latest_ = 0;
   std::vector<std::function<void()>> on_synced_;
 
   int call_depth_ = 0;

@@ -852,17 +852,22 @@ TEST(OtherPlayersPartition, N47_OutageUnloadsEachEmptyPlayerTwice) {
   for (const auto& batch : h.removed_batches) EXPECT_THAT(batch, IsEmpty());
 }
 
-TEST(OtherPlayersPartition, N47_WithoutADeferHookEachPlayerUnloadsOnce) {
-  // The documented difference of the default deferral (no event loop hook):
-  // the first unload finishes before the client's synthesised disconnect.
+TEST(OtherPlayersPartition, N47_WithoutADeferHookToo) {
+  // The default deferral treats the whole state change as one call, so the
+  // client's synthesised disconnect still sees the child (two unloads).
   HarnessOptions o;
   o.use_queue = false;
   Harness h(std::nullopt, o);
   h.partition->Connect();
   h.Connected(DeviceInfo(1));
   h.removed_batches.clear();
+  h.statuses.clear();
   h.conn.Disconnect();
-  EXPECT_EQ(h.removed_batches.size(), 1u);
+  EXPECT_EQ(h.removed_batches.size(), 2u);
+  EXPECT_THAT(h.statuses,
+              ElementsAre("{\"type\":\"connection\",\"connected\":false}",
+                          "{\"type\":\"sync\",\"synced\":false}",
+                          "{\"type\":\"sync\",\"synced\":true}"));
   EXPECT_EQ(h.partition->DeviceIds().size(), 0u);
 }
 
@@ -1173,7 +1178,8 @@ std::string JsonOfValues(const std::vector<Value>& values) {
   return Json(list);
 }
 
-void ExpectSession(std::string_view session_json, std::string_view log_json) {
+void ExpectSessionWith(std::string_view session_json, std::string_view log_json,
+                       bool use_queue) {
   absl::StatusOr<Value> session = bots::ParseJson(session_json);
   absl::StatusOr<Value> expected_log = bots::ParseJson(log_json);
   ASSERT_TRUE(session.ok() && expected_log.ok());
@@ -1193,9 +1199,11 @@ void ExpectSession(std::string_view session_json, std::string_view log_json) {
   config.branch = "testBranch";
   config.skip_initial_load = bots::IsTruthy((*session)["skip"]);
   OtherPlayersPartitionOptions options;
-  options.defer = [&microtasks](std::function<void()> task) {
-    microtasks.push_back(std::move(task));
-  };
+  if (use_queue) {
+    options.defer = [&microtasks](std::function<void()> task) {
+      microtasks.push_back(std::move(task));
+    };
+  }
   OtherPlayersPartition partition(client, auth, config, options);
   const Value& space = (*session)["space"];
   if (space.is_string()) partition.set_space(space.as_string());
@@ -1312,6 +1320,19 @@ void ExpectSession(std::string_view session_json, std::string_view log_json) {
         << "missing from line " << i << ": " << expected[i];
     ASSERT_LT(i, expected.size()) << "extra line " << i << ": " << log[i];
     ASSERT_EQ(log[i], expected[i]) << "line " << i;
+  }
+}
+
+// Both deferral modes: an event-loop hook (here a queue run between steps)
+// and the default (work runs when the call into the partition ends).
+void ExpectSession(std::string_view session_json, std::string_view log_json) {
+  {
+    SCOPED_TRACE("deferred work queued");
+    ExpectSessionWith(session_json, log_json, true);
+  }
+  {
+    SCOPED_TRACE("default deferral");
+    ExpectSessionWith(session_json, log_json, false);
   }
 }
 
