@@ -145,6 +145,10 @@ class SocketImpl final : public WebsocketConnectionClient::Socket,
   void OnConnect(beast::error_code ec) {
     if (closing_) return;
     if (ec) return Fail(absl::StrCat("connecting to ", url_.host_header), ec);
+    // Frames are small and latency matters: no Nagle delay.
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true),
+                                                     ignored);
     if constexpr (kTls) {
       SSL* native = ws_.next_layer().native_handle();
       beast::error_code ip_ec;

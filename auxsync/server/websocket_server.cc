@@ -1,10 +1,13 @@
 #include "auxsync/server/websocket_server.h"
 
+#include <chrono>
 #include <deque>
 #include <map>
+#include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "boost/asio/steady_timer.hpp"
 #include "boost/asio/strand.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
@@ -252,7 +255,24 @@ absl::StatusOr<uint16_t> WebsocketServer::Listen(const std::string& host,
 
 void WebsocketServer::Accept() {
   acceptor_.async_accept(io_, [this](beast::error_code ec, tcp::socket socket) {
-    if (ec) return;  // closed by Stop()
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) {
+      return;  // closed by Stop()
+    }
+    if (ec) {
+      // Out of descriptors or memory, or the peer reset before the accept:
+      // keep listening, after a pause so that a full descriptor table does
+      // not turn this into a busy loop.
+      auto pause = std::make_shared<asio::steady_timer>(
+          io_, std::chrono::milliseconds(50));
+      pause->async_wait([this, pause](beast::error_code wait_ec) {
+        if (!wait_ec && acceptor_.is_open()) Accept();
+      });
+      return;
+    }
+    // Frames are small and latency matters: no Nagle delay (Node's `ws`
+    // sets the same), or a frame waits for the previous one's ACK.
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
     auto session = std::make_shared<Session>(
         std::move(socket), server_, options_, next_session_++, sessions_);
     session->Start();
