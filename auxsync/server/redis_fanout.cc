@@ -6,6 +6,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "auxsync/inst/frame.h"
 #include "nlohmann/json.hpp"
 
 namespace auxsync::server {
@@ -54,36 +55,59 @@ return out
 )lua";
 
 // KEYS[1]: the set of nodes; ARGV: key prefix, this node. -> the logged-in
-// sockets of the other live nodes; dead nodes leave the set.
+// sockets of the other live nodes.
 constexpr std::string_view kCountSockets = R"lua(
 local total = 0
 for _, node in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  if node ~= ARGV[2] then
-    local base = ARGV[1] .. '/nodes/' .. node
-    if redis.call('EXISTS', base .. '/alive') == 0 then
-      redis.call('SREM', KEYS[1], node)
-    else
-      total = total + (tonumber(redis.call('GET', base .. '/sockets')) or 0)
-    end
+  local base = ARGV[1] .. '/nodes/' .. node
+  if node ~= ARGV[2] and redis.call('EXISTS', base .. '/alive') == 1 then
+    total = total + (tonumber(redis.call('GET', base .. '/sockets')) or 0)
   end
 end
 return total
 )lua";
 
-// KEYS[1]: this node's set of watcher hashes; ARGV[1]: the field prefix of
-// this node. Removes what a previous process of the node registered.
-constexpr std::string_view kForgetNode = R"lua(
-for _, key in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  if redis.call('TYPE', key).ok == 'hash' then
-    for _, f in ipairs(redis.call('HKEYS', key)) do
-      if string.sub(f, 1, #ARGV[1]) == ARGV[1] then
-        redis.call('HDEL', key, f)
+// Shared by the scripts that forget nodes; ARGV[1]: key prefix. forget()
+// removes a node's registrations and returns them, so that their
+// departures can be announced.
+constexpr std::string_view kForgetPrelude = R"lua(
+local function forget(node)
+  local out = {}
+  local watches = ARGV[1] .. '/nodes/' .. node .. '/watches'
+  for _, key in ipairs(redis.call('SMEMBERS', watches)) do
+    if redis.call('TYPE', key).ok == 'hash' then
+      local all = redis.call('HGETALL', key)
+      for i = 1, #all, 2 do
+        local ok, v = pcall(cjson.decode, all[i + 1])
+        if ok and type(v) == 'table' and v.node == node then
+          redis.call('HDEL', key, all[i])
+          out[#out + 1] = all[i + 1]
+        end
       end
     end
   end
+  redis.call('DEL', watches)
+  return out
 end
-redis.call('DEL', KEYS[1])
-return 1
+)lua";
+
+// ARGV[2]: this node, starting: what its previous process registered.
+constexpr std::string_view kForgetNode = "return forget(ARGV[2])";
+
+// KEYS[1]: the set of nodes; ARGV[2]: this node. Forgets every node whose
+// heartbeat expired (atomically: one node reaps each) and returns their
+// registrations.
+constexpr std::string_view kReapNodes = R"lua(
+local out = {}
+for _, node in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local base = ARGV[1] .. '/nodes/' .. node
+  if node ~= ARGV[2] and redis.call('EXISTS', base .. '/alive') == 0 then
+    for _, v in ipairs(forget(node)) do out[#out + 1] = v end
+    redis.call('SREM', KEYS[1], node)
+    redis.call('DEL', base .. '/sockets')
+  end
+end
+return out
 )lua";
 
 nlohmann::json OptionalString(const std::optional<std::string>& s) {
@@ -106,7 +130,8 @@ RedisFanout::RedisFanout(RedisFanoutOptions options)
       add_watcher_(kAddWatcher),
       list_watchers_(kListWatchers),
       count_sockets_(kCountSockets),
-      forget_node_(kForgetNode) {}
+      forget_node_(absl::StrCat(A(kForgetPrelude), A(kForgetNode))),
+      reap_nodes_(absl::StrCat(A(kForgetPrelude), A(kReapNodes))) {}
 
 RedisFanout::~RedisFanout() {
   *alive_ = false;
@@ -127,12 +152,13 @@ absl::StatusOr<std::unique_ptr<RedisFanout>> RedisFanout::Start(
   std::unique_ptr<RedisFanout> fanout(new RedisFanout(std::move(options)));
   RedisFanout* self = fanout.get();
   if (absl::Status s = self->connection_.Connect(); !s.ok()) return s;
-  std::string prefix = nlohmann::json::array({self->options_.node_id}).dump();
-  prefix.back() = ',';  // `["node",`: the start of this node's fields
+  // The previous process of this node (a crash or kill -9) leaves its
+  // registrations: they go, and the other nodes hear of the departures.
   absl::StatusOr<internal::RedisReply> forgot = self->connection_.Eval(
-      self->forget_node_, {self->NodeKey(self->options_.node_id, "watches")},
-      {prefix}, true);
+      self->forget_node_, {}, {self->options_.prefix, self->options_.node_id},
+      true);
   if (!forgot.ok()) return forgot.status();
+  self->AnnounceGone(**forgot);
   // Posted functions check `alive` (on the server thread, where the
   // destructor runs too), so those still queued after it are no-ops.
   auto post = self->options_.post;
@@ -200,19 +226,38 @@ void RedisFanout::Fail(std::string_view what, const absl::Status& status) {
 
 void RedisFanout::Heartbeat() {
   std::string ttl = std::to_string(options_.node_ttl_seconds);
-  for (auto [key, value] : {std::pair<std::string, std::string>{
-                                NodeKey(options_.node_id, "alive"), "1"},
-                            std::pair<std::string, std::string>{
-                                NodeKey(options_.node_id, "sockets"),
-                                std::to_string(local_sockets_)}}) {
-    absl::StatusOr<internal::RedisReply> r =
-        connection_.Command({"SET", key, value, "EX", ttl}, true);
+  absl::StatusOr<internal::RedisReply> was_alive = connection_.Command(
+      {"SET", NodeKey(options_.node_id, "alive"), "1", "EX", ttl, "GET"}, true);
+  if (!was_alive.ok()) return Fail("heartbeat", was_alive.status());
+  if ((*was_alive)->type == REDIS_REPLY_NIL && beats_ > 0) {
+    // This node was taken for dead (stalled past its TTL, or Redis lost
+    // its keys) and may have been reaped: register its watchers again.
+    Fail("heartbeat", absl::UnavailableError(
+                          "the node's heartbeat had expired; re-registering"));
+    for (const auto& [key_field, value] : registered_) {
+      absl::StatusOr<internal::RedisReply> r = connection_.Eval(
+          add_watcher_, {key_field.first, NodeKey(options_.node_id, "watches")},
+          {key_field.second, value}, true);
+      if (!r.ok()) return Fail("register watcher", r.status());
+    }
+  }
+  ++beats_;
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"SET", NodeKey(options_.node_id, "sockets"),
+                                 std::to_string(local_sockets_), "EX", ttl},
+        std::vector<std::string>{"SADD",
+                                 absl::StrCat(A(options_.prefix), "/nodes"),
+                                 options_.node_id}}) {
+    absl::StatusOr<internal::RedisReply> r = connection_.Command(command, true);
     if (!r.ok()) return Fail("heartbeat", r.status());
   }
-  absl::StatusOr<internal::RedisReply> r = connection_.Command(
-      {"SADD", absl::StrCat(A(options_.prefix), "/nodes"), options_.node_id},
-      true);
-  if (!r.ok()) return Fail("heartbeat", r.status());
+  // Crashed nodes: their sockets' departures are announced (7.10) by
+  // whichever live node's heartbeat finds them first.
+  absl::StatusOr<internal::RedisReply> reaped = connection_.Eval(
+      reap_nodes_, {absl::StrCat(A(options_.prefix), "/nodes")},
+      {options_.prefix, options_.node_id}, true);
+  if (!reaped.ok()) return Fail("reap nodes", reaped.status());
+  AnnounceGone(**reaped);
   // Branches whose update message was lost: a jump of two makes every
   // listener re-read them.
   std::map<std::string, inst::BranchNamespace> unpublished =
@@ -260,18 +305,24 @@ void RedisFanout::AddWatcher(const inst::BranchNamespace& ns,
                              bool temporary) {
   nlohmann::json value = {{"node", options_.node_id},
                           {"socket", socket},
+                          {"recordName", OptionalString(ns.record_name)},
+                          {"inst", ns.inst},
+                          {"branch", ns.branch},
                           {"connectionId", identity.connection_id},
                           {"sessionId", OptionalString(identity.session_id)},
                           {"userId", OptionalString(identity.user_id)},
                           {"temporary", temporary}};
+  std::string text = value.dump();
+  registered_[{WatchersKey(ns), FieldOf(socket)}] = text;
   absl::StatusOr<internal::RedisReply> r = connection_.Eval(
       add_watcher_, {WatchersKey(ns), NodeKey(options_.node_id, "watches")},
-      {FieldOf(socket), value.dump()}, true);
+      {FieldOf(socket), text}, true);
   if (!r.ok()) Fail("register watcher", r.status());
 }
 
 void RedisFanout::RemoveWatcher(const inst::BranchNamespace& ns,
                                 const std::string& socket) {
+  registered_.erase({WatchersKey(ns), FieldOf(socket)});
   absl::StatusOr<internal::RedisReply> r =
       connection_.Command({"HDEL", WatchersKey(ns), FieldOf(socket)}, true);
   if (!r.ok()) Fail("unregister watcher", r.status());
@@ -373,6 +424,38 @@ void RedisFanout::SendToSockets(const std::string& node,
   absl::StatusOr<internal::RedisReply> r =
       connection_.Command({"PUBLISH", NodeChannel(node), payload}, false);
   if (!r.ok()) Fail("send to node", r.status());
+}
+
+void RedisFanout::AnnounceGone(const redisReply& registrations) {
+  if (registrations.type != REDIS_REPLY_ARRAY) return;
+  for (size_t i = 0; i < registrations.elements; ++i) {
+    absl::StatusOr<std::string> text =
+        internal::ReplyText(*registrations.element[i], "registrations");
+    if (!text.ok()) continue;
+    nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
+    if (!j.is_object()) continue;
+    std::optional<std::string> node = ReadOptionalString(j, "node");
+    std::optional<std::string> inst = ReadOptionalString(j, "inst");
+    std::optional<std::string> branch = ReadOptionalString(j, "branch");
+    std::optional<std::string> connection_id =
+        ReadOptionalString(j, "connectionId");
+    if (!node || !inst || !branch || !connection_id) continue;
+    inst::DisconnectedFromBranchMessage gone;
+    gone.ns = inst::BranchNamespace{ReadOptionalString(j, "recordName"), *inst,
+                                    *branch};
+    gone.connection =
+        inst::ConnectionInfo{*connection_id, ReadOptionalString(j, "sessionId"),
+                             ReadOptionalString(j, "userId")};
+    // In the dead node's name, so every live node (this one too) tells its
+    // device watchers.
+    std::string payload = absl::StrCat(
+        "0 ", nlohmann::json{{"node", *node},
+                             {"frame", inst::EncodeMessageFrame(gone)}}
+                  .dump());
+    absl::StatusOr<internal::RedisReply> r = connection_.Command(
+        {"PUBLISH", BranchChannel(gone.ns), payload}, false);
+    if (!r.ok()) Fail("announce departure", r.status());
+  }
 }
 
 void RedisFanout::OnMessage(const RedisBus::Message& message) {

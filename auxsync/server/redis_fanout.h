@@ -16,8 +16,9 @@
 //   another node go on that node's channel (`<prefix>/bus/node/<node>`).
 // * Liveness: Heartbeat() refreshes `<prefix>/nodes/<node>/alive` and the
 //   node's logged-in socket count with a TTL; registrations and counts of
-//   nodes whose key expired (crashed) are ignored. A node that starts with
-//   the same id first removes the registrations its previous process left.
+//   nodes whose key expired (crashed) are ignored, and the first live
+//   node's next heartbeat removes them and announces their departures. A
+//   node that starts with the same id does so for its previous process.
 //
 // Threading: all calls on the server's thread; bus messages are handed to
 // `post` (e.g. asio::post to the server's io_context) from the bus's reader
@@ -34,9 +35,12 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+
+struct redisReply;
 #include "auxsync/server/fanout.h"
 #include "auxsync/server/internal/redis_connection.h"
 #include "auxsync/server/redis_bus.h"
@@ -121,6 +125,9 @@ class RedisFanout : public Fanout {
   // Server thread: one bus message / a reconnected bus.
   void OnMessage(const RedisBus::Message& message);
   void OnGap();
+  // Publishes disconnected_from_branch for each registration JSON of the
+  // array reply (of forgotten nodes).
+  void AnnounceGone(const redisReply& registrations);
   bool PublishSeq(const inst::BranchNamespace& ns, const std::string& payload,
                   int64_t increment);
 
@@ -133,6 +140,10 @@ class RedisFanout : public Fanout {
   // Branches (by channel) whose update message could not be published.
   std::map<std::string, inst::BranchNamespace> unpublished_;
   int64_t local_sockets_ = 0;
+  uint64_t beats_ = 0;
+  // This node's registrations ((hash, field) -> value), to register them
+  // again after the node was taken for dead.
+  std::map<std::pair<std::string, std::string>, std::string> registered_;
   uint64_t resyncs_ = 0;
   uint64_t errors_ = 0;
   internal::RedisScript publish_seq_;
@@ -140,6 +151,7 @@ class RedisFanout : public Fanout {
   internal::RedisScript list_watchers_;
   internal::RedisScript count_sockets_;
   internal::RedisScript forget_node_;
+  internal::RedisScript reap_nodes_;
 };
 
 }  // namespace auxsync::server

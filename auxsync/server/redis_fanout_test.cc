@@ -377,6 +377,50 @@ TEST_F(RedisFanoutTest, TemporaryBranchGoesWithTheLastWatcherOnAnyNode) {
   EXPECT_FALSE(info->has_value());
 }
 
+TEST_F(RedisFanoutTest, ACrashedNodesSocketsAreAnnouncedGone) {
+  Client watcher = Login(n2_, "connW");
+  watcher.Frame(WatchDevices());
+  Client a = Login(n1_, "connA");
+  a.Frame(Watch());
+  ASSERT_TRUE(WaitFor(watcher, "connected_to_branch"));
+  watcher.conn->Take();
+  // Node 1 dies without a word; its heartbeat key expires (here: deleted
+  // by the destructor). Node 2's next heartbeat reaps it.
+  n1_.server.reset();
+  n1_.fanout.reset();
+  n2_.fanout->Heartbeat();
+  ASSERT_TRUE(WaitFor(watcher, "disconnected_from_branch"));
+  EXPECT_THAT(
+      watcher.conn->Take(),
+      ElementsAre(Msg(absl::StrCat(
+          R"("type":"repo/disconnected_from_branch","broadcast":false,)", kNs,
+          R"(,"connection":)", Conn("connA")))));
+  // Reaped once: a later heartbeat announces nothing more.
+  n2_.fanout->Heartbeat();
+  executor_.RunFor(100);
+  EXPECT_THAT(watcher.conn->Take(), IsEmpty());
+  // A node stalled past its TTL (reaped meanwhile) registers its watchers
+  // again at its next heartbeat.
+  Client b = Login(n2_, "connB");
+  b.Frame(Watch());
+  n1_ = StartNode("n1");
+  Client c = Login(n1_, "connC");
+  auto count = [&] {
+    c.conn->Take();
+    c.Frame(
+        absl::StrCat(R"([1,5,{"type":"repo/connection_count",)", kNs, "}]"));
+    std::vector<std::string> out = c.conn->Take();
+    return out.size() == 1 ? out[0] : std::string();
+  };
+  EXPECT_THAT(count(), HasSubstr(R"("count":1)"));
+  internal::RedisConnection admin(redis_->address());
+  ASSERT_TRUE(admin.Command({"DEL", "/auxsync/nodes/n2/alive"}, true).ok());
+  n1_.fanout->Heartbeat();  // reaps n2
+  EXPECT_THAT(count(), HasSubstr(R"("count":0)"));
+  n2_.fanout->Heartbeat();  // n2 notices and registers again
+  EXPECT_THAT(count(), HasSubstr(R"("count":1)"));
+}
+
 TEST_F(RedisFanoutTest, TemporaryBranchesOfACrashedNodeDoNotOutliveIt) {
   std::string watch_temp = absl::StrCat(R"([1,2,{"type":"repo/watch_branch",)",
                                         kNs, R"(,"temporary":true}])");
