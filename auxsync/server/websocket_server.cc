@@ -1,10 +1,10 @@
 #include "auxsync/server/websocket_server.h"
 
 #include <chrono>
-#include <deque>
 #include <map>
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "boost/asio/steady_timer.hpp"
@@ -66,7 +66,7 @@ class WebsocketServer::Session
     }
     queued_bytes_ += frame.size();
     queue_.push_back(std::move(frame));
-    if (queue_.size() == 1 && !writing_) Write();
+    if (queue_.size() - head_ == 1 && !writing_) Write();
   }
 
   void Close() override {
@@ -135,6 +135,10 @@ class WebsocketServer::Session
       Log(absl::StrCat("handshake failed: ", ec.message()));
       return;
     }
+    // The upgrade request and its read buffer are not needed any more; an
+    // idle socket should hold as little as possible.
+    request_ = {};
+    buffer_ = beast::flat_buffer();
     id_ = server_.Connect(this, address_);
     connected_ = true;
     (*registry_)[number_] = weak_from_this();
@@ -167,7 +171,7 @@ class WebsocketServer::Session
   void Write() {
     writing_ = true;
     ws_.text(true);
-    ws_.async_write(asio::buffer(queue_.front()),
+    ws_.async_write(asio::buffer(queue_[head_]),
                     [self = shared_from_this()](beast::error_code ec, size_t) {
                       self->OnWrite(ec);
                     });
@@ -177,12 +181,22 @@ class WebsocketServer::Session
     writing_ = false;
     if (ec) {
       queue_.clear();
+      head_ = 0;
       queued_bytes_ = 0;
       return;  // the pending read fails too and finishes the session
     }
-    queued_bytes_ -= queue_.front().size();
-    queue_.pop_front();
-    if (!queue_.empty()) {
+    queued_bytes_ -= queue_[head_].size();
+    std::string().swap(queue_[head_]);
+    if (++head_ == queue_.size()) {
+      queue_.clear();
+      head_ = 0;
+    } else if (head_ >= 64 && head_ * 2 >= queue_.size()) {
+      // A socket that never drains: drop the written entries now and then.
+      queue_.erase(queue_.begin(),
+                   queue_.begin() + static_cast<ptrdiff_t>(head_));
+      head_ = 0;
+    }
+    if (head_ < queue_.size()) {
       Write();
     } else if (closing_) {
       DoClose();
@@ -212,7 +226,10 @@ class WebsocketServer::Session
   beast::flat_buffer buffer_;
   http::request<http::string_body> request_;
   beast::flat_buffer read_buffer_;
-  std::deque<std::string> queue_;
+  // Frames waiting to be written, from queue_[head_] on. A vector (not a
+  // deque, which allocates on construction) keeps idle sockets small.
+  std::vector<std::string> queue_;
+  size_t head_ = 0;
   size_t queued_bytes_ = 0;
   bool writing_ = false;
   bool closing_ = false;
