@@ -81,10 +81,11 @@ class RedisStore : public Store {
   absl::StatusOr<bool> ReplaceUpdates(const inst::BranchNamespace& ns,
                                       size_t expected_count,
                                       const StoredUpdate& merged) override;
-  // Deletes the branch, except a temporary one that other nodes still
-  // claim: then only this node's claim goes, and the last node to let go
-  // deletes it. (InstServer deletes a temporary branch when its last local
-  // watcher leaves; this makes that "the last watcher on any node".)
+  // Deletes the branch, except a temporary one that other live nodes still
+  // claim (a node with a fan-out mark and no heartbeat is dead, see
+  // redis_fanout.h): then only this node's claim goes, and the last node to
+  // let go deletes it. (InstServer deletes a temporary branch when its last
+  // local watcher leaves; this makes that "the last watcher on any node".)
   absl::Status DeleteBranch(const inst::BranchNamespace& ns) override;
   absl::StatusOr<int64_t> InstSize(const inst::RecordName& record_name,
                                    std::string_view inst) override;
