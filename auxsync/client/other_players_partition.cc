@@ -124,6 +124,13 @@ OtherPlayersPartition::OtherPlayersPartition(
       skip_initial_load_(config_.skip_initial_load),
       on_version_(bots::CurrentVersion{}) {}
 
+void OtherPlayersPartition::set_space(std::optional<std::string> space) {
+  Partition::set_space(space);
+  for (auto& [branch, child] : children_) {
+    if (child->partition != nullptr) child->partition->set_space(space);
+  }
+}
+
 OtherPlayersPartition::~OtherPlayersPartition() {
   *alive_ = false;
   // Stop every callback into this object before its members go.

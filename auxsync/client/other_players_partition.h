@@ -79,8 +79,7 @@ struct OtherPlayersPartitionOptions {
 // the client's synthesised disconnects count as presence events, so a
 // partition that knew players reports sync false then sync true).
 //
-// The space is read when a child is loaded: set it before Connect() (the
-// Partition base has no hook to pass a later change on to loaded children).
+// Setting the space also sets it on every loaded player partition.
 class OtherPlayersPartition final : public partitions::Partition {
  public:
   OtherPlayersPartition(InstRecordsClient& client,
@@ -92,6 +91,8 @@ class OtherPlayersPartition final : public partitions::Partition {
   OtherPlayersPartition& operator=(const OtherPlayersPartition&) = delete;
 
   std::string_view type() const override { return "other_players"; }
+  // Also sets it on every loaded player partition (upstream's setter).
+  void set_space(std::optional<std::string> space) override;
   // Upstream never sets `private` on this partition.
   std::optional<bool> is_private() const override { return std::nullopt; }
   partitions::RealtimeStrategy realtime_strategy() const override {

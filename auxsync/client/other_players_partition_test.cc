@@ -63,6 +63,10 @@ class WatchedYjsChild final : public partitions::Partition {
       const std::vector<Value>&) override {
     return std::vector<Value>{};
   }
+  void set_space(std::optional<std::string> space) override {
+    Partition::set_space(space);
+    yjs_.set_space(std::move(space));
+  }
   void Connect() override {
     yjs_.set_space(space());
     watch_ = client_.WatchBranch(
@@ -746,6 +750,24 @@ TEST_P(OtherPlayers, H28_PlayerBotsGetThePartitionsSpace) {
                                       "\"removedBots\":[],\"updatedBots\":[],"
                                       "\"state\":{\"test1\":") +
                           bot + "},\"version\":null}"));
+}
+
+// partitions.md 10.1: setting the space also sets it on every loaded
+// child, so player bots added afterwards carry the new space.
+TEST_P(OtherPlayers, Sec10_1_SettingTheSpaceReachesLoadedPlayers) {
+  Harness h(GetParam());
+  PlayerDoc player;
+  AddTest1(h, player);
+  h.partition->set_space("later");
+  h.added.clear();
+  player.Apply({bots::BotAdded(
+      bots::CreateBot("test2", bots::MakeObject({{"abc", "ghi"}})))});
+  h.PlayerData("device1SessionId", player.Update(), false);
+  h.Drain();
+  EXPECT_THAT(
+      h.added,
+      ElementsAre(
+          "{\"id\":\"test2\",\"tags\":{\"abc\":\"ghi\"},\"space\":\"later\"}"));
 }
 
 TEST_P(OtherPlayers, H29_H30_JoinAndLeaveShouts) {

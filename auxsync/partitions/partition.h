@@ -60,7 +60,9 @@ class Partition {
   // The space written into every bot the partition stores; assigned by the
   // owner before Connect(). nullopt = no space.
   const std::optional<std::string>& space() const { return space_; }
-  void set_space(std::optional<std::string> space) {
+  // Partitions made of others pass a change on to them (OtherPlayers sets
+  // it on every loaded player partition, as upstream's setter does).
+  virtual void set_space(std::optional<std::string> space) {
     space_ = std::move(space);
   }
 
