@@ -14,7 +14,10 @@
 #     written through node 1 is in the state a fresh client of node 2 loads;
 #   * Redis restarts (append-only file) under the running nodes: both
 #     reconnect, the data is still there, new writes work, and the
-#     cross-node scenario passes again.
+#     cross-node scenario passes again;
+#   * node 2 is killed with SIGKILL (interop/serve/serve_nodes_test.mjs):
+#     a player on node 1 sees node 2's client leave once node 2's
+#     heartbeat (--redis-node-ttl 3) expired, and its bot is kept.
 # Needs build/auxsync/cli/auxsync (AUXSYNC=path overrides), redis-server and
 # node >= 20.
 set -euo pipefail
@@ -60,8 +63,9 @@ start_node() {
   local out="${tmp}/url.$1"
   : >"${out}"
   "${bin}" serve --port 0 --quiet --store redis --redis-url "${redis_url}" \
-    --redis-node-id "$1" >"${out}" 2>>"${tmp}/log" &
-  pids+=($!)
+    --redis-node-id "$1" --redis-node-ttl 3 >"${out}" 2>>"${tmp}/log" &
+  node_pid=$!
+  pids+=("${node_pid}")
   for _ in $(seq 200); do
     grep -q '^ws://.*/websocket$' "${out}" && break
     sleep 0.05
@@ -78,6 +82,7 @@ url1="${url}"
 run --url "${url1}" --phase all
 start_node node2
 url2="${url}"
+node2_pid="${node_pid}"
 echo "== the real client stack across node 1 and node 2 (live fan-out)"
 run --url "${url1}" --url2 "${url2}" --phase all
 echo "== written through node 1, loaded through node 2"
@@ -94,4 +99,7 @@ run --url "${url2}" --url2 "${url1}" --phase all
 inst2="redis-after-restart-$$"
 run --url "${url2}" --phase write --inst "${inst2}"
 run --url "${url1}" --phase verify --inst "${inst2}"
+echo "== node 2 killed (-9): players on node 1 see its client leave"
+timeout 60 node interop/serve/serve_nodes_test.mjs --url "${url1}" \
+  --url2 "${url2}" --kill-pid "${node2_pid}"
 echo "serve_redis_test: ok"

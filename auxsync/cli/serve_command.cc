@@ -90,6 +90,12 @@ CLI::App* AddServeCommand(CLI::App& app, ServeCommand& command) {
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   serve
+      ->add_option("--redis-node-ttl", command.redis_node_ttl,
+                   "--store redis: a node silent this many seconds is dead "
+                   "(heartbeat every third of it)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{3}, int64_t{3600}));
+  serve
       ->add_option("--data-dir", command.data_dir,
                    "directory of the sqlite store (auxsync.db)")
       ->capture_default_str();
@@ -200,6 +206,7 @@ int RunServeCommand(const ServeCommand& command) {
       boost::asio::post(io, std::move(f));
     };
     fanout_options.log = LogLine;
+    fanout_options.node_ttl_seconds = command.redis_node_ttl;
     absl::StatusOr<std::unique_ptr<server::RedisFanout>> started =
         server::RedisFanout::Start(std::move(fanout_options));
     if (!started.ok()) {
@@ -212,7 +219,7 @@ int RunServeCommand(const ServeCommand& command) {
     // A third of the node TTL, so one late beat does not kill the node.
     beat = [&] {
       fanout->Heartbeat();
-      heartbeat.expires_after(std::chrono::seconds(5));
+      heartbeat.expires_after(std::chrono::seconds(command.redis_node_ttl / 3));
       heartbeat.async_wait([&](const boost::system::error_code& ec) {
         if (!ec) beat();
       });

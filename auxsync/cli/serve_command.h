@@ -5,6 +5,7 @@
 //                 [--data-dir ./auxsync-data] [--sqlite-sync full|normal]
 //                 [--redis-url redis://127.0.0.1:6379] [--redis-node-id ID]
 //                 [--redis-public-ttl S] [--redis-temp-ttl S]
+//                 [--redis-node-ttl S]
 //                 [--max-inst-bytes N]
 //                 [--max-frame-bytes N] [--compact-after N]
 //                 [--rate-limit N] [--rate-window-ms MS] [--quiet]
@@ -37,6 +38,10 @@ struct ServeCommand {
   // branches after their last write or watch (see RedisStoreOptions).
   int64_t redis_public_ttl = 0;
   int64_t redis_temp_ttl = 24 * 60 * 60;
+  // --store redis: a node without a heartbeat for this long is dead (its
+  // sockets stop counting and their departures are announced); it beats
+  // every third of it.
+  int64_t redis_node_ttl = 15;
   int64_t max_inst_bytes = 0;  // 0 = no limit
   int64_t max_frame_bytes = 64 << 20;
   int64_t compact_after = 500;
