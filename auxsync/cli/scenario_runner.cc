@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -273,8 +274,6 @@ class RemoteSession {
     for (auto& [host, entry] : hosts_) entry.records.reset();
   }
 
-  boost::asio::io_context& io() { return io_; }
-
   // The client of `host`, created on first use; null after recording the
   // error (see error()) for a host that is not an http(s)/ws(s) origin.
   client::InstRecordsClient* ForHost(const std::string& host) {
@@ -322,8 +321,6 @@ class RemoteSession {
   bool RunUntil(const std::function<bool()>& done, double ms) {
     auto deadline = std::chrono::steady_clock::now() +
                     std::chrono::microseconds(static_cast<int64_t>(ms * 1000));
-    io_.restart();
-    io_.poll();
     while (!done()) {
       auto now = std::chrono::steady_clock::now();
       if (now >= deadline) return false;
@@ -334,10 +331,23 @@ class RemoteSession {
     return true;
   }
 
-  // Runs what is ready now (deferred tasks, received frames).
-  void Poll() {
-    io_.restart();
-    io_.poll();
+  // Queues `task` as upstream queues a microtask: it runs before the loop
+  // turns again (a drain is posted) or when the runner drains the queue at
+  // the end of a step, whichever comes first; never inside the call that
+  // queued it.
+  void Defer(std::function<void()> task) {
+    microtasks_.push_back(std::move(task));
+    boost::asio::post(io_, [this] { DrainMicrotasks(); });
+  }
+
+  // Runs the queued tasks (and those they queue), without any I/O, so that
+  // what the network delivers is recorded only in waitFor and wait steps.
+  void DrainMicrotasks() {
+    while (!microtasks_.empty()) {
+      std::function<void()> task = std::move(microtasks_.front());
+      microtasks_.pop_front();
+      task();
+    }
   }
 
  private:
@@ -352,6 +362,7 @@ class RemoteSession {
   int reconnect_delay_ms_;
   absl::Status error_;
   std::map<std::string, Entry> hosts_;
+  std::deque<std::function<void()>> microtasks_;
 };
 
 // Creates the scenario's partition through the factory chain. `auth` must
@@ -389,7 +400,7 @@ absl::StatusOr<std::unique_ptr<partitions::Partition>> CreatePartition(
           client::OtherPlayersPartitionOptions options;
           // Upstream resumes after its awaits in a later microtask.
           options.defer = [remote](std::function<void()> task) {
-            boost::asio::post(remote->io(), std::move(task));
+            remote->Defer(std::move(task));
           };
           absl::StatusOr<std::unique_ptr<client::OtherPlayersPartition>> made =
               client::CreateOtherPlayersPartition(
@@ -565,7 +576,7 @@ absl::StatusOr<std::string> RunScenario(const Value& scenario,
   partition.Connect();
   if (remote != nullptr) {
     remote->Connect();
-    remote->Poll();
+    remote->DrainMicrotasks();
   }
 
   std::string out =
@@ -634,7 +645,7 @@ absl::StatusOr<std::string> RunScenario(const Value& scenario,
     } else if (kind == "forcedOffline") {
       remote->SetForcedOffline(body.as_bool());
     }
-    if (remote != nullptr) remote->Poll();
+    if (remote != nullptr) remote->DrainMicrotasks();
     if (i > 0) out += ',';
     absl::StrAppend(&out, R"({"kind":")", kind, R"(",)", outcome,
                     R"(,"emissions":)", recorder.Take(), R"(,"state":)",

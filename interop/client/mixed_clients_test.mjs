@@ -189,7 +189,14 @@ function start(args, { stdin = 'ignore' } = {}) {
 }
 
 // `auxsync apply` of a scenario object (on stdin); resolves to its output.
-async function apply(scenario, ms = 30000) {
+// Cases start it and await it later: a rejection before then must not end
+// the process as unhandled.
+function apply(scenario, ms = 30000) {
+    const promise = applyNow(scenario, ms);
+    promise.catch(() => {});
+    return promise;
+}
+async function applyNow(scenario, ms) {
     const proc = start(['apply', '-'], { stdin: 'pipe' });
     proc.child.stdin.end(JSON.stringify(scenario));
     let timer;
