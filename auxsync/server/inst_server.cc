@@ -160,8 +160,14 @@ void InstServer::Flush() {
   batch_open_ = false;
   std::vector<HeldFrame> held = std::move(held_);
   held_.clear();
+  std::vector<std::pair<inst::BranchNamespace, std::string>> publications =
+      std::move(held_publications_);
+  held_publications_.clear();
   if (committed.ok()) {
     ++stats_.group_commits;
+    for (const auto& [ns, frame] : publications) {
+      fanout_.PublishUpdates(ns, frame);
+    }
   } else {
     ++stats_.group_commit_failures;
   }
@@ -606,8 +612,13 @@ void InstServer::OnAddUpdates(SocketId id, const inst::AddUpdatesMessage& m) {
         if (watcher != id) Emit(watcher, frame);
       }
     }
-    // Other nodes hear of it after the durable write, before the ack.
-    fanout_.PublishUpdates(m.ns, frame);
+    // Other nodes hear of it after the durable write (with group commit:
+    // after Flush committed it), before the ack.
+    if (batch_open_) {
+      held_publications_.emplace_back(m.ns, frame);
+    } else {
+      fanout_.PublishUpdates(m.ns, frame);
+    }
   }
   if (m.update_id) {
     inst::UpdatesReceivedMessage ack;

@@ -266,6 +266,9 @@ class InstServer : public FanoutReceiver {
   };
   bool batch_open_ = false;
   std::vector<HeldFrame> held_;
+  // Update frames for other nodes, published once the batch is committed
+  // (dropped with it when the commit fails).
+  std::vector<std::pair<inst::BranchNamespace, std::string>> held_publications_;
 };
 
 }  // namespace auxsync::server

@@ -787,5 +787,49 @@ TEST(InstServerGroupCommit, S9_AFailedCommitClosesTheSocketsItConcerned) {
   EXPECT_EQ(server.stats().group_commit_failures, 1u);
 }
 
+// Records what the server tells other nodes.
+class RecordingFanout : public Fanout {
+ public:
+  void PublishUpdates(const inst::BranchNamespace& ns,
+                      const std::string& frame) override {
+    (void)ns;
+    published.push_back(frame);
+  }
+  std::vector<std::string> published;
+};
+
+// Other nodes hear of an update only once it is committed, and never of
+// one whose commit failed.
+TEST(InstServerGroupCommit, OtherNodesHearOfUpdatesAfterTheCommit) {
+  for (bool fail : {false, true}) {
+    MemoryStore ok_store;
+    FailingCommitStore failing_store;
+    Store& store = fail ? static_cast<Store&>(failing_store) : ok_store;
+    RecordingFanout fanout;
+    std::function<void()> flush;
+    InstServerOptions options;
+    options.schedule_flush = [&](std::function<void()> f) { flush = f; };
+    options.fanout = &fanout;
+    InstServer server(store, options);
+    FakeConnection a;
+    InstServer::SocketId ia = server.Connect(&a);
+    server.HandleFrame(ia, R"([1,1,{"type":"login","connectionId":"a"}])");
+    server.HandleFrame(
+        ia,
+        R"([1,2,{"type":"repo/add_updates","recordName":null,"inst":"g","branch":"b","updates":["AAAA"],"updateId":1}])");
+    ASSERT_TRUE(flush);
+    EXPECT_THAT(fanout.published, IsEmpty());
+    flush();
+    if (fail) {
+      EXPECT_THAT(fanout.published, IsEmpty());
+    } else {
+      EXPECT_THAT(
+          fanout.published,
+          ElementsAre(
+              R"([1,-1,{"type":"repo/add_updates","recordName":null,"inst":"g","branch":"b","updates":["AAAA"]}])"));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace auxsync::server
