@@ -45,6 +45,8 @@ InstServer::InstServer(Store& store, InstServerOptions options, Clock clock)
   fanout_.SetReceiver(this);
 }
 
+InstServer::~InstServer() { fanout_.SetReceiver(nullptr); }
+
 InstServer::NsKey InstServer::KeyOf(const inst::BranchNamespace& ns) {
   return NsKey(ns.record_name.has_value(), ns.record_name.value_or(""), ns.inst,
                ns.branch);

@@ -11,7 +11,9 @@
 //
 // What lives where: sockets, their identities and watch registrations are in
 // process memory (they die with the socket); everything durable is in the
-// Store.
+// Store. With several server nodes (options.fanout, e.g. RedisFanout) the
+// events of the local sockets go to the other nodes and theirs come in
+// through the FanoutReceiver side.
 
 #ifndef AUXSYNC_SERVER_INST_SERVER_H_
 #define AUXSYNC_SERVER_INST_SERVER_H_
@@ -96,6 +98,8 @@ class InstServer : public FanoutReceiver {
   // `store` must outlive the server.
   InstServer(Store& store, InstServerOptions options = {},
              Clock clock = nullptr);
+  // Detaches from the fanout (which outlives the server).
+  ~InstServer() override;
 
   // A new socket; `connection` is not owned and must stay valid until
   // Disconnect(id) returned. `address` (the client's IP) keys the rate

@@ -1,7 +1,7 @@
 // Redis pub/sub between server nodes (docs/server.md, "Design: live fan-out
 // across nodes"): publish on a channel; receive the messages of subscribed
-// channels on a reader thread of the bus. The transport only; InstServer
-// decides what it sends (next step).
+// channels on a reader thread of the bus. The transport only; RedisFanout
+// (redis_fanout.h) decides what InstServer's nodes send over it.
 //
 // Delivery is Redis pub/sub's: in order per publisher connection, at most
 // once. When the subscriber connection drops, the bus reconnects (with
