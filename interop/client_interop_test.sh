@@ -20,9 +20,7 @@
 # Environment: AUXSYNC (the binary), CLIENT_INTEROP_SERVERS (default
 # "auxsync node"), CLIENT_INTEROP_CASES (default a,b,c,d,k,f,g,e),
 # CLIENT_INTEROP_DURATION / CLIENT_INTEROP_RATE (case a workload, default 2 s
-# at 30 ops/s per writer), CLIENT_INTEROP_STRICT=1 (case f also compares
-# the key order of the authentication status info, a known difference),
-# KEEP_TMP=1 (keep logs).
+# at 30 ops/s per writer), KEEP_TMP=1 (keep logs).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/test_prelude.sh" client_interop_test
 bin="$(require_tool "${AUXSYNC:-build/auxsync/cli/auxsync}" auxsync)"

@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "auxsync/bots/remote_actions.h"
 #include "auxsync/bots/value.h"
 #include "auxsync/inst/frame.h"
 #include "auxsync/inst/messages.h"
@@ -31,6 +32,17 @@ struct ClientConnectionState {
   friend bool operator==(const ClientConnectionState&,
                          const ClientConnectionState&) = default;
 };
+
+// The identity of a login as the connection state hands it to partitions:
+// {userId, sessionId, connectionId}, the order login_result carries it in
+// (missing ids are null).
+inline bots::Value LoginInfoValue(const inst::ConnectionInfo& info) {
+  auto nullable = [](const std::optional<std::string>& s) {
+    return s ? bots::Value(*s) : bots::Value(nullptr);
+  };
+  return bots::ConnectionInfo(nullable(info.user_id), nullable(info.session_id),
+                              bots::Value(info.connection_id));
+}
 
 using ConnectionStateCallback =
     std::function<void(const ClientConnectionState&)>;
@@ -69,6 +81,14 @@ class ConnectionClient {
   // The origin (e.g. "http://localhost:2999") the auth source keys
   // indicators by.
   virtual std::string_view origin() const = 0;
+  // The identity of the current login as partitions report it in their
+  // authentication statuses: upstream passes the info object through as the
+  // transport holds it, so its key order is the transport's. Undefined
+  // when not logged in. Default: login_result's {userId, sessionId,
+  // connectionId}, what a real server sends.
+  virtual bots::Value info_value() const {
+    return info() ? LoginInfoValue(*info()) : bots::Value();
+  }
 
   // Hands `message` to the connection. As upstream, a message sent while
   // disconnected is dropped silently (OK); an error means the transport

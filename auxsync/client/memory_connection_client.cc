@@ -7,8 +7,10 @@
 namespace auxsync::client {
 
 MemoryConnectionClient::MemoryConnectionClient(
-    std::optional<inst::ConnectionInfo> info)
-    : info_(std::move(info)), state_(ClientConnectionState{}) {}
+    std::optional<inst::ConnectionInfo> info, InfoOrder order)
+    : info_(std::move(info)),
+      info_order_(order),
+      state_(ClientConnectionState{}) {}
 
 MemoryConnectionClient::~MemoryConnectionClient() = default;
 
@@ -71,6 +73,13 @@ std::vector<std::string> MemoryConnectionClient::SentJson() const {
   out.reserve(sent_.size());
   for (const inst::Message& m : sent_) out.push_back(inst::EncodeMessage(m));
   return out;
+}
+
+bots::Value MemoryConnectionClient::info_value() const {
+  if (!info()) return bots::Value();
+  return info_order_ == InfoOrder::kLoginResult
+             ? LoginInfoValue(*info())
+             : inst::ConnectionInfoToValue(*info());
 }
 
 }  // namespace auxsync::client

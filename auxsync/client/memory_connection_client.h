@@ -26,9 +26,18 @@ namespace auxsync::client {
 // state (so tests can see what a client hands over while offline).
 class MemoryConnectionClient : public ConnectionClient {
  public:
+  // The key order of the info object partitions report (info_value()).
+  // aux-common's MemoryConnectionClient hands through the object its test
+  // built, so a test picks the order that object had: upstream's
+  // RemoteYjsPartition tests write {connectionId, sessionId, userId}, its
+  // OtherPlayersPartition tests (and real servers) {userId, sessionId,
+  // connectionId}.
+  enum class InfoOrder { kConnectionIdFirst, kLoginResult };
+
   // `info` is the identity Connect() reports (nullopt = none).
   explicit MemoryConnectionClient(
-      std::optional<inst::ConnectionInfo> info = std::nullopt);
+      std::optional<inst::ConnectionInfo> info = std::nullopt,
+      InfoOrder order = InfoOrder::kConnectionIdFirst);
   MemoryConnectionClient(const MemoryConnectionClient&) = delete;
   MemoryConnectionClient& operator=(const MemoryConnectionClient&) = delete;
   ~MemoryConnectionClient() override;
@@ -40,6 +49,8 @@ class MemoryConnectionClient : public ConnectionClient {
   [[nodiscard]] rx::Subscription OnError(
       ConnectionErrorCallback callback) override;
   const ClientConnectionState& state() const override;
+  // The info in the order chosen at construction.
+  bots::Value info_value() const override;
   bots::Value indicator() const override { return indicator_; }
   std::string_view origin() const override { return origin_; }
   // Records `message` in sent() and returns send_status() (OK unless a test
@@ -82,6 +93,7 @@ class MemoryConnectionClient : public ConnectionClient {
 
  private:
   std::optional<inst::ConnectionInfo> info_;
+  InfoOrder info_order_;
   bots::Value indicator_;  // undefined until set
   std::string origin_ = "http://localhost";
   bool forced_offline_ = false;

@@ -18,16 +18,6 @@ namespace {
 
 using bots::Value;
 
-// The ConnectionInfo of login as upstream keeps it in the connection state
-// ({userId, sessionId, connectionId}, the order login_result carries).
-Value InfoValue(const inst::ConnectionInfo& info) {
-  auto nullable = [](const std::optional<std::string>& s) {
-    return s ? Value(*s) : Value(nullptr);
-  };
-  return bots::ConnectionInfo(nullable(info.user_id), nullable(info.session_id),
-                              Value(info.connection_id));
-}
-
 // getConnectionId(indicator): the connection id of a connection token, or
 // the indicator's connectionId; null for an unparsable token.
 Value ConnectionIdOf(const Value& indicator) {
@@ -229,7 +219,7 @@ void OtherPlayersPartition::LoadWithoutConnecting() {
   on_status_.Next(partitions::ConnectionStatus(true));
   Value info;
   if (conn.info().has_value()) {
-    info = InfoValue(*conn.info());
+    info = conn.info_value();
   } else {
     Value indicator = conn.indicator();
     Value id = bots::IsTruthy(indicator) ? ConnectionIdOf(indicator)
@@ -291,7 +281,7 @@ void OtherPlayersPartition::OnConnectionState(
       current_connection_id_ = state.info->connection_id;
     }
     on_status_.Next(partitions::AuthenticationStatus(
-        true, state.info ? InfoValue(*state.info) : Value(nullptr)));
+        true, state.info ? client_.connection().info_value() : Value(nullptr)));
     on_status_.Next(partitions::AuthorizationStatus(true));
   } else {
     CleanupAllDevices();

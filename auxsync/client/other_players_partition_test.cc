@@ -20,6 +20,9 @@
 namespace auxsync::client {
 namespace {
 
+// The order of the info objects upstream's OtherPlayersPartition tests build.
+constexpr auto kLoginOrder = MemoryConnectionClient::InfoOrder::kLoginResult;
+
 using bots::Value;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
@@ -150,7 +153,7 @@ struct Harness {
   explicit Harness(inst::RecordName record = std::nullopt,
                    HarnessOptions o = {})
       : record_name(std::move(record)),
-        conn(Info("test", "test", o.own_connection_id)),
+        conn(Info("test", "test", o.own_connection_id), kLoginOrder),
         client(conn) {
     if (o.connect) conn.Connect();
     OtherPlayersPartitionConfig config;
@@ -1118,7 +1121,7 @@ TEST_P(OtherPlayersRealChildren, H24_LaterDataOfAnUnloadedPlayerIsIgnored) {
 }
 
 TEST(OtherPlayersPartition, FactoryForCreateAuxPartition) {
-  MemoryConnectionClient conn(Info("test", "test", "test"));
+  MemoryConnectionClient conn(Info("test", "test", "test"), kLoginOrder);
   InstRecordsClient client(conn);
   partitions::PartitionAuthSource auth;
   partitions::PartitionServices services;
@@ -1147,7 +1150,7 @@ TEST(OtherPlayersPartition, FactoryForCreateAuxPartition) {
 }
 
 TEST(OtherPlayersPartition, CreateFromConfig) {
-  MemoryConnectionClient conn(Info("test", "test", "test"));
+  MemoryConnectionClient conn(Info("test", "test", "test"), kLoginOrder);
   InstRecordsClient client(conn);
   partitions::PartitionAuthSource auth;
   absl::StatusOr<std::unique_ptr<OtherPlayersPartition>> p =
@@ -1184,7 +1187,7 @@ TEST(OtherPlayersPartition, CreateFromConfig) {
 class LoggingConnection : public MemoryConnectionClient {
  public:
   LoggingConnection(std::vector<std::string>* log, inst::ConnectionInfo info)
-      : MemoryConnectionClient(std::move(info)), log_(log) {}
+      : MemoryConnectionClient(std::move(info), kLoginOrder), log_(log) {}
   absl::Status Send(const inst::Message& message) override {
     log_->push_back("sent " + inst::EncodeMessage(message));
     return MemoryConnectionClient::Send(message);

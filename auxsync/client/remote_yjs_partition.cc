@@ -214,7 +214,7 @@ void RemoteYjsPartition::InitializeWithoutLoading() {
   EmitStatus(partitions::ConnectionStatus(true));
   Value info;
   if (client_.connection().info().has_value()) {
-    info = inst::ConnectionInfoToValue(*client_.connection().info());
+    info = client_.connection().info_value();
   } else {
     Value indicator = client_.connection().indicator();
     Value id = IsTruthy(indicator) ? ConnectionIdOf(indicator)
@@ -238,7 +238,7 @@ void RemoteYjsPartition::RequestBranch() {
         const std::optional<inst::ConnectionInfo>& info =
             client_.connection().info();
         EmitStatus(partitions::AuthenticationStatus(
-            true, info.has_value() ? inst::ConnectionInfoToValue(*info)
+            true, info.has_value() ? client_.connection().info_value()
                                    : Value(nullptr)));
         UpdateSynced(true);
         HoldForListRequests();
@@ -261,9 +261,8 @@ void RemoteYjsPartition::StartWatching() {
         EmitStatus(partitions::ConnectionStatus(state.connected));
         if (state.connected) {
           EmitStatus(partitions::AuthenticationStatus(
-              true, state.info.has_value()
-                        ? inst::ConnectionInfoToValue(*state.info)
-                        : Value()));
+              true, state.info.has_value() ? client_.connection().info_value()
+                                           : Value()));
         } else {
           UpdateSynced(false);
         }

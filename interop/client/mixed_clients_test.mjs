@@ -599,22 +599,11 @@ async function runScenarioJs(scenario, onStep = async () => {}) {
 }
 
 // Compares an `auxsync apply` output with runScenarioJs's (throws with the
-// first differing part); returns whether the authentication info's key
-// order differed (ignored unless CLIENT_INTEROP_STRICT=1).
+// first differing part). Everything counts, the key order of the
+// authentication status info (login_result's, as received) included.
 function compareOutputs(cpp, js) {
     // Compare everything but the document bytes (not produced on the JS side).
     delete cpp.final.update;
-    // Known difference (reported to the partition owners): upstream's
-    // authentication status carries the login_result's `info` object as
-    // received (userId, sessionId, connectionId); ours is rebuilt in
-    // connection-info order (connectionId first). Only the key order
-    // differs; CLIENT_INTEROP_STRICT=1 compares it too.
-    const infos = (output) =>
-        emissions(output).filter((e) => e.type === 'onStatusUpdated' && e.value.type === 'authentication' && e.value.info);
-    const infoOrder = JSON.stringify(infos(cpp)) !== JSON.stringify(infos(js));
-    if (!process.env.CLIENT_INTEROP_STRICT) {
-        for (const e of [...infos(cpp), ...infos(js)]) e.value.info = canon(e.value.info);
-    }
     // A snapshot's updates are applied one by one, each followed by an
     // onVersionUpdated with the final vector; how many updates the server
     // returns for the same content depends on when it merged them (the
@@ -658,7 +647,6 @@ function compareOutputs(cpp, js) {
         }
         throw new Error('outputs differ');
     }
-    return infoOrder;
 }
 
 async function caseF() {
@@ -707,10 +695,9 @@ async function caseF() {
     const jsWaiting = waitFor(() => sj.p.state.b1, 'JS edit reaches the seeder').then(() => seedEdit(sj.p));
     const js = await runScenarioJs(scenario(instJ));
     await jsWaiting;
-    const infoOrder = compareOutputs(cpp, js);
+    compareOutputs(cpp, js);
     const n = cpp.initial.length + cpp.steps.reduce((t, s) => t + s.emissions.length, 0);
-    const note = infoOrder ? `; the authentication status info's key order ignored (known difference)` : '';
-    return `auxsync apply and the real RemoteYjsPartitionImpl: identical output (${n} emissions over ${cpp.steps.length} step groups, final state of ${Object.keys(cpp.final.state).length} bots)${note}`;
+    return `auxsync apply and the real RemoteYjsPartitionImpl: identical output (${n} emissions over ${cpp.steps.length} step groups, final state of ${Object.keys(cpp.final.state).length} bots)`;
 }
 
 // Two observers of the same inst - an `auxsync apply` other_players_repo
@@ -748,10 +735,10 @@ async function caseG() {
     const cpp = own(await cppRun, `obs-cpp-${run}`);
     const js = own(await jsRun, `obs-js-${run}`);
     if (stepErrors(cpp).length) throw new Error(stepErrors(cpp).join('; '));
-    const infoOrder = compareOutputs(cpp, js);
+    compareOutputs(cpp, js);
     const names = eventsOf(cpp).map((e) => e.eventName).join(',');
     const n = cpp.initial.length + cpp.steps.reduce((t, s) => t + s.emissions.length, 0);
-    return `auxsync apply and the real OtherPlayersPartitionImpl, watching together: identical output (${n} emissions: ${names}; player bot added, edited, removed on leave)${infoOrder ? '; authentication info key order ignored' : ''}`;
+    return `auxsync apply and the real OtherPlayersPartitionImpl, watching together: identical output (${n} emissions: ${names}; player bot added, edited, removed on leave)`;
 }
 
 async function caseE() {
