@@ -417,4 +417,13 @@ Value MakeArray(std::initializer_list<Value> items) {
   return Value(std::make_shared<Array>(std::vector<Value>(items)));
 }
 
+Value MakeArray(std::vector<Value> items) {
+  return Value(std::make_shared<Array>(std::move(items)));
+}
+
+bool HasType(const Value& v, std::string_view type) {
+  const Value& t = v["type"];
+  return t.is_string() && t.as_string() == type;
+}
+
 }  // namespace auxsync::bots

@@ -269,6 +269,11 @@ class Object {
 //   MakeObject({{"id", "b"}, {"tags", MakeObject({{"a", 1}})}})
 Value MakeObject(std::initializer_list<std::pair<std::string_view, Value>> kv);
 Value MakeArray(std::initializer_list<Value> items);
+Value MakeArray(std::vector<Value> items);
+
+// Whether `v` is an object whose "type" is the string `type` (how actions,
+// statuses and auth messages are told apart).
+bool HasType(const Value& v, std::string_view type);
 
 }  // namespace auxsync::bots
 

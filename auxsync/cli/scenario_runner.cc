@@ -201,10 +201,6 @@ class Recorder {
   std::vector<std::string> pending_;
 };
 
-Value ArrayOf(std::vector<Value> items) {
-  return Value(std::make_shared<bots::Array>(std::move(items)));
-}
-
 // "<name>: <message>" of an Error value, its JSON otherwise.
 std::string ErrorText(const Value& error) {
   const auto* e = error.is_host()
@@ -221,18 +217,18 @@ std::vector<rx::Subscription> SubscribeAll(
     const std::function<void(const std::string&)>& on_error) {
   std::vector<rx::Subscription> subs;
   subs.push_back(partition.OnBotsAdded([&](const std::vector<Value>& bots) {
-    recorder.Record("onBotsAdded", ArrayOf(bots));
+    recorder.Record("onBotsAdded", bots::MakeArray(bots));
   }));
   subs.push_back(
       partition.OnBotsRemoved([&](const std::vector<std::string>& ids) {
         std::vector<Value> items(ids.begin(), ids.end());
-        recorder.Record("onBotsRemoved", ArrayOf(std::move(items)));
+        recorder.Record("onBotsRemoved", bots::MakeArray(std::move(items)));
       }));
   subs.push_back(partition.OnBotsUpdated(
       [&](const std::vector<bots::UpdatedBot>& updated) {
         std::vector<Value> items;
         for (const auto& u : updated) items.push_back(u.ToValue());
-        recorder.Record("onBotsUpdated", ArrayOf(std::move(items)));
+        recorder.Record("onBotsUpdated", bots::MakeArray(std::move(items)));
       }));
   subs.push_back(
       partition.OnStateUpdated([&](const bots::StateUpdatedEvent& event) {
@@ -247,7 +243,7 @@ std::vector<rx::Subscription> SubscribeAll(
     if (on_error) on_error(ErrorText(error));
   }));
   subs.push_back(partition.OnEvents([&](const std::vector<Value>& events) {
-    recorder.Record("onEvents", ArrayOf(events));
+    recorder.Record("onEvents", bots::MakeArray(events));
   }));
   subs.push_back(partition.OnStatusUpdated([&](const Value& status) {
     recorder.Record("onStatusUpdated", status);
@@ -432,7 +428,7 @@ std::string Outcome(const absl::StatusOr<std::vector<Value>>& result,
                     const bots::JsonWriteOptions& options) {
   if (result.ok()) {
     return absl::StrCat(R"("returned":)",
-                        bots::ToJson(ArrayOf(*result), options));
+                        bots::ToJson(bots::MakeArray(*result), options));
   }
   return absl::StrCat(
       R"("error":)",

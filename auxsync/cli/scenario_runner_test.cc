@@ -304,7 +304,7 @@ TEST_F(RemoteScenarioTest, RemoteYjsSyncsEditsAndASecondClientLoadsThem) {
   EXPECT_THAT(
       *reader,
       HasSubstr(
-          R"({"type":"onStatusUpdated","value":{"type":"authentication","authenticated":true,"info":{"connectionId":"r","sessionId":null,"userId":null}}},{"type":"onStatusUpdated","value":{"type":"authorization","authorized":true}},{"type":"onBotsAdded","value":[{"id":"b","tags":{"a":1},"space":"shared"}]})"));
+          R"({"type":"onStatusUpdated","value":{"type":"authentication","authenticated":true,"info":{"userId":null,"sessionId":null,"connectionId":"r"}}},{"type":"onStatusUpdated","value":{"type":"authorization","authorized":true}},{"type":"onBotsAdded","value":[{"id":"b","tags":{"a":1},"space":"shared"}]})"));
   EXPECT_THAT(
       *reader,
       HasSubstr(

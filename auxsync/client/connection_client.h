@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "auxsync/bots/remote_actions.h"
 #include "auxsync/bots/value.h"
+#include "auxsync/inst/connection_token.h"
 #include "auxsync/inst/frame.h"
 #include "auxsync/inst/messages.h"
 #include "auxsync/inst/remote_envelopes.h"
@@ -42,6 +43,22 @@ inline bots::Value LoginInfoValue(const inst::ConnectionInfo& info) {
   };
   return bots::ConnectionInfo(nullable(info.user_id), nullable(info.session_id),
                               bots::Value(info.connection_id));
+}
+
+// getConnectionId(indicator): the connection id a login with `indicator`
+// claims - the third field of a {connectionToken} (null when the token does
+// not parse) or the {connectionId}; null for a missing indicator.
+inline bots::Value ConnectionIdOf(const bots::Value& indicator) {
+  if (!bots::IsTruthy(indicator)) return bots::Value(nullptr);
+  if (indicator.is_object() && indicator.as_object().Has("connectionToken")) {
+    const bots::Value& token = indicator["connectionToken"];
+    if (!token.is_string()) return bots::Value(nullptr);
+    absl::StatusOr<inst::ConnectionToken> parsed =
+        inst::ParseConnectionToken(token.as_string());
+    return parsed.ok() ? bots::Value(parsed->connection_id)
+                       : bots::Value(nullptr);
+  }
+  return indicator["connectionId"];
 }
 
 using ConnectionStateCallback =

@@ -18,20 +18,6 @@ namespace {
 
 using bots::Value;
 
-// getConnectionId(indicator): the connection id of a connection token, or
-// the indicator's connectionId; null for an unparsable token.
-Value ConnectionIdOf(const Value& indicator) {
-  if (!bots::IsTruthy(indicator)) return Value(nullptr);
-  if (indicator.is_object() && indicator.as_object().Has("connectionToken")) {
-    const Value& token = indicator["connectionToken"];
-    if (!token.is_string()) return Value(nullptr);
-    absl::StatusOr<inst::ConnectionToken> parsed =
-        inst::ParseConnectionToken(token.as_string());
-    return parsed.ok() ? Value(parsed->connection_id) : Value(nullptr);
-  }
-  return indicator["connectionId"];
-}
-
 // JavaScript's default sort order: by UTF-16 code units.
 bool Utf16Less(const std::string& a, const std::string& b) {
   return bots::ToUtf16(a) < bots::ToUtf16(b);

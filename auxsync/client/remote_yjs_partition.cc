@@ -27,15 +27,6 @@ using partitions::RealtimeStrategy;
 
 namespace {
 
-bool IsType(const Value& action, std::string_view type) {
-  const Value& t = action["type"];
-  return t.is_string() && t.as_string() == type;
-}
-
-Value ArrayOf(std::vector<Value> items) {
-  return Value(std::make_shared<bots::Array>(std::move(items)));
-}
-
 Value RecordNameValue(const inst::RecordName& name) {
   return name.has_value() ? Value(*name) : Value(nullptr);
 }
@@ -55,20 +46,6 @@ bool IsNotAuthorizedCode(std::string_view code) {
     if (code == c) return true;
   }
   return false;
-}
-
-// getConnectionId(indicator): the connection id of a {connectionId} or, for
-// a {connectionToken}, the id inside a valid v1 token (null otherwise).
-Value ConnectionIdOf(const Value& indicator) {
-  if (!indicator.is_object()) return Value(nullptr);
-  if (indicator.as_object().Find("connectionToken") != nullptr) {
-    const Value& token = indicator["connectionToken"];
-    if (!token.is_string()) return Value(nullptr);
-    absl::StatusOr<inst::ConnectionToken> parsed =
-        inst::ParseConnectionToken(token.as_string());
-    return parsed.ok() ? Value(parsed->connection_id) : Value(nullptr);
-  }
-  return indicator["connectionId"];
 }
 
 Value ErrorOf(const absl::Status& s) {
@@ -375,13 +352,13 @@ void RemoteYjsPartition::OnReceiveAction(
     const inst::ReceiveActionMessage& message) {
   CallScope scope(this);
   Value action = inst::MessageToValue(inst::Message(message))["action"];
-  if (!IsType(action, "device")) {
+  if (!bots::HasType(action, "device")) {
     EmitEvents({action});
     return;
   }
   const Value& event = action["event"];
   const Value& connection_id = action["connection"]["connectionId"];
-  if (IsType(event, "action")) {
+  if (bots::HasType(event, "action")) {
     EmitEvents({
         bots::Action("onRemoteData", Value(nullptr), Value(nullptr),
                      bots::MakeObject({{"name", event["eventName"]},
@@ -459,22 +436,22 @@ absl::StatusOr<std::vector<Value>> RemoteYjsPartition::SendRemoteEvents(
         partitions::SupportsRemoteEvent(config_.remote_events, event);
     if (!supported.ok()) return supported.status();
     if (!*supported) continue;
-    if (!IsType(event, "remote")) {
+    if (!bots::HasType(event, "remote")) {
       SendRemote(event);
       continue;
     }
     const Value& inner = event["event"];
     const Value task_id = event["taskId"];
-    if (IsType(inner, "get_remotes")) {
+    if (bots::HasType(inner, "get_remotes")) {
       // Answered by the other-players partition.
-    } else if (IsType(inner, "get_remote_count")) {
+    } else if (bots::HasType(inner, "get_remote_count")) {
       request_subs_.push_back(client_.ConnectionCount(
           OptionalString(inner["recordName"]), OptionalString(inner["inst"]),
           OptionalString(inner["branch"]), [this, task_id](double count) {
             CallScope scope(this);
             Answer(bots::AsyncResult(task_id, Value(count)));
           }));
-    } else if (IsType(inner, "list_inst_updates")) {
+    } else if (bots::HasType(inner, "list_inst_updates")) {
       ++pending_list_requests_;
       if (!client_.connection().is_connected()) {
         // Sent by the client at the next "connected" state.
@@ -506,7 +483,8 @@ absl::StatusOr<std::vector<Value>> RemoteYjsPartition::SendRemoteEvents(
                                     {"update", Value(m.updates[i])},
                                     {"timestamp", ts}}));
             }
-            Answer(bots::AsyncResult(task_id, ArrayOf(std::move(list))));
+            Answer(
+                bots::AsyncResult(task_id, bots::MakeArray(std::move(list))));
           }));
     } else if (!HandleLocalRemote(task_id, inner)) {
       SendRemote(event);
@@ -551,7 +529,8 @@ absl::StatusOr<std::unique_ptr<RemoteYjsPartition>> CreateRemoteYjsPartition(
     const Value& config, InstRecordsClient& client,
     partitions::PartitionAuthSource& auth_source,
     partitions::YjsPersistenceFactory persistence) {
-  if (!IsType(config, "remote_yjs") && !IsType(config, "yjs_client")) {
+  if (!bots::HasType(config, "remote_yjs") &&
+      !bots::HasType(config, "yjs_client")) {
     return std::unique_ptr<RemoteYjsPartition>();
   }
   absl::StatusOr<RemoteYjsPartitionConfig> parsed =
@@ -571,7 +550,8 @@ partitions::PartitionFactory CreateRemoteYjsPartitionFactory(
           persistence = std::move(persistence), client_id, remote_client_id](
              const Value& config, partitions::PartitionServices& services)
              -> absl::StatusOr<std::unique_ptr<partitions::Partition>> {
-    if (!IsType(config, "remote_yjs") && !IsType(config, "yjs_client")) {
+    if (!bots::HasType(config, "remote_yjs") &&
+        !bots::HasType(config, "yjs_client")) {
       return std::unique_ptr<partitions::Partition>();
     }
     absl::StatusOr<RemoteYjsPartitionConfig> parsed =

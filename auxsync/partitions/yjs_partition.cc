@@ -17,19 +17,6 @@ namespace auxsync::partitions {
 using bots::IsTruthy;
 using bots::Value;
 
-namespace {
-
-bool IsType(const Value& action, std::string_view type) {
-  const Value& t = action["type"];
-  return t.is_string() && t.as_string() == type;
-}
-
-Value ArrayOf(std::vector<Value> items) {
-  return Value(std::make_shared<bots::Array>(std::move(items)));
-}
-
-}  // namespace
-
 absl::StatusOr<YjsPartitionConfig> YjsPartitionConfig::FromValue(
     const Value& config) {
   if (!config.is_object()) {
@@ -122,7 +109,7 @@ absl::StatusOr<std::vector<Value>> YjsPartition::SendRemoteEvents(
     absl::StatusOr<bool> supported = SupportsRemoteEvent(remote_events_, event);
     if (!supported.ok()) return supported.status();
     if (!*supported) continue;
-    if (!IsType(event, "remote")) continue;
+    if (!bots::HasType(event, "remote")) continue;
     HandleRemote(event["taskId"], event["event"]);
   }
   return std::vector<Value>{};
@@ -137,10 +124,10 @@ void YjsPartition::HandleRemote(const Value& task_id, const Value& event) {
   } else if (t == "get_remotes") {
     std::vector<Value> ids;
     if (IsTruthy(connection_id_)) ids.push_back(connection_id_);
-    Answer(bots::AsyncResult(task_id, ArrayOf(std::move(ids))));
+    Answer(bots::AsyncResult(task_id, bots::MakeArray(std::move(ids))));
   } else if (t == "list_inst_updates") {
-    Answer(
-        bots::AsyncResult(task_id, ArrayOf({GetStateUpdate()}), Value(false)));
+    Answer(bots::AsyncResult(task_id, bots::MakeArray({GetStateUpdate()}),
+                             Value(false)));
   } else {
     HandleLocalRemote(task_id, event);
   }
@@ -148,7 +135,7 @@ void YjsPartition::HandleRemote(const Value& task_id, const Value& event) {
 
 absl::StatusOr<std::unique_ptr<YjsPartition>> CreateYjsPartition(
     const Value& config, YjsPersistenceFactory persistence) {
-  if (!IsType(config, "yjs")) return std::unique_ptr<YjsPartition>();
+  if (!bots::HasType(config, "yjs")) return std::unique_ptr<YjsPartition>();
   absl::StatusOr<YjsPartitionConfig> parsed =
       YjsPartitionConfig::FromValue(config);
   if (!parsed.ok()) return parsed.status();

@@ -36,11 +36,6 @@ using bots::Value;
 
 namespace {
 
-bool IsType(const Value& action, std::string_view type) {
-  const Value& t = action["type"];
-  return t.is_string() && t.as_string() == type;
-}
-
 // A key as JavaScript would write `${value}` for the usual cases.
 std::string KeyString(const Value& v) {
   if (v.is_string()) return v.as_string();
@@ -185,12 +180,12 @@ absl::Status YjsPartitionCore::ApplyBotEvents(
   CallScope scope(this);
   std::vector<Value> actions;
   for (const Value& e : events) {
-    if (IsType(e, "apply_state")) {
+    if (bots::HasType(e, "apply_state")) {
       for (Value& a : bots::BreakIntoIndividualEvents(state(), e)) {
         actions.push_back(std::move(a));
       }
-    } else if (IsType(e, "add_bot") || IsType(e, "remove_bot") ||
-               IsType(e, "update_bot")) {
+    } else if (bots::HasType(e, "add_bot") || bots::HasType(e, "remove_bot") ||
+               bots::HasType(e, "update_bot")) {
       actions.push_back(e);
     }
   }
@@ -206,7 +201,7 @@ void YjsPartitionCore::ApplyActions(const std::vector<Value>& actions,
   doc_->Transact([&](crdt::Transaction&) {
     for (const Value& event : actions) {
       const std::string id = KeyString(event["id"]);
-      if (IsType(event, "add_bot")) {
+      if (bots::HasType(event, "add_bot")) {
         const Value& bot = event["bot"];
         std::vector<std::pair<std::string, crdt::Input>> entries;
         const Value& tags = bot["tags"];
@@ -230,9 +225,9 @@ void YjsPartitionCore::ApplyActions(const std::vector<Value>& actions,
           }
         }
         bots_.Set(id, crdt::Input::Map(std::move(entries)));
-      } else if (IsType(event, "remove_bot")) {
+      } else if (bots::HasType(event, "remove_bot")) {
         bots_.Delete(id);
-      } else if (IsType(event, "update_bot")) {
+      } else if (bots::HasType(event, "update_bot")) {
         const Value& update = event["update"];
         const Value* current_bot =
             state().is_object() ? state().as_object().Find(id) : nullptr;
