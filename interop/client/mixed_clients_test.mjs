@@ -43,16 +43,13 @@ import { loadReference } from '../node_server/build.mjs';
 import { WsConnectionClient } from '../node_server/ws_connection_client.mjs';
 import { mulberry32 } from '../lib/rng.mjs';
 import { writeJson } from '../lib/tagged_json.mjs';
+import { arg, sleep, waitFor } from '../lib/wait.mjs';
 
 const R = await loadReference();
 const out = (line) => process.stdout.write(`${line}\n`);
 console.log = () => {}; // aux-common logs connection chatter
 console.error = () => {}; // ... and failed logins (the point of case e)
 
-function arg(name, fallback = null) {
-    const i = process.argv.indexOf(name);
-    return i >= 0 ? process.argv[i + 1] : fallback;
-}
 const url = arg('--url');
 const bin = arg('--auxsync', 'build/auxsync/cli/auxsync');
 const serverName = arg('--server', 'server');
@@ -63,17 +60,6 @@ const duration = Number(arg('--duration', '2'));
 const rate = Number(arg('--rate', '30'));
 const host = new URL(url).origin.replace(/^ws/, 'http');
 const run = `${Date.now().toString(36)}${process.pid}`;
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function waitFor(predicate, what, ms = 15000) {
-    const end = Date.now() + ms;
-    for (;;) {
-        const v = predicate();
-        if (v) return v;
-        if (Date.now() > end) throw new Error(`timed out: ${what}`);
-        await sleep(20);
-    }
-}
 
 // Sorted keys everywhere, so key order does not matter.
 const canon = (v) =>

@@ -13,31 +13,11 @@
 
 import { loadReference } from '../node_server/build.mjs';
 import { WsConnectionClient } from '../node_server/ws_connection_client.mjs';
+import { arg, waitFor } from '../lib/wait.mjs';
 
 const R = await loadReference();
 const out = (line) => process.stdout.write(`${line}\n`);
 console.log = () => {}; // aux-common logs connection chatter
-
-function arg(name, fallback = null) {
-    const i = process.argv.indexOf(name);
-    return i >= 0 ? process.argv[i + 1] : fallback;
-}
-
-function waitFor(predicate, what, ms = 10000) {
-    return new Promise((resolve, reject) => {
-        const start = Date.now();
-        const t = setInterval(() => {
-            const v = predicate();
-            if (v) {
-                clearInterval(t);
-                resolve(v);
-            } else if (Date.now() - start > ms) {
-                clearInterval(t);
-                reject(new Error(`timed out: ${what}`));
-            }
-        }, 20);
-    });
-}
 
 const clients = [];
 function client(url, connectionId) {

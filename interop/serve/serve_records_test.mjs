@@ -29,43 +29,12 @@
 import { execFileSync } from 'node:child_process';
 import { loadReference } from '../node_server/build.mjs';
 import { WsConnectionClient } from '../node_server/ws_connection_client.mjs';
+import { arg, sleep, waitFor, withTimeout } from '../lib/wait.mjs';
 
 const R = await loadReference();
 const out = (line) => process.stdout.write(`${line}\n`);
 console.log = () => {}; // aux-common logs connection chatter
 
-function arg(name, fallback = null) {
-    const i = process.argv.indexOf(name);
-    return i >= 0 ? process.argv[i + 1] : fallback;
-}
-
-function withTimeout(promise, ms, what) {
-    let timer;
-    return Promise.race([
-        promise.finally(() => clearTimeout(timer)),
-        new Promise((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms);
-        }),
-    ]);
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function waitFor(predicate, what, ms = 10000) {
-    return withTimeout(
-        new Promise((resolve) => {
-            const t = setInterval(() => {
-                const v = predicate();
-                if (v) {
-                    clearInterval(t);
-                    resolve(v);
-                }
-            }, 20);
-        }),
-        ms,
-        what
-    );
-}
 
 const clients = [];
 function makeClient(url, name, indicator) {
