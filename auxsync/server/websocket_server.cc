@@ -246,10 +246,14 @@ WebsocketServer::WebsocketServer(asio::io_context& io, InstServer& server,
       server_(server),
       options_(std::move(options)),
       acceptor_(io),
+      accept_pause_(io),
       sessions_(
           std::make_shared<std::map<uint64_t, std::weak_ptr<Session>>>()) {}
 
-WebsocketServer::~WebsocketServer() = default;
+WebsocketServer::~WebsocketServer() {
+  // A pending pause handler must not run on a destroyed server.
+  accept_pause_.cancel();
+}
 
 absl::StatusOr<uint16_t> WebsocketServer::Listen(const std::string& host,
                                                  uint16_t port) {
@@ -279,9 +283,8 @@ void WebsocketServer::Accept() {
       // Out of descriptors or memory, or the peer reset before the accept:
       // keep listening, after a pause so that a full descriptor table does
       // not turn this into a busy loop.
-      auto pause = std::make_shared<asio::steady_timer>(
-          io_, std::chrono::milliseconds(50));
-      pause->async_wait([this, pause](beast::error_code wait_ec) {
+      accept_pause_.expires_after(std::chrono::milliseconds(50));
+      accept_pause_.async_wait([this](beast::error_code wait_ec) {
         if (!wait_ec && acceptor_.is_open()) Accept();
       });
       return;
@@ -300,6 +303,7 @@ void WebsocketServer::Accept() {
 void WebsocketServer::Stop() {
   beast::error_code ignored;
   acceptor_.close(ignored);
+  accept_pause_.cancel();
   // Copy: closing may finish sessions, which erase themselves.
   std::vector<std::shared_ptr<Session>> open;
   for (auto& [_, weak] : *sessions_) {

@@ -22,6 +22,7 @@
 #include "auxsync/server/inst_server.h"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
+#include "boost/asio/steady_timer.hpp"
 
 namespace auxsync::server {
 
@@ -63,6 +64,9 @@ class WebsocketServer {
   InstServer& server_;
   WebsocketServerOptions options_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  // The pause before accepting again after a failed accept (EMFILE, ...);
+  // a member so that Stop() and destruction cancel it.
+  boost::asio::steady_timer accept_pause_;
   // Live sessions (owned by their pending operations).
   std::shared_ptr<std::map<uint64_t, std::weak_ptr<Session>>> sessions_;
   uint64_t next_session_ = 1;
