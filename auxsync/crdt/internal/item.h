@@ -319,6 +319,19 @@ class StructList {
   void Erase(size_t first, size_t last);
   // Index of the struct containing `clock` (must exist).
   size_t FindIndex(uint64_t clock) const;
+  // Calls f(Item*) for the structs at positions [from, size()) in order,
+  // chunk by chunk (no per-position search). `f` must not change the list.
+  template <typename F>
+  void ForEachFrom(size_t from, F&& f) const {
+    if (from >= size_) return;
+    for (size_t c = Chunk(from); c < chunks_.size(); ++c) {
+      const std::vector<Entry>& ch = chunks_[c];
+      for (size_t j = from > starts_[c] ? from - starts_[c] : 0;
+           j < ch.size(); ++j) {
+        f(ch[j].item);
+      }
+    }
+  }
 
  private:
   // The clock is kept beside the pointer (a stored struct's first clock
