@@ -121,6 +121,21 @@ YjsPartitionCore::YjsPartitionCore(YjsPartitionCoreOptions config)
   internal_->set_current_version_hook([this] { return current_version_; });
   internal_->set_next_version_hook(
       [this](const Value& edit) { return NextVersion(edit); });
+  // The replays these subscriptions get now go to no one.
+  forward_.push_back(internal_->OnBotsAdded(
+      [this](const std::vector<Value>& bots) { on_bots_added_.Next(bots); }));
+  forward_.push_back(
+      internal_->OnBotsRemoved([this](const std::vector<std::string>& ids) {
+        on_bots_removed_.Next(ids);
+      }));
+  forward_.push_back(internal_->OnBotsUpdated(
+      [this](const std::vector<bots::UpdatedBot>& updated) {
+        on_bots_updated_.Next(updated);
+      }));
+  forward_.push_back(
+      internal_->OnStateUpdated([this](const bots::StateUpdatedEvent& event) {
+        on_state_updated_.Next(event);
+      }));
 
   after_transaction_ = doc_->OnAfterTransaction(
       [this](const crdt::Transaction& tr) { ProcessTransaction(tr); });
@@ -175,18 +190,49 @@ void YjsPartitionCore::FlushDeferred() {
 // ---------------------------------------------------------------------------
 // Write path (section 8.3)
 
+namespace {
+
+// What the write path does with an action, from its type (read once).
+enum class WriteKind : uint8_t {
+  kIgnored,
+  kAdd,
+  kRemove,
+  kUpdate,
+  kApplyState
+};
+
+WriteKind WriteKindOf(const Value& action) {
+  const Value& type = action["type"];
+  if (!type.is_string()) return WriteKind::kIgnored;
+  const std::string& t = type.as_string();
+  if (t == "update_bot") return WriteKind::kUpdate;
+  if (t == "add_bot") return WriteKind::kAdd;
+  if (t == "remove_bot") return WriteKind::kRemove;
+  if (t == "apply_state") return WriteKind::kApplyState;
+  return WriteKind::kIgnored;
+}
+
+}  // namespace
+
 absl::Status YjsPartitionCore::ApplyBotEvents(
     const std::vector<Value>& events) {
   CallScope scope(this);
   std::vector<Value> actions;
+  actions.reserve(events.size());
   for (const Value& e : events) {
-    if (bots::HasType(e, "apply_state")) {
-      for (Value& a : bots::BreakIntoIndividualEvents(state(), e)) {
-        actions.push_back(std::move(a));
-      }
-    } else if (bots::HasType(e, "add_bot") || bots::HasType(e, "remove_bot") ||
-               bots::HasType(e, "update_bot")) {
-      actions.push_back(e);
+    switch (WriteKindOf(e)) {
+      case WriteKind::kApplyState:
+        for (Value& a : bots::BreakIntoIndividualEvents(state(), e)) {
+          actions.push_back(std::move(a));
+        }
+        break;
+      case WriteKind::kAdd:
+      case WriteKind::kRemove:
+      case WriteKind::kUpdate:
+        actions.push_back(e);
+        break;
+      case WriteKind::kIgnored:
+        break;
     }
   }
   absl::Status error;
@@ -200,12 +246,17 @@ void YjsPartitionCore::ApplyActions(const std::vector<Value>& actions,
   const bool has_space = space().has_value() && !space()->empty();
   doc_->Transact([&](crdt::Transaction&) {
     for (const Value& event : actions) {
+      const WriteKind kind = WriteKindOf(event);
+      if (kind == WriteKind::kIgnored || kind == WriteKind::kApplyState) {
+        continue;
+      }
       const std::string id = KeyString(event["id"]);
-      if (bots::HasType(event, "add_bot")) {
+      if (kind == WriteKind::kAdd) {
         const Value& bot = event["bot"];
         std::vector<std::pair<std::string, crdt::Input>> entries;
         const Value& tags = bot["tags"];
         if (tags.is_object()) {
+          entries.reserve(tags.as_object().size());
           tags.as_object().ForEach([&](const std::string& tag, const Value& v) {
             Value val = bots::EnsureTagIsSerializable(v);
             if (HasValue(val))
@@ -225,56 +276,67 @@ void YjsPartitionCore::ApplyActions(const std::vector<Value>& actions,
           }
         }
         bots_.Set(id, crdt::Input::Map(std::move(entries)));
-      } else if (bots::HasType(event, "remove_bot")) {
+      } else if (kind == WriteKind::kRemove) {
         bots_.Delete(id);
-      } else if (bots::HasType(event, "update_bot")) {
+      } else {
         const Value& update = event["update"];
+        const Value& update_tags = update["tags"];
         const Value* current_bot =
             state().is_object() ? state().as_object().Find(id) : nullptr;
-        std::optional<crdt::OutValue> current_map = bots_.Get(id);
-        if (IsTruthy(update["tags"]) && current_bot != nullptr &&
-            IsTruthy(*current_bot) && current_map.has_value() &&
-            current_map->type != nullptr &&
-            crdt::YType(current_map->type).kind() ==
-                crdt::engine::TypeKind::kMap) {
-          crdt::YMap map(current_map->type);
-          const Value& current_tags = (*current_bot)["tags"];
-          for (const std::string& tag : KeysOf(update["tags"])) {
-            Value new_val = bots::EnsureTagIsSerializable(update["tags"][tag]);
-            if (!current_tags.is_object()) {
-              // currentBot.tags[tag] on an entry without tags.
-              *error = absl::InvalidArgumentError(absl::StrCat(
-                  "TypeError: Cannot read properties of undefined (reading '",
-                  tag, "')"));
-              return;
-            }
-            const Value& old_val = current_tags[tag];
-            if (bots::StrictEquals(new_val, old_val)) {
-              if (new_val.is_array()) {
-                new_val = Value(
-                    std::make_shared<bots::Array>(new_val.as_array().items));
-              } else {
-                continue;
+        if (IsTruthy(update_tags) && current_bot != nullptr &&
+            IsTruthy(*current_bot) && update_tags.is_object()) {
+          std::optional<crdt::OutValue> current_map = bots_.Get(id);
+          if (current_map.has_value() && current_map->type != nullptr &&
+              crdt::YType(current_map->type).kind() ==
+                  crdt::engine::TypeKind::kMap) {
+            crdt::YMap map(current_map->type);
+            const Value& current_tags = (*current_bot)["tags"];
+            bool stop = false;
+            update_tags.as_object().ForEach([&](const std::string& tag,
+                                                const Value& given) {
+              if (stop) return;
+              Value new_val = bots::EnsureTagIsSerializable(given);
+              if (!current_tags.is_object()) {
+                // currentBot.tags[tag] on an entry without tags.
+                *error = absl::InvalidArgumentError(absl::StrCat(
+                    "TypeError: Cannot read properties of undefined (reading "
+                    "'",
+                    tag, "')"));
+                stop = true;
+                return;
               }
-            }
-            if (absl::Status st =
-                    UpdateValueInMap(map, tag, std::move(new_val));
-                !st.ok()) {
-              *error = st;
-              return;
-            }
+              const Value& old_val = current_tags.as_object().Get(tag);
+              if (bots::StrictEquals(new_val, old_val)) {
+                if (new_val.is_array()) {
+                  new_val = Value(
+                      std::make_shared<bots::Array>(new_val.as_array().items));
+                } else {
+                  return;
+                }
+              }
+              if (absl::Status st =
+                      UpdateValueInMap(map, tag, std::move(new_val));
+                  !st.ok()) {
+                *error = st;
+                stop = true;
+              }
+            });
+            if (stop) return;
           }
         }
-        if (has_space && IsTruthy(update["masks"])) {
-          const Value& masks = update["masks"][*space()];
-          if (IsTruthy(masks)) {
-            for (const std::string& tag : KeysOf(masks)) {
-              absl::Status st =
-                  UpdateValueInMap(masks_, internal::TagMaskId(id, tag),
-                                   bots::EnsureTagIsSerializable(masks[tag]));
-              if (!st.ok()) {
-                *error = st;
-                return;
+        if (has_space) {
+          const Value& masks_update = update["masks"];
+          if (IsTruthy(masks_update)) {
+            const Value& masks = masks_update[*space()];
+            if (IsTruthy(masks)) {
+              for (const std::string& tag : KeysOf(masks)) {
+                absl::Status st =
+                    UpdateValueInMap(masks_, internal::TagMaskId(id, tag),
+                                     bots::EnsureTagIsSerializable(masks[tag]));
+                if (!st.ok()) {
+                  *error = st;
+                  return;
+                }
               }
             }
           }
@@ -375,8 +437,200 @@ absl::Status YjsPartitionCore::UpdateValueInMap(crdt::YMap map,
 // ---------------------------------------------------------------------------
 // Read path (section 8.4)
 
+bool YjsPartitionCore::ProcessDirect(const crdt::Transaction& tr,
+                                     Value& version) {
+  // Collect first (no side effects), so that any shape the direct path does
+  // not cover can still go the general way.
+  std::vector<std::pair<std::string, Value>> added;    // id -> bot
+  std::vector<std::pair<std::string, Value>> updated;  // id -> tags
+  for (crdt::engine::TypeImpl* type : tr.ChangedParentTypes()) {
+    const std::vector<crdt::YEvent*>* events = tr.EventsOf(type);
+    if (events == nullptr || events->empty()) continue;
+    if (type == masks_.impl()) return false;
+    if (type != bots_.impl()) continue;  // ignored, as in the general path
+    for (const crdt::YEvent* event : *events) {
+      crdt::engine::TypeImpl* target = event->target;
+      if (target == type) {
+        for (const auto& [key, change] : event->keys) {
+          if (change.action != crdt::KeyChange::Action::kAdd) return false;
+          std::optional<crdt::OutValue> slot = bots_.Get(key);
+          added.emplace_back(
+              key, internal::ReadBot(key, slot.value_or(crdt::OutValue{})));
+        }
+        continue;
+      }
+      const crdt::engine::TypeKind kind = crdt::YType(target).kind();
+      if (kind == crdt::engine::TypeKind::kText) return false;
+      // Nested types below a tag are ignored, as in the general path.
+      if (kind != crdt::engine::TypeKind::kMap ||
+          internal::ParentType(target) != bots_.impl()) {
+        continue;
+      }
+      std::optional<std::string> id = internal::ParentKey(target);
+      if (!id.has_value()) continue;
+      for (const auto& entry : updated) {
+        // A bot seen twice would merge partial states: the general path.
+        if (entry.first == *id) return false;
+      }
+      crdt::YMap map(target);
+      Value tags = Value::NewObject();
+      for (const auto& [key, change] : event->keys) {
+        Value value;
+        if (change.action == crdt::KeyChange::Action::kDelete) {
+          value = Value(nullptr);
+        } else if (std::optional<crdt::OutValue> v = map.Get(key)) {
+          value = internal::ReadSlot(*v);
+          if (bots::IsTagEdit(value)) return false;
+        }
+        tags.as_object().Set(key, std::move(value));
+      }
+      updated.emplace_back(*std::move(id), std::move(tags));
+    }
+  }
+  if (!added.empty() && !updated.empty()) return false;
+  current_version_ =
+      CurrentVersion{current_site_, remote_site_, std::move(version)};
+  SyncSpace();
+  if (!added.empty()) {
+    EmitAdded(added);
+  } else if (!updated.empty()) {
+    EmitTagUpdates(updated);
+  }
+  return true;
+}
+
+// MemoryPartition's addBot for each bot, then its emission.
+void YjsPartitionCore::EmitAdded(
+    std::vector<std::pair<std::string, Value>>& list) {
+  bots::Object& state_object = state().as_object();
+  Value partial = Value::NewObject();
+  std::vector<Value> added;
+  added.reserve(list.size());
+  const Value space_value = space().has_value() ? Value(*space()) : Value();
+  for (auto& [id, incoming] : list) {
+    Value serializable = bots::EnsureBotIsSerializable(incoming);
+    // The bot read from the document is ours alone: when it needed no
+    // conversion, it can stand for the shallow copy upstream makes.
+    Value bot = serializable.is_object() &&
+                        serializable.object_ref() == incoming.object_ref()
+                    ? std::move(incoming)
+                    : Value(serializable.as_object().ShallowCopy());
+    bots::Object& b = bot.as_object();
+    b.Set("space", space_value);
+    if (const Value* existing = state_object.Find(id)) {
+      const Value& masks = (*existing)["masks"];
+      if (IsTruthy(masks)) b.Set("masks", masks);
+    }
+    state_object.Set(id, bot);
+    partial.as_object().Set(id, bot);
+    added.push_back(std::move(bot));
+  }
+  if (on_bots_added_.observer_count() > 0) on_bots_added_.Next(added);
+  if (on_state_updated_.observer_count() > 0) {
+    bots::StateUpdatedEvent event = bots::MakeStateUpdatedEvent(
+        std::move(partial), current_version_.ToValue());
+    if (!event.added_bots.empty() || !event.removed_bots.empty() ||
+        !event.updated_bots.empty()) {
+      on_state_updated_.Next(event);
+    }
+  }
+}
+
+// MemoryPartition's updateBot of {tags} for each bot (every id once, no tag
+// edits), then its emission.
+void YjsPartitionCore::EmitTagUpdates(
+    std::vector<std::pair<std::string, Value>>& list) {
+  bots::Object& state_object = state().as_object();
+  Value partial = Value::NewObject();
+  std::vector<bots::UpdatedBot> updated;
+  std::vector<std::string> tag_names;
+  for (auto& [id, update_tags_value] : list) {
+    Value* entry = state_object.Find(id);
+    if (entry == nullptr) continue;  // upstream skips the tags of a new id
+    bots::Object& update_tags = update_tags_value.as_object();
+    // Upstream writes into {...state[id]}; an entry nothing else refers to
+    // can be written in place, which no one can tell apart.
+    Value new_bot;
+    bool in_place = false;
+    if (!entry->is_object()) {
+      new_bot = Value::NewObject();
+    } else if (entry->object_ref().use_count() == 1) {
+      new_bot = *entry;
+      in_place = true;
+    } else {
+      new_bot = Value(entry->as_object().ShallowCopy());
+    }
+    bots::Object& bot = new_bot.as_object();
+    const Value* bot_tags = bot.Find("tags");
+    if ((bot_tags == nullptr || !bot_tags->is_object()) &&
+        !update_tags.empty()) {
+      bot.Set("tags", Value::NewObject());
+      bot_tags = bot.Find("tags");
+    }
+    // The partial state's entry is {...update}: it shares the tags object.
+    Value partial_entry = Value::NewObject();
+    partial_entry.as_object().Set("tags", update_tags_value);
+    partial.as_object().Set(id, partial_entry);
+    tag_names.clear();
+    update_tags.ForEach([&](const std::string& tag, const Value&) {
+      tag_names.push_back(tag);
+    });
+    std::vector<std::string> changed;
+    for (const std::string& tag : tag_names) {
+      bots::Object& tags = bot_tags->as_object();
+      Value new_value = bots::EnsureTagIsSerializable(update_tags.Get(tag));
+      Value* slot = tags.Find(tag);
+      Value old_value = slot != nullptr ? *slot : Value();
+      const bool has_new = HasValue(new_value);
+      const bool has_old = HasValue(old_value);
+      if ((!bots::StrictEquals(new_value, old_value) && (has_new || has_old)) ||
+          new_value.is_array()) {
+        changed.push_back(tag);
+      }
+      if (has_new) {
+        if (slot != nullptr) {
+          *slot = new_value;
+        } else {
+          tags.Set(tag, new_value);
+        }
+        update_tags.Set(tag, std::move(new_value));
+      } else if (has_old) {
+        tags.Erase(tag);
+        update_tags.Set(tag, Value(nullptr));
+      } else {
+        tags.Erase(tag);
+        update_tags.Erase(tag);
+      }
+    }
+    if (!in_place) state_object.Set(id, new_bot);
+    if (!changed.empty()) {
+      updated.push_back(
+          bots::UpdatedBot{std::move(new_bot), std::move(changed), {}});
+      if (update_tags.empty()) partial_entry.as_object().Erase("tags");
+    } else {
+      partial.as_object().Erase(id);
+    }
+  }
+  if (!updated.empty() && on_bots_updated_.observer_count() > 0) {
+    on_bots_updated_.Next(updated);
+  }
+  if (on_state_updated_.observer_count() > 0) {
+    bots::StateUpdatedEvent event = bots::MakeStateUpdatedEvent(
+        std::move(partial), current_version_.ToValue());
+    if (!event.added_bots.empty() || !event.removed_bots.empty() ||
+        !event.updated_bots.empty()) {
+      on_state_updated_.Next(event);
+    }
+  }
+}
+
 void YjsPartitionCore::ProcessTransaction(const crdt::Transaction& tr) {
   Value version = GetStateVectorValue(*doc_);
+  if (ProcessDirect(tr, version)) {
+    QueueVersions(1);
+    if (call_depth_ == 0) FlushDeferred();
+    return;
+  }
   std::vector<Value> actions;
   int text_events = 0;
   bool failed = false;
@@ -597,18 +851,26 @@ Value YjsPartitionCore::GetStateUpdate() {
   return InstUpdate{0, Now(), EncodeStateBase64()}.ToValue();
 }
 rx::Subscription YjsPartitionCore::OnBotsAdded(BotsCallback callback) {
+  // As MemoryPartition: the current bots first, then every later batch.
   SyncSpace();
-  return internal_->OnBotsAdded(std::move(callback));
+  std::vector<Value> replay;
+  const bots::Object& bots = state().as_object();
+  replay.reserve(bots.size());
+  bots.ForEach(
+      [&](const std::string&, const Value& bot) { replay.push_back(bot); });
+  callback(replay);
+  return on_bots_added_.Subscribe(std::move(callback));
 }
 rx::Subscription YjsPartitionCore::OnBotsRemoved(IdsCallback callback) {
-  return internal_->OnBotsRemoved(std::move(callback));
+  return on_bots_removed_.Subscribe(std::move(callback));
 }
 rx::Subscription YjsPartitionCore::OnBotsUpdated(UpdatedBotsCallback callback) {
-  return internal_->OnBotsUpdated(std::move(callback));
+  return on_bots_updated_.Subscribe(std::move(callback));
 }
 rx::Subscription YjsPartitionCore::OnStateUpdated(StateCallback callback) {
   SyncSpace();
-  return internal_->OnStateUpdated(std::move(callback));
+  callback(bots::MakeStateUpdatedEvent(state(), current_version_.ToValue()));
+  return on_state_updated_.Subscribe(std::move(callback));
 }
 rx::Subscription YjsPartitionCore::OnVersionUpdated(VersionCallback callback) {
   return on_version_.Subscribe(std::move(callback));

@@ -12,11 +12,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "auxsync/bots/state_updated_event.h"
 #include "auxsync/bots/value.h"
 #include "auxsync/bots/version.h"
 #include "auxsync/crdt/doc.h"
@@ -146,6 +148,15 @@ class YjsPartitionCore : public Partition {
   absl::Status UpdateValueInMap(crdt::YMap map, const std::string& key,
                                 bots::Value value);
   void ProcessTransaction(const crdt::Transaction& tr);
+  // The read path without the internal MemoryPartition for the two common
+  // transaction shapes: only new bots, or only plain tag values of existing
+  // bot maps. Updates the state and emits exactly what the MemoryPartition
+  // would for the same actions. False (nothing done) for any other shape.
+  // Takes `version` (the new state vector) only when it returns true.
+  bool ProcessDirect(const crdt::Transaction& tr, bots::Value& version);
+  void EmitAdded(std::vector<std::pair<std::string, bots::Value>>& bots);
+  void EmitTagUpdates(
+      std::vector<std::pair<std::string, bots::Value>>& updates);
   // Converts the event of a tag map, mask map or text; false when a mask
   // key cannot be parsed (upstream throws and drops the transaction).
   bool HandleValueUpdates(const crdt::YEvent& event, bool masks,
@@ -186,7 +197,15 @@ class YjsPartitionCore : public Partition {
   // install_aux_file sources; the key of a missing source is "undefined".
   absl::flat_hash_map<std::string, InstalledAux> installed_;
 
+  // Keeps the state; applies what ProcessDirect does not handle.
   std::unique_ptr<MemoryPartition> internal_;
+  // The bot observables: the direct read path emits here, and internal_'s
+  // emissions are forwarded here (forward_).
+  rx::Subject<std::vector<bots::Value>> on_bots_added_;
+  rx::Subject<std::vector<std::string>> on_bots_removed_;
+  rx::Subject<std::vector<bots::UpdatedBot>> on_bots_updated_;
+  rx::Subject<bots::StateUpdatedEvent> on_state_updated_;
+  std::vector<rx::Subscription> forward_;
   rx::BehaviorSubject<bots::CurrentVersion> on_version_;
   rx::Subject<bots::Value> on_error_;
   rx::Subject<std::vector<bots::Value>> on_events_;
