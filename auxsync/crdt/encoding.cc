@@ -30,20 +30,15 @@ absl::StatusOr<std::vector<uint8_t>> Encode(const Doc& doc,
     sv = std::move(*d);
   }
   auto& pending = engine::DocAccess::Pending(const_cast<Doc&>(doc));
-  auto w = engine::NewWriter(v2);
-  if (!pending.HasStructs() && pending.ds.Empty()) {
-    engine::WriteStoreStructs(*w, doc.store(), sv);
-    engine::WriteDeleteSet(*w, engine::DeleteSetFromStore(doc.store()));
-    return w->Finish();
-  }
+  std::vector<uint8_t> own =
+      engine::EncodeStoreUpdate(doc.store(), sv, /*ds=*/nullptr, v2);
+  if (!pending.HasStructs() && pending.ds.Empty()) return own;
   // With pending data yjs returns mergeUpdates([doc update, pending
   // deletes, diffUpdate(pending structs, target)]): sections sorted by
   // client, holes as Skip structs, decoded items without the parentSub
   // hint. The codec's merge reproduces yjs's tie-breaks.
-  engine::WriteStoreStructs(*w, doc.store(), sv);
-  engine::WriteDeleteSet(*w, engine::DeleteSetFromStore(doc.store()));
   std::vector<std::vector<uint8_t>> parts;
-  parts.push_back(w->Finish());
+  parts.push_back(std::move(own));
   auto to_format =
       [&](std::vector<uint8_t> v2u) -> absl::StatusOr<std::vector<uint8_t>> {
     if (v2) return v2u;

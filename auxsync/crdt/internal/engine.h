@@ -98,6 +98,13 @@ void WriteDeleteSet(UpdateWriter& w, const DeleteSet& ds);
 void WriteStoreStructs(UpdateWriter& w, const StructStore& store,
                        const absl::flat_hash_map<uint64_t, uint64_t>& sv);
 DeleteSet DeleteSetFromStore(const StructStore& store);
+// The update of the store's structs from `sv` and of `ds` (nullptr: the
+// store's own delete set, collected in the same pass), v1 or v2: the bytes
+// WriteStoreStructs + WriteDeleteSet write, without virtual calls.
+std::vector<uint8_t> EncodeStoreUpdate(
+    const StructStore& store,
+    const absl::flat_hash_map<uint64_t, uint64_t>& sv, const DeleteSet* ds,
+    bool v2);
 absl::StatusOr<absl::flat_hash_map<uint64_t, uint64_t>> DecodeStateVector(
     std::span<const uint8_t> b);
 std::vector<uint8_t> EncodeStateVectorOf(const StructStore& store);

@@ -10,10 +10,8 @@ namespace auxsync::crdt::internal {
 
 namespace {
 
-void PutBigEndian64(std::vector<uint8_t>& buf, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) {
-    buf.push_back(static_cast<uint8_t>(v >> shift));
-  }
+void PutBigEndian64(uint8_t* p, uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (56 - 8 * i));
 }
 
 // lib0's isFloat32: the value survives a round trip through binary32.
@@ -29,17 +27,19 @@ bool IsFloat32(double d) {
 
 void Lib0Encoder::WriteFloat32(float v) {
   uint32_t bits = std::bit_cast<uint32_t>(v);
-  for (int shift = 24; shift >= 0; shift -= 8) {
-    buf_.push_back(static_cast<uint8_t>(bits >> shift));
-  }
+  uint8_t* p = Room(4);
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(bits >> (24 - 8 * i));
+  Commit(4);
 }
 
 void Lib0Encoder::WriteFloat64(double v) {
-  PutBigEndian64(buf_, std::bit_cast<uint64_t>(v));
+  PutBigEndian64(Room(8), std::bit_cast<uint64_t>(v));
+  Commit(8);
 }
 
 void Lib0Encoder::WriteBigInt64(int64_t v) {
-  PutBigEndian64(buf_, static_cast<uint64_t>(v));
+  PutBigEndian64(Room(8), static_cast<uint64_t>(v));
+  Commit(8);
 }
 
 void Lib0Encoder::WriteAny(const Any& v) {

@@ -5,6 +5,7 @@
 #ifndef AUXSYNC_CRDT_INTERNAL_LIB0_ENCODER_H_
 #define AUXSYNC_CRDT_INTERNAL_LIB0_ENCODER_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <span>
@@ -24,30 +25,38 @@ class Lib0Encoder {
  public:
   Lib0Encoder() = default;
 
-  void WriteUint8(uint8_t v) { buf_.push_back(v); }
+  void WriteUint8(uint8_t v) {
+    *Room(1) = v;
+    ++len_;
+  }
 
   // Unsigned LEB128.
   void WriteVarUint(uint64_t v) {
+    uint8_t* p = Room(10);
+    size_t n = 0;
     while (v > 0x7f) {
-      buf_.push_back(static_cast<uint8_t>(0x80 | (v & 0x7f)));
+      p[n++] = static_cast<uint8_t>(0x80 | (v & 0x7f));
       v >>= 7;
     }
-    buf_.push_back(static_cast<uint8_t>(v));
+    p[n++] = static_cast<uint8_t>(v);
+    len_ += n;
   }
 
   // lib0's sign-magnitude var-int: the first byte holds continuation, sign
   // and 6 bits. `negative` with magnitude 0 writes -0 (0x40), which the v2
   // column codecs rely on.
   void WriteVarIntSignMagnitude(bool negative, uint64_t magnitude) {
-    buf_.push_back(static_cast<uint8_t>((magnitude > 0x3f ? 0x80 : 0) |
-                                        (negative ? 0x40 : 0) |
-                                        (magnitude & 0x3f)));
+    uint8_t* p = Room(11);
+    size_t n = 0;
+    p[n++] = static_cast<uint8_t>((magnitude > 0x3f ? 0x80 : 0) |
+                                  (negative ? 0x40 : 0) | (magnitude & 0x3f));
     magnitude >>= 6;
     while (magnitude > 0) {
-      buf_.push_back(static_cast<uint8_t>((magnitude > 0x7f ? 0x80 : 0) |
-                                          (magnitude & 0x7f)));
+      p[n++] = static_cast<uint8_t>((magnitude > 0x7f ? 0x80 : 0) |
+                                    (magnitude & 0x7f));
       magnitude >>= 7;
     }
+    len_ += n;
   }
 
   // varInt of an integer (never -0).
@@ -69,11 +78,23 @@ class Lib0Encoder {
 
   // Raw bytes without a length.
   void WriteRaw(std::span<const uint8_t> bytes) {
-    buf_.insert(buf_.end(), bytes.begin(), bytes.end());
+    if (bytes.empty()) return;
+    std::memcpy(Room(bytes.size()), bytes.data(), bytes.size());
+    len_ += bytes.size();
   }
   void WriteRaw(std::string_view bytes) {
-    buf_.insert(buf_.end(), bytes.begin(), bytes.end());
+    if (bytes.empty()) return;
+    std::memcpy(Room(bytes.size()), bytes.data(), bytes.size());
+    len_ += bytes.size();
   }
+
+  // Direct writing: Room(n) returns space for n more bytes (valid until the
+  // next write), Commit(k) (k <= n) appends the first k of them.
+  uint8_t* Room(size_t n) {
+    if (buf_.size() - len_ < n) Grow(n);
+    return buf_.data() + len_;
+  }
+  void Commit(size_t k) { len_ += k; }
 
   void WriteFloat32(float v);
   void WriteFloat64(double v);
@@ -83,17 +104,31 @@ class Lib0Encoder {
   // lib0's rule (integer form only for integral |x| <= 2^31 - 1).
   void WriteAny(const Any& v);
 
-  size_t size() const { return buf_.size(); }
-  bool empty() const { return buf_.empty(); }
-  const std::vector<uint8_t>& bytes() const { return buf_; }
-  std::span<const uint8_t> view() const { return buf_; }
+  size_t size() const { return len_; }
+  bool empty() const { return len_ == 0; }
+  std::span<const uint8_t> bytes() const { return view(); }
+  std::span<const uint8_t> view() const { return {buf_.data(), len_}; }
   // Hands the bytes out and leaves the encoder empty.
-  std::vector<uint8_t> Take() { return std::exchange(buf_, {}); }
-  void Clear() { buf_.clear(); }
-  void Reserve(size_t n) { buf_.reserve(n); }
+  std::vector<uint8_t> Take() {
+    buf_.resize(len_);
+    len_ = 0;
+    return std::exchange(buf_, {});
+  }
+  void Clear() { len_ = 0; }
+  // Makes room for `n` more bytes without reallocating.
+  void Reserve(size_t n) {
+    if (buf_.size() - len_ < n) buf_.resize(len_ + n);
+  }
 
  private:
+  // Grows the buffer (doubling) so that `n` more bytes fit.
+  void Grow(size_t n) {
+    buf_.resize(std::max({buf_.size() * 2, len_ + n, size_t{64}}));
+  }
+
+  // Bytes [0, len_) are written; the rest of buf_ is room.
   std::vector<uint8_t> buf_;
+  size_t len_ = 0;
 };
 
 }  // namespace auxsync::crdt::internal

@@ -13,6 +13,7 @@
 #include "auxsync/crdt/internal/json.h"
 #include "auxsync/crdt/internal/lib0_decoder.h"
 #include "auxsync/crdt/internal/lib0_encoder.h"
+#include "auxsync/crdt/internal/update_encoder.h"
 #include "auxsync/crdt/internal/utf8.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -140,7 +141,8 @@ TEST(Lib0VarInt, RejectsAboveMaxSafeInteger) {
 TEST(Lib0String, Utf8AndFatalDecoding) {
   Lib0Encoder e;
   e.WriteVarString("a\xF0\x9F\x98\x80\xC3\xA9");  // "a😀é"
-  EXPECT_EQ(e.bytes(), (Bytes{0x07, 0x61, 0xf0, 0x9f, 0x98, 0x80, 0xc3, 0xa9}));
+  EXPECT_EQ(Bytes(e.bytes().begin(), e.bytes().end()),
+            (Bytes{0x07, 0x61, 0xf0, 0x9f, 0x98, 0x80, 0xc3, 0xa9}));
   Lib0Decoder d(e.bytes());
   uint64_t units = 0;
   EXPECT_EQ(d.ReadVarString(&units), "a\xF0\x9F\x98\x80\xC3\xA9");
@@ -399,6 +401,49 @@ TEST(Lib0VarInt, ColumnMagnitudesMayExceed2p53) {
               (uint64_t{1} << 54) + 1);
     EXPECT_TRUE(d.ok());
   }
+}
+
+// The engine's UTF-16 text as TextEncoder writes it: pairs joined, lone
+// surrogates as U+FFFD; and back from valid UTF-8.
+TEST(Utf16, ToAndFromUtf8) {
+  const std::u16string s = u"a\u00e9\u20ac\xD83D\xDE00\xD83Dx\xDE00";
+  const std::string utf8 =
+      "a\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\xEF\xBF\xBDx\xEF\xBF\xBD";
+  ASSERT_EQ(Utf8LengthOfUtf16(s), utf8.size());
+  std::string out(utf8.size(), '\0');
+  uint8_t* end = WriteUtf16AsUtf8(s, reinterpret_cast<uint8_t*>(out.data()));
+  EXPECT_EQ(end - reinterpret_cast<uint8_t*>(out.data()),
+            static_cast<std::ptrdiff_t>(utf8.size()));
+  EXPECT_EQ(out, utf8);
+  std::u16string back = u"z";
+  AppendValidUtf8AsUtf16("0123456789abcdef\xC3\xA9\xF0\x9F\x98\x80!", &back);
+  EXPECT_EQ(back, u"z0123456789abcdef\u00e9\xD83D\xDE00!");
+}
+
+// lib0 joins a column's strings before encoding: a pair cut between two
+// strings stays one code point; a high half that nothing completes, and a
+// low half that starts a string, become U+FFFD.
+TEST(Utf16, StringColumnJoinsPairsAcrossStrings) {
+  StringColumnEncoder got;
+  got.Write16(u"a\xD83D");
+  got.Write16(u"\xDE00");
+  got.Write16(u"\xD83D");
+  got.Write("k");
+  got.Write16(u"\xD83D");
+  got.Write16(u"\xDE00\xD83D");
+  StringColumnEncoder want;
+  want.Write("a\xF0\x9F\x98\x80", 2);
+  want.Write("", 1);
+  want.Write("\xEF\xBF\xBD", 1);
+  want.Write("k", 1);
+  want.Write("\xF0\x9F\x98\x80", 1);
+  want.Write("\xEF\xBF\xBD", 2);
+  EXPECT_EQ(got.Finish(), want.Finish());
+  UpdateEncoderV1 v1;
+  v1.WriteString16(
+      u"\xDE00"
+      u"a\xD83D");
+  EXPECT_EQ(v1.ToBytes(), (Bytes{7, 0xEF, 0xBF, 0xBD, 'a', 0xEF, 0xBF, 0xBD}));
 }
 
 }  // namespace

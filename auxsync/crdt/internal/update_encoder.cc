@@ -6,7 +6,33 @@
 
 namespace auxsync::crdt::internal {
 
+void StringColumnEncoder::Write16(std::u16string_view s) {
+  lens_.Write(s.size());
+  size_t begin = 0;
+  size_t end = s.size();
+  if (pending_high_ != 0) {
+    if (!s.empty() && s[0] >= 0xDC00 && s[0] <= 0xDFFF) {
+      const char16_t pair[2] = {pending_high_, s[0]};
+      uint8_t utf8[4];
+      WriteUtf16AsUtf8(std::u16string_view(pair, 2), utf8);
+      text_.append(reinterpret_cast<const char*>(utf8), 4);
+      pending_high_ = 0;
+      begin = 1;
+    } else {
+      FlushHigh();
+    }
+  }
+  if (end > begin && s[end - 1] >= 0xD800 && s[end - 1] <= 0xDBFF) {
+    pending_high_ = s[--end];
+  }
+  std::u16string_view mid = s.substr(begin, end - begin);
+  const size_t at = text_.size();
+  text_.resize(at + Utf8LengthOfUtf16(mid));
+  WriteUtf16AsUtf8(mid, reinterpret_cast<uint8_t*>(text_.data() + at));
+}
+
 std::vector<uint8_t> StringColumnEncoder::Finish() {
+  FlushHigh();
   Lib0Encoder out;
   out.Reserve(text_.size() + 16);
   out.WriteVarString(text_);

@@ -112,14 +112,28 @@ class IntDiffOptRleEncoder {
 class StringColumnEncoder {
  public:
   void Write(std::string_view utf8, uint64_t utf16_len) {
+    FlushHigh();
     text_.append(utf8.data(), utf8.size());
     lens_.Write(utf16_len);
   }
   void Write(std::string_view utf8) { Write(utf8, Utf16Length(utf8)); }
+  // A UTF-16 string (the document engine's text). lib0 joins all strings
+  // of the column before encoding them, so a high surrogate ending one
+  // string and a low one starting the next form one pair; a lone surrogate
+  // becomes U+FFFD.
+  void Write16(std::u16string_view s);
   std::vector<uint8_t> Finish();
 
  private:
+  // Writes a held-back high surrogate that no low one followed.
+  void FlushHigh() {
+    if (pending_high_ != 0) {
+      text_.append(kReplacementChar);
+      pending_high_ = 0;
+    }
+  }
   std::string text_;
+  char16_t pending_high_ = 0;  // a string's last unit, a high surrogate
   UintOptRleEncoder lens_;
 };
 
@@ -153,6 +167,13 @@ class UpdateEncoderV1 {
   void WriteString(std::string_view utf8) { rest_.WriteVarString(utf8); }
   void WriteString(std::string_view utf8, uint64_t /*utf16_len*/) {
     rest_.WriteVarString(utf8);
+  }
+  // A UTF-16 string as TextEncoder writes it (lone surrogates -> U+FFFD).
+  void WriteString16(std::u16string_view s) {
+    const size_t n = Utf8LengthOfUtf16(s);
+    rest_.WriteVarUint(n);
+    WriteUtf16AsUtf8(s, rest_.Room(n));
+    rest_.Commit(n);
   }
   void WriteParentInfo(bool is_root_key) {
     rest_.WriteVarUint(is_root_key ? 1 : 0);
@@ -215,6 +236,7 @@ class UpdateEncoderV2 {
   void WriteString(std::string_view utf8, uint64_t utf16_len) {
     strings_.Write(utf8, utf16_len);
   }
+  void WriteString16(std::u16string_view s) { strings_.Write16(s); }
   void WriteParentInfo(bool is_root_key) {
     parent_info_.Write(is_root_key ? 1 : 0);
   }

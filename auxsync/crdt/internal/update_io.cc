@@ -32,9 +32,10 @@ class WriterV1 final : public UpdateWriter {
   void WriteInfo(uint8_t info) override { rest_.U8(info); }
   void WriteString(std::string_view s) override { rest_.VarString(s); }
   void WriteString16(std::u16string_view s) override {
-    scratch_.clear();
-    AppendUtf8(s, &scratch_);
-    rest_.VarString(scratch_);
+    const size_t n = internal::Utf8LengthOfUtf16(s);
+    rest_.VarUint(n);
+    internal::WriteUtf16AsUtf8(s, rest_.Room(n));
+    rest_.Commit(n);
   }
   void WriteParentInfo(bool is_root) override {
     rest_.VarUint(is_root ? 1 : 0);
@@ -49,33 +50,9 @@ class WriterV1 final : public UpdateWriter {
   void DsWriteClock(uint64_t c) override { rest_.VarUint(c); }
   void DsWriteLen(uint64_t l) override { rest_.VarUint(l); }
   std::vector<uint8_t> Finish() override { return rest_.Take(); }
-
- private:
-  std::string scratch_;
 };
 
 // ---- v2 column codecs ----------------------------------------------------
-
-class StringEnc {
- public:
-  void Write(std::u16string_view s) {
-    s_ += s;
-    lens_.Write(s.size());
-  }
-  std::vector<uint8_t> Finish() {
-    Writer w;
-    std::string utf8;
-    AppendUtf8(s_, &utf8);
-    w.VarString(utf8);
-    auto l = lens_.Finish();
-    w.Bytes(l);
-    return w.Take();
-  }
-
- private:
-  std::u16string s_;
-  internal::UintOptRleEncoder lens_;
-};
 
 class WriterV2 final : public UpdateWriter {
  public:
@@ -89,8 +66,8 @@ class WriterV2 final : public UpdateWriter {
     right_clock_.Write(static_cast<int64_t>(id.clock));
   }
   void WriteInfo(uint8_t info) override { info_.Write(info); }
-  void WriteString(std::string_view s) override { string_.Write(ToUtf16(s)); }
-  void WriteString16(std::u16string_view s) override { string_.Write(s); }
+  void WriteString(std::string_view s) override { string_.Write(s); }
+  void WriteString16(std::u16string_view s) override { string_.Write16(s); }
   void WriteParentInfo(bool is_root) override {
     parent_info_.Write(is_root ? 1 : 0);
   }
@@ -139,7 +116,7 @@ class WriterV2 final : public UpdateWriter {
   internal::IntDiffOptRleEncoder left_clock_;
   internal::IntDiffOptRleEncoder right_clock_;
   internal::RleByteEncoder info_;
-  StringEnc string_;
+  internal::StringColumnEncoder string_;
   internal::RleByteEncoder parent_info_;
   internal::UintOptRleEncoder type_ref_;
   internal::UintOptRleEncoder len_;
@@ -341,56 +318,124 @@ absl::StatusOr<DecodedUpdate> DecodeUpdate(std::span<const uint8_t> bytes,
   return DecodeWith<internal::UpdateDecoderV1>(bytes, options);
 }
 
-void WriteContent(UpdateWriter& w, const Content& c, uint64_t offset) {
+namespace {
+
+// The engine's writing steps over a codec encoder (internal::UpdateEncoderV1
+// or V2): the same calls as UpdateWriter's, resolved at compile time.
+template <typename Enc>
+class CodecSink {
+ public:
+  explicit CodecSink(Enc& e) : e_(e) {}
+  internal::Lib0Encoder& rest() { return e_.rest(); }
+  void Client(uint64_t c) { e_.WriteClient(c); }
+  void LeftId(Id id) { e_.WriteLeftID(ID{id.client, id.clock}); }
+  void RightId(Id id) { e_.WriteRightID(ID{id.client, id.clock}); }
+  void Info(uint8_t info) { e_.WriteInfo(info); }
+  void String(std::string_view s) { e_.WriteString(s); }
+  void String16(std::u16string_view s) { e_.WriteString16(s); }
+  void ParentInfo(bool is_root) { e_.WriteParentInfo(is_root); }
+  void TypeRef(uint64_t r) { e_.WriteTypeRef(r); }
+  void Len(uint64_t l) { e_.WriteLen(l); }
+  void AnyValue(const Any& v) { e_.WriteAny(v); }
+  void Buf(std::string_view b) {
+    e_.WriteBuf(std::span<const uint8_t>(
+        reinterpret_cast<const uint8_t*>(b.data()), b.size()));
+  }
+  // v1: JSON text ("null" for what JSON cannot hold, as the engine always
+  // wrote); v2: writeAny.
+  void Json(const Any& v) {
+    if constexpr (Enc::kVersion == 1) {
+      e_.WriteString(JsonStringify(v));
+    } else {
+      e_.WriteAny(v);
+    }
+  }
+  void Key(std::string_view k) { e_.WriteKey(k); }
+  void DsClear() { e_.ResetDsCurVal(); }
+  void DsClock(uint64_t c) { e_.WriteDsClock(c); }
+  void DsLen(uint64_t l) { e_.WriteDsLen(l); }
+
+ private:
+  Enc& e_;
+};
+
+// The same steps through the virtual UpdateWriter.
+class VirtualSink {
+ public:
+  explicit VirtualSink(UpdateWriter& w) : w_(w) {}
+  Writer& rest() { return w_.rest(); }
+  void Client(uint64_t c) { w_.WriteClient(c); }
+  void LeftId(Id id) { w_.WriteLeftId(id); }
+  void RightId(Id id) { w_.WriteRightId(id); }
+  void Info(uint8_t info) { w_.WriteInfo(info); }
+  void String(std::string_view s) { w_.WriteString(s); }
+  void String16(std::u16string_view s) { w_.WriteString16(s); }
+  void ParentInfo(bool is_root) { w_.WriteParentInfo(is_root); }
+  void TypeRef(uint64_t r) { w_.WriteTypeRef(r); }
+  void Len(uint64_t l) { w_.WriteLen(l); }
+  void AnyValue(const Any& v) { w_.WriteAnyValue(v); }
+  void Buf(std::string_view b) { w_.WriteBuf(b); }
+  void Json(const Any& v) { w_.WriteJson(v); }
+  void Key(std::string_view k) { w_.WriteKey(k); }
+  void DsClear() { w_.DsClear(); }
+  void DsClock(uint64_t c) { w_.DsWriteClock(c); }
+  void DsLen(uint64_t l) { w_.DsWriteLen(l); }
+
+ private:
+  UpdateWriter& w_;
+};
+
+template <typename S>
+void PutContent(S& w, const Content& c, uint64_t offset) {
   switch (c.ref) {
     case kRefDeleted:
-      w.WriteLen(c.deleted_len - offset);
+      w.Len(c.deleted_len - offset);
       return;
     case kRefJson:
-      w.WriteLen(c.anys().size() - offset);
+      w.Len(c.anys().size() - offset);
       for (size_t i = offset; i < c.anys().size(); ++i) {
-        w.WriteString(c.anys()[i].is_undefined() ? "undefined"
-                                                 : JsonStringify(c.anys()[i]));
+        w.String(c.anys()[i].is_undefined() ? "undefined"
+                                            : JsonStringify(c.anys()[i]));
       }
       return;
     case kRefBinary:
-      w.WriteBuf(c.bytes());
+      w.Buf(c.bytes());
       return;
     case kRefString:
-      w.WriteString16(std::u16string_view(c.str).substr(offset));
+      w.String16(std::u16string_view(c.str).substr(offset));
       return;
     case kRefEmbed:
-      w.WriteJson(c.anys()[0]);
+      w.Json(c.anys()[0]);
       return;
     case kRefFormat:
-      w.WriteKey(c.bytes());
-      w.WriteJson(c.anys()[0]);
+      w.Key(c.bytes());
+      w.Json(c.anys()[0]);
       return;
     case kRefType:
-      w.WriteTypeRef(static_cast<uint64_t>(c.type->kind));
+      w.TypeRef(static_cast<uint64_t>(c.type->kind));
       if (c.type->kind == TypeKind::kXmlElement ||
           c.type->kind == TypeKind::kXmlHook) {
-        w.WriteKey(c.type->node_name);
+        w.Key(c.type->node_name);
       }
       return;
     case kRefAny:
-      w.WriteLen(c.anys().size() - offset);
-      for (size_t i = offset; i < c.anys().size(); ++i)
-        w.WriteAnyValue(c.anys()[i]);
+      w.Len(c.anys().size() - offset);
+      for (size_t i = offset; i < c.anys().size(); ++i) w.AnyValue(c.anys()[i]);
       return;
     case kRefDoc:
-      w.WriteString(c.bytes());
-      w.WriteAnyValue(c.anys()[0]);
+      w.String(c.bytes());
+      w.AnyValue(c.anys()[0]);
       return;
     default:
       return;
   }
 }
 
-void WriteItem(UpdateWriter& w, const Item& it, uint64_t offset) {
+template <typename S>
+void PutItem(S& w, const Item& it, uint64_t offset) {
   if (it.gc) {
-    w.WriteInfo(0);
-    w.WriteLen(it.length - offset);
+    w.Info(0);
+    w.Len(it.length - offset);
     return;
   }
   OptId origin = offset > 0
@@ -399,21 +444,194 @@ void WriteItem(UpdateWriter& w, const Item& it, uint64_t offset) {
   uint8_t info = static_cast<uint8_t>(
       (it.content.ref & 0x1f) | (origin.has ? 0x80 : 0) |
       (it.right_origin.has ? 0x40 : 0) | (it.has_parent_sub ? 0x20 : 0));
-  w.WriteInfo(info);
-  if (origin.has) w.WriteLeftId(origin.id);
-  if (it.right_origin.has) w.WriteRightId(it.right_origin.id);
+  w.Info(info);
+  if (origin.has) w.LeftId(origin.id);
+  if (it.right_origin.has) w.RightId(it.right_origin.id);
   if (!origin.has && !it.right_origin.has) {
     const TypeImpl* p = it.parent;
     if (p->item == nullptr) {
-      w.WriteParentInfo(true);
-      w.WriteString(p->root_name);
+      w.ParentInfo(true);
+      w.String(p->root_name);
     } else {
-      w.WriteParentInfo(false);
-      w.WriteLeftId(p->item->id);
+      w.ParentInfo(false);
+      w.LeftId(p->item->id);
     }
-    if (it.has_parent_sub) w.WriteString(it.parent_sub.get());
+    if (it.has_parent_sub) w.String(it.parent_sub.get());
   }
-  WriteContent(w, it.content, offset);
+  PutContent(w, it.content, offset);
+}
+
+template <typename S>
+void PutDeleteSet(S& w, const DeleteSet& ds) {
+  auto cs = ds.SortedClientsDesc();
+  w.rest().WriteVarUint(cs.size());
+  for (uint64_t c : cs) {
+    const auto& v = ds.clients.at(c);
+    w.DsClear();
+    w.rest().WriteVarUint(c);
+    w.rest().WriteVarUint(v.size());
+    for (auto& [clock, len] : v) {
+      w.DsClock(clock);
+      w.DsLen(len);
+    }
+  }
+}
+
+// The store's delete set (yjs createDeleteSetFromStructStore), built from
+// the structs in clock order: consecutive deleted structs form one range.
+class StoreDeletes {
+ public:
+  void Begin(uint64_t client) {
+    clients_.push_back({client, ranges_.size(), 0});
+    prev_deleted_ = false;
+  }
+  void Note(const Item* it) {
+    if (it->deleted) {
+      if (prev_deleted_) {
+        ranges_.back().second += it->length;
+      } else {
+        ranges_.push_back({it->id.clock, it->length});
+      }
+    }
+    prev_deleted_ = it->deleted;
+  }
+  void End() {
+    if (clients_.back().begin == ranges_.size()) {
+      clients_.pop_back();
+    } else {
+      clients_.back().end = ranges_.size();
+    }
+  }
+  void Scan(uint64_t client, const StructList& v) {
+    Begin(client);
+    v.ForEachFrom(0, [&](const Item* it) { Note(it); });
+    End();
+  }
+  // Clients in descending order, as yjs's writeDeleteSet sorts them.
+  template <typename S>
+  void Write(S& w) {
+    std::sort(clients_.begin(), clients_.end(),
+              [](const ClientRanges& a, const ClientRanges& b) {
+                return a.client > b.client;
+              });
+    w.rest().WriteVarUint(clients_.size());
+    for (const ClientRanges& c : clients_) {
+      w.DsClear();
+      w.rest().WriteVarUint(c.client);
+      w.rest().WriteVarUint(c.end - c.begin);
+      for (size_t i = c.begin; i < c.end; ++i) {
+        w.DsClock(ranges_[i].first);
+        w.DsLen(ranges_[i].second);
+      }
+    }
+  }
+  DeleteSet ToDeleteSet() const {
+    DeleteSet ds;
+    for (const ClientRanges& c : clients_) {
+      ds.clients[c.client].assign(
+          ranges_.begin() + static_cast<std::ptrdiff_t>(c.begin),
+          ranges_.begin() + static_cast<std::ptrdiff_t>(c.end));
+    }
+    return ds;
+  }
+
+ private:
+  struct ClientRanges {
+    uint64_t client;
+    size_t begin, end;  // into ranges_
+  };
+  std::vector<ClientRanges> clients_;
+  std::vector<std::pair<uint64_t, uint64_t>> ranges_;
+  bool prev_deleted_ = false;
+};
+
+// Writes the structs of `store` from `sv` (client -> start clock; missing =
+// 0), clients in descending order. With `deletes`, also collects the
+// store's delete set into it (in the same pass where a client is written
+// whole).
+template <typename S>
+void PutStoreStructs(S& w, const StructStore& store,
+                     const absl::flat_hash_map<uint64_t, uint64_t>& sv,
+                     StoreDeletes* deletes) {
+  // Inline: runs for every transaction's update (usually one client).
+  absl::InlinedVector<std::pair<uint64_t, uint64_t>, 4> sm;
+  for (const auto& [c, v] : store.clients()) {
+    if (v.empty()) continue;
+    auto it = sv.find(c);
+    uint64_t start = it == sv.end() ? 0 : it->second;
+    if (v.back()->EndClock() > start) {
+      sm.push_back({c, start});
+    } else if (deletes != nullptr) {
+      deletes->Scan(c, v);
+    }
+  }
+  std::sort(sm.begin(), sm.end(),
+            [](auto& a, auto& b) { return a.first > b.first; });
+  w.rest().WriteVarUint(sm.size());
+  for (auto [c, clock] : sm) {
+    const StructList& v = *store.Client(c);
+    clock = std::max(clock, v.front()->id.clock);
+    size_t start = StructStore::FindIndex(v, clock);
+    w.rest().WriteVarUint(v.size() - start);
+    w.Client(c);
+    w.rest().WriteVarUint(clock);
+    const Item* first = v[start];
+    PutItem(w, *first, clock - first->id.clock);
+    const bool collect = deletes != nullptr && start == 0;
+    if (collect) {
+      deletes->Begin(c);
+      deletes->Note(first);
+    } else if (deletes != nullptr) {
+      deletes->Scan(c, v);
+    }
+    v.ForEachFrom(start + 1, [&](const Item* it) {
+      PutItem(w, *it, 0);
+      if (collect) deletes->Note(it);
+    });
+    if (collect) deletes->End();
+  }
+}
+
+template <typename Enc>
+std::vector<uint8_t> EncodeStoreWith(
+    const StructStore& store, const absl::flat_hash_map<uint64_t, uint64_t>& sv,
+    const DeleteSet* ds) {
+  Enc e;
+  if constexpr (Enc::kVersion == 1) {
+    size_t structs = 0;
+    for (const auto& [c, v] : store.clients()) structs += v.size();
+    // Most structs of a text take a few bytes; strings grow it further.
+    e.rest().Reserve(structs * 8 + 64);
+  }
+  CodecSink<Enc> w(e);
+  if (ds != nullptr) {
+    PutStoreStructs(w, store, sv, nullptr);
+    PutDeleteSet(w, *ds);
+  } else {
+    StoreDeletes deletes;
+    PutStoreStructs(w, store, sv, &deletes);
+    deletes.Write(w);
+  }
+  return e.ToBytes();
+}
+
+}  // namespace
+
+std::vector<uint8_t> EncodeStoreUpdate(
+    const StructStore& store, const absl::flat_hash_map<uint64_t, uint64_t>& sv,
+    const DeleteSet* ds, bool v2) {
+  if (v2) return EncodeStoreWith<internal::UpdateEncoderV2>(store, sv, ds);
+  return EncodeStoreWith<internal::UpdateEncoderV1>(store, sv, ds);
+}
+
+void WriteContent(UpdateWriter& w, const Content& c, uint64_t offset) {
+  VirtualSink s(w);
+  PutContent(s, c, offset);
+}
+
+void WriteItem(UpdateWriter& w, const Item& it, uint64_t offset) {
+  VirtualSink s(w);
+  PutItem(s, it, offset);
 }
 
 namespace {
@@ -481,61 +699,20 @@ void WriteWireStruct(UpdateWriter& w, const WireStruct& s, uint64_t offset) {
 }
 
 void WriteDeleteSet(UpdateWriter& w, const DeleteSet& ds) {
-  auto cs = ds.SortedClientsDesc();
-  w.rest().VarUint(cs.size());
-  for (uint64_t c : cs) {
-    const auto& v = ds.clients.at(c);
-    w.DsClear();
-    w.rest().VarUint(c);
-    w.rest().VarUint(v.size());
-    for (auto& [clock, len] : v) {
-      w.DsWriteClock(clock);
-      w.DsWriteLen(len);
-    }
-  }
+  VirtualSink s(w);
+  PutDeleteSet(s, ds);
 }
 
 void WriteStoreStructs(UpdateWriter& w, const StructStore& store,
                        const absl::flat_hash_map<uint64_t, uint64_t>& sv) {
-  // Inline: runs for every transaction's update (usually one client).
-  absl::InlinedVector<std::pair<uint64_t, uint64_t>, 4> sm;
-  for (const auto& [c, v] : store.clients()) {
-    if (v.empty()) continue;
-    auto it = sv.find(c);
-    uint64_t start = it == sv.end() ? 0 : it->second;
-    if (v.back()->EndClock() > start) sm.push_back({c, start});
-  }
-  std::sort(sm.begin(), sm.end(),
-            [](auto& a, auto& b) { return a.first > b.first; });
-  w.rest().VarUint(sm.size());
-  for (auto [c, clock] : sm) {
-    const auto& v = *store.Client(c);
-    clock = std::max(clock, v.front()->id.clock);
-    size_t start = StructStore::FindIndex(v, clock);
-    w.rest().VarUint(v.size() - start);
-    w.WriteClient(c);
-    w.rest().VarUint(clock);
-    WriteItem(w, *v[start], clock - v[start]->id.clock);
-    for (size_t i = start + 1; i < v.size(); ++i) WriteItem(w, *v[i], 0);
-  }
+  VirtualSink s(w);
+  PutStoreStructs(s, store, sv, nullptr);
 }
 
 DeleteSet DeleteSetFromStore(const StructStore& store) {
-  DeleteSet ds;
-  for (const auto& [c, v] : store.clients()) {
-    std::vector<std::pair<uint64_t, uint64_t>> ranges;
-    for (size_t i = 0; i < v.size(); ++i) {
-      if (!v[i]->deleted) continue;
-      uint64_t clock = v[i]->id.clock;
-      uint64_t len = v[i]->length;
-      while (i + 1 < v.size() && v[i + 1]->deleted) {
-        len += v[++i]->length;
-      }
-      ranges.push_back({clock, len});
-    }
-    if (!ranges.empty()) ds.clients[c] = std::move(ranges);
-  }
-  return ds;
+  StoreDeletes deletes;
+  for (const auto& [c, v] : store.clients()) deletes.Scan(c, v);
+  return deletes.ToDeleteSet();
 }
 
 absl::StatusOr<absl::flat_hash_map<uint64_t, uint64_t>> DecodeStateVector(

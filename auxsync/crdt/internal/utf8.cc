@@ -163,4 +163,113 @@ void AppendCodePoint(uint32_t cp, std::string* out) {
   }
 }
 
+namespace {
+
+inline bool IsHigh(uint32_t c) { return c >= 0xD800 && c <= 0xDBFF; }
+inline bool IsLow(uint32_t c) { return c >= 0xDC00 && c <= 0xDFFF; }
+
+// Number of leading units of `s` below 0x80.
+inline size_t AsciiPrefix16(std::u16string_view s) {
+  size_t i = 0;
+  const size_t n = s.size();
+  while (n - i >= 8) {
+    uint16_t acc = 0;
+    for (size_t k = 0; k < 8; ++k) acc |= s[i + k];
+    if (acc >= 0x80) break;
+    i += 8;
+  }
+  while (i < n && s[i] < 0x80) ++i;
+  return i;
+}
+
+}  // namespace
+
+size_t Utf8LengthOfUtf16(std::u16string_view s) {
+  size_t i = AsciiPrefix16(s);
+  size_t bytes = i;
+  const size_t n = s.size();
+  for (; i < n; ++i) {
+    const uint32_t c = s[i];
+    if (c < 0x80) {
+      bytes += 1;
+    } else if (c < 0x800) {
+      bytes += 2;
+    } else if (IsHigh(c) && i + 1 < n && IsLow(s[i + 1])) {
+      bytes += 4;
+      ++i;
+    } else {
+      bytes += 3;  // BMP, or a lone surrogate written as U+FFFD
+    }
+  }
+  return bytes;
+}
+
+uint8_t* WriteUtf16AsUtf8(std::u16string_view s, uint8_t* out) {
+  const size_t ascii = AsciiPrefix16(s);
+  for (size_t i = 0; i < ascii; ++i) out[i] = static_cast<uint8_t>(s[i]);
+  out += ascii;
+  const size_t n = s.size();
+  for (size_t i = ascii; i < n; ++i) {
+    uint32_t c = s[i];
+    if (c < 0x80) {
+      *out++ = static_cast<uint8_t>(c);
+      continue;
+    }
+    if (c < 0x800) {
+      *out++ = static_cast<uint8_t>(0xC0 | (c >> 6));
+      *out++ = static_cast<uint8_t>(0x80 | (c & 0x3f));
+      continue;
+    }
+    if (IsHigh(c) && i + 1 < n && IsLow(s[i + 1])) {
+      c = 0x10000 + ((c - 0xD800) << 10) + (s[++i] - 0xDC00);
+      *out++ = static_cast<uint8_t>(0xF0 | (c >> 18));
+      *out++ = static_cast<uint8_t>(0x80 | ((c >> 12) & 0x3f));
+      *out++ = static_cast<uint8_t>(0x80 | ((c >> 6) & 0x3f));
+      *out++ = static_cast<uint8_t>(0x80 | (c & 0x3f));
+      continue;
+    }
+    if (c >= 0xD800 && c <= 0xDFFF) c = 0xFFFD;
+    *out++ = static_cast<uint8_t>(0xE0 | (c >> 12));
+    *out++ = static_cast<uint8_t>(0x80 | ((c >> 6) & 0x3f));
+    *out++ = static_cast<uint8_t>(0x80 | (c & 0x3f));
+  }
+  return out;
+}
+
+void AppendValidUtf8AsUtf16(std::string_view utf8, std::u16string* out) {
+  const auto* p = reinterpret_cast<const unsigned char*>(utf8.data());
+  const size_t n = utf8.size();
+  const size_t base = out->size();
+  // At most one unit per byte; shrunk to what was written at the end.
+  out->resize(base + n);
+  char16_t* o = out->data() + base;
+  size_t i = 0;
+  while (i < n) {
+    const size_t run = AsciiPrefix(p + i, p + n);
+    for (size_t k = 0; k < run; ++k) o[k] = p[i + k];
+    o += run;
+    i += run;
+    if (i >= n) break;
+    const uint32_t b = p[i];
+    uint32_t cp;
+    if (b < 0xE0) {
+      cp = ((b & 0x1f) << 6) | (p[i + 1] & 0x3f);
+      i += 2;
+    } else if (b < 0xF0) {
+      cp = ((b & 0x0f) << 12) | ((p[i + 1] & 0x3f) << 6) | (p[i + 2] & 0x3f);
+      i += 3;
+    } else {
+      cp = ((b & 0x07) << 18) | ((p[i + 1] & 0x3f) << 12) |
+           ((p[i + 2] & 0x3f) << 6) | (p[i + 3] & 0x3f);
+      i += 4;
+      cp -= 0x10000;
+      *o++ = static_cast<char16_t>(0xD800 + (cp >> 10));
+      *o++ = static_cast<char16_t>(0xDC00 + (cp & 0x3ff));
+      continue;
+    }
+    *o++ = static_cast<char16_t>(cp);
+  }
+  out->resize(static_cast<size_t>(o - out->data()));
+}
+
 }  // namespace auxsync::crdt::internal

@@ -37,6 +37,20 @@ size_t Utf8OffsetOfUtf16(std::string_view utf8, uint64_t utf16_offset,
 // surrogate).
 void AppendCodePoint(uint32_t cp, std::string* out);
 
+// ---- UTF-16 (the document engine's text) ---------------------------------
+
+// Bytes of the UTF-8 form of UTF-16 `s` as TextEncoder writes it (a lone
+// surrogate becomes U+FFFD).
+size_t Utf8LengthOfUtf16(std::u16string_view s);
+
+// Writes that form to `out`, which has room for Utf8LengthOfUtf16(s) bytes;
+// returns the end of what it wrote.
+uint8_t* WriteUtf16AsUtf8(std::u16string_view s, uint8_t* out);
+
+// Appends the UTF-16 form of valid UTF-8 `utf8` (ValidateUtf8 accepted it)
+// to `out`.
+void AppendValidUtf8AsUtf16(std::string_view utf8, std::u16string* out);
+
 inline constexpr std::string_view kReplacementChar = "\xEF\xBF\xBD";
 
 }  // namespace auxsync::crdt::internal
