@@ -1,14 +1,18 @@
 #include "auxsync/server/websocket_server.h"
 
+#include <algorithm>
+#include <array>
 #include <chrono>
-#include <map>
+#include <deque>
 #include <memory>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "auxsync/server/internal/websocket_frame.h"
+#include "boost/asio/post.hpp"
 #include "boost/asio/steady_timer.hpp"
-#include "boost/asio/strand.hpp"
+#include "boost/asio/write.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
 #include "boost/beast/websocket.hpp"
@@ -20,22 +24,359 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
+using internal::WsOpcode;
 
-// One websocket. Owned by its pending asynchronous operations (a read is
-// always pending while it is open). It is the InstServer's Connection from
-// the accepted handshake until Disconnect.
+namespace {
+
+// A concrete executor type: no type-erased executor copies per operation.
+using Socket = asio::basic_stream_socket<tcp, asio::io_context::executor_type>;
+
+// The size of the read buffer all sockets share.
+constexpr size_t kReadBufferBytes = 64 * 1024;
+// At most this many frames go into one gather write (two buffers each;
+// asio passes up to 64 to one sendmsg).
+constexpr size_t kMaxFramesPerWrite = 32;
+// Full reads in a row before a socket lets the others run.
+constexpr int kMaxReadsInARow = 4;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+struct WebsocketServer::Hub {
+  Hub(InstServer& s, WebsocketServerOptions o)
+      : server(s), options(std::move(o)), read_buffer(kReadBufferBytes) {}
+  InstServer& server;
+  asio::io_context* io = nullptr;
+  const WebsocketServerOptions options;
+  // Every socket reads into this, one at a time (one thread): an idle
+  // socket holds no buffer.
+  std::vector<char> read_buffer;
+  // The sessions whose TCP connection is open: a doubly linked list
+  // through them, so that keeping track allocates nothing.
+  Session* first = nullptr;
+  // Those of them still registered with the InstServer (open_sockets()).
+  size_t open = 0;
+  uint64_t next_number = 1;
+
+  void Log(uint64_t number, std::string_view text) const {
+    if (options.log) options.log(absl::StrCat("socket ", number, " ", std::string(text)));
+  }
+};
+
+// One websocket after the upgrade. Owned by its pending asynchronous
+// operations (a wait for readability is pending until the socket is
+// closed). It is the InstServer's Connection until Finish.
 class WebsocketServer::Session
     : public Connection,
+      public internal::WsFrameHandler,
       public std::enable_shared_from_this<WebsocketServer::Session> {
  public:
-  Session(tcp::socket socket, InstServer& server,
-          const WebsocketServerOptions& options, uint64_t number,
-          std::shared_ptr<std::map<uint64_t, std::weak_ptr<Session>>> registry)
-      : ws_(std::move(socket)),
-        server_(server),
-        options_(options),
+  Session(Socket socket, std::shared_ptr<Hub> hub, uint64_t number)
+      : socket_(std::move(socket)),
+        hub_(std::move(hub)),
+        reader_(hub_->options.max_frame_bytes),
         number_(number),
-        registry_(std::move(registry)) {}
+        last_input_ms_(NowMs()) {}
+
+  ~Session() override { Unlink(); }
+
+  // Registers with the InstServer and starts reading; `early` holds bytes
+  // the client sent right after the upgrade request.
+  void Start(const std::string& address, std::string early) {
+    boost::system::error_code ignored;
+    socket_.non_blocking(true, ignored);
+    id_ = hub_->server.Connect(this, address);
+    connected_ = true;
+    next_ = hub_->first;
+    if (next_ != nullptr) next_->prev_ = this;
+    hub_->first = this;
+    linked_ = true;
+    ++hub_->open;  // until Finish
+    if (!early.empty() && !Consume(early.data(), early.size())) {
+      return;
+    }
+    WaitReadable();
+  }
+
+  void Send(std::string frame) override {
+    if (closing_) return;
+    Queue(WsOpcode::kText, std::move(frame));
+  }
+
+  void Close() override { StartClose(internal::kWsCloseNormal); }
+
+  // The periodic check (WebsocketServer::Sweep): pings a silent socket,
+  // closes one past its deadline.
+  void Check(int64_t now_ms) {
+    const int64_t timeout = hub_->options.idle_timeout.count();
+    if (close_deadline_ms_ != 0) {
+      if (now_ms >= close_deadline_ms_) Abort("closing handshake timed out");
+      return;
+    }
+    if (now_ms - last_input_ms_ >= timeout) {
+      Abort("idle timeout");
+    } else if (now_ms - last_input_ms_ >= timeout / 2 && !pinged_) {
+      pinged_ = true;
+      Queue(WsOpcode::kPing, std::string());
+    }
+  }
+
+  Session* next() const { return next_; }
+
+  // WsFrameHandler.
+  void OnWsMessage(bool text, std::string_view payload) override {
+    // After its close frame the server takes no more messages (the client
+    // may have sent them before it saw the close).
+    if (!text || close_queued_) return;
+    hub_->server.HandleFrame(id_, payload);
+  }
+  void OnWsPing(std::string_view payload) override {
+    if (close_queued_) return;
+    Queue(WsOpcode::kPong, std::string(payload));
+  }
+  void OnWsPong() override {}
+
+ private:
+  // The send queue and the write in flight; exists only while frames are
+  // queued, so an idle socket does not pay for it.
+  struct Output {
+    struct Frame {
+      WsOpcode opcode;
+      std::string payload;
+    };
+    std::deque<Frame> frames;
+    size_t queued_bytes = 0;
+    size_t in_flight = 0;  // frames.front()... being written
+    std::array<std::array<char, internal::kWsMaxServerHeader>,
+               kMaxFramesPerWrite>
+        headers;
+    std::vector<asio::const_buffer> buffers;
+  };
+
+  void Unlink() {
+    if (!linked_) return;
+    linked_ = false;
+    if (prev_ != nullptr) {
+      prev_->next_ = next_;
+    } else {
+      hub_->first = next_;
+    }
+    if (next_ != nullptr) next_->prev_ = prev_;
+    prev_ = next_ = nullptr;
+  }
+
+  void Queue(WsOpcode opcode, std::string payload) {
+    if (close_queued_ || !socket_.is_open()) return;
+    if (!out_) out_ = std::make_unique<Output>();
+    // A client that does not read: stop queueing and close rather than
+    // grow without bound.
+    if (out_->queued_bytes + payload.size() > hub_->options.max_queued_bytes) {
+      Abort("send queue full");
+      return;
+    }
+    out_->queued_bytes += payload.size();
+    out_->frames.push_back({opcode, std::move(payload)});
+    if (opcode == WsOpcode::kClose) {
+      close_queued_ = true;
+      close_deadline_ms_ = NowMs() + hub_->options.idle_timeout.count() / 10;
+    }
+    if (!writing_) Write();
+  }
+
+  // All queued frames (up to kMaxFramesPerWrite) in one gather write.
+  void Write() {
+    Output& out = *out_;
+    out.in_flight = std::min(out.frames.size(), kMaxFramesPerWrite);
+    out.buffers.clear();
+    for (size_t i = 0; i < out.in_flight; ++i) {
+      const Output::Frame& frame = out.frames[i];
+      size_t n = internal::EncodeWsFrameHeader(
+          frame.opcode, frame.payload.size(), out.headers[i].data());
+      out.buffers.emplace_back(out.headers[i].data(), n);
+      if (!frame.payload.empty()) {
+        out.buffers.emplace_back(frame.payload.data(), frame.payload.size());
+      }
+    }
+    writing_ = true;
+    asio::async_write(
+        socket_, out.buffers,
+        [self = shared_from_this()](const boost::system::error_code& ec,
+                                    size_t) { self->OnWrite(ec); });
+  }
+
+  void OnWrite(const boost::system::error_code& ec) {
+    writing_ = false;
+    if (ec) {
+      out_.reset();
+      Abort(ec.message());
+      return;
+    }
+    Output& out = *out_;
+    bool close_sent = false;
+    for (size_t i = 0; i < out.in_flight; ++i) {
+      close_sent |= out.frames.front().opcode == WsOpcode::kClose;
+      out.queued_bytes -= out.frames.front().payload.size();
+      out.frames.pop_front();
+    }
+    out.in_flight = 0;
+    if (!out.frames.empty()) {
+      Write();
+      return;
+    }
+    out_.reset();  // an idle socket keeps no queue
+    if (close_sent) OnCloseSent();
+  }
+
+  // Our close frame is out. The InstServer forgets the socket now (as it
+  // did when Beast aborted the pending read); the TCP connection ends once
+  // the client answered (or right away after a protocol error or its own
+  // close).
+  void OnCloseSent() {
+    Finish("closed");
+    if (close_received_ || failed_) Teardown();
+  }
+
+  // RFC 6455 7.1.1: the server closes the TCP connection first; it stops
+  // sending, then reads (and drops) until the client closes its side.
+  void Teardown() {
+    if (tearing_down_) return;
+    tearing_down_ = true;
+    boost::system::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  // Starts the closing handshake with `code` after the queued frames.
+  void StartClose(uint16_t code) {
+    if (closing_) return;
+    closing_ = true;
+    Queue(WsOpcode::kClose, internal::WsClosePayload(code));
+  }
+
+  // Ends the socket at once (no closing handshake).
+  void Abort(std::string_view why) {
+    closing_ = true;
+    close_queued_ = true;
+    boost::system::error_code ignored;
+    socket_.close(ignored);  // the pending wait fails: no more handlers
+    Unlink();
+    Finish(why);
+  }
+
+  // The socket is gone for the InstServer: it forgets it (7.10).
+  void Finish(std::string_view why) {
+    if (!connected_) return;
+    connected_ = false;
+    --hub_->open;
+    closing_ = true;
+    hub_->server.Disconnect(id_);
+    hub_->Log(number_, absl::StrCat("closed (", std::string(why), ")"));
+  }
+
+  void WaitReadable() {
+    socket_.async_wait(
+        Socket::wait_read,
+        [self = shared_from_this()](const boost::system::error_code& ec) {
+          self->OnReadable(ec);
+        });
+  }
+
+  void OnReadable(const boost::system::error_code& ec) {
+    if (ec) {
+      if (ec != asio::error::operation_aborted) Abort(ec.message());
+      return;
+    }
+    std::vector<char>& buffer = hub_->read_buffer;
+    for (int reads = 0;; ++reads) {
+      if (reads == kMaxReadsInARow) {
+        // Still more to read: let the other sockets run first. (Epoll
+        // reports edges only, so this socket must not wait for one.)
+        asio::post(socket_.get_executor(),
+                   [self = shared_from_this()] { self->OnReadable({}); });
+        return;
+      }
+      boost::system::error_code read_ec;
+      size_t n = socket_.read_some(asio::buffer(buffer), read_ec);
+      if (read_ec == asio::error::would_block ||
+          read_ec == asio::error::try_again) {
+        break;
+      }
+      if (read_ec) {
+        Abort(read_ec == asio::error::eof ? "closed by peer"
+                                          : read_ec.message());
+        return;
+      }
+      last_input_ms_ = NowMs();
+      pinged_ = false;
+      if (!Consume(buffer.data(), n)) return;
+      if (n < buffer.size()) break;  // drained: the next edge wakes us
+    }
+    if (socket_.is_open()) WaitReadable();
+  }
+
+  // Handles received bytes; false when the socket is gone.
+  bool Consume(char* data, size_t size) {
+    // After the client's close frame or a protocol error everything up to
+    // the end of the connection is dropped.
+    if (ignore_input_) return socket_.is_open();
+    using Kind = internal::WsFrameReader::Result::Kind;
+    internal::WsFrameReader::Result result = reader_.Feed(data, size, *this);
+    if (result.kind == Kind::kNeedMore) return socket_.is_open();
+    ignore_input_ = true;
+    uint16_t reply = result.code;
+    if (result.kind == Kind::kClosed) {
+      close_received_ = true;
+      // Echo the client's code (1000 when it gave none).
+      if (reply == 1005) reply = internal::kWsCloseNormal;
+      Finish("closed by peer");
+    } else {
+      failed_ = true;
+      Finish(absl::StrCat("protocol error, close code ", result.code));
+    }
+    if (!close_queued_) {
+      closing_ = true;
+      Queue(WsOpcode::kClose, internal::WsClosePayload(reply));
+    } else if (!out_) {
+      Teardown();  // ours is out already
+    }
+    return socket_.is_open();
+  }
+
+  Socket socket_;
+  std::shared_ptr<Hub> hub_;
+  Session* prev_ = nullptr;
+  Session* next_ = nullptr;
+  internal::WsFrameReader reader_;
+  std::unique_ptr<Output> out_;
+  InstServer::SocketId id_ = 0;
+  uint64_t number_;
+  int64_t last_input_ms_;
+  int64_t close_deadline_ms_ = 0;  // 0: not closing
+  bool linked_ = false;
+  bool writing_ = false;
+  bool connected_ = false;  // registered with the InstServer
+  bool closing_ = false;    // no more frames from the InstServer
+  bool close_queued_ = false;
+  bool close_received_ = false;
+  bool failed_ = false;  // the client broke the protocol
+  bool tearing_down_ = false;
+  bool ignore_input_ = false;  // see Consume
+  bool pinged_ = false;
+};
+
+// The HTTP upgrade, done by Beast; then the socket becomes a Session and
+// this object (with Beast's stream, the request and its buffer) is freed.
+class WebsocketServer::Handshake
+    : public std::enable_shared_from_this<WebsocketServer::Handshake> {
+ public:
+  Handshake(tcp::socket socket, std::shared_ptr<Hub> hub)
+      : ws_(std::move(socket)),
+        hub_(std::move(hub)),
+        number_(hub_->next_number++) {}
 
   void Start() {
     beast::error_code ec;
@@ -44,43 +385,14 @@ class WebsocketServer::Session
       address_ = peer.address().to_string();
       peer_ = absl::StrCat(address_, ":", peer.port());
     }
-    ws_.next_layer().expires_after(std::chrono::seconds(30));
+    ws_.next_layer().expires_after(hub_->options.idle_timeout / 10);
     http::async_read(ws_.next_layer(), buffer_, request_,
                      [self = shared_from_this()](beast::error_code ec, size_t) {
                        self->OnRequest(ec);
                      });
   }
 
-  void Send(std::string frame) override {
-    if (closing_) return;
-    // A client that does not read: stop queueing and close rather than
-    // grow without bound.
-    if (queued_bytes_ + frame.size() > options_.max_queued_bytes) {
-      // (The queue is freed by the failing write, which may still be
-      // reading its front.)
-      Log("send queue full: closing");
-      closing_ = true;
-      beast::error_code ignored;
-      ws_.next_layer().socket().close(ignored);
-      return;
-    }
-    queued_bytes_ += frame.size();
-    queue_.push_back(std::move(frame));
-    if (queue_.size() - head_ == 1 && !writing_) Write();
-  }
-
-  void Close() override {
-    if (closing_) return;
-    closing_ = true;
-    if (!writing_) DoClose();
-  }
-
  private:
-  void Log(std::string_view text) {
-    if (options_.log)
-      options_.log(absl::StrCat("socket ", number_, " ", std::string(text)));
-  }
-
   void OnRequest(beast::error_code ec) {
     if (ec) return;  // not even a request: drop silently
     if (!websocket::is_upgrade(request_)) {
@@ -99,15 +411,6 @@ class WebsocketServer::Session
           });
       return;
     }
-    ws_.next_layer().expires_never();
-    // CasualOS clients send no pings and may stay silent for long (2.6):
-    // the server pings an idle socket and closes it only when the pong
-    // does not come.
-    websocket::stream_base::timeout timeout =
-        websocket::stream_base::timeout::suggested(beast::role_type::server);
-    timeout.keep_alive_pings = true;
-    ws_.set_option(timeout);
-    ws_.read_message_max(options_.max_frame_bytes);
     // Echo the first offered subprotocol (2.1: the Node server does).
     std::string protocol;
     if (auto it = request_.find(http::field::sec_websocket_protocol);
@@ -132,127 +435,56 @@ class WebsocketServer::Session
 
   void OnAccept(beast::error_code ec) {
     if (ec) {
-      Log(absl::StrCat("handshake failed: ", ec.message()));
+      hub_->Log(number_, absl::StrCat("handshake failed: ", ec.message()));
       return;
     }
-    // The upgrade request and its read buffer are not needed any more; an
-    // idle socket should hold as little as possible.
-    request_ = {};
-    buffer_ = beast::flat_buffer();
-    id_ = server_.Connect(this, address_);
-    connected_ = true;
-    (*registry_)[number_] = weak_from_this();
-    Log(absl::StrCat("open from ", peer_, " path ", path_));
-    Read();
-  }
-
-  void Read() {
-    ws_.async_read(read_buffer_,
-                   [self = shared_from_this()](beast::error_code ec, size_t) {
-                     self->OnRead(ec);
-                   });
-  }
-
-  void OnRead(beast::error_code ec) {
-    if (ec) {
-      Finish(ec == websocket::error::closed ? "closed by peer" : ec.message());
+    // Take the bare socket out of Beast's stream, onto the concrete
+    // executor type.
+    ws_.next_layer().expires_never();
+    tcp::socket beast_socket = ws_.next_layer().release_socket();
+    beast::error_code socket_ec;
+    tcp protocol = beast_socket.local_endpoint(socket_ec).protocol();
+    if (socket_ec) return;  // already gone
+    Socket::native_handle_type fd = beast_socket.release(socket_ec);
+    if (socket_ec) return;
+    Socket socket(hub_->io->get_executor());
+    socket.assign(protocol, fd, socket_ec);
+    if (socket_ec) {
+      hub_->Log(number_,
+                absl::StrCat("handshake failed: ", socket_ec.message()));
       return;
     }
-    if (ws_.got_text()) {
-      std::string_view text(
-          static_cast<const char*>(read_buffer_.cdata().data()),
-          read_buffer_.size());
-      server_.HandleFrame(id_, text);
-    }
-    read_buffer_.consume(read_buffer_.size());
-    Read();
-  }
-
-  void Write() {
-    writing_ = true;
-    ws_.text(true);
-    ws_.async_write(asio::buffer(queue_[head_]),
-                    [self = shared_from_this()](beast::error_code ec, size_t) {
-                      self->OnWrite(ec);
-                    });
-  }
-
-  void OnWrite(beast::error_code ec) {
-    writing_ = false;
-    if (ec) {
-      queue_.clear();
-      head_ = 0;
-      queued_bytes_ = 0;
-      return;  // the pending read fails too and finishes the session
-    }
-    queued_bytes_ -= queue_[head_].size();
-    std::string().swap(queue_[head_]);
-    if (++head_ == queue_.size()) {
-      queue_.clear();
-      head_ = 0;
-    } else if (head_ >= 64 && head_ * 2 >= queue_.size()) {
-      // A socket that never drains: drop the written entries now and then.
-      queue_.erase(queue_.begin(),
-                   queue_.begin() + static_cast<ptrdiff_t>(head_));
-      head_ = 0;
-    }
-    if (head_ < queue_.size()) {
-      Write();
-    } else if (closing_) {
-      DoClose();
-    }
-  }
-
-  void DoClose() {
-    ws_.async_close(websocket::close_code::normal,
-                    [self = shared_from_this()](beast::error_code) {});
-  }
-
-  // The socket is gone: the InstServer forgets it (7.10).
-  void Finish(std::string_view why) {
-    if (!connected_) return;
-    connected_ = false;
-    closing_ = true;
-    server_.Disconnect(id_);
-    registry_->erase(number_);
-    Log(absl::StrCat("closed (", std::string(why), ")"));
+    // What the client sent after its request (already read by Beast).
+    std::string early = beast::buffers_to_string(buffer_.data());
+    hub_->Log(number_, absl::StrCat("open from ", peer_, " path ", path_));
+    auto session = std::make_shared<Session>(std::move(socket), hub_, number_);
+    session->Start(address_, std::move(early));
   }
 
   websocket::stream<beast::tcp_stream> ws_;
-  InstServer& server_;
-  const WebsocketServerOptions& options_;
+  std::shared_ptr<Hub> hub_;
   uint64_t number_;
-  std::shared_ptr<std::map<uint64_t, std::weak_ptr<Session>>> registry_;
   beast::flat_buffer buffer_;
   http::request<http::string_body> request_;
-  beast::flat_buffer read_buffer_;
-  // Frames waiting to be written, from queue_[head_] on. A vector (not a
-  // deque, which allocates on construction) keeps idle sockets small.
-  std::vector<std::string> queue_;
-  size_t head_ = 0;
-  size_t queued_bytes_ = 0;
-  bool writing_ = false;
-  bool closing_ = false;
-  bool connected_ = false;
-  InstServer::SocketId id_ = 0;
-  std::string peer_;
   std::string address_;
+  std::string peer_;
   std::string path_;
 };
 
 WebsocketServer::WebsocketServer(asio::io_context& io, InstServer& server,
                                  WebsocketServerOptions options)
     : io_(io),
-      server_(server),
-      options_(std::move(options)),
+      hub_(std::make_shared<Hub>(server, std::move(options))),
       acceptor_(io),
       accept_pause_(io),
-      sessions_(
-          std::make_shared<std::map<uint64_t, std::weak_ptr<Session>>>()) {}
+      sweep_(io) {
+  hub_->io = &io;
+}
 
 WebsocketServer::~WebsocketServer() {
-  // A pending pause handler must not run on a destroyed server.
+  // Pending timer handlers must not run on a destroyed server.
   accept_pause_.cancel();
+  sweep_.cancel();
 }
 
 absl::StatusOr<uint16_t> WebsocketServer::Listen(const std::string& host,
@@ -271,6 +503,7 @@ absl::StatusOr<uint16_t> WebsocketServer::Listen(const std::string& host,
         absl::StrCat(host, ":", port, ": ", ec.message()));
   }
   Accept();
+  Sweep();
   return acceptor_.local_endpoint().port();
 }
 
@@ -293,10 +526,28 @@ void WebsocketServer::Accept() {
     // sets the same), or a frame waits for the previous one's ACK.
     beast::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    auto session = std::make_shared<Session>(
-        std::move(socket), server_, options_, next_session_++, sessions_);
-    session->Start();
+    std::make_shared<Handshake>(std::move(socket), hub_)->Start();
     Accept();
+  });
+}
+
+void WebsocketServer::Sweep() {
+  // Runs while the server listens or sockets are still closing.
+  if (!acceptor_.is_open() && hub_->first == nullptr) return;
+  auto period = std::max<std::chrono::milliseconds>(
+      hub_->options.idle_timeout / 20, std::chrono::milliseconds(10));
+  sweep_.expires_after(period);
+  sweep_.async_wait([this](beast::error_code ec) {
+    if (ec) return;
+    // Copy: checks may close sockets, which unlink themselves.
+    std::vector<std::shared_ptr<Session>> open;
+
+    for (Session* s = hub_->first; s != nullptr; s = s->next()) {
+      open.push_back(s->shared_from_this());
+    }
+    int64_t now = NowMs();
+    for (auto& s : open) s->Check(now);
+    Sweep();
   });
 }
 
@@ -304,14 +555,14 @@ void WebsocketServer::Stop() {
   beast::error_code ignored;
   acceptor_.close(ignored);
   accept_pause_.cancel();
-  // Copy: closing may finish sessions, which erase themselves.
+  // Copy: closing may finish sessions, which unlink themselves.
   std::vector<std::shared_ptr<Session>> open;
-  for (auto& [_, weak] : *sessions_) {
-    if (auto s = weak.lock()) open.push_back(std::move(s));
+  for (Session* s = hub_->first; s != nullptr; s = s->next()) {
+    open.push_back(s->shared_from_this());
   }
   for (auto& s : open) s->Close();
 }
 
-size_t WebsocketServer::open_sockets() const { return sessions_->size(); }
+size_t WebsocketServer::open_sockets() const { return hub_->open; }
 
 }  // namespace auxsync::server

@@ -1,8 +1,15 @@
-// The websocket transport of `auxsync serve` on Boost.Beast: accepts
-// upgrades on any path (CasualOS clients use /websocket, 2.1), echoes the
-// first offered subprotocol (casualos.records), hands every text frame to
-// the InstServer and writes its frames back. Binary frames are ignored;
-// frames above the size limit close the socket (websocket close 1009).
+// The websocket transport of `auxsync serve`: accepts upgrades on any path
+// (CasualOS clients use /websocket, 2.1), echoes the first offered
+// subprotocol (casualos.records), hands every text message to the
+// InstServer and writes its frames back. Binary messages are ignored;
+// messages above the size limit close the socket (websocket close 1009),
+// invalid UTF-8 in a text message too (1007), protocol violations with 1002.
+//
+// The HTTP upgrade is Boost.Beast's; after it a socket speaks RFC 6455
+// itself (internal/websocket_frame.h) on the bare asio socket, so that an
+// idle socket costs little memory: it waits for readability without a
+// buffer (reads go to one buffer shared by all sockets), and its send queue
+// exists only while frames are queued.
 //
 // Threading: everything runs on the one thread that runs the io_context
 // given to the constructor, so the InstServer needs no locking; a socket's
@@ -12,6 +19,7 @@
 #ifndef AUXSYNC_SERVER_WEBSOCKET_SERVER_H_
 #define AUXSYNC_SERVER_WEBSOCKET_SERVER_H_
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -32,6 +40,11 @@ struct WebsocketServerOptions {
   // Frames queued for one socket beyond this many bytes close it (a client
   // that stopped reading).
   size_t max_queued_bytes = 256u << 20;
+  // A socket that sent nothing for half of this gets a ping; one that sent
+  // nothing (not even the pong) for all of it is closed. CasualOS clients
+  // send no pings of their own and may stay silent for long (2.6). Also
+  // bounds the upgrade and the closing handshake.
+  std::chrono::milliseconds idle_timeout{std::chrono::seconds(300)};
   // Receives one readable line per event (connects, closes, errors);
   // nullptr = silent.
   std::function<void(std::string_view)> log;
@@ -57,19 +70,24 @@ class WebsocketServer {
   size_t open_sockets() const;
 
  private:
+  class Handshake;
   class Session;
+  struct Hub;
   void Accept();
+  // Pings idle sockets and closes the ones past their deadline, then
+  // schedules itself again.
+  void Sweep();
 
   boost::asio::io_context& io_;
-  InstServer& server_;
-  WebsocketServerOptions options_;
+  // What the sockets share (options, the read buffer, the list of open
+  // sockets); sockets keep it alive, since they may outlive this object
+  // until the io_context destroys their handlers.
+  std::shared_ptr<Hub> hub_;
   boost::asio::ip::tcp::acceptor acceptor_;
   // The pause before accepting again after a failed accept (EMFILE, ...);
   // a member so that Stop() and destruction cancel it.
   boost::asio::steady_timer accept_pause_;
-  // Live sessions (owned by their pending operations).
-  std::shared_ptr<std::map<uint64_t, std::weak_ptr<Session>>> sessions_;
-  uint64_t next_session_ = 1;
+  boost::asio::steady_timer sweep_;
 };
 
 }  // namespace auxsync::server
