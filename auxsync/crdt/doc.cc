@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <random>
+#include <utility>
 
 #include "absl/container/inlined_vector.h"
 #include "auxsync/crdt/internal/engine.h"
+#include "auxsync/crdt/internal/local_update.h"
 
 namespace auxsync::crdt {
 
@@ -133,7 +135,11 @@ void Doc::Transact(absl::FunctionRef<void(Transaction&)> fn, Origin origin,
     tr = std::unique_ptr<Transaction>(
         new Transaction(this, std::move(origin), local));
   }
-  for (const auto& [c, v] : store_.clients()) {
+  // A recycled transaction keeps the previous state vector: the store's
+  // clients never go away, so overwriting each entry in place gives the
+  // same map without clearing and re-inserting it (a hash table rebuild per
+  // keystroke).
+  for (const auto& [c, v] : std::as_const(store_).clients()) {
     if (!v.empty()) tr->before_state_[c] = v.back()->EndClock();
   }
   tr_ = std::move(tr);
@@ -154,7 +160,7 @@ void Doc::Transact(absl::FunctionRef<void(Transaction&)> fn, Origin origin,
 void Doc::Cleanup() {
   Transaction& tr = *cleanup_tr_;
   tr.delete_set_.SortAndMerge();
-  for (const auto& [c, v] : store_.clients()) {
+  for (const auto& [c, v] : std::as_const(store_).clients()) {
     if (!v.empty()) tr.after_state_[c] = v.back()->EndClock();
   }
   // Observers: per changed type, then deep observers per ancestor.
@@ -245,16 +251,32 @@ void Doc::Cleanup() {
     for (bool v2 : {false, true}) {
       auto& list = v2 ? handlers_->update_v2 : handlers_->update;
       if (list.empty()) continue;
-      auto w = engine::NewWriter(v2);
-      // One allocation for a typical keystroke's update instead of a
-      // doubling series.
-      w->rest().Reserve(64);
-      engine::WriteStoreStructs(*w, store_, tr.before_state_);
-      engine::WriteDeleteSet(*w, tr.delete_set_);
-      std::vector<uint8_t> bytes = w->Finish();
-      std::span<const uint8_t> view(bytes);
+      // v1 of plain content goes through the direct writer into a buffer
+      // the doc reuses (no allocation per keystroke); the rest through the
+      // generic writer.
+      std::vector<uint8_t> bytes;
+      std::span<const uint8_t> view;
+      size_t n =
+          v2 ? 0
+             : engine::WriteTransactionUpdateV1(store_, tr.before_state_,
+                                                tr.delete_set_, &update_buf_);
+      if (n > 0) {
+        view = std::span<const uint8_t>(update_buf_.data(), n);
+      } else {
+        auto w = engine::NewWriter(v2);
+        // One allocation for a typical keystroke's update instead of a
+        // doubling series.
+        w->rest().Reserve(64);
+        engine::WriteStoreStructs(*w, store_, tr.before_state_);
+        engine::WriteDeleteSet(*w, tr.delete_set_);
+        bytes = w->Finish();
+        view = bytes;
+      }
       CallAll(list, view, tr);
     }
+    // A large update's buffer is not kept (it would count as the doc's
+    // memory); a keystroke's is.
+    if (update_buf_.capacity() > 4096) std::vector<uint8_t>().swap(update_buf_);
   }
   tr.origin_.reset();
   // absl's clear() rewrites the whole control array even of an empty
@@ -262,13 +284,14 @@ void Doc::Cleanup() {
   auto clear = [](auto& map) {
     if (!map.empty()) map.clear();
   };
-  clear(tr.before_state_);
-  clear(tr.after_state_);
+  // before_state_ / after_state_ are kept (see Transact): every entry is
+  // overwritten by the next transaction, and the store's clients only grow.
   if (!tr.delete_set_.clients.empty() || !tr.delete_set_.order.empty()) {
     tr.delete_set_.Clear();
   }
   tr.changed_order_.clear();
   clear(tr.changed_);
+  tr.last_list_changed_ = nullptr;
   tr.changed_parent_order_.clear();
   clear(tr.changed_parent_);
   tr.merge_structs_.clear();
@@ -283,6 +306,9 @@ PendingStore& DocAccess::Pending(Doc& d) { return *d.pending_; }
 
 void DocAccess::AddChanged(Transaction& t, TypeImpl* type,
                            const std::string* key) {
+  // Typing records the same type's list change once per item: skip the
+  // hash lookup when that was the last thing recorded.
+  if (key == nullptr && t.last_list_changed_ == type) return;
   Item* item = type->item;
   if (item != nullptr &&
       !(item->id.clock < t.Before(item->id.client) && !item->deleted))
@@ -292,12 +318,14 @@ void DocAccess::AddChanged(Transaction& t, TypeImpl* type,
   auto& ch = it->second;
   if (key == nullptr) {
     ch.list = true;
+    t.last_list_changed_ = type;
   } else if (ch.key_set.try_emplace(*key, true).second) {
     ch.keys.push_back(*key);
   }
 }
 
 void DocAccess::RemoveChanged(Transaction& t, TypeImpl* type) {
+  if (t.last_list_changed_ == type) t.last_list_changed_ = nullptr;
   if (t.changed_.erase(type) > 0) {
     t.changed_order_.erase(
         std::remove(t.changed_order_.begin(), t.changed_order_.end(), type),

@@ -85,6 +85,8 @@ class Transaction {
   };
   std::vector<engine::TypeImpl*> changed_order_;
   absl::flat_hash_map<engine::TypeImpl*, Changed> changed_;
+  // The type whose list change was recorded last (AddChanged fast path).
+  engine::TypeImpl* last_list_changed_ = nullptr;
   std::vector<engine::TypeImpl*> changed_parent_order_;
   absl::flat_hash_map<engine::TypeImpl*, std::vector<YEvent*>> changed_parent_;
   std::vector<engine::Item*> merge_structs_;
@@ -170,6 +172,8 @@ class Doc {
   bool cleaning_ = false;
   std::vector<std::unique_ptr<Transaction>> queued_;
   std::unique_ptr<engine::PendingStore> pending_;
+  // The bytes of the last v1 update event, reused by the next one.
+  std::vector<uint8_t> update_buf_;
   // Handler lists live in a shared block so that a Subscription dropped
   // after the Doc is harmless (it holds a weak reference).
   // Each handler is shared so that a call can pin it (a handler may

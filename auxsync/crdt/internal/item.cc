@@ -107,6 +107,12 @@ void StructList::InsertAt(size_t pos, Item* it) {
 }
 
 void StructList::Erase(size_t first, size_t last) {
+  // Merging typing erases the newest structs: the tail of the last chunk.
+  if (last == size_ && first > starts_.back()) {
+    chunks_.back().resize(first - starts_.back());
+    size_ = first;
+    return;
+  }
   while (first < last) {
     size_t c = Chunk(first);
     auto& ch = chunks_[c];

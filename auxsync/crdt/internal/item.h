@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -106,6 +107,20 @@ struct Content {
     return *this;
   }
 
+  // Back to empty deleted content, releasing the string's buffer (see
+  // operator=).
+  void Reset() {
+    ref = kRefDeleted;
+    deleted_len = 0;
+    if (str.capacity() > std::u16string().capacity()) {
+      std::u16string().swap(str);
+    } else {
+      str.clear();
+    }
+    extra.reset();
+    type.reset();
+  }
+
   // Accessors of the out-of-line fields; the mutable ones allocate them.
   std::vector<Any>& anys() { return X().anys; }
   const std::vector<Any>& anys() const {
@@ -180,6 +195,19 @@ struct Item {
 
   Id LastId() const { return {id.client, id.clock + length - 1}; }
   uint64_t EndClock() const { return id.clock + length; }
+  // Back to a default Item, releasing what it holds (the pool's free
+  // list), without building a temporary Item.
+  void Reset() {
+    id = Id();
+    length = 0;
+    origin = OptId();
+    right_origin = OptId();
+    left = right = nullptr;
+    parent = nullptr;
+    parent_sub.clear();
+    has_parent_sub = deleted = keep = gc = false;
+    content.Reset();
+  }
   bool Countable() const { return !gc && content.Countable(); }
   bool Visible() const { return !deleted && Countable(); }
 };
@@ -196,7 +224,7 @@ class ItemPool {
     return &items_.emplace_back();
   }
   void Free(Item* it) {
-    *it = Item();
+    it->Reset();
     free_.push_back(it);
   }
   // Frees later (at FlushDeferred): merged-away items are still read during
@@ -326,8 +354,8 @@ class StructList {
     if (from >= size_) return;
     for (size_t c = Chunk(from); c < chunks_.size(); ++c) {
       const std::vector<Entry>& ch = chunks_[c];
-      for (size_t j = from > starts_[c] ? from - starts_[c] : 0;
-           j < ch.size(); ++j) {
+      for (size_t j = from > starts_[c] ? from - starts_[c] : 0; j < ch.size();
+           ++j) {
         f(ch[j].item);
       }
     }
@@ -358,15 +386,46 @@ class StructList {
 // Per-client clock-sorted struct arrays (yjs StructStore).
 class StructStore {
  public:
+  StructStore() = default;
+  // Copies and moves do not take the lookup cache (it points into the
+  // source's table).
+  StructStore(const StructStore& o) : clients_(o.clients_) {}
+  StructStore(StructStore&& o) noexcept : clients_(std::move(o.clients_)) {
+    o.last_list_ = nullptr;
+  }
+  StructStore& operator=(const StructStore& o) {
+    clients_ = o.clients_;
+    last_list_ = nullptr;
+    return *this;
+  }
+  StructStore& operator=(StructStore&& o) noexcept {
+    clients_ = std::move(o.clients_);
+    last_list_ = nullptr;
+    o.last_list_ = nullptr;
+    return *this;
+  }
+
   StructList* Client(uint64_t c) {
-    auto it = clients_.find(c);
-    return it == clients_.end() ? nullptr : &it->second;
+    return const_cast<StructList*>(std::as_const(*this).Client(c));
   }
   const StructList* Client(uint64_t c) const {
+    // Most lookups in a row are for the same client (the local one).
+    if (last_list_ != nullptr && last_client_ == c) return last_list_;
     auto it = clients_.find(c);
-    return it == clients_.end() ? nullptr : &it->second;
+    if (it == clients_.end()) return nullptr;
+    last_client_ = c;
+    last_list_ = const_cast<StructList*>(&it->second);
+    return last_list_;
   }
-  StructList& ClientOrCreate(uint64_t c) { return clients_[c]; }
+  StructList& ClientOrCreate(uint64_t c) {
+    if (last_list_ != nullptr && last_client_ == c) return *last_list_;
+    // An insertion may move every list (rehash): the cache is reset to the
+    // list returned.
+    StructList& v = clients_[c];
+    last_client_ = c;
+    last_list_ = &v;
+    return v;
+  }
   uint64_t State(uint64_t c) const {
     const auto* v = Client(c);
     if (v == nullptr || v->empty()) return 0;
@@ -381,12 +440,19 @@ class StructStore {
   const absl::flat_hash_map<uint64_t, StructList>& clients() const {
     return clients_;
   }
-  absl::flat_hash_map<uint64_t, StructList>& clients() { return clients_; }
+  absl::flat_hash_map<uint64_t, StructList>& clients() {
+    last_list_ = nullptr;  // the caller may insert or erase
+    return clients_;
+  }
   std::vector<std::pair<uint64_t, uint64_t>> StateVector()
       const;  // descending client
 
  private:
   absl::flat_hash_map<uint64_t, StructList> clients_;
+  // The last list looked up (valid until the table changes: only
+  // ClientOrCreate and the mutable clients() can change it).
+  mutable uint64_t last_client_ = 0;
+  mutable StructList* last_list_ = nullptr;
 };
 
 // client -> list of (clock, len) ranges.

@@ -1,0 +1,221 @@
+#include "auxsync/crdt/internal/local_update.h"
+
+#include <algorithm>
+#include <string_view>
+
+#include "absl/container/inlined_vector.h"
+
+namespace auxsync::crdt::engine {
+namespace {
+
+// Appends lib0 values to `buf` through a raw cursor: room is made in
+// steps (Ensure), so the per-byte work is a store and an increment.
+class Out {
+ public:
+  explicit Out(std::vector<uint8_t>* buf) : buf_(*buf) {
+    if (buf_.size() < 64) buf_.resize(64);
+  }
+  void Ensure(size_t k) {
+    if (n_ + k > buf_.size()) buf_.resize(std::max(2 * buf_.size(), n_ + k));
+  }
+  void U8(uint8_t b) {
+    Ensure(1);
+    buf_[n_++] = b;
+  }
+  void VarUint(uint64_t v) {
+    Ensure(10);
+    uint8_t* p = buf_.data() + n_;
+    while (v >= 0x80) {
+      *p++ = static_cast<uint8_t>(0x80 | (v & 0x7f));
+      v >>= 7;
+    }
+    *p++ = static_cast<uint8_t>(v);
+    n_ = static_cast<size_t>(p - buf_.data());
+  }
+  void VarString(std::string_view s) {
+    VarUint(s.size());
+    Ensure(s.size());
+    std::copy(s.begin(), s.end(), buf_.begin() + static_cast<ptrdiff_t>(n_));
+    n_ += s.size();
+  }
+  // UTF-16 as UTF-8 with its byte length, as TextEncoder writes it (a lone
+  // surrogate becomes U+FFFD).
+  void VarString16(std::u16string_view s) {
+    size_t len = 0;
+    for (size_t i = 0; i < s.size(); ++i) {
+      uint32_t c = s[i];
+      if (c < 0x80) {
+        len += 1;
+      } else if (c < 0x800) {
+        len += 2;
+      } else if (c >= 0xD800 && c <= 0xDBFF && i + 1 < s.size() &&
+                 s[i + 1] >= 0xDC00 && s[i + 1] <= 0xDFFF) {
+        len += 4;
+        ++i;
+      } else {
+        len += 3;  // BMP, or a lone surrogate (U+FFFD)
+      }
+    }
+    VarUint(len);
+    Ensure(len);
+    uint8_t* p = buf_.data() + n_;
+    for (size_t i = 0; i < s.size(); ++i) {
+      uint32_t c = s[i];
+      if (c < 0x80) {
+        *p++ = static_cast<uint8_t>(c);
+        continue;
+      }
+      if (c >= 0xD800 && c <= 0xDFFF) {
+        if (c <= 0xDBFF && i + 1 < s.size() && s[i + 1] >= 0xDC00 &&
+            s[i + 1] <= 0xDFFF) {
+          c = 0x10000 + ((c - 0xD800) << 10) + (s[i + 1] - 0xDC00);
+          ++i;
+        } else {
+          c = 0xFFFD;
+        }
+      }
+      if (c < 0x800) {
+        *p++ = static_cast<uint8_t>(0xC0 | (c >> 6));
+        *p++ = static_cast<uint8_t>(0x80 | (c & 0x3f));
+      } else if (c < 0x10000) {
+        *p++ = static_cast<uint8_t>(0xE0 | (c >> 12));
+        *p++ = static_cast<uint8_t>(0x80 | ((c >> 6) & 0x3f));
+        *p++ = static_cast<uint8_t>(0x80 | (c & 0x3f));
+      } else {
+        *p++ = static_cast<uint8_t>(0xF0 | (c >> 18));
+        *p++ = static_cast<uint8_t>(0x80 | ((c >> 12) & 0x3f));
+        *p++ = static_cast<uint8_t>(0x80 | ((c >> 6) & 0x3f));
+        *p++ = static_cast<uint8_t>(0x80 | (c & 0x3f));
+      }
+    }
+    n_ = static_cast<size_t>(p - buf_.data());
+  }
+  size_t size() const { return n_; }
+
+ private:
+  std::vector<uint8_t>& buf_;
+  size_t n_ = 0;
+};
+
+bool Handled(const Item& it) {
+  if (it.gc) return true;
+  switch (it.content.ref) {
+    case kRefString:
+    case kRefDeleted:
+    case kRefType:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Item (or GC struct) from unit `offset`, as WriteItem does with a v1
+// writer.
+void PutItem(Out& o, const Item& it, uint64_t offset) {
+  if (it.gc) {
+    o.U8(0);
+    o.VarUint(it.length - offset);
+    return;
+  }
+  OptId origin = offset > 0
+                     ? OptId{{it.id.client, it.id.clock + offset - 1}, true}
+                     : it.origin;
+  o.U8(static_cast<uint8_t>((it.content.ref & 0x1f) | (origin.has ? 0x80 : 0) |
+                            (it.right_origin.has ? 0x40 : 0) |
+                            (it.has_parent_sub ? 0x20 : 0)));
+  if (origin.has) {
+    o.VarUint(origin.id.client);
+    o.VarUint(origin.id.clock);
+  }
+  if (it.right_origin.has) {
+    o.VarUint(it.right_origin.id.client);
+    o.VarUint(it.right_origin.id.clock);
+  }
+  if (!origin.has && !it.right_origin.has) {
+    const TypeImpl* p = it.parent;
+    if (p->item == nullptr) {
+      o.VarUint(1);
+      o.VarString(p->root_name);
+    } else {
+      o.VarUint(0);
+      o.VarUint(p->item->id.client);
+      o.VarUint(p->item->id.clock);
+    }
+    if (it.has_parent_sub) o.VarString(it.parent_sub.get());
+  }
+  const Content& c = it.content;
+  switch (c.ref) {
+    case kRefDeleted:
+      o.VarUint(c.deleted_len - offset);
+      return;
+    case kRefString:
+      o.VarString16(std::u16string_view(c.str).substr(offset));
+      return;
+    case kRefType:
+      o.VarUint(static_cast<uint64_t>(c.type->kind));
+      if (c.type->kind == TypeKind::kXmlElement ||
+          c.type->kind == TypeKind::kXmlHook) {
+        o.VarString(c.type->node_name);
+      }
+      return;
+    default:
+      return;  // excluded by Handled
+  }
+}
+
+}  // namespace
+
+size_t WriteTransactionUpdateV1(
+    const StructStore& store,
+    const absl::flat_hash_map<uint64_t, uint64_t>& before, const DeleteSet& ds,
+    std::vector<uint8_t>* buf) {
+  // The clients with structs after `before` and where their writing starts
+  // (client, clock, list, index), descending by client as yjs writes them.
+  struct Span {
+    uint64_t client;
+    uint64_t clock;
+    const StructList* list;
+    size_t start;
+  };
+  absl::InlinedVector<Span, 4> spans;
+  for (const auto& [c, v] : store.clients()) {
+    if (v.empty()) continue;
+    auto it = before.find(c);
+    uint64_t start = it == before.end() ? 0 : it->second;
+    if (v.back()->EndClock() <= start) continue;
+    uint64_t clock = std::max(start, v.front()->id.clock);
+    size_t index = StructStore::FindIndex(v, clock);
+    bool ok = true;
+    v.ForEachFrom(index, [&ok](const Item* s) { ok = ok && Handled(*s); });
+    if (!ok) return 0;
+    spans.push_back({c, clock, &v, index});
+  }
+  std::sort(spans.begin(), spans.end(),
+            [](const Span& a, const Span& b) { return a.client > b.client; });
+  Out o(buf);
+  o.VarUint(spans.size());
+  for (const Span& s : spans) {
+    o.VarUint(s.list->size() - s.start);
+    o.VarUint(s.client);
+    o.VarUint(s.clock);
+    bool first = true;
+    s.list->ForEachFrom(s.start, [&](const Item* it) {
+      PutItem(o, *it, first ? s.clock - it->id.clock : 0);
+      first = false;
+    });
+  }
+  auto cs = ds.SortedClientsDesc();
+  o.VarUint(cs.size());
+  for (uint64_t c : cs) {
+    const auto& ranges = ds.clients.at(c);
+    o.VarUint(c);
+    o.VarUint(ranges.size());
+    for (const auto& [clock, len] : ranges) {
+      o.VarUint(clock);
+      o.VarUint(len);
+    }
+  }
+  return o.size();
+}
+
+}  // namespace auxsync::crdt::engine
