@@ -6,6 +6,10 @@
 #include <cmath>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "auxsync/bots/js_number.h"
 
 namespace auxsync::bots {
@@ -256,12 +260,33 @@ int Object::Lookup(std::string_view key, uint32_t hash) const {
   }
   const Slot* slots = slots_.data();
   const size_t small = std::min(count, kSmallSlots);
+#if defined(__SSE2__)
+  // All kSmallSlots hashes are compared at once (three 4-lane compares);
+  // the lanes past `small` hold stale or unset hashes and are masked off.
+  static_assert(kSmallSlots == 12);
+  const __m128i wanted = _mm_set1_epi32(static_cast<int>(hash));
+  auto lanes = [&](int first) {
+    __m128i h =
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(hashes_ + first));
+    return static_cast<uint32_t>(
+        _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(h, wanted))));
+  };
+  uint32_t matches =
+      (lanes(0) | lanes(4) << 4 | lanes(8) << 8) & ((1u << small) - 1);
+  while (matches != 0) {
+    const int i = std::countr_zero(matches);
+    const Slot& s = slots[i];
+    if (s.live && SameKey(s.entry.key, key)) return i;
+    matches &= matches - 1;
+  }
+#else
   for (size_t i = 0; i < small; ++i) {
     if (hashes_[i] == hash) {
       const Slot& s = slots[i];
       if (s.live && SameKey(s.entry.key, key)) return static_cast<int>(i);
     }
   }
+#endif
   // Small objects whose tombstones pushed them past kSmallSlots.
   for (size_t i = small; i < count; ++i) {
     const Slot& s = slots[i];
@@ -272,12 +297,12 @@ int Object::Lookup(std::string_view key, uint32_t hash) const {
   return -1;
 }
 
-const Value* Object::Find(std::string_view key) const {
+[[gnu::flatten]] const Value* Object::Find(std::string_view key) const {
   int slot = Lookup(key, HashKey(key));
   return slot < 0 ? nullptr : &slots_[slot].entry.value;
 }
 
-Value* Object::Find(std::string_view key) {
+[[gnu::flatten]] Value* Object::Find(std::string_view key) {
   int slot = Lookup(key, HashKey(key));
   return slot < 0 ? nullptr : &slots_[slot].entry.value;
 }
@@ -297,8 +322,12 @@ void Object::Set(std::string_view key, Value value) {
   uint32_t slot = static_cast<uint32_t>(slots_.size());
   bool index_key =
       !key.empty() && key[0] >= '0' && key[0] <= '9' && IsArrayIndexKey(key);
-  slots_.push_back(
-      Slot{hash, true, index_key, Entry{std::string(key), std::move(value)}});
+  // Built in place: no temporary slot to move from and destroy.
+  Slot& added = slots_.emplace_back();
+  added.hash = hash;
+  added.index_key = index_key;
+  added.entry.key.assign(key.data(), key.size());
+  added.entry.value = std::move(value);
   if (slot < kSmallSlots) hashes_[slot] = hash;
   ++live_;
   if (index_key) {
@@ -396,7 +425,7 @@ void Object::Clear() {
   // Not clear(), which would give up the slot storage.
   slots_.erase(slots_.begin(), slots_.end());
   index_order_.clear();
-  lookup_.clear();
+  if (!lookup_.empty()) lookup_.clear();
   live_ = 0;
 }
 

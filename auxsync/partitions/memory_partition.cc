@@ -1,6 +1,10 @@
 #include "auxsync/partitions/memory_partition.h"
 
 #include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -46,6 +50,43 @@ Value CombinedEdit(const Value& vector, const Value& earlier,
   if (!earlier.is_undefined()) sequences = Sequences(earlier);
   for (Value& s : Sequences(edit)) sequences.push_back(std::move(s));
   return bots::Edits(vector, std::move(sequences));
+}
+
+// JavaScript Object.is: StrictEquals, except that NaN is itself and -0 is
+// not 0.
+bool SameValue(const Value& a, const Value& b) {
+  if (a.is_number() && b.is_number()) {
+    return std::bit_cast<uint64_t>(a.as_number()) ==
+               std::bit_cast<uint64_t>(b.as_number()) ||
+           (std::isnan(a.as_number()) && std::isnan(b.as_number()));
+  }
+  return StrictEquals(a, b);
+}
+
+// obj[first] and obj[second] (undefined when absent or not an object).
+// Actions and updates have a handful of keys: one pass over them costs
+// less than two hashed lookups.
+[[gnu::always_inline]] inline std::pair<const Value*, const Value*> TwoProps(
+    const Value& v, std::string_view first, std::string_view second) {
+  if (!v.is_object() || v.as_object().size() > 4) {
+    return {&v[first], &v[second]};
+  }
+  static const Value kUndefined;
+  const Value* a = &kUndefined;
+  const Value* b = a;
+  // Sizes first: the keys of an action or update differ in length.
+  auto same = [](const std::string& key, std::string_view name) {
+    return key.size() == name.size() &&
+           std::memcmp(key.data(), name.data(), name.size()) == 0;
+  };
+  v.as_object().ForEach([&](const std::string& key, const Value& value) {
+    if (same(key, first)) {
+      a = &value;
+    } else if (same(key, second)) {
+      b = &value;
+    }
+  });
+  return {a, b};
 }
 
 // What ApplyEvents does with an action, from its type.
@@ -305,7 +346,8 @@ void MemoryPartition::RemoveBot(Batch& batch, const Value& action) {
 }
 
 void MemoryPartition::UpdateBot(Batch& batch, const Value& action) {
-  std::string id = bots::ToJsString(action["id"]);
+  const auto [action_id, action_update] = TwoProps(action, "id", "update");
+  std::string id = bots::ToJsString(*action_id);
   // The bot is looked up before the update is read: both are usually cold
   // (the bot was last touched many calls ago, the action was built long
   // before), and this order lets their cache misses overlap.
@@ -313,14 +355,18 @@ void MemoryPartition::UpdateBot(Batch& batch, const Value& action) {
   if (entry != nullptr && entry->is_object()) {
     __builtin_prefetch(&entry->as_object());
   }
-  const Value& update = action["update"];
+  const Value& update = *action_update;
   if (!update.is_object()) return;  // validated at the edge
-  const Value& update_tags = update["tags"];
+  // Nothing below changes the update object itself.
+  const auto [update_tags_ptr, masks_ptr] = TwoProps(update, "tags", "masks");
+  const Value& update_tags = *update_tags_ptr;
+  bool partial_has_tags = false;
   if (update_tags.is_object() && entry != nullptr) {
-    UpdateTags(batch, id, *entry, update, update_tags);
+    partial_has_tags = UpdateTags(batch, id, *entry, update, update_tags);
   }
-  const Value& masks = update["masks"];
+  const Value& masks = *masks_ptr;
   if (masks.is_object()) {
+    partial_has_tags = false;  // the masks' merge replaces the partial entry
     // With no space, upstream looks up the literal key "undefined".
     std::string space_key = space() ? *space() : "undefined";
     if (masks[space_key].is_object()) {
@@ -329,6 +375,7 @@ void MemoryPartition::UpdateBot(Batch& batch, const Value& action) {
   }
   // A partial whose tags ended up empty loses its `tags` property; this can
   // be the very bot added earlier in the batch.
+  if (partial_has_tags) return;
   const Value& partial = batch.partial.as_object().Get(id);
   if (partial.is_object()) {
     const Value& tags = partial["tags"];
@@ -374,7 +421,7 @@ void MemoryPartition::ApplyEdit(Batch& batch, const std::string& tag,
   batch.next_version = std::move(next);
 }
 
-void MemoryPartition::UpdateTags(Batch& batch, const std::string& id,
+bool MemoryPartition::UpdateTags(Batch& batch, const std::string& id,
                                  const Value& entry, const Value& update,
                                  const Value& update_tags) {
   Object& partial_state = batch.partial.as_object();
@@ -420,13 +467,24 @@ void MemoryPartition::UpdateTags(Batch& batch, const std::string& id,
   update_tags.as_object().ForEach(
       [&](const std::string& tag, const Value&) { tag_names.push_back(tag); });
   std::vector<std::string> changed = TakeTagList(batch);
+  // The partial entry's tags are the update's own when the entry is a
+  // shallow copy of the update.
+  const bool partial_tags_are_update_tags =
+      &partial_tags == &update_tags.as_object();
+  const Value undefined_value;
   for (const std::string& tag : tag_names) {
     Object& tags = *tags_object;
-    Value new_value = bots::EnsureTagIsSerializable(update_tags[tag]);
+    const Value& given = update_tags[tag];
+    Value new_value = bots::EnsureTagIsSerializable(given);
+    // Writing a value back where it came from changes nothing; checked now,
+    // before `tags` (which might be the update's tags too) is written.
+    const bool partial_holds_it =
+        partial_tags_are_update_tags && SameValue(new_value, given);
     // Nothing below adds or removes keys of `tags` before the value is
     // replaced, so the slot stays valid until then.
     Value* slot = tags.Find(tag);
-    Value old_value = slot ? *slot : Value();
+    // Read only until the slot is written (the edit path takes a copy).
+    const Value& old_value = slot ? *slot : undefined_value;
     if ((!StrictEquals(new_value, old_value) &&
          (HasValue(new_value) || HasValue(old_value))) ||
         new_value.is_array()) {
@@ -434,16 +492,24 @@ void MemoryPartition::UpdateTags(Batch& batch, const std::string& id,
     }
     if (HasValue(new_value)) {
       if (IsTagEdit(new_value)) {
-        ApplyEdit(batch, tag, new_value, old_value, last_partial["tags"][tag],
-                  tags, partial_tags);
+        ApplyEdit(batch, tag, new_value, Value(old_value),
+                  last_partial["tags"][tag], tags, partial_tags);
         if (!HasValue(tags.Get(tag))) tags.Erase(tag);
       } else {
-        if (slot) {
-          *slot = new_value;
+        if (partial_holds_it) {
+          if (slot) {
+            *slot = std::move(new_value);
+          } else {
+            tags.Set(tag, std::move(new_value));
+          }
         } else {
-          tags.Set(tag, new_value);
+          if (slot) {
+            *slot = new_value;
+          } else {
+            tags.Set(tag, new_value);
+          }
+          partial_tags.Set(tag, std::move(new_value));
         }
-        partial_tags.Set(tag, std::move(new_value));
       }
     } else if (HasValue(old_value)) {
       tags.Erase(tag);
@@ -465,11 +531,18 @@ void MemoryPartition::UpdateTags(Batch& batch, const std::string& id,
     }
     KeepTagList(batch, std::move(changed));
   } else if (!changed.empty()) {
-    batch.updated.Set(id, bots::UpdatedBot{new_bot, std::move(changed), {}});
+    // new_bot is not read again (it is stored back already).
+    batch.updated.Set(id, bots::UpdatedBot{std::move(new_bot),
+                                           std::move(changed), std::nullopt});
   } else {
-    if (!batch.added.contains(id)) partial_state.Erase(id);
+    if (!batch.added.contains(id)) {
+      partial_state.Erase(id);
+      KeepTagList(batch, std::move(changed));
+      return false;
+    }
     KeepTagList(batch, std::move(changed));
   }
+  return !partial_tags.empty();
 }
 
 void MemoryPartition::UpdateMasks(Batch& batch, const std::string& id,

@@ -86,7 +86,9 @@ class MemoryPartition final : public Partition {
   void RemoveBot(Batch& batch, const bots::Value& action);
   void UpdateBot(Batch& batch, const bots::Value& action);
   // `entry` is the bot's entry in the state; `update_tags` is update.tags.
-  void UpdateTags(Batch& batch, const std::string& id, const bots::Value& entry,
+  // Returns true when the bot's partial entry is known to end with a
+  // non-empty `tags` object (false: unknown).
+  bool UpdateTags(Batch& batch, const std::string& id, const bots::Value& entry,
                   const bots::Value& update, const bots::Value& update_tags);
   void UpdateMasks(Batch& batch, const std::string& id,
                    const bots::Value& update, const std::string& space);
