@@ -1,8 +1,11 @@
 #include "auxsync/partitions/yjs_helpers.h"
 
+#include <algorithm>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "auxsync/crdt/id.h"
 
@@ -72,9 +75,17 @@ std::map<uint64_t, uint64_t> GetStateVector(const crdt::Doc& doc) {
 }
 
 bots::Value GetStateVectorValue(const crdt::Doc& doc) {
+  // Built once per transaction: no ordered map, just the few clients sorted.
+  absl::InlinedVector<std::pair<uint64_t, uint64_t>, 4> sv;
+  for (const auto& [client, structs] : doc.store().clients()) {
+    if (structs.empty()) continue;
+    sv.emplace_back(client, structs.back()->EndClock());
+  }
+  std::sort(sv.begin(), sv.end());
   bots::Value v = bots::Value::NewObject();
-  for (const auto& [client, clock] : GetStateVector(doc)) {
-    v.as_object().Set(absl::StrCat(client), bots::Value(clock));
+  bots::Object& out = v.as_object();
+  for (const auto& [client, clock] : sv) {
+    out.Set(absl::StrCat(client), bots::Value(clock));
   }
   return v;
 }

@@ -20,6 +20,8 @@
 #include "auxsync/bots/serialization.h"
 #include "auxsync/bots/tag_edit.h"
 #include "auxsync/crdt/encoding.h"
+#include "auxsync/crdt/internal/engine.h"
+#include "auxsync/crdt/internal/item.h"
 #include "auxsync/crdt/relative_position.h"
 #include "auxsync/partitions/inst_updates.h"
 #include "auxsync/partitions/internal/yjs_bot_doc.h"
@@ -86,6 +88,53 @@ std::string FormatVersion(const Value& v) {
   std::string t = tag.is_nullish() ? "" : bots::ConvertToString(tag);
   return absl::StrCat("v", num("major"), ".", num("minor"), ".", num("patch"),
                       t.empty() ? "" : absl::StrCat("-", t));
+}
+
+// The visible text of a Y.Text as ReadSlot gives it (FromUtf16 of its
+// UTF-16 content), without the UTF-16 copy when the text is ASCII.
+std::string TextValue(const crdt::engine::TypeImpl* text) {
+  std::string out;
+  out.reserve(text->length);
+  for (const crdt::engine::Item* it = text->start; it != nullptr;
+       it = it->right) {
+    if (it->deleted || it->content.ref != crdt::engine::kRefString) continue;
+    for (char16_t unit : it->content.str) {
+      if (unit >= 0x80) {
+        return bots::FromUtf16(
+            crdt::YText(const_cast<crdt::engine::TypeImpl*>(text))
+                .ToString16());
+      }
+      out.push_back(static_cast<char>(unit));
+    }
+  }
+  return out;
+}
+
+// internal::ReadBot with one map lookup per tag (in the map's key order)
+// and text read straight from its items: the same bot.
+Value ReadBotDirect(std::string_view id, const crdt::OutValue& slot) {
+  Value tags = Value::NewObject();
+  crdt::engine::TypeImpl* map = slot.type;
+  if (map != nullptr && map->kind == crdt::engine::TypeKind::kMap) {
+    bots::Object& out = tags.as_object();
+    for (const std::string& key : map->map_keys) {
+      auto entry = map->map.find(key);
+      if (entry == map->map.end()) continue;
+      const crdt::engine::Item* item = entry->second.current;
+      if (item == nullptr || item->deleted) continue;
+      if (item->content.ref == crdt::engine::kRefType &&
+          item->content.type != nullptr &&
+          item->content.type->kind == crdt::engine::TypeKind::kText) {
+        out.Set(key, Value(TextValue(item->content.type.get())));
+        continue;
+      }
+      crdt::OutValue v = crdt::engine::ItemValue(
+          item, static_cast<size_t>(item->content.Length() - 1));
+      if (!internal::SlotHasValue(v)) continue;
+      out.Set(key, internal::ReadSlot(v));
+    }
+  }
+  return bots::CreateBot(id, std::move(tags));
 }
 
 }  // namespace
@@ -455,7 +504,7 @@ bool YjsPartitionCore::ProcessDirect(const crdt::Transaction& tr,
           if (change.action != crdt::KeyChange::Action::kAdd) return false;
           std::optional<crdt::OutValue> slot = bots_.Get(key);
           added.emplace_back(
-              key, internal::ReadBot(key, slot.value_or(crdt::OutValue{})));
+              key, ReadBotDirect(key, slot.value_or(crdt::OutValue{})));
         }
         continue;
       }
@@ -499,6 +548,35 @@ bool YjsPartitionCore::ProcessDirect(const crdt::Transaction& tr,
   return true;
 }
 
+Value YjsPartitionCore::VersionValue() {
+  if (version_value_.is_object() &&
+      version_value_.object_ref().use_count() == 1) {
+    // The sites never change: {currentSite, remoteSite, vector} only needs
+    // its vector.
+    version_value_.as_object().Set("vector", current_version_.vector);
+  } else {
+    version_value_ = current_version_.ToValue();
+  }
+  return version_value_;
+}
+
+void YjsPartitionCore::EmitStateUpdate(Value partial) {
+  if (on_state_updated_.observer_count() == 0) return;
+  // A nested emission (from an observer) finds no spare and makes its own.
+  std::unique_ptr<bots::StateUpdatedEvent> event =
+      spare_event_ != nullptr ? std::move(spare_event_)
+                              : std::make_unique<bots::StateUpdatedEvent>();
+  bots::AssignStateUpdatedEvent(*event, std::move(partial), VersionValue());
+  if (!event->added_bots.empty() || !event->removed_bots.empty() ||
+      !event->updated_bots.empty()) {
+    on_state_updated_.Next(*event);
+  }
+  // Only observers' own copies keep the partial state and version now.
+  event->state = Value();
+  event->version = Value();
+  spare_event_ = std::move(event);
+}
+
 // MemoryPartition's addBot for each bot, then its emission.
 void YjsPartitionCore::EmitAdded(
     std::vector<std::pair<std::string, Value>>& list) {
@@ -526,14 +604,7 @@ void YjsPartitionCore::EmitAdded(
     added.push_back(std::move(bot));
   }
   if (on_bots_added_.observer_count() > 0) on_bots_added_.Next(added);
-  if (on_state_updated_.observer_count() > 0) {
-    bots::StateUpdatedEvent event = bots::MakeStateUpdatedEvent(
-        std::move(partial), current_version_.ToValue());
-    if (!event.added_bots.empty() || !event.removed_bots.empty() ||
-        !event.updated_bots.empty()) {
-      on_state_updated_.Next(event);
-    }
-  }
+  EmitStateUpdate(std::move(partial));
 }
 
 // MemoryPartition's updateBot of {tags} for each bot (every id once, no tag
@@ -543,7 +614,7 @@ void YjsPartitionCore::EmitTagUpdates(
   bots::Object& state_object = state().as_object();
   Value partial = Value::NewObject();
   std::vector<bots::UpdatedBot> updated;
-  std::vector<std::string> tag_names;
+  std::vector<std::string>& tag_names = tag_scratch_;
   for (auto& [id, update_tags_value] : list) {
     Value* entry = state_object.Find(id);
     if (entry == nullptr) continue;  // upstream skips the tags of a new id
@@ -614,14 +685,7 @@ void YjsPartitionCore::EmitTagUpdates(
   if (!updated.empty() && on_bots_updated_.observer_count() > 0) {
     on_bots_updated_.Next(updated);
   }
-  if (on_state_updated_.observer_count() > 0) {
-    bots::StateUpdatedEvent event = bots::MakeStateUpdatedEvent(
-        std::move(partial), current_version_.ToValue());
-    if (!event.added_bots.empty() || !event.removed_bots.empty() ||
-        !event.updated_bots.empty()) {
-      on_state_updated_.Next(event);
-    }
-  }
+  EmitStateUpdate(std::move(partial));
 }
 
 void YjsPartitionCore::ProcessTransaction(const crdt::Transaction& tr) {
@@ -645,7 +709,7 @@ void YjsPartitionCore::ProcessTransaction(const crdt::Transaction& tr) {
               case crdt::KeyChange::Action::kAdd: {
                 std::optional<crdt::OutValue> slot = bots_.Get(key);
                 actions.push_back(bots::BotAdded(
-                    internal::ReadBot(key, slot.value_or(crdt::OutValue{}))));
+                    ReadBotDirect(key, slot.value_or(crdt::OutValue{}))));
                 break;
               }
               case crdt::KeyChange::Action::kDelete:
@@ -655,7 +719,7 @@ void YjsPartitionCore::ProcessTransaction(const crdt::Transaction& tr) {
                 actions.push_back(bots::BotRemoved(key));
                 std::optional<crdt::OutValue> slot = bots_.Get(key);
                 actions.push_back(bots::BotAdded(
-                    internal::ReadBot(key, slot.value_or(crdt::OutValue{}))));
+                    ReadBotDirect(key, slot.value_or(crdt::OutValue{}))));
                 break;
               }
             }

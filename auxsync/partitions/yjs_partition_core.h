@@ -155,6 +155,12 @@ class YjsPartitionCore : public Partition {
   // Takes `version` (the new state vector) only when it returns true.
   bool ProcessDirect(const crdt::Transaction& tr, bots::Value& version);
   void EmitAdded(std::vector<std::pair<std::string, bots::Value>>& bots);
+  // current_version_.ToValue() for a state event; the object of the last
+  // event is reused when no one kept it (only its vector changes).
+  bots::Value VersionValue();
+  // Emits `partial` on onStateUpdated (when it names any bot), through a
+  // StateUpdatedEvent whose lists keep their storage between calls.
+  void EmitStateUpdate(bots::Value partial);
   void EmitTagUpdates(
       std::vector<std::pair<std::string, bots::Value>>& updates);
   // Converts the event of a tag map, mask map or text; false when a mask
@@ -206,6 +212,11 @@ class YjsPartitionCore : public Partition {
   rx::Subject<std::vector<bots::UpdatedBot>> on_bots_updated_;
   rx::Subject<bots::StateUpdatedEvent> on_state_updated_;
   std::vector<rx::Subscription> forward_;
+  // See VersionValue(); spare_event_ is null while an emission uses it.
+  bots::Value version_value_;
+  std::unique_ptr<bots::StateUpdatedEvent> spare_event_;
+  // EmitTagUpdates' list of tag names (no callbacks run while it is used).
+  std::vector<std::string> tag_scratch_;
   rx::BehaviorSubject<bots::CurrentVersion> on_version_;
   rx::Subject<bots::Value> on_error_;
   rx::Subject<std::vector<bots::Value>> on_events_;
