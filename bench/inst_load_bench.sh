@@ -4,7 +4,7 @@
 # WebsocketController behind `ws`, interop/node_server) in the same run,
 # with the same C++ load client (build/bench/inst_load_bench).
 #
-#   bench/inst_load_bench.sh [--quick] [--sqlite] [--servers "ours node"]
+#   bench/inst_load_bench.sh [--quick] [--sqlite] [--idle-only] [--servers "ours node"]
 #                            [--out FILE.json]
 #
 # For each server, each on a fresh process:
@@ -20,22 +20,25 @@
 # then prints the table (ours, Node, ratio) and writes everything as JSON
 # (default: build/inst_load.json). --sqlite adds `auxsync serve
 # --store sqlite --sqlite-sync normal`. --quick: small steps, under a
-# minute, for smoke checks. See docs/performance.md "Inst server load".
+# minute, for smoke checks. --idle-only: the two idle steps only (~1 min).
+# See docs/performance.md "Inst server load".
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
 quick=0
 sqlite=0
+idle_only=0
 servers_arg=""
 out="build/inst_load.json"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) quick=1 ;;
     --sqlite) sqlite=1 ;;
+    --idle-only) idle_only=1 ;;
     --servers) servers_arg="$2"; shift ;;
     --out) out="$2"; shift ;;
-    *) echo "usage: $0 [--quick] [--sqlite] [--servers LIST] [--out FILE.json]" >&2
+    *) echo "usage: $0 [--quick] [--sqlite] [--idle-only] [--servers LIST] [--out FILE.json]" >&2
        exit 2 ;;
   esac
   shift
@@ -160,6 +163,7 @@ for server in "${servers[@]}"; do
     --settle "$settle" --run-id idle
   run "$server" --scenario idle-casualos --idle --casualos-session \
     --clients "$idle_n" --per-inst 10 --settle "$settle" --run-id idlec
+  [[ $idle_only == 1 ]] && continue
   step "$server" spread 10 "${spread_steps[@]}"
   step "$server" one-inst 0 "${one_steps[@]}"
 done

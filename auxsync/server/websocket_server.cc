@@ -16,6 +16,7 @@
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
 #include "boost/beast/websocket.hpp"
+#include "boost/smart_ptr/intrusive_ptr.hpp"
 
 namespace auxsync::server {
 
@@ -62,26 +63,36 @@ struct WebsocketServer::Hub {
   // Those of them still registered with the InstServer (open_sockets()).
   size_t open = 0;
   uint64_t next_number = 1;
+  const int64_t epoch_ms = NowMs();
+
+  // Milliseconds since the hub was made; 32 bits (wraps after 49 days:
+  // compare differences only) keep the sessions small.
+  uint32_t Now() const { return static_cast<uint32_t>(NowMs() - epoch_ms); }
 
   void Log(uint64_t number, std::string_view text) const {
-    if (options.log) options.log(absl::StrCat("socket ", number, " ", std::string(text)));
+    if (options.log)
+      options.log(absl::StrCat("socket ", number, " ", std::string(text)));
   }
 };
 
-// One websocket after the upgrade. Owned by its pending asynchronous
-// operations (a wait for readability is pending until the socket is
-// closed). It is the InstServer's Connection until Finish.
-class WebsocketServer::Session
-    : public Connection,
-      public internal::WsFrameHandler,
-      public std::enable_shared_from_this<WebsocketServer::Session> {
+// One websocket after the upgrade. Owned (intrusive count) by its pending
+// asynchronous operations (a wait for readability is pending until the socket
+// is closed). It is the InstServer's Connection until Finish.
+class WebsocketServer::Session : public Connection {
  public:
+  // Sessions are many: an intrusive count instead of a shared_ptr's
+  // control block and weak self-pointer.
+  using Ptr = boost::intrusive_ptr<Session>;
+  friend void intrusive_ptr_add_ref(Session* s) { ++s->refs_; }
+  friend void intrusive_ptr_release(Session* s) {
+    if (--s->refs_ == 0) std::default_delete<Session>()(s);
+  }
+
   Session(Socket socket, std::shared_ptr<Hub> hub, uint64_t number)
       : socket_(std::move(socket)),
         hub_(std::move(hub)),
-        reader_(hub_->options.max_frame_bytes),
         number_(number),
-        last_input_ms_(NowMs()) {}
+        last_input_(hub_->Now()) {}
 
   ~Session() override { Unlink(); }
 
@@ -112,15 +123,18 @@ class WebsocketServer::Session
 
   // The periodic check (WebsocketServer::Sweep): pings a silent socket,
   // closes one past its deadline.
-  void Check(int64_t now_ms) {
+  void Check(uint32_t now) {
     const int64_t timeout = hub_->options.idle_timeout.count();
-    if (close_deadline_ms_ != 0) {
-      if (now_ms >= close_deadline_ms_) Abort("closing handshake timed out");
+    // (Unsigned differences: right across the wrap of the 32-bit clock.)
+    if (close_queued_) {
+      if (uint32_t(now - close_started_) >= timeout / 10) {
+        Abort("closing handshake timed out");
+      }
       return;
     }
-    if (now_ms - last_input_ms_ >= timeout) {
+    if (uint32_t(now - last_input_) >= timeout) {
       Abort("idle timeout");
-    } else if (now_ms - last_input_ms_ >= timeout / 2 && !pinged_) {
+    } else if (uint32_t(now - last_input_) >= timeout / 2 && !pinged_) {
       pinged_ = true;
       Queue(WsOpcode::kPing, std::string());
     }
@@ -128,18 +142,17 @@ class WebsocketServer::Session
 
   Session* next() const { return next_; }
 
-  // WsFrameHandler.
-  void OnWsMessage(bool text, std::string_view payload) override {
+  // What the frame reader hands on (Consume).
+  void OnWsMessage(bool text, std::string_view payload) {
     // After its close frame the server takes no more messages (the client
     // may have sent them before it saw the close).
     if (!text || close_queued_) return;
     hub_->server.HandleFrame(id_, payload);
   }
-  void OnWsPing(std::string_view payload) override {
+  void OnWsPing(std::string_view payload) {
     if (close_queued_) return;
     Queue(WsOpcode::kPong, std::string(payload));
   }
-  void OnWsPong() override {}
 
  private:
   // The send queue and the write in flight; exists only while frames are
@@ -183,7 +196,7 @@ class WebsocketServer::Session
     out_->frames.push_back({opcode, std::move(payload)});
     if (opcode == WsOpcode::kClose) {
       close_queued_ = true;
-      close_deadline_ms_ = NowMs() + hub_->options.idle_timeout.count() / 10;
+      close_started_ = hub_->Now();
     }
     if (!writing_) Write();
   }
@@ -203,10 +216,9 @@ class WebsocketServer::Session
       }
     }
     writing_ = true;
-    asio::async_write(
-        socket_, out.buffers,
-        [self = shared_from_this()](const boost::system::error_code& ec,
-                                    size_t) { self->OnWrite(ec); });
+    asio::async_write(socket_, out.buffers,
+                      [self = Ptr(this)](const boost::system::error_code& ec,
+                                         size_t) { self->OnWrite(ec); });
   }
 
   void OnWrite(const boost::system::error_code& ec) {
@@ -278,11 +290,10 @@ class WebsocketServer::Session
   }
 
   void WaitReadable() {
-    socket_.async_wait(
-        Socket::wait_read,
-        [self = shared_from_this()](const boost::system::error_code& ec) {
-          self->OnReadable(ec);
-        });
+    socket_.async_wait(Socket::wait_read,
+                       [self = Ptr(this)](const boost::system::error_code& ec) {
+                         self->OnReadable(ec);
+                       });
   }
 
   void OnReadable(const boost::system::error_code& ec) {
@@ -296,7 +307,7 @@ class WebsocketServer::Session
         // Still more to read: let the other sockets run first. (Epoll
         // reports edges only, so this socket must not wait for one.)
         asio::post(socket_.get_executor(),
-                   [self = shared_from_this()] { self->OnReadable({}); });
+                   [self = Ptr(this)] { self->OnReadable({}); });
         return;
       }
       boost::system::error_code read_ec;
@@ -310,7 +321,7 @@ class WebsocketServer::Session
                                           : read_ec.message());
         return;
       }
-      last_input_ms_ = NowMs();
+      last_input_ = hub_->Now();
       pinged_ = false;
       if (!Consume(buffer.data(), n)) return;
       if (n < buffer.size()) break;  // drained: the next edge wakes us
@@ -324,7 +335,20 @@ class WebsocketServer::Session
     // the end of the connection is dropped.
     if (ignore_input_) return socket_.is_open();
     using Kind = internal::WsFrameReader::Result::Kind;
-    internal::WsFrameReader::Result result = reader_.Feed(data, size, *this);
+    // (A handler on the stack, so a session needs no vtable pointer for it.)
+    struct Handler : internal::WsFrameHandler {
+      explicit Handler(Session& s) : session(s) {}
+      void OnWsMessage(bool text, std::string_view payload) override {
+        session.OnWsMessage(text, payload);
+      }
+      void OnWsPing(std::string_view payload) override {
+        session.OnWsPing(payload);
+      }
+      void OnWsPong() override {}
+      Session& session;
+    } handler(*this);
+    internal::WsFrameReader::Result result =
+        reader_.Feed(data, size, hub_->options.max_frame_bytes, handler);
     if (result.kind == Kind::kNeedMore) return socket_.is_open();
     ignore_input_ = true;
     uint16_t reply = result.code;
@@ -354,18 +378,20 @@ class WebsocketServer::Session
   std::unique_ptr<Output> out_;
   InstServer::SocketId id_ = 0;
   uint64_t number_;
-  int64_t last_input_ms_;
-  int64_t close_deadline_ms_ = 0;  // 0: not closing
-  bool linked_ = false;
-  bool writing_ = false;
-  bool connected_ = false;  // registered with the InstServer
-  bool closing_ = false;    // no more frames from the InstServer
-  bool close_queued_ = false;
-  bool close_received_ = false;
-  bool failed_ = false;  // the client broke the protocol
-  bool tearing_down_ = false;
-  bool ignore_input_ = false;  // see Consume
-  bool pinged_ = false;
+  // Hub::Now() of the last bytes received / of queueing our close frame.
+  uint32_t last_input_;
+  uint32_t close_started_ = 0;
+  uint32_t refs_ = 0;
+  bool linked_ : 1 = false;
+  bool writing_ : 1 = false;
+  bool connected_ : 1 = false;  // registered with the InstServer
+  bool closing_ : 1 = false;    // no more frames from the InstServer
+  bool close_queued_ : 1 = false;
+  bool close_received_ : 1 = false;
+  bool failed_ : 1 = false;  // the client broke the protocol
+  bool tearing_down_ : 1 = false;
+  bool ignore_input_ : 1 = false;  // see Consume
+  bool pinged_ : 1 = false;
 };
 
 // The HTTP upgrade, done by Beast; then the socket becomes a Session and
@@ -457,7 +483,8 @@ class WebsocketServer::Handshake
     // What the client sent after its request (already read by Beast).
     std::string early = beast::buffers_to_string(buffer_.data());
     hub_->Log(number_, absl::StrCat("open from ", peer_, " path ", path_));
-    auto session = std::make_shared<Session>(std::move(socket), hub_, number_);
+    Session::Ptr session(
+        std::make_unique<Session>(std::move(socket), hub_, number_).release());
     session->Start(address_, std::move(early));
   }
 
@@ -540,12 +567,12 @@ void WebsocketServer::Sweep() {
   sweep_.async_wait([this](beast::error_code ec) {
     if (ec) return;
     // Copy: checks may close sockets, which unlink themselves.
-    std::vector<std::shared_ptr<Session>> open;
+    std::vector<Session::Ptr> open;
 
     for (Session* s = hub_->first; s != nullptr; s = s->next()) {
-      open.push_back(s->shared_from_this());
+      open.emplace_back(s);
     }
-    int64_t now = NowMs();
+    uint32_t now = hub_->Now();
     for (auto& s : open) s->Check(now);
     Sweep();
   });
@@ -556,9 +583,9 @@ void WebsocketServer::Stop() {
   acceptor_.close(ignored);
   accept_pause_.cancel();
   // Copy: closing may finish sessions, which unlink themselves.
-  std::vector<std::shared_ptr<Session>> open;
+  std::vector<Session::Ptr> open;
   for (Session* s = hub_->first; s != nullptr; s = s->next()) {
-    open.push_back(s->shared_from_this());
+    open.emplace_back(s);
   }
   for (auto& s : open) s->Close();
 }

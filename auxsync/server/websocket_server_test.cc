@@ -76,12 +76,12 @@ struct Recorder : internal::WsFrameHandler {
 };
 
 WsFrameReader::Result FeedAll(WsFrameReader& reader, std::string bytes,
-                              Recorder& recorder) {
-  return reader.Feed(bytes.data(), bytes.size(), recorder);
+                              Recorder& recorder, size_t max = 1000) {
+  return reader.Feed(bytes.data(), bytes.size(), max, recorder);
 }
 
 TEST(WsFrameReader, WholeMessagesAndControlFrames) {
-  WsFrameReader reader(1000);
+  WsFrameReader reader;
   Recorder r;
   std::string bytes = ClientFrame(WsOpcode::kText, "hello") +
                       ClientFrame(WsOpcode::kPing, "p") +
@@ -97,7 +97,7 @@ TEST(WsFrameReader, WholeMessagesAndControlFrames) {
 }
 
 TEST(WsFrameReader, FragmentedMessageWithControlFramesBetween) {
-  WsFrameReader reader(1000);
+  WsFrameReader reader;
   Recorder r;
   std::string bytes =
       ClientFrame(WsOpcode::kText, "[1,1,", false) +
@@ -145,7 +145,7 @@ TEST(WsFrameReader, ProtocolViolationsFailWith1002) {
        ClientFrame(WsOpcode::kClose, internal::WsClosePayload(1005))},
   };
   for (const auto& [name, bytes] : cases) {
-    WsFrameReader reader(1000);
+    WsFrameReader reader;
     Recorder r;
     WsFrameReader::Result result = FeedAll(reader, bytes, r);
     EXPECT_EQ(result.kind, Kind::kFailed) << name;
@@ -155,30 +155,30 @@ TEST(WsFrameReader, ProtocolViolationsFailWith1002) {
 
 TEST(WsFrameReader, OversizedMessagesFailWith1009BeforeTheirPayload) {
   {
-    WsFrameReader reader(100);
+    WsFrameReader reader;
     Recorder r;
     // Only the header: the reader refuses without waiting for the payload.
     std::string frame = ClientFrame(WsOpcode::kText, std::string(101, 'x'));
-    auto result = FeedAll(reader, frame.substr(0, 8), r);
+    auto result = FeedAll(reader, frame.substr(0, 8), r, 100);
     EXPECT_EQ(result.kind, Kind::kFailed);
     EXPECT_EQ(result.code, 1009);
   }
   {
-    WsFrameReader reader(100);
+    WsFrameReader reader;
     Recorder r;
     auto result =
         FeedAll(reader,
                 ClientFrame(WsOpcode::kText, std::string(60, 'x'), false) +
                     ClientFrame(WsOpcode::kContinuation, std::string(41, 'x')),
-                r);
+                r, 100);
     EXPECT_EQ(result.kind, Kind::kFailed);
     EXPECT_EQ(result.code, 1009);
   }
   {
-    WsFrameReader reader(100);
+    WsFrameReader reader;
     Recorder r;
-    auto result =
-        FeedAll(reader, ClientFrame(WsOpcode::kText, std::string(100, 'x')), r);
+    auto result = FeedAll(
+        reader, ClientFrame(WsOpcode::kText, std::string(100, 'x')), r, 100);
     EXPECT_EQ(result.kind, Kind::kNeedMore);
     EXPECT_EQ(r.messages.size(), 1u);
   }
@@ -190,7 +190,7 @@ TEST(WsFrameReader, InvalidUtf8FailsWith1007) {
         std::string("\xed\xa0\x80"),                    // surrogate
         std::string("\xf4\x90\x80\x80"),                // above U+10FFFF
         std::string("\xe2\x82")}) {                     // truncated
-    WsFrameReader reader(1000);
+    WsFrameReader reader;
     Recorder r;
     auto result = FeedAll(reader, ClientFrame(WsOpcode::kText, bad), r);
     EXPECT_EQ(result.kind, Kind::kFailed);
@@ -198,7 +198,7 @@ TEST(WsFrameReader, InvalidUtf8FailsWith1007) {
     EXPECT_TRUE(r.messages.empty());
   }
   // A character split between fragments is fine; binary is not checked.
-  WsFrameReader reader(1000);
+  WsFrameReader reader;
   Recorder r;
   auto result = FeedAll(reader,
                         ClientFrame(WsOpcode::kText, "\xe2\x82", false) +
@@ -212,7 +212,7 @@ TEST(WsFrameReader, InvalidUtf8FailsWith1007) {
 }
 
 TEST(WsFrameReader, CloseFrames) {
-  WsFrameReader reader(1000);
+  WsFrameReader reader;
   Recorder r;
   auto result = FeedAll(
       reader,
@@ -222,11 +222,11 @@ TEST(WsFrameReader, CloseFrames) {
   EXPECT_EQ(result.kind, Kind::kClosed);
   EXPECT_EQ(result.code, 4001);
   EXPECT_TRUE(r.messages.empty());  // nothing after the close
-  WsFrameReader empty(1000);
+  WsFrameReader empty;
   result = FeedAll(empty, ClientFrame(WsOpcode::kClose, ""), r);
   EXPECT_EQ(result.kind, Kind::kClosed);
   EXPECT_EQ(result.code, 1005);
-  WsFrameReader bad_reason(1000);
+  WsFrameReader bad_reason;
   result = FeedAll(
       bad_reason,
       ClientFrame(WsOpcode::kClose, internal::WsClosePayload(1000, "\xff")), r);

@@ -100,34 +100,47 @@ bool IsValidUtf8(std::string_view text) {
 }
 
 WsFrameReader::Result WsFrameReader::Feed(char* data, size_t size,
+                                          size_t max_message_bytes,
                                           WsFrameHandler& handler) {
   size_t used = 0;
   size_t incomplete_frame = 0;
   Result result;
-  if (partial_.empty()) {
-    result = Parse(data, size, &used, &incomplete_frame, handler);
+  if (!held_ || held_->partial.empty()) {
+    result =
+        Parse(data, size, max_message_bytes, &used, &incomplete_frame, handler);
     if (result.kind == Result::Kind::kNeedMore && used < size) {
-      partial_.assign(data + used, size - used);
+      if (!held_) held_ = std::make_unique<Held>();
+      held_->partial.assign(data + used, size - used);
     }
   } else {
-    partial_.append(data, size);
-    result = Parse(partial_.data(), partial_.size(), &used, &incomplete_frame,
-                   handler);
-    if (used == partial_.size()) {
-      std::string().swap(partial_);  // an idle socket keeps no buffer
+    std::string& partial = held_->partial;
+    partial.append(data, size);
+    result = Parse(partial.data(), partial.size(), max_message_bytes, &used,
+                   &incomplete_frame, handler);
+    if (used == partial.size()) {
+      std::string().swap(partial);
     } else {
-      partial_.erase(0, used);
+      partial.erase(0, used);
     }
   }
   // Room for the whole incomplete frame at once rather than growing in
   // steps (its size was checked against the limit).
-  if (incomplete_frame > partial_.capacity()) {
-    partial_.reserve(incomplete_frame);
+  if (held_ && incomplete_frame > held_->partial.capacity()) {
+    held_->partial.reserve(incomplete_frame);
   }
+  ReleaseIfEmpty();
   return result;
 }
 
+void WsFrameReader::ReleaseIfEmpty() {
+  if (held_ && held_->partial.empty() && held_->message.empty() &&
+      held_->message_opcode == WsOpcode::kContinuation) {
+    held_.reset();
+  }
+}
+
 WsFrameReader::Result WsFrameReader::Parse(char* data, size_t size,
+                                           size_t max_message_bytes,
                                            size_t* used,
                                            size_t* incomplete_frame,
                                            WsFrameHandler& handler) {
@@ -145,13 +158,13 @@ WsFrameReader::Result WsFrameReader::Parse(char* data, size_t size,
     if ((p[0] & 0x70) != 0 || !masked) return Fail(kWsCloseProtocolError);
     switch (opcode) {
       case WsOpcode::kContinuation:
-        if (message_opcode_ == WsOpcode::kContinuation) {
+        if (message_opcode() == WsOpcode::kContinuation) {
           return Fail(kWsCloseProtocolError);  // nothing to continue
         }
         break;
       case WsOpcode::kText:
       case WsOpcode::kBinary:
-        if (message_opcode_ != WsOpcode::kContinuation) {
+        if (message_opcode() != WsOpcode::kContinuation) {
           return Fail(kWsCloseProtocolError);  // the last one is unfinished
         }
         break;
@@ -177,8 +190,9 @@ WsFrameReader::Result WsFrameReader::Parse(char* data, size_t size,
       if (length >> 63) return Fail(kWsCloseProtocolError);
       if (length <= 0xffff) return Fail(kWsCloseProtocolError);  // not minimal
     }
-    if (!control && (length > max_message_bytes_ ||
-                     message_.size() > max_message_bytes_ - length)) {
+    const size_t before = held_ ? held_->message.size() : 0;
+    if (!control &&
+        (length > max_message_bytes || before > max_message_bytes - length)) {
       return Fail(kWsCloseTooBig);  // before reading any of it
     }
     if (available - header < length) {
@@ -215,13 +229,16 @@ WsFrameReader::Result WsFrameReader::Parse(char* data, size_t size,
       handler.OnWsMessage(text, body);
       continue;
     }
-    if (opcode != WsOpcode::kContinuation) message_opcode_ = opcode;
-    message_.append(body);
+    // (`data` may be held_->partial's buffer: creating held_ here cannot
+    // move it, since held_ exists whenever partial is not empty.)
+    if (!held_) held_ = std::make_unique<Held>();
+    if (opcode != WsOpcode::kContinuation) held_->message_opcode = opcode;
+    held_->message.append(body);
     if (fin) {
-      bool text = message_opcode_ == WsOpcode::kText;
-      message_opcode_ = WsOpcode::kContinuation;
+      bool text = held_->message_opcode == WsOpcode::kText;
+      held_->message_opcode = WsOpcode::kContinuation;
       std::string message;
-      message.swap(message_);  // an idle socket keeps no buffer
+      message.swap(held_->message);  // an idle socket keeps no buffer
       if (text && !IsValidUtf8(message)) return Fail(kWsCloseBadPayload);
       handler.OnWsMessage(text, message);
     }

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -78,30 +79,41 @@ class WsFrameReader {
     uint16_t code = 0;
   };
 
-  explicit WsFrameReader(size_t max_message_bytes)
-      : max_message_bytes_(max_message_bytes) {}
-
   // Handles every complete frame of the bytes received so far plus `data`
   // (which it may modify: payloads are unmasked in place) and keeps the
-  // incomplete rest. After kClosed or kFailed nothing more may be fed.
-  Result Feed(char* data, size_t size, WsFrameHandler& handler);
+  // incomplete rest. Messages above `max_message_bytes` fail with 1009.
+  // After kClosed or kFailed nothing more may be fed.
+  Result Feed(char* data, size_t size, size_t max_message_bytes,
+              WsFrameHandler& handler);
 
   // Bytes held between calls (an incomplete frame, a fragmented message's
-  // parts); 0 for an idle socket.
-  size_t buffered_bytes() const { return partial_.size() + message_.size(); }
+  // parts); 0 (and no allocation) for an idle socket.
+  size_t buffered_bytes() const {
+    return held_ ? held_->partial.size() + held_->message.size() : 0;
+  }
 
  private:
   // Handles the complete frames at the front of [data, data + size);
   // `*used` gets the bytes consumed, `*incomplete_frame` the size of the
   // incomplete frame after them once its header is known.
-  Result Parse(char* data, size_t size, size_t* used, size_t* incomplete_frame,
-               WsFrameHandler& handler);
+  Result Parse(char* data, size_t size, size_t max_message_bytes, size_t* used,
+               size_t* incomplete_frame, WsFrameHandler& handler);
+  // Frees held_ when it holds nothing.
+  void ReleaseIfEmpty();
 
-  size_t max_message_bytes_;
-  std::string partial_;  // an incomplete frame
-  std::string message_;  // the parts of a fragmented message so far
   // The opcode of the fragmented message in progress; kContinuation = none.
-  WsOpcode message_opcode_ = WsOpcode::kContinuation;
+  WsOpcode message_opcode() const {
+    return held_ ? held_->message_opcode : WsOpcode::kContinuation;
+  }
+
+  struct Held {
+    std::string partial;  // an incomplete frame
+    std::string message;  // the parts of a fragmented message so far
+    WsOpcode message_opcode = WsOpcode::kContinuation;
+  };
+  // Exists only while a frame or message is incomplete: idle sockets are
+  // many, so the reader is one pointer.
+  std::unique_ptr<Held> held_;
 };
 
 }  // namespace auxsync::server::internal
