@@ -324,7 +324,18 @@ void YjsPartitionCore::ApplyActions(const std::vector<Value>& actions,
             }
           }
         }
-        bots_.Set(id, crdt::Input::Map(std::move(entries)));
+        // An empty map and then each tag writes the same items in the same
+        // order as `new Y.Map(entries)` (prelim content is set key by key
+        // right after the map is integrated), without the engine copying
+        // every entry into prelim content first.
+        bots_.Set(id, crdt::Input::Map());
+        if (!entries.empty()) {
+          std::optional<crdt::OutValue> created = bots_.Get(id);
+          crdt::YMap bot_map(created->type);
+          for (auto& [tag, input] : entries) {
+            bot_map.Set(tag, std::move(input));
+          }
+        }
       } else if (kind == WriteKind::kRemove) {
         bots_.Delete(id);
       } else {
