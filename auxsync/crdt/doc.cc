@@ -91,19 +91,45 @@ Subscription AddHandler(
   std::weak_ptr<L> weak = block;
   return Subscription([weak, list, id]() {
     if (auto b = weak.lock()) {
-      std::erase_if((*b).*list, [id](auto& p) { return p.first == id; });
+      auto& l = (*b).*list;
+      if (b->dispatching > 0) {
+        // A handler is running (maybe this one): keep the function alive,
+        // drop the entry when the dispatch ends.
+        for (auto& p : l) {
+          if (p.first == id) {
+            p.first = 0;
+            b->has_removed = true;
+          }
+        }
+      } else {
+        std::erase_if(l, [id](auto& p) { return p.first == id; });
+      }
     }
   });
 }
 // Calls every handler of `list` as it is when the call starts (handlers
 // added or removed by a handler take effect next time, as with lib0's
-// observable, which iterates a copy). The handlers are pinned, not copied.
-template <typename H, typename... Args>
-void CallAll(const std::vector<std::pair<int, std::shared_ptr<H>>>& list,
+// observable, which iterates a copy). Neither the list nor the handlers
+// are copied: removals during the dispatch are deferred (entries with id
+// 0, erased at the end), additions are past the first `n` entries.
+template <typename L, typename H, typename... Args>
+void CallAll(L& block, std::vector<std::pair<int, std::shared_ptr<H>>>& list,
              Args&... args) {
-  absl::InlinedVector<std::shared_ptr<H>, 4> pinned;
-  for (const auto& [id, h] : list) pinned.push_back(h);
-  for (const auto& h : pinned) (*h)(args...);
+  ++block.dispatching;
+  const size_t n = list.size();
+  for (size_t i = 0; i < n; ++i) {
+    // The entry may move (a handler adding one grows the vector); the
+    // function it owns does not.
+    H* h = list[i].second.get();
+    (*h)(args...);
+  }
+  if (--block.dispatching == 0 && block.has_removed) {
+    block.has_removed = false;
+    auto removed = [](auto& p) { return p.first == 0; };
+    std::erase_if(block.update, removed);
+    std::erase_if(block.update_v2, removed);
+    std::erase_if(block.after_tr, removed);
+  }
 }
 
 }  // namespace
@@ -230,7 +256,9 @@ void Doc::Cleanup() {
     auto handlers = t->handlers->deep;
     for (auto& [id, h] : handlers) h(cevs, tr);
   }
-  if (!handlers_->after_tr.empty()) CallAll(handlers_->after_tr, tr);
+  if (!handlers_->after_tr.empty()) {
+    CallAll(*handlers_, handlers_->after_tr, tr);
+  }
   if (need_formatting_cleanup) engine::CleanupYTextAfterTransaction(tr);
   engine::TryGcAndMerge(tr, *this);
   if (!tr.local_) {
@@ -272,7 +300,7 @@ void Doc::Cleanup() {
         bytes = w->Finish();
         view = bytes;
       }
-      CallAll(list, view, tr);
+      CallAll(*handlers_, list, view, tr);
     }
     // A large update's buffer is not kept (it would count as the doc's
     // memory); a keystroke's is.

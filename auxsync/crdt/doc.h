@@ -176,10 +176,12 @@ class Doc {
   std::vector<uint8_t> update_buf_;
   // Handler lists live in a shared block so that a Subscription dropped
   // after the Doc is harmless (it holds a weak reference).
-  // Each handler is shared so that a call can pin it (a handler may
-  // unsubscribe itself) without copying the list per transaction.
+  // A handler may unsubscribe itself (or others) while it runs: removals
+  // during a dispatch are deferred (see CallAll in doc.cc).
   struct Handlers {
     int next_id = 1;
+    int dispatching = 0;       // running CallAll calls
+    bool has_removed = false;  // entries removed during a dispatch (id 0)
     std::vector<std::pair<int, std::shared_ptr<UpdateHandler>>> update;
     std::vector<std::pair<int, std::shared_ptr<UpdateHandler>>> update_v2;
     std::vector<std::pair<int, std::shared_ptr<TransactionHandler>>> after_tr;

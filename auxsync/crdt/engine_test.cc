@@ -446,5 +446,34 @@ TEST(DocEngine, NegatedAttributesStopAtAFormatTheyDoNotNegate) {
                     "51bGwA"));
 }
 
+// Update handlers see the list as it was when the event started (lib0's
+// observable iterates a copy): a handler removing itself and another one,
+// or adding one, changes who is called from the next event on.
+TEST(DocEngine, HandlersAddedOrRemovedDuringAnEventTakeEffectNextTime) {
+  DocOptions o;
+  o.client_id = 1;
+  Doc doc(o);
+  std::vector<std::string> calls;
+  Subscription a, b, c;
+  a = doc.OnUpdate([&](std::span<const uint8_t>, const Transaction&) {
+    calls.push_back("a");
+    a.Reset();  // itself
+    b.Reset();  // a later one: still called this time
+    c = doc.OnUpdate([&](std::span<const uint8_t>, const Transaction&) {
+      calls.push_back("c");
+    });
+  });
+  b = doc.OnUpdate([&](std::span<const uint8_t>, const Transaction&) {
+    calls.push_back("b");
+  });
+  doc.GetText("t").Insert(0, u"x");
+  EXPECT_EQ(calls, (std::vector<std::string>{"a", "b"}));
+  doc.GetText("t").Insert(0, u"y");
+  EXPECT_EQ(calls, (std::vector<std::string>{"a", "b", "c"}));
+  c.Reset();
+  doc.GetText("t").Insert(0, u"z");
+  EXPECT_EQ(calls.size(), 3u);
+}
+
 }  // namespace
 }  // namespace auxsync::crdt

@@ -81,9 +81,12 @@ bool TryMerge(Item* left, Item* right) {
 // structs were absorbed.
 size_t MergeWithLefts(StructList& v, size_t pos, ItemPool* freed) {
   size_t i = pos;
+  if (i == 0) return 0;
+  // The struct at i after a merge is the one that was at i - 1: carry it
+  // instead of looking it up again.
+  Item* right = v[i];
   for (; i > 0; --i) {
     Item* left = v[i - 1];
-    Item* right = v[i];
     if (left->deleted == right->deleted && left->gc == right->gc &&
         TryMerge(left, right)) {
       if (!right->gc && right->has_parent_sub && right->parent != nullptr &&
@@ -91,6 +94,7 @@ size_t MergeWithLefts(StructList& v, size_t pos, ItemPool* freed) {
         right->parent->SetMap(right->parent_sub, left);
       }
       freed->DeferFree(right);
+      right = left;
       continue;
     }
     break;
@@ -107,7 +111,9 @@ size_t MergeWithLefts(StructList& v, size_t pos, ItemPool* freed) {
 void TryGcAndMerge(Transaction& tr, Doc& doc) {
   StructStore& store = doc.store();
   const DeleteSet& ds = DocAccess::Ds(tr);
-  if (doc.gc()) {
+  // (A cleared delete set keeps its table's capacity: iterating an empty
+  // one still scans every slot, so it is skipped.)
+  if (doc.gc() && !ds.clients.empty()) {
     for (const auto& [client, ranges] : ds.clients) {
       auto* v = store.Client(client);
       if (v == nullptr) continue;
@@ -124,15 +130,17 @@ void TryGcAndMerge(Transaction& tr, Doc& doc) {
     }
   }
   ItemPool* freed = &doc.pool();
-  for (const auto& [client, ranges] : ds.clients) {
-    auto* v = store.Client(client);
-    if (v == nullptr) continue;
-    for (size_t di = ranges.size(); di-- > 0;) {
-      auto [clock, len] = ranges[di];
-      size_t most_right = std::min(
-          v->size() - 1, 1 + StructStore::FindIndex(*v, clock + len - 1));
-      for (size_t si = most_right; si > 0 && (*v)[si]->id.clock >= clock;) {
-        si -= std::min(si, 1 + MergeWithLefts(*v, si, freed));
+  if (!ds.clients.empty()) {
+    for (const auto& [client, ranges] : ds.clients) {
+      auto* v = store.Client(client);
+      if (v == nullptr) continue;
+      for (size_t di = ranges.size(); di-- > 0;) {
+        auto [clock, len] = ranges[di];
+        size_t most_right = std::min(
+            v->size() - 1, 1 + StructStore::FindIndex(*v, clock + len - 1));
+        for (size_t si = most_right; si > 0 && (*v)[si]->id.clock >= clock;) {
+          si -= std::min(si, 1 + MergeWithLefts(*v, si, freed));
+        }
       }
     }
   }

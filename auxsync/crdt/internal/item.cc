@@ -170,6 +170,7 @@ std::vector<std::pair<uint64_t, uint64_t>> StructStore::StateVector() const {
 }
 
 void DeleteSet::SortAndMerge() {
+  if (clients.empty()) return;  // skip the scan of a cleared table
   for (auto& [c, v] : clients) {
     std::sort(v.begin(), v.end(),
               [](auto& a, auto& b) { return a.first < b.first; });
@@ -207,6 +208,7 @@ bool DeleteSet::Contains(Id id) const {
 absl::InlinedVector<uint64_t, 4> DeleteSet::SortedClientsDesc() const {
   // Inline: written with every update, which rarely has many clients.
   absl::InlinedVector<uint64_t, 4> cs;
+  if (clients.empty()) return cs;
   for (auto& [c, v] : clients) {
     if (!v.empty()) cs.push_back(c);
   }

@@ -474,6 +474,8 @@ struct DeleteSet {
     order.clear();
   }
   bool Empty() const {
+    // A cleared table keeps its capacity: iterating it scans every slot.
+    if (clients.empty()) return true;
     for (auto& [c, v] : clients) {
       if (!v.empty()) return false;
     }

@@ -14,29 +14,33 @@ class Out {
  public:
   explicit Out(std::vector<uint8_t>* buf) : buf_(*buf) {
     if (buf_.size() < 64) buf_.resize(64);
+    p_ = buf_.data();
+    end_ = p_ + buf_.size();
   }
+  // Room for k more bytes.
   void Ensure(size_t k) {
-    if (n_ + k > buf_.size()) buf_.resize(std::max(2 * buf_.size(), n_ + k));
+    if (static_cast<size_t>(end_ - p_) >= k) return;
+    size_t n = size();
+    buf_.resize(std::max(2 * buf_.size(), n + k));
+    p_ = buf_.data() + n;
+    end_ = buf_.data() + buf_.size();
   }
   void U8(uint8_t b) {
     Ensure(1);
-    buf_[n_++] = b;
+    *p_++ = b;
   }
   void VarUint(uint64_t v) {
     Ensure(10);
-    uint8_t* p = buf_.data() + n_;
     while (v >= 0x80) {
-      *p++ = static_cast<uint8_t>(0x80 | (v & 0x7f));
+      *p_++ = static_cast<uint8_t>(0x80 | (v & 0x7f));
       v >>= 7;
     }
-    *p++ = static_cast<uint8_t>(v);
-    n_ = static_cast<size_t>(p - buf_.data());
+    *p_++ = static_cast<uint8_t>(v);
   }
   void VarString(std::string_view s) {
     VarUint(s.size());
     Ensure(s.size());
-    std::copy(s.begin(), s.end(), buf_.begin() + static_cast<ptrdiff_t>(n_));
-    n_ += s.size();
+    p_ = std::copy(s.begin(), s.end(), p_);
   }
   // UTF-16 as UTF-8 with its byte length, as TextEncoder writes it (a lone
   // surrogate becomes U+FFFD).
@@ -58,7 +62,7 @@ class Out {
     }
     VarUint(len);
     Ensure(len);
-    uint8_t* p = buf_.data() + n_;
+    uint8_t* p = p_;
     for (size_t i = 0; i < s.size(); ++i) {
       uint32_t c = s[i];
       if (c < 0x80) {
@@ -88,13 +92,14 @@ class Out {
         *p++ = static_cast<uint8_t>(0x80 | (c & 0x3f));
       }
     }
-    n_ = static_cast<size_t>(p - buf_.data());
+    p_ = p;
   }
-  size_t size() const { return n_; }
+  size_t size() const { return static_cast<size_t>(p_ - buf_.data()); }
 
  private:
   std::vector<uint8_t>& buf_;
-  size_t n_ = 0;
+  uint8_t* p_;    // next byte
+  uint8_t* end_;  // end of the room
 };
 
 bool Handled(const Item& it) {
@@ -184,11 +189,7 @@ size_t WriteTransactionUpdateV1(
     uint64_t start = it == before.end() ? 0 : it->second;
     if (v.back()->EndClock() <= start) continue;
     uint64_t clock = std::max(start, v.front()->id.clock);
-    size_t index = StructStore::FindIndex(v, clock);
-    bool ok = true;
-    v.ForEachFrom(index, [&ok](const Item* s) { ok = ok && Handled(*s); });
-    if (!ok) return 0;
-    spans.push_back({c, clock, &v, index});
+    spans.push_back({c, clock, &v, StructStore::FindIndex(v, clock)});
   }
   std::sort(spans.begin(), spans.end(),
             [](const Span& a, const Span& b) { return a.client > b.client; });
@@ -199,10 +200,16 @@ size_t WriteTransactionUpdateV1(
     o.VarUint(s.client);
     o.VarUint(s.clock);
     bool first = true;
+    bool ok = true;
     s.list->ForEachFrom(s.start, [&](const Item* it) {
+      if (!ok || !Handled(*it)) {
+        ok = false;
+        return;
+      }
       PutItem(o, *it, first ? s.clock - it->id.clock : 0);
       first = false;
     });
+    if (!ok) return 0;
   }
   auto cs = ds.SortedClientsDesc();
   o.VarUint(cs.size());
