@@ -261,23 +261,35 @@ int Object::Lookup(std::string_view key, uint32_t hash) const {
   const Slot* slots = slots_.data();
   const size_t small = std::min(count, kSmallSlots);
 #if defined(__SSE2__)
-  // All kSmallSlots hashes are compared at once (three 4-lane compares);
-  // the lanes past `small` hold stale or unset hashes and are masked off.
-  static_assert(kSmallSlots == 12);
-  const __m128i wanted = _mm_set1_epi32(static_cast<int>(hash));
-  auto lanes = [&](int first) {
-    __m128i h =
-        _mm_loadu_si128(reinterpret_cast<const __m128i*>(hashes_ + first));
-    return static_cast<uint32_t>(
-        _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(h, wanted))));
-  };
-  uint32_t matches =
-      (lanes(0) | lanes(4) << 4 | lanes(8) << 8) & ((1u << small) - 1);
-  while (matches != 0) {
-    const int i = std::countr_zero(matches);
-    const Slot& s = slots[i];
-    if (s.live && SameKey(s.entry.key, key)) return i;
-    matches &= matches - 1;
+  if (small > 4) {
+    // Larger small objects (a bot's tags) compare their hashes four at a
+    // time. Smaller ones take the loop below, which reads no hash past the
+    // last used slot (a 16-byte load may reach into another cache line).
+    static_assert(kSmallSlots == 12);
+    const __m128i wanted = _mm_set1_epi32(static_cast<int>(hash));
+    auto lanes = [&](int first) {
+      __m128i h =
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(hashes_ + first));
+      return static_cast<uint32_t>(
+          _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(h, wanted))));
+    };
+    // Lanes past `small` hold stale or unset hashes and are masked off.
+    uint32_t matches = lanes(0) | lanes(4) << 4;
+    if (small > 8) matches |= lanes(8) << 8;
+    matches &= (1u << small) - 1;
+    while (matches != 0) {
+      const int i = std::countr_zero(matches);
+      const Slot& s = slots[i];
+      if (s.live && SameKey(s.entry.key, key)) return i;
+      matches &= matches - 1;
+    }
+  } else {
+    for (size_t i = 0; i < small; ++i) {
+      if (hashes_[i] == hash) {
+        const Slot& s = slots[i];
+        if (s.live && SameKey(s.entry.key, key)) return static_cast<int>(i);
+      }
+    }
   }
 #else
   for (size_t i = 0; i < small; ++i) {

@@ -4,7 +4,6 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -61,32 +60,6 @@ bool SameValue(const Value& a, const Value& b) {
            (std::isnan(a.as_number()) && std::isnan(b.as_number()));
   }
   return StrictEquals(a, b);
-}
-
-// obj[first] and obj[second] (undefined when absent or not an object).
-// Actions and updates have a handful of keys: one pass over them costs
-// less than two hashed lookups.
-[[gnu::always_inline]] inline std::pair<const Value*, const Value*> TwoProps(
-    const Value& v, std::string_view first, std::string_view second) {
-  if (!v.is_object() || v.as_object().size() > 4) {
-    return {&v[first], &v[second]};
-  }
-  static const Value kUndefined;
-  const Value* a = &kUndefined;
-  const Value* b = a;
-  // Sizes first: the keys of an action or update differ in length.
-  auto same = [](const std::string& key, std::string_view name) {
-    return key.size() == name.size() &&
-           std::memcmp(key.data(), name.data(), name.size()) == 0;
-  };
-  v.as_object().ForEach([&](const std::string& key, const Value& value) {
-    if (same(key, first)) {
-      a = &value;
-    } else if (same(key, second)) {
-      b = &value;
-    }
-  });
-  return {a, b};
 }
 
 // What ApplyEvents does with an action, from its type.
@@ -346,8 +319,7 @@ void MemoryPartition::RemoveBot(Batch& batch, const Value& action) {
 }
 
 void MemoryPartition::UpdateBot(Batch& batch, const Value& action) {
-  const auto [action_id, action_update] = TwoProps(action, "id", "update");
-  std::string id = bots::ToJsString(*action_id);
+  std::string id = bots::ToJsString(action["id"]);
   // The bot is looked up before the update is read: both are usually cold
   // (the bot was last touched many calls ago, the action was built long
   // before), and this order lets their cache misses overlap.
@@ -355,16 +327,14 @@ void MemoryPartition::UpdateBot(Batch& batch, const Value& action) {
   if (entry != nullptr && entry->is_object()) {
     __builtin_prefetch(&entry->as_object());
   }
-  const Value& update = *action_update;
+  const Value& update = action["update"];
   if (!update.is_object()) return;  // validated at the edge
-  // Nothing below changes the update object itself.
-  const auto [update_tags_ptr, masks_ptr] = TwoProps(update, "tags", "masks");
-  const Value& update_tags = *update_tags_ptr;
+  const Value& update_tags = update["tags"];
   bool partial_has_tags = false;
   if (update_tags.is_object() && entry != nullptr) {
     partial_has_tags = UpdateTags(batch, id, *entry, update, update_tags);
   }
-  const Value& masks = *masks_ptr;
+  const Value& masks = update["masks"];
   if (masks.is_object()) {
     partial_has_tags = false;  // the masks' merge replaces the partial entry
     // With no space, upstream looks up the literal key "undefined".
