@@ -738,3 +738,37 @@ TEST(YjsPartition, PollPersistenceWithoutPersistenceIsANoOp) {
 }  // namespace
 
 #include "auxsync/partitions/internal/yjs_partition_cases_for_test.h"
+
+// ApplyUpdates decodes canonical base64 itself and leaves every other text
+// to FromBase64: the outcome is always the one FromBase64 + ApplyUpdate
+// give.
+TEST(YjsPartition, ApplyUpdatesDecodesBase64AsFromBase64) {
+  const std::string update =
+      "AQLNrtWDBQAnAQRib3RzBGJvdDEBKADNrtWDBQAEdGFnMQF3A2FiYwA=";
+  std::string bad_padding_bits = update;
+  bad_padding_bits[bad_padding_bits.size() - 2] = 'B';
+  std::string web_safe = update;
+  for (char& c : web_safe) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  for (const std::string& text :
+       {update, bad_padding_bits, web_safe, std::string("AQ"),
+        std::string("AQ=="), std::string("AR=="), std::string("===="),
+        std::string("A==="), std::string("AQ=A"), std::string("-_8="),
+        std::string("+/8="), std::string("")}) {
+    YjsPartition partition(Pinned());
+    absl::Status ours = partition.ApplyUpdates({text});
+    auxsync::crdt::Doc doc{auxsync::crdt::DocOptions{}};
+    absl::StatusOr<std::vector<uint8_t>> bytes =
+        auxsync::partitions::FromBase64(text);
+    absl::Status theirs =
+        bytes.ok() ? auxsync::crdt::ApplyUpdate(doc, *bytes) : bytes.status();
+    EXPECT_EQ(ours, theirs) << text;
+    if (ours.ok() && theirs.ok()) {
+      EXPECT_EQ(*auxsync::crdt::EncodeStateAsUpdate(partition.doc()),
+                *auxsync::crdt::EncodeStateAsUpdate(doc))
+          << text;
+    }
+  }
+}
