@@ -25,6 +25,10 @@ bool IsFloat32(double d) {
 
 }  // namespace
 
+void Lib0Encoder::Grow(size_t n) {
+  buf_.resize(std::max({buf_.size() * 2, len_ + n, size_t{64}}));
+}
+
 void Lib0Encoder::WriteFloat32(float v) {
   uint32_t bits = std::bit_cast<uint32_t>(v);
   uint8_t* p = Room(4);

@@ -25,14 +25,19 @@ class Lib0Encoder {
  public:
   Lib0Encoder() = default;
 
-  void WriteUint8(uint8_t v) {
+  [[gnu::always_inline]] void WriteUint8(uint8_t v) {
     *Room(1) = v;
     ++len_;
   }
 
   // Unsigned LEB128.
-  void WriteVarUint(uint64_t v) {
+  [[gnu::always_inline]] void WriteVarUint(uint64_t v) {
     uint8_t* p = Room(10);
+    if (v < 0x80) {
+      *p = static_cast<uint8_t>(v);
+      ++len_;
+      return;
+    }
     size_t n = 0;
     while (v > 0x7f) {
       p[n++] = static_cast<uint8_t>(0x80 | (v & 0x7f));
@@ -90,7 +95,7 @@ class Lib0Encoder {
 
   // Direct writing: Room(n) returns space for n more bytes (valid until the
   // next write), Commit(k) (k <= n) appends the first k of them.
-  uint8_t* Room(size_t n) {
+  [[gnu::always_inline]] uint8_t* Room(size_t n) {
     if (buf_.size() - len_ < n) Grow(n);
     return buf_.data() + len_;
   }
@@ -121,10 +126,9 @@ class Lib0Encoder {
   }
 
  private:
-  // Grows the buffer (doubling) so that `n` more bytes fit.
-  void Grow(size_t n) {
-    buf_.resize(std::max({buf_.size() * 2, len_ + n, size_t{64}}));
-  }
+  // Grows the buffer (doubling) so that `n` more bytes fit. Out of line:
+  // keeps the write functions small enough to inline.
+  void Grow(size_t n);
 
   // Bytes [0, len_) are written; the rest of buf_ is room.
   std::vector<uint8_t> buf_;

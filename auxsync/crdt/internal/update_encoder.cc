@@ -6,6 +6,18 @@
 
 namespace auxsync::crdt::internal {
 
+void UintOptRleEncoder::Flush() {
+  if (count_ == 0) return;
+  out_.WriteVarIntSignMagnitude(count_ > 1, s_);
+  if (count_ > 1) out_.WriteVarUint(count_ - 2);
+}
+
+void IntDiffOptRleEncoder::Flush() {
+  if (count_ == 0) return;
+  out_.WriteVarInt(diff_ * 2 + (count_ == 1 ? 0 : 1));
+  if (count_ > 1) out_.WriteVarUint(count_ - 2);
+}
+
 void StringColumnEncoder::Write16(std::u16string_view s) {
   lens_.Write(s.size());
   size_t begin = 0;
@@ -13,9 +25,8 @@ void StringColumnEncoder::Write16(std::u16string_view s) {
   if (pending_high_ != 0) {
     if (!s.empty() && s[0] >= 0xDC00 && s[0] <= 0xDFFF) {
       const char16_t pair[2] = {pending_high_, s[0]};
-      uint8_t utf8[4];
-      WriteUtf16AsUtf8(std::u16string_view(pair, 2), utf8);
-      text_.append(reinterpret_cast<const char*>(utf8), 4);
+      WriteUtf16AsUtf8(std::u16string_view(pair, 2), text_.Room(4));
+      text_.Commit(4);
       pending_high_ = 0;
       begin = 1;
     } else {
@@ -26,19 +37,18 @@ void StringColumnEncoder::Write16(std::u16string_view s) {
     pending_high_ = s[--end];
   }
   std::u16string_view mid = s.substr(begin, end - begin);
-  const size_t at = text_.size();
-  text_.resize(at + Utf8LengthOfUtf16(mid));
-  WriteUtf16AsUtf8(mid, reinterpret_cast<uint8_t*>(text_.data() + at));
+  uint8_t* p = text_.Room(3 * mid.size());
+  text_.Commit(static_cast<size_t>(WriteUtf16AsUtf8Short(mid, p) - p));
 }
 
 std::vector<uint8_t> StringColumnEncoder::Finish() {
   FlushHigh();
   Lib0Encoder out;
   out.Reserve(text_.size() + 16);
-  out.WriteVarString(text_);
+  out.WriteVarUint8Array(text_.view());
   std::vector<uint8_t> lens = lens_.Finish();
   out.WriteRaw(lens);
-  text_.clear();
+  text_.Clear();
   return out.Take();
 }
 

@@ -64,11 +64,8 @@ class UintOptRleEncoder {
   }
 
  private:
-  void Flush() {
-    if (count_ == 0) return;
-    out_.WriteVarIntSignMagnitude(count_ > 1, s_);
-    if (count_ > 1) out_.WriteVarUint(count_ - 2);
-  }
+  // Writes the current run (out of line: Write stays small).
+  void Flush();
   Lib0Encoder out_;
   uint64_t s_ = 0;
   uint64_t count_ = 0;
@@ -96,11 +93,8 @@ class IntDiffOptRleEncoder {
   }
 
  private:
-  void Flush() {
-    if (count_ == 0) return;
-    out_.WriteVarInt(diff_ * 2 + (count_ == 1 ? 0 : 1));
-    if (count_ > 1) out_.WriteVarUint(count_ - 2);
-  }
+  // Writes the current run (out of line: Write stays small).
+  void Flush();
   Lib0Encoder out_;
   int64_t s_ = 0;
   int64_t diff_ = 0;
@@ -113,7 +107,7 @@ class StringColumnEncoder {
  public:
   void Write(std::string_view utf8, uint64_t utf16_len) {
     FlushHigh();
-    text_.append(utf8.data(), utf8.size());
+    text_.WriteRaw(utf8);
     lens_.Write(utf16_len);
   }
   void Write(std::string_view utf8) { Write(utf8, Utf16Length(utf8)); }
@@ -128,11 +122,11 @@ class StringColumnEncoder {
   // Writes a held-back high surrogate that no low one followed.
   void FlushHigh() {
     if (pending_high_ != 0) {
-      text_.append(kReplacementChar);
+      text_.WriteRaw(kReplacementChar);
       pending_high_ = 0;
     }
   }
-  std::string text_;
+  Lib0Encoder text_;           // the joined UTF-8 text
   char16_t pending_high_ = 0;  // a string's last unit, a high surrogate
   UintOptRleEncoder lens_;
 };
@@ -170,6 +164,17 @@ class UpdateEncoderV1 {
   }
   // A UTF-16 string as TextEncoder writes it (lone surrogates -> U+FFFD).
   void WriteString16(std::u16string_view s) {
+    // Up to this many units the UTF-8 length (<= 3 per unit) is one byte.
+    constexpr size_t kShort16 = 42;
+    if (s.size() <= kShort16) {
+      // At most 3 bytes per unit, so the length fits the one byte reserved
+      // for it: convert in place, then write the length in front.
+      uint8_t* p = rest_.Room(1 + 3 * kShort16);
+      uint8_t* end = WriteUtf16AsUtf8Short(s, p + 1);
+      p[0] = static_cast<uint8_t>(end - p - 1);
+      rest_.Commit(static_cast<size_t>(end - p));
+      return;
+    }
     const size_t n = Utf8LengthOfUtf16(s);
     rest_.WriteVarUint(n);
     WriteUtf16AsUtf8(s, rest_.Room(n));

@@ -584,10 +584,26 @@ void PutStoreStructs(S& w, const StructStore& store,
     } else if (deletes != nullptr) {
       deletes->Scan(c, v);
     }
-    v.ForEachFrom(start + 1, [&](const Item* it) {
+    // Items are scattered over the pool: each is fetched kAhead structs
+    // before it is written.
+    constexpr size_t kAhead = 8;
+    const Item* ring[kAhead];
+    size_t n = 0;
+    auto put = [&](const Item* it) {
       PutItem(w, *it, 0);
       if (collect) deletes->Note(it);
+    };
+    v.ForEachFrom(start + 1, [&](const Item* it) {
+      // An Item spans three cache lines; its string may be on the heap.
+      __builtin_prefetch(it);
+      __builtin_prefetch(reinterpret_cast<const char*>(it) + 64);
+      __builtin_prefetch(reinterpret_cast<const char*>(it) + 128);
+      if (n >= kAhead) put(ring[n % kAhead]);
+      ring[n++ % kAhead] = it;
     });
+    for (size_t k = n > kAhead ? n - kAhead : 0; k < n; ++k) {
+      put(ring[k % kAhead]);
+    }
     if (collect) deletes->End();
   }
 }

@@ -5,6 +5,10 @@
 #include <cassert>
 #include <cstring>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 namespace auxsync::crdt::internal {
 
 namespace {
@@ -168,18 +172,37 @@ namespace {
 inline bool IsHigh(uint32_t c) { return c >= 0xD800 && c <= 0xDBFF; }
 inline bool IsLow(uint32_t c) { return c >= 0xDC00 && c <= 0xDFFF; }
 
-// Number of leading units of `s` below 0x80.
+// Number of leading units of `s` below 0x80, eight at a time.
 inline size_t AsciiPrefix16(std::u16string_view s) {
   size_t i = 0;
   const size_t n = s.size();
+#ifdef __SSE2__
+  const __m128i high = _mm_set1_epi16(static_cast<int16_t>(0xFF80));
+  const __m128i zero = _mm_setzero_si128();
   while (n - i >= 8) {
-    uint16_t acc = 0;
-    for (size_t k = 0; k < 8; ++k) acc |= s[i + k];
-    if (acc >= 0x80) break;
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    if (_mm_movemask_epi8(_mm_cmpeq_epi16(_mm_and_si128(v, high), zero)) !=
+        0xFFFF) {
+      break;
+    }
     i += 8;
   }
+#endif
   while (i < n && s[i] < 0x80) ++i;
   return i;
+}
+
+// Writes the ASCII units s[0, n) as bytes.
+inline void NarrowAscii(const char16_t* s, size_t n, uint8_t* out) {
+  size_t i = 0;
+#ifdef __SSE2__
+  for (; n - i >= 8; i += 8) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(out + i),
+                     _mm_packus_epi16(v, v));
+  }
+#endif
+  for (; i < n; ++i) out[i] = static_cast<uint8_t>(s[i]);
 }
 
 }  // namespace
@@ -205,14 +228,15 @@ size_t Utf8LengthOfUtf16(std::u16string_view s) {
 }
 
 uint8_t* WriteUtf16AsUtf8(std::u16string_view s, uint8_t* out) {
-  const size_t ascii = AsciiPrefix16(s);
-  for (size_t i = 0; i < ascii; ++i) out[i] = static_cast<uint8_t>(s[i]);
-  out += ascii;
   const size_t n = s.size();
-  for (size_t i = ascii; i < n; ++i) {
+  for (size_t i = 0; i < n; ++i) {
     uint32_t c = s[i];
     if (c < 0x80) {
-      *out++ = static_cast<uint8_t>(c);
+      // A run of ASCII (most text): copied eight units at a time.
+      const size_t run = AsciiPrefix16(s.substr(i));
+      NarrowAscii(s.data() + i, run, out);
+      out += run;
+      i += run - 1;
       continue;
     }
     if (c < 0x800) {
@@ -246,7 +270,17 @@ void AppendValidUtf8AsUtf16(std::string_view utf8, std::u16string* out) {
   size_t i = 0;
   while (i < n) {
     const size_t run = AsciiPrefix(p + i, p + n);
-    for (size_t k = 0; k < run; ++k) o[k] = p[i + k];
+    size_t k = 0;
+#ifdef __SSE2__
+    for (; run - k >= 16; k += 16) {
+      __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + k));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(o + k),
+                       _mm_unpacklo_epi8(v, _mm_setzero_si128()));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(o + k + 8),
+                       _mm_unpackhi_epi8(v, _mm_setzero_si128()));
+    }
+#endif
+    for (; k < run; ++k) o[k] = p[i + k];
     o += run;
     i += run;
     if (i >= n) break;

@@ -47,6 +47,16 @@ size_t Utf8LengthOfUtf16(std::u16string_view s);
 // returns the end of what it wrote.
 uint8_t* WriteUtf16AsUtf8(std::u16string_view s, uint8_t* out);
 
+// The same for a short string (inline ASCII loop; the rest as above).
+inline uint8_t* WriteUtf16AsUtf8Short(std::u16string_view s, uint8_t* out) {
+  if (s.size() > 8) return WriteUtf16AsUtf8(s, out);
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] >= 0x80) return WriteUtf16AsUtf8(s.substr(i), out);
+    *out++ = static_cast<uint8_t>(s[i]);
+  }
+  return out;
+}
+
 // Appends the UTF-16 form of valid UTF-8 `utf8` (ValidateUtf8 accepted it)
 // to `out`.
 void AppendValidUtf8AsUtf16(std::string_view utf8, std::u16string* out);
