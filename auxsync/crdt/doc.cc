@@ -25,6 +25,25 @@ uint64_t RandomClientId() {
 std::vector<TypeImpl*> Transaction::ChangedTypes() const {
   return changed_order_;
 }
+ptrdiff_t Transaction::ChangedIndex(const TypeImpl* type) const {
+  const size_t n = changed_order_.size();
+  if (n <= kChangedLinear) {
+    for (size_t i = 0; i < n; ++i) {
+      if (changed_order_[i] == type) return static_cast<ptrdiff_t>(i);
+    }
+    return -1;
+  }
+  if (changed_index_.size() != n) {
+    // Appended entries since the last lookup (or none indexed yet).
+    if (changed_index_.size() > n) changed_index_.clear();
+    for (size_t i = changed_index_.size(); i < n; ++i) {
+      changed_index_[changed_order_[i]] = i;
+    }
+  }
+  auto it = changed_index_.find(const_cast<TypeImpl*>(type));
+  return it == changed_index_.end() ? -1 : static_cast<ptrdiff_t>(it->second);
+}
+
 std::vector<TypeImpl*> Transaction::ChangedParentTypes() const {
   return changed_parent_order_;
 }
@@ -210,7 +229,6 @@ void Doc::Cleanup() {
   // Index loop: observers may not add to changed_order_, but stay safe.
   for (size_t ci = 0; ci < tr.changed_order_.size(); ++ci) {
     TypeImpl* t = tr.changed_order_[ci];
-    if (!tr.changed_.contains(t)) continue;
     if (t->item != nullptr && t->item->deleted) continue;
     if (!tr.local_ && t->has_formatting &&
         (t->kind == TypeKind::kText || t->kind == TypeKind::kXmlText)) {
@@ -318,7 +336,8 @@ void Doc::Cleanup() {
     tr.delete_set_.Clear();
   }
   tr.changed_order_.clear();
-  clear(tr.changed_);
+  tr.changed_.clear();
+  clear(tr.changed_index_);
   tr.last_list_changed_ = nullptr;
   tr.changed_parent_order_.clear();
   clear(tr.changed_parent_);
@@ -341,9 +360,13 @@ void DocAccess::AddChanged(Transaction& t, TypeImpl* type,
   if (item != nullptr &&
       !(item->id.clock < t.Before(item->id.client) && !item->deleted))
     return;
-  auto [it, inserted] = t.changed_.try_emplace(type);
-  if (inserted) t.changed_order_.push_back(type);
-  auto& ch = it->second;
+  ptrdiff_t i = t.ChangedIndex(type);
+  if (i < 0) {
+    i = static_cast<ptrdiff_t>(t.changed_order_.size());
+    t.changed_order_.push_back(type);
+    t.changed_.emplace_back();
+  }
+  auto& ch = t.changed_[static_cast<size_t>(i)];
   if (key == nullptr) {
     ch.list = true;
     t.last_list_changed_ = type;
@@ -354,10 +377,11 @@ void DocAccess::AddChanged(Transaction& t, TypeImpl* type,
 
 void DocAccess::RemoveChanged(Transaction& t, TypeImpl* type) {
   if (t.last_list_changed_ == type) t.last_list_changed_ = nullptr;
-  if (t.changed_.erase(type) > 0) {
-    t.changed_order_.erase(
-        std::remove(t.changed_order_.begin(), t.changed_order_.end(), type),
-        t.changed_order_.end());
+  ptrdiff_t i = t.ChangedIndex(type);
+  if (i >= 0) {
+    t.changed_order_.erase(t.changed_order_.begin() + i);
+    t.changed_.erase(t.changed_.begin() + i);
+    t.changed_index_.clear();  // indices moved: rebuilt on the next lookup
   }
 }
 

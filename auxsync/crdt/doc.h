@@ -6,6 +6,7 @@
 #define AUXSYNC_CRDT_DOC_H_
 
 #include <any>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -84,7 +85,15 @@ class Transaction {
     absl::flat_hash_map<std::string, bool> key_set;
   };
   std::vector<engine::TypeImpl*> changed_order_;
-  absl::flat_hash_map<engine::TypeImpl*, Changed> changed_;
+  // The changes of changed_order_[i] (same order, same length). A typical
+  // transaction changes one or two types: those are found by a linear
+  // search; past kChangedLinear, through changed_index_ (type -> index,
+  // built lazily, dropped when an entry is removed).
+  std::vector<Changed> changed_;
+  static constexpr size_t kChangedLinear = 8;
+  mutable absl::flat_hash_map<engine::TypeImpl*, size_t> changed_index_;
+  // Index of `type` in changed_order_, or -1.
+  ptrdiff_t ChangedIndex(const engine::TypeImpl* type) const;
   // The type whose list change was recorded last (AddChanged fast path).
   engine::TypeImpl* last_list_changed_ = nullptr;
   std::vector<engine::TypeImpl*> changed_parent_order_;

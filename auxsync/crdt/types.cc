@@ -493,6 +493,23 @@ void InsertTextAt(Transaction& tr, TypeImpl* t, TextPos& pos, Content content,
 void TextInsertAt(Transaction& tr, TypeImpl* t, uint64_t index, Content content,
                   const Attributes* attrs) {
   TextPos pos = FindTextPos(tr, t, index);
+  if (pos.attrs.empty() && (attrs == nullptr || attrs->empty())) {
+    // Plain typing: no attributes to apply or negate, so InsertTextAt's
+    // attribute steps reduce to skipping deleted items (and formats that
+    // set nothing) to the right, as yjs's minimizeAttributeChanges does.
+    MinimizeAttributeChanges(pos, Attributes());
+    uint64_t at = pos.index;
+    Item* it =
+        NewLocalItem(tr, t, pos.left, pos.right, nullptr, std::move(content));
+    if (!it->deleted) {
+      t->cache_item = it;
+      t->cache_index = at;
+      if (!t->markers.empty()) MarkersInserted(t, it, at, it->length);
+    } else {
+      t->markers.clear();
+    }
+    return;
+  }
   Attributes a = attrs != nullptr ? *attrs : pos.attrs;
   InsertTextAt(tr, t, pos, std::move(content), std::move(a));
 }

@@ -136,8 +136,8 @@ class DocAccess {
   static TypeImpl* RootForRemote(Doc& d, const std::string& name);
   static const Transaction::Changed* Changed(const Transaction& t,
                                              TypeImpl* type) {
-    auto it = t.changed_.find(type);
-    return it == t.changed_.end() ? nullptr : &it->second;
+    ptrdiff_t i = t.ChangedIndex(type);
+    return i < 0 ? nullptr : &t.changed_[static_cast<size_t>(i)];
   }
 };
 
