@@ -112,6 +112,14 @@ std::string TextValue(const crdt::engine::TypeImpl* text) {
   return out;
 }
 
+// internal::ReadSlot, with a text read by TextValue.
+Value ReadSlotValue(const crdt::OutValue& v) {
+  if (v.type != nullptr && v.type->kind == crdt::engine::TypeKind::kText) {
+    return Value(TextValue(v.type));
+  }
+  return internal::ReadSlot(v);
+}
+
 // internal::ReadBot with one map lookup per tag (in the map's key order)
 // and text read straight from its items: the same bot.
 Value ReadBotDirect(std::string_view id, const crdt::OutValue& slot) {
@@ -593,7 +601,7 @@ bool YjsPartitionCore::ProcessDirect(const crdt::Transaction& tr,
         if (change.action == crdt::KeyChange::Action::kDelete) {
           value = Value(nullptr);
         } else if (std::optional<crdt::OutValue> v = map.Get(key)) {
-          value = internal::ReadSlot(*v);
+          value = ReadSlotValue(*v);
           if (bots::IsTagEdit(value)) return false;
         }
         tags.as_object().Set(key, std::move(value));
@@ -636,17 +644,29 @@ void YjsPartitionCore::EmitStateUpdate(Value partial) {
       !event->updated_bots.empty()) {
     on_state_updated_.Next(*event);
   }
-  // Only observers' own copies keep the partial state and version now.
+  // Only observers' own copies keep the partial state and version now; a
+  // small partial state no observer kept is emptied for the next call.
+  Value done = std::move(event->state);
   event->state = Value();
   event->version = Value();
   spare_event_ = std::move(event);
+  if (done.is_object() && done.object_ref().use_count() == 1 &&
+      done.as_object().size() <= 16) {
+    done.as_object().Clear();
+    spare_partial_ = std::move(done);
+  }
+}
+
+Value YjsPartitionCore::TakePartial() {
+  if (spare_partial_.is_object()) return std::move(spare_partial_);
+  return Value::NewObject();
 }
 
 // MemoryPartition's addBot for each bot, then its emission.
 void YjsPartitionCore::EmitAdded(
     std::vector<std::pair<std::string, Value>>& list) {
   bots::Object& state_object = state().as_object();
-  Value partial = Value::NewObject();
+  Value partial = TakePartial();
   std::vector<Value> added;
   added.reserve(list.size());
   const Value space_value = space().has_value() ? Value(*space()) : Value();
@@ -677,8 +697,13 @@ void YjsPartitionCore::EmitAdded(
 void YjsPartitionCore::EmitTagUpdates(
     std::vector<std::pair<std::string, Value>>& list) {
   bots::Object& state_object = state().as_object();
-  Value partial = Value::NewObject();
-  std::vector<bots::UpdatedBot> updated;
+  Value partial = TakePartial();
+  // A nested emission (from an observer) finds no spare list.
+  std::unique_ptr<std::vector<bots::UpdatedBot>> updated_list =
+      spare_updated_ != nullptr
+          ? std::move(spare_updated_)
+          : std::make_unique<std::vector<bots::UpdatedBot>>();
+  std::vector<bots::UpdatedBot>& updated = *updated_list;
   std::vector<std::string>& tag_names = tag_scratch_;
   for (auto& [id, update_tags_value] : list) {
     Value* entry = state_object.Find(id);
@@ -750,6 +775,8 @@ void YjsPartitionCore::EmitTagUpdates(
   if (!updated.empty() && on_bots_updated_.observer_count() > 0) {
     on_bots_updated_.Next(updated);
   }
+  updated.clear();
+  spare_updated_ = std::move(updated_list);
   EmitStateUpdate(std::move(partial));
 }
 
@@ -846,7 +873,7 @@ bool YjsPartitionCore::HandleValueUpdates(const crdt::YEvent& event, bool masks,
         return Value(nullptr);
       }
       std::optional<crdt::OutValue> v = map.Get(key);
-      return v.has_value() ? internal::ReadSlot(*v) : Value();
+      return v.has_value() ? ReadSlotValue(*v) : Value();
     };
     if (target == masks_.impl()) {
       // Bots in first-seen order, with an index by id.

@@ -161,6 +161,8 @@ class YjsPartitionCore : public Partition {
   // Emits `partial` on onStateUpdated (when it names any bot), through a
   // StateUpdatedEvent whose lists keep their storage between calls.
   void EmitStateUpdate(bots::Value partial);
+  // An empty object for a partial state (the spare one if there is one).
+  bots::Value TakePartial();
   void EmitTagUpdates(
       std::vector<std::pair<std::string, bots::Value>>& updates);
   // Converts the event of a tag map, mask map or text; false when a mask
@@ -215,6 +217,9 @@ class YjsPartitionCore : public Partition {
   // See VersionValue(); spare_event_ is null while an emission uses it.
   bots::Value version_value_;
   std::unique_ptr<bots::StateUpdatedEvent> spare_event_;
+  bots::Value
+      spare_partial_;  // an empty object nothing else holds, or undefined
+  std::unique_ptr<std::vector<bots::UpdatedBot>> spare_updated_;
   // EmitTagUpdates' list of tag names (no callbacks run while it is used).
   std::vector<std::string> tag_scratch_;
   rx::BehaviorSubject<bots::CurrentVersion> on_version_;
