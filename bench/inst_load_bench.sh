@@ -20,7 +20,9 @@
 # then prints the table (ours, Node, ratio) and writes everything as JSON
 # (default: build/inst_load.json). --sqlite adds `auxsync serve
 # --store sqlite --sqlite-sync normal`. --quick: small steps, under a
-# minute, for smoke checks. --idle-only: the two idle steps only (~1 min).
+# minute, for smoke checks. --idle-only: the two idle steps only (~1 min);
+# --no-idle: without them. SPREAD_STEPS / ONE_STEPS="K ..." replace the
+# lists of K (e.g. SPREAD_STEPS=3200 ONE_STEPS= for one CPU-per-frame step).
 # See docs/performance.md "Inst server load".
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -29,6 +31,7 @@ cd "$root"
 quick=0
 sqlite=0
 idle_only=0
+no_idle=0
 servers_arg=""
 out="build/inst_load.json"
 while [[ $# -gt 0 ]]; do
@@ -36,9 +39,10 @@ while [[ $# -gt 0 ]]; do
     --quick) quick=1 ;;
     --sqlite) sqlite=1 ;;
     --idle-only) idle_only=1 ;;
+    --no-idle) no_idle=1 ;;
     --servers) servers_arg="$2"; shift ;;
     --out) out="$2"; shift ;;
-    *) echo "usage: $0 [--quick] [--sqlite] [--idle-only] [--servers LIST] [--out FILE.json]" >&2
+    *) echo "usage: $0 [--quick] [--sqlite] [--idle-only|--no-idle] [--servers LIST] [--out FILE.json]" >&2
        exit 2 ;;
   esac
   shift
@@ -63,6 +67,10 @@ else
   spread_steps=(100 400 800 1200 1600 2000 2400 3200 4000 4800 5600 6400 8000 9600 12800 16000)
   one_steps=(25 50 100 150 200 300 400 600 800)
 fi
+# shellcheck disable=SC2206
+[[ -v SPREAD_STEPS ]] && spread_steps=($SPREAD_STEPS)
+# shellcheck disable=SC2206
+[[ -v ONE_STEPS ]] && one_steps=($ONE_STEPS)
 
 tmp="$(mktemp -d)"
 pid=""
@@ -159,10 +167,12 @@ echo "# $(date -u +%FT%TZ), load average before: $load"
 node interop/node_server/build.mjs >/dev/null 2>&1 || true
 for server in "${servers[@]}"; do
   echo "== $server"
-  run "$server" --scenario idle --idle --clients "$idle_n" --per-inst 10 \
-    --settle "$settle" --run-id idle
-  run "$server" --scenario idle-casualos --idle --casualos-session \
-    --clients "$idle_n" --per-inst 10 --settle "$settle" --run-id idlec
+  if [[ $no_idle == 0 ]]; then
+    run "$server" --scenario idle --idle --clients "$idle_n" --per-inst 10 \
+      --settle "$settle" --run-id idle
+    run "$server" --scenario idle-casualos --idle --casualos-session \
+      --clients "$idle_n" --per-inst 10 --settle "$settle" --run-id idlec
+  fi
   [[ $idle_only == 1 ]] && continue
   step "$server" spread 10 "${spread_steps[@]}"
   step "$server" one-inst 0 "${one_steps[@]}"
