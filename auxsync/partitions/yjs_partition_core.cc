@@ -328,6 +328,19 @@ WriteKind WriteKindOf(const Value& action) {
 absl::Status YjsPartitionCore::ApplyBotEvents(
     const std::vector<Value>& events) {
   CallScope scope(this);
+  absl::Status error;
+  bool has_apply_state = false;
+  for (const Value& e : events) {
+    if (WriteKindOf(e) == WriteKind::kApplyState) {
+      has_apply_state = true;
+      break;
+    }
+  }
+  if (!has_apply_state) {
+    // ApplyActions skips every other type itself: no copy of the list.
+    ApplyActions(events, &error);
+    return error;
+  }
   std::vector<Value> actions;
   actions.reserve(events.size());
   for (const Value& e : events) {
@@ -346,7 +359,6 @@ absl::Status YjsPartitionCore::ApplyBotEvents(
         break;
     }
   }
-  absl::Status error;
   ApplyActions(actions, &error);
   return error;
 }
