@@ -299,7 +299,7 @@ void Doc::Cleanup() {
       if (list.empty()) continue;
       // v1 of plain content goes through the direct writer into a buffer
       // the doc reuses (no allocation per keystroke); the rest through the
-      // generic writer.
+      // codec's templated store writer.
       std::vector<uint8_t> bytes;
       std::span<const uint8_t> view;
       size_t n =
@@ -309,13 +309,8 @@ void Doc::Cleanup() {
       if (n > 0) {
         view = std::span<const uint8_t>(update_buf_.data(), n);
       } else {
-        auto w = engine::NewWriter(v2);
-        // One allocation for a typical keystroke's update instead of a
-        // doubling series.
-        w->rest().Reserve(64);
-        engine::WriteStoreStructs(*w, store_, tr.before_state_);
-        engine::WriteDeleteSet(*w, tr.delete_set_);
-        bytes = w->Finish();
+        bytes = engine::EncodeStoreUpdate(store_, tr.before_state_,
+                                          &tr.delete_set_, v2);
         view = bytes;
       }
       CallAll(*handlers_, list, view, tr);
