@@ -12,6 +12,7 @@
 #include "auxsync/crdt/internal/struct_reader.h"
 #include "auxsync/crdt/internal/update_decoder.h"
 #include "auxsync/crdt/internal/update_encoder.h"
+#include "auxsync/crdt/internal/utf8.h"
 #include "auxsync/crdt/state_vector.h"
 #include "auxsync/crdt/wire_struct.h"
 
@@ -189,7 +190,8 @@ bool ToEngineStruct(crdt::WireStruct& in, WireStruct* out, std::string* error) {
     }
     case kRefString: {
       const auto& sc = std::get<StringContent>(in.content);
-      AppendUtf16(sc.utf8, &c.str);
+      // The reader validated the UTF-8.
+      internal::AppendValidUtf8AsUtf16(sc.utf8, &c.str);
       // Keep the halves of a pair a v2 cut split, as JavaScript does.
       if (sc.lead_low != 0) c.str.front() = sc.lead_low;
       if (sc.trail_high != 0) c.str.back() = sc.trail_high;
@@ -258,8 +260,13 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
     }
     budget.left -= n;
     std::vector<WireStruct> structs;
-    structs.reserve(
-        static_cast<size_t>(std::min<uint64_t>(n, rest.remaining() + 1)));
+    // Bounded by the input: a v1 struct takes at least two bytes of the
+    // rest; a v2 struct can take less than one byte of its columns, so
+    // there the bound is a share of the whole update (growing past it
+    // relocates every struct read so far).
+    const uint64_t bound =
+        Dec::kVersion == 1 ? rest.remaining() + 1 : bytes.size() / 4 + 64;
+    structs.reserve(static_cast<size_t>(std::min<uint64_t>(n, bound)));
     for (uint64_t j = 0; j < n; ++j) {
       const size_t start = rest.offset();
       if (!internal::ReadStructAt(dec, client, clock, &arena, &ws)) break;
