@@ -563,6 +563,12 @@ void WebsocketServer::Sweep() {
   if (!acceptor_.is_open() && hub_->first == nullptr) return;
   auto period = std::max<std::chrono::milliseconds>(
       hub_->options.idle_timeout / 20, std::chrono::milliseconds(10));
+  // After Stop(), io_context::run should return soon after the last socket
+  // is gone, not a whole period later.
+  if (!acceptor_.is_open()) {
+    period = std::min<std::chrono::milliseconds>(period,
+                                                 std::chrono::milliseconds(50));
+  }
   sweep_.expires_after(period);
   sweep_.async_wait([this](beast::error_code ec) {
     if (ec) return;
@@ -588,6 +594,9 @@ void WebsocketServer::Stop() {
     open.emplace_back(s);
   }
   for (auto& s : open) s->Close();
+  // Reschedule the sweep for the shutdown (or let it end now).
+  sweep_.cancel();
+  Sweep();
 }
 
 size_t WebsocketServer::open_sockets() const { return hub_->open; }

@@ -334,6 +334,28 @@ TEST(WebsocketServer, KeepsAcceptingAfterRunningOutOfDescriptors) {
   loop.join();
 }
 
+// io_context::run returns soon after Stop() once the sockets are gone (the
+// sweep timer of the idle pings does not keep it waiting for its period).
+TEST(WebsocketServer, RunReturnsSoonAfterStop) {
+  MemoryStore store;
+  InstServer inst(store);
+  asio::io_context io;
+  WebsocketServer server(io, inst);
+  absl::StatusOr<uint16_t> port = server.Listen("127.0.0.1", 0);
+  ASSERT_TRUE(port.ok()) << port.status();
+  bool answered = false;
+  std::thread client([&] {
+    answered = LoginAnswered(*port);
+    asio::post(io, [&] { server.Stop(); });
+  });
+  auto start = std::chrono::steady_clock::now();
+  io.run();
+  client.join();
+  EXPECT_TRUE(answered);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
+  EXPECT_EQ(server.open_sockets(), 0u);
+}
+
 // A server on its own thread, and a raw TCP client that speaks the
 // websocket protocol byte by byte.
 class RawClientTest : public ::testing::Test {
