@@ -138,6 +138,18 @@ void InstServer::Emit(SocketId id, std::string frame) {
   }
 }
 
+void InstServer::EmitShared(SocketId id,
+                            const std::shared_ptr<const std::string>& frame) {
+  if (batch_open_) {
+    Emit(id, *frame);  // held back as a copy, like every held frame
+    return;
+  }
+  auto it = sockets_.find(id);
+  if (it == sockets_.end()) return;
+  ++stats_.frames_out;
+  it->second.connection->SendShared(frame);
+}
+
 void InstServer::CloseSocket(SocketId id) {
   auto it = sockets_.find(id);
   if (it == sockets_.end()) return;
@@ -607,11 +619,14 @@ void InstServer::OnAddUpdates(SocketId id, const inst::AddUpdatesMessage& m) {
     inst::AddUpdatesMessage broadcast;
     broadcast.ns = m.ns;
     broadcast.updates = m.updates;
-    const std::string frame = inst::EncodeMessageFrame(broadcast);
+    // Encoded once; the watchers' queues share the bytes.
+    const auto shared = std::make_shared<const std::string>(
+        inst::EncodeMessageFrame(broadcast));
+    const std::string& frame = *shared;
     if (auto it = branch_watchers_.find(KeyOf(m.ns));
         it != branch_watchers_.end()) {
       for (SocketId watcher : it->second) {
-        if (watcher != id) Emit(watcher, frame);
+        if (watcher != id) EmitShared(watcher, shared);
       }
     }
     // Other nodes hear of it after the durable write (with group commit:

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <random>
 #include <set>
@@ -46,6 +47,11 @@ class Connection {
   virtual ~Connection() = default;
   // Queues one text frame.
   virtual void Send(std::string frame) = 0;
+  // Queues one text frame whose bytes several sockets share (a broadcast);
+  // the default copies them into Send.
+  virtual void SendShared(std::shared_ptr<const std::string> frame) {
+    Send(*frame);
+  }
   // Closes the socket after the queued frames; the transport then calls
   // InstServer::Disconnect.
   virtual void Close() = 0;
@@ -161,6 +167,8 @@ class InstServer : public FanoutReceiver {
   // Every frame and close goes through these: held back while a batch is
   // open, else handed to the socket's Connection at once.
   void Emit(SocketId id, std::string frame);
+  // Emit of a broadcast's frame: the sockets share its bytes.
+  void EmitShared(SocketId id, const std::shared_ptr<const std::string>& frame);
   void CloseSocket(SocketId id);
   // Opens a store batch if group commit is on and none is open.
   void OpenBatch();

@@ -119,6 +119,11 @@ class WebsocketServer::Session : public Connection {
     Queue(WsOpcode::kText, std::move(frame));
   }
 
+  void SendShared(std::shared_ptr<const std::string> frame) override {
+    if (closing_) return;
+    Queue(WsOpcode::kText, std::string(), std::move(frame));
+  }
+
   void Close() override { StartClose(internal::kWsCloseNormal); }
 
   // The periodic check (WebsocketServer::Sweep): pings a silent socket,
@@ -161,6 +166,8 @@ class WebsocketServer::Session : public Connection {
     struct Frame {
       WsOpcode opcode;
       std::string payload;
+      std::shared_ptr<const std::string> shared;  // instead of payload
+      const std::string& bytes() const { return shared ? *shared : payload; }
     };
     std::deque<Frame> frames;
     size_t queued_bytes = 0;
@@ -183,17 +190,20 @@ class WebsocketServer::Session : public Connection {
     prev_ = next_ = nullptr;
   }
 
-  void Queue(WsOpcode opcode, std::string payload) {
+  // Queues `payload`, or the bytes of `shared` when given.
+  void Queue(WsOpcode opcode, std::string payload,
+             std::shared_ptr<const std::string> shared = nullptr) {
     if (close_queued_ || !socket_.is_open()) return;
     if (!out_) out_ = std::make_unique<Output>();
+    const size_t size = shared ? shared->size() : payload.size();
     // A client that does not read: stop queueing and close rather than
     // grow without bound.
-    if (out_->queued_bytes + payload.size() > hub_->options.max_queued_bytes) {
+    if (out_->queued_bytes + size > hub_->options.max_queued_bytes) {
       Abort("send queue full");
       return;
     }
-    out_->queued_bytes += payload.size();
-    out_->frames.push_back({opcode, std::move(payload)});
+    out_->queued_bytes += size;
+    out_->frames.push_back({opcode, std::move(payload), std::move(shared)});
     if (opcode == WsOpcode::kClose) {
       close_queued_ = true;
       close_started_ = hub_->Now();
@@ -209,10 +219,10 @@ class WebsocketServer::Session : public Connection {
     for (size_t i = 0; i < out.in_flight; ++i) {
       const Output::Frame& frame = out.frames[i];
       size_t n = internal::EncodeWsFrameHeader(
-          frame.opcode, frame.payload.size(), out.headers[i].data());
+          frame.opcode, frame.bytes().size(), out.headers[i].data());
       out.buffers.emplace_back(out.headers[i].data(), n);
-      if (!frame.payload.empty()) {
-        out.buffers.emplace_back(frame.payload.data(), frame.payload.size());
+      if (const std::string& bytes = frame.bytes(); !bytes.empty()) {
+        out.buffers.emplace_back(bytes.data(), bytes.size());
       }
     }
     writing_ = true;
@@ -232,7 +242,7 @@ class WebsocketServer::Session : public Connection {
     bool close_sent = false;
     for (size_t i = 0; i < out.in_flight; ++i) {
       close_sent |= out.frames.front().opcode == WsOpcode::kClose;
-      out.queued_bytes -= out.frames.front().payload.size();
+      out.queued_bytes -= out.frames.front().bytes().size();
       out.frames.pop_front();
     }
     out.in_flight = 0;
