@@ -18,6 +18,11 @@ compare() {
       console.error("STATE MISMATCH between auxsync and aux-common");
       process.exit(1);
     }
+    if (a.updateBase64Chars !== b.updateBase64Chars ||
+        a.initUpdateBase64Chars !== b.initUpdateBase64Chars) {
+      console.error("ENCODED SIZE MISMATCH between auxsync and aux-common");
+      process.exit(1);
+    }
     if (a.batch !== undefined) {
       const r = (k) => (a[k] / b[k]).toFixed(1);
       console.log(`yjs partition, batch ${a.batch}: adds ${r("addsPerSec")}x, ` +
