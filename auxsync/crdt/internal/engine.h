@@ -102,9 +102,8 @@ DeleteSet DeleteSetFromStore(const StructStore& store);
 // store's own delete set, collected in the same pass), v1 or v2: the bytes
 // WriteStoreStructs + WriteDeleteSet write, without virtual calls.
 std::vector<uint8_t> EncodeStoreUpdate(
-    const StructStore& store,
-    const absl::flat_hash_map<uint64_t, uint64_t>& sv, const DeleteSet* ds,
-    bool v2);
+    const StructStore& store, const absl::flat_hash_map<uint64_t, uint64_t>& sv,
+    const DeleteSet* ds, bool v2);
 absl::StatusOr<absl::flat_hash_map<uint64_t, uint64_t>> DecodeStateVector(
     std::span<const uint8_t> b);
 std::vector<uint8_t> EncodeStateVectorOf(const StructStore& store);

@@ -3,40 +3,14 @@
 #include <cmath>
 
 #include "auxsync/crdt/internal/json.h"
+#include "auxsync/crdt/internal/utf8.h"
 
 namespace auxsync::crdt::engine {
 
 void AppendUtf8(std::u16string_view s, std::string* out) {
-  out->reserve(out->size() + s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    uint32_t c = s[i];
-    if (c < 0x80) {
-      out->push_back(static_cast<char>(c));
-      continue;
-    }
-    if (c >= 0xD800 && c <= 0xDFFF) {
-      if (c <= 0xDBFF && i + 1 < s.size() && s[i + 1] >= 0xDC00 &&
-          s[i + 1] <= 0xDFFF) {
-        c = 0x10000 + ((c - 0xD800) << 10) + (s[i + 1] - 0xDC00);
-        ++i;
-      } else {
-        c = 0xFFFD;
-      }
-    }
-    if (c < 0x800) {
-      out->push_back(static_cast<char>(0xC0 | (c >> 6)));
-      out->push_back(static_cast<char>(0x80 | (c & 0x3f)));
-    } else if (c < 0x10000) {
-      out->push_back(static_cast<char>(0xE0 | (c >> 12)));
-      out->push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3f)));
-      out->push_back(static_cast<char>(0x80 | (c & 0x3f)));
-    } else {
-      out->push_back(static_cast<char>(0xF0 | (c >> 18)));
-      out->push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3f)));
-      out->push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3f)));
-      out->push_back(static_cast<char>(0x80 | (c & 0x3f)));
-    }
-  }
+  size_t old = out->size();
+  out->resize(old + internal::Utf8LengthOfUtf16(s));
+  internal::WriteUtf16AsUtf8(s, reinterpret_cast<uint8_t*>(out->data()) + old);
 }
 
 // WHATWG UTF-8 decoder with replacement (maximal subpart rule).

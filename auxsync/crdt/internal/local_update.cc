@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "absl/container/inlined_vector.h"
+#include "auxsync/crdt/internal/utf8.h"
 
 namespace auxsync::crdt::engine {
 namespace {
@@ -45,54 +46,10 @@ class Out {
   // UTF-16 as UTF-8 with its byte length, as TextEncoder writes it (a lone
   // surrogate becomes U+FFFD).
   void VarString16(std::u16string_view s) {
-    size_t len = 0;
-    for (size_t i = 0; i < s.size(); ++i) {
-      uint32_t c = s[i];
-      if (c < 0x80) {
-        len += 1;
-      } else if (c < 0x800) {
-        len += 2;
-      } else if (c >= 0xD800 && c <= 0xDBFF && i + 1 < s.size() &&
-                 s[i + 1] >= 0xDC00 && s[i + 1] <= 0xDFFF) {
-        len += 4;
-        ++i;
-      } else {
-        len += 3;  // BMP, or a lone surrogate (U+FFFD)
-      }
-    }
+    size_t len = internal::Utf8LengthOfUtf16(s);
     VarUint(len);
     Ensure(len);
-    uint8_t* p = p_;
-    for (size_t i = 0; i < s.size(); ++i) {
-      uint32_t c = s[i];
-      if (c < 0x80) {
-        *p++ = static_cast<uint8_t>(c);
-        continue;
-      }
-      if (c >= 0xD800 && c <= 0xDFFF) {
-        if (c <= 0xDBFF && i + 1 < s.size() && s[i + 1] >= 0xDC00 &&
-            s[i + 1] <= 0xDFFF) {
-          c = 0x10000 + ((c - 0xD800) << 10) + (s[i + 1] - 0xDC00);
-          ++i;
-        } else {
-          c = 0xFFFD;
-        }
-      }
-      if (c < 0x800) {
-        *p++ = static_cast<uint8_t>(0xC0 | (c >> 6));
-        *p++ = static_cast<uint8_t>(0x80 | (c & 0x3f));
-      } else if (c < 0x10000) {
-        *p++ = static_cast<uint8_t>(0xE0 | (c >> 12));
-        *p++ = static_cast<uint8_t>(0x80 | ((c >> 6) & 0x3f));
-        *p++ = static_cast<uint8_t>(0x80 | (c & 0x3f));
-      } else {
-        *p++ = static_cast<uint8_t>(0xF0 | (c >> 18));
-        *p++ = static_cast<uint8_t>(0x80 | ((c >> 12) & 0x3f));
-        *p++ = static_cast<uint8_t>(0x80 | ((c >> 6) & 0x3f));
-        *p++ = static_cast<uint8_t>(0x80 | (c & 0x3f));
-      }
-    }
-    p_ = p;
+    p_ = internal::WriteUtf16AsUtf8Short(s, p_);
   }
   size_t size() const { return static_cast<size_t>(p_ - buf_.data()); }
 
