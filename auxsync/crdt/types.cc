@@ -466,6 +466,19 @@ Attributes JsOrder(Attributes a) {
   return Attributes(o.map().begin(), o.map().end());
 }
 
+// After a local text insert of `it` at visible index `at`: the position
+// cache points at it and the markers shift; a deleted insert (into a
+// deleted parent) invalidates the markers instead.
+void NoteTextInserted(TypeImpl* t, Item* it, uint64_t at) {
+  if (!it->deleted) {
+    t->cache_item = it;
+    t->cache_index = at;
+    if (!t->markers.empty()) MarkersInserted(t, it, at, it->length);
+  } else {
+    t->markers.clear();
+  }
+}
+
 void InsertTextAt(Transaction& tr, TypeImpl* t, TextPos& pos, Content content,
                   Attributes attrs) {
   for (auto& [k, v] : pos.attrs) {
@@ -481,13 +494,7 @@ void InsertTextAt(Transaction& tr, TypeImpl* t, TextPos& pos, Content content,
   pos.right = it;
   pos.Forward();
   InsertNegatedAttributes(tr, t, pos, std::move(negated));
-  if (!it->deleted) {
-    t->cache_item = it;
-    t->cache_index = at;
-    if (!t->markers.empty()) MarkersInserted(t, it, at, it->length);
-  } else {
-    t->markers.clear();
-  }
+  NoteTextInserted(t, it, at);
 }
 
 void TextInsertAt(Transaction& tr, TypeImpl* t, uint64_t index, Content content,
@@ -501,13 +508,7 @@ void TextInsertAt(Transaction& tr, TypeImpl* t, uint64_t index, Content content,
     uint64_t at = pos.index;
     Item* it =
         NewLocalItem(tr, t, pos.left, pos.right, nullptr, std::move(content));
-    if (!it->deleted) {
-      t->cache_item = it;
-      t->cache_index = at;
-      if (!t->markers.empty()) MarkersInserted(t, it, at, it->length);
-    } else {
-      t->markers.clear();
-    }
+    NoteTextInserted(t, it, at);
     return;
   }
   Attributes a = attrs != nullptr ? *attrs : pos.attrs;
