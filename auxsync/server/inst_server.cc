@@ -67,6 +67,11 @@ std::string InstServer::NewServerConnectionId() {
   return text;
 }
 
+InstServer::SocketExtras& InstServer::Extras(Socket& socket) {
+  if (!socket.extras) socket.extras = std::make_unique<SocketExtras>();
+  return *socket.extras;
+}
+
 InstServer::SocketId InstServer::Connect(Connection* connection,
                                          std::string address) {
   SocketId id = next_id_++;
@@ -221,7 +226,7 @@ void InstServer::HandleFrame(SocketId id, std::string_view text) {
       // Dropped unprocessed; told only when a second has passed since the
       // socket's previous dropped frame (5.15).
       ++stats_.rate_limited_frames;
-      std::optional<int64_t>& last = it->second.last_dropped_ms;
+      std::optional<int64_t>& last = Extras(it->second).last_dropped_ms;
       bool notify = !last || receive_time - *last >= 1000;
       last = receive_time;
       if (notify) {
@@ -322,7 +327,8 @@ std::optional<InstServer::Denial> InstServer::CheckAccess(
   }
   // The token scope first (3.5), then the inst's existence, then the
   // policy: the order the real controller checks them in.
-  if (!socket.token_scopes.contains({*ns.record_name, ns.inst})) {
+  if (!socket.extras ||
+      !socket.extras->token_scopes.contains({*ns.record_name, ns.inst})) {
     return Denial{Kind::kTokenScope};
   }
   absl::StatusOr<bool> exists = store_.InstExists(*ns.record_name, ns.inst);
@@ -399,14 +405,14 @@ InstServer::Registration* InstServer::FindRegistration(
 
 void InstServer::OnLogin(SocketId id, const inst::LoginMessage& m) {
   Socket& socket = sockets_.at(id);
-  const bool had_identity = socket.identity.has_value();
+  const bool had_identity = socket.identity != nullptr;
   if (!m.connection_token || m.connection_token->empty()) {
     if (!m.connection_id || m.connection_id->empty()) {
       Send(id, inst::LoginFailure(inst::kUnacceptableConnectionId));
       return;
     }
-    socket.identity =
-        inst::ConnectionInfo{*m.connection_id, std::nullopt, std::nullopt};
+    socket.identity = std::make_shared<const inst::ConnectionInfo>(
+        inst::ConnectionInfo{*m.connection_id, std::nullopt, std::nullopt});
   } else {
     absl::StatusOr<inst::ConnectionToken> token =
         inst::ParseConnectionToken(*m.connection_token);
@@ -430,10 +436,11 @@ void InstServer::OnLogin(SocketId id, const inst::LoginMessage& m) {
       Send(id, inst::LoginFailure(inst::kSessionExpired));
       return;
     }
-    socket.identity = inst::ConnectionInfo{token->connection_id,
-                                           token->session_id, token->user_id};
+    socket.identity =
+        std::make_shared<const inst::ConnectionInfo>(inst::ConnectionInfo{
+            token->connection_id, token->session_id, token->user_id});
     if (token->record_name) {
-      socket.token_scopes.insert({*token->record_name, token->inst});
+      Extras(socket).token_scopes.insert({*token->record_name, token->inst});
     }
   }
   if (!had_identity) fanout_.SetLocalSocketCount(++logged_in_);
@@ -504,10 +511,10 @@ void InstServer::OnWatchBranch(SocketId id, const inst::WatchBranchMessage& m) {
   }
   if (Registration* r = FindRegistration(socket, false, m.ns)) {
     r->temporary = temporary;
-    r->identity = *socket.identity;
+    r->identity = socket.identity;
   } else {
     socket.registrations.push_back(
-        Registration{false, m.ns, temporary, *socket.identity});
+        Registration{false, temporary, m.ns, socket.identity});
     branch_watchers_[key].push_back(id);
   }
   fanout_.AddWatcher(m.ns, socket.server_connection_id, *socket.identity,
@@ -562,7 +569,7 @@ void InstServer::RemoveBranchWatch(SocketId id, Socket& socket,
   }
   inst::DisconnectedFromBranchMessage gone;
   gone.ns = ns;
-  gone.connection = removed.identity;
+  gone.connection = *removed.identity;
   const std::string gone_frame = inst::EncodeMessageFrame(gone);
   DeliverToDeviceWatchers(ns, gone_frame);
   fanout_.PublishPresence(ns, gone_frame);
@@ -749,7 +756,7 @@ void InstServer::OnWatchDevices(SocketId id,
     // listing below is missed.
     if (!HasLocalWatchers(key)) fanout_.Listen(m.ns);
     socket.registrations.push_back(
-        Registration{true, m.ns, false, *socket.identity});
+        Registration{true, false, m.ns, socket.identity});
     device_watchers_[key].push_back(id);
   }
   auto listed = [&](const inst::ConnectionInfo& identity, bool temporary) {
@@ -764,7 +771,7 @@ void InstServer::OnWatchDevices(SocketId id,
     for (SocketId watcher : it->second) {
       const Registration* r =
           FindRegistration(sockets_.at(watcher), false, m.ns);
-      if (r != nullptr) listed(r->identity, r->temporary);
+      if (r != nullptr) listed(*r->identity, r->temporary);
     }
   }
   // The sockets of other nodes after the local ones.
@@ -837,7 +844,7 @@ void InstServer::OnSendAction(SocketId id, const inst::SendActionMessage& m) {
       const Registration* r =
           FindRegistration(sockets_.at(candidates[picked]), false, m.ns);
       if (r == nullptr) return;
-      action.connection_id = r->identity.connection_id;
+      action.connection_id = r->identity->connection_id;
     } else {
       action.connection_id =
           remote[picked - candidates.size()].identity.connection_id;
@@ -856,7 +863,7 @@ void InstServer::OnSendAction(SocketId id, const inst::SendActionMessage& m) {
   for (SocketId candidate : candidates) {
     const Registration* r =
         FindRegistration(sockets_.at(candidate), false, m.ns);
-    if (r != nullptr && inst::IsActionForDevice(action, r->identity)) {
+    if (r != nullptr && inst::IsActionForDevice(action, *r->identity)) {
       Emit(candidate, frame);
     }
   }
@@ -902,7 +909,7 @@ void InstServer::OnRequestMissingPermission(
   std::vector<SocketId>& waiters = permission_waiters_[key];
   if (std::find(waiters.begin(), waiters.end(), id) == waiters.end()) {
     waiters.push_back(id);
-    socket.permission_waits.push_back(key);
+    Extras(socket).permission_waits.push_back(key);
   }
   inst::RequestMissingPermissionMessage forward;
   forward.reason = m.reason;
@@ -934,7 +941,7 @@ void InstServer::OnRespondMissingPermission(
   for (SocketId target : targets) {
     auto it = sockets_.find(target);
     if (it == sockets_.end()) continue;
-    std::erase(it->second.permission_waits, key);
+    if (it->second.extras) std::erase(it->second.extras->permission_waits, key);
     Send(target, forward);
   }
 }
@@ -964,7 +971,8 @@ void InstServer::Disconnect(SocketId id) {
     inst::BranchNamespace ns = socket.registrations.front().ns;
     RemoveBranchWatch(id, socket, ns);
   }
-  for (const NsKey& key : socket.permission_waits) {
+  for (const NsKey& key :
+       socket.extras ? socket.extras->permission_waits : std::vector<NsKey>{}) {
     auto waiters = permission_waiters_.find(key);
     if (waiters == permission_waiters_.end()) continue;
     Erase(waiters->second, id);

@@ -28,6 +28,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -143,25 +144,37 @@ class InstServer : public FanoutReceiver {
  private:
   // (has record name, record name, inst, branch).
   using NsKey = std::tuple<bool, std::string, std::string, std::string>;
+  // A socket's identity; shared (not copied) by the registrations made
+  // under it, because a later login replaces the socket's but not theirs.
+  using Identity = std::shared_ptr<const inst::ConnectionInfo>;
   struct Registration {
     bool devices = false;  // device-watch mode, else branch mode
-    inst::BranchNamespace ns;
     bool temporary = false;
-    inst::ConnectionInfo identity;  // as it was when registered
+    inst::BranchNamespace ns;
+    Identity identity;  // as it was when registered
   };
-  struct Socket {
-    Connection* connection = nullptr;
-    std::string server_connection_id;
-    std::optional<inst::ConnectionInfo> identity;  // set once logged in
+  // What only some sockets use (record-inst tokens, permission requests,
+  // rate limiting): allocated on first use, so an idle socket pays one
+  // pointer for it.
+  struct SocketExtras {
     // (record name, inst) pairs granted by connection tokens.
     std::set<std::pair<std::string, std::string>> token_scopes;
-    std::vector<Registration> registrations;
     // Keys of its pending permission requests (3.7, missing_permission
     // mode).
     std::vector<NsKey> permission_waits;
-    std::string address;
     std::optional<int64_t> last_dropped_ms;  // last rate-limited frame
   };
+  // Kept small: per idle socket this is most of the server's memory
+  // (docs/performance.md, "Inst server load").
+  struct Socket {
+    Connection* connection = nullptr;
+    std::string server_connection_id;
+    Identity identity;  // set once logged in
+    std::vector<Registration> registrations;
+    std::string address;
+    std::unique_ptr<SocketExtras> extras;  // nullptr until needed
+  };
+  static SocketExtras& Extras(Socket& socket);
 
   static NsKey KeyOf(const inst::BranchNamespace& ns);
   // Every frame and close goes through these: held back while a batch is
@@ -251,9 +264,13 @@ class InstServer : public FanoutReceiver {
   Clock clock_;
   std::mt19937_64 random_;
   SocketId next_id_ = 1;
-  std::map<SocketId, Socket> sockets_;
-  // serverConnectionId -> socket, for frames from other nodes.
-  std::map<std::string, SocketId> by_server_connection_id_;
+  // Hash maps: their nodes are smaller than std::map's, and nothing needs
+  // the sockets in order. References to a Socket stay valid until it is
+  // erased (Disconnect).
+  std::unordered_map<SocketId, Socket> sockets_;
+  // serverConnectionId -> socket, for frames from other nodes. The keys
+  // view the Socket's own server_connection_id (erased with it).
+  std::unordered_map<std::string_view, SocketId> by_server_connection_id_;
   int64_t logged_in_ = 0;  // sockets with an identity
   // Sockets per namespace in registration order (branch mode / devices).
   std::map<NsKey, std::vector<SocketId>> branch_watchers_;
