@@ -78,8 +78,12 @@ InstServer::SocketId InstServer::Connect(Connection* connection,
   Socket& socket = sockets_[id];
   socket.connection = connection;
   socket.address = std::move(address);
-  socket.server_connection_id = NewServerConnectionId();
-  by_server_connection_id_[socket.server_connection_id] = id;
+  const std::string server_connection_id = NewServerConnectionId();
+  std::copy_n(
+      server_connection_id.begin(),
+      std::min(server_connection_id.size(), socket.server_connection_id.size()),
+      socket.server_connection_id.begin());
+  by_server_connection_id_[ServerConnectionId(socket)] = id;
   return id;
 }
 
@@ -309,8 +313,8 @@ bool InstServer::RequireLogin(SocketId id, Socket& socket,
                               const std::optional<inst::BranchNamespace>& ns) {
   if (socket.identity) return true;
   SendError(id,
-            ns ? inst::InvalidConnectionState(*ns, socket.server_connection_id)
-               : inst::InvalidConnectionState(socket.server_connection_id));
+            ns ? inst::InvalidConnectionState(*ns, ServerConnectionId(socket))
+               : inst::InvalidConnectionState(ServerConnectionId(socket)));
   CloseSocket(id);
   return false;
 }
@@ -517,8 +521,8 @@ void InstServer::OnWatchBranch(SocketId id, const inst::WatchBranchMessage& m) {
         Registration{false, temporary, m.ns, socket.identity});
     branch_watchers_[key].push_back(id);
   }
-  fanout_.AddWatcher(m.ns, socket.server_connection_id, *socket.identity,
-                     temporary);
+  fanout_.AddWatcher(m.ns, std::string(ServerConnectionId(socket)),
+                     *socket.identity, temporary);
   // 7.7: presence to the device-watchers (the watcher too, and those of
   // other nodes), then the snapshot, then the result.
   inst::ConnectedToBranchMessage presence;
@@ -556,7 +560,7 @@ void InstServer::RemoveBranchWatch(SocketId id, Socket& socket,
     orphaned = watchers->second.empty();
     if (orphaned) branch_watchers_.erase(watchers);
   }
-  fanout_.RemoveWatcher(ns, socket.server_connection_id);
+  fanout_.RemoveWatcher(ns, std::string(ServerConnectionId(socket)));
   // The Node server checks the leaving registration's flag too, because a
   // non-temporary watch of the name there reads another branch (7.4). With
   // one branch per name, the stored flag alone decides: a temporary
@@ -979,7 +983,7 @@ void InstServer::Disconnect(SocketId id) {
     if (waiters->second.empty()) permission_waiters_.erase(waiters);
   }
   if (socket.identity) fanout_.SetLocalSocketCount(--logged_in_);
-  by_server_connection_id_.erase(socket.server_connection_id);
+  by_server_connection_id_.erase(ServerConnectionId(socket));
   sockets_.erase(it);
 }
 

@@ -18,6 +18,7 @@
 #ifndef AUXSYNC_SERVER_INST_SERVER_H_
 #define AUXSYNC_SERVER_INST_SERVER_H_
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -168,13 +169,19 @@ class InstServer : public FanoutReceiver {
   // (docs/performance.md, "Inst server load").
   struct Socket {
     Connection* connection = nullptr;
-    std::string server_connection_id;
+    // Its serverConnectionId (a UUID: always 36 characters), inline
+    // rather than a heap string; read it through ServerConnectionId().
+    std::array<char, 36> server_connection_id{};
     Identity identity;  // set once logged in
     std::vector<Registration> registrations;
     std::string address;
     std::unique_ptr<SocketExtras> extras;  // nullptr until needed
   };
   static SocketExtras& Extras(Socket& socket);
+  static std::string_view ServerConnectionId(const Socket& socket) {
+    return {socket.server_connection_id.data(),
+            socket.server_connection_id.size()};
+  }
 
   static NsKey KeyOf(const inst::BranchNamespace& ns);
   // Every frame and close goes through these: held back while a batch is
