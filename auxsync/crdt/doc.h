@@ -99,9 +99,6 @@ class Transaction {
   std::vector<engine::TypeImpl*> changed_parent_order_;
   absl::flat_hash_map<engine::TypeImpl*, std::vector<YEvent*>> changed_parent_;
   std::vector<engine::Item*> merge_structs_;
-  // A local string was appended to the item left of it at creation
-  // (engine::AppendLocalText): events must split it off again first.
-  bool appended_local_ = false;
 };
 
 // Callback of update events: the encoded update of one transaction.

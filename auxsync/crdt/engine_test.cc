@@ -272,30 +272,6 @@ TEST(DocEngine, MapEventKeysAndArrayDelta) {
   sub2.Reset();
 }
 
-// Plain typing is appended to the previous local item at creation
-// (AppendLocalText); an observer must still see only this transaction's
-// text as inserted (yjs: a separate item until the cleanup merges it).
-TEST(DocEngine, AppendedTypingKeepsEventDeltas) {
-  Doc d = MakeDoc(1);
-  YText t = d.GetText("t");
-  t.Insert(0, u"ab");
-  std::vector<DeltaOp> delta;
-  auto sub =
-      t.Observe([&](const YEvent& e, const Transaction&) { delta = e.delta; });
-  t.Insert(2, u"cd");
-  ASSERT_EQ(delta.size(), 2u);
-  EXPECT_EQ(delta[0].kind, DeltaOp::Kind::kRetain);
-  EXPECT_EQ(delta[0].length, 2u);
-  EXPECT_EQ(delta[1].kind, DeltaOp::Kind::kInsert);
-  EXPECT_EQ(delta[1].text, u"cd");
-  sub.Reset();
-  t.Insert(4, u"e");  // appended, no observer
-  Doc e = MakeDoc(2);
-  ASSERT_TRUE(ApplyUpdate(e, Full(d)).ok());
-  EXPECT_EQ(e.GetText("t").ToString(), "abcde");
-  EXPECT_EQ(Full(e), Full(d));
-}
-
 TEST(DocEngine, RelativePositions) {
   Doc d = MakeDoc(1);
   YText t = d.GetText("t");
