@@ -19,6 +19,7 @@
 #include "absl/functional/function_ref.h"
 #include "auxsync/crdt/events.h"
 #include "auxsync/crdt/internal/item.h"
+#include "auxsync/crdt/internal/struct_store.h"
 #include "auxsync/crdt/types.h"
 
 namespace auxsync::crdt {

@@ -12,6 +12,7 @@
 #include "auxsync/crdt/doc.h"
 #include "auxsync/crdt/internal/engine_lib0.h"
 #include "auxsync/crdt/internal/item.h"
+#include "auxsync/crdt/internal/struct_store.h"
 #include "auxsync/crdt/wire_struct.h"
 
 namespace auxsync::crdt::engine {

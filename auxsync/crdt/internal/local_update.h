@@ -10,6 +10,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "auxsync/crdt/internal/item.h"
+#include "auxsync/crdt/internal/struct_store.h"
 
 namespace auxsync::crdt::engine {
 

@@ -1,0 +1,155 @@
+// The struct store: every client's structs in clock order (yjs's
+// StructStore). Private to the engine.
+#ifndef AUXSYNC_CRDT_INTERNAL_STRUCT_STORE_H_
+#define AUXSYNC_CRDT_INTERNAL_STRUCT_STORE_H_
+
+#include <algorithm>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "auxsync/crdt/internal/item.h"
+
+namespace auxsync::crdt::engine {
+
+// The structs of one client, sorted by clock, as a chunked array: index and
+// clock lookups are O(log n), and inserting a split half or erasing a merged
+// struct moves at most one chunk instead of the whole array.
+class StructList {
+ public:
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  Item* back() const { return chunks_.back().back().item; }
+  Item* front() const { return chunks_.front().front().item; }
+  Item* operator[](size_t i) const {
+    size_t c = Chunk(i);
+    return chunks_[c][i - starts_[c]].item;
+  }
+  void push_back(Item* it) {
+    if (chunks_.empty() || chunks_.back().size() >= kChunk) {
+      starts_.push_back(size_);
+      first_clocks_.push_back(it->id.clock);
+      // No reserve: a doc with many clients has many short lists.
+      chunks_.emplace_back();
+    }
+    chunks_.back().push_back({it->id.clock, it});
+    ++size_;
+  }
+  // Inserts before position `pos` (pos <= size()).
+  void InsertAt(size_t pos, Item* it);
+  // Erases positions [first, last).
+  void Erase(size_t first, size_t last);
+  // Index of the struct containing `clock` (must exist).
+  size_t FindIndex(uint64_t clock) const;
+  // Calls f(Item*) for the structs at positions [from, size()) in order,
+  // chunk by chunk (no per-position search). `f` must not change the list.
+  template <typename F>
+  void ForEachFrom(size_t from, F&& f) const {
+    if (from >= size_) return;
+    for (size_t c = Chunk(from); c < chunks_.size(); ++c) {
+      const std::vector<Entry>& ch = chunks_[c];
+      for (size_t j = from > starts_[c] ? from - starts_[c] : 0; j < ch.size();
+           ++j) {
+        f(ch[j].item);
+      }
+    }
+  }
+
+ private:
+  // The clock is kept beside the pointer (a stored struct's first clock
+  // never changes), so searches touch no Item.
+  struct Entry {
+    uint64_t clock;
+    Item* item;
+  };
+  static constexpr size_t kChunk = 256;
+  size_t Chunk(size_t i) const {
+    if (i >= starts_.back()) return starts_.size() - 1;
+    return static_cast<size_t>(
+               std::upper_bound(starts_.begin(), starts_.end(), i) -
+               starts_.begin()) -
+           1;
+  }
+  void Reindex();
+  std::vector<std::vector<Entry>> chunks_;
+  std::vector<size_t> starts_;          // index of each chunk's first struct
+  std::vector<uint64_t> first_clocks_;  // clock of each chunk's first struct
+  size_t size_ = 0;
+};
+
+// Per-client clock-sorted struct arrays (yjs StructStore).
+class StructStore {
+ public:
+  StructStore() = default;
+  // Copies and moves do not take the lookup cache (it points into the
+  // source's table).
+  StructStore(const StructStore& o) : clients_(o.clients_) {}
+  StructStore(StructStore&& o) noexcept : clients_(std::move(o.clients_)) {
+    o.last_list_ = nullptr;
+  }
+  StructStore& operator=(const StructStore& o) {
+    clients_ = o.clients_;
+    last_list_ = nullptr;
+    return *this;
+  }
+  StructStore& operator=(StructStore&& o) noexcept {
+    clients_ = std::move(o.clients_);
+    last_list_ = nullptr;
+    o.last_list_ = nullptr;
+    return *this;
+  }
+
+  StructList* Client(uint64_t c) {
+    return const_cast<StructList*>(std::as_const(*this).Client(c));
+  }
+  const StructList* Client(uint64_t c) const {
+    // Most lookups in a row are for the same client (the local one).
+    if (last_list_ != nullptr && last_client_ == c) return last_list_;
+    auto it = clients_.find(c);
+    if (it == clients_.end()) return nullptr;
+    last_client_ = c;
+    last_list_ = const_cast<StructList*>(&it->second);
+    return last_list_;
+  }
+  StructList& ClientOrCreate(uint64_t c) {
+    if (last_list_ != nullptr && last_client_ == c) return *last_list_;
+    // An insertion may move every list (rehash): the cache is reset to the
+    // list returned.
+    StructList& v = clients_[c];
+    last_client_ = c;
+    last_list_ = &v;
+    return v;
+  }
+  uint64_t State(uint64_t c) const {
+    const auto* v = Client(c);
+    if (v == nullptr || v->empty()) return 0;
+    return v->back()->EndClock();
+  }
+  // Index of the struct containing `clock` in `v` (must exist).
+  static size_t FindIndex(const StructList& v, uint64_t clock) {
+    return v.FindIndex(clock);
+  }
+  // The struct containing id, or null.
+  Item* Find(Id id) const;
+  const absl::flat_hash_map<uint64_t, StructList>& clients() const {
+    return clients_;
+  }
+  absl::flat_hash_map<uint64_t, StructList>& clients() {
+    last_list_ = nullptr;  // the caller may insert or erase
+    return clients_;
+  }
+  std::vector<std::pair<uint64_t, uint64_t>> StateVector()
+      const;  // descending client
+
+ private:
+  absl::flat_hash_map<uint64_t, StructList> clients_;
+  // The last list looked up (valid until the table changes: only
+  // ClientOrCreate and the mutable clients() can change it).
+  mutable uint64_t last_client_ = 0;
+  mutable StructList* last_list_ = nullptr;
+};
+
+}  // namespace auxsync::crdt::engine
+
+#endif  // AUXSYNC_CRDT_INTERNAL_STRUCT_STORE_H_
