@@ -441,6 +441,11 @@ void Object::Clear() {
   live_ = 0;
 }
 
+void Object::Reserve(size_t n) {
+  slots_.reserve(n);
+  if (n > kSmallSlots && !lookup_.empty()) lookup_.reserve(n);
+}
+
 std::vector<std::string> Object::Keys() const {
   std::vector<std::string> keys;
   keys.reserve(live_);

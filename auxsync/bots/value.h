@@ -194,6 +194,10 @@ class Object {
   void AssignShallowCopy(const Object& other);
   // Removes every key, keeping the storage for reuse.
   void Clear();
+  // Makes room for `n` keys in all, so that building an object of known
+  // size (a bot's tags) does not regrow its storage key by key. Changes no
+  // key or order; `n` below the current size is a no-op.
+  void Reserve(size_t n);
 
   // Keys in property order (a snapshot, like Object.keys()).
   std::vector<std::string> Keys() const;

@@ -292,6 +292,24 @@ TEST(Object, SmallObjectWithManyTombstonesFindsEveryKey) {
   EXPECT_FALSE(o.Has("k0"));
 }
 
+TEST(Object, ReserveKeepsContentAndOrder) {
+  Value v = Value::NewObject();
+  Object& o = v.as_object();
+  o.Set("b", 1);
+  o.Set("2", 2);
+  o.Reserve(40);
+  o.Reserve(0);  // below the size: nothing changes
+  EXPECT_THAT(o.Keys(), ElementsAre("2", "b"));
+  for (int i = 0; i < 30; ++i) o.Set("k" + std::to_string(i), i);
+  EXPECT_EQ(o.size(), 32u);
+  EXPECT_EQ(o.Get("k29").as_number(), 29);
+  EXPECT_EQ(o.Get("b").as_number(), 1);
+  o.Reserve(100);  // on an object that has its index already
+  o.Set("z", 9);
+  EXPECT_EQ(o.Get("z").as_number(), 9);
+  EXPECT_EQ(o.Keys().back(), "z");
+}
+
 TEST(MakeObject, BuildsInGivenOrderWithIndexKeysFirst) {
   Value v = MakeObject({{"id", "b"}, {"7", 1}, {"tags", MakeObject({})}});
   EXPECT_THAT(v.as_object().Keys(), ElementsAre("7", "id", "tags"));
