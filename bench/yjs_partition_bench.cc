@@ -62,6 +62,8 @@ constexpr int kBots = auxsync::bench::kWorkloadBots;
 constexpr int kTags = auxsync::bench::kWorkloadTags;
 constexpr int kUpdates = auxsync::bench::kWorkloadUpdates;
 constexpr int kInitBots = 10000;
+// Timed runs after the warm-up; `--runs N` changes it (N = 0: the warm-up
+// alone, for instruction counts under callgrind).
 constexpr int kRuns = 5;
 
 // {"type":"yjs","remoteEvents":true}, space "shared", connected; random
@@ -145,10 +147,10 @@ void Fail(const std::string& what) {
 
 // `only`: "" for both phases, "add" to skip the update phase, "update" to
 // apply the adds in one call (for profiling one phase with perf).
-int RunAddUpdate(size_t batch, const std::string& only) {
+int RunAddUpdate(size_t batch, const std::string& only, int runs) {
   double best_add = 1e300, best_update = 1e300;
   std::string digest, sample = "null";
-  for (int run = 0; run <= kRuns; ++run) {  // run 0 is the warm-up
+  for (int run = 0; run <= runs; ++run) {  // run 0 is the warm-up
     // Actions are built outside the timed region, as in the JS harness.
     std::vector<std::vector<Value>> adds =
         Batches(AddActions(), only == "update" ? kBots : batch);
@@ -185,7 +187,7 @@ int RunAddUpdate(size_t batch, const std::string& only) {
   return 0;
 }
 
-int RunInit() {
+int RunInit(int runs) {
   absl::StatusOr<std::optional<InstUpdate>> update =
       auxsync::partitions::ConstructInitializationUpdate(InitBots());
   if (!update.ok() || !update->has_value()) Fail("initialization update");
@@ -195,7 +197,7 @@ int RunInit() {
   double best_init = 1e300, best_encode = 1e300;
   std::string digest, sample = "null";
   size_t encoded = 0;
-  for (int run = 0; run <= kRuns; ++run) {
+  for (int run = 0; run <= runs; ++run) {
     std::vector<Value> apply_actions = {auxsync::bots::Remote(
         apply, auxsync::bots::RemoteSelector{}, Value(), Value("apply"))};
     std::vector<Value> encode_actions = {auxsync::bots::Remote(
@@ -232,19 +234,24 @@ int RunInit() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc == 2 && std::string(argv[1]) == "--init") return RunInit();
-  if (argc == 1) return RunAddUpdate(1, "");
+  int runs = kRuns;
+  if (argc >= 3 && std::string(argv[argc - 2]) == "--runs") {
+    runs = std::max(0, std::atoi(argv[argc - 1]));
+    argc -= 2;
+  }
+  if (argc == 2 && std::string(argv[1]) == "--init") return RunInit(runs);
+  if (argc == 1) return RunAddUpdate(1, "", runs);
   if ((argc == 3 || argc == 5) && std::string(argv[1]) == "--batch") {
     std::string only;
     if (argc == 5 && std::string(argv[3]) == "--only") only = argv[4];
     if (argc == 5 && only != "add" && only != "update") only = "bad";
     if (only != "bad") {
       return RunAddUpdate(static_cast<size_t>(std::max(1, std::atoi(argv[2]))),
-                          only);
+                          only, runs);
     }
   }
   std::fprintf(stderr,
                "usage: yjs_partition_bench [--batch N [--only add|update] | "
-               "--init]\n");
+               "--init] [--runs N]\n");
   return 2;
 }

@@ -90,6 +90,34 @@ bots::Value GetStateVectorValue(const crdt::Doc& doc) {
   return v;
 }
 
+bots::Value StateVectorValueCache::Get(const crdt::Doc& doc) {
+  absl::InlinedVector<std::pair<uint64_t, uint64_t>, 4> sv;
+  for (const auto& [client, structs] : doc.store().clients()) {
+    if (structs.empty()) continue;
+    sv.emplace_back(client, structs.back()->EndClock());
+  }
+  std::sort(sv.begin(), sv.end());
+  bool same = sv.size() == clients_.size();
+  for (size_t i = 0; same && i < sv.size(); ++i) {
+    same = sv[i].first == clients_[i];
+  }
+  if (!same) {
+    clients_.clear();
+    keys_.clear();
+    for (const auto& [client, clock] : sv) {
+      clients_.push_back(client);
+      keys_.push_back(absl::StrCat(client));
+    }
+  }
+  // The same object GetStateVectorValue builds: clients ascending.
+  bots::Value v = bots::Value::NewObject();
+  bots::Object& out = v.as_object();
+  for (size_t i = 0; i < sv.size(); ++i) {
+    out.Set(keys_[i], bots::Value(sv[i].second));
+  }
+  return v;
+}
+
 std::optional<uint64_t> GetClock(const crdt::Doc& doc, uint64_t client) {
   const auto* structs = doc.store().Client(client);
   if (structs == nullptr || structs->empty()) return std::nullopt;

@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "auxsync/bots/value.h"
@@ -32,6 +33,18 @@ std::map<uint64_t, uint64_t> GetStateVector(const crdt::Doc& doc);
 // order, where upstream would use store insertion order, which the engine
 // does not keep.
 bots::Value GetStateVectorValue(const crdt::Doc& doc);
+
+// GetStateVectorValue for a caller that asks after every transaction: the
+// same value, with the key strings of the clients kept from the last call
+// (the clients rarely change, their clocks always do). Not thread-safe.
+class StateVectorValueCache {
+ public:
+  bots::Value Get(const crdt::Doc& doc);
+
+ private:
+  std::vector<uint64_t> clients_;  // ascending
+  std::vector<std::string> keys_;  // absl::StrCat of clients_
+};
 
 // getClock: the next expected clock of `client`, nullopt (upstream
 // `undefined`) when the document has no struct from it.

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "auxsync/bots/bot.h"
@@ -147,6 +148,24 @@ Value ReadBotDirect(std::string_view id, const crdt::OutValue& slot) {
   return bots::CreateBot(id, std::move(tags));
 }
 
+// The value of `key` in a live map as ProcessDirect reads it (undefined
+// when absent or deleted): map.Get(key) and ReadSlotValue without the
+// OutValue copy.
+Value ReadEntryDirect(const crdt::engine::TypeImpl* map,
+                      const std::string& key) {
+  auto entry = map->map.find(key);
+  if (entry == map->map.end()) return Value();
+  const crdt::engine::Item* item = entry->second.current;
+  if (item == nullptr || item->deleted) return Value();
+  if (item->content.ref == crdt::engine::kRefType &&
+      item->content.type != nullptr &&
+      item->content.type->kind == crdt::engine::TypeKind::kText) {
+    return Value(TextValue(item->content.type.get()));
+  }
+  return internal::ReadSlot(crdt::engine::ItemValue(
+      item, static_cast<size_t>(item->content.Length() - 1)));
+}
+
 // Canonical standard base64 (A-Z a-z 0-9 + /, length a multiple of 4, at
 // most two '=' at the end, zero padding bits), decoded with a table; nullopt
 // for anything else, which FromBase64 then decides (the updates of a
@@ -208,6 +227,10 @@ YjsPartitionCore::YjsPartitionCore(YjsPartitionCoreOptions config)
   doc_ = std::make_unique<crdt::Doc>(options);
   // DocOptions takes 0 as "random"; an explicit 0 is set afterwards.
   if (config.client_id.has_value()) doc_->set_client_id(*config.client_id);
+  // Tag edits judge items by their first clock between the inserts of one
+  // transaction (CreateAbsolutePositionFromStateVector): they need yjs's
+  // item boundaries there, not typing appended at creation.
+  doc_->set_append_local_typing(false);
   local_id_ = doc_->client_id();
   remote_id_ = config.remote_client_id.has_value() ? *config.remote_client_id
                                                    : RandomClientId();
@@ -256,7 +279,9 @@ YjsPartitionCore::~YjsPartitionCore() { after_transaction_.Reset(); }
 
 double YjsPartitionCore::Now() const { return now_ ? now_() : NowMs(); }
 
-void YjsPartitionCore::SyncSpace() { internal_->set_space(space()); }
+void YjsPartitionCore::SyncSpace() {
+  if (internal_->space() != space()) internal_->set_space(space());
+}
 
 CurrentVersion YjsPartitionCore::NextVersion(const Value& edit) {
   Value version = GetStateVectorValue(*doc_);
@@ -376,14 +401,13 @@ void YjsPartitionCore::ApplyActions(const std::vector<Value>& actions,
       const std::string id = KeyString(event["id"]);
       if (kind == WriteKind::kAdd) {
         const Value& bot = event["bot"];
-        std::vector<std::pair<std::string, crdt::Input>> entries;
+        std::vector<std::pair<const std::string*, Value>> entries;
         const Value& tags = bot["tags"];
         if (tags.is_object()) {
           entries.reserve(tags.as_object().size());
           tags.as_object().ForEach([&](const std::string& tag, const Value& v) {
             Value val = bots::EnsureTagIsSerializable(v);
-            if (HasValue(val))
-              entries.emplace_back(tag, internal::ToSlotInput(val));
+            if (HasValue(val)) entries.emplace_back(&tag, std::move(val));
           });
         }
         if (has_space && IsTruthy(bot["masks"])) {
@@ -392,8 +416,7 @@ void YjsPartitionCore::ApplyActions(const std::vector<Value>& actions,
             for (const std::string& tag : KeysOf(masks)) {
               Value val = bots::EnsureTagIsSerializable(masks[tag]);
               if (HasValue(val)) {
-                masks_.Set(internal::TagMaskId(id, tag),
-                           internal::ToSlotInput(val));
+                internal::SetSlot(masks_, internal::TagMaskId(id, tag), val);
               }
             }
           }
@@ -406,8 +429,8 @@ void YjsPartitionCore::ApplyActions(const std::vector<Value>& actions,
         if (!entries.empty()) {
           std::optional<crdt::OutValue> created = bots_.Get(id);
           crdt::YMap bot_map(created->type);
-          for (auto& [tag, input] : entries) {
-            bot_map.Set(tag, std::move(input));
+          for (const auto& [tag, val] : entries) {
+            internal::SetSlot(bot_map, *tag, val);
           }
         }
       } else if (kind == WriteKind::kRemove) {
@@ -419,11 +442,20 @@ void YjsPartitionCore::ApplyActions(const std::vector<Value>& actions,
             state().is_object() ? state().as_object().Find(id) : nullptr;
         if (IsTruthy(update_tags) && current_bot != nullptr &&
             IsTruthy(*current_bot) && update_tags.is_object()) {
-          std::optional<crdt::OutValue> current_map = bots_.Get(id);
-          if (current_map.has_value() && current_map->type != nullptr &&
-              crdt::YType(current_map->type).kind() ==
-                  crdt::engine::TypeKind::kMap) {
-            crdt::YMap map(current_map->type);
+          // bots_.Get(id) without the OutValue: the live map of the bot.
+          crdt::engine::TypeImpl* bot_map = nullptr;
+          if (auto slot = bots_.impl()->map.find(id);
+              slot != bots_.impl()->map.end()) {
+            const crdt::engine::Item* item = slot->second.current;
+            if (item != nullptr && !item->deleted &&
+                item->content.ref == crdt::engine::kRefType &&
+                item->content.type != nullptr &&
+                item->content.type->kind == crdt::engine::TypeKind::kMap) {
+              bot_map = item->content.type.get();
+            }
+          }
+          if (bot_map != nullptr) {
+            crdt::YMap map(bot_map);
             const Value& current_tags = (*current_bot)["tags"];
             bool stop = false;
             update_tags.as_object().ForEach([&](const std::string& tag,
@@ -492,7 +524,7 @@ absl::Status YjsPartitionCore::UpdateValueInMap(crdt::YMap map,
     return absl::OkStatus();
   }
   if (!bots::IsTagEdit(value)) {
-    map.Set(key, internal::ToSlotInput(value));
+    internal::SetSlot(map, key, value);
     return absl::OkStatus();
   }
   if (IsTruthy(value["isRemote"])) {
@@ -575,8 +607,9 @@ bool YjsPartitionCore::ProcessDirect(const crdt::Transaction& tr,
                                      Value& version) {
   // Collect first (no side effects), so that any shape the direct path does
   // not cover can still go the general way.
-  std::vector<std::pair<std::string, Value>> added;    // id -> bot
-  std::vector<std::pair<std::string, Value>> updated;  // id -> tags
+  std::vector<std::pair<std::string, Value>> added;  // id -> bot
+  // id -> tags; one bot in the common single-tag update.
+  absl::InlinedVector<std::pair<std::string, Value>, 1> updated;
   for (crdt::engine::TypeImpl* type : tr.ChangedParentTypes()) {
     const std::vector<crdt::YEvent*>* events = tr.EventsOf(type);
     if (events == nullptr || events->empty()) continue;
@@ -600,25 +633,24 @@ bool YjsPartitionCore::ProcessDirect(const crdt::Transaction& tr,
           internal::ParentType(target) != bots_.impl()) {
         continue;
       }
-      std::optional<std::string> id = internal::ParentKey(target);
-      if (!id.has_value()) continue;
+      if (target->item == nullptr || !target->item->has_parent_sub) continue;
+      const std::string& id = target->item->parent_sub;
       for (const auto& entry : updated) {
         // A bot seen twice would merge partial states: the general path.
-        if (entry.first == *id) return false;
+        if (entry.first == id) return false;
       }
-      crdt::YMap map(target);
       Value tags = Value::NewObject();
       for (const auto& [key, change] : event->keys) {
         Value value;
         if (change.action == crdt::KeyChange::Action::kDelete) {
           value = Value(nullptr);
-        } else if (std::optional<crdt::OutValue> v = map.Get(key)) {
-          value = ReadSlotValue(*v);
+        } else {
+          value = ReadEntryDirect(target, key);
           if (bots::IsTagEdit(value)) return false;
         }
         tags.as_object().Set(key, std::move(value));
       }
-      updated.emplace_back(*std::move(id), std::move(tags));
+      updated.emplace_back(id, std::move(tags));
     }
   }
   if (!added.empty() && !updated.empty()) return false;
@@ -628,7 +660,7 @@ bool YjsPartitionCore::ProcessDirect(const crdt::Transaction& tr,
   if (!added.empty()) {
     EmitAdded(added);
   } else if (!updated.empty()) {
-    EmitTagUpdates(updated);
+    EmitTagUpdates(absl::MakeSpan(updated));
   }
   return true;
 }
@@ -707,7 +739,7 @@ void YjsPartitionCore::EmitAdded(
 // MemoryPartition's updateBot of {tags} for each bot (every id once, no tag
 // edits), then its emission.
 void YjsPartitionCore::EmitTagUpdates(
-    std::vector<std::pair<std::string, Value>>& list) {
+    absl::Span<std::pair<std::string, Value>> list) {
   bots::Object& state_object = state().as_object();
   Value partial = TakePartial();
   // A nested emission (from an observer) finds no spare list.
@@ -716,7 +748,9 @@ void YjsPartitionCore::EmitTagUpdates(
           ? std::move(spare_updated_)
           : std::make_unique<std::vector<bots::UpdatedBot>>();
   std::vector<bots::UpdatedBot>& updated = *updated_list;
-  std::vector<std::string>& tag_names = tag_scratch_;
+  // Tags to drop from a partial entry (no callbacks run while it is used).
+  std::vector<std::string>& dropped = tag_scratch_;
+  const Value undefined;
   for (auto& [id, update_tags_value] : list) {
     Value* entry = state_object.Find(id);
     if (entry == nullptr) continue;  // upstream skips the tags of a new id
@@ -744,16 +778,14 @@ void YjsPartitionCore::EmitTagUpdates(
     Value partial_entry = Value::NewObject();
     partial_entry.as_object().Set("tags", update_tags_value);
     partial.as_object().Set(id, partial_entry);
-    tag_names.clear();
-    update_tags.ForEach([&](const std::string& tag, const Value&) {
-      tag_names.push_back(tag);
-    });
-    std::vector<std::string> changed;
-    for (const std::string& tag : tag_names) {
+    std::vector<std::string> changed = TakeTagList();
+    dropped.clear();
+    // The values were read from the document: never host objects, so
+    // EnsureTagIsSerializable would return each one as it is.
+    update_tags.ForEach([&](const std::string& tag, const Value& new_value) {
       bots::Object& tags = bot_tags->as_object();
-      Value new_value = bots::EnsureTagIsSerializable(update_tags.Get(tag));
       Value* slot = tags.Find(tag);
-      Value old_value = slot != nullptr ? *slot : Value();
+      const Value& old_value = slot != nullptr ? *slot : undefined;
       const bool has_new = HasValue(new_value);
       const bool has_old = HasValue(old_value);
       if ((!bots::StrictEquals(new_value, old_value) && (has_new || has_old)) ||
@@ -766,15 +798,16 @@ void YjsPartitionCore::EmitTagUpdates(
         } else {
           tags.Set(tag, new_value);
         }
-        update_tags.Set(tag, std::move(new_value));
       } else if (has_old) {
         tags.Erase(tag);
+        // Re-assigning a key while iterating is allowed (ForEach).
         update_tags.Set(tag, Value(nullptr));
       } else {
         tags.Erase(tag);
-        update_tags.Erase(tag);
+        dropped.push_back(tag);
       }
-    }
+    });
+    for (const std::string& tag : dropped) update_tags.Erase(tag);
     if (!in_place) state_object.Set(id, new_bot);
     if (!changed.empty()) {
       updated.push_back(
@@ -782,18 +815,34 @@ void YjsPartitionCore::EmitTagUpdates(
       if (update_tags.empty()) partial_entry.as_object().Erase("tags");
     } else {
       partial.as_object().Erase(id);
+      ReturnTagList(std::move(changed));
     }
   }
   if (!updated.empty() && on_bots_updated_.observer_count() > 0) {
     on_bots_updated_.Next(updated);
   }
+  for (bots::UpdatedBot& u : updated) ReturnTagList(std::move(u.tags));
   updated.clear();
   spare_updated_ = std::move(updated_list);
   EmitStateUpdate(std::move(partial));
 }
 
+std::vector<std::string> YjsPartitionCore::TakeTagList() {
+  if (spare_tag_lists_.empty()) return {};
+  std::vector<std::string> out = std::move(spare_tag_lists_.back());
+  spare_tag_lists_.pop_back();
+  return out;
+}
+
+void YjsPartitionCore::ReturnTagList(std::vector<std::string> tags) {
+  // A few lists cover any batch an observer does not keep.
+  if (tags.capacity() == 0 || spare_tag_lists_.size() >= 64) return;
+  tags.clear();
+  spare_tag_lists_.push_back(std::move(tags));
+}
+
 void YjsPartitionCore::ProcessTransaction(const crdt::Transaction& tr) {
-  Value version = GetStateVectorValue(*doc_);
+  Value version = state_vector_cache_.Get(*doc_);
   if (ProcessDirect(tr, version)) {
     QueueVersions(1);
     if (call_depth_ == 0) FlushDeferred();

@@ -18,6 +18,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "auxsync/bots/state_updated_event.h"
 #include "auxsync/bots/value.h"
 #include "auxsync/bots/version.h"
@@ -26,6 +27,7 @@
 #include "auxsync/partitions/inst_updates.h"
 #include "auxsync/partitions/memory_partition.h"
 #include "auxsync/partitions/partition.h"
+#include "auxsync/partitions/yjs_helpers.h"
 #include "auxsync/rx/behavior_subject.h"
 #include "auxsync/rx/subject.h"
 
@@ -163,8 +165,11 @@ class YjsPartitionCore : public Partition {
   void EmitStateUpdate(bots::Value partial);
   // An empty object for a partial state (the spare one if there is one).
   bots::Value TakePartial();
-  void EmitTagUpdates(
-      std::vector<std::pair<std::string, bots::Value>>& updates);
+  void EmitTagUpdates(absl::Span<std::pair<std::string, bots::Value>> updates);
+  // A cleared list for UpdatedBot::tags, with the storage of an earlier one
+  // when there is one; ReturnTagList keeps a list's storage for later.
+  std::vector<std::string> TakeTagList();
+  void ReturnTagList(std::vector<std::string> tags);
   // Converts the event of a tag map, mask map or text; false when a mask
   // key cannot be parsed (upstream throws and drops the transaction).
   bool HandleValueUpdates(const crdt::YEvent& event, bool masks,
@@ -220,8 +225,12 @@ class YjsPartitionCore : public Partition {
   bots::Value
       spare_partial_;  // an empty object nothing else holds, or undefined
   std::unique_ptr<std::vector<bots::UpdatedBot>> spare_updated_;
-  // EmitTagUpdates' list of tag names (no callbacks run while it is used).
+  // EmitTagUpdates' list of dropped tag names (no callbacks run while it is
+  // used) and the storage of earlier UpdatedBot tag lists.
   std::vector<std::string> tag_scratch_;
+  std::vector<std::vector<std::string>> spare_tag_lists_;
+  // The state vector value of every transaction.
+  StateVectorValueCache state_vector_cache_;
   rx::BehaviorSubject<bots::CurrentVersion> on_version_;
   rx::Subject<bots::Value> on_error_;
   rx::Subject<std::vector<bots::Value>> on_events_;

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "auxsync/bots/bot.h"
 #include "auxsync/bots/js_string.h"
+#include "auxsync/crdt/internal/fast_access.h"
 #include "auxsync/crdt/internal/item.h"
 
 namespace auxsync::partitions::internal {
@@ -129,6 +130,14 @@ crdt::Input ToSlotInput(const Value& value) {
   if (value.is_string())
     return crdt::Input::Text(bots::ToUtf16(value.as_string()));
   return crdt::Input(ToJsValue(value));
+}
+
+void SetSlot(crdt::YMap map, std::string_view key, const Value& value) {
+  if (value.is_string()) {
+    crdt::engine::SetMapText(map, key, bots::ToUtf16(value.as_string()));
+  } else {
+    map.Set(key, crdt::Input(ToJsValue(value)));
+  }
 }
 
 Value ReadSlot(const crdt::OutValue& value) {

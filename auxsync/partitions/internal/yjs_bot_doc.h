@@ -45,6 +45,9 @@ bots::Value FromJsValue(const crdt::JsValue& value);
 // What a tag or mask slot stores for `value` (which must have a value):
 // a new Y.Text for a string, the plain value otherwise.
 crdt::Input ToSlotInput(const bots::Value& value);
+// map.Set(key, ToSlotInput(value)) (the same items and events), without
+// copying a string's UTF-16 text into preliminary content first.
+void SetSlot(crdt::YMap map, std::string_view key, const bots::Value& value);
 
 // A value read from a slot: a Y.Text as its string, another shared type as
 // its JSON, a plain value as it is.

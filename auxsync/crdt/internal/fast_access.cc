@@ -1,0 +1,38 @@
+#include "auxsync/crdt/internal/fast_access.h"
+
+#include <memory>
+#include <utility>
+
+#include "auxsync/crdt/doc.h"
+#include "auxsync/crdt/internal/engine.h"
+
+namespace auxsync::crdt::engine {
+
+void SetMapText(YMap map, std::string_view key, std::u16string text) {
+  TypeImpl* t = map.impl();
+  if (t->item != nullptr && t->item->deleted) {
+    // The new item is deleted at once, after its preliminary content was
+    // integrated: keep that order.
+    map.Set(key, Input::Text(std::move(text)));
+    return;
+  }
+  t->doc->Transact([&](Transaction& tr) {
+    const std::string k(key);
+    Content c;
+    c.ref = kRefType;
+    c.type = std::make_unique<TypeImpl>();
+    c.type->doc = t->doc;
+    c.type->kind = TypeKind::kText;
+    // The same left neighbour YMap::Set uses: the key's current item.
+    Item* item = NewLocalItem(tr, t, t->GetMap(k), nullptr, &k, std::move(c));
+    // A new type is never among the transaction's changed types (its item
+    // is newer than the transaction's start), so inserting its content now
+    // rather than inside IntegrateItem changes no event; the ids follow the
+    // same order (the text's item, then its string).
+    if (!text.empty()) {
+      YText(item->content.type.get()).Insert(0, text);
+    }
+  });
+}
+
+}  // namespace auxsync::crdt::engine

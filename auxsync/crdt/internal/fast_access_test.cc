@@ -1,0 +1,103 @@
+// SetMapText against YMap::Set(key, Input::Text(text)): two documents with
+// the same client id doing the same sequence of map sets, one through each,
+// emit the same update bytes for every transaction, the same observed map
+// events and the same final state (new keys, overwritten keys, empty texts,
+// several sets in one transaction, a nested map, non-BMP text and lone
+// surrogates).
+#include "auxsync/crdt/internal/fast_access.h"
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "auxsync/crdt/doc.h"
+#include "auxsync/crdt/encoding.h"
+#include "auxsync/crdt/types.h"
+#include "gtest/gtest.h"
+
+namespace auxsync::crdt {
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+std::u16string RandomText(std::mt19937& rng) {
+  static const char16_t kUnits[] = {u'a',   u'b',   u'é',   u'€',  0xD83D,
+                                    0xDE00, 0xD800, 0xDC00, u'\n', u'z'};
+  std::u16string s;
+  size_t n = rng() % 5;  // sometimes empty
+  for (size_t i = 0; i < n; ++i) s += kUnits[rng() % std::size(kUnits)];
+  return s;
+}
+
+// What one side saw: every update, and per transaction the changed keys of
+// the nested map's events.
+struct Trace {
+  std::vector<Bytes> updates;
+  std::vector<std::string> events;
+};
+
+TEST(FastAccess, SetMapTextWritesWhatYMapSetWrites) {
+  for (uint32_t seed = 1; seed <= 20; ++seed) {
+    DocOptions options;
+    options.client_id = 42;
+    Doc fast(options), slow(options);
+    Trace fast_trace, slow_trace;
+    auto record = [](Doc& doc, Trace& trace) {
+      return doc.OnUpdate(
+          [&trace](std::span<const uint8_t> u, const Transaction&) {
+            trace.updates.emplace_back(u.begin(), u.end());
+          });
+    };
+    Subscription fast_updates = record(fast, fast_trace);
+    Subscription slow_updates = record(slow, slow_trace);
+    // A nested map, as the partition's bot maps are.
+    fast.GetMap("bots").Set("bot", Input::Map());
+    slow.GetMap("bots").Set("bot", Input::Map());
+    YMap fast_map(fast.GetMap("bots").Get("bot")->type);
+    YMap slow_map(slow.GetMap("bots").Get("bot")->type);
+    auto observe = [](YMap map, Trace& trace) {
+      return map.Observe([&trace](const YEvent& e, const Transaction&) {
+        std::string keys;
+        for (const auto& [key, change] : e.keys) {
+          keys +=
+              key + ":" + std::to_string(static_cast<int>(change.action)) + ";";
+        }
+        trace.events.push_back(keys);
+      });
+    };
+    Subscription fast_events = observe(fast_map, fast_trace);
+    Subscription slow_events = observe(slow_map, slow_trace);
+
+    std::mt19937 rng(seed);
+    for (int step = 0; step < 30; ++step) {
+      const int sets = 1 + static_cast<int>(rng() % 3);
+      std::vector<std::pair<std::string, std::u16string>> batch;
+      for (int i = 0; i < sets; ++i) {
+        batch.emplace_back("tag" + std::to_string(rng() % 4), RandomText(rng));
+      }
+      fast.Transact([&](Transaction&) {
+        for (const auto& [key, text] : batch) {
+          engine::SetMapText(fast_map, key, text);
+        }
+      });
+      slow.Transact([&](Transaction&) {
+        for (const auto& [key, text] : batch) {
+          slow_map.Set(key, Input::Text(text));
+        }
+      });
+    }
+    // Outside a transaction too.
+    engine::SetMapText(fast_map, "solo", u"x");
+    slow_map.Set("solo", Input::Text(u"x"));
+
+    EXPECT_EQ(fast_trace.updates, slow_trace.updates) << "seed " << seed;
+    EXPECT_EQ(fast_trace.events, slow_trace.events) << "seed " << seed;
+    EXPECT_EQ(EncodeStateAsUpdate(fast).value(),
+              EncodeStateAsUpdate(slow).value())
+        << "seed " << seed;
+    EXPECT_EQ(fast_map.ToJson(), slow_map.ToJson()) << "seed " << seed;
+  }
+}
+
+}  // namespace
+}  // namespace auxsync::crdt
