@@ -226,6 +226,18 @@ void Doc::Cleanup() {
   // do not need them: building a list delta walks the whole type, which
   // would make every keystroke O(document) for a doc that is only synced.
   const bool doc_handlers = !handlers_->after_tr.empty();
+  if (tr.appended_local_) {
+    // Local typing was appended to existing items (AppendLocalText): events
+    // tell added from old content by item, so the part added by this
+    // transaction becomes its own item again, as in yjs before its merge.
+    tr.appended_local_ = false;
+    bool events = doc_handlers;
+    for (TypeImpl* t : tr.changed_order_) events = events || has_listeners(t);
+    uint64_t before = tr.Before(client_id_);
+    if (events && before > 0 && before < store_.State(client_id_)) {
+      engine::GetItemCleanStart(tr, {client_id_, before});
+    }
+  }
   // Index loop: observers may not add to changed_order_, but stay safe.
   for (size_t ci = 0; ci < tr.changed_order_.size(); ++ci) {
     TypeImpl* t = tr.changed_order_[ci];

@@ -100,6 +100,9 @@ class Transaction {
   std::vector<engine::TypeImpl*> changed_parent_order_;
   absl::flat_hash_map<engine::TypeImpl*, std::vector<YEvent*>> changed_parent_;
   std::vector<engine::Item*> merge_structs_;
+  // A local string was appended to the item left of it at creation
+  // (engine::AppendLocalText): events must split it off again first.
+  bool appended_local_ = false;
 };
 
 // Callback of update events: the encoded update of one transaction.
@@ -130,6 +133,15 @@ class Doc {
   bool gc() const { return gc_; }
   void set_gc(bool gc) { gc_ = gc; }
   const std::string& guid() const { return guid_; }
+  // Whether plain local typing is appended to the local client's previous
+  // item when it is created (on by default). yjs keeps each insert its own
+  // item until the transaction ends and then merges them: the update bytes,
+  // events and the state after a transaction are the same either way, but
+  // code that walks the items in the middle of a transaction and judges an
+  // item by its first clock (the YjsPartition's version-relative tag edit
+  // positions) must turn it off to see yjs's item boundaries.
+  bool append_local_typing() const { return append_local_typing_; }
+  void set_append_local_typing(bool on) { append_local_typing_ = on; }
 
   // Root types by name; created on first use (no struct is written).
   YMap GetMap(std::string_view name);
@@ -171,6 +183,7 @@ class Doc {
 
   uint64_t client_id_;
   bool gc_;
+  bool append_local_typing_ = true;
   std::string guid_;
   engine::ItemPool pool_;
   engine::StructStore store_;

@@ -272,6 +272,71 @@ TEST(DocEngine, MapEventKeysAndArrayDelta) {
   sub2.Reset();
 }
 
+// Plain typing is appended to the previous local item at creation
+// (AppendLocalText); an observer must still see only this transaction's
+// text as inserted (yjs: a separate item until the cleanup merges it).
+TEST(DocEngine, AppendedTypingKeepsEventDeltas) {
+  Doc d = MakeDoc(1);
+  YText t = d.GetText("t");
+  t.Insert(0, u"ab");
+  std::vector<DeltaOp> delta;
+  auto sub =
+      t.Observe([&](const YEvent& e, const Transaction&) { delta = e.delta; });
+  t.Insert(2, u"cd");
+  ASSERT_EQ(delta.size(), 2u);
+  EXPECT_EQ(delta[0].kind, DeltaOp::Kind::kRetain);
+  EXPECT_EQ(delta[0].length, 2u);
+  EXPECT_EQ(delta[1].kind, DeltaOp::Kind::kInsert);
+  EXPECT_EQ(delta[1].text, u"cd");
+  sub.Reset();
+  t.Insert(4, u"e");  // appended, no observer
+  Doc e = MakeDoc(2);
+  ASSERT_TRUE(ApplyUpdate(e, Full(d)).ok());
+  EXPECT_EQ(e.GetText("t").ToString(), "abcde");
+  EXPECT_EQ(Full(e), Full(d));
+}
+
+// Inside one transaction yjs keeps every insert its own item (merged only
+// by the cleanup). With append_local_typing off the engine does too, which
+// code judging items by their first clock mid-transaction needs (reduced
+// from YjsPartition differential seed 73: a tag edit inserting "ghi", "é"
+// and " " into "1" came out as "ghié 1"); on, the typing is appended at
+// once. Either way the transaction's bytes and the final doc are the same.
+TEST(DocEngine, AppendLocalTypingOffKeepsItemsOfOneTransaction) {
+  Bytes updates[2];
+  Bytes states[2];
+  for (int on = 0; on < 2; ++on) {
+    Doc d = MakeDoc(1003);
+    d.set_append_local_typing(on == 1);
+    YText t = d.GetText("t");
+    t.Insert(0, u"1");
+    auto sub = d.OnUpdate([&](std::span<const uint8_t> u, const Transaction&) {
+      updates[on].assign(u.begin(), u.end());
+    });
+    d.Transact([&](Transaction&) {
+      t.Insert(0, u"ghi");
+      t.Insert(3, u"\u00e9");
+      std::vector<uint64_t> lengths;
+      for (const engine::Item* n = t.impl()->start; n != nullptr; n = n->right)
+        lengths.push_back(n->length);
+      if (on == 1) {
+        EXPECT_EQ(lengths, (std::vector<uint64_t>{4, 1}));
+      } else {
+        EXPECT_EQ(lengths, (std::vector<uint64_t>{3, 1, 1}));
+      }
+      t.Insert(5, u" ");
+    });
+    EXPECT_EQ(t.ToString(), "ghi\u00e91 ");
+    std::vector<uint64_t> lengths;
+    for (const engine::Item* n = t.impl()->start; n != nullptr; n = n->right)
+      lengths.push_back(n->length);
+    EXPECT_EQ(lengths, (std::vector<uint64_t>{4, 1, 1}));
+    states[on] = Full(d);
+  }
+  EXPECT_EQ(updates[0], updates[1]);
+  EXPECT_EQ(states[0], states[1]);
+}
+
 TEST(DocEngine, RelativePositions) {
   Doc d = MakeDoc(1);
   YText t = d.GetText("t");

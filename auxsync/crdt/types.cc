@@ -506,6 +506,15 @@ void TextInsertAt(Transaction& tr, TypeImpl* t, uint64_t index, Content content,
     // set nothing) to the right, as yjs's minimizeAttributeChanges does.
     MinimizeAttributeChanges(pos, Attributes());
     uint64_t at = pos.index;
+    uint64_t left_len = pos.left != nullptr ? pos.left->length : 0;
+    if (Item* l = AppendLocalText(tr, t, pos.left, pos.right, content)) {
+      // As NoteTextInserted, for the grown left item (starting left_len
+      // units before the insert).
+      t->cache_item = l;
+      t->cache_index = at - left_len;
+      if (!t->markers.empty()) MarkersInserted(t, l, at, l->length - left_len);
+      return;
+    }
     Item* it =
         NewLocalItem(tr, t, pos.left, pos.right, nullptr, std::move(content));
     NoteTextInserted(t, it, at);

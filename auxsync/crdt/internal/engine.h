@@ -129,6 +129,7 @@ class DocAccess {
   static std::vector<Item*>& MergeStructs(Transaction& t) {
     return t.merge_structs_;
   }
+  static void NoteAppendedLocal(Transaction& t) { t.appended_local_ = true; }
   static PendingStore& Pending(Doc& d);
   static void AddChanged(Transaction& t, TypeImpl* type,
                          const std::string* key);
@@ -154,6 +155,15 @@ bool DeletedBy(const Transaction& tr, const Item* it);
 // Creates and integrates a local item (left/right given).
 Item* NewLocalItem(Transaction& tr, TypeImpl* parent, Item* left, Item* right,
                    const std::string* parent_sub, Content content);
+// Plain local typing: when the new string item would be integrated right
+// after `left` and yjs's cleanup would merge the two (left is the local
+// client's last struct, same right origin, both undeleted strings), appends
+// `content` to `left` instead and returns left (the update bytes and the
+// merged store are the same); else returns null and leaves `content`.
+// Doc::Cleanup splits the item again when events are built. Does nothing
+// when the doc has append_local_typing() off.
+Item* AppendLocalText(Transaction& tr, TypeImpl* parent, Item* left,
+                      Item* right, Content& content);
 // Integrates the preliminary content of a nested type after its item.
 void IntegrateTypeContent(Transaction& tr, TypeImpl* type);
 

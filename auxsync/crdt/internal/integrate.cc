@@ -271,6 +271,43 @@ void DeleteItem(Transaction& tr, Item* item) {
   }
 }
 
+Item* AppendLocalText(Transaction& tr, TypeImpl* parent, Item* left,
+                      Item* right, Content& content) {
+  if (!tr.doc().append_local_typing() || left == nullptr ||
+      left->right != right || left->gc || left->deleted || left->keep ||
+      left->has_parent_sub || left->parent != parent ||
+      left->content.ref != kRefString || content.ref != kRefString ||
+      content.str.empty() || left->content.str.empty()) {
+    return nullptr;
+  }
+  if (right == nullptr
+          ? left->right_origin.has
+          : !(left->right_origin.has && left->right_origin.id == right->id)) {
+    return nullptr;
+  }
+  if (parent->item != nullptr && parent->item->deleted) return nullptr;
+  // A split between the two parts must not cut a surrogate pair (a split
+  // there would replace both halves).
+  char16_t last = left->content.str.back();
+  char16_t first = content.str.front();
+  if ((last >= 0xD800 && last <= 0xDBFF) ||
+      (first >= 0xDC00 && first <= 0xDFFF))
+    return nullptr;
+  Doc& doc = tr.doc();
+  uint64_t client = doc.client_id();
+  if (left->id.client != client) return nullptr;
+  StructList* v = doc.store().Client(client);
+  if (v == nullptr || v->back() != left) return nullptr;
+  uint64_t len = content.str.size();
+  left->content.Append(std::move(content));
+  left->length += len;
+  parent->length += len;
+  parent->cache_item = nullptr;
+  DocAccess::NoteAppendedLocal(tr);
+  DocAccess::AddChanged(tr, parent, nullptr);
+  return left;
+}
+
 Item* NewLocalItem(Transaction& tr, TypeImpl* parent, Item* left, Item* right,
                    const std::string* parent_sub, Content content) {
   Doc& doc = tr.doc();
