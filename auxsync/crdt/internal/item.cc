@@ -74,8 +74,12 @@ void Content::Append(Content&& r) {
 void DeleteSet::SortAndMerge() {
   if (clients.empty()) return;  // skip the scan of a cleared table
   for (auto& [c, v] : clients) {
-    std::sort(v.begin(), v.end(),
-              [](auto& a, auto& b) { return a.first < b.first; });
+    // Ranges are mostly added in clock order (a remote delete set, a
+    // cleanup's walk): check before sorting.
+    auto by_clock = [](auto& a, auto& b) { return a.first < b.first; };
+    if (!std::is_sorted(v.begin(), v.end(), by_clock)) {
+      std::sort(v.begin(), v.end(), by_clock);
+    }
     size_t j = 0;
     for (size_t i = 1; i < v.size(); ++i) {
       auto& l = v[j];

@@ -65,24 +65,77 @@ void StructList::Erase(size_t first, size_t last) {
   }
 }
 
+size_t StructList::ChunkSearch(size_t i) const {
+  if (i >= starts_.back()) return starts_.size() - 1;
+  return static_cast<size_t>(
+             std::upper_bound(starts_.begin(), starts_.end(), i) -
+             starts_.begin()) -
+         1;
+}
+
+namespace {
+
+// Index of the last of the n (>= 1) sorted values whose key is <= `key`,
+// given that the first one's is. Branch-free halving (a struct lookup is a
+// random search whose branches the CPU cannot predict).
+template <typename T, typename K>
+size_t LastAtOrBefore(const T* base, size_t n, uint64_t key, K k) {
+  const T* b = base;
+  while (n > 1) {
+    const size_t half = n / 2;
+    b = k(b[half]) <= key ? b + half : b;
+    n -= half;
+  }
+  return static_cast<size_t>(b - base);
+}
+
+}  // namespace
+
 size_t StructList::FindIndex(uint64_t clock) const {
   // Typing appends: most lookups hit the last struct.
   const auto& lastc = chunks_.back();
   if (lastc.back().clock <= clock) return size_ - 1;
+  // Walks over delete ranges (forwards or backwards) look up structs a few
+  // positions from the last one found: a few steps from it within its
+  // chunk, or a search of that chunk only.
+  const size_t hp = hint_pos_;
+  if (hp < size_) {
+    const size_t c = Chunk(hp);
+    const std::vector<Entry>& ch = chunks_[c];
+    const size_t n = ch.size();
+    const uint64_t end =
+        c + 1 < chunks_.size() ? first_clocks_[c + 1] : UINT64_MAX;
+    if (ch[0].clock <= clock && clock < end) {
+      constexpr size_t kSteps = 4;
+      size_t j = hp - starts_[c];
+      if (ch[j].clock <= clock) {
+        for (size_t k = 0; k < kSteps; ++k, ++j) {
+          if (j + 1 == n || clock < ch[j + 1].clock) {
+            return hint_pos_ = starts_[c] + j;
+          }
+        }
+      } else {
+        // ch[0] starts at or before `clock`: j stays above zero.
+        for (size_t k = 0; k < kSteps; ++k) {
+          if (ch[--j].clock <= clock) return hint_pos_ = starts_[c] + j;
+        }
+      }
+      return hint_pos_ = starts_[c] +
+                         LastAtOrBefore(ch.data(), n, clock,
+                                        [](const Entry& e) { return e.clock; });
+    }
+  }
   // Recent structs (the last chunk) are the next most common target.
   size_t lo = chunks_.size() - 1;
   if (first_clocks_[lo] > clock) {
-    lo = static_cast<size_t>(std::upper_bound(first_clocks_.begin(),
-                                              first_clocks_.end() - 1, clock) -
-                             first_clocks_.begin()) -
-         1;
+    lo = LastAtOrBefore(first_clocks_.data(), lo, clock,
+                        [](uint64_t c) { return c; });
   }
   const auto& ch = chunks_[lo];
-  // Last entry starting at or before `clock`.
-  auto it =
-      std::upper_bound(ch.begin(), ch.end(), clock,
-                       [](uint64_t c, const Entry& e) { return c < e.clock; });
-  return starts_[lo] + static_cast<size_t>(it - ch.begin()) - 1;
+  hint_chunk_ = lo;
+  return hint_pos_ = starts_[lo] +
+                     LastAtOrBefore(ch.data(), ch.size(), clock,
+                                    [](const Entry& e) { return e.clock; });
 }
 
 Item* StructStore::Find(Id id) const {

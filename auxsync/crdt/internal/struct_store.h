@@ -64,18 +64,35 @@ class StructList {
     Item* item;
   };
   static constexpr size_t kChunk = 256;
+  // The chunk holding position i. Walks (the cleanup's merge pass, delete
+  // ranges) visit neighbouring positions: the chunk of the last lookup and
+  // its neighbours are tried before a search.
   size_t Chunk(size_t i) const {
-    if (i >= starts_.back()) return starts_.size() - 1;
-    return static_cast<size_t>(
-               std::upper_bound(starts_.begin(), starts_.end(), i) -
-               starts_.begin()) -
-           1;
+    const size_t h = hint_chunk_;
+    if (h < starts_.size()) {
+      const size_t s = starts_[h];
+      if (i >= s) {
+        if (i - s < chunks_[h].size()) return h;
+        if (h + 1 < starts_.size() &&
+            i - starts_[h + 1] < chunks_[h + 1].size())
+          return hint_chunk_ = h + 1;
+      } else if (h > 0 && i >= starts_[h - 1]) {
+        return hint_chunk_ = h - 1;
+      }
+    }
+    return hint_chunk_ = ChunkSearch(i);
   }
+  size_t ChunkSearch(size_t i) const;
   void Reindex();
   std::vector<std::vector<Entry>> chunks_;
   std::vector<size_t> starts_;          // index of each chunk's first struct
   std::vector<uint64_t> first_clocks_;  // clock of each chunk's first struct
   size_t size_ = 0;
+  // Lookup hints (no meaning of their own: every use checks them against
+  // the current chunks). Mutable: const lookups update them; a StructList
+  // is never read from two threads at once (the Doc is not thread-safe).
+  mutable size_t hint_chunk_ = 0;
+  mutable size_t hint_pos_ = 0;  // position of the last FindIndex answer
 };
 
 // Per-client clock-sorted struct arrays (yjs StructStore).
