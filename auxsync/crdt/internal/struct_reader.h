@@ -32,13 +32,11 @@ bool NormalizeDocOpts(const Any& opts, std::string_view* guid, Any* out,
 
 // Reads the struct starting at (client, clock). Returns false on a decoding
 // error (recorded in the decoder).
+// ReadStructAt after its info byte (`info`, read from offset `start`).
 template <typename Dec>
-bool ReadStructAt(Dec& dec, uint64_t client, uint64_t clock, StringArena* arena,
-                  WireStruct* out) {
+bool ReadStructBody(Dec& dec, uint8_t info, size_t start, uint64_t client,
+                    uint64_t clock, StringArena* arena, WireStruct* out) {
   Lib0Decoder& rest = dec.rest();
-  const size_t start = rest.offset();
-  const uint8_t info = dec.ReadInfo();
-  if (!dec.ok()) return false;
   out->id = ID{client, clock};
   out->info = info;
   out->origin.reset();
@@ -195,6 +193,15 @@ bool ReadStructAt(Dec& dec, uint64_t client, uint64_t clock, StringArena* arena,
 
 // LazyStructReader: yields the structs of an update in wire order. With
 // `filter_skips`, Skip structs are passed over (mergeUpdates).
+template <typename Dec>
+bool ReadStructAt(Dec& dec, uint64_t client, uint64_t clock, StringArena* arena,
+                  WireStruct* out) {
+  const size_t start = dec.rest().offset();
+  const uint8_t info = dec.ReadInfo();
+  if (!dec.ok()) return false;
+  return ReadStructBody(dec, info, start, client, clock, arena, out);
+}
+
 template <typename Dec>
 class StructReader {
  public:

@@ -230,6 +230,65 @@ bool ToEngineStruct(crdt::WireStruct& in, WireStruct* out, std::string* error) {
   return true;
 }
 
+// The structs that make up most of a document (an item with an origin
+// or right origin whose content is a string or deleted) read straight into
+// the engine's form, with ReadStructAt's checks and errors. Returns true
+// when it read the struct; false with *failed = false when the struct is
+// of another kind (nothing read past `info`: ReadStructBody reads it), or
+// with *failed = true on an error (the decoder holds it).
+template <typename Dec>
+bool ReadCommonStruct(Dec& dec, uint8_t info, size_t start, uint64_t client,
+                      uint64_t clock, WireStruct* s, bool* failed) {
+  const uint8_t ref = info & 0x1f;
+  *failed = false;
+  if ((ref != kRefString && ref != kRefDeleted) || (info & 0xc0) == 0) {
+    return false;
+  }
+  *failed = true;
+  s->id = {client, clock};
+  if (info & 0x80) {
+    const ID o = dec.ReadLeftID();
+    s->origin = {{o.client, o.clock}, true};
+  }
+  if (info & 0x40) {
+    const ID o = dec.ReadRightID();
+    s->right_origin = {{o.client, o.clock}, true};
+  }
+  if (!dec.ok()) return false;
+  Content& c = s->content;
+  c.ref = ref;
+  s->ref = ref;
+  char16_t lead_low = 0, trail_high = 0;
+  std::string_view utf8;
+  if (ref == kRefDeleted) {
+    s->length = dec.ReadLen();
+    c.deleted_len = s->length;
+  } else {
+    uint64_t units = 0;
+    utf8 = dec.ReadString(&units);
+    dec.LastStringHalves(&lead_low, &trail_high);
+    s->length = units;
+  }
+  if (!dec.ok()) return false;
+  if (s->length == 0) {
+    dec.rest().FailAt(start, "struct of length 0");
+    return false;
+  }
+  if (s->length > kMaxSafeInteger - clock) {
+    dec.rest().FailAt(start, "struct extends beyond clock 2^53");
+    return false;
+  }
+  if (ref == kRefString) {
+    // The reader validated the UTF-8.
+    internal::AppendValidUtf8AsUtf16(utf8, &c.str);
+    // Keep the halves of a pair a v2 cut split, as JavaScript does.
+    if (lead_low != 0) c.str.front() = lead_low;
+    if (trail_high != 0) c.str.back() = trail_high;
+  }
+  *failed = false;
+  return true;
+}
+
 // One update through the codec's reader (the same decoders, struct reader,
 // limits and errors as ReadUpdate and the update utilities), converted
 // struct by struct into the engine's form.
@@ -249,6 +308,7 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
   }
   crdt::WireStruct ws;
   std::string error;
+  bool done = false;
   for (uint64_t i = 0; i < num_sections && dec.ok(); ++i) {
     uint64_t n = rest.ReadVarUint();
     const uint64_t client = dec.ReadClient();
@@ -269,11 +329,19 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
     structs.reserve(static_cast<size_t>(std::min<uint64_t>(n, bound)));
     for (uint64_t j = 0; j < n; ++j) {
       const size_t start = rest.offset();
-      if (!internal::ReadStructAt(dec, client, clock, &arena, &ws)) break;
+      const uint8_t info = dec.ReadInfo();
+      if (!dec.ok()) break;
       WireStruct& s = structs.emplace_back();
-      if (!ToEngineStruct(ws, &s, &error)) {
-        rest.FailAt(start, error);
-        break;
+      if (!ReadCommonStruct(dec, info, start, client, clock, &s, &done)) {
+        if (done) break;  // failed
+        if (!internal::ReadStructBody(dec, info, start, client, clock, &arena,
+                                      &ws)) {
+          break;
+        }
+        if (!ToEngineStruct(ws, &s, &error)) {
+          rest.FailAt(start, error);
+          break;
+        }
       }
       // Integration needs a struct's own-client dependencies before it.
       if (s.ref != kRefGC && s.ref != kRefSkip &&
