@@ -74,7 +74,8 @@ enum class ActionKind : uint8_t {
 ActionKind KindOf(const Value& action) {
   const Value& type = action["type"];
   if (!type.is_string()) return ActionKind::kIgnored;
-  const std::string& t = type.as_string();
+  // Compared as string_views: the length check comes first.
+  const std::string_view t = type.as_string();
   if (t == "update_bot") return ActionKind::kUpdate;
   if (t == "add_bot") return ActionKind::kAdd;
   if (t == "remove_bot") return ActionKind::kRemove;
@@ -105,6 +106,14 @@ struct MemoryPartition::Batch {
   std::vector<bots::ObjectRef> spare_objects;
   // The kind of each action of the call, read once.
   std::vector<ActionKind> kinds;
+
+  // The storage of SingleUpdate, apart from the general path's: between
+  // calls `single_partial` is undefined or {single_id: single_entry}, and
+  // nothing outside the partition holds either object.
+  Value single_partial;
+  std::string single_id;
+  bots::ObjectRef single_entry;
+  std::vector<bots::UpdatedBot> single_updated;
 };
 
 namespace {
@@ -241,13 +250,22 @@ absl::StatusOr<std::vector<Value>> MemoryPartition::ApplyEvents(
   std::unique_ptr<Batch> owned =
       spare_batch_ ? std::move(spare_batch_) : std::make_unique<Batch>();
   Batch& batch = *owned;
-  // apply_state is expanded against the state as it was before the batch.
   std::vector<ActionKind>& kinds = batch.kinds;
   kinds.clear();
+  // A batch of one update, the most common call, has a path of its own.
+  if (events.size() == 1) {
+    kinds.push_back(KindOf(events[0]));
+    if (kinds[0] == ActionKind::kUpdate && SingleUpdate(batch, events[0])) {
+      spare_batch_ = std::move(owned);
+      return std::vector<Value>{};
+    }
+  }
+  // apply_state is expanded against the state as it was before the batch.
   std::vector<std::vector<Value>> expanded;
-  for (const Value& e : events) {
-    kinds.push_back(KindOf(e));
-    if (kinds.back() == ActionKind::kApplyState) {
+  for (size_t i = 0; i < events.size(); ++i) {
+    const Value& e = events[i];
+    if (i >= kinds.size()) kinds.push_back(KindOf(e));
+    if (kinds[i] == ActionKind::kApplyState) {
       expanded.push_back(bots::BreakIntoIndividualEvents(state_, e));
     }
   }
@@ -391,60 +409,29 @@ void MemoryPartition::ApplyEdit(Batch& batch, const std::string& tag,
   batch.next_version = std::move(next);
 }
 
-bool MemoryPartition::UpdateTags(Batch& batch, const std::string& id,
-                                 const Value& entry, const Value& update,
-                                 const Value& update_tags) {
-  Object& partial_state = batch.partial.as_object();
-  Writable writable = WritableCopy(&entry);
-  Value& new_bot = writable.value;
-  // Upstream throws a TypeError when a tag is updated on an entry without a
-  // tags object (a mask-only entry); we give it one instead
-  // (docs/compatibility.md).
-  const Value* bot_tags = new_bot.as_object().Find("tags");
-  if ((bot_tags == nullptr || !bot_tags->is_object()) &&
-      !update_tags.as_object().empty()) {
-    new_bot.as_object().Set("tags", Value::NewObject());
-    bot_tags = new_bot.as_object().Find("tags");
-  }
-  // The loop below changes this tags object, never new_bot's `tags`
-  // property, and nothing before it changes new_bot (it is not in the
-  // partial state).
-  Object* tags_object = bot_tags != nullptr && bot_tags->is_object()
-                            ? &bot_tags->as_object()
-                            : nullptr;
-  // One lookup for reading and replacing the partial entry (Merge does not
-  // touch the partial state, so the pointer stays valid).
-  Value* partial_entry = partial_state.Find(id);
-  Value last_partial = partial_entry ? *partial_entry : Value();
-  // Merging into {} is a shallow copy of the update.
-  Value merged = last_partial.is_object()
-                     ? bots::Merge(last_partial, update)
-                     : NewShallowCopy(batch, update.as_object());
-  if (partial_entry) {
-    *partial_entry = merged;
-  } else {
-    partial_state.Set(id, merged);
-  }
-  // A shallow copy of the update shares the update's own tags object.
-  Object& partial_tags = last_partial.is_object() ? merged["tags"].as_object()
-                                                  : update_tags.as_object();
-
+void MemoryPartition::WriteTags(Batch& batch, Object& update_tags,
+                                Object* tags_object, Object& partial_tags,
+                                const Value& last_partial,
+                                std::vector<std::string>& changed) {
   // The tag names are taken first: the loop may erase keys of the update's
   // own tags object, which the partial state shares. The scratch list keeps
-  // its capacity between calls.
+  // its capacity between calls. The first tag's value is read here too:
+  // nothing changes the update's tags before the loop reads it.
   std::vector<std::string>& tag_names = tag_scratch_;
   tag_names.clear();
-  update_tags.as_object().ForEach(
-      [&](const std::string& tag, const Value&) { tag_names.push_back(tag); });
-  std::vector<std::string> changed = TakeTagList(batch);
+  const Value* first_given = nullptr;
+  update_tags.ForEach([&](const std::string& tag, const Value& value) {
+    if (tag_names.empty()) first_given = &value;
+    tag_names.push_back(tag);
+  });
   // The partial entry's tags are the update's own when the entry is a
   // shallow copy of the update.
-  const bool partial_tags_are_update_tags =
-      &partial_tags == &update_tags.as_object();
+  const bool partial_tags_are_update_tags = &partial_tags == &update_tags;
   const Value undefined_value;
   for (const std::string& tag : tag_names) {
     Object& tags = *tags_object;
-    const Value& given = update_tags[tag];
+    const Value& given =
+        &tag == tag_names.data() ? *first_given : update_tags.Get(tag);
     Value new_value = bots::EnsureTagIsSerializable(given);
     // Writing a value back where it came from changes nothing; checked now,
     // before `tags` (which might be the update's tags too) is written.
@@ -489,6 +476,49 @@ bool MemoryPartition::UpdateTags(Batch& batch, const std::string& id,
       partial_tags.Erase(tag);
     }
   }
+}
+
+bool MemoryPartition::UpdateTags(Batch& batch, const std::string& id,
+                                 const Value& entry, const Value& update,
+                                 const Value& update_tags) {
+  Object& partial_state = batch.partial.as_object();
+  Writable writable = WritableCopy(&entry);
+  Value& new_bot = writable.value;
+  // Upstream throws a TypeError when a tag is updated on an entry without a
+  // tags object (a mask-only entry); we give it one instead
+  // (docs/compatibility.md).
+  const Value* bot_tags = new_bot.as_object().Find("tags");
+  if ((bot_tags == nullptr || !bot_tags->is_object()) &&
+      !update_tags.as_object().empty()) {
+    new_bot.as_object().Set("tags", Value::NewObject());
+    bot_tags = new_bot.as_object().Find("tags");
+  }
+  // The loop below changes this tags object, never new_bot's `tags`
+  // property, and nothing before it changes new_bot (it is not in the
+  // partial state).
+  Object* tags_object = bot_tags != nullptr && bot_tags->is_object()
+                            ? &bot_tags->as_object()
+                            : nullptr;
+  // One lookup for reading and replacing the partial entry (Merge does not
+  // touch the partial state, so the pointer stays valid).
+  Value* partial_entry = partial_state.Find(id);
+  Value last_partial = partial_entry ? *partial_entry : Value();
+  // Merging into {} is a shallow copy of the update.
+  Value merged = last_partial.is_object()
+                     ? bots::Merge(last_partial, update)
+                     : NewShallowCopy(batch, update.as_object());
+  if (partial_entry) {
+    *partial_entry = merged;
+  } else {
+    partial_state.Set(id, merged);
+  }
+  // A shallow copy of the update shares the update's own tags object.
+  Object& partial_tags = last_partial.is_object() ? merged["tags"].as_object()
+                                                  : update_tags.as_object();
+
+  std::vector<std::string> changed = TakeTagList(batch);
+  WriteTags(batch, update_tags.as_object(), tags_object, partial_tags,
+            last_partial, changed);
   StoreBack(id, writable);
 
   if (bots::UpdatedBot* entry = batch.updated.Find(id)) {
@@ -513,6 +543,121 @@ bool MemoryPartition::UpdateTags(Batch& batch, const std::string& id,
     KeepTagList(batch, std::move(changed));
   }
   return !partial_tags.empty();
+}
+
+bool MemoryPartition::SingleUpdate(Batch& batch, const Value& action) {
+  // What the general path would do for this batch, without its batch-wide
+  // bookkeeping; every check that can send the call back to the general
+  // path comes before the first change.
+  const Value& id_value = action["id"];
+  if (!id_value.is_string()) return false;
+  Value* entry = state_.as_object().Find(id_value.as_string());
+  if (entry == nullptr || !entry->is_object()) return false;
+  const Value& update = action["update"];
+  if (!update.is_object()) return false;
+  Object& update_object = update.as_object();
+  const Value& update_tags = update_object.Get("tags");
+  if (!update_tags.is_object()) return false;
+  // An update of only `tags` (the usual one) has no masks, and its shallow
+  // copy has no `id` to classify the entry as added by.
+  const bool tags_only = update_object.size() == 1;
+  if (!tags_only && update_object.Get("masks").is_object()) return false;
+  // A bot without a tags object gets one on the general path.
+  const Value& entry_tags = entry->as_object().Get("tags");
+  if (!entry_tags.is_object()) return false;
+  Object& tags = entry_tags.as_object();
+
+  // The partial state {id: {...update}}, in the objects of the last call
+  // when it left them (nothing else holds them then). The id is copied:
+  // the action is the caller's, and the partial's key outlives the call.
+  if (!batch.single_partial.is_object()) {
+    batch.single_entry = update_object.ShallowCopy();
+    batch.single_id = id_value.as_string();
+    batch.single_partial = Value::NewObject();
+    batch.single_partial.as_object().Set(batch.single_id,
+                                         Value(batch.single_entry));
+  } else {
+    Object& kept = *batch.single_entry;
+    Value* kept_tags;
+    if (kept.size() == 1 && tags_only &&
+        (kept_tags = kept.Find("tags")) != nullptr) {
+      *kept_tags = update_tags;  // {...update} of an update with only tags
+    } else {
+      kept.AssignShallowCopy(update_object);
+    }
+    if (batch.single_id != id_value.as_string()) {
+      batch.single_id = id_value.as_string();
+      Object& partial = batch.single_partial.as_object();
+      partial.Clear();
+      partial.Set(batch.single_id, Value(batch.single_entry));
+    }
+  }
+  const std::string& id = batch.single_id;
+  Object& partial_entry = *batch.single_entry;
+
+  Writable writable = WritableCopy(entry);
+  if (batch.single_updated.empty()) batch.single_updated.emplace_back();
+  bots::UpdatedBot& updated = batch.single_updated.front();
+  std::vector<std::string>& changed = updated.tags;
+  changed.clear();
+  // The entry is a shallow copy of the update: its tags are the update's.
+  WriteTags(batch, update_tags.as_object(), &tags, update_tags.as_object(),
+            Value(), changed);
+  StoreBack(id, writable);
+  // A partial whose tags ended up empty loses its `tags` property. Only an
+  // emitted partial matters, and a changed tag stays in the update's tags
+  // unless those are the bot's own too (reading `empty()` costs a cache
+  // miss).
+  if (!changed.empty() && &tags == &update_tags.as_object() &&
+      update_tags.as_object().empty()) {
+    partial_entry.Erase("tags");
+  }
+
+  // Emit's order: onBotsUpdated, onStateUpdated, onVersionUpdated; with no
+  // changed tag the partial state is empty and no list is emitted.
+  if (!changed.empty() && on_bots_updated_.observer_count() > 0) {
+    updated.bot = std::move(writable.value);
+    on_bots_updated_.Next(batch.single_updated);
+  }
+  if (on_state_updated_.observer_count() > 0) {
+    Value version = current_version_hook_ ? current_version_hook_().ToValue()
+                    : batch.next_version  ? batch.next_version->ToValue()
+                                          : version_value_;
+    if (!changed.empty()) {
+      bots::StateUpdatedEvent& event = batch.state_event;
+      // The same classification as AssignStateUpdatedEvent, for one key.
+      bool added = false;
+      if (!tags_only) {
+        const Value& entry_id = partial_entry.Get("id");
+        added = entry_id.is_string() && entry_id.as_string() == id;
+      }
+      std::vector<std::string>& listed =
+          added ? event.added_bots : event.updated_bots;
+      (added ? event.updated_bots : event.added_bots).clear();
+      event.removed_bots.clear();
+      // Assigned in place, so that a long id reuses the string's storage.
+      listed.resize(1);
+      listed[0] = id;
+      event.state = batch.single_partial;
+      event.version = std::move(version);
+      on_state_updated_.Next(event);
+      event.state = Value();
+      event.version = Value();
+    }
+  }
+  if (batch.next_version) {
+    version_value_ = batch.next_version->ToValue();
+    on_version_.Next(*std::move(batch.next_version));
+    batch.next_version.reset();
+  }
+  updated.bot = Value();  // the state holds the bot
+  // Kept for the next call only if no observer kept a reference.
+  if (batch.single_partial.object_ref().use_count() != 1 ||
+      batch.single_entry.use_count() != 2) {
+    batch.single_partial = Value();
+    batch.single_entry.reset();
+  }
+  return true;
 }
 
 void MemoryPartition::UpdateMasks(Batch& batch, const std::string& id,

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "auxsync/bots/bot.h"
 #include "auxsync/bots/bot_actions.h"
 #include "auxsync/bots/json.h"
@@ -1746,4 +1747,122 @@ TEST(MemoryPartition, Sec7_KeptPayloadsAreNotReused) {
   EXPECT_EQ(
       JsonOf(p.state()),
       R"({"a":{"id":"a","tags":{"x":4,"y":"v","z":4},"space":"shared"}})");
+}
+
+// Batches of one update_bot take a path of their own (no batch maps). These
+// cover the shapes it handles and the ones it hands back, in one sequence
+// so that its kept objects are reused across them. The expected lines are
+// aux-common 3.10.5's for the same steps (interop/run_scenario.mjs).
+TEST(MemoryPartition, Sec7_SingleUpdateShapes) {
+  Harness h("shared");
+  h.Apply({Add(R"({"id":"a","tags":{"x":1}})")});
+  // An update carrying the bot's own id classifies the bot as added.
+  EXPECT_THAT(
+      h.Apply({Update("a", R"({"id":"a","tags":{"x":2}})")}),
+      ElementsAre(
+          R"(updated [{"bot":{"id":"a","tags":{"x":2},"space":"shared"},"tags":["x"]}])",
+          std::string(R"(state {"addedBots":["a"],"removedBots":[],)"
+                      R"("updatedBots":[],"state":{"a":{"id":"a","tags":)"
+                      R"({"x":2}}},"version":)") +
+              std::string(kV0) + "}"));
+  // A tag set to null.
+  EXPECT_THAT(
+      h.Apply({Update("a", R"({"tags":{"x":null}})")}),
+      ElementsAre(
+          R"(updated [{"bot":{"id":"a","tags":{},"space":"shared"},"tags":["x"]}])",
+          std::string(R"(state {"addedBots":[],"removedBots":[],)"
+                      R"("updatedBots":["a"],"state":{"a":{"tags":)"
+                      R"({"x":null}}},"version":)") +
+              std::string(kV0) + "}"));
+  // Deleting a missing tag leaves the partial empty: nothing is emitted.
+  EXPECT_THAT(h.Apply({Update("a", R"({"tags":{"y":null}})")}), IsEmpty());
+  // Other keys of the update are copied into the partial entry only.
+  EXPECT_THAT(
+      h.Apply({Update("a", R"({"tags":{"y":3},"signatures":{"s":"y"}})")}),
+      ElementsAre(
+          R"(updated [{"bot":{"id":"a","tags":{"y":3},"space":"shared"},"tags":["y"]}])",
+          std::string(R"(state {"addedBots":[],"removedBots":[],)"
+                      R"("updatedBots":["a"],"state":{"a":{"tags":{"y":3},)"
+                      R"("signatures":{"s":"y"}}},"version":)") +
+              std::string(kV0) + "}"));
+  EXPECT_THAT(
+      h.Apply({Update("a", R"({"tags":{"z":4},"masks":null})")}),
+      ElementsAre(
+          R"(updated [{"bot":{"id":"a","tags":{"y":3,"z":4},"space":"shared"},"tags":["z"]}])",
+          std::string(R"(state {"addedBots":[],"removedBots":[],)"
+                      R"("updatedBots":["a"],"state":{"a":{"tags":{"z":4},)"
+                      R"("masks":null}},"version":)") +
+              std::string(kV0) + "}"));
+  // An update of a missing bot, an empty tags object, an unchanged value.
+  EXPECT_THAT(h.Apply({Update("b", R"({"tags":{"z":4}})")}), IsEmpty());
+  EXPECT_THAT(h.Apply({Update("a", R"({"tags":{}})")}), IsEmpty());
+  EXPECT_THAT(h.Apply({Update("a", R"({"tags":{"z":4}})")}), IsEmpty());
+  EXPECT_EQ(h.State(),
+            R"({"a":{"id":"a","tags":{"y":3,"z":4},"space":"shared"}})");
+  // Two bots in turn (the kept partial state changes its key).
+  h.Apply({Add(R"({"id":"b","tags":{}})")});
+  int n = 0;
+  for (const char* id : {"b", "a", "b"}) {
+    const std::string value = absl::StrCat(id, ++n);
+    EXPECT_THAT(
+        h.Apply({UpdateTag(id, "w", value)}),
+        ElementsAre(testing::HasSubstr(R"("tags":["w"]}])"),
+                    absl::StrCat(R"(state {"addedBots":[],"removedBots":[],)",
+                                 R"("updatedBots":[")", id, R"("],"state":{")",
+                                 id, R"(":{"tags":{"w":")", value,
+                                 R"("}}},"version":)", std::string(kV0), "}")))
+        << id;
+  }
+}
+
+// The partial entry of a single update is a shallow copy of the update that
+// shares its tags object (as upstream's {...update}); an observer that keeps
+// the event, or only its entry, keeps them as they were.
+TEST(MemoryPartition, Sec7_SingleUpdateKeptPartialSharesUpdateTags) {
+  MemoryPartition p(LrConfig());
+  p.set_space("shared");
+  std::vector<Value> kept_states;
+  std::vector<Value> kept_entries;
+  bool keep_state = true;
+  auto sub = p.OnStateUpdated([&](const StateUpdatedEvent& e) {
+    if (e.updated_bots.empty()) return;
+    const std::string& id = e.updated_bots[0];
+    if (keep_state) {
+      kept_states.push_back(e.state);
+    } else {
+      kept_entries.push_back(e.state[id]);
+    }
+  });
+  ASSERT_TRUE(p.ApplyEvents({Add(R"({"id":"a","tags":{}})"),
+                             Add(R"({"id":"b","tags":{}})")})
+                  .ok());
+  std::vector<Value> updates;
+  for (int i = 0; i < 6; ++i) {
+    keep_state = i < 3;
+    Value tags = MakeObject({{"t", i}, {"gone", nullptr}});
+    updates.push_back(tags);
+    ASSERT_TRUE(p.ApplyEvents({BotUpdated(i % 2 == 0 ? "a" : "b",
+                                          MakeObject({{"tags", tags}}))})
+                    .ok());
+    // The deleted missing tag was erased from the update's own tags.
+    EXPECT_EQ(JsonOf(tags), absl::StrCat(R"({"t":)", i, "}"));
+  }
+  ASSERT_EQ(kept_states.size(), 3u);
+  ASSERT_EQ(kept_entries.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    const char* id = i % 2 == 0 ? "a" : "b";
+    EXPECT_EQ(JsonOf(kept_states[i]),
+              absl::StrCat(R"({")", id, R"(":{"tags":{"t":)", i, "}}}"));
+    EXPECT_TRUE(
+        auxsync::bots::StrictEquals(kept_states[i][id]["tags"], updates[i]));
+  }
+  for (int i = 3; i < 6; ++i) {
+    EXPECT_EQ(JsonOf(kept_entries[i - 3]),
+              absl::StrCat(R"({"tags":{"t":)", i, "}}"));
+    EXPECT_TRUE(
+        auxsync::bots::StrictEquals(kept_entries[i - 3]["tags"], updates[i]));
+  }
+  EXPECT_EQ(JsonOf(p.state()),
+            R"({"a":{"id":"a","tags":{"t":4},"space":"shared"},)"
+            R"("b":{"id":"b","tags":{"t":5},"space":"shared"}})");
 }
