@@ -101,6 +101,26 @@ bots::Value StateVectorValueCache::Get(const crdt::Doc& doc) {
   for (size_t i = 0; same && i < sv.size(); ++i) {
     same = sv[i].first == clients_[i];
   }
+  if (same && last_.is_object() && last_.as_object().size() == sv.size()) {
+    // A copy of the last value with the new clocks: the same keys in the
+    // same order. Every key found means the copy has exactly these keys
+    // (even if someone changed the last value since).
+    bots::Value v(last_.as_object().ShallowCopy());
+    bots::Object& out = v.as_object();
+    bool all_found = true;
+    for (size_t i = 0; all_found && i < sv.size(); ++i) {
+      bots::Value* clock = out.Find(keys_[i]);
+      if (clock == nullptr) {
+        all_found = false;
+      } else {
+        *clock = bots::Value(sv[i].second);
+      }
+    }
+    if (all_found) {
+      last_ = v;
+      return v;
+    }
+  }
   if (!same) {
     clients_.clear();
     keys_.clear();
@@ -112,9 +132,11 @@ bots::Value StateVectorValueCache::Get(const crdt::Doc& doc) {
   // The same object GetStateVectorValue builds: clients ascending.
   bots::Value v = bots::Value::NewObject();
   bots::Object& out = v.as_object();
+  out.Reserve(sv.size());
   for (size_t i = 0; i < sv.size(); ++i) {
     out.Set(keys_[i], bots::Value(sv[i].second));
   }
+  last_ = v;
   return v;
 }
 

@@ -128,6 +128,7 @@ Value ReadBotDirect(std::string_view id, const crdt::OutValue& slot) {
   crdt::engine::TypeImpl* map = slot.type;
   if (map != nullptr && map->kind == crdt::engine::TypeKind::kMap) {
     bots::Object& out = tags.as_object();
+    out.Reserve(map->map_keys.size());
     for (const std::string& key : map->map_keys) {
       auto entry = map->map.find(key);
       if (entry == map->map.end()) continue;
@@ -639,7 +640,7 @@ bool YjsPartitionCore::ProcessDirect(const crdt::Transaction& tr,
         // A bot seen twice would merge partial states: the general path.
         if (entry.first == id) return false;
       }
-      Value tags = Value::NewObject();
+      Value tags = TakeSpareObject();
       for (const auto& [key, change] : event->keys) {
         Value value;
         if (change.action == crdt::KeyChange::Action::kDelete) {
@@ -654,36 +655,53 @@ bool YjsPartitionCore::ProcessDirect(const crdt::Transaction& tr,
     }
   }
   if (!added.empty() && !updated.empty()) return false;
-  current_version_ =
-      CurrentVersion{current_site_, remote_site_, std::move(version)};
+  // The sites never change after construction: only the vector does.
+  current_version_.vector = std::move(version);
   SyncSpace();
   if (!added.empty()) {
     EmitAdded(added);
   } else if (!updated.empty()) {
     EmitTagUpdates(absl::MakeSpan(updated));
+    // Tags objects no observer kept serve the next transaction.
+    for (auto& entry : updated) ReturnSpareObject(std::move(entry.second));
   }
   return true;
 }
 
 Value YjsPartitionCore::VersionValue() {
+  Value* vector = nullptr;
   if (version_value_.is_object() &&
-      version_value_.object_ref().use_count() == 1) {
+      version_value_.object_ref().use_count() == 1 &&
+      (vector = version_value_.as_object().Find("vector")) != nullptr) {
     // The sites never change: {currentSite, remoteSite, vector} only needs
     // its vector.
-    version_value_.as_object().Set("vector", current_version_.vector);
+    *vector = current_version_.vector;
   } else {
     version_value_ = current_version_.ToValue();
   }
   return version_value_;
 }
 
-void YjsPartitionCore::EmitStateUpdate(Value partial) {
+void YjsPartitionCore::EmitStateUpdate(Value partial, bool all_updated) {
   if (on_state_updated_.observer_count() == 0) return;
   // A nested emission (from an observer) finds no spare and makes its own.
   std::unique_ptr<bots::StateUpdatedEvent> event =
       spare_event_ != nullptr ? std::move(spare_event_)
                               : std::make_unique<bots::StateUpdatedEvent>();
-  bots::AssignStateUpdatedEvent(*event, std::move(partial), VersionValue());
+  if (all_updated) {
+    // What AssignStateUpdatedEvent classifies for entries that are objects
+    // without an `id`: every key is an updated bot.
+    event->added_bots.clear();
+    event->removed_bots.clear();
+    event->updated_bots.clear();
+    partial.as_object().ForEach([&](const std::string& id, const Value&) {
+      event->updated_bots.push_back(id);
+    });
+    event->state = std::move(partial);
+    event->version = VersionValue();
+  } else {
+    bots::AssignStateUpdatedEvent(*event, std::move(partial), VersionValue());
+  }
   if (!event->added_bots.empty() || !event->removed_bots.empty() ||
       !event->updated_bots.empty()) {
     on_state_updated_.Next(*event);
@@ -696,6 +714,20 @@ void YjsPartitionCore::EmitStateUpdate(Value partial) {
   spare_event_ = std::move(event);
   if (done.is_object() && done.object_ref().use_count() == 1 &&
       done.as_object().size() <= 16) {
+    if (!spare_entry_.is_object()) {
+      // A {tags} entry only this partial state holds serves the next one.
+      done.as_object().ForEach([&](const std::string&, const Value& entry) {
+        if (spare_entry_.is_object() || !entry.is_object() ||
+            entry.object_ref().use_count() != 1 ||
+            entry.as_object().size() != 1) {
+          return;
+        }
+        Value* tags = entry.as_object().Find("tags");
+        if (tags == nullptr) return;
+        *tags = Value();
+        spare_entry_ = entry;
+      });
+    }
     done.as_object().Clear();
     spare_partial_ = std::move(done);
   }
@@ -706,11 +738,42 @@ Value YjsPartitionCore::TakePartial() {
   return Value::NewObject();
 }
 
+Value YjsPartitionCore::TakeEntry(const Value& tags) {
+  if (spare_entry_.is_object()) {
+    Value entry = std::move(spare_entry_);
+    spare_entry_ = Value();
+    *entry.as_object().Find("tags") = tags;
+    return entry;
+  }
+  Value entry = Value::NewObject();
+  entry.as_object().Set("tags", tags);
+  return entry;
+}
+
+Value YjsPartitionCore::TakeSpareObject() {
+  if (spare_objects_.empty()) return Value::NewObject();
+  Value out = std::move(spare_objects_.back());
+  spare_objects_.pop_back();
+  return out;
+}
+
+void YjsPartitionCore::ReturnSpareObject(Value object) {
+  if (!object.is_object() || object.object_ref().use_count() != 1 ||
+      object.as_object().size() > 16 || spare_objects_.size() >= 8) {
+    return;
+  }
+  object.as_object().Clear();
+  spare_objects_.push_back(std::move(object));
+}
+
 // MemoryPartition's addBot for each bot, then its emission.
 void YjsPartitionCore::EmitAdded(
     std::vector<std::pair<std::string, Value>>& list) {
   bots::Object& state_object = state().as_object();
   Value partial = TakePartial();
+  // An initialization update adds thousands of bots at once.
+  state_object.Reserve(state_object.size() + list.size());
+  partial.as_object().Reserve(list.size());
   std::vector<Value> added;
   added.reserve(list.size());
   const Value space_value = space().has_value() ? Value(*space()) : Value();
@@ -775,8 +838,7 @@ void YjsPartitionCore::EmitTagUpdates(
       bot_tags = bot.Find("tags");
     }
     // The partial state's entry is {...update}: it shares the tags object.
-    Value partial_entry = Value::NewObject();
-    partial_entry.as_object().Set("tags", update_tags_value);
+    Value partial_entry = TakeEntry(update_tags_value);
     partial.as_object().Set(id, partial_entry);
     std::vector<std::string> changed = TakeTagList();
     dropped.clear();
@@ -824,7 +886,8 @@ void YjsPartitionCore::EmitTagUpdates(
   for (bots::UpdatedBot& u : updated) ReturnTagList(std::move(u.tags));
   updated.clear();
   spare_updated_ = std::move(updated_list);
-  EmitStateUpdate(std::move(partial));
+  // Every entry left is {tags} or {} of a bot that changed.
+  EmitStateUpdate(std::move(partial), /*all_updated=*/true);
 }
 
 std::vector<std::string> YjsPartitionCore::TakeTagList() {

@@ -162,9 +162,17 @@ class YjsPartitionCore : public Partition {
   bots::Value VersionValue();
   // Emits `partial` on onStateUpdated (when it names any bot), through a
   // StateUpdatedEvent whose lists keep their storage between calls.
-  void EmitStateUpdate(bots::Value partial);
+  // With `all_updated`, every entry of `partial` is an object without an
+  // `id` (the classification is known: all updated bots).
+  void EmitStateUpdate(bots::Value partial, bool all_updated = false);
   // An empty object for a partial state (the spare one if there is one).
   bots::Value TakePartial();
+  // {tags}: a partial-state entry, the spare one if there is one.
+  bots::Value TakeEntry(const bots::Value& tags);
+  // An empty object (a spare one if there is one); ReturnSpareObject keeps
+  // a small object nothing else holds, emptied, for a later TakeSpareObject.
+  bots::Value TakeSpareObject();
+  void ReturnSpareObject(bots::Value object);
   void EmitTagUpdates(absl::Span<std::pair<std::string, bots::Value>> updates);
   // A cleared list for UpdatedBot::tags, with the storage of an earlier one
   // when there is one; ReturnTagList keeps a list's storage for later.
@@ -229,6 +237,10 @@ class YjsPartitionCore : public Partition {
   // used) and the storage of earlier UpdatedBot tag lists.
   std::vector<std::string> tag_scratch_;
   std::vector<std::vector<std::string>> spare_tag_lists_;
+  // A {tags} partial-state entry nothing else holds (tags undefined), or
+  // undefined; empty objects nothing else holds.
+  bots::Value spare_entry_;
+  std::vector<bots::Value> spare_objects_;
   // The state vector value of every transaction.
   StateVectorValueCache state_vector_cache_;
   rx::BehaviorSubject<bots::CurrentVersion> on_version_;

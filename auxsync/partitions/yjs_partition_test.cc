@@ -772,3 +772,76 @@ TEST(YjsPartition, ApplyUpdatesDecodesBase64AsFromBase64) {
     }
   }
 }
+
+// The single-tag update path reuses the objects of a partial state, its
+// tag lists and the version vector's layout when no observer kept them:
+// whatever an observer does keep (a whole event, only a partial entry, only
+// its tags, a version) must never change afterwards.
+TEST(YjsPartition, KeptEmissionsOfTagUpdatesNeverChange) {
+  YjsPartition partition(Pinned());
+  ASSERT_TRUE(
+      partition
+          .ApplyEvents(
+              {auxsync::bots::BotAdded(J(R"({"id":"b","tags":{"x":"1"}})")),
+               auxsync::bots::BotAdded(J(R"({"id":"c","tags":{"x":"2"}})"))})
+          .ok());
+  // What was kept, and its JSON when it was emitted.
+  std::vector<std::pair<Value, std::string>> kept;
+  std::vector<std::pair<std::vector<std::string>, std::string>> kept_tags;
+  int n = 0;
+  auto s = partition.OnStateUpdated([&](const auto& event) {
+    // (Not the replay on subscribe: it shows the live state object, whose
+    // bots later updates change.)
+    if (n++ == 0) return;
+    Value v = event.ToValue();
+    switch (n % 4) {
+      case 0:
+        kept.emplace_back(v, Tagged(v));
+        break;
+      case 1:
+        if (v["state"]["b"].is_object()) {
+          kept.emplace_back(v["state"]["b"], Tagged(v["state"]["b"]));
+        }
+        break;
+      case 2:
+        if (v["state"]["b"].is_object()) {
+          kept.emplace_back(v["state"]["b"]["tags"],
+                            Tagged(v["state"]["b"]["tags"]));
+        }
+        break;
+      default:
+        kept.emplace_back(v["version"], Tagged(v["version"]));
+        break;
+    }
+  });
+  auto u = partition.OnBotsUpdated(
+      [&](const std::vector<auxsync::bots::UpdatedBot>& updated) {
+        for (const auto& b : updated) {
+          kept_tags.emplace_back(b.tags, Tagged(b.bot["id"]));
+        }
+      });
+  auto v = partition.OnVersionUpdated([&](const auto& version) {
+    kept.emplace_back(version.vector, Tagged(version.vector));
+  });
+  for (int i = 0; i < 24; ++i) {
+    const char* id = i % 3 == 0 ? "c" : "b";
+    const std::string tag = i % 2 == 0 ? "x" : "y";
+    Value value = i % 5 == 4   ? Value(nullptr)
+                  : i % 2 == 0 ? Value(i)
+                               : Value(absl::StrCat("s", i));
+    ASSERT_TRUE(
+        partition
+            .ApplyEvents({auxsync::bots::BotUpdated(
+                id,
+                auxsync::bots::MakeObject(
+                    {{"tags", auxsync::bots::MakeObject({{tag, value}})}}))})
+            .ok());
+  }
+  ASSERT_GT(kept.size(), 40u);
+  for (const auto& [value, json] : kept) EXPECT_EQ(Tagged(value), json);
+  ASSERT_FALSE(kept_tags.empty());
+  for (const auto& [tags, id] : kept_tags) {
+    EXPECT_EQ(tags.size(), 1u) << id;
+  }
+  EXPECT_EQ(Plain(partition.state()["b"]["tags"]), R"({"x":22,"y":"s23"})");
+}
