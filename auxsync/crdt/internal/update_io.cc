@@ -230,18 +230,19 @@ bool ToEngineStruct(crdt::WireStruct& in, WireStruct* out, std::string* error) {
   return true;
 }
 
-// The structs that make up most of a document (an item with an origin
-// or right origin whose content is a string or deleted) read straight into
-// the engine's form, with ReadStructAt's checks and errors. Returns true
-// when it read the struct; false with *failed = false when the struct is
-// of another kind (nothing read past `info`: ReadStructBody reads it), or
-// with *failed = true on an error (the decoder holds it).
+// The structs that make up most documents (items whose content is a
+// string, deleted, a type or plain values) read straight into the engine's
+// form, with ReadStructBody's checks and errors. Returns true when it read
+// the struct; false with *failed = false when the struct is of another kind
+// (nothing read past `info`: ReadStructBody reads it), or with *failed =
+// true on an error (the decoder holds it).
 template <typename Dec>
 bool ReadCommonStruct(Dec& dec, uint8_t info, size_t start, uint64_t client,
                       uint64_t clock, WireStruct* s, bool* failed) {
   const uint8_t ref = info & 0x1f;
   *failed = false;
-  if ((ref != kRefString && ref != kRefDeleted) || (info & 0xc0) == 0) {
+  if (ref != kRefString && ref != kRefDeleted && ref != kRefType &&
+      ref != kRefAny) {
     return false;
   }
   *failed = true;
@@ -254,20 +255,73 @@ bool ReadCommonStruct(Dec& dec, uint8_t info, size_t start, uint64_t client,
     const ID o = dec.ReadRightID();
     s->right_origin = {{o.client, o.clock}, true};
   }
+  if ((info & 0xc0) == 0) {
+    if (dec.ReadParentInfo()) {
+      const std::string_view name = dec.ReadString();
+      s->parent_kind = 1;
+      s->parent_name.assign(name.data(), name.size());
+    } else {
+      const ID p = dec.ReadLeftID();
+      s->parent_kind = 2;
+      s->parent_id = {p.client, p.clock};
+    }
+    if (info & 0x20) {
+      const std::string_view key = dec.ReadString();
+      s->has_parent_sub = true;
+      s->parent_sub.assign(key.data(), key.size());
+    }
+  }
   if (!dec.ok()) return false;
   Content& c = s->content;
   c.ref = ref;
   s->ref = ref;
   char16_t lead_low = 0, trail_high = 0;
   std::string_view utf8;
-  if (ref == kRefDeleted) {
-    s->length = dec.ReadLen();
-    c.deleted_len = s->length;
-  } else {
-    uint64_t units = 0;
-    utf8 = dec.ReadString(&units);
-    dec.LastStringHalves(&lead_low, &trail_high);
-    s->length = units;
+  switch (ref) {
+    case kRefDeleted:
+      s->length = dec.ReadLen();
+      c.deleted_len = s->length;
+      break;
+    case kRefString: {
+      uint64_t units = 0;
+      utf8 = dec.ReadString(&units);
+      dec.LastStringHalves(&lead_low, &trail_high);
+      s->length = units;
+      break;
+    }
+    case kRefType: {
+      const uint64_t type_ref = dec.ReadTypeRef();
+      if (!dec.ok()) return false;
+      if (type_ref > 6) {
+        dec.rest().FailAt(start, absl::StrCat("unknown type ref ", type_ref));
+        return false;
+      }
+      c.type = std::make_unique<TypeImpl>();
+      c.type->kind = static_cast<TypeKind>(type_ref);
+      const auto t = static_cast<TypeRef>(type_ref);
+      if (t == TypeRef::kXmlElement || t == TypeRef::kXmlHook) {
+        const std::string_view name = dec.ReadKey();
+        c.type->node_name.assign(name.data(), name.size());
+      }
+      s->length = 1;
+      break;
+    }
+    default: {  // kRefAny
+      const uint64_t n = dec.ReadLen();
+      if (!dec.ok()) return false;
+      if (n > dec.rest().remaining()) {
+        dec.rest().Fail(
+            "ContentAny declares more elements than the input can hold");
+        return false;
+      }
+      std::vector<Any>& values = c.anys();
+      values.reserve(static_cast<size_t>(n));
+      for (uint64_t i = 0; i < n && dec.ok(); ++i) {
+        values.push_back(dec.ReadAny());
+      }
+      s->length = n;
+      break;
+    }
   }
   if (!dec.ok()) return false;
   if (s->length == 0) {
