@@ -97,16 +97,50 @@ const Value& UndefinedValue() {
 
 }  // namespace
 
-Value::Value(ObjectRef object) : rep_(std::move(object)) {
-  assert(std::get<ObjectRef>(rep_) != nullptr);
+Value::Value(std::string s) : kind_(Kind::kString) {
+  str_ = std::allocator<StringNode>().allocate(1);
+  std::construct_at(str_, StringNode{std::move(s)});
 }
 
-Value::Value(ArrayRef array) : rep_(std::move(array)) {
-  assert(std::get<ArrayRef>(rep_) != nullptr);
+Value::Value(std::string_view s) : Value(std::string(s)) {}
+
+Value::Value(const char* s) : Value(std::string(s)) {}
+
+Value::Value(ObjectRef object) : kind_(Kind::kObject) {
+  assert(object != nullptr);
+  std::construct_at(&object_, std::move(object));
 }
 
-Value::Value(HostRef host) : rep_(std::move(host)) {
-  assert(std::get<HostRef>(rep_) != nullptr);
+Value::Value(ArrayRef array) : kind_(Kind::kArray) {
+  assert(array != nullptr);
+  std::construct_at(&array_, std::move(array));
+}
+
+Value::Value(HostRef host) : kind_(Kind::kHost) {
+  assert(host != nullptr);
+  std::construct_at(&host_, std::move(host));
+}
+
+void Value::Release() noexcept {
+  switch (kind_) {
+    case Kind::kString:
+      if (internal::RefCountDrop(str_->refs)) {
+        std::destroy_at(str_);
+        std::allocator<StringNode>().deallocate(str_, 1);
+      }
+      break;
+    case Kind::kArray:
+      std::destroy_at(&array_);
+      break;
+    case Kind::kObject:
+      std::destroy_at(&object_);
+      break;
+    case Kind::kHost:
+      std::destroy_at(&host_);
+      break;
+    default:
+      break;
+  }
 }
 
 Value Value::NewObject() { return Value(std::make_shared<Object>()); }
@@ -255,54 +289,48 @@ int Object::Lookup(std::string_view key, uint32_t hash) const {
   const size_t count = slots_.size();
   // An object of at most kSmallSlots slots is searched through hashes_ even
   // when it still has an index (it shrank), so its index is not read.
-  if (count > kSmallSlots && !lookup_.empty()) {
-    return FindInIndex(lookup_, key, hash);
+  if (count > kSmallSlots && extra_ != nullptr && !extra_->lookup.empty()) {
+    return FindInIndex(extra_->lookup, key, hash);
   }
   const Slot* slots = slots_.data();
   const size_t small = std::min(count, kSmallSlots);
+  const uint16_t h16 = static_cast<uint16_t>(hash);
 #if defined(__SSE2__)
-  if (small > 4) {
-    // Larger small objects (a bot's tags) compare their hashes four at a
-    // time. Smaller ones take the loop below, which reads no hash past the
-    // last used slot (a 16-byte load may reach into another cache line).
-    static_assert(kSmallSlots == 12);
-    const __m128i wanted = _mm_set1_epi32(static_cast<int>(hash));
-    auto lanes = [&](int first) {
-      __m128i h =
-          _mm_loadu_si128(reinterpret_cast<const __m128i*>(hashes_ + first));
-      return static_cast<uint32_t>(
-          _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(h, wanted))));
-    };
-    // Lanes past `small` hold stale or unset hashes and are masked off.
-    uint32_t matches = lanes(0) | lanes(4) << 4;
-    if (small > 8) matches |= lanes(8) << 8;
-    matches &= (1u << small) - 1;
-    while (matches != 0) {
-      const int i = std::countr_zero(matches);
-      const Slot& s = slots[i];
-      if (s.live && SameKey(s.entry.key, key)) return i;
-      matches &= matches - 1;
-    }
-  } else {
-    for (size_t i = 0; i < small; ++i) {
-      if (hashes_[i] == hash) {
-        const Slot& s = slots[i];
-        if (s.live && SameKey(s.entry.key, key)) return static_cast<int>(i);
-      }
-    }
+  static_assert(kSmallSlots == 16);
+  // Lanes past `small` hold stale hashes and are masked off; the loads stay
+  // inside hashes_.
+  const __m128i wanted = _mm_set1_epi16(static_cast<short>(h16));
+  const __m128i lo = _mm_cmpeq_epi16(
+      _mm_loadu_si128(reinterpret_cast<const __m128i*>(hashes_)), wanted);
+  uint32_t matches = static_cast<uint32_t>(_mm_movemask_epi8(lo));
+  if (small > 8) {
+    const __m128i hi = _mm_cmpeq_epi16(
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(hashes_ + 8)), wanted);
+    matches |= static_cast<uint32_t>(_mm_movemask_epi8(hi)) << 16;
+  }
+  // One bit per 16-bit lane.
+  matches &= 0x55555555u;
+  if (small < 16) matches &= (1u << (2 * small)) - 1;
+  while (matches != 0) {
+    const int i = std::countr_zero(matches) >> 1;
+    const Slot& s = slots[i];
+    if ((s.flags & kDead) == 0 && SameKey(s.key, key)) return i;
+    matches &= matches - 1;
   }
 #else
   for (size_t i = 0; i < small; ++i) {
-    if (hashes_[i] == hash) {
+    if (hashes_[i] == h16) {
       const Slot& s = slots[i];
-      if (s.live && SameKey(s.entry.key, key)) return static_cast<int>(i);
+      if ((s.flags & kDead) == 0 && SameKey(s.key, key)) {
+        return static_cast<int>(i);
+      }
     }
   }
 #endif
   // Small objects whose tombstones pushed them past kSmallSlots.
   for (size_t i = small; i < count; ++i) {
     const Slot& s = slots[i];
-    if (s.hash == hash && s.live && SameKey(s.entry.key, key)) {
+    if ((s.flags & kDead) == 0 && SameKey(s.key, key)) {
       return static_cast<int>(i);
     }
   }
@@ -311,12 +339,12 @@ int Object::Lookup(std::string_view key, uint32_t hash) const {
 
 [[gnu::flatten]] const Value* Object::Find(std::string_view key) const {
   int slot = Lookup(key, HashKey(key));
-  return slot < 0 ? nullptr : &slots_[slot].entry.value;
+  return slot < 0 ? nullptr : &slots_[slot].value;
 }
 
 [[gnu::flatten]] Value* Object::Find(std::string_view key) {
   int slot = Lookup(key, HashKey(key));
-  return slot < 0 ? nullptr : &slots_[slot].entry.value;
+  return slot < 0 ? nullptr : &slots_[slot].value;
 }
 
 const Value& Object::Get(std::string_view key) const {
@@ -324,11 +352,16 @@ const Value& Object::Get(std::string_view key) const {
   return v ? *v : UndefinedValue();
 }
 
+Object::Extra& Object::MutableExtra() {
+  if (extra_ == nullptr) extra_ = std::make_unique<Extra>();
+  return *extra_;
+}
+
 void Object::Set(std::string_view key, Value value) {
   const uint32_t hash = HashKey(key);
   int existing = Lookup(key, hash);
   if (existing >= 0) {
-    slots_[existing].entry.value = std::move(value);
+    slots_[existing].value = std::move(value);
     return;
   }
   uint32_t slot = static_cast<uint32_t>(slots_.size());
@@ -336,25 +369,26 @@ void Object::Set(std::string_view key, Value value) {
       !key.empty() && key[0] >= '0' && key[0] <= '9' && IsArrayIndexKey(key);
   // Built in place: no temporary slot to move from and destroy.
   Slot& added = slots_.emplace_back();
-  added.hash = hash;
-  added.index_key = index_key;
-  added.entry.key.assign(key.data(), key.size());
-  added.entry.value = std::move(value);
-  if (slot < kSmallSlots) hashes_[slot] = hash;
+  added.key.assign(key.data(), key.size());
+  added.value = std::move(value);
+  added.flags = index_key ? kIndexKey : 0;
+  if (slot < kSmallSlots) hashes_[slot] = static_cast<uint16_t>(hash);
   ++live_;
   if (index_key) {
+    std::vector<uint32_t>& order = MutableExtra().index_order;
     uint32_t n = ArrayIndexOf(key);
-    auto pos = std::lower_bound(index_order_.begin(), index_order_.end(), n,
+    auto pos = std::lower_bound(order.begin(), order.end(), n,
                                 [&](uint32_t s, uint32_t v) {
-                                  return ArrayIndexOf(slots_[s].entry.key) < v;
+                                  return ArrayIndexOf(slots_[s].key) < v;
                                 });
-    index_order_.insert(pos, slot);
+    order.insert(pos, slot);
   }
-  if (!lookup_.empty()) {
-    lookup_.emplace(std::string(key), slot);
+  if (extra_ != nullptr && !extra_->lookup.empty()) {
+    extra_->lookup.emplace(std::string(key), slot);
   } else if (live_ > kSmallSlots) {
+    auto& lookup = MutableExtra().lookup;
     for (size_t i = 0; i < slots_.size(); ++i) {
-      if (slots_[i].live) lookup_.emplace(slots_[i].entry.key, i);
+      if ((slots_[i].flags & kDead) == 0) lookup.emplace(slots_[i].key, i);
     }
   }
 }
@@ -363,13 +397,15 @@ bool Object::Erase(std::string_view key) {
   int slot = Lookup(key, HashKey(key));
   if (slot < 0) return false;
   Slot& s = slots_[slot];
-  if (s.index_key) {
-    index_order_.erase(
-        std::find(index_order_.begin(), index_order_.end(), slot));
+  if (s.flags & kIndexKey) {
+    std::vector<uint32_t>& order = extra_->index_order;
+    order.erase(std::find(order.begin(), order.end(), slot));
   }
-  if (!lookup_.empty()) lookup_.erase(s.entry.key);  // std::string key
-  s.live = false;
-  s.entry.value = Value();
+  if (extra_ != nullptr && !extra_->lookup.empty()) {
+    extra_->lookup.erase(s.key);  // std::string key
+  }
+  s.flags = kDead;
+  s.value = Value();
   --live_;
   if (slots_.size() > 16 && live_ * 2 < slots_.size()) Compact();
   return true;
@@ -380,21 +416,23 @@ void Object::Compact() {
   kept.reserve(live_);
   std::vector<uint32_t> remap(slots_.size(), 0);
   for (size_t i = 0; i < slots_.size(); ++i) {
-    if (!slots_[i].live) continue;
+    if (slots_[i].flags & kDead) continue;
     remap[i] = static_cast<uint32_t>(kept.size());
     kept.push_back(std::move(slots_[i]));
   }
-  for (uint32_t& s : index_order_) s = remap[s];
   slots_ = std::move(kept);
   RebuildHashes();
-  if (!lookup_.empty()) {
-    for (auto& [k, s] : lookup_) s = remap[s];
+  if (extra_ != nullptr) {
+    for (uint32_t& s : extra_->index_order) s = remap[s];
+    for (auto& [k, s] : extra_->lookup) s = remap[s];
   }
 }
 
 void Object::RebuildHashes() {
   const size_t small = std::min(slots_.size(), kSmallSlots);
-  for (size_t i = 0; i < small; ++i) hashes_[i] = slots_[i].hash;
+  for (size_t i = 0; i < small; ++i) {
+    hashes_[i] = static_cast<uint16_t>(HashKey(slots_[i].key));
+  }
 }
 
 ObjectRef Object::ShallowCopy() const {
@@ -406,44 +444,67 @@ ObjectRef Object::ShallowCopy() const {
 void Object::AssignShallowCopy(const Object& other) {
   assert(&other != this);
   if (other.live_ == other.slots_.size()) {
-    slots_ = other.slots_;  // reuses this object's slot storage
-    index_order_ = other.index_order_;
-    if (!lookup_.empty() || !other.lookup_.empty()) lookup_ = other.lookup_;
+    // Slot by slot: reuses this object's slot storage, and an emptied
+    // (recycled) object takes plain copies.
+    const size_t n = other.slots_.size();
+    while (slots_.size() > n) slots_.pop_back();
+    const size_t kept = slots_.size();
+    for (size_t i = 0; i < kept; ++i) slots_[i] = other.slots_[i];
+    if (n > kept) slots_.reserve(n);
+    for (size_t i = kept; i < n; ++i) slots_.push_back(other.slots_[i]);
+    std::memcpy(hashes_, other.hashes_, sizeof(hashes_));
+    if (other.extra_ != nullptr &&
+        (!other.extra_->index_order.empty() || !other.extra_->lookup.empty())) {
+      Extra& extra = MutableExtra();
+      extra.index_order = other.extra_->index_order;
+      extra.lookup = other.extra_->lookup;
+    } else if (extra_ != nullptr) {
+      extra_->index_order.clear();
+      if (!extra_->lookup.empty()) extra_->lookup.clear();
+    }
     live_ = other.live_;
-    RebuildHashes();
     return;
   }
   // Leave the tombstones behind.
   Clear();
   slots_.reserve(other.live_);
   for (const Slot& s : other.slots_) {
-    if (s.live) slots_.push_back(s);
+    if ((s.flags & kDead) == 0) slots_.push_back(s);
   }
+  const bool indexed = other.extra_ != nullptr && !other.extra_->lookup.empty();
   for (size_t i = 0; i < slots_.size(); ++i) {
     const Slot& s = slots_[i];
-    if (s.index_key) index_order_.push_back(static_cast<uint32_t>(i));
-    if (!other.lookup_.empty()) lookup_.emplace(s.entry.key, i);
+    if (s.flags & kIndexKey) {
+      MutableExtra().index_order.push_back(static_cast<uint32_t>(i));
+    }
+    if (indexed) MutableExtra().lookup.emplace(s.key, i);
   }
-  std::sort(index_order_.begin(), index_order_.end(),
-            [&](uint32_t a, uint32_t b) {
-              return ArrayIndexOf(slots_[a].entry.key) <
-                     ArrayIndexOf(slots_[b].entry.key);
-            });
+  if (extra_ != nullptr) {
+    std::sort(extra_->index_order.begin(), extra_->index_order.end(),
+              [&](uint32_t a, uint32_t b) {
+                return ArrayIndexOf(slots_[a].key) <
+                       ArrayIndexOf(slots_[b].key);
+              });
+  }
   live_ = other.live_;
   RebuildHashes();
 }
 
 void Object::Clear() {
   // Not clear(), which would give up the slot storage.
-  slots_.erase(slots_.begin(), slots_.end());
-  index_order_.clear();
-  if (!lookup_.empty()) lookup_.clear();
+  while (!slots_.empty()) slots_.pop_back();
+  if (extra_ != nullptr) {
+    extra_->index_order.clear();
+    if (!extra_->lookup.empty()) extra_->lookup.clear();
+  }
   live_ = 0;
 }
 
 void Object::Reserve(size_t n) {
   slots_.reserve(n);
-  if (n > kSmallSlots && !lookup_.empty()) lookup_.reserve(n);
+  if (n > kSmallSlots && extra_ != nullptr && !extra_->lookup.empty()) {
+    extra_->lookup.reserve(n);
+  }
 }
 
 std::vector<std::string> Object::Keys() const {

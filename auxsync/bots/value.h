@@ -10,17 +10,19 @@
 #ifndef AUXSYNC_BOTS_VALUE_H_
 #define AUXSYNC_BOTS_VALUE_H_
 
+#include <cassert>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
-#include <variant>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
+#include "auxsync/bots/internal/ref_count.h"
 
 namespace auxsync::bots {
 
@@ -52,24 +54,67 @@ class Value {
     kHost
   };
 
-  Value() = default;  // undefined
-  Value(std::nullptr_t) : rep_(Null{}) {}
-  Value(bool b) : rep_(b) {}
+  Value() noexcept : bits_(0), kind_(Kind::kUndefined) {}  // undefined
+  Value(std::nullptr_t) noexcept : bits_(0), kind_(Kind::kNull) {}
+  Value(bool b) noexcept : bits_(0), kind_(Kind::kBool) { bool_ = b; }
   template <typename T>
   requires(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) Value(T number)
-      : rep_(static_cast<double>(number)) {}
-  Value(std::string s) : rep_(std::move(s)) {}
-  Value(std::string_view s) : rep_(std::string(s)) {}
-  Value(const char* s) : rep_(std::string(s)) {}
+  noexcept : kind_(Kind::kNumber) { number_ = static_cast<double>(number); }
+  Value(std::string s);
+  Value(std::string_view s);
+  Value(const char* s);
   Value(ObjectRef object);
   Value(ArrayRef array);
   Value(HostRef host);
+
+  Value(const Value& other) noexcept : kind_(other.kind_) {
+    if (kind_ <= Kind::kString) {
+      CopyBits(other);
+      if (kind_ == Kind::kString) internal::RefCountAdd(str_->refs);
+    } else {
+      CopyShared(other);
+    }
+  }
+  Value(Value&& other) noexcept : kind_(other.kind_) {
+    if (kind_ <= Kind::kString) {
+      CopyBits(other);  // a string's node changes owner
+    } else {
+      MoveShared(other);
+    }
+    other.kind_ = Kind::kUndefined;
+  }
+  // Assigning a value reachable only through this one (`v = v["x"]`) is
+  // safe: the source is taken before the old content is released.
+  Value& operator=(const Value& other) noexcept {
+    if (kind_ < Kind::kString) {
+      CopyFrom(other);  // nothing to release, so nothing can alias
+    } else if (this != &other) {
+      Value copy(other);
+      Release();
+      StealFrom(copy);
+    }
+    return *this;
+  }
+  Value& operator=(Value&& other) noexcept {
+    if (this == &other) return *this;
+    if (kind_ < Kind::kString) {
+      StealFrom(other);
+    } else {
+      Value moved(std::move(other));
+      Release();
+      StealFrom(moved);
+    }
+    return *this;
+  }
+  ~Value() {
+    if (kind_ >= Kind::kString) Release();
+  }
 
   // A new empty object / array.
   static Value NewObject();
   static Value NewArray();
 
-  Kind kind() const { return static_cast<Kind>(rep_.index()); }
+  Kind kind() const { return kind_; }
   bool is_undefined() const { return kind() == Kind::kUndefined; }
   bool is_null() const { return kind() == Kind::kNull; }
   // True for null and undefined (JavaScript `== null`).
@@ -82,15 +127,42 @@ class Value {
   bool is_host() const { return kind() == Kind::kHost; }
 
   // Accessors; calling one for another kind is a bug (asserted).
-  bool as_bool() const { return std::get<bool>(rep_); }
-  double as_number() const { return std::get<double>(rep_); }
-  const std::string& as_string() const { return std::get<std::string>(rep_); }
-  Object& as_object() const { return *std::get<ObjectRef>(rep_); }
-  Array& as_array() const { return *std::get<ArrayRef>(rep_); }
-  const ObjectRef& object_ref() const { return std::get<ObjectRef>(rep_); }
-  const ArrayRef& array_ref() const { return std::get<ArrayRef>(rep_); }
-  const HostObject& as_host() const { return *std::get<HostRef>(rep_); }
-  const HostRef& host_ref() const { return std::get<HostRef>(rep_); }
+  bool as_bool() const {
+    assert(is_bool());
+    return bool_;
+  }
+  double as_number() const {
+    assert(is_number());
+    return number_;
+  }
+  const std::string& as_string() const {
+    assert(is_string());
+    return str_->text;
+  }
+  Object& as_object() const {
+    assert(is_object());
+    return *object_;
+  }
+  Array& as_array() const {
+    assert(is_array());
+    return *array_;
+  }
+  const ObjectRef& object_ref() const {
+    assert(is_object());
+    return object_;
+  }
+  const ArrayRef& array_ref() const {
+    assert(is_array());
+    return array_;
+  }
+  const HostObject& as_host() const {
+    assert(is_host());
+    return *host_;
+  }
+  const HostRef& host_ref() const {
+    assert(is_host());
+    return host_;
+  }
 
   // Property access for object values: the property, or undefined when this
   // is not an object or has no such key (JavaScript `v?.[key]`).
@@ -102,10 +174,82 @@ class Value {
   Value Clone() const;
 
  private:
-  struct Null {};
-  std::variant<std::monostate, Null, bool, double, std::string, ArrayRef,
-               ObjectRef, HostRef>
-      rep_;
+  // A string's immutable text, shared by every copy of the value (copying
+  // a string value is a reference-count increment, and a value stays 24
+  // bytes). Created once per string value and never changed.
+  struct StringNode {
+    std::string text;
+    internal::RefCount refs = 1;
+  };
+
+  void CopyBits(const Value& other) noexcept {
+    std::memcpy(static_cast<void*>(&bits_), &other.bits_, sizeof(bits_));
+  }
+  // The shared_ptr kinds (array, object, host).
+  void CopyShared(const Value& other) noexcept {
+    switch (kind_) {
+      case Kind::kArray:
+        std::construct_at(&array_, other.array_);
+        break;
+      case Kind::kObject:
+        std::construct_at(&object_, other.object_);
+        break;
+      default:
+        std::construct_at(&host_, other.host_);
+        break;
+    }
+  }
+  void MoveShared(Value& other) noexcept {
+    switch (kind_) {
+      case Kind::kArray:
+        std::construct_at(&array_, std::move(other.array_));
+        std::destroy_at(&other.array_);
+        break;
+      case Kind::kObject:
+        std::construct_at(&object_, std::move(other.object_));
+        std::destroy_at(&other.object_);
+        break;
+      default:
+        std::construct_at(&host_, std::move(other.host_));
+        std::destroy_at(&other.host_);
+        break;
+    }
+  }
+  // Copies `other`'s content; this must hold nothing to release.
+  void CopyFrom(const Value& other) noexcept {
+    kind_ = other.kind_;
+    if (kind_ <= Kind::kString) {
+      CopyBits(other);
+      if (kind_ == Kind::kString) internal::RefCountAdd(str_->refs);
+    } else {
+      CopyShared(other);
+    }
+  }
+  // Takes `other`'s content, leaving it undefined; this must hold nothing
+  // to release.
+  void StealFrom(Value& other) noexcept {
+    kind_ = other.kind_;
+    if (kind_ <= Kind::kString) {
+      CopyBits(other);
+    } else {
+      MoveShared(other);
+    }
+    other.kind_ = Kind::kUndefined;
+  }
+  void Release() noexcept;
+
+  // 16 bytes of payload and the kind: a Value is 24 bytes. Only the member
+  // that `kind_` names is live; undefined and null use none.
+  union {
+    uint64_t bits_;  // the bytes of bool_ / number_ / str_, for copying
+    bool bool_;
+    double number_;
+    StringNode* str_;  // owns one reference
+    ArrayRef array_;
+    ObjectRef object_;
+    HostRef host_;
+  };
+  Kind kind_;
 };
 
 // A runtime object that is not plain data: a Date, an Error, a function,
@@ -207,23 +351,26 @@ class Object {
   // remove keys of this object (take Keys() first for that).
   template <typename F>
   void ForEach(F&& f) const {
-    for (uint32_t slot : index_order_) {
-      f(slots_[slot].entry.key, slots_[slot].entry.value);
+    if (extra_ != nullptr && !extra_->index_order.empty()) {
+      for (uint32_t slot : extra_->index_order) {
+        f(slots_[slot].key, slots_[slot].value);
+      }
     }
     for (const Slot& s : slots_) {
-      if (s.live && !s.index_key) f(s.entry.key, s.entry.value);
+      if ((s.flags & (kDead | kIndexKey)) == 0) f(s.key, s.value);
     }
   }
 
  private:
+  // Slot flags.
+  static constexpr uint8_t kDead = 1;      // erased (a tombstone)
+  static constexpr uint8_t kIndexKey = 2;  // an array-index key
+
   struct Slot {
-    // KeyHash(entry.key), so lookups compare keys of equal hash only. The
-    // fields a lookup checks come first, next to the key's bytes, so that a
-    // match on a cold object costs one cache line, not two.
-    uint32_t hash = 0;
-    bool live = true;
-    bool index_key = false;
-    Entry entry;
+    std::string key;
+    // The flags sit in the value's tail padding: a slot is 56 bytes.
+    [[no_unique_address]] Value value;
+    uint8_t flags = 0;
   };
 
   // The hash of small-object slots and of the large-object index; cheap on
@@ -239,34 +386,38 @@ class Object {
       return a == b;
     }
   };
+  // What only large objects and objects with array-index keys need, kept
+  // behind one pointer so that the others stay small.
+  struct Extra {
+    // Key -> slot; only built once the object is large.
+    absl::flat_hash_map<std::string, uint32_t, IndexHash, IndexEq> lookup;
+    // Slots of array-index keys in ascending numeric order.
+    std::vector<uint32_t> index_order;
+  };
 
   // Objects with at most this many slots (tombstones included) are searched
-  // linearly through hashes_; larger ones get the index.
-  static constexpr size_t kSmallSlots = 12;
+  // through hashes_; larger ones get the index.
+  static constexpr size_t kSmallSlots = 16;
   // Slots kept inside the object itself: actions, updates, bots and most
   // partial entries have at most this many keys, and their slots then sit
-  // at a fixed place after the header, so that a lookup on a cold object
-  // can load header and slot at the same time.
-  static constexpr size_t kInlineSlots = 4;
+  // right after the header.
+  static constexpr size_t kInlineSlots = 3;
   using SlotVector = absl::InlinedVector<Slot, kInlineSlots>;
 
   int Lookup(std::string_view key, uint32_t hash) const;
   int Lookup(std::string_view key) const { return Lookup(key, KeyHash(key)); }
+  Extra& MutableExtra();
   void Compact();
   void RebuildHashes();
 
-  // The members a lookup reads come first, so that a small object's search
-  // touches its header and the one matching slot: slots are 80 bytes, and
-  // scanning their own hashes costs a cache line per slot on cold objects
-  // (the bots of a large state).
+  // What a lookup reads comes first: the count of live keys, the 16-bit
+  // hashes of the first kSmallSlots slots (compared 8 at a time) and the
+  // slot vector's size and storage, so that a lookup on a cold small object
+  // touches its first cache line and the matching slot.
+  uint32_t live_ = 0;
+  uint16_t hashes_[kSmallSlots] = {};
+  std::unique_ptr<Extra> extra_;
   SlotVector slots_;  // insertion order, with tombstones
-  size_t live_ = 0;
-  // hashes_[i] == slots_[i].hash for the first kSmallSlots slots.
-  uint32_t hashes_[kSmallSlots];
-  // Key -> slot; only built once the object is large.
-  absl::flat_hash_map<std::string, uint32_t, IndexHash, IndexEq> lookup_;
-  // Slots of array-index keys in ascending numeric order.
-  std::vector<uint32_t> index_order_;
 };
 
 // Convenience builders for tests and callers:

@@ -310,6 +310,80 @@ TEST(Object, ReserveKeepsContentAndOrder) {
   EXPECT_EQ(o.Keys().back(), "z");
 }
 
+// Copies, moves and assignments of every kind, including assigning a value
+// from inside itself (the source must survive the release of the old
+// content) and self-assignment.
+TEST(Value, CopyMoveAndAssignKeepContentAndSharing) {
+  std::vector<Value> all = {Value(),
+                            Value(nullptr),
+                            Value(true),
+                            Value(-0.0),
+                            Value("a string longer than the small buffer"),
+                            Value(""),
+                            MakeArray({1, "x"}),
+                            MakeObject({{"k", "v"}})};
+  for (const Value& v : all) {
+    Value copy = v;
+    EXPECT_TRUE(DeepEquals(copy, v));
+    EXPECT_TRUE(StrictEquals(copy, v) || copy.is_number());
+    Value moved = std::move(copy);
+    EXPECT_TRUE(copy.is_undefined());  // NOLINT: moved-from is undefined
+    EXPECT_TRUE(DeepEquals(moved, v));
+    for (const Value& w : all) {
+      Value target = w;
+      target = v;
+      EXPECT_TRUE(DeepEquals(target, v));
+      Value other = w;
+      Value source = v;
+      other = std::move(source);
+      EXPECT_TRUE(DeepEquals(other, v));
+    }
+    Value self = v;
+    const Value& alias = self;
+    self = alias;
+    EXPECT_TRUE(DeepEquals(self, v));
+  }
+  // Copies of a string share its text; the text outlives the original.
+  Value s("shared text that does not fit in place");
+  Value t = s;
+  EXPECT_EQ(&s.as_string(), &t.as_string());
+  s = Value(1);
+  EXPECT_EQ(t.as_string(), "shared text that does not fit in place");
+  // Assigning a child of the value to the value itself.
+  Value parent = MakeObject({{"child", MakeObject({{"x", "leaf"}})}});
+  parent = parent["child"];
+  EXPECT_EQ(parent["x"].as_string(), "leaf");
+  parent = parent["x"];
+  EXPECT_EQ(parent.as_string(), "leaf");
+  Value holder = MakeObject({{"c", MakeArray({"only"})}});
+  holder = std::move(holder.as_object().Find("c")[0]);
+  ASSERT_TRUE(holder.is_array());
+  EXPECT_EQ(holder.as_array().items[0].as_string(), "only");
+}
+
+// Replacing values in slots (including through Find) keeps the slots'
+// bookkeeping: tombstones stay erased and index keys keep their order.
+TEST(Object, ReplacingValuesKeepsTombstonesAndIndexOrder) {
+  Value v = Value::NewObject();
+  Object& o = v.as_object();
+  o.Set("a", 1);
+  o.Set("1", "one");
+  o.Set("b", 2);
+  o.Set("0", "zero");
+  ASSERT_TRUE(o.Erase("a"));
+  *o.Find("1") = Value("uno");
+  *o.Find("b") = MakeObject({{"n", 1}});
+  o.Set("0", Value());
+  EXPECT_THAT(o.Keys(), ElementsAre("0", "1", "b"));
+  EXPECT_FALSE(o.Has("a"));
+  EXPECT_EQ(o.Get("1").as_string(), "uno");
+  Value copy = Value(o.ShallowCopy());
+  EXPECT_THAT(copy.as_object().Keys(), ElementsAre("0", "1", "b"));
+  EXPECT_TRUE(StrictEquals(copy["b"], o.Get("b")));
+  o.Set("a", 3);
+  EXPECT_THAT(o.Keys(), ElementsAre("0", "1", "b", "a"));
+}
+
 TEST(MakeObject, BuildsInGivenOrderWithIndexKeysFirst) {
   Value v = MakeObject({{"id", "b"}, {"7", 1}, {"tags", MakeObject({})}});
   EXPECT_THAT(v.as_object().Keys(), ElementsAre("7", "id", "tags"));
