@@ -248,7 +248,13 @@ void Doc::Cleanup() {
     }
     const bool listeners = has_listeners(t);
     if (!listeners && !doc_handlers) continue;
-    auto ev = std::make_unique<YEvent>();
+    std::unique_ptr<YEvent> ev;
+    if (!event_pool_.empty()) {
+      ev = std::move(event_pool_.back());
+      event_pool_.pop_back();
+    } else {
+      ev = std::make_unique<YEvent>();
+    }
     ev->target = t;
     ev->local = tr.local_;
     engine::ComputeEvent(tr, t, ev.get(), listeners);
@@ -343,12 +349,34 @@ void Doc::Cleanup() {
     tr.delete_set_.Clear();
   }
   tr.changed_order_.clear();
+  for (Transaction::Changed& ch : tr.changed_) {
+    if (tr.changed_spare_.size() >= 16) break;
+    ch.list = false;
+    ch.keys.clear();
+    if (!ch.key_set.empty()) ch.key_set = {};  // rare: drop the table
+    tr.changed_spare_.push_back(std::move(ch));
+  }
   tr.changed_.clear();
   clear(tr.changed_index_);
   tr.last_list_changed_ = nullptr;
   tr.changed_parent_order_.clear();
   clear(tr.changed_parent_);
   tr.merge_structs_.clear();
+  for (auto& ev : events) {
+    if (event_pool_.size() >= 16) break;
+    ev->target = ev->current_target = nullptr;
+    // A large event's vectors are not kept (they would count as the doc's
+    // memory); a small one's are.
+    if (ev->keys.capacity() > 64 || ev->delta.capacity() > 64 ||
+        ev->path.capacity() > 64) {
+      *ev = YEvent();
+    }
+    ev->path.clear();
+    ev->keys.clear();
+    ev->delta.clear();
+    ev->local = false;
+    event_pool_.push_back(std::move(ev));
+  }
   spare_ = std::move(cleanup_tr_);
 }
 
@@ -371,14 +399,25 @@ void DocAccess::AddChanged(Transaction& t, TypeImpl* type,
   if (i < 0) {
     i = static_cast<ptrdiff_t>(t.changed_order_.size());
     t.changed_order_.push_back(type);
-    t.changed_.emplace_back();
+    if (!t.changed_spare_.empty()) {
+      t.changed_.push_back(std::move(t.changed_spare_.back()));
+      t.changed_spare_.pop_back();
+    } else {
+      t.changed_.emplace_back();
+    }
   }
   auto& ch = t.changed_[static_cast<size_t>(i)];
   if (key == nullptr) {
     ch.list = true;
     t.last_list_changed_ = type;
-  } else if (ch.key_set.try_emplace(*key, true).second) {
-    ch.keys.push_back(*key);
+  } else if (ch.keys.size() < Transaction::kKeysLinear) {
+    if (std::find(ch.keys.begin(), ch.keys.end(), *key) == ch.keys.end())
+      ch.keys.push_back(*key);
+  } else {
+    if (ch.key_set.empty()) {
+      for (const std::string& k : ch.keys) ch.key_set.try_emplace(k, true);
+    }
+    if (ch.key_set.try_emplace(*key, true).second) ch.keys.push_back(*key);
   }
 }
 

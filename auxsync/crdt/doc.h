@@ -83,14 +83,20 @@ class Transaction {
   struct Changed {
     bool list = false;
     std::vector<std::string> keys;
+    // Index of `keys` once it is longer than kKeysLinear (a typical
+    // transaction changes one key: a linear search, no hash table).
     absl::flat_hash_map<std::string, bool> key_set;
   };
+  static constexpr size_t kKeysLinear = 8;
   std::vector<engine::TypeImpl*> changed_order_;
   // The changes of changed_order_[i] (same order, same length). A typical
   // transaction changes one or two types: those are found by a linear
   // search; past kChangedLinear, through changed_index_ (type -> index,
   // built lazily, dropped when an entry is removed).
   std::vector<Changed> changed_;
+  // Emptied entries of earlier transactions, reused by AddChanged (their
+  // key vectors keep their capacity: no allocation per small transaction).
+  std::vector<Changed> changed_spare_;
   static constexpr size_t kChangedLinear = 8;
   mutable absl::flat_hash_map<engine::TypeImpl*, size_t> changed_index_;
   // Index of `type` in changed_order_, or -1.
@@ -197,6 +203,10 @@ class Doc {
   std::unique_ptr<engine::PendingStore> pending_;
   // The bytes of the last v1 update event, reused by the next one.
   std::vector<uint8_t> update_buf_;
+  // Events of finished cleanups, emptied, reused by the next (their
+  // vectors keep their capacity: a small observed transaction allocates
+  // no event).
+  std::vector<std::unique_ptr<YEvent>> event_pool_;
   // Handler lists live in a shared block so that a Subscription dropped
   // after the Doc is harmless (it holds a weak reference).
   // A handler may unsubscribe itself (or others) while it runs: removals

@@ -337,6 +337,51 @@ TEST(DocEngine, AppendLocalTypingOffKeepsItemsOfOneTransaction) {
   EXPECT_EQ(states[0], states[1]);
 }
 
+// Transactions reuse their changed-key records and the doc reuses emptied
+// events: many keys in one transaction (past the linear key search, with
+// repeats) keep first-change order once each, and a later event carries
+// nothing of an earlier one.
+TEST(DocEngine, RecycledChangesAndEventsStartEmpty) {
+  Doc d = MakeDoc(1);
+  YMap m = d.GetMap("m");
+  YArray a = d.GetArray("a");
+  std::vector<std::string> keys;
+  size_t deltas = 0;
+  auto sub = m.Observe([&](const YEvent& e, const Transaction&) {
+    keys.clear();
+    for (auto& [k, c] : e.keys) keys.push_back(k);
+    deltas = e.delta.size();
+  });
+  std::vector<std::string> want;
+  d.Transact([&](Transaction&) {
+    for (int round = 0; round < 2; ++round) {
+      for (int i = 0; i < 20; ++i) {
+        std::string k = "key" + std::to_string(i);
+        m.Set(k, JsValue::MakeNumber(round * 100 + i));
+        if (round == 0) want.push_back(k);
+      }
+    }
+  });
+  EXPECT_EQ(keys, want);
+  size_t array_delta = 0;
+  size_t array_keys = 0;
+  auto sub2 = a.Observe([&](const YEvent& e, const Transaction&) {
+    array_delta = e.delta.size();
+    array_keys = e.keys.size();
+  });
+  ASSERT_TRUE(a.Insert(0, {JsValue::MakeNumber(1)}).ok());
+  EXPECT_EQ(array_delta, 1u);
+  EXPECT_EQ(array_keys, 0u);
+  m.Set("key3", JsValue::MakeNumber(7));
+  EXPECT_EQ(keys, std::vector<std::string>{"key3"});
+  EXPECT_EQ(deltas, 0u);
+  d.Transact([&](Transaction&) {
+    m.Set("x", JsValue::MakeNumber(1));
+    m.Set("x", JsValue::MakeNumber(2));
+  });
+  EXPECT_EQ(keys, std::vector<std::string>{"x"});
+}
+
 TEST(DocEngine, RelativePositions) {
   Doc d = MakeDoc(1);
   YText t = d.GetText("t");

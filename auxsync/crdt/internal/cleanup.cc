@@ -1,6 +1,7 @@
 // Transaction cleanup pieces: garbage collection, struct merging, events.
 #include <algorithm>
 
+#include "absl/container/inlined_vector.h"
 #include "auxsync/crdt/internal/engine.h"
 
 namespace auxsync::crdt::engine {
@@ -19,7 +20,8 @@ void ToGc(Item* it) {
 // Item.gc: collects content; the children of a collected type (all of its
 // descendants) become GC structs. Iterative: nesting depth is unbounded.
 void GcItem(Item* it, bool parent_gcd) {
-  std::vector<Item*> todo;
+  // A collected type usually has a handful of children: no allocation.
+  absl::InlinedVector<Item*, 16> todo;
   auto collect_children = [&todo](Item* x) {
     if (x->content.ref != kRefType) return;
     TypeImpl* t = x->content.type.get();
