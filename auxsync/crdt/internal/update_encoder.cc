@@ -41,6 +41,25 @@ void StringColumnEncoder::Write16(std::u16string_view s) {
   text_.Commit(static_cast<size_t>(WriteUtf16AsUtf8Short(mid, p) - p));
 }
 
+namespace {
+
+size_t VarUintSize(uint64_t v) {
+  size_t n = 1;
+  for (; v >= 0x80; v >>= 7) ++n;
+  return n;
+}
+
+}  // namespace
+
+void StringColumnEncoder::WriteColumn(std::span<const uint8_t> lens,
+                                      Lib0Encoder& out) {
+  const size_t n = text_.size();
+  out.WriteVarUint(VarUintSize(n) + n + lens.size());
+  out.WriteVarUint8Array(text_.view());
+  out.WriteRaw(lens);
+  text_.Clear();
+}
+
 std::vector<uint8_t> StringColumnEncoder::Finish() {
   FlushHigh();
   Lib0Encoder out;
@@ -66,17 +85,23 @@ void UpdateEncoderV1::WriteJSON(const Any& v) {
 }
 
 std::vector<uint8_t> UpdateEncoderV2::ToBytes() {
-  std::vector<uint8_t> cols[9] = {
-      key_clock_.Finish(),   client_.Finish(),   left_clock_.Finish(),
-      right_clock_.Finish(), info_.Finish(),     strings_.Finish(),
-      parent_info_.Finish(), type_ref_.Finish(), len_.Finish(),
-  };
-  size_t total = 1 + rest_.size();
-  for (const auto& c : cols) total += c.size() + 10;
+  std::vector<uint8_t> before[5] = {key_clock_.Finish(), client_.Finish(),
+                                    left_clock_.Finish(), right_clock_.Finish(),
+                                    info_.Finish()};
+  // The string column (most of a text's update) is written in place, not
+  // copied into a column vector first.
+  std::vector<uint8_t> lens = strings_.FinishLens();
+  std::vector<uint8_t> after[3] = {parent_info_.Finish(), type_ref_.Finish(),
+                                   len_.Finish()};
+  size_t total = 1 + rest_.size() + strings_.text_size() + lens.size() + 20;
+  for (const auto& c : before) total += c.size() + 10;
+  for (const auto& c : after) total += c.size() + 10;
   Lib0Encoder out;
   out.Reserve(total);
   out.WriteVarUint(0);  // feature flag
-  for (const auto& c : cols) out.WriteVarUint8Array(c);
+  for (const auto& c : before) out.WriteVarUint8Array(c);
+  strings_.WriteColumn(lens, out);
+  for (const auto& c : after) out.WriteVarUint8Array(c);
   out.WriteRaw(rest_.view());
   rest_.Clear();
   return out.Take();

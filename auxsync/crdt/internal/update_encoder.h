@@ -117,6 +117,16 @@ class StringColumnEncoder {
   // becomes U+FFFD.
   void Write16(std::u16string_view s);
   std::vector<uint8_t> Finish();
+  // Finish() in two steps, for writing the column straight into an
+  // update (Finish() copies the text once more): FinishLens() ends the
+  // column and returns its lengths part; then text_size() is final and
+  // WriteColumn writes the column as one varUint8Array.
+  std::vector<uint8_t> FinishLens() {
+    FlushHigh();
+    return lens_.Finish();
+  }
+  size_t text_size() const { return text_.size(); }
+  void WriteColumn(std::span<const uint8_t> lens, Lib0Encoder& out);
 
  private:
   // Writes a held-back high surrogate that no low one followed.
