@@ -96,8 +96,9 @@ std::string FormatVersion(const Value& v) {
 // The visible text of a Y.Text as ReadSlot gives it (FromUtf16 of its
 // UTF-16 content), without the UTF-16 copy when the text is ASCII.
 std::string TextValue(const crdt::engine::TypeImpl* text) {
-  std::string out;
-  out.reserve(text->length);
+  // `length` counts every visible unit: an upper bound of the ASCII bytes.
+  std::string out(text->length, '\0');
+  size_t n = 0;
   for (const crdt::engine::Item* it = text->start; it != nullptr;
        it = it->right) {
     if (it->deleted || it->content.ref != crdt::engine::kRefString) continue;
@@ -107,9 +108,15 @@ std::string TextValue(const crdt::engine::TypeImpl* text) {
             crdt::YText(const_cast<crdt::engine::TypeImpl*>(text))
                 .ToString16());
       }
-      out.push_back(static_cast<char>(unit));
+      if (n < out.size()) {
+        out[n] = static_cast<char>(unit);
+      } else {
+        out.push_back(static_cast<char>(unit));
+      }
+      ++n;
     }
   }
+  out.resize(n);
   return out;
 }
 

@@ -30,7 +30,19 @@ void SetMapText(YMap map, std::string_view key, std::u16string text) {
     // rather than inside IntegrateItem changes no event; the ids follow the
     // same order (the text's item, then its string).
     if (!text.empty()) {
-      YText(item->content.type.get()).Insert(0, text);
+      // YText::Insert(0, text) into the new, empty text: no position to
+      // find, no formats, nothing left of it to append to; one string item.
+      TypeImpl* type = item->content.type.get();
+      Content s;
+      s.ref = kRefString;
+      s.str = std::move(text);
+      Item* str =
+          NewLocalItem(tr, type, nullptr, nullptr, nullptr, std::move(s));
+      // The position cache as the text insert leaves it.
+      if (!str->deleted) {
+        type->cache_item = str;
+        type->cache_index = 0;
+      }
     }
   });
 }

@@ -3,9 +3,10 @@
 // emit the same update bytes for every transaction, the same observed map
 // events and the same final state (new keys, overwritten keys, empty texts,
 // several sets in one transaction, a nested map, non-BMP text and lone
-// surrogates).
+// surrogates, typing into the texts afterwards).
 #include "auxsync/crdt/internal/fast_access.h"
 
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -85,6 +86,18 @@ TEST(FastAccess, SetMapTextWritesWhatYMapSetWrites) {
           slow_map.Set(key, Input::Text(text));
         }
       });
+      // Typing into a text made either way.
+      const std::string key = "tag" + std::to_string(rng() % 4);
+      std::optional<OutValue> f = fast_map.Get(key);
+      std::optional<OutValue> s = slow_map.Get(key);
+      ASSERT_EQ(f.has_value(), s.has_value());
+      if (f.has_value()) {
+        YText ft(f->type), st(s->type);
+        ASSERT_EQ(ft.Length(), st.Length());
+        const uint64_t at = rng() % (ft.Length() + 1);
+        ft.Insert(at, u"q");
+        st.Insert(at, u"q");
+      }
     }
     // Outside a transaction too.
     engine::SetMapText(fast_map, "solo", u"x");
@@ -97,6 +110,62 @@ TEST(FastAccess, SetMapTextWritesWhatYMapSetWrites) {
         << "seed " << seed;
     EXPECT_EQ(fast_map.ToJson(), slow_map.ToJson()) << "seed " << seed;
   }
+}
+
+}  // namespace
+}  // namespace auxsync::crdt
+
+namespace auxsync::crdt {
+namespace {
+
+// The partition's add shape: many new maps, each with its texts, all in
+// one transaction.
+TEST(FastAccess, SetMapTextInNewMapsOfOneTransaction) {
+  DocOptions options;
+  options.client_id = 3000000007u;
+  Doc fast(options), slow(options);
+  std::vector<Bytes> fast_updates, slow_updates;
+  Subscription f =
+      fast.OnUpdate([&](std::span<const uint8_t> u, const Transaction&) {
+        fast_updates.emplace_back(u.begin(), u.end());
+      });
+  Subscription s =
+      slow.OnUpdate([&](std::span<const uint8_t> u, const Transaction&) {
+        slow_updates.emplace_back(u.begin(), u.end());
+      });
+  // Events are built when someone listens (the partition does).
+  int transactions = 0;
+  Subscription fa =
+      fast.OnAfterTransaction([&](const Transaction&) { ++transactions; });
+  Subscription sa =
+      slow.OnAfterTransaction([&](const Transaction&) { ++transactions; });
+  auto fill = [](Doc& doc, bool use_fast) {
+    doc.Transact([&](Transaction&) {
+      YMap bots = doc.GetMap("bots");
+      for (int b = 0; b < 2000; ++b) {
+        const std::string id = "bot" + std::to_string(b);
+        bots.Set(id, Input::Map());
+        YMap bot(bots.Get(id)->type);
+        for (int t = 0; t < 10; ++t) {
+          const std::string tag = "tag" + std::to_string(t);
+          std::u16string text = u"v" + std::u16string(1, u'0' + t);
+          if (t % 2 == 0) {
+            bot.Set(tag, Input(JsValue::MakeNumber(b * 10 + t)));
+          } else if (use_fast) {
+            engine::SetMapText(bot, tag, text);
+          } else {
+            bot.Set(tag, Input::Text(text));
+          }
+        }
+      }
+    });
+  };
+  fill(fast, true);
+  fill(slow, false);
+  EXPECT_EQ(transactions, 2);
+  EXPECT_EQ(fast_updates, slow_updates);
+  EXPECT_EQ(EncodeStateAsUpdate(fast).value(),
+            EncodeStateAsUpdate(slow).value());
 }
 
 }  // namespace
