@@ -45,6 +45,13 @@ uint32_t ArrayIndexOf(std::string_view key) {
     std::memcpy(&y1, b + n - 4, 4);
     return ((x0 ^ y0) | (x1 ^ y1)) == 0;
   }
+  if (n < 4) {
+    // "id" and other very short keys: no call.
+    for (size_t i = 0; i < n; ++i) {
+      if (a[i] != b[i]) return false;
+    }
+    return true;
+  }
   return std::memcmp(a, b, n) == 0;
 }
 
@@ -146,7 +153,7 @@ void Value::Release() noexcept {
 Value Value::NewObject() { return Value(std::make_shared<Object>()); }
 Value Value::NewArray() { return Value(std::make_shared<Array>()); }
 
-const Value& Value::operator[](std::string_view key) const {
+[[gnu::flatten]] const Value& Value::operator[](std::string_view key) const {
   if (!is_object()) return UndefinedValue();
   return as_object().Get(key);
 }
@@ -228,7 +235,9 @@ bool StrictEquals(const Value& a, const Value& b) {
     case Value::Kind::kNumber:
       return a.as_number() == b.as_number();
     case Value::Kind::kString:
-      return a.as_string() == b.as_string();
+      // Copies of one string value share its text: equal without reading it.
+      return &a.as_string() == &b.as_string() ||
+             SameKey(a.as_string(), b.as_string());
     case Value::Kind::kArray:
       return a.array_ref() == b.array_ref();
     case Value::Kind::kObject:
@@ -285,7 +294,10 @@ bool IsArrayIndexKey(std::string_view key) {
 
 uint32_t Object::KeyHash(std::string_view key) { return HashKey(key); }
 
-int Object::Lookup(std::string_view key, uint32_t hash) const {
+// Inlined into every caller (all in this file): a lookup is a handful of
+// instructions on small objects, and most calls are lookups.
+[[gnu::always_inline]] inline int Object::Lookup(std::string_view key,
+                                                 uint32_t hash) const {
   const size_t count = slots_.size();
   // An object of at most kSmallSlots slots is searched through hashes_ even
   // when it still has an index (it shrank), so its index is not read.
@@ -347,7 +359,7 @@ int Object::Lookup(std::string_view key, uint32_t hash) const {
   return slot < 0 ? nullptr : &slots_[slot].value;
 }
 
-const Value& Object::Get(std::string_view key) const {
+[[gnu::flatten]] const Value& Object::Get(std::string_view key) const {
   const Value* v = Find(key);
   return v ? *v : UndefinedValue();
 }
