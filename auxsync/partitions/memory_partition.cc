@@ -71,8 +71,7 @@ enum class ActionKind : uint8_t {
   kApplyState
 };
 
-ActionKind KindOf(const Value& action) {
-  const Value& type = action["type"];
+ActionKind KindOfType(const Value& type) {
   if (!type.is_string()) return ActionKind::kIgnored;
   // Compared as string_views: the length check comes first.
   const std::string_view t = type.as_string();
@@ -81,6 +80,43 @@ ActionKind KindOf(const Value& action) {
   if (t == "remove_bot") return ActionKind::kRemove;
   if (t == "apply_state") return ActionKind::kApplyState;
   return ActionKind::kIgnored;
+}
+
+ActionKind KindOf(const Value& action) { return KindOfType(action["type"]); }
+
+// An action's type, and its id and update (nullptr when absent).
+struct ActionFields {
+  ActionKind kind = ActionKind::kIgnored;
+  const Value* id = nullptr;
+  const Value* update = nullptr;
+};
+
+// Reads a small action's keys in one pass over its entries, which costs
+// less than three hashed lookups and touches the same cache lines (each
+// lookup reads its key's entry anyway).
+ActionFields ReadAction(const Value& action) {
+  ActionFields fields;
+  if (!action.is_object()) return fields;
+  const Object& object = action.as_object();
+  if (object.size() > 4) {
+    fields.kind = KindOf(action);
+    fields.id = object.Find("id");
+    fields.update = object.Find("update");
+    return fields;
+  }
+  const Value* type = nullptr;
+  object.ForEach([&](const std::string& key, const Value& value) {
+    const std::string_view k = key;  // length first, then the bytes
+    if (k == "type") {
+      type = &value;
+    } else if (k == "id") {
+      fields.id = &value;
+    } else if (k == "update") {
+      fields.update = &value;
+    }
+  });
+  if (type != nullptr) fields.kind = KindOfType(*type);
+  return fields;
 }
 
 }  // namespace
@@ -108,11 +144,9 @@ struct MemoryPartition::Batch {
   std::vector<ActionKind> kinds;
 
   // The storage of SingleUpdate, apart from the general path's: between
-  // calls `single_partial` is undefined or {single_id: single_entry}, and
-  // nothing outside the partition holds either object.
+  // calls `single_partial` is undefined or an object of one key whose value
+  // is an object, and nothing outside the partition holds either.
   Value single_partial;
-  std::string single_id;
-  bots::ObjectRef single_entry;
   std::vector<bots::UpdatedBot> single_updated;
 };
 
@@ -254,8 +288,11 @@ absl::StatusOr<std::vector<Value>> MemoryPartition::ApplyEvents(
   kinds.clear();
   // A batch of one update, the most common call, has a path of its own.
   if (events.size() == 1) {
-    kinds.push_back(KindOf(events[0]));
-    if (kinds[0] == ActionKind::kUpdate && SingleUpdate(batch, events[0])) {
+    const ActionFields fields = ReadAction(events[0]);
+    kinds.push_back(fields.kind);
+    if (fields.kind == ActionKind::kUpdate && fields.id != nullptr &&
+        fields.update != nullptr &&
+        SingleUpdate(batch, *fields.id, *fields.update)) {
       spare_batch_ = std::move(owned);
       return std::vector<Value>{};
     }
@@ -545,25 +582,35 @@ bool MemoryPartition::UpdateTags(Batch& batch, const std::string& id,
   return !partial_tags.empty();
 }
 
-bool MemoryPartition::SingleUpdate(Batch& batch, const Value& action) {
+bool MemoryPartition::SingleUpdate(Batch& batch, const Value& id_value,
+                                   const Value& update) {
   // What the general path would do for this batch, without its batch-wide
   // bookkeeping; every check that can send the call back to the general
   // path comes before the first change.
-  const Value& id_value = action["id"];
   if (!id_value.is_string()) return false;
   Value* entry = state_.as_object().Find(id_value.as_string());
   if (entry == nullptr || !entry->is_object()) return false;
   // The bot and the action are usually both cold: the bot's cache misses
   // overlap with the reading of the update.
   __builtin_prefetch(&entry->as_object());
-  const Value& update = action["update"];
   if (!update.is_object()) return false;
   Object& update_object = update.as_object();
-  const Value& update_tags = update_object.Get("tags");
-  if (!update_tags.is_object()) return false;
   // An update of only `tags` (the usual one) has no masks, and its shallow
-  // copy has no `id` to classify the entry as added by.
+  // copy has no `id` to classify the entry as added by. Its one key is read
+  // without a hashed lookup.
   const bool tags_only = update_object.size() == 1;
+  const Value* update_tags_ptr = nullptr;
+  if (tags_only) {
+    update_object.ForEach([&](const std::string& key, const Value& value) {
+      if (std::string_view(key) == "tags") update_tags_ptr = &value;
+    });
+  } else {
+    update_tags_ptr = update_object.Find("tags");
+  }
+  if (update_tags_ptr == nullptr || !update_tags_ptr->is_object()) {
+    return false;
+  }
+  const Value& update_tags = *update_tags_ptr;
   if (!tags_only && update_object.Get("masks").is_object()) return false;
   // A bot without a tags object gets one on the general path.
   const Value& entry_tags = entry->as_object().Get("tags");
@@ -572,16 +619,24 @@ bool MemoryPartition::SingleUpdate(Batch& batch, const Value& action) {
   __builtin_prefetch(&tags);
 
   // The partial state {id: {...update}}, in the objects of the last call
-  // when it left them (nothing else holds them then). The id is copied:
-  // the action is the caller's, and the partial's key outlives the call.
+  // when it left them (nothing else holds them then). Its one key and entry
+  // are read in one pass.
+  const std::string& given_id = id_value.as_string();
+  const std::string* id_ptr = nullptr;
+  const Value* entry_ptr = nullptr;
+  auto read_partial = [&](const std::string& key, const Value& value) {
+    id_ptr = &key;
+    entry_ptr = &value;
+  };
   if (!batch.single_partial.is_object()) {
-    batch.single_entry = update_object.ShallowCopy();
-    batch.single_id = id_value.as_string();
     batch.single_partial = Value::NewObject();
-    batch.single_partial.as_object().Set(batch.single_id,
-                                         Value(batch.single_entry));
+    batch.single_partial.as_object().Set(given_id,
+                                         Value(update_object.ShallowCopy()));
+    batch.single_partial.as_object().ForEach(read_partial);
   } else {
-    Object& kept = *batch.single_entry;
+    Object& partial = batch.single_partial.as_object();
+    partial.ForEach(read_partial);
+    Object& kept = entry_ptr->as_object();
     Value* kept_tags;
     if (kept.size() == 1 && tags_only &&
         (kept_tags = kept.Find("tags")) != nullptr) {
@@ -589,15 +644,18 @@ bool MemoryPartition::SingleUpdate(Batch& batch, const Value& action) {
     } else {
       kept.AssignShallowCopy(update_object);
     }
-    if (batch.single_id != id_value.as_string()) {
-      batch.single_id = id_value.as_string();
-      Object& partial = batch.single_partial.as_object();
+    if (std::string_view(*id_ptr) != std::string_view(given_id)) {
+      bots::ObjectRef entry_ref = entry_ptr->object_ref();
       partial.Clear();
-      partial.Set(batch.single_id, Value(batch.single_entry));
+      partial.Set(given_id, Value(std::move(entry_ref)));
+      partial.ForEach(read_partial);
     }
   }
-  const std::string& id = batch.single_id;
-  Object& partial_entry = *batch.single_entry;
+  // The partial's own key, not the action's (the caller's, which observers
+  // might change); nothing outside can reach the partial before it is
+  // emitted, and `id` is not read after that.
+  const std::string& id = *id_ptr;
+  Object& partial_entry = entry_ptr->as_object();
 
   Writable writable = WritableCopy(entry);
   if (batch.single_updated.empty()) batch.single_updated.emplace_back();
@@ -656,11 +714,15 @@ bool MemoryPartition::SingleUpdate(Batch& batch, const Value& action) {
   }
   updated.bot = Value();  // the state holds the bot
   // Kept for the next call only if no observer kept a reference.
-  if (batch.single_partial.object_ref().use_count() != 1 ||
-      batch.single_entry.use_count() != 2) {
-    batch.single_partial = Value();
-    batch.single_entry.reset();
+  bool keep = batch.single_partial.object_ref().use_count() == 1 &&
+              batch.single_partial.as_object().size() == 1;
+  if (keep) {
+    batch.single_partial.as_object().ForEach(
+        [&](const std::string&, const Value& value) {
+          keep = value.is_object() && value.object_ref().use_count() == 1;
+        });
   }
+  if (!keep) batch.single_partial = Value();
   return true;
 }
 

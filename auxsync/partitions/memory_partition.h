@@ -90,10 +90,12 @@ class MemoryPartition final : public Partition {
   // non-empty `tags` object (false: unknown).
   bool UpdateTags(Batch& batch, const std::string& id, const bots::Value& entry,
                   const bots::Value& update, const bots::Value& update_tags);
-  // A batch of one update_bot of an existing bot with a tags object, done
-  // with the same emissions as the general path but without its batch-wide
-  // maps. Returns false, having changed nothing, for any other shape.
-  bool SingleUpdate(Batch& batch, const bots::Value& action);
+  // A batch of one update_bot (given by its `id` and `update`) of an
+  // existing bot with a tags object, done with the same emissions as the
+  // general path but without its batch-wide maps. Returns false, having
+  // changed nothing, for any other shape.
+  bool SingleUpdate(Batch& batch, const bots::Value& id,
+                    const bots::Value& update);
   // Writes `update_tags` into the bot's `tags_object` and into the partial
   // entry's `partial_tags` (upstream's tag loop), appending the names of
   // changed tags to `changed`. `last_partial` is the bot's partial entry

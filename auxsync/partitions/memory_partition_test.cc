@@ -1813,6 +1813,15 @@ TEST(MemoryPartition, Sec7_SingleUpdateShapes) {
                                  R"("}}},"version":)", std::string(kV0), "}")))
         << id;
   }
+  // An action with more keys than the one-pass read of an action takes, and
+  // one without an update.
+  Value big = Update("a", R"({"tags":{"v":1}})");
+  for (const char* key : {"k1", "k2", "k3"}) big.as_object().Set(key, 1);
+  EXPECT_THAT(
+      h.Apply({big}),
+      ElementsAre(testing::HasSubstr(R"("tags":["v"]}])"),
+                  testing::HasSubstr(R"("state":{"a":{"tags":{"v":1}}})")));
+  EXPECT_THAT(h.Apply({J(R"({"type":"update_bot","id":"a"})")}), IsEmpty());
 }
 
 // The partial entry of a single update is a shallow copy of the update that
