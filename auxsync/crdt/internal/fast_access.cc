@@ -47,4 +47,20 @@ void SetMapText(YMap map, std::string_view key, std::u16string text) {
   });
 }
 
+void SetMapValue(YMap map, std::string_view key, JsValue value) {
+  if (value.kind() == AnyKind::kBytes) {
+    map.Set(key, Input(std::move(value)));
+    return;
+  }
+  TypeImpl* t = map.impl();
+  t->doc->Transact([&](Transaction& tr) {
+    const std::string k(key);
+    // ContentForValue of a plain value: one Any.
+    Content c;
+    c.ref = kRefAny;
+    c.anys().push_back(std::move(value));
+    NewLocalItem(tr, t, t->GetMap(k), nullptr, &k, std::move(c));
+  });
+}
+
 }  // namespace auxsync::crdt::engine

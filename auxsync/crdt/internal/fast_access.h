@@ -21,6 +21,10 @@ namespace auxsync::crdt::engine {
 // it into a preliminary closure first.
 void SetMapText(YMap map, std::string_view key, std::u16string text);
 
+// YMap::Set(key, Input(value)) for a plain value that is not bytes (bytes
+// go through YMap::Set, which stores them as binary content).
+void SetMapValue(YMap map, std::string_view key, JsValue value);
+
 }  // namespace auxsync::crdt::engine
 
 #endif  // AUXSYNC_CRDT_INTERNAL_FAST_ACCESS_H_

@@ -132,11 +132,37 @@ crdt::Input ToSlotInput(const Value& value) {
   return crdt::Input(ToJsValue(value));
 }
 
+namespace {
+
+// bots::ToUtf16, widening ASCII (most tag values) without its general
+// decoder.
+std::u16string Utf16Of(const std::string& s) {
+  std::u16string out(s.size(), u'\0');
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) return bots::ToUtf16(s);
+    out[i] = static_cast<char16_t>(c);
+  }
+  return out;
+}
+
+}  // namespace
+
 void SetSlot(crdt::YMap map, std::string_view key, const Value& value) {
-  if (value.is_string()) {
-    crdt::engine::SetMapText(map, key, bots::ToUtf16(value.as_string()));
-  } else {
-    map.Set(key, crdt::Input(ToJsValue(value)));
+  switch (value.kind()) {
+    case Value::Kind::kString:
+      crdt::engine::SetMapText(map, key, Utf16Of(value.as_string()));
+      return;
+    case Value::Kind::kNumber:
+      crdt::engine::SetMapValue(map, key,
+                                JsValue::MakeNumber(value.as_number()));
+      return;
+    case Value::Kind::kBool:
+      crdt::engine::SetMapValue(map, key, JsValue::MakeBool(value.as_bool()));
+      return;
+    default:
+      map.Set(key, crdt::Input(ToJsValue(value)));
+      return;
   }
 }
 
