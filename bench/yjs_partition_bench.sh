@@ -20,8 +20,8 @@ compare() {
     }
     // Both sides pick random client ids, written as varints of 4 or 5
     // bytes in every struct that names its parent or origin: the sizes
-    // agree exactly only when both ids have the same width (ids of 2^28 and
-    // more, 15 of 16 runs); one width apart, they differ by about 5 %.
+    // agree exactly only when both ids have the same width (the id of each
+    // side is below 2^28 in 1 run of 16); one width apart, they differ by ~5 %.
     const near = (x, y) => x === y || (x !== undefined && y !== undefined &&
                                        Math.abs(x - y) <= 0.06 * y);
     if (!near(a.updateBase64Chars, b.updateBase64Chars) ||
