@@ -351,6 +351,9 @@ void Doc::Cleanup() {
   tr.changed_order_.clear();
   for (Transaction::Changed& ch : tr.changed_) {
     if (tr.changed_spare_.size() >= 16) break;
+    // A list-only record owns nothing: keeping it would only cost moves
+    // (typing records one per keystroke).
+    if (ch.keys.capacity() == 0) continue;
     ch.list = false;
     ch.keys.clear();
     if (!ch.key_set.empty()) ch.key_set = {};  // rare: drop the table
@@ -399,7 +402,7 @@ void DocAccess::AddChanged(Transaction& t, TypeImpl* type,
   if (i < 0) {
     i = static_cast<ptrdiff_t>(t.changed_order_.size());
     t.changed_order_.push_back(type);
-    if (!t.changed_spare_.empty()) {
+    if (key != nullptr && !t.changed_spare_.empty()) {
       t.changed_.push_back(std::move(t.changed_spare_.back()));
       t.changed_spare_.pop_back();
     } else {
