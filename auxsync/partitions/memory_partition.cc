@@ -682,11 +682,16 @@ bool MemoryPartition::SingleUpdate(Batch& batch, const Value& id_value,
     on_bots_updated_.Next(batch.single_updated);
   }
   if (on_state_updated_.observer_count() > 0) {
-    Value version = current_version_hook_ ? current_version_hook_().ToValue()
-                    : batch.next_version  ? batch.next_version->ToValue()
-                                          : version_value_;
-    if (!changed.empty()) {
+    if (changed.empty()) {
+      // The general path asks the hook for the version even then.
+      if (current_version_hook_) (void)current_version_hook_();
+    } else {
       bots::StateUpdatedEvent& event = batch.state_event;
+      // Left in the event after the call: a version object is replaced,
+      // never changed, so keeping a reference to it changes nothing.
+      event.version = current_version_hook_ ? current_version_hook_().ToValue()
+                      : batch.next_version  ? batch.next_version->ToValue()
+                                            : version_value_;
       // The same classification as AssignStateUpdatedEvent, for one key.
       bool added = false;
       if (!tags_only) {
@@ -700,11 +705,11 @@ bool MemoryPartition::SingleUpdate(Batch& batch, const Value& id_value,
       // Assigned in place, so that a long id reuses the string's storage.
       listed.resize(1);
       listed[0] = id;
-      event.state = batch.single_partial;
-      event.version = std::move(version);
+      // Lent to the event for the emission (observers' copies count in the
+      // reuse check below).
+      event.state = std::move(batch.single_partial);
       on_state_updated_.Next(event);
-      event.state = Value();
-      event.version = Value();
+      batch.single_partial = std::move(event.state);
     }
   }
   if (batch.next_version) {
