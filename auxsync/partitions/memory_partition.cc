@@ -637,10 +637,18 @@ bool MemoryPartition::SingleUpdate(Batch& batch, const Value& id_value,
     Object& partial = batch.single_partial.as_object();
     partial.ForEach(read_partial);
     Object& kept = entry_ptr->as_object();
-    Value* kept_tags;
-    if (kept.size() == 1 && tags_only &&
-        (kept_tags = kept.Find("tags")) != nullptr) {
-      *kept_tags = update_tags;  // {...update} of an update with only tags
+    // {...update} of an update with only tags, into an entry with only
+    // tags, is one value to replace (its one key read without a lookup).
+    const Value* kept_tags = nullptr;
+    if (kept.size() == 1 && tags_only) {
+      kept.ForEach([&](const std::string& key, const Value& value) {
+        if (std::string_view(key) == "tags") kept_tags = &value;
+      });
+    }
+    if (kept_tags != nullptr) {
+      // The entry is ours alone (checked when it was kept), and replacing a
+      // value adds or removes no key.
+      const_cast<Value&>(*kept_tags) = update_tags;
     } else {
       kept.AssignShallowCopy(update_object);
     }
