@@ -205,8 +205,14 @@ void Doc::Transact(absl::FunctionRef<void(Transaction&)> fn, Origin origin,
 void Doc::Cleanup() {
   Transaction& tr = *cleanup_tr_;
   tr.delete_set_.SortAndMerge();
+  // Whether a client's state moved is judged here, in the same pass (the
+  // two state tables do not change until the update is written).
+  bool state_moved = false;
   for (const auto& [c, v] : std::as_const(store_).clients()) {
-    if (!v.empty()) tr.after_state_[c] = v.back()->EndClock();
+    if (v.empty()) continue;
+    const uint64_t end = v.back()->EndClock();
+    tr.after_state_[c] = end;
+    if (!state_moved && tr.Before(c) != end) state_moved = true;
   }
   // Observers: per changed type, then deep observers per ancestor.
   std::vector<std::unique_ptr<YEvent>> events;  // empty unless observed
@@ -233,9 +239,11 @@ void Doc::Cleanup() {
     tr.appended_local_ = false;
     bool events = doc_handlers;
     for (TypeImpl* t : tr.changed_order_) events = events || has_listeners(t);
-    uint64_t before = tr.Before(client_id_);
-    if (events && before > 0 && before < store_.State(client_id_)) {
-      engine::GetItemCleanStart(tr, {client_id_, before});
+    if (events) {
+      uint64_t before = tr.Before(client_id_);
+      if (before > 0 && before < store_.State(client_id_)) {
+        engine::GetItemCleanStart(tr, {client_id_, before});
+      }
     }
   }
   // Index loop: observers may not add to changed_order_, but stay safe.
@@ -302,15 +310,7 @@ void Doc::Cleanup() {
     uint64_t after = a == tr.after_state_.end() ? 0 : a->second;
     if (after != tr.Before(client_id_)) client_id_ = RandomClientId();
   }
-  bool changed = !tr.delete_set_.Empty();
-  if (!changed) {
-    for (auto& [c, clock] : tr.after_state_) {
-      if (tr.Before(c) != clock) {
-        changed = true;
-        break;
-      }
-    }
-  }
+  const bool changed = state_moved || !tr.delete_set_.Empty();
   if (changed) {
     for (bool v2 : {false, true}) {
       auto& list = v2 ? handlers_->update_v2 : handlers_->update;

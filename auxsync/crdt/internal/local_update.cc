@@ -148,8 +148,11 @@ size_t WriteTransactionUpdateV1(
     uint64_t clock = std::max(start, v.front()->id.clock);
     spans.push_back({c, clock, &v, StructStore::FindIndex(v, clock)});
   }
-  std::sort(spans.begin(), spans.end(),
-            [](const Span& a, const Span& b) { return a.client > b.client; });
+  // A document edited by one client (most keystrokes) has nothing to sort.
+  if (spans.size() > 1) {
+    std::sort(spans.begin(), spans.end(),
+              [](const Span& a, const Span& b) { return a.client > b.client; });
+  }
   Out o(buf);
   o.VarUint(spans.size());
   for (const Span& s : spans) {
@@ -168,16 +171,30 @@ size_t WriteTransactionUpdateV1(
     });
     if (!ok) return 0;
   }
-  auto cs = ds.SortedClientsDesc();
-  o.VarUint(cs.size());
-  for (uint64_t c : cs) {
-    const auto& ranges = ds.clients.at(c);
+  auto put_ranges = [&o](uint64_t c, const auto& ranges) {
     o.VarUint(c);
     o.VarUint(ranges.size());
     for (const auto& [clock, len] : ranges) {
       o.VarUint(clock);
       o.VarUint(len);
     }
+  };
+  // Typing deletes nothing, a deletion is one client's: neither needs the
+  // sorted client list (and its lookups back into the table).
+  if (ds.clients.empty()) {
+    o.U8(0);
+  } else if (ds.clients.size() == 1) {
+    const auto& [c, ranges] = *ds.clients.begin();
+    if (ranges.empty()) {
+      o.U8(0);
+    } else {
+      o.U8(1);
+      put_ranges(c, ranges);
+    }
+  } else {
+    auto cs = ds.SortedClientsDesc();
+    o.VarUint(cs.size());
+    for (uint64_t c : cs) put_ranges(c, ds.clients.at(c));
   }
   return o.size();
 }
