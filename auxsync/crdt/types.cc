@@ -301,11 +301,19 @@ void NoteMarker(TypeImpl* t, int used, const TextPos& pos) {
 // merged away, and dropping it is always right. So a marker's index is
 // exact for its unit whether or not its item still exists.
 void MarkersInserted(TypeImpl* t, Item* it, uint64_t at, uint64_t len) {
+  // Markers right of the insert move (one branch-free pass over all of
+  // them, every keystroke); a marker exactly at the insert is rare and
+  // judged in a second pass. Moved markers end above `at`, so that pass
+  // sees only markers that were at `at` before.
+  bool at_insert = false;
+  for (TypeImpl::Marker& m : t->markers) {
+    at_insert |= m.index == at;
+    m.index += m.index > at ? len : 0;
+  }
+  if (!at_insert) return;
   for (size_t i = 0; i < t->markers.size();) {
     TypeImpl::Marker& m = t->markers[i];
-    if (m.index > at) {
-      m.index += len;
-    } else if (m.index == at) {
+    if (m.index == at) {
       bool right = false;
       for (Item* r = it->right; r != nullptr; r = r->right) {
         if (r == m.item) {

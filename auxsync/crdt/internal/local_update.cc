@@ -32,6 +32,11 @@ class Out {
   }
   void VarUint(uint64_t v) {
     Ensure(10);
+    VarUintInRoom(v);
+  }
+  // As U8 / VarUint after an Ensure that made room for them.
+  void U8InRoom(uint8_t b) { *p_++ = b; }
+  void VarUintInRoom(uint64_t v) {
     while (v >= 0x80) {
       *p_++ = static_cast<uint8_t>(0x80 | (v & 0x7f));
       v >>= 7;
@@ -82,16 +87,19 @@ void PutItem(Out& o, const Item& it, uint64_t offset) {
   OptId origin = offset > 0
                      ? OptId{{it.id.client, it.id.clock + offset - 1}, true}
                      : it.origin;
-  o.U8(static_cast<uint8_t>((it.content.ref & 0x1f) | (origin.has ? 0x80 : 0) |
-                            (it.right_origin.has ? 0x40 : 0) |
-                            (it.has_parent_sub ? 0x20 : 0)));
+  // Room for the info byte and both origins (four varints of at most 10
+  // bytes each) at once.
+  o.Ensure(1 + 4 * 10);
+  o.U8InRoom(static_cast<uint8_t>(
+      (it.content.ref & 0x1f) | (origin.has ? 0x80 : 0) |
+      (it.right_origin.has ? 0x40 : 0) | (it.has_parent_sub ? 0x20 : 0)));
   if (origin.has) {
-    o.VarUint(origin.id.client);
-    o.VarUint(origin.id.clock);
+    o.VarUintInRoom(origin.id.client);
+    o.VarUintInRoom(origin.id.clock);
   }
   if (it.right_origin.has) {
-    o.VarUint(it.right_origin.id.client);
-    o.VarUint(it.right_origin.id.clock);
+    o.VarUintInRoom(it.right_origin.id.client);
+    o.VarUintInRoom(it.right_origin.id.clock);
   }
   if (!origin.has && !it.right_origin.has) {
     const TypeImpl* p = it.parent;
@@ -156,9 +164,10 @@ size_t WriteTransactionUpdateV1(
   Out o(buf);
   o.VarUint(spans.size());
   for (const Span& s : spans) {
-    o.VarUint(s.list->size() - s.start);
-    o.VarUint(s.client);
-    o.VarUint(s.clock);
+    o.Ensure(3 * 10);
+    o.VarUintInRoom(s.list->size() - s.start);
+    o.VarUintInRoom(s.client);
+    o.VarUintInRoom(s.clock);
     bool first = true;
     bool ok = true;
     s.list->ForEachFrom(s.start, [&](const Item* it) {
