@@ -512,6 +512,34 @@ void Object::Clear() {
   live_ = 0;
 }
 
+void Object::AssignSingle(std::string_view key, Value value) {
+  const bool index_key =
+      !key.empty() && key[0] >= '0' && key[0] <= '9' && IsArrayIndexKey(key);
+  if (slots_.empty()) slots_.emplace_back();
+  Slot& first = slots_[0];
+  // The key first: it may view a slot that the pops below destroy.
+  const uintptr_t own = reinterpret_cast<uintptr_t>(first.key.data());
+  const uintptr_t begin = reinterpret_cast<uintptr_t>(key.data());
+  if (begin + key.size() <= own || begin >= own + first.key.size()) {
+    // Not a view of first.key: truncate and append, which skips assign()'s
+    // general replace (aliasing checks, a call) on the usual short key.
+    first.key.clear();
+    first.key.append(key.data(), key.size());
+  } else if (begin != own || key.size() != first.key.size()) {
+    first.key.assign(key.data(), key.size());  // copes with the overlap
+  }
+  hashes_[0] = static_cast<uint16_t>(HashKey(first.key));
+  while (slots_.size() > 1) slots_.pop_back();
+  first.value = std::move(value);
+  first.flags = index_key ? kIndexKey : 0;
+  live_ = 1;
+  if (extra_ != nullptr) {
+    extra_->index_order.clear();
+    if (!extra_->lookup.empty()) extra_->lookup.clear();
+  }
+  if (index_key) MutableExtra().index_order.push_back(0);
+}
+
 void Object::Reserve(size_t n) {
   slots_.reserve(n);
   if (n > kSmallSlots && extra_ != nullptr && !extra_->lookup.empty()) {

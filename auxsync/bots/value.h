@@ -338,6 +338,11 @@ class Object {
   void AssignShallowCopy(const Object& other);
   // Removes every key, keeping the storage for reuse.
   void Clear();
+  // Makes this object the one-key object {key: value} in place: what Clear()
+  // then Set(key, value) give, but reusing the first slot and its key's
+  // storage (for callers that re-key a recycled one-key object). `key` may
+  // view one of this object's keys.
+  void AssignSingle(std::string_view key, Value value);
   // Makes room for `n` keys in all, so that building an object of known
   // size (a bot's tags) does not regrow its storage key by key. Changes no
   // key or order; `n` below the current size is a no-op.

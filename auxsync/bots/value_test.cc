@@ -252,6 +252,76 @@ TEST(Object, ClearKeepsObjectUsable) {
   EXPECT_EQ(o.Get("a").as_number(), 3);
 }
 
+// AssignSingle gives what Clear() + Set() give, from every starting shape.
+TEST(Object, AssignSingleMakesOneKeyObject) {
+  auto check = [](Object& o, std::string_view key, double n) {
+    EXPECT_EQ(o.size(), 1u);
+    EXPECT_THAT(o.Keys(), ElementsAre(std::string(key)));
+    EXPECT_EQ(o.Get(key).as_number(), n);
+    // Usable as any object afterwards: adds keep property order.
+    o.Set("z", 1);
+    o.Set("7", 2);
+    EXPECT_EQ(o.size(), 3u);
+    EXPECT_EQ(o.Get("z").as_number(), 1);
+    EXPECT_EQ(o.Get(key).as_number(), n);
+  };
+  {
+    Value v = Value::NewObject();  // empty
+    v.as_object().AssignSingle("a", 1);
+    check(v.as_object(), "a", 1);
+    EXPECT_THAT(v.as_object().Keys(), ElementsAre("7", "a", "z"));
+  }
+  {
+    Value v = MakeObject({{"a", 1}});  // one key, re-keyed to a long key
+    const std::string long_key(40, 'x');
+    v.as_object().AssignSingle(long_key, 2);
+    EXPECT_FALSE(v.as_object().Has("a"));
+    check(v.as_object(), long_key, 2);
+  }
+  {
+    Value v = MakeObject({{"3", 1}, {"b", 2}});  // index key to other key
+    v.as_object().AssignSingle("c", 5);
+    EXPECT_FALSE(v.as_object().Has("3"));
+    EXPECT_FALSE(v.as_object().Has("b"));
+    check(v.as_object(), "c", 5);
+    EXPECT_THAT(v.as_object().Keys(), ElementsAre("7", "c", "z"));
+  }
+  {
+    Value v = MakeObject({{"b", 2}});  // to an index key
+    v.as_object().AssignSingle("12", 4);
+    check(v.as_object(), "12", 4);
+    EXPECT_THAT(v.as_object().Keys(), ElementsAre("7", "12", "z"));
+  }
+  {
+    // A large indexed object with tombstones, re-keyed to one of its own
+    // keys held in a later slot (the key views storage the call frees).
+    Value v = Value::NewObject();
+    Object& o = v.as_object();
+    for (int i = 0; i < 40; ++i) o.Set("k" + std::to_string(i), i);
+    o.Erase("k0");
+    std::string_view own;
+    o.ForEach([&](const std::string& key, const Value&) {
+      if (key == "k33") own = key;
+    });
+    o.AssignSingle(own, 9);
+    EXPECT_FALSE(o.Has("k0"));
+    EXPECT_FALSE(o.Has("k1"));
+    EXPECT_FALSE(o.Has("k39"));
+    check(o, "k33", 9);
+  }
+  {
+    // Re-keyed to its own current key, and a shared value stays shared.
+    Value child = Value::NewObject();
+    Value v = MakeObject({{"id", 1}});
+    std::string_view own;
+    v.as_object().ForEach(
+        [&](const std::string& key, const Value&) { own = key; });
+    v.as_object().AssignSingle(own, child);
+    EXPECT_THAT(v.as_object().Keys(), ElementsAre("id"));
+    EXPECT_TRUE(StrictEquals(v["id"], child));
+  }
+}
+
 TEST(Object, AssignShallowCopyReplacesContentAndSharesValues) {
   Value child = Value::NewObject();
   Value source = MakeObject({{"x", 1}, {"5", child}, {"y", "s"}});
