@@ -653,9 +653,9 @@ bool MemoryPartition::SingleUpdate(Batch& batch, const Value& id_value,
       kept.AssignShallowCopy(update_object);
     }
     if (std::string_view(*id_ptr) != std::string_view(given_id)) {
-      bots::ObjectRef entry_ref = entry_ptr->object_ref();
-      partial.Clear();
-      partial.Set(given_id, Value(std::move(entry_ref)));
+      // Re-keyed in place: the entry moves out of its slot and back in
+      // under the new key (held in the old key's storage).
+      partial.AssignSingle(given_id, std::move(const_cast<Value&>(*entry_ptr)));
       partial.ForEach(read_partial);
     }
   }
@@ -696,10 +696,15 @@ bool MemoryPartition::SingleUpdate(Batch& batch, const Value& id_value,
     } else {
       bots::StateUpdatedEvent& event = batch.state_event;
       // Left in the event after the call: a version object is replaced,
-      // never changed, so keeping a reference to it changes nothing.
-      event.version = current_version_hook_ ? current_version_hook_().ToValue()
-                      : batch.next_version  ? batch.next_version->ToValue()
-                                            : version_value_;
+      // never changed, so keeping a reference to it changes nothing (and
+      // the usual unchanged version needs no new reference).
+      if (current_version_hook_) {
+        event.version = current_version_hook_().ToValue();
+      } else if (batch.next_version) {
+        event.version = batch.next_version->ToValue();
+      } else if (!SameValue(event.version, version_value_)) {
+        event.version = version_value_;
+      }
       // The same classification as AssignStateUpdatedEvent, for one key.
       bool added = false;
       if (!tags_only) {
