@@ -17,8 +17,8 @@ void MapSet(Transaction& tr, TypeImpl* t, const std::string& key,
             const Input& v);
 void ListInsertAfter(Transaction& tr, TypeImpl* t, Item* ref,
                      const std::vector<Input>& values);
-void TextInsertAt(Transaction& tr, TypeImpl* t, uint64_t index, Content content,
-                  const Attributes* attrs);
+void TextInsertAt(Transaction& tr, TypeImpl* t, uint64_t index,
+                  std::u16string_view text, const Attributes* attrs);
 
 TypeKind KindOf(Input::Kind k) {
   switch (k) {
@@ -99,10 +99,7 @@ Content ContentForValue(const Input& in, Doc& doc) {
     case Input::Kind::kXmlText:
       if (!in.text.empty()) {
         t->prelim.push_back([s = in.text](Transaction& tr, TypeImpl* self) {
-          Content sc;
-          sc.ref = kRefString;
-          sc.str = s;
-          TextInsertAt(tr, self, 0, std::move(sc), nullptr);
+          TextInsertAt(tr, self, 0, s, nullptr);
         });
       }
       break;
@@ -505,8 +502,16 @@ void InsertTextAt(Transaction& tr, TypeImpl* t, TextPos& pos, Content content,
   NoteTextInserted(t, it, at);
 }
 
-void TextInsertAt(Transaction& tr, TypeImpl* t, uint64_t index, Content content,
-                  const Attributes* attrs) {
+// A string item's content (built only when no append takes the text).
+Content StringContent(std::u16string_view text) {
+  Content c;
+  c.ref = kRefString;
+  c.str.assign(text);
+  return c;
+}
+
+void TextInsertAt(Transaction& tr, TypeImpl* t, uint64_t index,
+                  std::u16string_view text, const Attributes* attrs) {
   TextPos pos = FindTextPos(tr, t, index);
   if (pos.attrs.empty() && (attrs == nullptr || attrs->empty())) {
     // Plain typing: no attributes to apply or negate, so InsertTextAt's
@@ -515,7 +520,7 @@ void TextInsertAt(Transaction& tr, TypeImpl* t, uint64_t index, Content content,
     MinimizeAttributeChanges(pos, Attributes());
     uint64_t at = pos.index;
     uint64_t left_len = pos.left != nullptr ? pos.left->length : 0;
-    if (Item* l = AppendLocalText(tr, t, pos.left, pos.right, content)) {
+    if (Item* l = AppendLocalText(tr, t, pos.left, pos.right, text)) {
       // As NoteTextInserted, for the grown left item (starting left_len
       // units before the insert).
       t->cache_item = l;
@@ -524,12 +529,12 @@ void TextInsertAt(Transaction& tr, TypeImpl* t, uint64_t index, Content content,
       return;
     }
     Item* it =
-        NewLocalItem(tr, t, pos.left, pos.right, nullptr, std::move(content));
+        NewLocalItem(tr, t, pos.left, pos.right, nullptr, StringContent(text));
     NoteTextInserted(t, it, at);
     return;
   }
   Attributes a = attrs != nullptr ? *attrs : pos.attrs;
-  InsertTextAt(tr, t, pos, std::move(content), std::move(a));
+  InsertTextAt(tr, t, pos, StringContent(text), std::move(a));
 }
 
 void CleanupFormattingGap(
@@ -1078,10 +1083,7 @@ void YText::Insert(uint64_t index, std::u16string_view text,
                    const Attributes* attributes) {
   if (text.empty()) return;
   engine::Run(t_, [&](Transaction& tr) {
-    Content c;
-    c.ref = engine::kRefString;
-    c.str = std::u16string(text);
-    engine::TextInsertAt(tr, t_, index, std::move(c), attributes);
+    engine::TextInsertAt(tr, t_, index, text, attributes);
   });
 }
 

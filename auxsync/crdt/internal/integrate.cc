@@ -272,12 +272,12 @@ void DeleteItem(Transaction& tr, Item* item) {
 }
 
 Item* AppendLocalText(Transaction& tr, TypeImpl* parent, Item* left,
-                      Item* right, Content& content) {
+                      Item* right, std::u16string_view text) {
   if (!tr.doc().append_local_typing() || left == nullptr ||
       left->right != right || left->gc || left->deleted || left->keep ||
       left->has_parent_sub || left->parent != parent ||
-      left->content.ref != kRefString || content.ref != kRefString ||
-      content.str.empty() || left->content.str.empty()) {
+      left->content.ref != kRefString || text.empty() ||
+      left->content.str.empty()) {
     return nullptr;
   }
   if (right == nullptr
@@ -289,7 +289,7 @@ Item* AppendLocalText(Transaction& tr, TypeImpl* parent, Item* left,
   // A split between the two parts must not cut a surrogate pair (a split
   // there would replace both halves).
   char16_t last = left->content.str.back();
-  char16_t first = content.str.front();
+  char16_t first = text.front();
   if ((last >= 0xD800 && last <= 0xDBFF) ||
       (first >= 0xDC00 && first <= 0xDFFF))
     return nullptr;
@@ -298,8 +298,8 @@ Item* AppendLocalText(Transaction& tr, TypeImpl* parent, Item* left,
   if (left->id.client != client) return nullptr;
   StructList* v = doc.store().Client(client);
   if (v == nullptr || v->back() != left) return nullptr;
-  uint64_t len = content.str.size();
-  left->content.Append(std::move(content));
+  uint64_t len = text.size();
+  left->content.str.append(text);
   left->length += len;
   parent->length += len;
   parent->cache_item = nullptr;
