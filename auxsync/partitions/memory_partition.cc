@@ -665,7 +665,10 @@ bool MemoryPartition::SingleUpdate(Batch& batch, const Value& id_value,
   const std::string& id = *id_ptr;
   Object& partial_entry = entry_ptr->as_object();
 
-  Writable writable = WritableCopy(entry);
+  // A bot that only the state holds is written in place, as WritableCopy
+  // would decide, without taking a reference to it.
+  const bool in_place = entry->object_ref().use_count() == 1;
+  Writable writable = in_place ? Writable{Value(), true} : WritableCopy(entry);
   if (batch.single_updated.empty()) batch.single_updated.emplace_back();
   bots::UpdatedBot& updated = batch.single_updated.front();
   std::vector<std::string>& changed = updated.tags;
@@ -686,7 +689,11 @@ bool MemoryPartition::SingleUpdate(Batch& batch, const Value& id_value,
   // Emit's order: onBotsUpdated, onStateUpdated, onVersionUpdated; with no
   // changed tag the partial state is empty and no list is emitted.
   if (!changed.empty() && on_bots_updated_.observer_count() > 0) {
-    updated.bot = std::move(writable.value);
+    if (in_place) {
+      updated.bot = *entry;
+    } else {
+      updated.bot = std::move(writable.value);
+    }
     on_bots_updated_.Next(batch.single_updated);
   }
   if (on_state_updated_.observer_count() > 0) {
