@@ -413,6 +413,20 @@ void MinimizeAttributeChanges(TextPos& pos, const Attributes& attrs) {
   }
 }
 
+// MinimizeAttributeChanges with no attributes (plain typing): skips deleted
+// items and formats whose value equals null, without an attribute list.
+void SkipDeletedAndNullFormats(TextPos& pos) {
+  while (pos.right != nullptr) {
+    Item* r = pos.right;
+    if (r->deleted || (r->content.ref == kRefFormat &&
+                       AttrEq(nullptr, &r->content.anys()[0]))) {
+      pos.Forward();
+    } else {
+      break;
+    }
+  }
+}
+
 Item* InsertFormat(Transaction& tr, TypeImpl* t, TextPos& pos,
                    const std::string& key, const Any& v) {
   Content c;
@@ -517,7 +531,7 @@ void TextInsertAt(Transaction& tr, TypeImpl* t, uint64_t index,
     // Plain typing: no attributes to apply or negate, so InsertTextAt's
     // attribute steps reduce to skipping deleted items (and formats that
     // set nothing) to the right, as yjs's minimizeAttributeChanges does.
-    MinimizeAttributeChanges(pos, Attributes());
+    SkipDeletedAndNullFormats(pos);
     uint64_t at = pos.index;
     uint64_t left_len = pos.left != nullptr ? pos.left->length : 0;
     if (Item* l = AppendLocalText(tr, t, pos.left, pos.right, text)) {
