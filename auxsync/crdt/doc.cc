@@ -398,7 +398,8 @@ void DocAccess::AddChanged(Transaction& t, TypeImpl* type,
   if (item != nullptr &&
       !(item->id.clock < t.Before(item->id.client) && !item->deleted))
     return;
-  ptrdiff_t i = t.ChangedIndex(type);
+  // A transaction's first change (every keystroke's) needs no search.
+  ptrdiff_t i = t.changed_order_.empty() ? -1 : t.ChangedIndex(type);
   if (i < 0) {
     i = static_cast<ptrdiff_t>(t.changed_order_.size());
     t.changed_order_.push_back(type);
