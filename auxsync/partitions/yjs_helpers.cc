@@ -74,14 +74,25 @@ std::map<uint64_t, uint64_t> GetStateVector(const crdt::Doc& doc) {
   return sv;
 }
 
-bots::Value GetStateVectorValue(const crdt::Doc& doc) {
-  // Built once per transaction: no ordered map, just the few clients sorted.
+namespace {
+
+// (client, next clock) of every client with structs, clients ascending.
+// Built once per transaction: no ordered map, just the few clients sorted.
+absl::InlinedVector<std::pair<uint64_t, uint64_t>, 4> SortedStateVector(
+    const crdt::Doc& doc) {
   absl::InlinedVector<std::pair<uint64_t, uint64_t>, 4> sv;
   for (const auto& [client, structs] : doc.store().clients()) {
     if (structs.empty()) continue;
     sv.emplace_back(client, structs.back()->EndClock());
   }
   std::sort(sv.begin(), sv.end());
+  return sv;
+}
+
+}  // namespace
+
+bots::Value GetStateVectorValue(const crdt::Doc& doc) {
+  const auto sv = SortedStateVector(doc);
   bots::Value v = bots::Value::NewObject();
   bots::Object& out = v.as_object();
   for (const auto& [client, clock] : sv) {
@@ -91,12 +102,7 @@ bots::Value GetStateVectorValue(const crdt::Doc& doc) {
 }
 
 bots::Value StateVectorValueCache::Get(const crdt::Doc& doc) {
-  absl::InlinedVector<std::pair<uint64_t, uint64_t>, 4> sv;
-  for (const auto& [client, structs] : doc.store().clients()) {
-    if (structs.empty()) continue;
-    sv.emplace_back(client, structs.back()->EndClock());
-  }
-  std::sort(sv.begin(), sv.end());
+  const auto sv = SortedStateVector(doc);
   bool same = sv.size() == clients_.size();
   for (size_t i = 0; same && i < sv.size(); ++i) {
     same = sv[i].first == clients_[i];
