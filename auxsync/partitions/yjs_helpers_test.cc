@@ -83,6 +83,28 @@ TEST(YjsHelpers, L4_ExchangedUpdatesShowBothClients) {
   EXPECT_EQ(bots::ToJson(GetStateVectorValue(doc1)), R"({"1001":1,"2002":1})");
 }
 
+// The cache must give what GetStateVectorValue gives after every
+// transaction (new clocks, a client appearing), as a new object each time:
+// a value handed out earlier keeps its clocks.
+TEST(YjsHelpers, L4_StateVectorValueCacheFollowsTheDocument) {
+  Doc doc1(Client(1001)), doc2(Client(2002));
+  StateVectorValueCache cache;
+  EXPECT_EQ(bots::ToJson(cache.Get(doc1)), "{}");
+  doc1.GetMap("map").Set("a", crdt::Input::Map());
+  const bots::Value first = cache.Get(doc1);
+  EXPECT_EQ(bots::ToJson(first), R"({"1001":1})");
+  doc1.GetMap("map").Set("b", crdt::Input::Map());
+  EXPECT_EQ(bots::ToJson(cache.Get(doc1)), R"({"1001":2})");
+  EXPECT_EQ(bots::ToJson(first), R"({"1001":1})");
+  doc2.GetMap("map").Set("c", crdt::Input::Map());
+  Sync(doc2, doc1);
+  EXPECT_EQ(bots::ToJson(cache.Get(doc1)), R"({"1001":2,"2002":1})");
+  doc1.GetText("text").InsertUtf8(0, "xyz");
+  EXPECT_EQ(bots::ToJson(cache.Get(doc1)),
+            bots::ToJson(GetStateVectorValue(doc1)));
+  EXPECT_EQ(bots::ToJson(cache.Get(doc1)), R"({"1001":5,"2002":1})");
+}
+
 TEST(YjsHelpers, L5_ClockOfOwnClient) {
   Doc doc(Client(5));
   EXPECT_EQ(GetClock(doc, 5), std::nullopt);
