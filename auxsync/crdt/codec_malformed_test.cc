@@ -162,7 +162,7 @@ TEST(CodecMalformed, HandCrafted) {
            0x00}),
        "subdocument"},
       // The engine reads these kinds without the codec's WireStruct (see
-      // ReadCommonStruct in internal/update_io.cc): same errors.
+      // ReadCommonStruct in internal/update_read.cc): same errors.
       {"empty string item with origin",
        V1({0x01, 0x01, 0x01, 0x01, 0x84, 0x01, 0x00, 0x00, 0x00}),
        "struct of length 0"},

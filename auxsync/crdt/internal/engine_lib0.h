@@ -1,6 +1,6 @@
 // The lib0 byte writer of the document engine and its UTF-16 helpers. The
 // engine writes with the codec's Lib0Encoder (one encoder, one Any); reading
-// goes through the codec's decoders only (see update_io.cc).
+// goes through the codec's decoders only (see update_read.cc).
 #ifndef AUXSYNC_CRDT_INTERNAL_ENGINE_LIB0_H_
 #define AUXSYNC_CRDT_INTERNAL_ENGINE_LIB0_H_
 

@@ -1,0 +1,332 @@
+// Updates read into the engine's structs: the codec's reader (struct_reader.h,
+// the same decoders, limits and errors as ReadUpdate) with the common struct
+// kinds read straight into the engine's form.
+#include <algorithm>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "auxsync/crdt/internal/engine.h"
+#include "auxsync/crdt/internal/engine_any.h"
+#include "auxsync/crdt/internal/struct_reader.h"
+#include "auxsync/crdt/internal/update_decoder.h"
+#include "auxsync/crdt/internal/utf8.h"
+#include "auxsync/crdt/wire_struct.h"
+
+namespace auxsync::crdt::engine {
+
+namespace {
+
+// The codec's WireStruct (views into the update) as the engine's: owned
+// strings, UTF-16 text, parsed values.
+bool ToEngineStruct(crdt::WireStruct& in, WireStruct* out, std::string* error) {
+  out->id = {in.id.client, in.id.clock};
+  out->length = in.length;
+  if (in.kind == StructKind::kGC) {
+    out->ref = kRefGC;
+    return true;
+  }
+  if (in.kind == StructKind::kSkip) {
+    out->ref = kRefSkip;
+    return true;
+  }
+  if (in.origin) out->origin = {{in.origin->client, in.origin->clock}, true};
+  if (in.right_origin) {
+    out->right_origin = {{in.right_origin->client, in.right_origin->clock},
+                         true};
+  }
+  if (const auto* name = std::get_if<std::string_view>(&in.parent)) {
+    out->parent_kind = 1;
+    out->parent_name = std::string(*name);
+  } else if (const auto* id = std::get_if<ID>(&in.parent)) {
+    out->parent_kind = 2;
+    out->parent_id = {id->client, id->clock};
+  }
+  if (in.parent_sub) {
+    out->has_parent_sub = true;
+    out->parent_sub = std::string(*in.parent_sub);
+  }
+  Content& c = out->content;
+  c.ref = static_cast<uint8_t>(ContentRefOf(in.content));
+  out->ref = c.ref;
+  switch (c.ref) {
+    case kRefDeleted:
+      c.deleted_len = std::get<DeletedContent>(in.content).len;
+      break;
+    case kRefJson: {
+      auto& json = std::get<JsonContent>(in.content);
+      c.anys().reserve(json.texts.size());
+      for (std::string_view t : json.texts) {
+        Any v;  // "undefined" stays undefined
+        if (t != "undefined" && !JsonParse(t, &v)) {
+          *error = "ContentJSON element is not JSON";
+          return false;
+        }
+        c.anys().push_back(std::move(v));
+      }
+      break;
+    }
+    case kRefBinary: {
+      auto b = std::get<BinaryContent>(in.content).bytes;
+      c.bytes().assign(reinterpret_cast<const char*>(b.data()), b.size());
+      break;
+    }
+    case kRefString: {
+      const auto& sc = std::get<StringContent>(in.content);
+      // The reader validated the UTF-8.
+      internal::AppendValidUtf8AsUtf16(sc.utf8, &c.str);
+      // Keep the halves of a pair a v2 cut split, as JavaScript does.
+      if (sc.lead_low != 0) c.str.front() = sc.lead_low;
+      if (sc.trail_high != 0) c.str.back() = sc.trail_high;
+      break;
+    }
+    case kRefEmbed:
+      c.anys().push_back(std::move(std::get<EmbedContent>(in.content).value));
+      break;
+    case kRefFormat: {
+      auto& f = std::get<FormatContent>(in.content);
+      c.bytes() = std::string(f.key);
+      c.anys().push_back(std::move(f.value));
+      break;
+    }
+    case kRefType: {
+      const auto& t = std::get<TypeContent>(in.content);
+      c.type = std::make_unique<TypeImpl>();
+      c.type->kind = static_cast<TypeKind>(t.type_ref);
+      if (t.type_ref == TypeRef::kXmlElement || t.type_ref == TypeRef::kXmlHook)
+        c.type->node_name = std::string(t.name);
+      break;
+    }
+    case kRefAny:
+      c.anys() = std::move(std::get<AnyContent>(in.content).values);
+      break;
+    case kRefDoc: {
+      auto& d = std::get<DocContent>(in.content);
+      c.bytes() = std::string(d.guid);
+      c.anys().push_back(std::move(d.opts));
+      break;
+    }
+    default:
+      *error = "unknown content";
+      return false;
+  }
+  return true;
+}
+
+// The structs that make up most documents (items whose content is a
+// string, deleted, a type or plain values) read straight into the engine's
+// form, with ReadStructBody's checks and errors. Returns true when it read
+// the struct; false with *failed = false when the struct is of another kind
+// (nothing read past `info`: ReadStructBody reads it), or with *failed =
+// true on an error (the decoder holds it).
+template <typename Dec>
+bool ReadCommonStruct(Dec& dec, uint8_t info, size_t start, uint64_t client,
+                      uint64_t clock, WireStruct* s, bool* failed) {
+  const uint8_t ref = info & 0x1f;
+  *failed = false;
+  if (ref != kRefString && ref != kRefDeleted && ref != kRefType &&
+      ref != kRefAny) {
+    return false;
+  }
+  *failed = true;
+  s->id = {client, clock};
+  if (info & 0x80) {
+    const ID o = dec.ReadLeftID();
+    s->origin = {{o.client, o.clock}, true};
+  }
+  if (info & 0x40) {
+    const ID o = dec.ReadRightID();
+    s->right_origin = {{o.client, o.clock}, true};
+  }
+  if ((info & 0xc0) == 0) {
+    if (dec.ReadParentInfo()) {
+      const std::string_view name = dec.ReadString();
+      s->parent_kind = 1;
+      s->parent_name.assign(name.data(), name.size());
+    } else {
+      const ID p = dec.ReadLeftID();
+      s->parent_kind = 2;
+      s->parent_id = {p.client, p.clock};
+    }
+    if (info & 0x20) {
+      const std::string_view key = dec.ReadString();
+      s->has_parent_sub = true;
+      s->parent_sub.assign(key.data(), key.size());
+    }
+  }
+  if (!dec.ok()) return false;
+  Content& c = s->content;
+  c.ref = ref;
+  s->ref = ref;
+  char16_t lead_low = 0, trail_high = 0;
+  std::string_view utf8;
+  switch (ref) {
+    case kRefDeleted:
+      s->length = dec.ReadLen();
+      c.deleted_len = s->length;
+      break;
+    case kRefString: {
+      uint64_t units = 0;
+      utf8 = dec.ReadString(&units);
+      dec.LastStringHalves(&lead_low, &trail_high);
+      s->length = units;
+      break;
+    }
+    case kRefType: {
+      const uint64_t type_ref = dec.ReadTypeRef();
+      if (!dec.ok()) return false;
+      if (type_ref > 6) {
+        dec.rest().FailAt(start, absl::StrCat("unknown type ref ", type_ref));
+        return false;
+      }
+      c.type = std::make_unique<TypeImpl>();
+      c.type->kind = static_cast<TypeKind>(type_ref);
+      const auto t = static_cast<TypeRef>(type_ref);
+      if (t == TypeRef::kXmlElement || t == TypeRef::kXmlHook) {
+        const std::string_view name = dec.ReadKey();
+        c.type->node_name.assign(name.data(), name.size());
+      }
+      s->length = 1;
+      break;
+    }
+    default: {  // kRefAny
+      const uint64_t n = dec.ReadLen();
+      if (!dec.ok()) return false;
+      if (n > dec.rest().remaining()) {
+        dec.rest().Fail(
+            "ContentAny declares more elements than the input can hold");
+        return false;
+      }
+      std::vector<Any>& values = c.anys();
+      values.reserve(static_cast<size_t>(n));
+      for (uint64_t i = 0; i < n && dec.ok(); ++i) {
+        values.push_back(dec.ReadAny());
+      }
+      s->length = n;
+      break;
+    }
+  }
+  if (!dec.ok()) return false;
+  if (s->length == 0) {
+    dec.rest().FailAt(start, "struct of length 0");
+    return false;
+  }
+  if (s->length > kMaxSafeInteger - clock) {
+    dec.rest().FailAt(start, "struct extends beyond clock 2^53");
+    return false;
+  }
+  if (ref == kRefString) {
+    // The reader validated the UTF-8.
+    internal::AppendValidUtf8AsUtf16(utf8, &c.str);
+    // Keep the halves of a pair a v2 cut split, as JavaScript does.
+    if (lead_low != 0) c.str.front() = lead_low;
+    if (trail_high != 0) c.str.back() = trail_high;
+  }
+  *failed = false;
+  return true;
+}
+
+// One update through the codec's reader (the same decoders, struct reader,
+// limits and errors as ReadUpdate and the update utilities), converted
+// struct by struct into the engine's form.
+template <typename Dec>
+absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
+                                         const ReadOptions& options) {
+  internal::StringArena arena;
+  Dec dec(bytes, options.label, &arena);
+  internal::Lib0Decoder& rest = dec.rest();
+  internal::StructBudget budget =
+      internal::StructBudget::For(bytes.size(), options.max_structs_per_byte);
+  DecodedUpdate out;
+  absl::flat_hash_map<uint64_t, size_t> index;
+  uint64_t num_sections = rest.ReadVarUint();
+  if (num_sections > rest.remaining()) {
+    rest.Fail("update declares more client sections than the input can hold");
+  }
+  crdt::WireStruct ws;
+  std::string error;
+  bool done = false;
+  for (uint64_t i = 0; i < num_sections && dec.ok(); ++i) {
+    uint64_t n = rest.ReadVarUint();
+    const uint64_t client = dec.ReadClient();
+    uint64_t clock = rest.ReadVarUint();
+    if (!dec.ok()) break;
+    if (n > budget.left) {
+      rest.Fail("too many structs for the size of the update");
+      break;
+    }
+    budget.left -= n;
+    std::vector<WireStruct> structs;
+    // Bounded by the input: a v1 struct takes at least two bytes of the
+    // rest; a v2 struct can take less than one byte of its columns, so
+    // there the bound is a share of the whole update (growing past it
+    // relocates every struct read so far).
+    const uint64_t bound =
+        Dec::kVersion == 1 ? rest.remaining() + 1 : bytes.size() / 4 + 64;
+    structs.reserve(static_cast<size_t>(std::min<uint64_t>(n, bound)));
+    for (uint64_t j = 0; j < n; ++j) {
+      const size_t start = rest.offset();
+      const uint8_t info = dec.ReadInfo();
+      if (!dec.ok()) break;
+      WireStruct& s = structs.emplace_back();
+      if (!ReadCommonStruct(dec, info, start, client, clock, &s, &done)) {
+        if (done) break;  // failed
+        if (!internal::ReadStructBody(dec, info, start, client, clock, &arena,
+                                      &ws)) {
+          break;
+        }
+        if (!ToEngineStruct(ws, &s, &error)) {
+          rest.FailAt(start, error);
+          break;
+        }
+      }
+      // Integration needs a struct's own-client dependencies before it.
+      if (s.ref != kRefGC && s.ref != kRefSkip &&
+          ((s.origin.has && s.origin.id.client == client &&
+            s.origin.id.clock >= clock) ||
+           (s.right_origin.has && s.right_origin.id.client == client &&
+            s.right_origin.id.clock >= clock) ||
+           (s.parent_kind == 2 && s.parent_id.client == client &&
+            s.parent_id.clock >= clock))) {
+        rest.FailAt(start, absl::StrCat("struct ", client, ":", clock,
+                                        " depends on a later struct of its "
+                                        "client"));
+        break;
+      }
+      clock += s.length;
+    }
+    if (!dec.ok()) break;
+    auto [it, inserted] = index.try_emplace(client, out.clients.size());
+    if (inserted) {
+      out.clients.push_back({client, std::move(structs)});
+    } else {
+      out.clients[it->second].second = std::move(structs);  // last one wins
+    }
+  }
+  if (!dec.ok()) return dec.status();
+  std::sort(out.clients.begin(), out.clients.end(),
+            [](auto& a, auto& b) { return a.first > b.first; });
+  // The delete set, in wire order (yjs applies it in that order, which
+  // decides the order of events).
+  ForEachDeleteRange(
+      dec,
+      [&](uint64_t client) {
+        out.ds.emplace_back(client,
+                            std::vector<std::pair<uint64_t, uint64_t>>());
+      },
+      [&](uint64_t clock, uint64_t len) {
+        if (len > 0) out.ds.back().second.push_back({clock, len});
+      });
+  if (!dec.ok()) return dec.status();
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<DecodedUpdate> DecodeUpdate(std::span<const uint8_t> bytes,
+                                           bool v2,
+                                           const ReadOptions& options) {
+  if (v2) return DecodeWith<internal::UpdateDecoderV2>(bytes, options);
+  return DecodeWith<internal::UpdateDecoderV1>(bytes, options);
+}
+
+}  // namespace auxsync::crdt::engine
