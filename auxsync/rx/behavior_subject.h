@@ -35,7 +35,7 @@ class BehaviorSubject {
 
   // Starts with `initial` as the current value.
   explicit BehaviorSubject(T initial)
-      : value_(std::make_shared<const T>(std::move(initial))),
+      : value_(std::make_shared<T>(std::move(initial))),
         observers_(std::make_shared<List>()) {}
 
   BehaviorSubject(const BehaviorSubject&) = delete;
@@ -66,14 +66,26 @@ class BehaviorSubject {
   }
 
   // Makes `value` current, then calls every observer subscribed before this
-  // call with it, in subscription order.
-  void Next(T value) {
+  // call with it, in subscription order. The current value's storage is
+  // reused (assigned into) when nothing else holds it: no running emission
+  // or replay, so no observer can tell the difference.
+  void Next(T&& value) {
     assert(observers_ != nullptr && "use of a moved-from BehaviorSubject");
-    std::shared_ptr<const T> current =
-        std::make_shared<const T>(std::move(value));
-    value_ = current;
-    std::shared_ptr<List> observers = observers_;
-    observers->Emit(*current);
+    if (value_.use_count() == 1) {
+      *value_ = std::move(value);
+    } else {
+      value_ = std::make_shared<T>(std::move(value));
+    }
+    Emit();
+  }
+  void Next(const T& value) {
+    assert(observers_ != nullptr && "use of a moved-from BehaviorSubject");
+    if (value_.use_count() == 1) {
+      *value_ = value;
+    } else {
+      value_ = std::make_shared<T>(value);
+    }
+    Emit();
   }
 
   // The number of observers currently subscribed.
@@ -84,7 +96,17 @@ class BehaviorSubject {
  private:
   using List = internal::ObserverList<T>;
 
-  std::shared_ptr<const T> value_;
+  // Emits the current value. Local owners: a callback may replace the value
+  // (which then gets new storage, as this one is held) or destroy *this.
+  void Emit() {
+    std::shared_ptr<const T> current = value_;
+    std::shared_ptr<List> observers = observers_;
+    observers->Emit(*current);
+  }
+
+  // Never shared outside: only Subscribe() and Emit() hold extra owners,
+  // for the duration of a call.
+  std::shared_ptr<T> value_;
   std::shared_ptr<List> observers_;
 };
 
