@@ -48,6 +48,44 @@ std::vector<TypeImpl*> Transaction::ChangedParentTypes() const {
   return changed_parent_order_;
 }
 
+ptrdiff_t Transaction::ChangedParentIndex(const TypeImpl* type) const {
+  const size_t n = changed_parent_order_.size();
+  if (n <= kChangedLinear) {
+    for (size_t i = 0; i < n; ++i) {
+      if (changed_parent_order_[i] == type) return static_cast<ptrdiff_t>(i);
+    }
+    return -1;
+  }
+  if (changed_parent_index_.size() != n) {
+    // Appended entries since the last lookup (or none indexed yet).
+    if (changed_parent_index_.size() > n) changed_parent_index_.clear();
+    for (size_t i = changed_parent_index_.size(); i < n; ++i) {
+      changed_parent_index_[changed_parent_order_[i]] = i;
+    }
+  }
+  auto it = changed_parent_index_.find(const_cast<TypeImpl*>(type));
+  return it == changed_parent_index_.end() ? -1
+                                           : static_cast<ptrdiff_t>(it->second);
+}
+
+const std::vector<YEvent*>* Transaction::EventsOf(TypeImpl* type) const {
+  const ptrdiff_t i = ChangedParentIndex(type);
+  return i < 0 ? nullptr : &changed_parent_events_[static_cast<size_t>(i)];
+}
+
+std::vector<YEvent*>& Transaction::ParentEvents(TypeImpl* type) {
+  ptrdiff_t i = ChangedParentIndex(type);
+  if (i < 0) {
+    i = static_cast<ptrdiff_t>(changed_parent_order_.size());
+    changed_parent_order_.push_back(type);
+    // An emptied list of an earlier transaction when there is one.
+    if (changed_parent_events_.size() < changed_parent_order_.size()) {
+      changed_parent_events_.emplace_back();
+    }
+  }
+  return changed_parent_events_[static_cast<size_t>(i)];
+}
+
 Doc::Doc(DocOptions options)
     : client_id_(options.client_id != 0 ? options.client_id : RandomClientId()),
       gc_(options.gc),
@@ -215,7 +253,8 @@ void Doc::Cleanup() {
     if (!state_moved && tr.Before(c) != end) state_moved = true;
   }
   // Observers: per changed type, then deep observers per ancestor.
-  std::vector<std::unique_ptr<YEvent>> events;  // empty unless observed
+  std::vector<std::unique_ptr<YEvent>>& events =
+      cleanup_events_;  // empty unless observed
   bool need_formatting_cleanup = false;
   auto has_listeners = [](TypeImpl* t) {
     for (; t != nullptr; t = t->item != nullptr ? t->item->parent : nullptr) {
@@ -269,9 +308,7 @@ void Doc::Cleanup() {
     YEvent* raw = ev.get();
     events.push_back(std::move(ev));
     for (TypeImpl* p = t;;) {
-      auto [it, inserted] = tr.changed_parent_.try_emplace(p);
-      if (inserted) tr.changed_parent_order_.push_back(p);
-      it->second.push_back(raw);
+      tr.ParentEvents(p).push_back(raw);
       if (p->item == nullptr) break;
       p = p->item->parent;
     }
@@ -285,7 +322,7 @@ void Doc::Cleanup() {
     if (!t->handlers || t->handlers->deep.empty()) continue;
     if (t->item != nullptr && t->item->deleted) continue;
     std::vector<YEvent*> evs;
-    for (YEvent* e : tr.changed_parent_[t]) {
+    for (YEvent* e : *tr.EventsOf(t)) {
       if (e->target->item == nullptr || !e->target->item->deleted)
         evs.push_back(e);
     }
@@ -362,8 +399,21 @@ void Doc::Cleanup() {
   tr.changed_.clear();
   clear(tr.changed_index_);
   tr.last_list_changed_ = nullptr;
+  // Event lists are emptied, not freed (a few small ones are kept).
+  const size_t parents = tr.changed_parent_order_.size();
+  for (size_t i = 0; i < parents && i < 16; ++i) {
+    std::vector<YEvent*>& list = tr.changed_parent_events_[i];
+    if (list.capacity() > 64) {
+      std::vector<YEvent*>().swap(list);
+    } else {
+      list.clear();
+    }
+  }
+  if (tr.changed_parent_events_.size() > 16) {
+    tr.changed_parent_events_.resize(16);
+  }
   tr.changed_parent_order_.clear();
-  clear(tr.changed_parent_);
+  clear(tr.changed_parent_index_);
   tr.merge_structs_.clear();
   for (auto& ev : events) {
     if (event_pool_.size() >= 16) break;
@@ -380,6 +430,7 @@ void Doc::Cleanup() {
     ev->local = false;
     event_pool_.push_back(std::move(ev));
   }
+  events.clear();
   spare_ = std::move(cleanup_tr_);
 }
 

@@ -53,12 +53,14 @@ class Transaction {
   // at cleanup when observers or afterTransaction handlers exist (update
   // handlers alone do not see events).
   std::vector<engine::TypeImpl*> ChangedParentTypes() const;
+  // The same list without a copy; valid until the transaction's handlers
+  // return.
+  const std::vector<engine::TypeImpl*>& changed_parent_types() const {
+    return changed_parent_order_;
+  }
   // The events of `type` and its descendants (yjs changedParentTypes.get);
   // null if none. Valid until the transaction's handlers return.
-  const std::vector<YEvent*>* EventsOf(engine::TypeImpl* type) const {
-    auto it = changed_parent_.find(type);
-    return it == changed_parent_.end() ? nullptr : &it->second;
-  }
+  const std::vector<YEvent*>* EventsOf(engine::TypeImpl* type) const;
 
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
@@ -104,7 +106,16 @@ class Transaction {
   // The type whose list change was recorded last (AddChanged fast path).
   engine::TypeImpl* last_list_changed_ = nullptr;
   std::vector<engine::TypeImpl*> changed_parent_order_;
-  absl::flat_hash_map<engine::TypeImpl*, std::vector<YEvent*>> changed_parent_;
+  // The events of changed_parent_order_[i]; entries past its length are
+  // emptied lists of earlier transactions kept for their capacity (a small
+  // observed transaction allocates no list). Found like changed_: linear up
+  // to kChangedLinear, then through changed_parent_index_ (built lazily).
+  std::vector<std::vector<YEvent*>> changed_parent_events_;
+  mutable absl::flat_hash_map<engine::TypeImpl*, size_t> changed_parent_index_;
+  // Index of `type` in changed_parent_order_, or -1.
+  ptrdiff_t ChangedParentIndex(const engine::TypeImpl* type) const;
+  // The event list of `type`, appended to changed_parent_order_ if new.
+  std::vector<YEvent*>& ParentEvents(engine::TypeImpl* type);
   std::vector<engine::Item*> merge_structs_;
   // A local string was appended to the item left of it at creation
   // (engine::AppendLocalText): events must split it off again first.
@@ -207,6 +218,9 @@ class Doc {
   // vectors keep their capacity: a small observed transaction allocates
   // no event).
   std::vector<std::unique_ptr<YEvent>> event_pool_;
+  // The events of the running cleanup (empty between cleanups, which never
+  // nest): a member so that its storage serves every transaction.
+  std::vector<std::unique_ptr<YEvent>> cleanup_events_;
   // Handler lists live in a shared block so that a Subscription dropped
   // after the Doc is harmless (it holds a weak reference).
   // A handler may unsubscribe itself (or others) while it runs: removals
