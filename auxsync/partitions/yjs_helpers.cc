@@ -110,8 +110,16 @@ bots::Value StateVectorValueCache::Get(const crdt::Doc& doc) {
   if (same && last_.is_object() && last_.as_object().size() == sv.size()) {
     // A copy of the last value with the new clocks: the same keys in the
     // same order. Every key found means the copy has exactly these keys
-    // (even if someone changed the last value since).
-    bots::Value v(last_.as_object().ShallowCopy());
+    // (even if someone changed the last value since). The value before the
+    // last one serves as that copy when no one else holds it any more (a
+    // partition keeps the last two: its current version and the new one),
+    // so no one can tell it from a new object.
+    bots::Value v = spare_.is_object() &&
+                            spare_.object_ref().use_count() == 1 &&
+                            spare_.as_object().size() == sv.size()
+                        ? std::move(spare_)
+                        : bots::Value(last_.as_object().ShallowCopy());
+    spare_ = bots::Value();
     bots::Object& out = v.as_object();
     bool all_found = true;
     for (size_t i = 0; all_found && i < sv.size(); ++i) {
@@ -123,6 +131,7 @@ bots::Value StateVectorValueCache::Get(const crdt::Doc& doc) {
       }
     }
     if (all_found) {
+      spare_ = std::move(last_);
       last_ = v;
       return v;
     }
@@ -142,6 +151,7 @@ bots::Value StateVectorValueCache::Get(const crdt::Doc& doc) {
   for (size_t i = 0; i < sv.size(); ++i) {
     out.Set(keys_[i], bots::Value(sv[i].second));
   }
+  spare_ = std::move(last_);
   last_ = v;
   return v;
 }

@@ -35,9 +35,9 @@ std::map<uint64_t, uint64_t> GetStateVector(const crdt::Doc& doc);
 bots::Value GetStateVectorValue(const crdt::Doc& doc);
 
 // GetStateVectorValue for a caller that asks after every transaction: the
-// same value (a new object every call), made from a copy of the last one
-// when the clients are the same (they rarely change, their clocks always
-// do). Not thread-safe.
+// same value (a new object every call, or one no one else holds any more),
+// made from a copy of the last one when the clients are the same (they
+// rarely change, their clocks always do). Not thread-safe.
 class StateVectorValueCache {
  public:
   bots::Value Get(const crdt::Doc& doc);
@@ -46,6 +46,7 @@ class StateVectorValueCache {
   std::vector<uint64_t> clients_;  // ascending
   std::vector<std::string> keys_;  // absl::StrCat of clients_
   bots::Value last_;               // the last value returned
+  bots::Value spare_;              // the one before it (or undefined)
 };
 
 // getClock: the next expected clock of `client`, nullopt (upstream

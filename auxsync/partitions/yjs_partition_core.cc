@@ -618,7 +618,7 @@ bool YjsPartitionCore::ProcessDirect(const crdt::Transaction& tr,
   std::vector<std::pair<std::string, Value>> added;  // id -> bot
   // id -> tags; one bot in the common single-tag update.
   absl::InlinedVector<std::pair<std::string, Value>, 1> updated;
-  for (crdt::engine::TypeImpl* type : tr.ChangedParentTypes()) {
+  for (crdt::engine::TypeImpl* type : tr.changed_parent_types()) {
     const std::vector<crdt::YEvent*>* events = tr.EventsOf(type);
     if (events == nullptr || events->empty()) continue;
     if (type == masks_.impl()) return false;
@@ -921,7 +921,7 @@ void YjsPartitionCore::ProcessTransaction(const crdt::Transaction& tr) {
   std::vector<Value> actions;
   int text_events = 0;
   bool failed = false;
-  for (crdt::engine::TypeImpl* type : tr.ChangedParentTypes()) {
+  for (crdt::engine::TypeImpl* type : tr.changed_parent_types()) {
     const std::vector<crdt::YEvent*>* events = tr.EventsOf(type);
     if (events == nullptr) continue;
     if (type == bots_.impl()) {
