@@ -345,8 +345,7 @@ enum class WriteKind : uint8_t {
   kApplyState
 };
 
-WriteKind WriteKindOf(const Value& action) {
-  const Value& type = action["type"];
+WriteKind WriteKindOfType(const Value& type) {
   if (!type.is_string()) return WriteKind::kIgnored;
   const std::string& t = type.as_string();
   if (t == "update_bot") return WriteKind::kUpdate;
@@ -358,26 +357,63 @@ WriteKind WriteKindOf(const Value& action) {
 
 }  // namespace
 
+// The fields of an action the write path reads, found in one pass over its
+// keys (an action has three or four): what action["type"], action["id"],
+// action["bot"] and action["update"] give, without a lookup each.
+struct YjsPartitionCore::WriteAction {
+  WriteKind kind = WriteKind::kIgnored;
+  const Value* id = nullptr;      // null: undefined
+  const Value* bot = nullptr;     // null: undefined
+  const Value* update = nullptr;  // null: undefined
+
+  static WriteAction Of(const Value& action) {
+    WriteAction out;
+    if (!action.is_object()) return out;
+    const Value* type = nullptr;
+    action.as_object().ForEach([&](const std::string& key, const Value& v) {
+      switch (key.size()) {
+        case 2:
+          if (key == "id") out.id = &v;
+          break;
+        case 3:
+          if (key == "bot") out.bot = &v;
+          break;
+        case 4:
+          if (key == "type") type = &v;
+          break;
+        case 6:
+          if (key == "update") out.update = &v;
+          break;
+        default:
+          break;
+      }
+    });
+    if (type != nullptr) out.kind = WriteKindOfType(*type);
+    return out;
+  }
+};
+
 absl::Status YjsPartitionCore::ApplyBotEvents(
     const std::vector<Value>& events) {
   CallScope scope(this);
   absl::Status error;
+  absl::InlinedVector<WriteAction, 4> read;
+  read.reserve(events.size());
   bool has_apply_state = false;
   for (const Value& e : events) {
-    if (WriteKindOf(e) == WriteKind::kApplyState) {
-      has_apply_state = true;
-      break;
-    }
+    read.push_back(WriteAction::Of(e));
+    if (read.back().kind == WriteKind::kApplyState) has_apply_state = true;
   }
   if (!has_apply_state) {
     // ApplyActions skips every other type itself: no copy of the list.
-    ApplyActions(events, &error);
+    ApplyActions(events, read.data(), &error);
     return error;
   }
   std::vector<Value> actions;
   actions.reserve(events.size());
-  for (const Value& e : events) {
-    switch (WriteKindOf(e)) {
+  for (size_t i = 0; i < events.size(); ++i) {
+    const Value& e = events[i];
+    switch (read[i].kind) {
       case WriteKind::kApplyState:
         for (Value& a : bots::BreakIntoIndividualEvents(state(), e)) {
           actions.push_back(std::move(a));
@@ -392,23 +428,29 @@ absl::Status YjsPartitionCore::ApplyBotEvents(
         break;
     }
   }
-  ApplyActions(actions, &error);
+  ApplyActions(actions, nullptr, &error);
   return error;
 }
 
 void YjsPartitionCore::ApplyActions(const std::vector<Value>& actions,
+                                    const WriteAction* read,
                                     absl::Status* error) {
   is_local_transaction_ = true;
   const bool has_space = space().has_value() && !space()->empty();
+  const Value undefined;
   doc_->Transact([&](crdt::Transaction&) {
-    for (const Value& event : actions) {
-      const WriteKind kind = WriteKindOf(event);
+    for (size_t i = 0; i < actions.size(); ++i) {
+      const Value& event = actions[i];
+      const WriteAction action =
+          read != nullptr ? read[i] : WriteAction::Of(event);
+      const WriteKind kind = action.kind;
       if (kind == WriteKind::kIgnored || kind == WriteKind::kApplyState) {
         continue;
       }
-      const std::string id = KeyString(event["id"]);
+      const std::string id =
+          KeyString(action.id != nullptr ? *action.id : undefined);
       if (kind == WriteKind::kAdd) {
-        const Value& bot = event["bot"];
+        const Value& bot = action.bot != nullptr ? *action.bot : undefined;
         std::vector<std::pair<const std::string*, Value>> entries;
         const Value& tags = bot["tags"];
         if (tags.is_object()) {
@@ -444,7 +486,8 @@ void YjsPartitionCore::ApplyActions(const std::vector<Value>& actions,
       } else if (kind == WriteKind::kRemove) {
         bots_.Delete(id);
       } else {
-        const Value& update = event["update"];
+        const Value& update =
+            action.update != nullptr ? *action.update : undefined;
         const Value& update_tags = update["tags"];
         const Value* current_bot =
             state().is_object() ? state().as_object().Find(id) : nullptr;
@@ -656,7 +699,13 @@ bool YjsPartitionCore::ProcessDirect(const crdt::Transaction& tr,
           value = ReadEntryDirect(target, key);
           if (bots::IsTagEdit(value)) return false;
         }
-        tags.as_object().Set(key, std::move(value));
+        if (event->keys.size() == 1) {
+          // The usual single tag: the (empty) object becomes {key: value}
+          // without a lookup.
+          tags.as_object().AssignSingle(key, std::move(value));
+        } else {
+          tags.as_object().Set(key, std::move(value));
+        }
       }
       updated.emplace_back(id, std::move(tags));
     }
@@ -749,7 +798,8 @@ Value YjsPartitionCore::TakeEntry(const Value& tags) {
   if (spare_entry_.is_object()) {
     Value entry = std::move(spare_entry_);
     spare_entry_ = Value();
-    *entry.as_object().Find("tags") = tags;
+    // {tags: undefined} becomes {tags} without a lookup.
+    entry.as_object().AssignSingle("tags", tags);
     return entry;
   }
   Value entry = Value::NewObject();
@@ -846,7 +896,11 @@ void YjsPartitionCore::EmitTagUpdates(
     }
     // The partial state's entry is {...update}: it shares the tags object.
     Value partial_entry = TakeEntry(update_tags_value);
-    partial.as_object().Set(id, partial_entry);
+    if (partial.as_object().empty()) {
+      partial.as_object().AssignSingle(id, partial_entry);
+    } else {
+      partial.as_object().Set(id, partial_entry);
+    }
     std::vector<std::string> changed = TakeTagList();
     dropped.clear();
     // The values were read from the document: never host objects, so
@@ -1302,7 +1356,7 @@ void YjsPartitionCore::InstallAuxFile(const Value& task_id,
             bots::BotAdded(bots::CreateBot(bots::NewUuid(), b["tags"])));
       }
       absl::Status error;
-      ApplyActions(adds, &error);
+      ApplyActions(adds, nullptr, &error);
       if (!error.ok()) return fail(error);
     }
   } else if (v2) {
@@ -1369,7 +1423,7 @@ void YjsPartitionCore::InstallAuxFile(const Value& task_id,
           bots::BotAdded(bots::CreateBot(KeyString(bot["id"]), bot["tags"])));
     }
     absl::Status error;
-    ApplyActions(adds, &error);
+    ApplyActions(adds, nullptr, &error);
     if (!error.ok()) return fail(error);
   }
   Answer(bots::AsyncResult(task_id, Value(nullptr), Value(false)));

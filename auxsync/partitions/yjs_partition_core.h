@@ -143,8 +143,12 @@ class YjsPartitionCore : public Partition {
   const std::string& current_site() const { return current_site_; }
 
  private:
+  // The fields of one action the write path reads (defined in the .cc).
+  struct WriteAction;
+  // Applies add/remove/update actions in one transaction; `read` holds
+  // WriteAction::Of of each action when the caller has them (or is null).
   void ApplyActions(const std::vector<bots::Value>& actions,
-                    absl::Status* error);
+                    const WriteAction* read, absl::Status* error);
   // The value-update rule of section 8.3; an error mirrors a TypeError
   // upstream throws (it ends the batch).
   absl::Status UpdateValueInMap(crdt::YMap map, const std::string& key,
