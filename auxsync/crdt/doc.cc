@@ -225,6 +225,7 @@ void Doc::Transact(absl::FunctionRef<void(Transaction&)> fn, Origin origin,
   for (const auto& [c, v] : std::as_const(store_).clients()) {
     if (!v.empty()) tr->before_state_[c] = v.back()->EndClock();
   }
+  tr->before_cached_ = false;
   tr_ = std::move(tr);
   fn(*tr_);
   // As in yjs, a transaction started by an observer or update handler runs

@@ -71,14 +71,27 @@ class Transaction {
   Transaction(Doc* doc, Origin origin, bool local)
       : doc_(doc), origin_(std::move(origin)), local_(local) {}
   uint64_t Before(uint64_t client) const {
+    // Nearly every lookup of a small transaction asks for the same client
+    // (the local one): a one-entry cache saves the hash lookups.
+    if (before_cached_ && before_cached_client_ == client) {
+      return before_cached_clock_;
+    }
     auto it = before_state_.find(client);
-    return it == before_state_.end() ? 0 : it->second;
+    const uint64_t clock = it == before_state_.end() ? 0 : it->second;
+    before_cached_ = true;
+    before_cached_client_ = client;
+    before_cached_clock_ = clock;
+    return clock;
   }
 
   Doc* doc_;
   Origin origin_;
   bool local_;
   absl::flat_hash_map<uint64_t, uint64_t> before_state_;
+  // Before()'s cache; reset whenever before_state_ is written (Transact).
+  mutable bool before_cached_ = false;
+  mutable uint64_t before_cached_client_ = 0;
+  mutable uint64_t before_cached_clock_ = 0;
   absl::flat_hash_map<uint64_t, uint64_t> after_state_;
   engine::DeleteSet delete_set_;
   // changed type -> changed keys (list change recorded as has_list).
