@@ -45,7 +45,13 @@ ptrdiff_t Transaction::ChangedIndex(const TypeImpl* type) const {
 }
 
 std::vector<TypeImpl*> Transaction::ChangedParentTypes() const {
-  return changed_parent_order_;
+  return changed_parent_types();
+}
+
+void Transaction::BuildDeferredEvents() const {
+  events_deferred_ = false;
+  // Only the doc's cleanup defers events, for its own transaction.
+  doc_->BuildEvents(const_cast<Transaction&>(*this));
 }
 
 ptrdiff_t Transaction::ChangedParentIndex(const TypeImpl* type) const {
@@ -69,6 +75,7 @@ ptrdiff_t Transaction::ChangedParentIndex(const TypeImpl* type) const {
 }
 
 const std::vector<YEvent*>* Transaction::EventsOf(TypeImpl* type) const {
+  if (events_deferred_) BuildDeferredEvents();
   const ptrdiff_t i = ChangedParentIndex(type);
   return i < 0 ? nullptr : &changed_parent_events_[static_cast<size_t>(i)];
 }
@@ -241,6 +248,32 @@ void Doc::Transact(absl::FunctionRef<void(Transaction&)> fn, Origin origin,
   cleaning_ = false;
 }
 
+void Doc::BuildEvents(Transaction& tr) {
+  // Cleanup's event loop for a transaction without observers: same events,
+  // same order, no observer calls.
+  for (size_t ci = 0; ci < tr.changed_order_.size(); ++ci) {
+    TypeImpl* t = tr.changed_order_[ci];
+    if (t->item != nullptr && t->item->deleted) continue;
+    std::unique_ptr<YEvent> ev;
+    if (!event_pool_.empty()) {
+      ev = std::move(event_pool_.back());
+      event_pool_.pop_back();
+    } else {
+      ev = std::make_unique<YEvent>();
+    }
+    ev->target = t;
+    ev->local = tr.local_;
+    engine::ComputeEvent(tr, t, ev.get(), false);
+    YEvent* raw = ev.get();
+    cleanup_events_.push_back(std::move(ev));
+    for (TypeImpl* p = t;;) {
+      tr.ParentEvents(p).push_back(raw);
+      if (p->item == nullptr) break;
+      p = p->item->parent;
+    }
+  }
+}
+
 void Doc::Cleanup() {
   Transaction& tr = *cleanup_tr_;
   tr.delete_set_.SortAndMerge();
@@ -286,8 +319,22 @@ void Doc::Cleanup() {
       }
     }
   }
+  // Without any observer, only afterTransaction handlers can read events:
+  // they are built when one asks (a handler that reads the changed types
+  // and keys itself never pays for them).
+  bool observed = false;
+  for (TypeImpl* t : tr.changed_order_) {
+    if (t->item != nullptr && t->item->deleted) continue;
+    if (!tr.local_ && t->has_formatting &&
+        (t->kind == TypeKind::kText || t->kind == TypeKind::kXmlText)) {
+      need_formatting_cleanup = true;
+    }
+    if (!observed && has_listeners(t)) observed = true;
+  }
+  const bool defer_events = lazy_events_ && doc_handlers && !observed;
+  tr.events_deferred_ = defer_events;
   // Index loop: observers may not add to changed_order_, but stay safe.
-  for (size_t ci = 0; ci < tr.changed_order_.size(); ++ci) {
+  for (size_t ci = 0; !defer_events && ci < tr.changed_order_.size(); ++ci) {
     TypeImpl* t = tr.changed_order_[ci];
     if (t->item != nullptr && t->item->deleted) continue;
     if (!tr.local_ && t->has_formatting &&
@@ -340,6 +387,15 @@ void Doc::Cleanup() {
   }
   if (!handlers_->after_tr.empty()) {
     CallAll(*handlers_, handlers_->after_tr, tr);
+  }
+  if (tr.events_deferred_) {
+    // Update handlers get the transaction after the collection below, when
+    // its events could no longer be built: build them now if one may ask.
+    if (!handlers_->update.empty() || !handlers_->update_v2.empty()) {
+      tr.BuildDeferredEvents();
+    } else {
+      tr.events_deferred_ = false;
+    }
   }
   if (need_formatting_cleanup) engine::CleanupYTextAfterTransaction(tr);
   engine::TryGcAndMerge(tr, *this);

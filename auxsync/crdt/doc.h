@@ -49,13 +49,22 @@ class Transaction {
   }
   // Types whose list part or map keys changed, in first-change order.
   std::vector<engine::TypeImpl*> ChangedTypes() const;
+  // The same list without a copy (valid until the transaction's handlers
+  // return; at cleanup it still names types deleted by the transaction).
+  const std::vector<engine::TypeImpl*>& changed_types() const {
+    return changed_order_;
+  }
   // Types that received events (own or descendants'), in yjs order. Filled
   // at cleanup when observers or afterTransaction handlers exist (update
-  // handlers alone do not see events).
+  // handlers alone do not see events). When no type has an observer, the
+  // events are built on the first call of ChangedParentTypes,
+  // changed_parent_types or EventsOf from an afterTransaction handler (the
+  // same events, in the same order).
   std::vector<engine::TypeImpl*> ChangedParentTypes() const;
   // The same list without a copy; valid until the transaction's handlers
   // return.
   const std::vector<engine::TypeImpl*>& changed_parent_types() const {
+    if (events_deferred_) BuildDeferredEvents();
     return changed_parent_order_;
   }
   // The events of `type` and its descendants (yjs changedParentTypes.get);
@@ -129,6 +138,10 @@ class Transaction {
   ptrdiff_t ChangedParentIndex(const engine::TypeImpl* type) const;
   // The event list of `type`, appended to changed_parent_order_ if new.
   std::vector<YEvent*>& ParentEvents(engine::TypeImpl* type);
+  // Events wait for their first reader (see ChangedParentTypes); the doc's
+  // cleanup builds them before anything can change what they describe.
+  mutable bool events_deferred_ = false;
+  void BuildDeferredEvents() const;
   std::vector<engine::Item*> merge_structs_;
   // A local string was appended to the item left of it at creation
   // (engine::AppendLocalText): events must split it off again first.
@@ -172,6 +185,14 @@ class Doc {
   // positions) must turn it off to see yjs's item boundaries.
   bool append_local_typing() const { return append_local_typing_; }
   void set_append_local_typing(bool on) { append_local_typing_ = on; }
+  // Whether a transaction without observers builds its events only when an
+  // afterTransaction handler first asks for them (off by default). For docs
+  // whose afterTransaction handlers read events, if at all, before they
+  // change the doc (a change made from a handler runs at once): the events
+  // are then the same, and a handler that needs none (it reads the changed
+  // types and keys itself) does not pay for them.
+  bool lazy_events() const { return lazy_events_; }
+  void set_lazy_events(bool on) { lazy_events_ = on; }
 
   // Root types by name; created on first use (no struct is written).
   YMap GetMap(std::string_view name);
@@ -208,12 +229,17 @@ class Doc {
 
  private:
   friend class engine::DocAccess;
+  friend class Transaction;
   engine::TypeImpl* GetRoot(std::string_view name, engine::TypeKind kind);
   void Cleanup();
+  // The events of every changed type of `tr` (the one being cleaned up)
+  // that has no observer: what Cleanup builds for afterTransaction handlers.
+  void BuildEvents(Transaction& tr);
 
   uint64_t client_id_;
   bool gc_;
   bool append_local_typing_ = true;
+  bool lazy_events_ = false;
   std::string guid_;
   engine::ItemPool pool_;
   engine::StructStore store_;

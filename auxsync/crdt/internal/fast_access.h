@@ -7,9 +7,12 @@
 #ifndef AUXSYNC_CRDT_INTERNAL_FAST_ACCESS_H_
 #define AUXSYNC_CRDT_INTERNAL_FAST_ACCESS_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "auxsync/crdt/doc.h"
 #include "auxsync/crdt/types.h"
 
 namespace auxsync::crdt::engine {
@@ -24,6 +27,21 @@ void SetMapText(YMap map, std::string_view key, std::u16string text);
 // YMap::Set(key, Input(value)) for a plain value that is not bytes (bytes
 // go through YMap::Set, which stores them as binary content).
 void SetMapValue(YMap map, std::string_view key, JsValue value);
+
+// What a transaction did to one key of a map, as its event records it.
+enum class MapKeyAction : uint8_t { kNone, kAdd, kUpdate, kDelete };
+
+// The change of `key` of `map` that ComputeEvent records in `tr`'s event
+// of `map` (kNone: no entry for the key), read from the items and `tr`'s
+// delete set without building the event. Valid until `tr` is collected
+// (inside its observers and afterTransaction handlers).
+MapKeyAction MapKeyChange(const Transaction& tr, const TypeImpl* map,
+                          const std::string& key);
+
+// The keys of `type` that `tr` recorded as changed, in first-change order
+// (what its event's keys are computed from); null when none.
+const std::vector<std::string>* ChangedMapKeys(const Transaction& tr,
+                                               TypeImpl* type);
 
 }  // namespace auxsync::crdt::engine
 
