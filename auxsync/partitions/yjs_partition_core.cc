@@ -24,6 +24,7 @@
 #include "auxsync/bots/tag_edit.h"
 #include "auxsync/crdt/encoding.h"
 #include "auxsync/crdt/internal/engine.h"
+#include "auxsync/crdt/internal/fast_access.h"
 #include "auxsync/crdt/internal/item.h"
 #include "auxsync/crdt/relative_position.h"
 #include "auxsync/partitions/inst_updates.h"
@@ -239,6 +240,9 @@ YjsPartitionCore::YjsPartitionCore(YjsPartitionCoreOptions config)
   // transaction (CreateAbsolutePositionFromStateVector): they need yjs's
   // item boundaries there, not typing appended at creation.
   doc_->set_append_local_typing(false);
+  // The direct read path reads changed types and keys without events; the
+  // general path asks for them before the partition changes the doc.
+  doc_->set_lazy_events(true);
   local_id_ = doc_->client_id();
   remote_id_ = config.remote_client_id.has_value() ? *config.remote_client_id
                                                    : RandomClientId();
@@ -661,54 +665,70 @@ bool YjsPartitionCore::ProcessDirect(const crdt::Transaction& tr,
   std::vector<std::pair<std::string, Value>> added;  // id -> bot
   // id -> tags; one bot in the common single-tag update.
   absl::InlinedVector<std::pair<std::string, Value>, 1> updated;
-  for (crdt::engine::TypeImpl* type : tr.changed_parent_types()) {
-    const std::vector<crdt::YEvent*>* events = tr.EventsOf(type);
-    if (events == nullptr || events->empty()) continue;
-    if (type == masks_.impl()) return false;
-    if (type != bots_.impl()) continue;  // ignored, as in the general path
-    for (const crdt::YEvent* event : *events) {
-      crdt::engine::TypeImpl* target = event->target;
-      if (target == type) {
-        for (const auto& [key, change] : event->keys) {
-          if (change.action != crdt::KeyChange::Action::kAdd) return false;
-          std::optional<crdt::OutValue> slot = bots_.Get(key);
-          added.emplace_back(
-              key, ReadBotDirect(key, slot.value_or(crdt::OutValue{})));
-        }
-        continue;
+  // The changed types and keys are read straight from the transaction (the
+  // doc builds events lazily, and only the general path asks for them): in
+  // the order of the events of `bots` (every changed type that is not
+  // deleted has one), with the key changes its event would list
+  // (engine::MapKeyChange).
+  crdt::engine::TypeImpl* const bots = bots_.impl();
+  crdt::engine::TypeImpl* const masks = masks_.impl();
+  using crdt::engine::MapKeyAction;
+  for (crdt::engine::TypeImpl* target : tr.changed_types()) {
+    if (target->item != nullptr && target->item->deleted) continue;
+    crdt::engine::TypeImpl* root = target;
+    while (root->item != nullptr) root = root->item->parent;
+    if (root == masks) return false;
+    if (root != bots) continue;  // ignored, as in the general path
+    const std::vector<std::string>* keys =
+        crdt::engine::ChangedMapKeys(tr, target);
+    if (target == bots) {
+      if (keys == nullptr) continue;
+      for (const std::string& key : *keys) {
+        const MapKeyAction action = crdt::engine::MapKeyChange(tr, bots, key);
+        if (action == MapKeyAction::kNone) continue;
+        if (action != MapKeyAction::kAdd) return false;
+        std::optional<crdt::OutValue> slot = bots_.Get(key);
+        added.emplace_back(key,
+                           ReadBotDirect(key, slot.value_or(crdt::OutValue{})));
       }
-      const crdt::engine::TypeKind kind = crdt::YType(target).kind();
-      if (kind == crdt::engine::TypeKind::kText) return false;
-      // Nested types below a tag are ignored, as in the general path.
-      if (kind != crdt::engine::TypeKind::kMap ||
-          internal::ParentType(target) != bots_.impl()) {
-        continue;
-      }
-      if (target->item == nullptr || !target->item->has_parent_sub) continue;
-      const std::string& id = target->item->parent_sub;
-      for (const auto& entry : updated) {
-        // A bot seen twice would merge partial states: the general path.
-        if (entry.first == id) return false;
-      }
-      Value tags = TakeSpareObject();
-      for (const auto& [key, change] : event->keys) {
+      continue;
+    }
+    const crdt::engine::TypeKind kind = crdt::YType(target).kind();
+    if (kind == crdt::engine::TypeKind::kText) return false;
+    // Nested types below a tag are ignored, as in the general path.
+    if (kind != crdt::engine::TypeKind::kMap ||
+        internal::ParentType(target) != bots) {
+      continue;
+    }
+    if (target->item == nullptr || !target->item->has_parent_sub) continue;
+    const std::string& id = target->item->parent_sub;
+    for (const auto& entry : updated) {
+      // A bot seen twice would merge partial states: the general path.
+      if (entry.first == id) return false;
+    }
+    Value tags = TakeSpareObject();
+    if (keys != nullptr) {
+      for (const std::string& key : *keys) {
+        const MapKeyAction action = crdt::engine::MapKeyChange(tr, target, key);
+        if (action == MapKeyAction::kNone) continue;
         Value value;
-        if (change.action == crdt::KeyChange::Action::kDelete) {
+        if (action == MapKeyAction::kDelete) {
           value = Value(nullptr);
         } else {
           value = ReadEntryDirect(target, key);
           if (bots::IsTagEdit(value)) return false;
         }
-        if (event->keys.size() == 1) {
+        bots::Object& object = tags.as_object();
+        if (object.empty()) {
           // The usual single tag: the (empty) object becomes {key: value}
           // without a lookup.
-          tags.as_object().AssignSingle(key, std::move(value));
+          object.AssignSingle(key, std::move(value));
         } else {
-          tags.as_object().Set(key, std::move(value));
+          object.Set(key, std::move(value));
         }
       }
-      updated.emplace_back(id, std::move(tags));
     }
+    updated.emplace_back(id, std::move(tags));
   }
   if (!added.empty() && !updated.empty()) return false;
   // The sites never change after construction: only the vector does.
