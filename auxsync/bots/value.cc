@@ -55,6 +55,26 @@ uint32_t ArrayIndexOf(std::string_view key) {
   return std::memcmp(a, b, n) == 0;
 }
 
+// Copies n <= 16 bytes without a call (a short key into a key's storage).
+[[gnu::always_inline]] inline void CopyShortKey(char* to, const char* from,
+                                                size_t n) {
+  if (n >= 8) {
+    uint64_t x0, x1;
+    std::memcpy(&x0, from, 8);
+    std::memcpy(&x1, from + n - 8, 8);
+    std::memcpy(to, &x0, 8);
+    std::memcpy(to + n - 8, &x1, 8);
+  } else if (n >= 4) {
+    uint32_t x0, x1;
+    std::memcpy(&x0, from, 4);
+    std::memcpy(&x1, from + n - 4, 4);
+    std::memcpy(to, &x0, 4);
+    std::memcpy(to + n - 4, &x1, 4);
+  } else {
+    for (size_t i = 0; i < n; ++i) to[i] = from[i];
+  }
+}
+
 // Object::KeyHash, defined here so that the lookups in this file inline it.
 inline uint32_t HashKey(std::string_view key) {
   // Word-at-a-time multiply-xorshift: keys are mostly shorter than 16 bytes,
@@ -88,13 +108,11 @@ inline uint32_t HashKey(std::string_view key) {
   return static_cast<uint32_t>(h ^ (h >> 32));
 }
 
-// The large-object path of Object::Lookup, kept out of line so that the
-// small-object scan has no register spills for it.
-template <typename Index>
-[[gnu::noinline]] int FindInIndex(const Index& index, std::string_view key,
-                                  uint32_t hash) {
-  auto it = index.find(key, hash);  // the index hashes with HashKey
-  return it == index.end() ? -1 : static_cast<int>(it->second);
+// Empties an object's index, keeping its storage.
+template <typename Extra>
+void ClearIndex(Extra& extra) {
+  extra.index.clear();
+  extra.index_used = 0;
 }
 
 const Value& UndefinedValue() {
@@ -301,9 +319,7 @@ uint32_t Object::KeyHash(std::string_view key) { return HashKey(key); }
   const size_t count = slots_.size();
   // An object of at most kSmallSlots slots is searched through hashes_ even
   // when it still has an index (it shrank), so its index is not read.
-  if (count > kSmallSlots && extra_ != nullptr && !extra_->lookup.empty()) {
-    return FindInIndex(extra_->lookup, key, hash);
-  }
+  if (count > kSmallSlots && has_index()) return IndexFind(key, hash);
   const Slot* slots = slots_.data();
   const size_t small = std::min(count, kSmallSlots);
   const uint16_t h16 = static_cast<uint16_t>(hash);
@@ -364,6 +380,69 @@ uint32_t Object::KeyHash(std::string_view key) { return HashKey(key); }
   return v ? *v : UndefinedValue();
 }
 
+// The large-object path of Lookup, kept out of line so that the
+// small-object scan has no register spills for it.
+[[gnu::noinline]] int Object::IndexFind(std::string_view key,
+                                        uint32_t hash) const {
+  const std::vector<uint64_t>& index = extra_->index;
+  const size_t mask = index.size() - 1;
+  const Slot* slots = slots_.data();
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    const uint64_t word = index[i];
+    if (word == 0) return -1;
+    if ((word >> 32) == hash && static_cast<uint32_t>(word) != kIndexErased) {
+      const uint32_t slot = static_cast<uint32_t>(word) - 1;
+      if (SameKey(slots[slot].key, key)) return static_cast<int>(slot);
+    }
+  }
+}
+
+void Object::IndexInsert(uint32_t hash, uint32_t slot) {
+  Extra& extra = *extra_;
+  if (2 * (extra.index_used + 1) > extra.index.size()) {
+    // Rebuilt with the new slot in it (its key is set already).
+    RebuildIndex(live_);
+    return;
+  }
+  const size_t mask = extra.index.size() - 1;
+  size_t i = hash & mask;
+  while (extra.index[i] != 0 &&
+         static_cast<uint32_t>(extra.index[i]) != kIndexErased) {
+    i = (i + 1) & mask;
+  }
+  if (extra.index[i] == 0) ++extra.index_used;
+  extra.index[i] = static_cast<uint64_t>(hash) << 32 | (slot + 1);
+}
+
+void Object::IndexErase(uint32_t hash, uint32_t slot) {
+  std::vector<uint64_t>& index = extra_->index;
+  const size_t mask = index.size() - 1;
+  const uint64_t word = static_cast<uint64_t>(hash) << 32 | (slot + 1);
+  for (size_t i = hash & mask; index[i] != 0; i = (i + 1) & mask) {
+    if (index[i] == word) {
+      index[i] = kIndexErased;
+      return;
+    }
+  }
+}
+
+void Object::RebuildIndex(size_t n) {
+  Extra& extra = MutableExtra();
+  size_t size = 32;
+  while (size < 4 * std::max<size_t>(n, 1)) size *= 2;
+  extra.index.assign(size, 0);
+  extra.index_used = 0;
+  const size_t mask = size - 1;
+  for (size_t s = 0; s < slots_.size(); ++s) {
+    if (slots_[s].flags & kDead) continue;
+    const uint32_t hash = HashKey(slots_[s].key);
+    size_t i = hash & mask;
+    while (extra.index[i] != 0) i = (i + 1) & mask;
+    extra.index[i] = static_cast<uint64_t>(hash) << 32 | (s + 1);
+    ++extra.index_used;
+  }
+}
+
 Object::Extra& Object::MutableExtra() {
   if (extra_ == nullptr) extra_ = std::make_unique<Extra>();
   return *extra_;
@@ -395,27 +474,23 @@ void Object::Set(std::string_view key, Value value) {
                                 });
     order.insert(pos, slot);
   }
-  if (extra_ != nullptr && !extra_->lookup.empty()) {
-    extra_->lookup.emplace(std::string(key), slot);
+  if (has_index()) {
+    IndexInsert(hash, slot);
   } else if (live_ > kSmallSlots) {
-    auto& lookup = MutableExtra().lookup;
-    for (size_t i = 0; i < slots_.size(); ++i) {
-      if ((slots_[i].flags & kDead) == 0) lookup.emplace(slots_[i].key, i);
-    }
+    RebuildIndex(live_);
   }
 }
 
 bool Object::Erase(std::string_view key) {
-  int slot = Lookup(key, HashKey(key));
+  const uint32_t hash = HashKey(key);
+  int slot = Lookup(key, hash);
   if (slot < 0) return false;
   Slot& s = slots_[slot];
   if (s.flags & kIndexKey) {
     std::vector<uint32_t>& order = extra_->index_order;
     order.erase(std::find(order.begin(), order.end(), slot));
   }
-  if (extra_ != nullptr && !extra_->lookup.empty()) {
-    extra_->lookup.erase(s.key);  // std::string key
-  }
+  if (has_index()) IndexErase(hash, static_cast<uint32_t>(slot));
   s.flags = kDead;
   s.value = Value();
   --live_;
@@ -436,7 +511,7 @@ void Object::Compact() {
   RebuildHashes();
   if (extra_ != nullptr) {
     for (uint32_t& s : extra_->index_order) s = remap[s];
-    for (auto& [k, s] : extra_->lookup) s = remap[s];
+    if (!extra_->index.empty()) RebuildIndex(live_);
   }
 }
 
@@ -466,13 +541,15 @@ void Object::AssignShallowCopy(const Object& other) {
     for (size_t i = kept; i < n; ++i) slots_.push_back(other.slots_[i]);
     std::memcpy(hashes_, other.hashes_, sizeof(hashes_));
     if (other.extra_ != nullptr &&
-        (!other.extra_->index_order.empty() || !other.extra_->lookup.empty())) {
+        (!other.extra_->index_order.empty() || !other.extra_->index.empty())) {
+      // The slots are the same, so the index is too.
       Extra& extra = MutableExtra();
       extra.index_order = other.extra_->index_order;
-      extra.lookup = other.extra_->lookup;
+      extra.index = other.extra_->index;
+      extra.index_used = other.extra_->index_used;
     } else if (extra_ != nullptr) {
       extra_->index_order.clear();
-      if (!extra_->lookup.empty()) extra_->lookup.clear();
+      ClearIndex(*extra_);
     }
     live_ = other.live_;
     return;
@@ -483,14 +560,12 @@ void Object::AssignShallowCopy(const Object& other) {
   for (const Slot& s : other.slots_) {
     if ((s.flags & kDead) == 0) slots_.push_back(s);
   }
-  const bool indexed = other.extra_ != nullptr && !other.extra_->lookup.empty();
   for (size_t i = 0; i < slots_.size(); ++i) {
-    const Slot& s = slots_[i];
-    if (s.flags & kIndexKey) {
+    if (slots_[i].flags & kIndexKey) {
       MutableExtra().index_order.push_back(static_cast<uint32_t>(i));
     }
-    if (indexed) MutableExtra().lookup.emplace(s.key, i);
   }
+  if (other.has_index()) RebuildIndex(other.live_);
   if (extra_ != nullptr) {
     std::sort(extra_->index_order.begin(), extra_->index_order.end(),
               [&](uint32_t a, uint32_t b) {
@@ -507,7 +582,7 @@ void Object::Clear() {
   while (!slots_.empty()) slots_.pop_back();
   if (extra_ != nullptr) {
     extra_->index_order.clear();
-    if (!extra_->lookup.empty()) extra_->lookup.clear();
+    ClearIndex(*extra_);
   }
   live_ = 0;
 }
@@ -520,7 +595,13 @@ void Object::AssignSingle(std::string_view key, Value value) {
   // The key first: it may view a slot that the pops below destroy.
   const uintptr_t own = reinterpret_cast<uintptr_t>(first.key.data());
   const uintptr_t begin = reinterpret_cast<uintptr_t>(key.data());
-  if (begin + key.size() <= own || begin >= own + first.key.size()) {
+  if (key.size() == first.key.size() && key.size() <= 16) {
+    // The usual re-key from one id to another of the same length: the
+    // bytes are overwritten in place without a call. A view of first.key
+    // of its own length is first.key itself, so the ranges never overlap
+    // in part.
+    CopyShortKey(first.key.data(), key.data(), key.size());
+  } else if (begin + key.size() <= own || begin >= own + first.key.size()) {
     // Not a view of first.key: truncate and append, which skips assign()'s
     // general replace (aliasing checks, a call) on the usual short key.
     first.key.clear();
@@ -535,15 +616,15 @@ void Object::AssignSingle(std::string_view key, Value value) {
   live_ = 1;
   if (extra_ != nullptr) {
     extra_->index_order.clear();
-    if (!extra_->lookup.empty()) extra_->lookup.clear();
+    ClearIndex(*extra_);
   }
   if (index_key) MutableExtra().index_order.push_back(0);
 }
 
 void Object::Reserve(size_t n) {
   slots_.reserve(n);
-  if (n > kSmallSlots && extra_ != nullptr && !extra_->lookup.empty()) {
-    extra_->lookup.reserve(n);
+  if (n > kSmallSlots && has_index() && extra_->index.size() < 2 * n) {
+    RebuildIndex(n);
   }
 }
 

@@ -340,8 +340,9 @@ class Object {
   void Clear();
   // Makes this object the one-key object {key: value} in place: what Clear()
   // then Set(key, value) give, but reusing the first slot and its key's
-  // storage (for callers that re-key a recycled one-key object). `key` may
-  // view one of this object's keys.
+  // storage (for callers that re-key a recycled one-key object): the entry's
+  // key and value stay at the addresses of the old first entry's, as
+  // ForEach gives them. `key` may view one of this object's keys.
   void AssignSingle(std::string_view key, Value value);
   // Makes room for `n` keys in all, so that building an object of known
   // size (a bot's tags) does not regrow its storage key by key. Changes no
@@ -381,24 +382,20 @@ class Object {
   // The hash of small-object slots and of the large-object index; cheap on
   // the short keys that dominate (tag names, ids).
   static uint32_t KeyHash(std::string_view key);
-  struct IndexHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view key) const { return KeyHash(key); }
-  };
-  struct IndexEq {
-    using is_transparent = void;
-    bool operator()(std::string_view a, std::string_view b) const {
-      return a == b;
-    }
-  };
   // What only large objects and objects with array-index keys need, kept
   // behind one pointer so that the others stay small.
   struct Extra {
-    // Key -> slot; only built once the object is large.
-    absl::flat_hash_map<std::string, uint32_t, IndexHash, IndexEq> lookup;
+    // Key -> slot, only built once the object is large: an open-addressing
+    // table (linear probing, at most half full) of (hash << 32 | slot + 1)
+    // words, 0 when empty, kIndexErased when erased. The keys stay in the
+    // slots, so a lookup reads one word of the table and then the slot,
+    // which holds the key and the value together.
+    std::vector<uint64_t> index;
+    uint32_t index_used = 0;  // words that are not empty (erased included)
     // Slots of array-index keys in ascending numeric order.
     std::vector<uint32_t> index_order;
   };
+  static constexpr uint64_t kIndexErased = 0xFFFFFFFFu;
 
   // Objects with at most this many slots (tombstones included) are searched
   // through hashes_; larger ones get the index.
@@ -412,6 +409,15 @@ class Object {
   int Lookup(std::string_view key, uint32_t hash) const;
   int Lookup(std::string_view key) const { return Lookup(key, KeyHash(key)); }
   Extra& MutableExtra();
+  bool has_index() const { return extra_ != nullptr && !extra_->index.empty(); }
+  // The index's slot for `key`, or -1 (large objects; out of line).
+  int IndexFind(std::string_view key, uint32_t hash) const;
+  // Adds `slot` (whose key is absent from the index) under `hash`.
+  void IndexInsert(uint32_t hash, uint32_t slot);
+  // Marks the word of `slot` (indexed under `hash`) erased.
+  void IndexErase(uint32_t hash, uint32_t slot);
+  // Builds the index of the live slots, for at least `n` keys.
+  void RebuildIndex(size_t n);
   void Compact();
   void RebuildHashes();
 

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -222,6 +223,68 @@ TEST(Object, EraseManyCompactsAndStaysConsistent) {
   o.Set("z", 1);
   o.Set("0", 1);
   EXPECT_THAT(o.Keys(), ElementsAre("0", "z"));
+}
+
+// The large-object index under churn (sets, erases that leave erased index
+// words, compactions, shallow copies with and without tombstones, Clear and
+// Reserve) against a model: every key found, every absent key missed, and
+// property order kept.
+TEST(Object, LargeObjectIndexMatchesModelUnderChurn) {
+  Value v = Value::NewObject();
+  Object& o = v.as_object();
+  std::vector<std::string> order;  // the model's keys in property order
+  std::vector<int> values;
+  uint32_t rng = 12345;
+  auto next = [&] {
+    rng = rng * 1103515245u + 12345u;
+    return (rng >> 8) % 300;
+  };
+  auto check = [&](const Object& object) {
+    ASSERT_EQ(object.size(), order.size());
+    ASSERT_EQ(object.Keys(), order);
+    for (size_t i = 0; i < order.size(); ++i) {
+      const Value* found = object.Find(order[i]);
+      ASSERT_NE(found, nullptr) << order[i];
+      ASSERT_EQ(found->as_number(), values[i]) << order[i];
+    }
+    for (int k = 300; k < 320; ++k) {
+      ASSERT_FALSE(object.Has("key" + std::to_string(k)));
+    }
+  };
+  for (int step = 0; step < 20000; ++step) {
+    const std::string key = "key" + std::to_string(next());
+    auto it = std::find(order.begin(), order.end(), key);
+    if (next() % 3 == 0) {
+      ASSERT_EQ(o.Erase(key), it != order.end()) << key;
+      if (it != order.end()) {
+        values.erase(values.begin() + (it - order.begin()));
+        order.erase(it);
+      }
+    } else {
+      o.Set(key, step);
+      if (it == order.end()) {
+        order.push_back(key);
+        values.push_back(step);
+      } else {
+        values[it - order.begin()] = step;
+      }
+    }
+    if (step % 997 == 0) {
+      check(o);
+      Value copy = Value::NewObject();
+      copy.as_object().AssignShallowCopy(o);
+      check(copy.as_object());
+      copy.as_object().Set("key999", 1);  // the copy's index is its own
+      ASSERT_FALSE(o.Has("key999"));
+    }
+    if (step == 10000) {
+      o.Clear();
+      order.clear();
+      values.clear();
+      o.Reserve(500);
+    }
+  }
+  check(o);
 }
 
 TEST(Object, SmallObjectEraseAndReAddRepeatedly) {
