@@ -4,6 +4,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -82,7 +83,42 @@ ActionKind KindOfType(const Value& type) {
   return ActionKind::kIgnored;
 }
 
+// `to = from`, without a call when both have the same short length (one id
+// or tag name replacing another in a reused list).
+void AssignString(std::string& to, const std::string& from) {
+  const size_t n = from.size();
+  if (n != to.size() || n > 16) {
+    to = from;
+    return;
+  }
+  char* d = to.data();
+  const char* f = from.data();
+  if (n >= 8) {
+    uint64_t x0, x1;
+    std::memcpy(&x0, f, 8);
+    std::memcpy(&x1, f + n - 8, 8);
+    std::memcpy(d, &x0, 8);
+    std::memcpy(d + n - 8, &x1, 8);
+  } else if (n >= 4) {
+    uint32_t x0, x1;
+    std::memcpy(&x0, f, 4);
+    std::memcpy(&x1, f + n - 4, 4);
+    std::memcpy(d, &x0, 4);
+    std::memcpy(d + n - 4, &x1, 4);
+  } else {
+    for (size_t i = 0; i < n; ++i) d[i] = f[i];
+  }
+}
+
 ActionKind KindOf(const Value& action) { return KindOfType(action["type"]); }
+
+// Requests the first `lines` cache lines of a (usually cold) object, which
+// hold its header and its first inline entries, so that their misses
+// overlap with each other and with the work before they are read.
+void PrefetchObject(const Object& object, int lines) {
+  const char* p = reinterpret_cast<const char*>(&object);
+  for (int i = 0; i < lines; ++i) __builtin_prefetch(p + 64 * i);
+}
 
 // An action's type, and its id and update (nullptr when absent).
 struct ActionFields {
@@ -98,6 +134,7 @@ ActionFields ReadAction(const Value& action) {
   ActionFields fields;
   if (!action.is_object()) return fields;
   const Object& object = action.as_object();
+  PrefetchObject(object, 4);  // an action's three keys are read below
   if (object.size() > 4) {
     fields.kind = KindOf(action);
     fields.id = object.Find("id");
@@ -115,6 +152,15 @@ ActionFields ReadAction(const Value& action) {
       fields.update = &value;
     }
   });
+  // The action's id text and update object are usually cold, as is its
+  // type's text: their misses overlap when all three are requested before
+  // the first of them is read.
+  if (fields.id != nullptr && fields.id->is_string()) {
+    __builtin_prefetch(&fields.id->as_string());
+  }
+  if (fields.update != nullptr && fields.update->is_object()) {
+    PrefetchObject(fields.update->as_object(), 2);
+  }
   if (type != nullptr) fields.kind = KindOfType(*type);
   return fields;
 }
@@ -143,10 +189,11 @@ struct MemoryPartition::Batch {
   // The kind of each action of the call, read once.
   std::vector<ActionKind> kinds;
 
-  // The storage of SingleUpdate, apart from the general path's: between
-  // calls `single_partial` is undefined or an object of one key whose value
-  // is an object, and nothing outside the partition holds either.
-  Value single_partial;
+  // The storage of SingleUpdate, apart from the general path's. Its partial
+  // state lives in `state_event.state`, which Emit leaves undefined: between
+  // calls that is undefined, an empty object (a new event's), or an object
+  // of one key whose value is an object, and in the last case nothing
+  // outside the partition holds either object.
   std::vector<bots::UpdatedBot> single_updated;
 };
 
@@ -582,6 +629,50 @@ bool MemoryPartition::UpdateTags(Batch& batch, const std::string& id,
   return !partial_tags.empty();
 }
 
+bool MemoryPartition::WriteOneTag(Object& update_tags, Object& tags,
+                                  std::vector<std::string>& changed) {
+  // WriteTags' loop for its usual input: one tag set to a primitive (which
+  // EnsureTagIsSerializable returns as it is, and which is no tag edit) in
+  // a bot's tags object that is not the update's own. The partial entry's
+  // tags are the update's, which already hold the value.
+  if (update_tags.size() != 1 || &tags == &update_tags) return false;
+  const std::string* tag_ptr = nullptr;
+  const Value* given_ptr = nullptr;
+  update_tags.ForEach([&](const std::string& key, const Value& value) {
+    tag_ptr = &key;
+    given_ptr = &value;
+  });
+  const Value& given = *given_ptr;
+  if (given.kind() > Value::Kind::kString) return false;
+  const std::string& tag = *tag_ptr;
+  Value* slot = tags.Find(tag);
+  const Value undefined_value;
+  const Value& old_value = slot ? *slot : undefined_value;
+  const bool has_value = HasValue(given);
+  // The name is recorded before the update's tags can lose it below. The
+  // list is usually the last call's, often with the same name in it.
+  if (!StrictEquals(given, old_value) && (has_value || HasValue(old_value))) {
+    if (changed.size() != 1) changed.resize(1);
+    AssignString(changed[0], tag);
+  } else {
+    changed.clear();
+  }
+  if (has_value) {
+    if (slot) {
+      *slot = given;
+    } else {
+      tags.Set(tag, given);
+    }
+  } else if (HasValue(old_value)) {
+    tags.Erase(tag);
+    update_tags.Set(tag, nullptr);  // replaces `given`, keeps `tag`
+  } else {
+    tags.Erase(tag);
+    update_tags.Erase(tag);  // `tag` is not read after this
+  }
+  return true;
+}
+
 bool MemoryPartition::SingleUpdate(Batch& batch, const Value& id_value,
                                    const Value& update) {
   // What the general path would do for this batch, without its batch-wide
@@ -592,7 +683,7 @@ bool MemoryPartition::SingleUpdate(Batch& batch, const Value& id_value,
   if (entry == nullptr || !entry->is_object()) return false;
   // The bot and the action are usually both cold: the bot's cache misses
   // overlap with the reading of the update.
-  __builtin_prefetch(&entry->as_object());
+  PrefetchObject(entry->as_object(), 3);
   if (!update.is_object()) return false;
   Object& update_object = update.as_object();
   // An update of only `tags` (the usual one) has no masks, and its shallow
@@ -611,12 +702,13 @@ bool MemoryPartition::SingleUpdate(Batch& batch, const Value& id_value,
     return false;
   }
   const Value& update_tags = *update_tags_ptr;
+  PrefetchObject(update_tags.as_object(), 2);
   if (!tags_only && update_object.Get("masks").is_object()) return false;
   // A bot without a tags object gets one on the general path.
   const Value& entry_tags = entry->as_object().Get("tags");
   if (!entry_tags.is_object()) return false;
   Object& tags = entry_tags.as_object();
-  __builtin_prefetch(&tags);
+  PrefetchObject(tags, 2);
 
   // The partial state {id: {...update}}, in the objects of the last call
   // when it left them (nothing else holds them then). Its one key and entry
@@ -628,13 +720,15 @@ bool MemoryPartition::SingleUpdate(Batch& batch, const Value& id_value,
     id_ptr = &key;
     entry_ptr = &value;
   };
-  if (!batch.single_partial.is_object()) {
-    batch.single_partial = Value::NewObject();
-    batch.single_partial.as_object().Set(given_id,
-                                         Value(update_object.ShallowCopy()));
-    batch.single_partial.as_object().ForEach(read_partial);
+  // Kept in the state event, which lends it to observers as it is.
+  Value& single_partial = batch.state_event.state;
+  if (!single_partial.is_object() || single_partial.as_object().size() != 1) {
+    single_partial = Value::NewObject();
+    single_partial.as_object().Set(given_id,
+                                   Value(update_object.ShallowCopy()));
+    single_partial.as_object().ForEach(read_partial);
   } else {
-    Object& partial = batch.single_partial.as_object();
+    Object& partial = single_partial.as_object();
     partial.ForEach(read_partial);
     Object& kept = entry_ptr->as_object();
     // {...update} of an update with only tags, into an entry with only
@@ -654,9 +748,9 @@ bool MemoryPartition::SingleUpdate(Batch& batch, const Value& id_value,
     }
     if (std::string_view(*id_ptr) != std::string_view(given_id)) {
       // Re-keyed in place: the entry moves out of its slot and back in
-      // under the new key (held in the old key's storage).
+      // under the new key (held in the old key's storage). The first entry
+      // keeps its place, so id_ptr and entry_ptr still point at it.
       partial.AssignSingle(given_id, std::move(const_cast<Value&>(*entry_ptr)));
-      partial.ForEach(read_partial);
     }
   }
   // The partial's own key, not the action's (the caller's, which observers
@@ -672,10 +766,12 @@ bool MemoryPartition::SingleUpdate(Batch& batch, const Value& id_value,
   if (batch.single_updated.empty()) batch.single_updated.emplace_back();
   bots::UpdatedBot& updated = batch.single_updated.front();
   std::vector<std::string>& changed = updated.tags;
-  changed.clear();
   // The entry is a shallow copy of the update: its tags are the update's.
-  WriteTags(batch, update_tags.as_object(), &tags, update_tags.as_object(),
-            Value(), changed);
+  if (!WriteOneTag(update_tags.as_object(), tags, changed)) {
+    changed.clear();
+    WriteTags(batch, update_tags.as_object(), &tags, update_tags.as_object(),
+              Value(), changed);
+  }
   StoreBack(id, writable);
   // A partial whose tags ended up empty loses its `tags` property. Only an
   // emitted partial matters, and a changed tag stays in the update's tags
@@ -723,13 +819,11 @@ bool MemoryPartition::SingleUpdate(Batch& batch, const Value& id_value,
       (added ? event.updated_bots : event.added_bots).clear();
       event.removed_bots.clear();
       // Assigned in place, so that a long id reuses the string's storage.
-      listed.resize(1);
-      listed[0] = id;
-      // Lent to the event for the emission (observers' copies count in the
+      if (listed.size() != 1) listed.resize(1);
+      AssignString(listed[0], id);
+      // event.state is the partial state (observers' copies count in the
       // reuse check below).
-      event.state = std::move(batch.single_partial);
       on_state_updated_.Next(event);
-      batch.single_partial = std::move(event.state);
     }
   }
   if (batch.next_version) {
@@ -739,15 +833,15 @@ bool MemoryPartition::SingleUpdate(Batch& batch, const Value& id_value,
   }
   updated.bot = Value();  // the state holds the bot
   // Kept for the next call only if no observer kept a reference.
-  bool keep = batch.single_partial.object_ref().use_count() == 1 &&
-              batch.single_partial.as_object().size() == 1;
+  bool keep = single_partial.object_ref().use_count() == 1 &&
+              single_partial.as_object().size() == 1;
   if (keep) {
-    batch.single_partial.as_object().ForEach(
+    single_partial.as_object().ForEach(
         [&](const std::string&, const Value& value) {
           keep = value.is_object() && value.object_ref().use_count() == 1;
         });
   }
-  if (!keep) batch.single_partial = Value();
+  if (!keep) single_partial = Value();
   return true;
 }
 

@@ -104,6 +104,12 @@ class MemoryPartition final : public Partition {
                  bots::Object* tags_object, bots::Object& partial_tags,
                  const bots::Value& last_partial,
                  std::vector<std::string>& changed);
+  // WriteTags for an update of one tag to a primitive value, in the bot's
+  // `tags` (not the update's own tags object) with the update's tags as the
+  // partial entry's: `changed` becomes the list of the changed tag names.
+  // Returns false, having changed nothing, for any other input.
+  static bool WriteOneTag(bots::Object& update_tags, bots::Object& tags,
+                          std::vector<std::string>& changed);
   void UpdateMasks(Batch& batch, const std::string& id,
                    const bots::Value& update, const std::string& space);
   // Applies a tag edit to `target` (a bot's tags or masks) and records the
