@@ -1824,6 +1824,38 @@ TEST(MemoryPartition, Sec7_SingleUpdateShapes) {
   EXPECT_THAT(h.Apply({J(R"({"type":"update_bot","id":"a"})")}), IsEmpty());
 }
 
+// The single update reuses its changed-tag list, its updatedBots list and its
+// partial state's key from call to call: names of the same length, of other
+// lengths and the same name again each give that call's own names.
+TEST(MemoryPartition, Sec7_SingleUpdateReusedListsFollowEachCall) {
+  Harness h("shared");
+  for (const char* id : {"ab", "cd", "efgh", "abcdefghijkl", "abcdefghijkm"}) {
+    h.Apply({Add(absl::StrCat(R"({"id":")", id, R"(","tags":{}})"))});
+  }
+  const std::vector<std::pair<const char*, const char*>> calls = {
+      {"ab", "t1"},
+      {"cd", "t2"},
+      {"cd", "t2"},
+      {"efgh", "tag3"},
+      {"ab", "t"},
+      {"abcdefghijkl", "abcdefghijklmnopq"},
+      {"abcdefghijkm", "abcdefghijklmnopr"},
+      {"ab", "abcdefghijklmnopr"}};
+  int n = 0;
+  for (const auto& [id, tag] : calls) {
+    SCOPED_TRACE(absl::StrCat(id, " ", tag));
+    const int value = ++n;
+    EXPECT_THAT(
+        h.Apply({UpdateTag(id, tag, value)}),
+        ElementsAre(
+            testing::EndsWith(absl::StrCat(R"(,"tags":[")", tag, R"("]}])")),
+            absl::StrCat(R"(state {"addedBots":[],"removedBots":[],)",
+                         R"("updatedBots":[")", id, R"("],"state":{")", id,
+                         R"(":{"tags":{")", tag, R"(":)", value,
+                         R"(}}},"version":)", std::string(kV0), "}")));
+  }
+}
+
 // The partial entry of a single update is a shallow copy of the update that
 // shares its tags object (as upstream's {...update}); an observer that keeps
 // the event, or only its entry, keeps them as they were.
