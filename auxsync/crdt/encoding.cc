@@ -11,7 +11,7 @@ namespace {
 
 absl::Status Apply(Doc& doc, std::span<const uint8_t> update, Origin origin,
                    bool v2) {
-  auto decoded = engine::DecodeUpdate(update, v2);
+  auto decoded = engine::DecodeUpdate(update, v2, doc.pool());
   if (!decoded.ok()) return decoded.status();
   doc.Transact(
       [&](Transaction& tr) { engine::ApplyDecoded(tr, std::move(*decoded)); },

@@ -79,18 +79,38 @@ bool TryMerge(Item* left, Item* right) {
   return true;
 }
 
+// Whether TryMerge(left, right) would merge, without changing anything:
+// most neighbours fail on the first tests (a cleanup tries every new
+// struct, and a decoded state arrives merged).
+inline bool CanMerge(const Item* left, const Item* right) {
+  if (left->deleted != right->deleted || left->gc != right->gc) return false;
+  if (left->gc) return true;
+  return left->right == right && right->origin.has &&
+         right->origin.id == left->LastId() &&
+         left->right_origin == right->right_origin &&
+         left->id.client == right->id.client &&
+         left->EndClock() == right->id.clock &&
+         left->content.ref == right->content.ref && left->content.Mergeable();
+}
+
+size_t MergeRun(StructList& v, size_t pos, ItemPool* freed);
+
 // Merges structs[pos] into its lefts as far as possible; returns how many
 // structs were absorbed.
-size_t MergeWithLefts(StructList& v, size_t pos, ItemPool* freed) {
+inline size_t MergeWithLefts(StructList& v, size_t pos, ItemPool* freed) {
+  if (pos == 0 || !CanMerge(v[pos - 1], v[pos])) return 0;
+  return MergeRun(v, pos, freed);
+}
+
+// MergeWithLefts once the first pair is known to merge.
+size_t MergeRun(StructList& v, size_t pos, ItemPool* freed) {
   size_t i = pos;
-  if (i == 0) return 0;
   // The struct at i after a merge is the one that was at i - 1: carry it
   // instead of looking it up again.
   Item* right = v[i];
   for (; i > 0; --i) {
     Item* left = v[i - 1];
-    if (left->deleted == right->deleted && left->gc == right->gc &&
-        TryMerge(left, right)) {
+    if (CanMerge(left, right) && TryMerge(left, right)) {
       if (!right->gc && right->has_parent_sub && right->parent != nullptr &&
           right->parent->GetMap(right->parent_sub.get()) == right) {
         right->parent->SetMap(right->parent_sub, left);
@@ -126,7 +146,13 @@ void TryGcAndMerge(Transaction& tr, Doc& doc) {
              ++si) {
           Item* s = (*v)[si];
           if (s->id.clock >= end) break;
-          if (!s->gc && s->deleted && !s->keep) GcItem(s, false);
+          // Deleted content (as a decoded state brings) is already what
+          // collecting it would make.
+          if (!s->gc && s->deleted && !s->keep &&
+              !(s->content.ref == kRefDeleted &&
+                s->content.deleted_len == s->length)) {
+            GcItem(s, false);
+          }
         }
       }
     }

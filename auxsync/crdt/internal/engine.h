@@ -75,9 +75,24 @@ struct WireStruct {
   uint64_t EndClock() const { return id.clock + length; }
 };
 
+// A struct decoded straight into an Item of the doc's pool (id, length,
+// origins, key, content; a GC struct has `gc` set, a Skip has content ref
+// kRefSkip), not linked or integrated, and how the update names its parent.
+struct DecodedStruct {
+  Item* item = nullptr;
+  uint8_t parent_kind = 0;  // 0 none, 1 root name, 2 item id
+  Id parent_id;
+  std::string parent_name;
+  uint8_t ref() const {
+    return item->gc ? static_cast<uint8_t>(kRefGC) : item->content.ref;
+  }
+  bool skip() const { return !item->gc && item->content.ref == kRefSkip; }
+};
+
 struct DecodedUpdate {
-  // client -> structs, clients in descending order.
-  std::vector<std::pair<uint64_t, std::vector<WireStruct>>> clients;
+  // client -> structs, clients in descending order. Their items belong to
+  // the pool given to DecodeUpdate; ApplyDecoded integrates or frees them.
+  std::vector<std::pair<uint64_t, std::vector<DecodedStruct>>> clients;
   // Delete ranges per client in wire order (yjs applies them in that order,
   // which decides the order of events).
   std::vector<std::pair<uint64_t, std::vector<std::pair<uint64_t, uint64_t>>>>
@@ -86,9 +101,11 @@ struct DecodedUpdate {
 
 // Reads an update with the codec's reader (its limits, its errors with byte
 // offsets); `options` as for ReadUpdate (TrustedReadOptions() for updates
-// the engine wrote itself).
+// the engine wrote itself). The structs' items come from `pool` (the doc's:
+// no copy when they are integrated); on error they are freed to it again,
+// so the doc is unchanged.
 absl::StatusOr<DecodedUpdate> DecodeUpdate(std::span<const uint8_t> bytes,
-                                           bool v2,
+                                           bool v2, ItemPool& pool,
                                            const ReadOptions& options = {});
 
 // Writes content `c` starting at unit `offset`.

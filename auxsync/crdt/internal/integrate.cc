@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 
+#include "absl/container/flat_hash_set.h"
 #include "auxsync/crdt/internal/engine.h"
 #include "auxsync/crdt/update_utils.h"
 
@@ -335,28 +336,30 @@ Item* NewLocalItem(Transaction& tr, TypeImpl* parent, Item* left, Item* right,
 namespace {
 
 struct ClientRefs {
-  std::vector<WireStruct> refs;
+  uint64_t client = 0;
+  std::vector<DecodedStruct> refs;
   size_t i = 0;
   bool present = true;
+  uint64_t state = 0;  // the store's state of the client
 };
 
-// Turns a decoded struct into a store item with resolved neighbours
-// (yjs getMissing's second half). Returns null when a dependency is
-// missing, setting *missing_client.
-bool MissingDependency(const WireStruct& s, const StructStore& store,
+// Whether a decoded struct depends on a struct of another client the store
+// does not have yet (yjs getMissing's first half); sets *missing_client.
+bool MissingDependency(const DecodedStruct& s, const StructStore& store,
                        uint64_t* missing) {
-  if (s.ref == kRefGC) return false;
-  if (s.origin.has && s.origin.id.client != s.id.client &&
-      s.origin.id.clock >= store.State(s.origin.id.client)) {
-    *missing = s.origin.id.client;
+  const Item* it = s.item;
+  if (it->gc) return false;
+  if (it->origin.has && it->origin.id.client != it->id.client &&
+      it->origin.id.clock >= store.State(it->origin.id.client)) {
+    *missing = it->origin.id.client;
     return true;
   }
-  if (s.right_origin.has && s.right_origin.id.client != s.id.client &&
-      s.right_origin.id.clock >= store.State(s.right_origin.id.client)) {
-    *missing = s.right_origin.id.client;
+  if (it->right_origin.has && it->right_origin.id.client != it->id.client &&
+      it->right_origin.id.clock >= store.State(it->right_origin.id.client)) {
+    *missing = it->right_origin.id.client;
     return true;
   }
-  if (s.parent_kind == 2 && s.parent_id.client != s.id.client &&
+  if (s.parent_kind == 2 && s.parent_id.client != it->id.client &&
       s.parent_id.clock >= store.State(s.parent_id.client)) {
     *missing = s.parent_id.client;
     return true;
@@ -364,21 +367,12 @@ bool MissingDependency(const WireStruct& s, const StructStore& store,
   return false;
 }
 
-Item* Materialize(Transaction& tr, WireStruct& s) {
+// Resolves a decoded struct's neighbours and parent (yjs getMissing's
+// second half); returns its item.
+Item* Materialize(Transaction& tr, DecodedStruct& s) {
   Doc& doc = tr.doc();
-  Item* it = doc.pool().New();
-  it->id = s.id;
-  it->length = s.length;
-  if (s.ref == kRefGC) {
-    it->gc = true;
-    it->deleted = true;
-    return it;
-  }
-  it->origin = s.origin;
-  it->right_origin = s.right_origin;
-  it->has_parent_sub = s.has_parent_sub;
-  if (s.has_parent_sub) it->parent_sub = std::move(s.parent_sub);
-  it->content = std::move(s.content);
+  Item* it = s.item;
+  if (it->gc) return it;
   if (it->origin.has) {
     it->left = GetItemCleanEnd(tr, it->origin.id);
     it->origin = {it->left->LastId(), true};
@@ -412,8 +406,10 @@ Item* Materialize(Transaction& tr, WireStruct& s) {
 
 // The rest of an update (structs that cannot be integrated yet) as a v2
 // update: clients descending, each from its first rest struct, no deletes.
+// Frees the rest's items.
 std::vector<uint8_t> EncodeRest(
-    absl::flat_hash_map<uint64_t, std::vector<WireStruct>>& rest) {
+    absl::flat_hash_map<uint64_t, std::vector<DecodedStruct>>& rest,
+    ItemPool& pool) {
   auto w = NewWriter(true);
   std::vector<uint64_t> cs;
   for (auto& [c, v] : rest) {
@@ -425,10 +421,28 @@ std::vector<uint8_t> EncodeRest(
     auto& v = rest[c];
     w->rest().VarUint(v.size());
     w->WriteClient(c);
-    w->rest().VarUint(v[0].id.clock);
-    for (const WireStruct& s : v) WriteWireStruct(*w, s, 0);
+    w->rest().VarUint(v[0].item->id.clock);
+    for (DecodedStruct& s : v) {
+      Item* it = s.item;
+      WireStruct ws;
+      ws.ref = s.ref();
+      ws.id = it->id;
+      ws.length = it->length;
+      ws.origin = it->origin;
+      ws.right_origin = it->right_origin;
+      ws.parent_kind = s.parent_kind;
+      ws.parent_name = s.parent_name;
+      ws.parent_id = s.parent_id;
+      ws.has_parent_sub = it->has_parent_sub;
+      if (it->has_parent_sub) ws.parent_sub = it->parent_sub.get();
+      ws.content = std::move(it->content);
+      WriteWireStruct(*w, ws, 0);
+    }
   }
   w->rest().VarUint(0);
+  for (auto& [c, v] : rest) {
+    for (DecodedStruct& s : v) pool.Free(s.item);
+  }
   return w->Finish();
 }
 
@@ -437,26 +451,35 @@ std::vector<uint8_t> EncodeRest(
 // Returns true if there is a rest (stored into `rest`/`missing`).
 static bool IntegrateStructs(
     Transaction& tr,
-    std::vector<std::pair<uint64_t, std::vector<WireStruct>>>& in,
-    absl::flat_hash_map<uint64_t, std::vector<WireStruct>>* rest,
+    std::vector<std::pair<uint64_t, std::vector<DecodedStruct>>>& in,
+    absl::flat_hash_map<uint64_t, std::vector<DecodedStruct>>* rest,
     absl::flat_hash_map<uint64_t, uint64_t>* missing_sv) {
   Doc& doc = tr.doc();
   StructStore& store = doc.store();
-  absl::flat_hash_map<uint64_t, ClientRefs> refs;
-  std::vector<uint64_t> ids;  // ascending; processed from the back
-  for (auto& [c, v] : in) {
-    ids.push_back(c);
-    refs[c].refs = std::move(v);
+  if (in.empty()) return false;
+  // The update's clients, ascending (processed from the back, as yjs's
+  // sorted client list); `in` is descending. Each keeps the store's state
+  // of its client (only this loop changes it), so that no struct pays a
+  // table lookup.
+  std::vector<ClientRefs> refs(in.size());
+  for (size_t k = 0; k < in.size(); ++k) {
+    ClientRefs& cr = refs[in.size() - 1 - k];
+    cr.client = in[k].first;
+    cr.refs = std::move(in[k].second);
+    cr.state = store.State(cr.client);
   }
-  std::sort(ids.begin(), ids.end());
-  if (ids.empty()) return false;
+  auto find_refs = [&](uint64_t c) -> ClientRefs* {
+    auto it = std::lower_bound(
+        refs.begin(), refs.end(), c,
+        [](const ClientRefs& r, uint64_t x) { return r.client < x; });
+    return it != refs.end() && it->client == c ? &*it : nullptr;
+  };
+  size_t next = refs.size();  // refs[0, next) may still have structs
   auto next_target = [&]() -> ClientRefs* {
-    while (!ids.empty()) {
-      auto it = refs.find(ids.back());
-      if (it != refs.end() && it->second.present &&
-          it->second.i < it->second.refs.size())
-        return &it->second;
-      ids.pop_back();
+    while (next > 0) {
+      ClientRefs& cr = refs[next - 1];
+      if (cr.present && cr.i < cr.refs.size()) return &cr;
+      --next;
     }
     return nullptr;
   };
@@ -466,60 +489,75 @@ static bool IntegrateStructs(
     auto it = missing_sv->find(c);
     if (it == missing_sv->end() || it->second > clock) (*missing_sv)[c] = clock;
   };
-  std::vector<WireStruct*> stack;
-  WireStruct* head = &cur->refs[cur->i++];
-  absl::flat_hash_map<uint64_t, uint64_t> state;
-  auto add_stack_to_rest = [&]() {
-    for (WireStruct* s : stack) {
-      uint64_t client = s->id.client;
-      auto it = refs.find(client);
-      if (it != refs.end() && it->second.present) {
-        ClientRefs& cr = it->second;
-        cr.i--;
-        std::vector<WireStruct> r;
-        for (size_t k = cr.i; k < cr.refs.size(); ++k)
-          r.push_back(std::move(cr.refs[k]));
-        (*rest)[client] = std::move(r);
-        cr.present = false;
-      } else {
-        std::vector<WireStruct> one;
-        one.push_back(std::move(*s));
-        (*rest)[client] = std::move(one);
+  struct Pending {
+    DecodedStruct* s;
+    ClientRefs* cr;
+  };
+  std::vector<Pending> stack;
+  DecodedStruct* head = &cur->refs[cur->i++];
+  ClientRefs* head_cr = cur;
+  // A client's rest replaces an earlier one (as in yjs): the structs it
+  // drops (the new rest may hold one of them) go back to the pool.
+  auto set_rest = [&](uint64_t client, std::vector<DecodedStruct> v) {
+    auto [it, inserted] = rest->try_emplace(client);
+    if (!inserted) {
+      absl::flat_hash_set<const Item*> kept;
+      for (const DecodedStruct& d : v) kept.insert(d.item);
+      for (DecodedStruct& d : it->second) {
+        if (!kept.contains(d.item)) doc.pool().Free(d.item);
       }
-      ids.erase(std::remove(ids.begin(), ids.end(), client), ids.end());
+    }
+    it->second = std::move(v);
+  };
+  auto add_stack_to_rest = [&]() {
+    for (const Pending& p : stack) {
+      uint64_t client = p.s->item->id.client;
+      ClientRefs* cr = p.cr;
+      if (cr->present) {
+        cr->i--;
+        std::vector<DecodedStruct> r;
+        for (size_t k = cr->i; k < cr->refs.size(); ++k)
+          r.push_back(std::move(cr->refs[k]));
+        set_rest(client, std::move(r));
+        cr->present = false;
+      } else {
+        std::vector<DecodedStruct> one;
+        one.push_back(std::move(*p.s));
+        set_rest(client, std::move(one));
+      }
     }
     stack.clear();
   };
   while (true) {
-    if (head->ref != kRefSkip) {
-      uint64_t client = head->id.client;
-      auto st = state.find(client);
-      uint64_t local = st != state.end()
-                           ? st->second
-                           : (state[client] = store.State(client));
-      if (local < head->id.clock) {
-        stack.push_back(head);
-        update_missing(client, head->id.clock - 1);
+    if (head->skip()) {
+      doc.pool().Free(head->item);
+      head->item = nullptr;
+    } else {
+      const uint64_t local = head_cr->state;
+      const Id id = head->item->id;
+      if (local < id.clock) {
+        stack.push_back({head, head_cr});
+        update_missing(id.client, id.clock - 1);
         add_stack_to_rest();
       } else {
-        uint64_t offset = local - head->id.clock;
+        uint64_t offset = local - id.clock;
         uint64_t missing;
         if (MissingDependency(*head, store, &missing)) {
-          stack.push_back(head);
-          auto it = refs.find(missing);
-          if (it == refs.end() || !it->second.present ||
-              it->second.i == it->second.refs.size()) {
+          stack.push_back({head, head_cr});
+          ClientRefs* m = find_refs(missing);
+          if (m == nullptr || !m->present || m->i == m->refs.size()) {
             update_missing(missing, store.State(missing));
             add_stack_to_rest();
           } else {
-            head = &it->second.refs[it->second.i++];
+            head = &m->refs[m->i++];
+            head_cr = m;
             continue;
           }
         } else {
           Item* item = Materialize(tr, *head);
           if (offset == 0 || offset < item->length) {
             IntegrateItem(tr, item, offset);
-            state[client] = item->id.clock + item->length;
+            head_cr->state = item->id.clock + item->length;
           } else {
             doc.pool().Free(item);
           }
@@ -527,14 +565,17 @@ static bool IntegrateStructs(
       }
     }
     if (!stack.empty()) {
-      head = stack.back();
+      head = stack.back().s;
+      head_cr = stack.back().cr;
       stack.pop_back();
     } else if (cur != nullptr && cur->present && cur->i < cur->refs.size()) {
       head = &cur->refs[cur->i++];
+      head_cr = cur;
     } else {
       cur = next_target();
       if (cur == nullptr) break;
       head = &cur->refs[cur->i++];
+      head_cr = cur;
     }
   }
   return !rest->empty();
@@ -578,7 +619,7 @@ static DeleteSet ApplyDeleteSet(Transaction& tr, const OrderedDs& ds) {
 void ApplyDecoded(Transaction& tr, DecodedUpdate upd) {
   Doc& doc = tr.doc();
   PendingStore& pending = DocAccess::Pending(doc);
-  absl::flat_hash_map<uint64_t, std::vector<WireStruct>> rest;
+  absl::flat_hash_map<uint64_t, std::vector<DecodedStruct>> rest;
   absl::flat_hash_map<uint64_t, uint64_t> missing;
   bool has_rest = IntegrateStructs(tr, upd.clients, &rest, &missing);
   bool retry = false;
@@ -595,7 +636,7 @@ void ApplyDecoded(Transaction& tr, DecodedUpdate upd) {
         if (it == pending.missing.end() || it->second > clock)
           pending.missing[c] = clock;
       }
-      std::vector<uint8_t> rest_update = EncodeRest(rest);
+      std::vector<uint8_t> rest_update = EncodeRest(rest, doc.pool());
       std::vector<std::span<const uint8_t>> parts = {pending.update,
                                                      rest_update};
       absl::StatusOr<std::vector<uint8_t>> merged =
@@ -605,7 +646,7 @@ void ApplyDecoded(Transaction& tr, DecodedUpdate upd) {
       if (merged.ok()) pending.update = *std::move(merged);
     }
   } else if (has_rest) {
-    pending.update = EncodeRest(rest);
+    pending.update = EncodeRest(rest, doc.pool());
     pending.missing = std::move(missing);
   }
   DeleteSet unapplied = ApplyDeleteSet(tr, upd.ds);
@@ -628,7 +669,7 @@ void ApplyDecoded(Transaction& tr, DecodedUpdate upd) {
     pending.update.clear();
     pending.missing.clear();
     absl::StatusOr<DecodedUpdate> again =
-        DecodeUpdate(update, /*v2=*/true, TrustedReadOptions());
+        DecodeUpdate(update, /*v2=*/true, doc.pool(), TrustedReadOptions());
     assert(again.ok());
     if (again.ok()) ApplyDecoded(tr, *std::move(again));
   }

@@ -21,6 +21,7 @@ void StructList::InsertAt(size_t pos, Item* it) {
     push_back(it);
     return;
   }
+  if (regular_) Irregular();
   size_t c = Chunk(pos);
   auto& ch = chunks_[c];
   ch.insert(ch.begin() + static_cast<std::ptrdiff_t>(pos - starts_[c]),
@@ -44,8 +45,14 @@ void StructList::Erase(size_t first, size_t last) {
   if (last == size_ && first > starts_.back()) {
     chunks_.back().resize(first - starts_.back());
     size_ = first;
+    if (regular_) {
+      // Blocks past the new last struct's clock are not covered any more.
+      index_.resize(
+          ((chunks_.back().back().clock - index_base_) >> index_shift_) + 1);
+    }
     return;
   }
+  if (regular_) Irregular();
   while (first < last) {
     size_t c = Chunk(first);
     auto& ch = chunks_[c];
@@ -91,7 +98,61 @@ size_t LastAtOrBefore(const T* base, size_t n, uint64_t key, K k) {
 
 }  // namespace
 
-size_t StructList::FindIndex(uint64_t clock) const {
+void StructList::CoarsenIndex() {
+  ++index_shift_;
+  // New block k starts where old block 2k did.
+  const size_t n = (index_.size() + 1) / 2;
+  for (size_t k = 0; k < n; ++k) index_[k] = index_[2 * k];
+  index_.resize(n);
+}
+
+void StructList::RefineIndex(uint64_t off) {
+  unsigned shift = kMinIndexShift;
+  while ((off >> shift) >= 2 * size_) ++shift;
+  if (shift >= index_shift_) return;
+  index_shift_ = shift;
+  index_.clear();
+  // Block b holds the last struct starting at or before its first clock.
+  uint64_t next = 0;  // offset of the next block to fill
+  size_t p = 0;
+  for (const std::vector<Entry>& ch : chunks_) {
+    for (const Entry& e : ch) {
+      const uint64_t o = e.clock - index_base_;
+      while (next < o) {
+        index_.push_back(static_cast<uint32_t>(p - 1));
+        next += uint64_t{1} << shift;
+      }
+      if (next == o) {
+        index_.push_back(static_cast<uint32_t>(p));
+        next += uint64_t{1} << shift;
+      }
+      ++p;
+    }
+  }
+}
+
+size_t StructList::IndexedFind(uint64_t clock) const {
+  // The answer lies between the structs holding this block's first clock
+  // and the next block's (usually the same or the next struct).
+  const uint64_t b = (clock - index_base_) >> index_shift_;
+  size_t lo = index_[b];
+  size_t hi = b + 1 < index_.size() ? index_[b + 1] : size_ - 1;
+  auto clock_at = [this](size_t p) {
+    return chunks_[p >> kChunkBits][p & (kChunk - 1)].clock;
+  };
+  while (lo < hi) {
+    const size_t mid = (lo + hi + 1) / 2;
+    if (clock_at(mid) <= clock) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  hint_chunk_ = lo >> kChunkBits;
+  return hint_pos_ = lo;
+}
+
+size_t StructList::SearchIndex(uint64_t clock) const {
   // Typing appends: most lookups hit the last struct.
   const auto& lastc = chunks_.back();
   if (lastc.back().clock <= clock) return size_ - 1;

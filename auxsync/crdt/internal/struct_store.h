@@ -15,7 +15,10 @@ namespace auxsync::crdt::engine {
 
 // The structs of one client, sorted by clock, as a chunked array: index and
 // clock lookups are O(log n), and inserting a split half or erasing a merged
-// struct moves at most one chunk instead of the whole array.
+// struct moves at most one chunk instead of the whole array. While a list
+// has only grown at its end (a document loaded from an update, a client
+// whose structs were never split or merged in the middle) it is "regular"
+// and keeps a clock index, and a lookup is O(1): see IndexedFind.
 class StructList {
  public:
   size_t size() const { return size_; }
@@ -23,17 +26,22 @@ class StructList {
   Item* back() const { return chunks_.back().back().item; }
   Item* front() const { return chunks_.front().front().item; }
   Item* operator[](size_t i) const {
+    if (regular_) return chunks_[i >> kChunkBits][i & (kChunk - 1)].item;
     size_t c = Chunk(i);
     return chunks_[c][i - starts_[c]].item;
   }
   void push_back(Item* it) {
+    const uint64_t clock = it->id.clock;
     if (chunks_.empty() || chunks_.back().size() >= kChunk) {
       starts_.push_back(size_);
-      first_clocks_.push_back(it->id.clock);
-      // No reserve: a doc with many clients has many short lists.
+      first_clocks_.push_back(clock);
+      // No reserve for the first chunk (a doc with many clients has many
+      // short lists); a list that fills one will likely fill the next.
       chunks_.emplace_back();
+      if (chunks_.size() > 1) chunks_.back().reserve(kChunk);
     }
-    chunks_.back().push_back({it->id.clock, it});
+    if (regular_) IndexPush(clock);
+    chunks_.back().push_back({clock, it});
     ++size_;
   }
   // Inserts before position `pos` (pos <= size()).
@@ -41,7 +49,14 @@ class StructList {
   // Erases positions [first, last).
   void Erase(size_t first, size_t last);
   // Index of the struct containing `clock` (must exist).
-  size_t FindIndex(uint64_t clock) const;
+  size_t FindIndex(uint64_t clock) const {
+    if (regular_ && clock >= index_base_) {
+      // Typing appends: many lookups hit the last struct.
+      if (chunks_.back().back().clock <= clock) return size_ - 1;
+      return IndexedFind(clock);
+    }
+    return SearchIndex(clock);
+  }
   // Calls f(Item*) for the structs at positions [from, size()) in order,
   // chunk by chunk (no per-position search). `f` must not change the list.
   template <typename F>
@@ -63,7 +78,11 @@ class StructList {
     uint64_t clock;
     Item* item;
   };
-  static constexpr size_t kChunk = 256;
+  static constexpr size_t kChunkBits = 8;
+  static constexpr size_t kChunk = size_t{1} << kChunkBits;
+  // Clock index blocks are 2^index_shift_ clocks, at least 2^4 (a little
+  // shorter than the average text struct of an edited document).
+  static constexpr unsigned kMinIndexShift = 4;
   // The chunk holding position i. Walks (the cleanup's merge pass, delete
   // ranges) visit neighbouring positions: the chunk of the last lookup and
   // its neighbours are tried before a search.
@@ -84,6 +103,50 @@ class StructList {
   }
   size_t ChunkSearch(size_t i) const;
   void Reindex();
+  // Records a struct starting at `clock` about to be appended at position
+  // size_ in the clock index (regular lists only).
+  void IndexPush(uint64_t clock) {
+    if (size_ == 0) {
+      index_base_ = clock;
+      index_shift_ = kMinIndexShift;
+      index_.assign(1, 0);
+      return;
+    }
+    const uint64_t off = clock - index_base_;
+    // A struct starting in a covered block holds no block's first clock.
+    if ((off >> index_shift_) < index_.size()) return;
+    if ((off >> index_shift_) >= IndexBound()) {
+      // Bounded memory (a peer may send a struct spanning a huge clock
+      // range): coarser blocks.
+      do {
+        CoarsenIndex();
+      } while ((off >> index_shift_) >= IndexBound());
+    } else if (index_shift_ > kMinIndexShift && size_ >= refine_at_) {
+      // Blocks coarsened while the list was short (long first structs):
+      // finer again each time the list doubles, if that is worth it.
+      refine_at_ = 2 * size_;
+      RefineIndex(off);
+    }
+    const uint64_t b = off >> index_shift_;
+    // Blocks starting before `clock` lie in the last struct; a block
+    // starting exactly at `clock` (not covered yet), in the new one.
+    const uint32_t last = static_cast<uint32_t>(size_ - 1);
+    while (index_.size() <= b) index_.push_back(last);
+    if ((b << index_shift_) == off) index_.back() = last + 1;
+  }
+  size_t IndexBound() const { return 2 * size_ + 64; }
+  void CoarsenIndex();
+  void RefineIndex(uint64_t off);
+  // The list stops being regular (a struct was inserted or erased before
+  // its end): the clock index is dropped, lookups search.
+  void Irregular() {
+    regular_ = false;
+    std::vector<uint32_t>().swap(index_);
+  }
+  // FindIndex of a regular list (clock below the last struct's first).
+  size_t IndexedFind(uint64_t clock) const;
+  // FindIndex of any list, without the clock index.
+  size_t SearchIndex(uint64_t clock) const;
   std::vector<std::vector<Entry>> chunks_;
   std::vector<size_t> starts_;          // index of each chunk's first struct
   std::vector<uint64_t> first_clocks_;  // clock of each chunk's first struct
@@ -93,6 +156,16 @@ class StructList {
   // is never read from two threads at once (the Doc is not thread-safe).
   mutable size_t hint_chunk_ = 0;
   mutable size_t hint_pos_ = 0;  // position of the last FindIndex answer
+  // Regular: every chunk but the last holds kChunk structs (only push_back
+  // and erases at the end since the list was created), and index_[b] is
+  // the position of the struct holding clock index_base_ + (b <<
+  // index_shift_), for every block starting at or before back()'s clock
+  // (at most IndexBound() entries).
+  bool regular_ = true;
+  unsigned index_shift_ = kMinIndexShift;
+  size_t refine_at_ = 256;  // list size of the next RefineIndex
+  uint64_t index_base_ = 0;
+  std::vector<uint32_t> index_;
 };
 
 // Per-client clock-sorted struct arrays (yjs StructStore).

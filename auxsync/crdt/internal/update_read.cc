@@ -16,23 +16,26 @@ namespace auxsync::crdt::engine {
 
 namespace {
 
-// The codec's WireStruct (views into the update) as the engine's: owned
-// strings, UTF-16 text, parsed values.
-bool ToEngineStruct(crdt::WireStruct& in, WireStruct* out, std::string* error) {
-  out->id = {in.id.client, in.id.clock};
-  out->length = in.length;
+// The codec's WireStruct (views into the update) as a decoded engine
+// struct: owned strings, UTF-16 text, parsed values, in `out->item`.
+bool ToEngineStruct(crdt::WireStruct& in, DecodedStruct* out,
+                    std::string* error) {
+  Item* it = out->item;
+  it->id = {in.id.client, in.id.clock};
+  it->length = in.length;
   if (in.kind == StructKind::kGC) {
-    out->ref = kRefGC;
+    it->gc = true;
+    it->deleted = true;
     return true;
   }
   if (in.kind == StructKind::kSkip) {
-    out->ref = kRefSkip;
+    it->content.ref = kRefSkip;
     return true;
   }
-  if (in.origin) out->origin = {{in.origin->client, in.origin->clock}, true};
+  if (in.origin) it->origin = {{in.origin->client, in.origin->clock}, true};
   if (in.right_origin) {
-    out->right_origin = {{in.right_origin->client, in.right_origin->clock},
-                         true};
+    it->right_origin = {{in.right_origin->client, in.right_origin->clock},
+                        true};
   }
   if (const auto* name = std::get_if<std::string_view>(&in.parent)) {
     out->parent_kind = 1;
@@ -42,12 +45,11 @@ bool ToEngineStruct(crdt::WireStruct& in, WireStruct* out, std::string* error) {
     out->parent_id = {id->client, id->clock};
   }
   if (in.parent_sub) {
-    out->has_parent_sub = true;
-    out->parent_sub = std::string(*in.parent_sub);
+    it->has_parent_sub = true;
+    it->parent_sub = std::string(*in.parent_sub);
   }
-  Content& c = out->content;
+  Content& c = it->content;
   c.ref = static_cast<uint8_t>(ContentRefOf(in.content));
-  out->ref = c.ref;
   switch (c.ref) {
     case kRefDeleted:
       c.deleted_len = std::get<DeletedContent>(in.content).len;
@@ -120,7 +122,7 @@ bool ToEngineStruct(crdt::WireStruct& in, WireStruct* out, std::string* error) {
 // true on an error (the decoder holds it).
 template <typename Dec>
 bool ReadCommonStruct(Dec& dec, uint8_t info, size_t start, uint64_t client,
-                      uint64_t clock, WireStruct* s, bool* failed) {
+                      uint64_t clock, DecodedStruct* s, bool* failed) {
   const uint8_t ref = info & 0x1f;
   *failed = false;
   if (ref != kRefString && ref != kRefDeleted && ref != kRefType &&
@@ -128,14 +130,15 @@ bool ReadCommonStruct(Dec& dec, uint8_t info, size_t start, uint64_t client,
     return false;
   }
   *failed = true;
-  s->id = {client, clock};
+  Item* it = s->item;
+  it->id = {client, clock};
   if (info & 0x80) {
     const ID o = dec.ReadLeftID();
-    s->origin = {{o.client, o.clock}, true};
+    it->origin = {{o.client, o.clock}, true};
   }
   if (info & 0x40) {
     const ID o = dec.ReadRightID();
-    s->right_origin = {{o.client, o.clock}, true};
+    it->right_origin = {{o.client, o.clock}, true};
   }
   if ((info & 0xc0) == 0) {
     if (dec.ReadParentInfo()) {
@@ -149,26 +152,24 @@ bool ReadCommonStruct(Dec& dec, uint8_t info, size_t start, uint64_t client,
     }
     if (info & 0x20) {
       const std::string_view key = dec.ReadString();
-      s->has_parent_sub = true;
-      s->parent_sub.assign(key.data(), key.size());
+      it->has_parent_sub = true;
+      it->parent_sub = std::string(key);
     }
   }
   if (!dec.ok()) return false;
-  Content& c = s->content;
+  Content& c = it->content;
   c.ref = ref;
-  s->ref = ref;
   char16_t lead_low = 0, trail_high = 0;
   std::string_view utf8;
+  uint64_t length = 0;
   switch (ref) {
     case kRefDeleted:
-      s->length = dec.ReadLen();
-      c.deleted_len = s->length;
+      length = dec.ReadLen();
+      c.deleted_len = length;
       break;
     case kRefString: {
-      uint64_t units = 0;
-      utf8 = dec.ReadString(&units);
+      utf8 = dec.ReadString(&length);
       dec.LastStringHalves(&lead_low, &trail_high);
-      s->length = units;
       break;
     }
     case kRefType: {
@@ -185,7 +186,7 @@ bool ReadCommonStruct(Dec& dec, uint8_t info, size_t start, uint64_t client,
         const std::string_view name = dec.ReadKey();
         c.type->node_name.assign(name.data(), name.size());
       }
-      s->length = 1;
+      length = 1;
       break;
     }
     default: {  // kRefAny
@@ -201,19 +202,20 @@ bool ReadCommonStruct(Dec& dec, uint8_t info, size_t start, uint64_t client,
       for (uint64_t i = 0; i < n && dec.ok(); ++i) {
         values.push_back(dec.ReadAny());
       }
-      s->length = n;
+      length = n;
       break;
     }
   }
   if (!dec.ok()) return false;
-  if (s->length == 0) {
+  if (length == 0) {
     dec.rest().FailAt(start, "struct of length 0");
     return false;
   }
-  if (s->length > kMaxSafeInteger - clock) {
+  if (length > kMaxSafeInteger - clock) {
     dec.rest().FailAt(start, "struct extends beyond clock 2^53");
     return false;
   }
+  it->length = length;
   if (ref == kRefString) {
     // The reader validated the UTF-8.
     internal::AppendValidUtf8AsUtf16(utf8, &c.str);
@@ -230,6 +232,7 @@ bool ReadCommonStruct(Dec& dec, uint8_t info, size_t start, uint64_t client,
 // struct by struct into the engine's form.
 template <typename Dec>
 absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
+                                         ItemPool& pool,
                                          const ReadOptions& options) {
   internal::StringArena arena;
   Dec dec(bytes, options.label, &arena);
@@ -242,9 +245,14 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
   if (num_sections > rest.remaining()) {
     rest.Fail("update declares more client sections than the input can hold");
   }
+  auto free_items = [&pool](std::vector<DecodedStruct>& v) {
+    for (DecodedStruct& s : v) pool.Free(s.item);
+    v.clear();
+  };
   crdt::WireStruct ws;
   std::string error;
   bool done = false;
+  std::vector<DecodedStruct> structs;
   for (uint64_t i = 0; i < num_sections && dec.ok(); ++i) {
     uint64_t n = rest.ReadVarUint();
     const uint64_t client = dec.ReadClient();
@@ -255,7 +263,6 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
       break;
     }
     budget.left -= n;
-    std::vector<WireStruct> structs;
     // Bounded by the input: a v1 struct takes at least two bytes of the
     // rest; a v2 struct can take less than one byte of its columns, so
     // there the bound is a share of the whole update (growing past it
@@ -267,7 +274,8 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
       const size_t start = rest.offset();
       const uint8_t info = dec.ReadInfo();
       if (!dec.ok()) break;
-      WireStruct& s = structs.emplace_back();
+      DecodedStruct& s = structs.emplace_back();
+      s.item = pool.New();
       if (!ReadCommonStruct(dec, info, start, client, clock, &s, &done)) {
         if (done) break;  // failed
         if (!internal::ReadStructBody(dec, info, start, client, clock, &arena,
@@ -280,11 +288,12 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
         }
       }
       // Integration needs a struct's own-client dependencies before it.
-      if (s.ref != kRefGC && s.ref != kRefSkip &&
-          ((s.origin.has && s.origin.id.client == client &&
-            s.origin.id.clock >= clock) ||
-           (s.right_origin.has && s.right_origin.id.client == client &&
-            s.right_origin.id.clock >= clock) ||
+      const Item* it = s.item;
+      if (!it->gc && !s.skip() &&
+          ((it->origin.has && it->origin.id.client == client &&
+            it->origin.id.clock >= clock) ||
+           (it->right_origin.has && it->right_origin.id.client == client &&
+            it->right_origin.id.clock >= clock) ||
            (s.parent_kind == 2 && s.parent_id.client == client &&
             s.parent_id.clock >= clock))) {
         rest.FailAt(start, absl::StrCat("struct ", client, ":", clock,
@@ -292,17 +301,24 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
                                         "client"));
         break;
       }
-      clock += s.length;
+      clock += it->length;
     }
     if (!dec.ok()) break;
     auto [it, inserted] = index.try_emplace(client, out.clients.size());
     if (inserted) {
       out.clients.push_back({client, std::move(structs)});
     } else {
-      out.clients[it->second].second = std::move(structs);  // last one wins
+      // The last one wins.
+      free_items(out.clients[it->second].second);
+      out.clients[it->second].second = std::move(structs);
     }
+    structs = std::vector<DecodedStruct>();
   }
-  if (!dec.ok()) return dec.status();
+  if (!dec.ok()) {
+    free_items(structs);
+    for (auto& [c, v] : out.clients) free_items(v);
+    return dec.status();
+  }
   std::sort(out.clients.begin(), out.clients.end(),
             [](auto& a, auto& b) { return a.first > b.first; });
   // The delete set, in wire order (yjs applies it in that order, which
@@ -316,17 +332,20 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
       [&](uint64_t clock, uint64_t len) {
         if (len > 0) out.ds.back().second.push_back({clock, len});
       });
-  if (!dec.ok()) return dec.status();
+  if (!dec.ok()) {
+    for (auto& [c, v] : out.clients) free_items(v);
+    return dec.status();
+  }
   return out;
 }
 
 }  // namespace
 
 absl::StatusOr<DecodedUpdate> DecodeUpdate(std::span<const uint8_t> bytes,
-                                           bool v2,
+                                           bool v2, ItemPool& pool,
                                            const ReadOptions& options) {
-  if (v2) return DecodeWith<internal::UpdateDecoderV2>(bytes, options);
-  return DecodeWith<internal::UpdateDecoderV1>(bytes, options);
+  if (v2) return DecodeWith<internal::UpdateDecoderV2>(bytes, pool, options);
+  return DecodeWith<internal::UpdateDecoderV1>(bytes, pool, options);
 }
 
 }  // namespace auxsync::crdt::engine
