@@ -26,7 +26,15 @@ bool IsFloat32(double d) {
 }  // namespace
 
 void Lib0Encoder::Grow(size_t n) {
-  buf_.resize(std::max({buf_.size() * 2, len_ + n, size_t{64}}));
+  // Room is zeroed in steps of this many bytes (or `n`) within the
+  // capacity: the zeroed lines are still in cache when they are written.
+  constexpr size_t kStep = 4096;
+  const size_t need = len_ + n;
+  if (need > buf_.capacity()) {
+    buf_.resize(len_);  // the reallocation copies only written bytes
+    buf_.reserve(std::max({2 * buf_.capacity(), need, size_t{64}}));
+  }
+  buf_.resize(std::min(buf_.capacity(), std::max(need, buf_.size() + kStep)));
 }
 
 void Lib0Encoder::WriteFloat32(float v) {

@@ -6,6 +6,8 @@
 #define AUXSYNC_CRDT_INTERNAL_LIB0_ENCODER_H_
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <span>
@@ -16,6 +18,63 @@
 #include "auxsync/crdt/any.h"
 
 namespace auxsync::crdt::internal {
+
+// Bytes of lib0's varUint of `v`.
+inline size_t VarUintSize(uint64_t v) {
+  return v < 0x80 ? 1 : (static_cast<size_t>(std::bit_width(v)) + 6) / 7;
+}
+
+// Per bit width w of a value below 2^28 (w = 1 for 0): its varUint's size
+// and the continuation bits of its bytes but the last.
+struct VarUintShape {
+  uint32_t cont;
+  uint32_t len;
+};
+inline constexpr auto kVarUintShapes = [] {
+  std::array<VarUintShape, 29> t{};
+  for (uint32_t w = 0; w < t.size(); ++w) {
+    const uint32_t len = w <= 7 ? 1 : (w + 6) / 7;
+    t[w] = {0x808080u & ((1u << (8 * len - 8)) - 1), len};
+  }
+  return t;
+}();
+
+// Writes `v` as a lib0 varUint at `p`, which has room for 10 bytes, and
+// returns the end. Below 2^28 it is one 4-byte store whatever the value's
+// size (no branch to mispredict on clocks of varying size); bytes past the
+// end may be overwritten within the room.
+[[gnu::always_inline]] inline uint8_t* PutVarUint(uint8_t* p, uint64_t v) {
+  if constexpr (std::endian::native == std::endian::little) {
+    if (v < (uint64_t{1} << 28)) [[likely]] {
+      const uint32_t x = static_cast<uint32_t>(v);
+      const VarUintShape sh = kVarUintShapes[std::bit_width(x | 1)];
+      // Byte k = bits 7k..7k+6: each group above the first moves up by
+      // one bit per group below it (x plus its high parts, which cannot
+      // carry into each other).
+      const uint32_t b =
+          (x + (x & ~0x7fu) + 2 * (x & ~0x3fffu) + 4 * (x & ~0x1fffffu)) |
+          sh.cont;
+      std::memcpy(p, &b, 4);
+      return p + sh.len;
+    }
+  }
+  while (v > 0x7f) {
+    *p++ = static_cast<uint8_t>(0x80 | (v & 0x7f));
+    v >>= 7;
+  }
+  *p++ = static_cast<uint8_t>(v);
+  return p;
+}
+
+// As PutVarUint, writing only the varUint's own bytes.
+inline uint8_t* PutVarUintExact(uint8_t* p, uint64_t v) {
+  while (v > 0x7f) {
+    *p++ = static_cast<uint8_t>(0x80 | (v & 0x7f));
+    v >>= 7;
+  }
+  *p++ = static_cast<uint8_t>(v);
+  return p;
+}
 
 // An append-only byte buffer with lib0's write functions. Multi-byte fixed
 // width numbers are big-endian, var-ints little-endian base 128, exactly as
@@ -38,13 +97,7 @@ class Lib0Encoder {
       ++len_;
       return;
     }
-    size_t n = 0;
-    while (v > 0x7f) {
-      p[n++] = static_cast<uint8_t>(0x80 | (v & 0x7f));
-      v >>= 7;
-    }
-    p[n++] = static_cast<uint8_t>(v);
-    len_ += n;
+    len_ += static_cast<size_t>(PutVarUint(p, v) - p);
   }
 
   // lib0's sign-magnitude var-int: the first byte holds continuation, sign
@@ -100,6 +153,8 @@ class Lib0Encoder {
     return buf_.data() + len_;
   }
   void Commit(size_t k) { len_ += k; }
+  // Bytes of room (at least what the last Room asked for).
+  size_t room() const { return buf_.size() - len_; }
 
   void WriteFloat32(float v);
   void WriteFloat64(double v);
@@ -120,17 +175,25 @@ class Lib0Encoder {
     return std::exchange(buf_, {});
   }
   void Clear() { len_ = 0; }
-  // Makes room for `n` more bytes without reallocating.
+  // Makes room for `n` more bytes without reallocating (capacity only:
+  // use it for a known or estimated total).
   void Reserve(size_t n) {
-    if (buf_.size() - len_ < n) buf_.resize(len_ + n);
+    if (buf_.capacity() - len_ < n) {
+      buf_.resize(len_);
+      buf_.reserve(len_ + n);
+    }
   }
 
  private:
-  // Grows the buffer (doubling) so that `n` more bytes fit. Out of line:
-  // keeps the write functions small enough to inline.
+  // Makes room for `n` more bytes. Out of line: keeps the write functions
+  // small enough to inline.
   void Grow(size_t n);
 
-  // Bytes [0, len_) are written; the rest of buf_ is room.
+  // Bytes [0, len_) are written; [len_, buf_.size()) is room. The vector's
+  // capacity beyond its size is initialised (zeroed) only a few KiB ahead
+  // of the writes, while a reallocation copies only the written bytes:
+  // zeroing and copying a doubled buffer at every growth cost more than
+  // writing a document's state.
   std::vector<uint8_t> buf_;
   size_t len_ = 0;
 };

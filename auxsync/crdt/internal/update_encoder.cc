@@ -41,16 +41,6 @@ void StringColumnEncoder::Write16(std::u16string_view s) {
   text_.Commit(static_cast<size_t>(WriteUtf16AsUtf8Short(mid, p) - p));
 }
 
-namespace {
-
-size_t VarUintSize(uint64_t v) {
-  size_t n = 1;
-  for (; v >= 0x80; v >>= 7) ++n;
-  return n;
-}
-
-}  // namespace
-
 void StringColumnEncoder::WriteColumn(std::span<const uint8_t> lens,
                                       Lib0Encoder& out) {
   const size_t n = text_.size();
