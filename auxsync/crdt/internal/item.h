@@ -339,13 +339,30 @@ struct DeleteSet {
   // formatting cleanup visits a transaction's deletions (and the order
   // decides what it deletes). Only Add and Clear keep it.
   std::vector<uint64_t> order;
+  // Emptied range lists of cleared clients, reused by Add: a transaction's
+  // delete set is cleared after every transaction, and a small one then
+  // allocates nothing. Not part of the set's value.
+  std::vector<std::vector<std::pair<uint64_t, uint64_t>>> spare_ranges;
   void Add(uint64_t client, uint64_t clock, uint64_t len) {
     if (len == 0) return;
     auto [it, inserted] = clients.try_emplace(client);
-    if (inserted) order.push_back(client);
+    if (inserted) {
+      order.push_back(client);
+      if (!spare_ranges.empty()) {
+        it->second = std::move(spare_ranges.back());
+        spare_ranges.pop_back();
+      }
+    }
     it->second.push_back({clock, len});
   }
   void Clear() {
+    for (auto& [client, ranges] : clients) {
+      // A few small lists are kept (a large one would stay as memory).
+      if (spare_ranges.size() >= 4) break;
+      if (ranges.capacity() == 0 || ranges.capacity() > 64) continue;
+      ranges.clear();
+      spare_ranges.push_back(std::move(ranges));
+    }
     clients.clear();
     order.clear();
   }
