@@ -629,23 +629,38 @@ bool MemoryPartition::UpdateTags(Batch& batch, const std::string& id,
   return !partial_tags.empty();
 }
 
-bool MemoryPartition::WriteOneTag(Object& update_tags, Object& tags,
-                                  std::vector<std::string>& changed) {
+MemoryPartition::OneTag MemoryPartition::FindOneTag(Object& update_tags,
+                                                    Object& tags) {
   // WriteTags' loop for its usual input: one tag set to a primitive (which
   // EnsureTagIsSerializable returns as it is, and which is no tag edit) in
-  // a bot's tags object that is not the update's own. The partial entry's
-  // tags are the update's, which already hold the value.
-  if (update_tags.size() != 1 || &tags == &update_tags) return false;
-  const std::string* tag_ptr = nullptr;
-  const Value* given_ptr = nullptr;
+  // a bot's tags object that is not the update's own.
+  OneTag one;
+  if (update_tags.size() != 1 || &tags == &update_tags) return one;
   update_tags.ForEach([&](const std::string& key, const Value& value) {
-    tag_ptr = &key;
-    given_ptr = &value;
+    one.tag = &key;
+    one.given = &value;
   });
-  const Value& given = *given_ptr;
-  if (given.kind() > Value::Kind::kString) return false;
-  const std::string& tag = *tag_ptr;
-  Value* slot = tags.Find(tag);
+  if (one.given->kind() > Value::Kind::kString) {
+    one.tag = nullptr;
+    return one;
+  }
+  one.slot = tags.Find(*one.tag);
+  // The old and new values are compared (and the old one released) when
+  // the tag is written: their texts' misses overlap with the work before.
+  if (one.slot != nullptr && one.slot->is_string()) {
+    __builtin_prefetch(&one.slot->as_string());
+  }
+  if (one.given->is_string()) __builtin_prefetch(&one.given->as_string());
+  return one;
+}
+
+void MemoryPartition::WriteOneTag(const OneTag& one, Object& update_tags,
+                                  Object& tags,
+                                  std::vector<std::string>& changed) {
+  // The partial entry's tags are the update's, which already hold the value.
+  const Value& given = *one.given;
+  const std::string& tag = *one.tag;
+  Value* slot = one.slot;
   const Value undefined_value;
   const Value& old_value = slot ? *slot : undefined_value;
   const bool has_value = HasValue(given);
@@ -670,7 +685,6 @@ bool MemoryPartition::WriteOneTag(Object& update_tags, Object& tags,
     tags.Erase(tag);
     update_tags.Erase(tag);  // `tag` is not read after this
   }
-  return true;
 }
 
 bool MemoryPartition::SingleUpdate(Batch& batch, const Value& id_value,
@@ -720,6 +734,10 @@ bool MemoryPartition::SingleUpdate(Batch& batch, const Value& id_value,
     id_ptr = &key;
     entry_ptr = &value;
   };
+  // The tag's slot in the bot is found between the steps below (which
+  // change neither the bot nor its tags), so that the misses of the bot's
+  // tags and of the tag's values overlap with them.
+  OneTag one;
   // Kept in the state event, which lends it to observers as it is.
   Value& single_partial = batch.state_event.state;
   if (!single_partial.is_object() || single_partial.as_object().size() != 1) {
@@ -727,6 +745,7 @@ bool MemoryPartition::SingleUpdate(Batch& batch, const Value& id_value,
     single_partial.as_object().Set(given_id,
                                    Value(update_object.ShallowCopy()));
     single_partial.as_object().ForEach(read_partial);
+    one = FindOneTag(update_tags.as_object(), tags);
   } else {
     Object& partial = single_partial.as_object();
     partial.ForEach(read_partial);
@@ -746,6 +765,7 @@ bool MemoryPartition::SingleUpdate(Batch& batch, const Value& id_value,
     } else {
       kept.AssignShallowCopy(update_object);
     }
+    one = FindOneTag(update_tags.as_object(), tags);
     if (std::string_view(*id_ptr) != std::string_view(given_id)) {
       // Re-keyed in place: the entry moves out of its slot and back in
       // under the new key (held in the old key's storage). The first entry
@@ -767,7 +787,9 @@ bool MemoryPartition::SingleUpdate(Batch& batch, const Value& id_value,
   bots::UpdatedBot& updated = batch.single_updated.front();
   std::vector<std::string>& changed = updated.tags;
   // The entry is a shallow copy of the update: its tags are the update's.
-  if (!WriteOneTag(update_tags.as_object(), tags, changed)) {
+  if (one.tag != nullptr) {
+    WriteOneTag(one, update_tags.as_object(), tags, changed);
+  } else {
     changed.clear();
     WriteTags(batch, update_tags.as_object(), &tags, update_tags.as_object(),
               Value(), changed);

@@ -106,9 +106,18 @@ class MemoryPartition final : public Partition {
                  std::vector<std::string>& changed);
   // WriteTags for an update of one tag to a primitive value, in the bot's
   // `tags` (not the update's own tags object) with the update's tags as the
-  // partial entry's: `changed` becomes the list of the changed tag names.
-  // Returns false, having changed nothing, for any other input.
-  static bool WriteOneTag(bots::Object& update_tags, bots::Object& tags,
+  // partial entry's, in two steps: FindOneTag reads the tag and finds its
+  // slot (`tag` is nullptr for any other input), WriteOneTag writes it, with
+  // nothing changing either object in between, and makes `changed` the
+  // list of the changed tag names.
+  struct OneTag {
+    const std::string* tag = nullptr;
+    const bots::Value* given = nullptr;
+    bots::Value* slot = nullptr;
+  };
+  static OneTag FindOneTag(bots::Object& update_tags, bots::Object& tags);
+  static void WriteOneTag(const OneTag& one, bots::Object& update_tags,
+                          bots::Object& tags,
                           std::vector<std::string>& changed);
   void UpdateMasks(Batch& batch, const std::string& id,
                    const bots::Value& update, const std::string& space);
