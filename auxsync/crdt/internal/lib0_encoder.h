@@ -66,6 +66,45 @@ inline constexpr auto kVarUintShapes = [] {
   return p;
 }
 
+// Per bit width w of a magnitude below 2^27: the size of its sign-magnitude
+// varInt (6 bits in the first byte, 7 in the others) and the continuation
+// bits of its bytes but the last.
+inline constexpr auto kVarIntShapes = [] {
+  std::array<VarUintShape, 28> t{};
+  for (uint32_t w = 0; w < t.size(); ++w) {
+    const uint32_t len = w / 7 + 1;
+    t[w] = {0x808080u & ((1u << (8 * len - 8)) - 1), len};
+  }
+  return t;
+}();
+
+// Writes lib0's sign-magnitude varInt (`negative` with magnitude 0 is -0)
+// at `p`, which has room for 11 bytes, and returns the end. Below 2^27 it
+// is one 4-byte store, as PutVarUint.
+[[gnu::always_inline]] inline uint8_t* PutVarIntSM(uint8_t* p, bool negative,
+                                                   uint64_t m) {
+  if constexpr (std::endian::native == std::endian::little) {
+    if (m < (uint64_t{1} << 27)) [[likely]] {
+      const uint32_t x = static_cast<uint32_t>(m);
+      const VarUintShape sh = kVarIntShapes[std::bit_width(x | 1)];
+      // Byte 0 = bits 0..5, byte k = bits 6+7(k-1).. (as PutVarUint).
+      const uint32_t b =
+          (x + 3 * (x & ~0x3fu) + 4 * (x & ~0x1fffu) + 8 * (x & ~0xfffffu)) |
+          sh.cont | (negative ? 0x40u : 0u);
+      std::memcpy(p, &b, 4);
+      return p + sh.len;
+    }
+  }
+  *p++ = static_cast<uint8_t>((m > 0x3f ? 0x80 : 0) | (negative ? 0x40 : 0) |
+                              (m & 0x3f));
+  m >>= 6;
+  while (m > 0) {
+    *p++ = static_cast<uint8_t>((m > 0x7f ? 0x80 : 0) | (m & 0x7f));
+    m >>= 7;
+  }
+  return p;
+}
+
 // As PutVarUint, writing only the varUint's own bytes.
 inline uint8_t* PutVarUintExact(uint8_t* p, uint64_t v) {
   while (v > 0x7f) {
@@ -105,16 +144,7 @@ class Lib0Encoder {
   // column codecs rely on.
   void WriteVarIntSignMagnitude(bool negative, uint64_t magnitude) {
     uint8_t* p = Room(11);
-    size_t n = 0;
-    p[n++] = static_cast<uint8_t>((magnitude > 0x3f ? 0x80 : 0) |
-                                  (negative ? 0x40 : 0) | (magnitude & 0x3f));
-    magnitude >>= 6;
-    while (magnitude > 0) {
-      p[n++] = static_cast<uint8_t>((magnitude > 0x7f ? 0x80 : 0) |
-                                    (magnitude & 0x7f));
-      magnitude >>= 7;
-    }
-    len_ += n;
+    len_ += static_cast<size_t>(PutVarIntSM(p, negative, magnitude) - p);
   }
 
   // varInt of an integer (never -0).

@@ -3,19 +3,27 @@
 #include "auxsync/crdt/internal/update_encoder.h"
 
 #include "auxsync/crdt/internal/json.h"
+#include "auxsync/crdt/internal/utf16_ascii.h"
 
 namespace auxsync::crdt::internal {
 
 void UintOptRleEncoder::Flush() {
   if (count_ == 0) return;
-  out_.WriteVarIntSignMagnitude(count_ > 1, s_);
-  if (count_ > 1) out_.WriteVarUint(count_ - 2);
+  uint8_t* const p = out_.Room(21);
+  uint8_t* q = PutVarIntSM(p, count_ > 1, s_);
+  if (count_ > 1) q = PutVarUint(q, count_ - 2);
+  out_.Commit(static_cast<size_t>(q - p));
 }
 
 void IntDiffOptRleEncoder::Flush() {
   if (count_ == 0) return;
-  out_.WriteVarInt(diff_ * 2 + (count_ == 1 ? 0 : 1));
-  if (count_ > 1) out_.WriteVarUint(count_ - 2);
+  const int64_t v = diff_ * 2 + (count_ == 1 ? 0 : 1);
+  uint8_t* const p = out_.Room(21);
+  uint8_t* q = PutVarIntSM(
+      p, v < 0,
+      v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v));
+  if (count_ > 1) q = PutVarUint(q, count_ - 2);
+  out_.Commit(static_cast<size_t>(q - p));
 }
 
 void StringColumnEncoder::Write16(std::u16string_view s) {
@@ -38,7 +46,7 @@ void StringColumnEncoder::Write16(std::u16string_view s) {
   }
   std::u16string_view mid = s.substr(begin, end - begin);
   uint8_t* p = text_.Room(3 * mid.size());
-  text_.Commit(static_cast<size_t>(WriteUtf16AsUtf8Short(mid, p) - p));
+  text_.Commit(static_cast<size_t>(WriteUtf16AsUtf8Fast(mid, p) - p));
 }
 
 void StringColumnEncoder::WriteColumn(std::span<const uint8_t> lens,

@@ -37,6 +37,8 @@ class RleByteEncoder {
     s_ = v;
   }
   std::vector<uint8_t> Finish() { return out_.Take(); }
+  // Capacity for about `n` bytes of output.
+  void Reserve(size_t n) { out_.Reserve(n); }
 
  private:
   Lib0Encoder out_;
@@ -62,6 +64,8 @@ class UintOptRleEncoder {
     count_ = 0;
     return out_.Take();
   }
+  // Capacity for about `n` bytes of output.
+  void Reserve(size_t n) { out_.Reserve(n); }
 
  private:
   // Writes the current run (out of line: Write stays small).
@@ -91,6 +95,8 @@ class IntDiffOptRleEncoder {
     count_ = 0;
     return out_.Take();
   }
+  // Capacity for about `n` bytes of output.
+  void Reserve(size_t n) { out_.Reserve(n); }
 
  private:
   // Writes the current run (out of line: Write stays small).
@@ -126,6 +132,11 @@ class StringColumnEncoder {
     return lens_.Finish();
   }
   size_t text_size() const { return text_.size(); }
+  // Capacity for about `text` bytes of text and `strings` lengths.
+  void Reserve(size_t text, size_t strings) {
+    text_.Reserve(text);
+    lens_.Reserve(strings);
+  }
   void WriteColumn(std::span<const uint8_t> lens, Lib0Encoder& out);
 
  private:
@@ -220,6 +231,19 @@ class UpdateEncoderV2 {
 
   // Feature flag, the nine columns, then the rest stream. Call once, last.
   std::vector<uint8_t> ToBytes();
+
+  // Capacity for an update of about `structs` structs (most of them
+  // string or deleted items with origins) and `text` bytes of strings:
+  // reserved once instead of doubled (and copied) as they grow.
+  void Reserve(size_t structs, size_t text) {
+    client_.Reserve(structs / 4 + 16);
+    left_clock_.Reserve(3 * structs + 16);
+    right_clock_.Reserve(3 * structs + 16);
+    info_.Reserve(structs + 16);
+    strings_.Reserve(text + 16, structs + 16);
+    len_.Reserve(structs + 16);
+    rest_.Reserve(2 * structs + 16);
+  }
 
   void ResetDsCurVal() { ds_curr_ = 0; }
   void WriteDsClock(uint64_t clock) {

@@ -144,6 +144,7 @@ template <typename Enc>
 class CodecSink {
  public:
   explicit CodecSink(Enc& e) : e_(e) {}
+  Enc& enc() { return e_; }
   internal::Lib0Encoder& rest() { return e_.rest(); }
   void Client(uint64_t c) { e_.WriteClient(c); }
   void LeftId(Id id) { e_.WriteLeftID(ID{id.client, id.clock}); }
@@ -494,6 +495,45 @@ void StoreWriterV1::PutRun(const Item* const* items, size_t n, size_t ahead,
   client_ = cb;
 }
 
+// The v2 counterpart of StoreWriterV1::PutRun: the same structs through
+// the column encoders, items fetched StoreWriterV1::kAhead ahead.
+void PutRunV2(CodecSink<internal::UpdateEncoderV2>& sink,
+              const Item* const* items, size_t n, size_t ahead,
+              StoreDeletes* deletes) {
+  internal::UpdateEncoderV2& e = sink.enc();
+  constexpr size_t kAhead = StoreWriterV1::kAhead;
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kAhead < n + ahead) {
+      const char* f = reinterpret_cast<const char*>(items[i + kAhead]);
+      __builtin_prefetch(f);
+      __builtin_prefetch(f + 64);
+      __builtin_prefetch(f + 128);
+      __builtin_prefetch(f + 159);
+    }
+    const Item& it = *items[i];
+    if (deletes != nullptr) deletes->Note(&it);
+    const uint8_t ref = it.content.ref;
+    const bool o = it.origin.has;
+    const bool r = it.right_origin.has;
+    if (it.gc || !(o || r) || (ref != kRefString && ref != kRefDeleted))
+        [[unlikely]] {
+      PutItem(sink, it, 0);
+      continue;
+    }
+    e.WriteInfo(static_cast<uint8_t>(ref | (o ? 0x80 : 0) | (r ? 0x40 : 0) |
+                                     (it.has_parent_sub ? 0x20 : 0)));
+    if (o) e.WriteLeftID(ID{it.origin.id.client, it.origin.id.clock});
+    if (r) {
+      e.WriteRightID(ID{it.right_origin.id.client, it.right_origin.id.clock});
+    }
+    if (ref == kRefDeleted) {
+      e.WriteLen(it.content.deleted_len);
+    } else {
+      e.WriteString16(it.content.str);
+    }
+  }
+}
+
 // Writes the structs of `store` from `sv` (client -> start clock; missing =
 // 0), clients in descending order. With `deletes`, also collects the
 // store's delete set into it (in the same pass where a client is written
@@ -523,18 +563,23 @@ void PutStoreStructs(S& w, const StructStore& store,
   }
   std::sort(sm.begin(), sm.end(),
             [](const From& a, const From& b) { return a.client > b.client; });
-  size_t estimate = 64;
+  size_t structs = 0;
+  size_t units = 0;
   for (From& f : sm) {
     f.start = StructStore::FindIndex(*f.list, f.clock);
-    // A struct's header and length take about 10 bytes (plus its share
-    // of the delete set); strings about a byte per unit, and part of the
-    // units were deleted.
-    estimate += 13 * (f.list->size() - f.start) +
-                (f.list->back()->EndClock() - f.clock) / 2;
+    structs += f.list->size() - f.start;
+    units += f.list->back()->EndClock() - f.clock;
   }
-  // The v1 stream is written straight into its buffer: reserved once
-  // (the doubling of a short guess would copy it).
-  if (v1 != nullptr) w.rest().Reserve(estimate);
+  // The output is reserved once from an estimate (the doubling of a short
+  // guess would copy it): a struct's header and length take about 10
+  // bytes (plus its share of the delete set); strings about a byte per
+  // unit, and part of the units were deleted.
+  if constexpr (std::is_same_v<S, CodecSink<internal::UpdateEncoderV1>>) {
+    w.rest().Reserve(13 * structs + units / 2 + 64);
+  } else if constexpr (std::is_same_v<S,
+                                      CodecSink<internal::UpdateEncoderV2>>) {
+    if (structs > 64) w.enc().Reserve(structs, units / 2);
+  }
   w.rest().WriteVarUint(sm.size());
   for (const From& f : sm) {
     const uint64_t c = f.client;
@@ -571,6 +616,22 @@ void PutStoreStructs(S& w, const StructStore& store,
         }
       });
       v1->PutRun(batch, nb, 0, d);
+    } else if constexpr (std::is_same_v<S,
+                                        CodecSink<internal::UpdateEncoderV2>>) {
+      constexpr size_t kBatch = 256;
+      constexpr size_t kKeep = StoreWriterV1::kAhead;
+      const Item* batch[kBatch + kKeep];
+      size_t nb = 0;
+      StoreDeletes* d = collect ? deletes : nullptr;
+      v.ForEachFrom(start + 1, [&](const Item* it) {
+        batch[nb++] = it;
+        if (nb == kBatch + kKeep) {
+          PutRunV2(w, batch, kBatch, kKeep, d);
+          std::copy(batch + kBatch, batch + nb, batch);
+          nb = kKeep;
+        }
+      });
+      PutRunV2(w, batch, nb, 0, d);
     } else {
       v.ForEachFrom(start + 1, [&](const Item* it) {
         PutItem(w, *it, 0);
