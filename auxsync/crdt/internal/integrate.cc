@@ -341,6 +341,11 @@ struct ClientRefs {
   size_t i = 0;
   bool present = true;
   uint64_t state = 0;  // the store's state of the client
+  // The client's last integrated item and the item its right origin named:
+  // the next struct of a decoded state often continues there (same origin
+  // end, same right origin), and then needs no lookup.
+  Item* last = nullptr;
+  Item* last_right = nullptr;
 };
 
 // Whether a decoded struct depends on a struct of another client the store
@@ -369,17 +374,28 @@ bool MissingDependency(const DecodedStruct& s, const StructStore& store,
 
 // Resolves a decoded struct's neighbours and parent (yjs getMissing's
 // second half); returns its item.
-Item* Materialize(Transaction& tr, DecodedStruct& s) {
+Item* Materialize(Transaction& tr, DecodedStruct& s, ClientRefs& cr) {
   Doc& doc = tr.doc();
   Item* it = s.item;
   if (it->gc) return it;
   if (it->origin.has) {
-    it->left = GetItemCleanEnd(tr, it->origin.id);
+    // An item ending exactly at the origin is what GetItemCleanEnd finds
+    // (nothing to split).
+    Item* l = cr.last;
+    it->left = l != nullptr && l->LastId() == it->origin.id
+                   ? l
+                   : GetItemCleanEnd(tr, it->origin.id);
     it->origin = {it->left->LastId(), true};
   }
   if (it->right_origin.has) {
-    it->right = GetItemCleanStart(tr, it->right_origin.id);
+    // A stored item's first clock never changes: one starting at the
+    // right origin is what GetItemCleanStart finds.
+    Item* r = cr.last_right;
+    it->right = r != nullptr && r->id == it->right_origin.id
+                    ? r
+                    : GetItemCleanStart(tr, it->right_origin.id);
     it->right_origin = {it->right->id, true};
+    cr.last_right = it->right;
   }
   if ((it->left != nullptr && it->left->gc) ||
       (it->right != nullptr && it->right->gc)) {
@@ -554,10 +570,11 @@ static bool IntegrateStructs(
             continue;
           }
         } else {
-          Item* item = Materialize(tr, *head);
+          Item* item = Materialize(tr, *head, *head_cr);
           if (offset == 0 || offset < item->length) {
             IntegrateItem(tr, item, offset);
             head_cr->state = item->id.clock + item->length;
+            head_cr->last = item;
           } else {
             doc.pool().Free(item);
           }
