@@ -217,6 +217,43 @@ TEST(DocEngine, PendingDeletesApplyLater) {
   EXPECT_EQ(b.GetText("t").ToString(), "bc");
 }
 
+// Hand-made updates whose rest (the structs left waiting) holds a skip or
+// a struct integrated in the same update: yjs puts a client's last
+// consumed struct back into the rest. The expected bytes are what yjs
+// 13.6.27 encodes after applying the same updates (its state plus its
+// pending structs).
+TEST(DocEngine, RestKeepsASkipOfTheClientItTakesBack) {
+  Doc d = MakeDoc(9);
+  // Client 2: "x" after 1:0, then a skip of one clock; client 1: "y" after
+  // 2:1 (inside the skip): neither can ever be integrated.
+  ASSERT_TRUE(ApplyUpdate(d, Hex("02 02 02 00 84 01 00 01 78 0a 01"
+                                 " 01 01 00 84 02 01 01 79 00"))
+                  .ok());
+  EXPECT_TRUE(d.HasPendingStructs());
+  EXPECT_EQ(ToHex(Full(d)), "01 01 01 00 84 02 01 01 79 00");
+}
+
+TEST(DocEngine, RestWritesAnIntegratedStructAsItsClockRange) {
+  Doc d = MakeDoc(9);
+  ASSERT_TRUE(ApplyUpdate(d, Hex("01 01 02 00 04 01 01 74 0a 30 31 32 33 34"
+                                 " 35 36 37 38 39 00"))
+                  .ok());
+  // Client 2 again from clock 0: "abcde" after 1:5 (missing), "fghijkl"
+  // (integrated from clock 10 on); client 1: "y" after 2:11.
+  ASSERT_TRUE(ApplyUpdate(d, Hex("02 02 02 00 84 01 05 05 61 62 63 64 65 84"
+                                 " 02 04 07 66 67 68 69 6a 6b 6c 01 01 00 84"
+                                 " 02 0b 01 79 00"))
+                  .ok());
+  EXPECT_EQ(d.GetText("t").ToString(), "0123456789kly");
+  EXPECT_TRUE(d.HasPendingStructs());
+  EXPECT_EQ(ToHex(Full(d)),
+            "02 01 02 00 04 01 01 74 0c 30 31 32 33 34 35 36 37 38 39 6b 6c"
+            " 01 01 00 84 02 0b 01 79 00");
+  // The integrated struct stays the document's: typing after it works.
+  d.GetText("t").Insert(13, u"!");
+  EXPECT_EQ(d.GetText("t").ToString(), "0123456789kly!");
+}
+
 TEST(DocEngine, NestedTypesAndGcOfDeletedMap) {
   Doc d = MakeDoc(1);
   YMap bots = d.GetMap("bots");

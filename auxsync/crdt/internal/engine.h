@@ -79,10 +79,15 @@ struct WireStruct {
 // origins, key, content; a GC struct has `gc` set, a Skip has content ref
 // kRefSkip), not linked or integrated, and how the update names its parent.
 struct DecodedStruct {
+  // Owned by whoever holds the struct (the decoded update, then a pending
+  // rest) until it is integrated or dropped: then null, and `taken` keeps
+  // the clock range, which is all a pending rest writes of it (as GC).
   Item* item = nullptr;
   uint8_t parent_kind = 0;  // 0 none, 1 root name, 2 item id
   Id parent_id;
   std::string parent_name;
+  Id taken;
+  uint64_t taken_length = 0;
   uint8_t ref() const {
     return item->gc ? static_cast<uint8_t>(kRefGC) : item->content.ref;
   }

@@ -437,9 +437,18 @@ std::vector<uint8_t> EncodeRest(
     auto& v = rest[c];
     w->rest().VarUint(v.size());
     w->WriteClient(c);
-    w->rest().VarUint(v[0].item->id.clock);
+    w->rest().VarUint(v[0].item != nullptr ? v[0].item->id.clock
+                                           : v[0].taken.clock);
     for (DecodedStruct& s : v) {
       Item* it = s.item;
+      if (it == nullptr) {
+        // Integrated (yjs puts a client's last consumed struct back into
+        // the rest): written as GC, it keeps its clock range, which is all
+        // a retry (it is known then) and a merge look at.
+        w->WriteInfo(0);
+        w->WriteLen(s.taken_length);
+        continue;
+      }
       WireStruct ws;
       ws.ref = s.ref();
       ws.id = it->id;
@@ -457,7 +466,9 @@ std::vector<uint8_t> EncodeRest(
   }
   w->rest().VarUint(0);
   for (auto& [c, v] : rest) {
-    for (DecodedStruct& s : v) pool.Free(s.item);
+    for (DecodedStruct& s : v) {
+      if (s.item != nullptr) pool.Free(s.item);
+    }
   }
   return w->Finish();
 }
@@ -512,18 +523,17 @@ static bool IntegrateStructs(
   std::vector<Pending> stack;
   DecodedStruct* head = &cur->refs[cur->i++];
   ClientRefs* head_cr = cur;
-  // A client's rest replaces an earlier one (as in yjs): the structs it
-  // drops (the new rest may hold one of them) go back to the pool.
+  // A client's rest replaces an earlier one (as in yjs). The structs moved
+  // into rests stay in `refs` as well: which items a rest dropped, or no
+  // rest took, is settled once at the end.
   auto set_rest = [&](uint64_t client, std::vector<DecodedStruct> v) {
-    auto [it, inserted] = rest->try_emplace(client);
-    if (!inserted) {
-      absl::flat_hash_set<const Item*> kept;
-      for (const DecodedStruct& d : v) kept.insert(d.item);
-      for (DecodedStruct& d : it->second) {
-        if (!kept.contains(d.item)) doc.pool().Free(d.item);
-      }
-    }
-    it->second = std::move(v);
+    (*rest)[client] = std::move(v);
+  };
+  // Integrated or dropped: the store or the pool has the item now.
+  auto take = [](DecodedStruct& s) {
+    s.taken = s.item->id;
+    s.taken_length = s.item->length;
+    s.item = nullptr;
   };
   auto add_stack_to_rest = [&]() {
     for (const Pending& p : stack) {
@@ -531,14 +541,11 @@ static bool IntegrateStructs(
       ClientRefs* cr = p.cr;
       if (cr->present) {
         cr->i--;
-        std::vector<DecodedStruct> r;
-        for (size_t k = cr->i; k < cr->refs.size(); ++k)
-          r.push_back(std::move(cr->refs[k]));
+        std::vector<DecodedStruct> r(cr->refs.begin() + cr->i, cr->refs.end());
         set_rest(client, std::move(r));
         cr->present = false;
       } else {
-        std::vector<DecodedStruct> one;
-        one.push_back(std::move(*p.s));
+        std::vector<DecodedStruct> one(1, *p.s);
         set_rest(client, std::move(one));
       }
     }
@@ -546,8 +553,7 @@ static bool IntegrateStructs(
   };
   while (true) {
     if (head->skip()) {
-      doc.pool().Free(head->item);
-      head->item = nullptr;
+      // Stays in `refs`: yjs puts a skip back into a rest like any struct.
     } else {
       const uint64_t local = head_cr->state;
       const Id id = head->item->id;
@@ -571,6 +577,7 @@ static bool IntegrateStructs(
           }
         } else {
           Item* item = Materialize(tr, *head, *head_cr);
+          take(*head);
           if (offset == 0 || offset < item->length) {
             IntegrateItem(tr, item, offset);
             head_cr->state = item->id.clock + item->length;
@@ -593,6 +600,22 @@ static bool IntegrateStructs(
       if (cur == nullptr) break;
       head = &cur->refs[cur->i++];
       head_cr = cur;
+    }
+  }
+  // Every item still held is in a rest or goes back to the pool; `refs`
+  // holds each decoded struct once, a rest only copies of some of them.
+  absl::flat_hash_set<const Item*> in_rest;
+  for (const auto& [c, v] : *rest) {
+    for (const DecodedStruct& d : v) {
+      if (d.item != nullptr) in_rest.insert(d.item);
+    }
+  }
+  for (ClientRefs& cr : refs) {
+    for (DecodedStruct& d : cr.refs) {
+      if (d.item != nullptr && !in_rest.contains(d.item)) {
+        doc.pool().Free(d.item);
+      }
+      d.item = nullptr;
     }
   }
   return !rest->empty();
