@@ -362,6 +362,23 @@ TEST(CodecMalformed, FuzzRegressionV1ClockDiffAbove2p53) {
   EXPECT_EQ(*v1, *ConvertUpdateFormatV2ToV1(*ConvertUpdateFormatV1ToV2(*v1)));
 }
 
+// fuzz/regressions/update_v1_reserve_from_clock_span.bin: a GC struct of
+// 2^48 - 1 clocks, accepted. encodeStateAsUpdate reserved its output from
+// the clock span (half a byte per clock: 2^47 bytes) and the allocation
+// failed. The estimate's text share is now bounded by the struct count.
+TEST(CodecMalformed, FuzzRegressionV1ReserveFromClockSpan) {
+  Bytes b = {0x02, 0x01, 0x02, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+             0x00, 0x01, 0x70, 0x01, 0x00, 0x30, 0x01, 0x01, 0x00, 0x02};
+  DocOptions options;
+  options.client_id = 1;
+  Doc doc(options);
+  ASSERT_TRUE(ApplyUpdate(doc, b).ok());
+  absl::StatusOr<Bytes> state = EncodeStateAsUpdate(doc);
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_LT(state->size(), 64u);
+  CheckLikeTheFuzzer(b, UpdateVersion::kV1);
+}
+
 // fuzz/regressions/update_v2_format_value_without_json.bin: pending format
 // items whose values (undefined, bigint) v2 can hold and v1 cannot, so the
 // document's v1 state fails as yjs's would (JSON.stringify); the fuzz

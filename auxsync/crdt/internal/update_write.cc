@@ -573,12 +573,17 @@ void PutStoreStructs(S& w, const StructStore& store,
   // The output is reserved once from an estimate (the doubling of a short
   // guess would copy it): a struct's header and length take about 10
   // bytes (plus its share of the delete set); strings about a byte per
-  // unit, and part of the units were deleted.
+  // unit, and part of the units were deleted. A clock range says nothing
+  // of the memory behind it (one GC struct may span 2^53 clocks), so the
+  // text's share is bounded by the struct count; longer texts grow the
+  // output as it is written.
+  const size_t text_guess = static_cast<size_t>(
+      std::min<uint64_t>(units / 2, static_cast<uint64_t>(structs) * 64));
   if constexpr (std::is_same_v<S, CodecSink<internal::UpdateEncoderV1>>) {
-    w.rest().Reserve(13 * structs + units / 2 + 64);
+    w.rest().Reserve(13 * structs + text_guess + 64);
   } else if constexpr (std::is_same_v<S,
                                       CodecSink<internal::UpdateEncoderV2>>) {
-    if (structs > 64) w.enc().Reserve(structs, units / 2);
+    if (structs > 64) w.enc().Reserve(structs, text_guess);
   }
   w.rest().WriteVarUint(sm.size());
   for (const From& f : sm) {
