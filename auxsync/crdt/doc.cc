@@ -25,23 +25,32 @@ uint64_t RandomClientId() {
 std::vector<TypeImpl*> Transaction::ChangedTypes() const {
   return changed_order_;
 }
-ptrdiff_t Transaction::ChangedIndex(const TypeImpl* type) const {
-  const size_t n = changed_order_.size();
-  if (n <= kChangedLinear) {
+namespace {
+// The position of `type` in `order`: a linear search up to
+// Transaction::kChangedLinear entries, past that through `index`, which is
+// extended with the entries appended since the last lookup (and rebuilt
+// when `order` was emptied).
+ptrdiff_t IndexInOrder(const std::vector<TypeImpl*>& order,
+                       absl::flat_hash_map<TypeImpl*, size_t>& index,
+                       size_t linear, const TypeImpl* type) {
+  const size_t n = order.size();
+  if (n <= linear) {
     for (size_t i = 0; i < n; ++i) {
-      if (changed_order_[i] == type) return static_cast<ptrdiff_t>(i);
+      if (order[i] == type) return static_cast<ptrdiff_t>(i);
     }
     return -1;
   }
-  if (changed_index_.size() != n) {
-    // Appended entries since the last lookup (or none indexed yet).
-    if (changed_index_.size() > n) changed_index_.clear();
-    for (size_t i = changed_index_.size(); i < n; ++i) {
-      changed_index_[changed_order_[i]] = i;
-    }
+  if (index.size() != n) {
+    if (index.size() > n) index.clear();
+    for (size_t i = index.size(); i < n; ++i) index[order[i]] = i;
   }
-  auto it = changed_index_.find(const_cast<TypeImpl*>(type));
-  return it == changed_index_.end() ? -1 : static_cast<ptrdiff_t>(it->second);
+  auto it = index.find(const_cast<TypeImpl*>(type));
+  return it == index.end() ? -1 : static_cast<ptrdiff_t>(it->second);
+}
+}  // namespace
+
+ptrdiff_t Transaction::ChangedIndex(const TypeImpl* type) const {
+  return IndexInOrder(changed_order_, changed_index_, kChangedLinear, type);
 }
 
 std::vector<TypeImpl*> Transaction::ChangedParentTypes() const {
@@ -55,23 +64,8 @@ void Transaction::BuildDeferredEvents() const {
 }
 
 ptrdiff_t Transaction::ChangedParentIndex(const TypeImpl* type) const {
-  const size_t n = changed_parent_order_.size();
-  if (n <= kChangedLinear) {
-    for (size_t i = 0; i < n; ++i) {
-      if (changed_parent_order_[i] == type) return static_cast<ptrdiff_t>(i);
-    }
-    return -1;
-  }
-  if (changed_parent_index_.size() != n) {
-    // Appended entries since the last lookup (or none indexed yet).
-    if (changed_parent_index_.size() > n) changed_parent_index_.clear();
-    for (size_t i = changed_parent_index_.size(); i < n; ++i) {
-      changed_parent_index_[changed_parent_order_[i]] = i;
-    }
-  }
-  auto it = changed_parent_index_.find(const_cast<TypeImpl*>(type));
-  return it == changed_parent_index_.end() ? -1
-                                           : static_cast<ptrdiff_t>(it->second);
+  return IndexInOrder(changed_parent_order_, changed_parent_index_,
+                      kChangedLinear, type);
 }
 
 const std::vector<YEvent*>* Transaction::EventsOf(TypeImpl* type) const {

@@ -364,6 +364,24 @@ class StoreDeletes {
   bool prev_deleted_ = false;
 };
 
+// An item's header, content kind and string span its first 160 bytes
+// (three or four cache lines): fetched some structs ahead of the writer.
+inline void PrefetchItem(const Item* item) {
+  const char* f = reinterpret_cast<const char*>(item);
+  __builtin_prefetch(f);
+  __builtin_prefetch(f + 64);
+  __builtin_prefetch(f + 128);
+  __builtin_prefetch(f + 159);
+}
+
+// The structs the run writers write inline: string or deleted content of
+// an item with an origin (the parent is then implied).
+inline bool IsPlainRunStruct(const Item& it) {
+  const uint8_t ref = it.content.ref;
+  return !it.gc && (it.origin.has || it.right_origin.has) &&
+         (ref == kRefString || ref == kRefDeleted);
+}
+
 // The v1 form of the structs encodeStateAsUpdate writes by the thousand
 // (string and deleted content of items with an origin), straight into the
 // encoder's room through a local cursor: one room check per struct,
@@ -433,22 +451,13 @@ void StoreWriterV1::PutRun(const Item* const* items, size_t n, size_t ahead,
     end = q + out.room();
   };
   for (size_t i = 0; i < n; ++i) {
-    if (i + kAhead < n + ahead) {
-      // An item's header, content kind and string spans its first 160
-      // bytes (three or four lines).
-      const char* f = reinterpret_cast<const char*>(items[i + kAhead]);
-      __builtin_prefetch(f);
-      __builtin_prefetch(f + 64);
-      __builtin_prefetch(f + 128);
-      __builtin_prefetch(f + 159);
-    }
+    if (i + kAhead < n + ahead) PrefetchItem(items[i + kAhead]);
     const Item& it = *items[i];
     if (deletes != nullptr) deletes->Note(&it);
     const uint8_t ref = it.content.ref;
     const bool o = it.origin.has;
     const bool r = it.right_origin.has;
-    if (it.gc || !(o || r) || (ref != kRefString && ref != kRefDeleted))
-        [[unlikely]] {
+    if (!IsPlainRunStruct(it)) [[unlikely]] {
       out.Commit(static_cast<size_t>(q - base));
       PutItem(sink_, it, 0);
       q = base = out.Room(kHeaderRoom);
@@ -503,20 +512,13 @@ void PutRunV2(CodecSink<internal::UpdateEncoderV2>& sink,
   internal::UpdateEncoderV2& e = sink.enc();
   constexpr size_t kAhead = StoreWriterV1::kAhead;
   for (size_t i = 0; i < n; ++i) {
-    if (i + kAhead < n + ahead) {
-      const char* f = reinterpret_cast<const char*>(items[i + kAhead]);
-      __builtin_prefetch(f);
-      __builtin_prefetch(f + 64);
-      __builtin_prefetch(f + 128);
-      __builtin_prefetch(f + 159);
-    }
+    if (i + kAhead < n + ahead) PrefetchItem(items[i + kAhead]);
     const Item& it = *items[i];
     if (deletes != nullptr) deletes->Note(&it);
     const uint8_t ref = it.content.ref;
     const bool o = it.origin.has;
     const bool r = it.right_origin.has;
-    if (it.gc || !(o || r) || (ref != kRefString && ref != kRefDeleted))
-        [[unlikely]] {
+    if (!IsPlainRunStruct(it)) [[unlikely]] {
       PutItem(sink, it, 0);
       continue;
     }
