@@ -248,24 +248,29 @@ void Doc::BuildEvents(Transaction& tr) {
   for (size_t ci = 0; ci < tr.changed_order_.size(); ++ci) {
     TypeImpl* t = tr.changed_order_[ci];
     if (t->item != nullptr && t->item->deleted) continue;
-    std::unique_ptr<YEvent> ev;
-    if (!event_pool_.empty()) {
-      ev = std::move(event_pool_.back());
-      event_pool_.pop_back();
-    } else {
-      ev = std::make_unique<YEvent>();
-    }
-    ev->target = t;
-    ev->local = tr.local_;
-    engine::ComputeEvent(tr, t, ev.get(), false);
-    YEvent* raw = ev.get();
-    cleanup_events_.push_back(std::move(ev));
-    for (TypeImpl* p = t;;) {
-      tr.ParentEvents(p).push_back(raw);
-      if (p->item == nullptr) break;
-      p = p->item->parent;
-    }
+    RecordEvent(tr, t, /*with_delta=*/false);
   }
+}
+
+YEvent* Doc::RecordEvent(Transaction& tr, TypeImpl* t, bool with_delta) {
+  std::unique_ptr<YEvent> ev;
+  if (!event_pool_.empty()) {
+    ev = std::move(event_pool_.back());
+    event_pool_.pop_back();
+  } else {
+    ev = std::make_unique<YEvent>();
+  }
+  ev->target = t;
+  ev->local = tr.local_;
+  engine::ComputeEvent(tr, t, ev.get(), with_delta);
+  YEvent* raw = ev.get();
+  cleanup_events_.push_back(std::move(ev));
+  for (TypeImpl* p = t;;) {
+    tr.ParentEvents(p).push_back(raw);
+    if (p->item == nullptr) break;
+    p = p->item->parent;
+  }
+  return raw;
 }
 
 void Doc::Cleanup() {
@@ -331,29 +336,9 @@ void Doc::Cleanup() {
   for (size_t ci = 0; !defer_events && ci < tr.changed_order_.size(); ++ci) {
     TypeImpl* t = tr.changed_order_[ci];
     if (t->item != nullptr && t->item->deleted) continue;
-    if (!tr.local_ && t->has_formatting &&
-        (t->kind == TypeKind::kText || t->kind == TypeKind::kXmlText)) {
-      need_formatting_cleanup = true;
-    }
     const bool listeners = has_listeners(t);
     if (!listeners && !doc_handlers) continue;
-    std::unique_ptr<YEvent> ev;
-    if (!event_pool_.empty()) {
-      ev = std::move(event_pool_.back());
-      event_pool_.pop_back();
-    } else {
-      ev = std::make_unique<YEvent>();
-    }
-    ev->target = t;
-    ev->local = tr.local_;
-    engine::ComputeEvent(tr, t, ev.get(), listeners);
-    YEvent* raw = ev.get();
-    events.push_back(std::move(ev));
-    for (TypeImpl* p = t;;) {
-      tr.ParentEvents(p).push_back(raw);
-      if (p->item == nullptr) break;
-      p = p->item->parent;
-    }
+    YEvent* raw = RecordEvent(tr, t, /*with_delta=*/listeners);
     if (t->handlers) {
       raw->current_target = t;
       auto handlers = t->handlers->observe;

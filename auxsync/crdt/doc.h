@@ -235,6 +235,9 @@ class Doc {
   // The events of every changed type of `tr` (the one being cleaned up)
   // that has no observer: what Cleanup builds for afterTransaction handlers.
   void BuildEvents(Transaction& tr);
+  // Computes the event of changed type `t` into cleanup_events_ (from the
+  // recycled events) and lists it under `t` and its ancestors.
+  YEvent* RecordEvent(Transaction& tr, engine::TypeImpl* t, bool with_delta);
 
   uint64_t client_id_;
   bool gc_;

@@ -296,6 +296,29 @@ std::vector<PathElement> PathTo(TypeImpl* parent, TypeImpl* child) {
   return path;
 }
 
+bool MapKeyEventOf(const Transaction& tr, const Item* item,
+                   KeyChange::Action* action, const Item** old) {
+  *old = nullptr;
+  if (AddedBy(tr, item)) {
+    const Item* prev = item->left;
+    while (prev != nullptr && AddedBy(tr, prev)) prev = prev->left;
+    const bool prev_deleted = prev != nullptr && DeletedBy(tr, prev);
+    if (DeletedBy(tr, item)) {
+      if (!prev_deleted) return false;
+      *action = KeyChange::Action::kDelete;
+    } else {
+      *action =
+          prev_deleted ? KeyChange::Action::kUpdate : KeyChange::Action::kAdd;
+    }
+    if (prev_deleted) *old = prev;
+    return true;
+  }
+  if (!DeletedBy(tr, item)) return false;
+  *action = KeyChange::Action::kDelete;
+  *old = item;
+  return true;
+}
+
 void ComputeEvent(const Transaction& tr, TypeImpl* t, YEvent* ev,
                   bool side_effects) {
   const auto* ch = DocAccess::Changed(tr, t);
@@ -304,28 +327,9 @@ void ComputeEvent(const Transaction& tr, TypeImpl* t, YEvent* ev,
     Item* item = t->GetMap(key);
     if (item == nullptr) continue;
     KeyChange kc;
-    if (AddedBy(tr, item)) {
-      Item* prev = item->left;
-      while (prev != nullptr && AddedBy(tr, prev)) prev = prev->left;
-      if (DeletedBy(tr, item)) {
-        if (prev != nullptr && DeletedBy(tr, prev)) {
-          kc.action = KeyChange::Action::kDelete;
-          kc.old_value = LastValue(prev);
-        } else {
-          continue;
-        }
-      } else if (prev != nullptr && DeletedBy(tr, prev)) {
-        kc.action = KeyChange::Action::kUpdate;
-        kc.old_value = LastValue(prev);
-      } else {
-        kc.action = KeyChange::Action::kAdd;
-      }
-    } else if (DeletedBy(tr, item)) {
-      kc.action = KeyChange::Action::kDelete;
-      kc.old_value = LastValue(item);
-    } else {
-      continue;
-    }
+    const Item* old = nullptr;
+    if (!MapKeyEventOf(tr, item, &kc.action, &old)) continue;
+    if (old != nullptr) kc.old_value = LastValue(old);
     ev->keys.push_back({key, std::move(kc)});
   }
   if (!ch->list) return;

@@ -174,6 +174,11 @@ void IntegrateItem(Transaction& tr, Item* item, uint64_t offset);
 void DeleteItem(Transaction& tr, Item* item);
 bool AddedBy(const Transaction& tr, const Item* it);
 bool DeletedBy(const Transaction& tr, const Item* it);
+// yjs's event rule for a changed map key whose current item is `item`:
+// false when the key's event lists no change; else the action in *action
+// and, for an update or a delete, the item holding the old value in *old.
+bool MapKeyEventOf(const Transaction& tr, const Item* item,
+                   KeyChange::Action* action, const Item** old);
 
 // Creates and integrates a local item (left/right given).
 Item* NewLocalItem(Transaction& tr, TypeImpl* parent, Item* left, Item* right,

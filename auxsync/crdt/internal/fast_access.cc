@@ -65,19 +65,21 @@ void SetMapValue(YMap map, std::string_view key, JsValue value) {
 
 MapKeyAction MapKeyChange(const Transaction& tr, const TypeImpl* map,
                           const std::string& key) {
-  // ComputeEvent's rule for a map key.
   const Item* item = map->GetMap(key);
-  if (item == nullptr) return MapKeyAction::kNone;
-  if (AddedBy(tr, item)) {
-    const Item* prev = item->left;
-    while (prev != nullptr && AddedBy(tr, prev)) prev = prev->left;
-    const bool prev_deleted = prev != nullptr && DeletedBy(tr, prev);
-    if (DeletedBy(tr, item)) {
-      return prev_deleted ? MapKeyAction::kDelete : MapKeyAction::kNone;
-    }
-    return prev_deleted ? MapKeyAction::kUpdate : MapKeyAction::kAdd;
+  KeyChange::Action action;
+  const Item* old;
+  if (item == nullptr || !MapKeyEventOf(tr, item, &action, &old)) {
+    return MapKeyAction::kNone;
   }
-  return DeletedBy(tr, item) ? MapKeyAction::kDelete : MapKeyAction::kNone;
+  switch (action) {
+    case KeyChange::Action::kAdd:
+      return MapKeyAction::kAdd;
+    case KeyChange::Action::kUpdate:
+      return MapKeyAction::kUpdate;
+    case KeyChange::Action::kDelete:
+      return MapKeyAction::kDelete;
+  }
+  return MapKeyAction::kNone;
 }
 
 const std::vector<std::string>* ChangedMapKeys(const Transaction& tr,

@@ -441,15 +441,16 @@ std::vector<uint8_t> EncodeRest(
                                            : v[0].taken.clock);
     for (DecodedStruct& s : v) {
       Item* it = s.item;
+      WireStruct ws;
       if (it == nullptr) {
-        // Integrated (yjs puts a client's last consumed struct back into
-        // the rest): written as GC, it keeps its clock range, which is all
-        // a retry (it is known then) and a merge look at.
-        w->WriteInfo(0);
-        w->WriteLen(s.taken_length);
+        // Integrated before yjs put it back into the rest: WriteWireStruct
+        // writes it as GC of its clock range.
+        ws.ref = kRefGC;
+        ws.id = s.taken;
+        ws.length = s.taken_length;
+        WriteWireStruct(*w, ws, 0);
         continue;
       }
-      WireStruct ws;
       ws.ref = s.ref();
       ws.id = it->id;
       ws.length = it->length;

@@ -504,6 +504,27 @@ void StoreWriterV1::PutRun(const Item* const* items, size_t n, size_t ahead,
   client_ = cb;
 }
 
+// Hands the items of `v` from index `from` on to `put(items, n, ahead)` in
+// batches of up to 256, each followed by `ahead` items (StoreWriterV1::
+// kAhead, fewer at the end) that are only to be fetched: they are written
+// with the next batch.
+template <typename Put>
+void ForEachBatch(const StructList& v, size_t from, Put put) {
+  constexpr size_t kBatch = 256;
+  constexpr size_t kKeep = StoreWriterV1::kAhead;
+  const Item* batch[kBatch + kKeep];
+  size_t nb = 0;
+  v.ForEachFrom(from, [&](const Item* it) {
+    batch[nb++] = it;
+    if (nb == kBatch + kKeep) {
+      put(batch, kBatch, kKeep);
+      std::copy(batch + kBatch, batch + nb, batch);
+      nb = kKeep;
+    }
+  });
+  put(batch, nb, 0);
+}
+
 // The v2 counterpart of StoreWriterV1::PutRun: the same structs through
 // the column encoders, items fetched StoreWriterV1::kAhead ahead.
 void PutRunV2(CodecSink<internal::UpdateEncoderV2>& sink,
@@ -605,40 +626,20 @@ void PutStoreStructs(S& w, const StructStore& store,
     } else if (deletes != nullptr) {
       deletes->Scan(c, v);
     }
-    // The v1 writer fetches items a few structs ahead, so it gets them in
-    // batches.
+    // The run writers fetch items a few structs ahead, so they get them
+    // in batches.
+    StoreDeletes* d = collect ? deletes : nullptr;
     if constexpr (std::is_same_v<S, CodecSink<internal::UpdateEncoderV1>>) {
-      constexpr size_t kBatch = 256;
-      // The last kKeep of a batch are only fetched; written in the next.
-      constexpr size_t kKeep = StoreWriterV1::kAhead;
-      const Item* batch[kBatch + kKeep];
-      size_t nb = 0;
-      StoreDeletes* d = collect ? deletes : nullptr;
-      v.ForEachFrom(start + 1, [&](const Item* it) {
-        batch[nb++] = it;
-        if (nb == kBatch + kKeep) {
-          v1->PutRun(batch, kBatch, kKeep, d);
-          std::copy(batch + kBatch, batch + nb, batch);
-          nb = kKeep;
-        }
-      });
-      v1->PutRun(batch, nb, 0, d);
+      ForEachBatch(v, start + 1,
+                   [&](const Item* const* b, size_t n, size_t ahead) {
+                     v1->PutRun(b, n, ahead, d);
+                   });
     } else if constexpr (std::is_same_v<S,
                                         CodecSink<internal::UpdateEncoderV2>>) {
-      constexpr size_t kBatch = 256;
-      constexpr size_t kKeep = StoreWriterV1::kAhead;
-      const Item* batch[kBatch + kKeep];
-      size_t nb = 0;
-      StoreDeletes* d = collect ? deletes : nullptr;
-      v.ForEachFrom(start + 1, [&](const Item* it) {
-        batch[nb++] = it;
-        if (nb == kBatch + kKeep) {
-          PutRunV2(w, batch, kBatch, kKeep, d);
-          std::copy(batch + kBatch, batch + nb, batch);
-          nb = kKeep;
-        }
-      });
-      PutRunV2(w, batch, nb, 0, d);
+      ForEachBatch(v, start + 1,
+                   [&](const Item* const* b, size_t n, size_t ahead) {
+                     PutRunV2(w, b, n, ahead, d);
+                   });
     } else {
       v.ForEachFrom(start + 1, [&](const Item* it) {
         PutItem(w, *it, 0);
@@ -688,39 +689,12 @@ void WriteItem(UpdateWriter& w, const Item& it, uint64_t offset) {
   PutItem(s, it, offset);
 }
 
-namespace {
-
-// True if integration moved the content out of `s` (Materialize takes it
-// into the new item). Such a struct can still reach the pending structs:
-// yjs's addStackToRestSS puts back every struct from the last consumed one
-// of a client, including ones already integrated.
-bool ContentTaken(const WireStruct& s) {
-  const Content& c = s.content;
-  switch (s.ref) {
-    case kRefString:
-      return c.str.empty();
-    case kRefType:
-      return c.type == nullptr;
-    case kRefJson:
-    case kRefBinary:
-    case kRefEmbed:
-    case kRefFormat:
-    case kRefAny:
-    case kRefDoc:
-      return c.extra == nullptr;
-    default:
-      return false;
-  }
-}
-
-}  // namespace
-
 void WriteWireStruct(UpdateWriter& w, const WireStruct& s, uint64_t offset) {
-  if (s.ref == kRefGC || (s.ref != kRefSkip && ContentTaken(s))) {
-    // An integrated struct's content lives in its item now; written as GC
-    // it keeps its clock range, which is all a retry (it is skipped as
-    // known) and a merge with the document's own state (whose copy comes
-    // first and wins) look at.
+  if (s.ref == kRefGC) {
+    // Also a struct integrated before yjs put it back into a rest (its
+    // content lives in the document now): as GC it keeps its clock range,
+    // which is all a retry (it is skipped as known) and a merge with the
+    // document's own state (whose copy comes first and wins) look at.
     w.WriteInfo(0);
     w.WriteLen(s.length - offset);
     return;
