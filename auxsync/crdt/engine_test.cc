@@ -3,6 +3,7 @@
 // structs/deletes, events, relative positions and untrusted input.
 #include "auxsync/crdt/internal/engine.h"
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
@@ -417,6 +418,93 @@ TEST(DocEngine, RecycledChangesAndEventsStartEmpty) {
     m.Set("x", JsValue::MakeNumber(2));
   });
   EXPECT_EQ(keys, std::vector<std::string>{"x"});
+}
+
+// Doc::set_lazy_events: an unobserved transaction's events, built when an
+// afterTransaction handler (or, after it, an update handler) first asks,
+// are the ones the eager doc builds in its cleanup.
+TEST(DocEngine, LazyEventsAreTheEagerEvents) {
+  auto summary = [](const Transaction& tr) {
+    std::string out;
+    const auto& types = tr.changed_types();
+    for (engine::TypeImpl* t : types) {
+      if (t->item != nullptr && t->item->deleted) continue;
+      const std::vector<YEvent*>* events = tr.EventsOf(t);
+      if (events == nullptr) continue;
+      for (const YEvent* e : *events) {
+        out += "[" +
+               std::to_string(std::find(types.begin(), types.end(), e->target) -
+                              types.begin());
+        for (const auto& [key, change] : e->keys) {
+          out += " " + key + ":" +
+                 std::to_string(static_cast<int>(change.action)) +
+                 (change.old_value.has_value() ? "o" : "");
+        }
+        for (const DeltaOp& op : e->delta) {
+          out += " d" + std::to_string(static_cast<int>(op.kind)) + "/" +
+                 std::to_string(op.length) + "/" +
+                 std::to_string(op.text.size());
+        }
+        out += "]";
+      }
+    }
+    return out;
+  };
+  for (bool read_in_update_handler : {false, true}) {
+    Doc eager = MakeDoc(5), lazy = MakeDoc(5);
+    lazy.set_lazy_events(true);
+    std::vector<std::string> want, got;
+    // Both docs read the events in the same handler; the eager one builds
+    // them in its cleanup (it has an afterTransaction handler).
+    std::vector<Subscription> subs;
+    for (auto [d, out] : {std::pair{&eager, &want}, std::pair{&lazy, &got}}) {
+      if (read_in_update_handler) {
+        // The afterTransaction handler asks for nothing; the update
+        // handler, which runs after the collection, reads the events.
+        subs.push_back(d->OnAfterTransaction([](const Transaction&) {}));
+        subs.push_back(d->OnUpdate(
+            [&summary, out](std::span<const uint8_t>, const Transaction& tr) {
+              out->push_back(summary(tr));
+            }));
+      } else {
+        subs.push_back(
+            d->OnAfterTransaction([&summary, out](const Transaction& tr) {
+              out->push_back(summary(tr));
+            }));
+      }
+    }
+    std::mt19937 rng(11);
+    for (int step = 0; step < 200; ++step) {
+      const uint32_t pick = rng();
+      for (Doc* d : {&eager, &lazy}) {
+        d->Transact([&](Transaction&) {
+          YMap m = d->GetMap("m");
+          YText t = d->GetText("t");
+          const std::string key = "k" + std::to_string(pick % 4);
+          switch ((pick >> 4) % 4) {
+            case 0:
+              m.Set(key, JsValue::MakeNumber(pick % 100));
+              break;
+            case 1:
+              m.Delete(key);
+              break;
+            case 2:
+              t.Insert(0, u"ab");
+              break;
+            default:
+              if (t.Length() > 0) t.Delete(0, 1);
+              m.Set(key, JsValue::MakeNumber(1));
+              break;
+          }
+        });
+      }
+    }
+    ASSERT_EQ(got.size(), want.size());
+    EXPECT_EQ(got, want);
+    EXPECT_GT(std::count_if(want.begin(), want.end(),
+                            [](const std::string& e) { return !e.empty(); }),
+              100);
+  }
 }
 
 TEST(DocEngine, RelativePositions) {
