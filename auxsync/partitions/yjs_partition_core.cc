@@ -3,6 +3,7 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <random>
 #include <string>
@@ -155,6 +156,41 @@ Value ReadBotDirect(std::string_view id, const crdt::OutValue& slot) {
     }
   }
   return bots::CreateBot(id, std::move(tags));
+}
+
+// The value of a map key's live current item as ProcessDirect reads it:
+// ReadSlotValue of its value without the OutValue copy.
+Value ReadItemDirect(const crdt::engine::Item* item) {
+  if (item->content.ref == crdt::engine::kRefType &&
+      item->content.type != nullptr &&
+      item->content.type->kind == crdt::engine::TypeKind::kText) {
+    return Value(TextValue(item->content.type.get()));
+  }
+  return internal::ReadSlot(crdt::engine::ItemValue(
+      item, static_cast<size_t>(item->content.Length() - 1)));
+}
+
+// Whether `item`, the map item of a Y.Text that SetSlot made from the
+// string `value`, still holds just that text, which reads back as `value`
+// (ASCII: FromUtf16 gives the same bytes).
+bool TextReadsAs(const crdt::engine::Item* item, const std::string& value) {
+  if (item->content.ref != crdt::engine::kRefType ||
+      item->content.type == nullptr ||
+      item->content.type->kind != crdt::engine::TypeKind::kText) {
+    return false;
+  }
+  const crdt::engine::Item* s = item->content.type->start;
+  if (s == nullptr || s->right != nullptr || s->deleted ||
+      s->content.ref != crdt::engine::kRefString ||
+      s->content.str.size() != value.size()) {
+    return false;
+  }
+  const std::u16string& units = s->content.str;
+  for (size_t i = 0; i < value.size(); ++i) {
+    const auto c = static_cast<unsigned char>(value[i]);
+    if (c >= 0x80 || units[i] != c) return false;
+  }
+  return true;
 }
 
 // The value of `key` in a live map as ProcessDirect reads it (undefined
@@ -351,11 +387,28 @@ enum class WriteKind : uint8_t {
 
 WriteKind WriteKindOfType(const Value& type) {
   if (!type.is_string()) return WriteKind::kIgnored;
+  // By length first: one fixed-size compare per action.
   const std::string& t = type.as_string();
-  if (t == "update_bot") return WriteKind::kUpdate;
-  if (t == "add_bot") return WriteKind::kAdd;
-  if (t == "remove_bot") return WriteKind::kRemove;
-  if (t == "apply_state") return WriteKind::kApplyState;
+  switch (t.size()) {
+    case 10:
+      if (std::memcmp(t.data(), "update_bot", 10) == 0) {
+        return WriteKind::kUpdate;
+      }
+      if (std::memcmp(t.data(), "remove_bot", 10) == 0) {
+        return WriteKind::kRemove;
+      }
+      break;
+    case 7:
+      if (std::memcmp(t.data(), "add_bot", 7) == 0) return WriteKind::kAdd;
+      break;
+    case 11:
+      if (std::memcmp(t.data(), "apply_state", 11) == 0) {
+        return WriteKind::kApplyState;
+      }
+      break;
+    default:
+      break;
+  }
   return WriteKind::kIgnored;
 }
 
@@ -442,7 +495,18 @@ void YjsPartitionCore::ApplyActions(const std::vector<Value>& actions,
   is_local_transaction_ = true;
   const bool has_space = space().has_value() && !space()->empty();
   const Value undefined;
-  doc_->Transact([&](crdt::Transaction&) {
+  doc_->Transact([&](crdt::Transaction& tr) {
+    // The read path may take over a batch's single plain tag write (see
+    // ProcessTagWrite); a second batch in the same transaction, or any
+    // other change, rules it out (count 2).
+    TagWrite& noted = tag_write_;
+    if (noted.tr == &tr) {
+      noted.count = 2;
+    } else {
+      noted.tr = &tr;
+      noted.count = 0;
+      noted.epoch = state_epoch_;
+    }
     for (size_t i = 0; i < actions.size(); ++i) {
       const Value& event = actions[i];
       const WriteAction action =
@@ -451,8 +515,14 @@ void YjsPartitionCore::ApplyActions(const std::vector<Value>& actions,
       if (kind == WriteKind::kIgnored || kind == WriteKind::kApplyState) {
         continue;
       }
-      const std::string id =
-          KeyString(action.id != nullptr ? *action.id : undefined);
+      if (kind != WriteKind::kUpdate) noted.count = 2;
+      // `${id}`: the id itself when it is a string (no copy).
+      std::string id_text;
+      const std::string& id =
+          action.id != nullptr && action.id->is_string()
+              ? action.id->as_string()
+              : (id_text =
+                     KeyString(action.id != nullptr ? *action.id : undefined));
       if (kind == WriteKind::kAdd) {
         const Value& bot = action.bot != nullptr ? *action.bot : undefined;
         std::vector<std::pair<const std::string*, Value>> entries;
@@ -493,7 +563,7 @@ void YjsPartitionCore::ApplyActions(const std::vector<Value>& actions,
         const Value& update =
             action.update != nullptr ? *action.update : undefined;
         const Value& update_tags = update["tags"];
-        const Value* current_bot =
+        Value* current_bot =
             state().is_object() ? state().as_object().Find(id) : nullptr;
         if (IsTruthy(update_tags) && current_bot != nullptr &&
             IsTruthy(*current_bot) && update_tags.is_object()) {
@@ -526,7 +596,9 @@ void YjsPartitionCore::ApplyActions(const std::vector<Value>& actions,
                 stop = true;
                 return;
               }
-              const Value& old_val = current_tags.as_object().Get(tag);
+              Value* old_slot = current_tags.as_object().Find(tag);
+              const Value& old_val =
+                  old_slot != nullptr ? *old_slot : undefined;
               if (bots::StrictEquals(new_val, old_val)) {
                 if (new_val.is_array()) {
                   new_val = Value(
@@ -535,6 +607,25 @@ void YjsPartitionCore::ApplyActions(const std::vector<Value>& actions,
                   return;
                 }
               }
+              if ((new_val.is_string() && !new_val.as_string().empty()) ||
+                  new_val.is_number() || new_val.is_bool()) {
+                // UpdateValueInMap of a plain value with a value, noting
+                // the write for the read path.
+                doc_->set_client_id(local_id_);
+                crdt::engine::Item* item = internal::SetSlot(map, tag, new_val);
+                if (++noted.count == 1 && item != nullptr) {
+                  noted.map = bot_map;
+                  noted.item = item;
+                  noted.entry = current_bot;
+                  noted.tags = &current_tags.as_object();
+                  noted.slot = old_slot;
+                  noted.value = std::move(new_val);
+                } else {
+                  noted.count = 2;
+                }
+                return;
+              }
+              noted.count = 2;
               if (absl::Status st =
                       UpdateValueInMap(map, tag, std::move(new_val));
                   !st.ok()) {
@@ -548,6 +639,7 @@ void YjsPartitionCore::ApplyActions(const std::vector<Value>& actions,
         if (has_space) {
           const Value& masks_update = update["masks"];
           if (IsTruthy(masks_update)) {
+            noted.count = 2;
             const Value& masks = masks_update[*space()];
             if (IsTruthy(masks)) {
               for (const std::string& tag : KeysOf(masks)) {
@@ -744,17 +836,133 @@ bool YjsPartitionCore::ProcessDirect(const crdt::Transaction& tr,
   return true;
 }
 
-Value YjsPartitionCore::VersionValue() {
-  Value* vector = nullptr;
-  if (version_value_.is_object() &&
-      version_value_.object_ref().use_count() == 1 &&
-      (vector = version_value_.as_object().Find("vector")) != nullptr) {
-    // The sites never change: {currentSite, remoteSite, vector} only needs
-    // its vector.
-    *vector = current_version_.vector;
-  } else {
-    version_value_ = current_version_.ToValue();
+bool YjsPartitionCore::ProcessTagWrite(const crdt::Transaction& tr,
+                                       Value& version) {
+  if (one_busy_) return false;  // an emission of it is under way
+  TagWrite& w = tag_write_;
+  crdt::engine::TypeImpl* const map = w.map;
+  const crdt::engine::Item* const item = w.item;
+  // The transaction changed this one key of this one bot map (the bots map
+  // itself did not change, no text was edited), and the key's current item
+  // is the new one: its event says add or update, and the value read is
+  // that item's.
+  const std::vector<crdt::engine::TypeImpl*>& changed = tr.changed_types();
+  if (changed.size() != 1 || changed[0] != map || map->item == nullptr ||
+      map->item->deleted || !map->item->has_parent_sub ||
+      map->item->parent != bots_.impl()) {
+    return false;
   }
+  const std::vector<std::string>* keys = crdt::engine::ChangedMapKeys(tr, map);
+  if (keys == nullptr || keys->size() != 1 || item->deleted ||
+      item->right != nullptr || item->parent != map || !item->has_parent_sub) {
+    return false;
+  }
+  const std::string& tag = item->parent_sub.get();
+  if ((*keys)[0] != tag) return false;
+  Value value;
+  if (item->content.ref == crdt::engine::kRefAny) {
+    value = std::move(w.value);  // the number or boolean as written
+  } else if (w.value.is_string() && TextReadsAs(item, w.value.as_string())) {
+    value = std::move(w.value);
+  } else {
+    value = ReadItemDirect(item);
+    // ProcessDirect covers what is left (an emptied text, ...).
+    if (!HasValue(value) ||
+        !(value.is_string() || value.is_number() || value.is_bool())) {
+      return false;
+    }
+  }
+  w.value = Value();
+  current_version_.vector = std::move(version);
+  SyncSpace();
+  EmitOneTagUpdate(map->item->parent_sub.get(), tag, std::move(value));
+  return true;
+}
+
+void YjsPartitionCore::EmitOneTagUpdate(const std::string& id,
+                                        const std::string& tag, Value value) {
+  // The noted pointers, read before any observer runs.
+  Value* const entry = tag_write_.entry;
+  bots::Object& tags = *tag_write_.tags;
+  Value* const slot = tag_write_.slot;
+  // Upstream writes into {...state[id]}; an entry nothing else refers to is
+  // written in place, which no one can tell apart. The write path found the
+  // bot with a tags object, and a copy shares it.
+  Value new_bot;
+  const bool in_place = entry->object_ref().use_count() == 1;
+  if (in_place) {
+    new_bot = *entry;
+  } else {
+    new_bot = Value(entry->as_object().ShallowCopy());
+  }
+  const bool changed =
+      !bots::StrictEquals(value, slot != nullptr ? *slot : Value());
+  if (slot != nullptr) {
+    *slot = value;
+  } else {
+    tags.Set(tag, value);
+  }
+  if (!in_place) *entry = new_bot;
+  if (!changed) return;  // the partial state loses the bot: nothing to emit
+  one_busy_ = true;
+  if (on_bots_updated_.observer_count() > 0) {
+    if (one_updated_.size() != 1) one_updated_.resize(1);
+    bots::UpdatedBot& u = one_updated_[0];
+    u.bot = new_bot;
+    if (u.tags.size() != 1) u.tags.resize(1);
+    u.tags[0] = tag;
+    u.signatures.reset();
+    on_bots_updated_.Next(one_updated_);
+    // Only observers' copies may keep the bot.
+    one_updated_[0].bot = Value();
+  }
+  new_bot = Value();
+  if (on_state_updated_.observer_count() > 0) {
+    // {id: {tags: {tag: value}}}: the objects of the last call when no one
+    // else holds them (only re-keyed), new ones otherwise.
+    if (one_partial_.is_object() &&
+        one_partial_.object_ref().use_count() == 1 &&
+        one_entry_.object_ref().use_count() == 2 &&
+        one_tags_.object_ref().use_count() == 2) {
+      one_tags_.as_object().AssignSingle(tag, std::move(value));
+      one_partial_.as_object().AssignSingle(id, one_entry_);
+    } else {
+      one_tags_ = Value::NewObject();
+      one_tags_.as_object().Set(tag, std::move(value));
+      one_entry_ = Value::NewObject();
+      one_entry_.as_object().Set("tags", one_tags_);
+      one_partial_ = Value::NewObject();
+      one_partial_.as_object().Set(id, one_entry_);
+    }
+    bots::StateUpdatedEvent& event = one_event_;
+    event.added_bots.clear();
+    event.removed_bots.clear();
+    if (event.updated_bots.size() != 1) event.updated_bots.resize(1);
+    event.updated_bots[0] = id;
+    event.state = one_partial_;
+    event.version = VersionValue();
+    on_state_updated_.Next(event);
+    event.state = Value();
+    event.version = Value();
+  }
+  one_busy_ = false;
+}
+
+Value YjsPartitionCore::VersionValue() {
+  if (version_value_.is_object() &&
+      version_value_.object_ref().use_count() == 1) {
+    // The sites never change: {currentSite, remoteSite, vector} only needs
+    // its vector (found once per object: only this partition writes it).
+    if (version_vector_ == nullptr) {
+      version_vector_ = version_value_.as_object().Find("vector");
+    }
+    if (version_vector_ != nullptr) {
+      *version_vector_ = current_version_.vector;
+      return version_value_;
+    }
+  }
+  version_value_ = current_version_.ToValue();
+  version_vector_ = nullptr;
   return version_value_;
 }
 
@@ -986,8 +1194,19 @@ void YjsPartitionCore::ReturnTagList(std::vector<std::string> tags) {
 }
 
 void YjsPartitionCore::ProcessTransaction(const crdt::Transaction& tr) {
+  // A write noted for this transaction, with the state as it saw it.
+  const bool noted = tag_write_.tr == &tr && tag_write_.count == 1 &&
+                     tag_write_.epoch == state_epoch_;
+  tag_write_.tr = nullptr;
+  // Writes noted from now on (by observers of what follows) see a state
+  // this transaction is changing: the epoch moves again at the end.
+  ++state_epoch_;
+  struct EpochEnd {
+    uint64_t& epoch;
+    ~EpochEnd() { ++epoch; }
+  } epoch_end{state_epoch_};
   Value version = state_vector_cache_.Get(*doc_);
-  if (ProcessDirect(tr, version)) {
+  if ((noted && ProcessTagWrite(tr, version)) || ProcessDirect(tr, version)) {
     QueueVersions(1);
     if (call_depth_ == 0) FlushDeferred();
     return;

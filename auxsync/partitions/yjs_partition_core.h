@@ -31,6 +31,10 @@
 #include "auxsync/rx/behavior_subject.h"
 #include "auxsync/rx/subject.h"
 
+namespace auxsync::crdt::engine {
+struct Item;
+}  // namespace auxsync::crdt::engine
+
 namespace auxsync::partitions {
 
 // The transaction origin of applyUpdates / apply_updates_to_inst.
@@ -160,6 +164,16 @@ class YjsPartitionCore : public Partition {
   // would for the same actions. False (nothing done) for any other shape.
   // Takes `version` (the new state vector) only when it returns true.
   bool ProcessDirect(const crdt::Transaction& tr, bots::Value& version);
+  // The write path's single plain tag value (tag_write_) reported without
+  // reading the transaction back: when `tr` is the transaction that wrote
+  // it, changed nothing else, and the state is as the write path saw it.
+  // Same emissions as ProcessDirect; false (nothing done) otherwise. Takes
+  // `version` only when it returns true.
+  bool ProcessTagWrite(const crdt::Transaction& tr, bots::Value& version);
+  // EmitTagUpdates of {id: {tags: {tag: value}}} for the bot the write path
+  // found (`tag_write_`), with partial-state objects kept between calls.
+  void EmitOneTagUpdate(const std::string& id, const std::string& tag,
+                        bots::Value value);
   void EmitAdded(std::vector<std::pair<std::string, bots::Value>>& bots);
   // current_version_.ToValue() for a state event; the object of the last
   // event is reused when no one kept it (only its vector changes).
@@ -233,6 +247,7 @@ class YjsPartitionCore : public Partition {
   std::vector<rx::Subscription> forward_;
   // See VersionValue(); spare_event_ is null while an emission uses it.
   bots::Value version_value_;
+  bots::Value* version_vector_ = nullptr;  // its "vector", once found
   std::unique_ptr<bots::StateUpdatedEvent> spare_event_;
   bots::Value
       spare_partial_;  // an empty object nothing else holds, or undefined
@@ -245,6 +260,33 @@ class YjsPartitionCore : public Partition {
   // undefined; empty objects nothing else holds.
   bots::Value spare_entry_;
   std::vector<bots::Value> spare_objects_;
+  // A plain tag value the write path set, noted for ProcessTagWrite. Every
+  // pointer is valid only while state_epoch_ is `epoch` (nothing changed the
+  // state since) and the transaction `tr` is being reported.
+  struct TagWrite {
+    const crdt::Transaction* tr = nullptr;  // null: nothing noted
+    uint64_t epoch = 0;
+    int count = 0;  // writes noted in `tr`; anything else counts 2
+    crdt::engine::TypeImpl* map = nullptr;  // the bot's tag map
+    crdt::engine::Item* item = nullptr;     // the tag's new item
+    bots::Value* entry = nullptr;           // the bot in the state
+    bots::Object* tags = nullptr;           // the bot's tags object
+    bots::Value* slot = nullptr;            // the tag in `tags`, or null
+    bots::Value value;                      // the value written
+  };
+  TagWrite tag_write_;
+  // Changes whenever a transaction was reported (the state may have
+  // changed): what invalidates tag_write_'s pointers.
+  uint64_t state_epoch_ = 0;
+  // EmitOneTagUpdate's partial state {id: entry}, entry {tags}, and tags
+  // {tag: value}, reused while no one else holds them; its UpdatedBot list
+  // and state event; whether an emission is using them.
+  bots::Value one_partial_;
+  bots::Value one_entry_;
+  bots::Value one_tags_;
+  std::vector<bots::UpdatedBot> one_updated_;
+  bots::StateUpdatedEvent one_event_;
+  bool one_busy_ = false;
   // The state vector value of every transaction.
   StateVectorValueCache state_vector_cache_;
   rx::BehaviorSubject<bots::CurrentVersion> on_version_;

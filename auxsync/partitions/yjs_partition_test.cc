@@ -15,9 +15,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -25,6 +27,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "auxsync/bots/bot.h"
 #include "auxsync/bots/bot_actions.h"
 #include "auxsync/bots/json.h"
@@ -40,6 +43,7 @@
 #include "auxsync/partitions/inst_updates.h"
 #include "auxsync/partitions/partition_utils.h"
 #include "auxsync/partitions/yjs_local_persistence.h"
+#include "auxsync/rx/subscription.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -844,4 +848,146 @@ TEST(YjsPartition, KeptEmissionsOfTagUpdatesNeverChange) {
     EXPECT_EQ(tags.size(), 1u) << id;
   }
   EXPECT_EQ(Plain(partition.state()["b"]["tags"]), R"({"x":22,"y":"s23"})");
+}
+
+// A single plain tag write is reported from what the write path noted
+// (ProcessTagWrite): an observer that writes again while the first write is
+// being reported, and a write that shares its transaction with another
+// change of the document, are reported from the document instead, with the
+// same emissions as any other path.
+TEST(YjsPartition, NotedTagWritesGiveWayToOtherChanges) {
+  YjsPartition partition(Pinned());
+  ASSERT_TRUE(partition
+                  .ApplyEvents({auxsync::bots::BotAdded(
+                      J(R"({"id":"b","tags":{"x":"1","y":"2"}})"))})
+                  .ok());
+  auto update = [](std::string_view tag, Value value) {
+    return auxsync::bots::BotUpdated(
+        "b", auxsync::bots::MakeObject(
+                 {{"tags", auxsync::bots::MakeObject({{tag, value}})}}));
+  };
+  std::vector<std::string> seen;
+  bool nested = false;
+  auto u = partition.OnBotsUpdated(
+      [&](const std::vector<auxsync::bots::UpdatedBot>& updated) {
+        for (const auto& b : updated) {
+          seen.push_back(absl::StrCat("bots:", absl::StrJoin(b.tags, ","), "=",
+                                      Plain(b.bot["tags"])));
+        }
+        if (!nested) {
+          nested = true;
+          EXPECT_TRUE(partition.ApplyEvents({update("y", Value("z"))}).ok());
+        }
+      });
+  auto s = partition.OnStateUpdated([&](const auto& event) {
+    seen.push_back(absl::StrCat("state:", Plain(event.state)));
+  });
+  seen.clear();
+  ASSERT_TRUE(partition.ApplyEvents({update("x", Value(9))}).ok());
+  EXPECT_THAT(seen,
+              ::testing::ElementsAre(R"(bots:x={"x":9,"y":"2"})",
+                                     R"(state:{"b":{"tags":{"x":9}}})",
+                                     R"(bots:y={"x":9,"y":"z"})",
+                                     R"(state:{"b":{"tags":{"y":"z"}}})"));
+  // One transaction: the partition's write and a direct write of the doc.
+  seen.clear();
+  partition.doc().Transact([&](auxsync::crdt::Transaction&) {
+    EXPECT_TRUE(partition.ApplyEvents({update("x", Value("7"))}).ok());
+    std::optional<auxsync::crdt::OutValue> bot =
+        partition.doc().GetMap("bots").Get("b");
+    ASSERT_TRUE(bot.has_value());
+    auxsync::crdt::YMap(bot->type).Set(
+        "y", auxsync::crdt::Input::Text(std::u16string(u"q")));
+  });
+  EXPECT_THAT(seen, ::testing::ElementsAre(
+                        R"(bots:x,y={"x":"7","y":"q"})",
+                        R"(state:{"b":{"tags":{"x":"7","y":"q"}}})"));
+  EXPECT_EQ(Plain(partition.state()["b"]["tags"]), R"({"x":"7","y":"q"})");
+}
+
+// Random single-action batches (mostly one tag set to a plain value, the
+// case the write path notes for the read path) against the same transactions
+// arriving in a second partition as updates (read back from the document): the
+// same onBotsUpdated and onStateUpdated emissions and the same state, whatever
+// the observers keep.
+TEST(YjsPartition, NotedTagWritesReportAsTheDocumentReadsThem) {
+  YjsPartition local(Pinned());
+  YjsPartitionConfig remote_config = Pinned();
+  remote_config.client_id = 3000;
+  YjsPartition remote(std::move(remote_config));
+  std::vector<std::vector<uint8_t>> pending;
+  auto updates = local.doc().OnUpdate(
+      [&](std::span<const uint8_t> update, const auxsync::crdt::Transaction&) {
+        pending.emplace_back(update.begin(), update.end());
+      });
+  uint32_t seed = 7;
+  auto next = [&] { return (seed = seed * 1103515245u + 12345u) >> 8; };
+  std::vector<Value> kept;  // what observers hold on to
+  auto observe = [&](YjsPartition& p, std::vector<std::string>& seen) {
+    std::vector<auxsync::rx::Subscription> subs;
+    subs.push_back(p.OnBotsUpdated(
+        [&](const std::vector<auxsync::bots::UpdatedBot>& updated) {
+          for (const auto& b : updated) {
+            seen.push_back(
+                absl::StrCat(absl::StrJoin(b.tags, ","), "=", Tagged(b.bot)));
+            if (next() % 4 == 0) kept.push_back(b.bot);
+          }
+        }));
+    subs.push_back(p.OnStateUpdated([&](const auto& event) {
+      seen.push_back(Tagged(event.state));
+      if (next() % 4 == 0) kept.push_back(event.state);
+      if (next() % 8 == 0 && event.state["b1"].is_object()) {
+        kept.push_back(event.state["b1"]["tags"]);
+      }
+    }));
+    return subs;
+  };
+  std::vector<std::string> seen_local, seen_remote;
+  auto subs_local = observe(local, seen_local);
+  auto subs_remote = observe(remote, seen_remote);
+  // (Not a lone surrogate: it reaches the other side as U+FFFD, as in yjs.)
+  const std::vector<Value> values = {Value(1),
+                                     Value(-0.0),
+                                     Value(std::nan("")),
+                                     Value(true),
+                                     Value(false),
+                                     Value("a"),
+                                     Value("longer text value"),
+                                     Value("é"),
+
+                                     Value("\xFF"),
+                                     Value(""),
+                                     Value(nullptr),
+                                     J("[1,2]"),
+                                     J(R"({"k":"v"})"),
+                                     Value(0)};
+  for (int step = 0; step < 400; ++step) {
+    const std::string id = absl::StrCat("b", next() % 3);
+    std::vector<Value> batch;
+    if (step < 3 || next() % 16 == 0) {
+      batch.push_back(auxsync::bots::BotAdded(auxsync::bots::MakeObject(
+          {{"id", id},
+           {"tags", auxsync::bots::MakeObject({{"t0", Value("x")}})}})));
+    } else {
+      Value tags = Value::NewObject();
+      // One tag: two in one transaction may list their keys in another
+      // order on the other side (yjs orders a transaction's changes as they
+      // were made, an update's as it is encoded).
+      tags.as_object().Set(absl::StrCat("t", next() % 4),
+                           values[next() % values.size()]);
+      batch.push_back(auxsync::bots::BotUpdated(
+          id, auxsync::bots::MakeObject({{"tags", tags}})));
+    }
+    seen_local.clear();
+    seen_remote.clear();
+    pending.clear();
+    ASSERT_TRUE(local.ApplyEvents(batch).ok());
+    std::vector<std::string> texts;
+    for (const auto& u : pending) {
+      texts.push_back(auxsync::partitions::ToBase64(u));
+    }
+    ASSERT_TRUE(remote.ApplyUpdates(texts).ok());
+    ASSERT_EQ(seen_local, seen_remote) << "step " << step;
+    ASSERT_EQ(Tagged(local.state()), Tagged(remote.state())) << "step " << step;
+  }
 }

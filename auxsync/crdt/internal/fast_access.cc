@@ -8,14 +8,15 @@
 
 namespace auxsync::crdt::engine {
 
-void SetMapText(YMap map, std::string_view key, std::u16string text) {
+Item* SetMapText(YMap map, std::string_view key, std::u16string text) {
   TypeImpl* t = map.impl();
   if (t->item != nullptr && t->item->deleted) {
     // The new item is deleted at once, after its preliminary content was
     // integrated: keep that order.
     map.Set(key, Input::Text(std::move(text)));
-    return;
+    return nullptr;
   }
+  Item* out = nullptr;
   t->doc->Transact([&](Transaction& tr) {
     const std::string k(key);
     Content c;
@@ -25,6 +26,7 @@ void SetMapText(YMap map, std::string_view key, std::u16string text) {
     c.type->kind = TypeKind::kText;
     // The same left neighbour YMap::Set uses: the key's current item.
     Item* item = NewLocalItem(tr, t, t->GetMap(k), nullptr, &k, std::move(c));
+    out = item;
     // A new type is never among the transaction's changed types (its item
     // is newer than the transaction's start), so inserting its content now
     // rather than inside IntegrateItem changes no event; the ids follow the
@@ -45,22 +47,25 @@ void SetMapText(YMap map, std::string_view key, std::u16string text) {
       }
     }
   });
+  return out;
 }
 
-void SetMapValue(YMap map, std::string_view key, JsValue value) {
+Item* SetMapValue(YMap map, std::string_view key, JsValue value) {
   if (value.kind() == AnyKind::kBytes) {
     map.Set(key, Input(std::move(value)));
-    return;
+    return nullptr;
   }
   TypeImpl* t = map.impl();
+  Item* out = nullptr;
   t->doc->Transact([&](Transaction& tr) {
     const std::string k(key);
     // ContentForValue of a plain value: one Any.
     Content c;
     c.ref = kRefAny;
     c.anys().push_back(std::move(value));
-    NewLocalItem(tr, t, t->GetMap(k), nullptr, &k, std::move(c));
+    out = NewLocalItem(tr, t, t->GetMap(k), nullptr, &k, std::move(c));
   });
+  return out;
 }
 
 MapKeyAction MapKeyChange(const Transaction& tr, const TypeImpl* map,

@@ -17,16 +17,21 @@
 
 namespace auxsync::crdt::engine {
 
+struct Item;
+
 // YMap::Set(key, Input::Text(text)): sets `key` of `map` to a new Y.Text
 // holding `text` (UTF-16 code units, taken over), in the current
 // transaction or a new one. The text is inserted right after the text's own
 // item is integrated, as the preliminary content would be, without copying
-// it into a preliminary closure first.
-void SetMapText(YMap map, std::string_view key, std::u16string text);
+// it into a preliminary closure first. Returns the key's new item (its
+// content is the text), or null when the map's own item is deleted (the
+// public path then wrote it).
+Item* SetMapText(YMap map, std::string_view key, std::u16string text);
 
 // YMap::Set(key, Input(value)) for a plain value that is not bytes (bytes
-// go through YMap::Set, which stores them as binary content).
-void SetMapValue(YMap map, std::string_view key, JsValue value);
+// go through YMap::Set, which stores them as binary content). Returns the
+// key's new item, or null for bytes.
+Item* SetMapValue(YMap map, std::string_view key, JsValue value);
 
 // What a transaction did to one key of a map, as its event records it.
 enum class MapKeyAction : uint8_t { kNone, kAdd, kUpdate, kDelete };

@@ -148,21 +148,20 @@ std::u16string Utf16Of(const std::string& s) {
 
 }  // namespace
 
-void SetSlot(crdt::YMap map, std::string_view key, const Value& value) {
+crdt::engine::Item* SetSlot(crdt::YMap map, std::string_view key,
+                            const Value& value) {
   switch (value.kind()) {
     case Value::Kind::kString:
-      crdt::engine::SetMapText(map, key, Utf16Of(value.as_string()));
-      return;
+      return crdt::engine::SetMapText(map, key, Utf16Of(value.as_string()));
     case Value::Kind::kNumber:
-      crdt::engine::SetMapValue(map, key,
-                                JsValue::MakeNumber(value.as_number()));
-      return;
+      return crdt::engine::SetMapValue(map, key,
+                                       JsValue::MakeNumber(value.as_number()));
     case Value::Kind::kBool:
-      crdt::engine::SetMapValue(map, key, JsValue::MakeBool(value.as_bool()));
-      return;
+      return crdt::engine::SetMapValue(map, key,
+                                       JsValue::MakeBool(value.as_bool()));
     default:
       map.Set(key, crdt::Input(ToJsValue(value)));
-      return;
+      return nullptr;
   }
 }
 

@@ -18,6 +18,10 @@
 #include "auxsync/crdt/doc.h"
 #include "auxsync/crdt/types.h"
 
+namespace auxsync::crdt::engine {
+struct Item;
+}  // namespace auxsync::crdt::engine
+
 namespace auxsync::partitions::internal {
 
 inline constexpr std::string_view kBotsMapName = "bots";
@@ -46,8 +50,11 @@ bots::Value FromJsValue(const crdt::JsValue& value);
 // a new Y.Text for a string, the plain value otherwise.
 crdt::Input ToSlotInput(const bots::Value& value);
 // map.Set(key, ToSlotInput(value)) (the same items and events), without
-// copying a string's UTF-16 text into preliminary content first.
-void SetSlot(crdt::YMap map, std::string_view key, const bots::Value& value);
+// copying a string's UTF-16 text into preliminary content first. Returns
+// the key's new item for a string, number or boolean (engine::SetMapText /
+// SetMapValue), null otherwise.
+crdt::engine::Item* SetSlot(crdt::YMap map, std::string_view key,
+                            const bots::Value& value);
 
 // A value read from a slot: a Y.Text as its string, another shared type as
 // its JSON, a plain value as it is.
