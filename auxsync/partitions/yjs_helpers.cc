@@ -121,16 +121,19 @@ bots::Value StateVectorValueCache::Get(const crdt::Doc& doc) {
                         : bots::Value(last_.as_object().ShallowCopy());
     spare_ = bots::Value();
     bots::Object& out = v.as_object();
+    // The keys in order (as built): each clock is set in one pass without a
+    // lookup. (ForEach allows re-assigning a key's value.)
     bool all_found = true;
-    for (size_t i = 0; all_found && i < sv.size(); ++i) {
-      bots::Value* clock = out.Find(keys_[i]);
-      if (clock == nullptr) {
+    size_t i = 0;
+    out.ForEach([&](const std::string& key, const bots::Value& clock) {
+      if (!all_found || i >= sv.size() || key != keys_[i]) {
         all_found = false;
-      } else {
-        *clock = bots::Value(sv[i].second);
+        return;
       }
-    }
-    if (all_found) {
+      const_cast<bots::Value&>(clock) = bots::Value(sv[i].second);
+      ++i;
+    });
+    if (all_found && i == sv.size()) {
       spare_ = std::move(last_);
       last_ = v;
       return v;

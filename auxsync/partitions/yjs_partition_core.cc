@@ -158,6 +158,18 @@ Value ReadBotDirect(std::string_view id, const crdt::OutValue& slot) {
   return bots::CreateBot(id, std::move(tags));
 }
 
+// to = from, for the short names of the single-tag path: an equal-length
+// name is copied in place without a call.
+void CopyShortString(const std::string& from, std::string& to) {
+  const size_t n = from.size();
+  if (n != to.size() || n > 32) {
+    to.assign(from);
+    return;
+  }
+  char* out = to.data();
+  for (size_t i = 0; i < n; ++i) out[i] = from[i];
+}
+
 // The value of a map key's live current item as ProcessDirect reads it:
 // ReadSlotValue of its value without the OutValue copy.
 Value ReadItemDirect(const crdt::engine::Item* item) {
@@ -349,15 +361,14 @@ CurrentVersion YjsPartitionCore::NextVersion(const Value& edit) {
 }
 
 void YjsPartitionCore::Defer(std::function<void()> fn) {
-  deferred_.push_back(std::move(fn));
+  // (An empty function in deferred_ is a version emission.)
+  if (fn) deferred_.push_back(std::move(fn));
 }
 
 void YjsPartitionCore::QueueVersions(int count) {
   // Each emission reads the version current when it runs, as upstream's
-  // awaited handler does.
-  for (int i = 0; i < count; ++i) {
-    Defer([this] { on_version_.Next(current_version_); });
-  }
+  // awaited handler does. An empty function stands for one.
+  for (int i = 0; i < count; ++i) deferred_.emplace_back();
 }
 
 void YjsPartitionCore::FlushDeferred() {
@@ -365,6 +376,11 @@ void YjsPartitionCore::FlushDeferred() {
   // in this same loop, after the ones already queued.
   size_t next = 0;
   while (next < deferred_.size()) {
+    if (!deferred_[next]) {
+      ++next;
+      on_version_.Next(current_version_);
+      continue;
+    }
     std::function<void()> fn = std::move(deferred_[next++]);
     fn();
   }
@@ -428,18 +444,20 @@ struct YjsPartitionCore::WriteAction {
     if (!action.is_object()) return out;
     const Value* type = nullptr;
     action.as_object().ForEach([&](const std::string& key, const Value& v) {
+      // Fixed-size compares (no strlen, no call).
+      const char* k = key.data();
       switch (key.size()) {
         case 2:
-          if (key == "id") out.id = &v;
+          if (k[0] == 'i' && k[1] == 'd') out.id = &v;
           break;
         case 3:
-          if (key == "bot") out.bot = &v;
+          if (std::memcmp(k, "bot", 3) == 0) out.bot = &v;
           break;
         case 4:
-          if (key == "type") type = &v;
+          if (std::memcmp(k, "type", 4) == 0) type = &v;
           break;
         case 6:
-          if (key == "update") out.update = &v;
+          if (std::memcmp(k, "update", 6) == 0) out.update = &v;
           break;
         default:
           break;
@@ -885,15 +903,12 @@ void YjsPartitionCore::EmitOneTagUpdate(const std::string& id,
   Value* const entry = tag_write_.entry;
   bots::Object& tags = *tag_write_.tags;
   Value* const slot = tag_write_.slot;
-  // Upstream writes into {...state[id]}; an entry nothing else refers to is
-  // written in place, which no one can tell apart. The write path found the
-  // bot with a tags object, and a copy shares it.
-  Value new_bot;
-  const bool in_place = entry->object_ref().use_count() == 1;
-  if (in_place) {
-    new_bot = *entry;
-  } else {
-    new_bot = Value(entry->as_object().ShallowCopy());
+  // Upstream writes into {...state[id]} and stores that copy; an entry
+  // nothing else refers to is written in place, which no one can tell
+  // apart. The write path found the bot with a tags object, which a copy
+  // shares.
+  if (entry->object_ref().use_count() != 1) {
+    *entry = Value(entry->as_object().ShallowCopy());
   }
   const bool changed =
       !bots::StrictEquals(value, slot != nullptr ? *slot : Value());
@@ -902,47 +917,45 @@ void YjsPartitionCore::EmitOneTagUpdate(const std::string& id,
   } else {
     tags.Set(tag, value);
   }
-  if (!in_place) *entry = new_bot;
   if (!changed) return;  // the partial state loses the bot: nothing to emit
   one_busy_ = true;
   if (on_bots_updated_.observer_count() > 0) {
     if (one_updated_.size() != 1) one_updated_.resize(1);
     bots::UpdatedBot& u = one_updated_[0];
-    u.bot = new_bot;
+    u.bot = *entry;
     if (u.tags.size() != 1) u.tags.resize(1);
-    u.tags[0] = tag;
+    CopyShortString(tag, u.tags[0]);
     u.signatures.reset();
     on_bots_updated_.Next(one_updated_);
     // Only observers' copies may keep the bot.
     one_updated_[0].bot = Value();
   }
-  new_bot = Value();
   if (on_state_updated_.observer_count() > 0) {
-    // {id: {tags: {tag: value}}}: the objects of the last call when no one
-    // else holds them (only re-keyed), new ones otherwise.
-    if (one_partial_.is_object() &&
-        one_partial_.object_ref().use_count() == 1 &&
+    // {id: {tags: {tag: value}}} in the event's state: the objects of the
+    // last call when no one else holds them (only re-keyed), new ones
+    // otherwise.
+    bots::StateUpdatedEvent& event = one_event_;
+    Value& partial = event.state;
+    if (one_entry_.is_object() && partial.is_object() &&
+        partial.object_ref().use_count() == 1 &&
         one_entry_.object_ref().use_count() == 2 &&
         one_tags_.object_ref().use_count() == 2) {
       one_tags_.as_object().AssignSingle(tag, std::move(value));
-      one_partial_.as_object().AssignSingle(id, one_entry_);
+      partial.as_object().AssignSingle(id, one_entry_);
     } else {
       one_tags_ = Value::NewObject();
       one_tags_.as_object().Set(tag, std::move(value));
       one_entry_ = Value::NewObject();
       one_entry_.as_object().Set("tags", one_tags_);
-      one_partial_ = Value::NewObject();
-      one_partial_.as_object().Set(id, one_entry_);
+      partial = Value::NewObject();
+      partial.as_object().Set(id, one_entry_);
     }
-    bots::StateUpdatedEvent& event = one_event_;
     event.added_bots.clear();
     event.removed_bots.clear();
     if (event.updated_bots.size() != 1) event.updated_bots.resize(1);
-    event.updated_bots[0] = id;
-    event.state = one_partial_;
+    CopyShortString(id, event.updated_bots[0]);
     event.version = VersionValue();
     on_state_updated_.Next(event);
-    event.state = Value();
     event.version = Value();
   }
   one_busy_ = false;

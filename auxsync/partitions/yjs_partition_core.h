@@ -132,7 +132,8 @@ class YjsPartitionCore : public Partition {
   }
   void EmitStatus(const bots::Value& status) { on_status_.Next(status); }
   void EmitError(const bots::Value& error) { on_error_.Next(error); }
-  // Queues `fn` behind the pending deferred emissions.
+  // Queues `fn` behind the pending deferred emissions (an empty one is
+  // ignored).
   void Defer(std::function<void()> fn);
   // Holds the deferred emissions past the current call (as an open
   // CallScope would) until the matching ReleaseDeferred(), for a subclass
@@ -224,7 +225,8 @@ class YjsPartitionCore : public Partition {
   bool is_remote_update_ = false;
   bots::CurrentVersion current_version_;
   // Emissions upstream makes one microtask later, in order, delivered when
-  // the outermost call returns.
+  // the outermost call returns; an empty function is onVersionUpdated of
+  // the version current then.
   std::vector<std::function<void()>> deferred_;
   int call_depth_ = 0;
 
@@ -278,10 +280,10 @@ class YjsPartitionCore : public Partition {
   // Changes whenever a transaction was reported (the state may have
   // changed): what invalidates tag_write_'s pointers.
   uint64_t state_epoch_ = 0;
-  // EmitOneTagUpdate's partial state {id: entry}, entry {tags}, and tags
-  // {tag: value}, reused while no one else holds them; its UpdatedBot list
-  // and state event; whether an emission is using them.
-  bots::Value one_partial_;
+  // EmitOneTagUpdate's partial-state entry {tags} and tags {tag: value}
+  // (the partial state {id: entry} is one_event_.state), reused while no
+  // one else holds them; its UpdatedBot list and state event; whether an
+  // emission is using them.
   bots::Value one_entry_;
   bots::Value one_tags_;
   std::vector<bots::UpdatedBot> one_updated_;
