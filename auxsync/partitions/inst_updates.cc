@@ -1,6 +1,9 @@
 #include "auxsync/partitions/inst_updates.h"
 
+#include <array>
 #include <chrono>
+#include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <utility>
@@ -80,9 +83,121 @@ double NowMs() {
           .count());
 }
 
+namespace {
+
+constexpr char kBase64Alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+// The two characters of every 12-bit group, first one in the low byte
+// (8 KiB): a 3-byte group is two lookups instead of four 6-bit steps.
+constexpr auto kBase64Pairs = [] {
+  std::array<uint16_t, 4096> t{};
+  for (uint32_t i = 0; i < t.size(); ++i) {
+    t[i] = static_cast<uint16_t>(
+        static_cast<uint8_t>(kBase64Alphabet[i >> 6]) |
+        (static_cast<uint8_t>(kBase64Alphabet[i & 63]) << 8));
+  }
+  return t;
+}();
+
+// Per position k in a 4-character group, the character's 6 bits already
+// shifted to their place in the group's 24 bits; characters outside the
+// standard alphabet (padding and web-safe ones included) map to a value
+// with bit 31 set.
+constexpr auto kBase64Values = [] {
+  std::array<std::array<uint32_t, 256>, 4> t{};
+  for (auto& row : t) row.fill(0x80000000u);
+  for (uint32_t i = 0; i < 64; ++i) {
+    const auto c = static_cast<uint8_t>(kBase64Alphabet[i]);
+    for (uint32_t k = 0; k < 4; ++k) t[k][c] = i << (18 - 6 * k);
+  }
+  return t;
+}();
+
+// The 24 bits of the group at `in`, bit 31 set if a character is not in
+// the standard alphabet.
+inline uint32_t Base64Group(const unsigned char* in) {
+  return kBase64Values[0][in[0]] | kBase64Values[1][in[1]] |
+         kBase64Values[2][in[2]] | kBase64Values[3][in[3]];
+}
+
+// Canonical standard base64 (length a multiple of 4, at most two '=' at
+// the end, zero padding bits) decoded into `out`; false (with `out` in
+// any state) for anything else, which the general decoder then judges.
+bool DecodeCanonicalBase64(std::string_view text, std::vector<uint8_t>& out) {
+  if (text.size() % 4 != 0) return false;
+  if (text.empty()) {
+    out.clear();
+    return true;
+  }
+  const auto* in = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t groups = text.size() / 4;
+  const size_t pad = in[text.size() - 1] != '='   ? 0
+                     : in[text.size() - 2] != '=' ? 1
+                                                  : 2;
+  out.resize(groups * 3 - pad);
+  uint8_t* o = out.data();
+  // All groups but the last: each written as 4 bytes (the fourth is
+  // overwritten by the next group).
+  for (size_t g = 0; g + 1 < groups; ++g) {
+    const uint32_t n = Base64Group(in + 4 * g);
+    if (n >> 31) return false;
+    const uint32_t be = __builtin_bswap32(n << 8);
+    std::memcpy(o + 3 * g, &be, 4);
+  }
+  const unsigned char* last = in + 4 * (groups - 1);
+  const unsigned char tail[4] = {
+      last[0], last[1], pad == 2 ? static_cast<unsigned char>('A') : last[2],
+      pad >= 1 ? static_cast<unsigned char>('A') : last[3]};
+  const uint32_t n = Base64Group(tail);
+  if (n >> 31) return false;
+  // Bits of the padded positions must be zero to be canonical.
+  if ((pad == 2 && (n & 0xFFFF) != 0) || (pad == 1 && (n & 0xFF) != 0)) {
+    return false;
+  }
+  uint8_t* e = o + 3 * (groups - 1);
+  e[0] = static_cast<uint8_t>(n >> 16);
+  if (pad < 2) e[1] = static_cast<uint8_t>(n >> 8);
+  if (pad < 1) e[2] = static_cast<uint8_t>(n);
+  return true;
+}
+
+}  // namespace
+
 std::string ToBase64(std::span<const uint8_t> bytes) {
-  return absl::Base64Escape(absl::string_view(
-      reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  const size_t n = bytes.size();
+  std::string out((n + 2) / 3 * 4, '\0');
+  const uint8_t* in = bytes.data();
+  char* o = out.data();
+  size_t i = 0;
+  // Six bytes (two groups) a step, read as one big-endian 8-byte word.
+  for (; i + 8 <= n; i += 6, o += 8) {
+    uint64_t w;
+    std::memcpy(&w, in + i, 8);
+    w = __builtin_bswap64(w);
+    const uint64_t a = w >> 40, b = (w >> 16) & 0xFFFFFF;
+    const uint64_t chars = uint64_t{kBase64Pairs[a >> 12]} |
+                           uint64_t{kBase64Pairs[a & 0xFFF]} << 16 |
+                           uint64_t{kBase64Pairs[b >> 12]} << 32 |
+                           uint64_t{kBase64Pairs[b & 0xFFF]} << 48;
+    std::memcpy(o, &chars, 8);
+  }
+  for (; i + 3 <= n; i += 3, o += 4) {
+    const uint32_t g =
+        uint32_t{in[i]} << 16 | uint32_t{in[i + 1]} << 8 | uint32_t{in[i + 2]};
+    const uint32_t chars = uint32_t{kBase64Pairs[g >> 12]} |
+                           uint32_t{kBase64Pairs[g & 0xFFF]} << 16;
+    std::memcpy(o, &chars, 4);
+  }
+  if (i < n) {
+    const uint32_t g =
+        uint32_t{in[i]} << 16 | (i + 1 < n ? uint32_t{in[i + 1]} << 8 : 0);
+    o[0] = kBase64Alphabet[g >> 18];
+    o[1] = kBase64Alphabet[(g >> 12) & 63];
+    o[2] = i + 1 < n ? kBase64Alphabet[(g >> 6) & 63] : '=';
+    o[3] = '=';
+  }
+  return out;
 }
 
 absl::StatusOr<std::vector<uint8_t>> FromBase64(std::string_view text) {
@@ -90,6 +205,11 @@ absl::StatusOr<std::vector<uint8_t>> FromBase64(std::string_view text) {
     return absl::InvalidArgumentError(
         "Invalid string. Length must be a multiple of 4");
   }
+  // Canonical text (what every encoder writes) is decoded here; the rest
+  // (web-safe characters, odd padding, non-zero padding bits, bad
+  // characters) by the checks and absl's decoders below.
+  std::vector<uint8_t> bytes;
+  if (DecodeCanonicalBase64(text, bytes)) return bytes;
   for (char c : text) {
     bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
               (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=' ||

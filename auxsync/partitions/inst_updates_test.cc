@@ -4,12 +4,15 @@
 
 #include "auxsync/partitions/inst_updates.h"
 
+#include <cstdint>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/escaping.h"
 #include "auxsync/bots/bot_actions.h"
 #include "auxsync/bots/json.h"
 #include "auxsync/bots/value.h"
@@ -26,6 +29,7 @@ using ::auxsync::partitions::FromBase64;
 using ::auxsync::partitions::GetStateFromUpdates;
 using ::auxsync::partitions::InstUpdate;
 using ::auxsync::partitions::MergeInstUpdates;
+using ::auxsync::partitions::ToBase64;
 using ::auxsync::partitions::UpdateToNewStateUpdate;
 using ::auxsync::partitions::YjsPartition;
 using ::auxsync::partitions::YjsPartitionConfig;
@@ -286,6 +290,107 @@ TEST(InstUpdates, BadInputIsAnError) {
   EXPECT_FALSE(GetStateFromUpdates({{InstUpdate{0, 0, "not base64!"}}}).ok());
   EXPECT_FALSE(FromBase64("abc").ok());
   EXPECT_FALSE(MergeInstUpdates({{InstUpdate{0, 0, "%%%%"}}}).ok());
+}
+
+// FromBase64 as it was before its table decoder: the character check, then
+// absl's standard and web-safe decoders.
+absl::StatusOr<std::vector<uint8_t>> ReferenceFromBase64(
+    std::string_view text) {
+  if (text.size() % 4 != 0) {
+    return absl::InvalidArgumentError(
+        "Invalid string. Length must be a multiple of 4");
+  }
+  for (char c : text) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+              (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=' ||
+              c == '-' || c == '_';
+    if (!ok) return absl::InvalidArgumentError("invalid base64 character");
+  }
+  std::string out;
+  absl::string_view in(text.data(), text.size());
+  if (!absl::Base64Unescape(in, &out) &&
+      !absl::WebSafeBase64Unescape(in, &out)) {
+    return absl::InvalidArgumentError("invalid base64 string");
+  }
+  return std::vector<uint8_t>(out.begin(), out.end());
+}
+
+// ToBase64 writes what absl's (and base64-js's) standard padded encoder
+// writes, for every length (the 6-byte steps, the 3-byte steps and both
+// padding cases), and FromBase64 reads it back.
+TEST(InstUpdates, Base64EncodesAsStandardBase64) {
+  std::mt19937 rng(7);
+  for (size_t len = 0; len < 200; ++len) {
+    for (int rep = 0; rep < 4; ++rep) {
+      std::vector<uint8_t> bytes(len);
+      for (uint8_t& b : bytes) b = static_cast<uint8_t>(rng());
+      const std::string text = ToBase64(bytes);
+      EXPECT_EQ(text, absl::Base64Escape(absl::string_view(
+                          reinterpret_cast<const char*>(bytes.data()),
+                          bytes.size())));
+      absl::StatusOr<std::vector<uint8_t>> back = FromBase64(text);
+      ASSERT_TRUE(back.ok()) << text;
+      EXPECT_EQ(*back, bytes) << text;
+    }
+  }
+  EXPECT_EQ(ToBase64(std::vector<uint8_t>{0xFB, 0xFF}), "+/8=");
+}
+
+// FromBase64 decodes canonical text itself and leaves the rest to the
+// general path: bytes and errors are those of the reference for canonical
+// text, web-safe text, odd padding, non-zero padding bits, bad characters
+// and bad lengths.
+TEST(InstUpdates, Base64DecodesAsBefore) {
+  std::vector<std::string> texts = {"",
+                                    "AQ==",
+                                    "AR==",
+                                    "AQI=",
+                                    "AQJ=",
+                                    "====",
+                                    "A===",
+                                    "AQ=A",
+                                    "-_8=",
+                                    "+/8=",
+                                    "AB+/",
+                                    "AB-_",
+                                    "AB+_",
+                                    "abc",
+                                    "abcde",
+                                    "ab cd",
+                                    "AQ",
+                                    "=AAA",
+                                    "AA=A",
+                                    "A=AA",
+                                    "AQ==AQ==",
+                                    "AQIDBA==",
+                                    "AQIDBA=="
+                                    "AQID"};
+  std::mt19937 rng(11);
+  const std::string chars =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_ !";
+  for (int i = 0; i < 3000; ++i) {
+    // Mostly canonical encodings with one character replaced, plus random
+    // strings over the alphabet, '=', the web-safe characters and others.
+    std::string t;
+    if (i % 2 == 0) {
+      std::vector<uint8_t> bytes(rng() % 20);
+      for (uint8_t& b : bytes) b = static_cast<uint8_t>(rng());
+      t = ToBase64(bytes);
+      if (!t.empty()) t[rng() % t.size()] = chars[rng() % chars.size()];
+    } else {
+      t.resize(4 * (rng() % 5) + (rng() % 8 == 0 ? 1 : 0));
+      for (char& c : t) c = chars[rng() % chars.size()];
+    }
+    texts.push_back(t);
+  }
+  for (const std::string& t : texts) {
+    absl::StatusOr<std::vector<uint8_t>> ours = FromBase64(t);
+    absl::StatusOr<std::vector<uint8_t>> ref = ReferenceFromBase64(t);
+    ASSERT_EQ(ours.status(), ref.status()) << t;
+    if (ours.ok()) {
+      EXPECT_EQ(*ours, *ref) << t;
+    }
+  }
 }
 
 }  // namespace
