@@ -476,11 +476,8 @@ namespace auxsync::crdt::engine {
 
 PendingStore& DocAccess::Pending(Doc& d) { return *d.pending_; }
 
-void DocAccess::AddChanged(Transaction& t, TypeImpl* type,
-                           const std::string* key) {
-  // Typing records the same type's list change once per item: skip the
-  // hash lookup when that was the last thing recorded.
-  if (key == nullptr && t.last_list_changed_ == type) return;
+void DocAccess::AddChangedSlow(Transaction& t, TypeImpl* type,
+                               const std::string* key) {
   Item* item = type->item;
   if (item != nullptr &&
       !(item->id.clock < t.Before(item->id.client) && !item->deleted))

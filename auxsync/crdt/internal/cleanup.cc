@@ -135,7 +135,9 @@ void TryGcAndMerge(Transaction& tr, Doc& doc) {
   const DeleteSet& ds = DocAccess::Ds(tr);
   // (A cleared delete set keeps its table's capacity: iterating an empty
   // one still scans every slot, so it is skipped.)
-  if (doc.gc() && !ds.clients.empty()) {
+  // (A delete set of deleted content only, as a decoded state brings, has
+  // nothing to collect.)
+  if (doc.gc() && !ds.clients.empty() && ds.MayHoldContent()) {
     for (const auto& [client, ranges] : ds.clients) {
       auto* v = store.Client(client);
       if (v == nullptr) continue;
@@ -157,13 +159,20 @@ void TryGcAndMerge(Transaction& tr, Doc& doc) {
       }
     }
   }
+  // Merging finds the same runs in any order: whether two neighbours can
+  // merge does not change when either merges with another, and every merge
+  // goes on leftwards until a pair fails. So a pair that the pass over the
+  // new structs below visits anyway (its right struct starts at or after
+  // the client's state before the transaction) is not tried here first.
   ItemPool* freed = &doc.pool();
   if (!ds.clients.empty()) {
     for (const auto& [client, ranges] : ds.clients) {
       auto* v = store.Client(client);
       if (v == nullptr) continue;
+      const uint64_t before = DocAccess::Before(tr, client);
       for (size_t di = ranges.size(); di-- > 0;) {
         auto [clock, len] = ranges[di];
+        if (clock >= before) continue;
         size_t most_right = std::min(
             v->size() - 1, 1 + StructStore::FindIndex(*v, clock + len - 1));
         for (size_t si = most_right; si > 0 && (*v)[si]->id.clock >= clock;) {
@@ -186,6 +195,10 @@ void TryGcAndMerge(Transaction& tr, Doc& doc) {
   auto& ms = DocAccess::MergeStructs(tr);
   for (size_t i = ms.size(); i-- > 0;) {
     Id id = ms[i]->id;
+    // Both pairs of (the struct now holding) a new struct were tried above:
+    // a merged struct that starts before the transaction's state was left
+    // by a leftward merge that failed at its left pair.
+    if (id.clock >= DocAccess::Before(tr, id.client)) continue;
     auto* v = store.Client(id.client);
     size_t pos = StructStore::FindIndex(*v, id.clock);
     if (pos + 1 < v->size()) {

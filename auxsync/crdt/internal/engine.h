@@ -154,8 +154,16 @@ class DocAccess {
   }
   static void NoteAppendedLocal(Transaction& t) { t.appended_local_ = true; }
   static PendingStore& Pending(Doc& d);
+  // Records a change of `type` (of its list when `key` is null). Typing
+  // and decoded text record the same type's list once per item: inline
+  // when that was the last thing recorded.
   static void AddChanged(Transaction& t, TypeImpl* type,
-                         const std::string* key);
+                         const std::string* key) {
+    if (key == nullptr && t.last_list_changed_ == type) return;
+    AddChangedSlow(t, type, key);
+  }
+  static void AddChangedSlow(Transaction& t, TypeImpl* type,
+                             const std::string* key);
   static void RemoveChanged(Transaction& t, TypeImpl* type);
   static TypeImpl* RootForRemote(Doc& d, const std::string& name);
   static const Transaction::Changed* Changed(const Transaction& t,

@@ -72,10 +72,6 @@ void AddStruct(Doc& doc, Item* it) {
   v.push_back(it);
 }
 
-Item* LeftmostOfKey(TypeImpl* parent, const std::string& key) {
-  return parent->MapFirst(key);
-}
-
 }  // namespace
 
 void IntegrateItem(Transaction& tr, Item* item, uint64_t offset) {
@@ -106,13 +102,23 @@ void IntegrateItem(Transaction& tr, Item* item, uint64_t offset) {
   }
   Item* left = item->left;
   Item* right = item->right;
+  // A map item's key slot, found (or made, where yjs's map.set would add
+  // the key) once: the scan's start, the chain's first item and the key's
+  // current item are all in it. No other key is added to the parent's map
+  // while it is used.
+  TypeImpl::MapSlot* slot = nullptr;
+  auto key_slot = [&]() -> TypeImpl::MapSlot& {
+    if (slot == nullptr) slot = &parent->KeySlot(item->parent_sub.get());
+    return *slot;
+  };
   if ((left == nullptr && (right == nullptr || right->left != nullptr)) ||
       (left != nullptr && left->right != right)) {
     Item* o;
     if (left != nullptr) {
       o = left->right;
     } else if (item->has_parent_sub) {
-      o = LeftmostOfKey(parent, item->parent_sub);
+      // (left is null: the key gets its slot below in any case.)
+      o = TypeImpl::ChainStart(key_slot());
     } else {
       o = parent->start;
     }
@@ -155,9 +161,10 @@ void IntegrateItem(Transaction& tr, Item* item, uint64_t offset) {
   } else {
     Item* r;
     if (item->has_parent_sub) {
-      r = LeftmostOfKey(parent, item->parent_sub);
+      TypeImpl::MapSlot& ks = key_slot();
+      r = TypeImpl::ChainStart(ks);
       // The item becomes the start of its key's chain.
-      parent->SetMapFirst(item->parent_sub, item);
+      ks.first = item;
     } else {
       r = parent->start;
       parent->start = item;
@@ -167,7 +174,7 @@ void IntegrateItem(Transaction& tr, Item* item, uint64_t offset) {
   if (item->right != nullptr) {
     item->right->left = item;
   } else if (item->has_parent_sub) {
-    parent->SetMap(item->parent_sub, item);
+    key_slot().current = item;
     if (item->left != nullptr) DeleteItem(tr, item->left);
   }
   if (!item->has_parent_sub && item->Countable() && !item->deleted)
@@ -177,7 +184,8 @@ void IntegrateItem(Transaction& tr, Item* item, uint64_t offset) {
   // content.integrate
   switch (item->content.ref) {
     case kRefDeleted:
-      DocAccess::Ds(tr).Add(item->id.client, item->id.clock, item->length);
+      DocAccess::Ds(tr).AddCollected(item->id.client, item->id.clock,
+                                     item->length);
       item->deleted = true;
       break;
     case kRefFormat:
@@ -372,29 +380,94 @@ bool MissingDependency(const DecodedStruct& s, const StructStore& store,
   return false;
 }
 
+// Maps made by this update get their tables sized once for the keys their
+// items bring (a YjsPartition initialization brings 10,000 bot maps of ten
+// keys each), instead of growing through several rehashes. `refs` are the
+// decoded structs of `client`, in clock order; a map's first item of each
+// key names the map as its parent, and those follow the map's own struct.
+// An upper bound is enough (a key set twice by different clients counts
+// twice): it only sizes the tables.
+void ReserveMapKeys(uint64_t client, const std::vector<DecodedStruct>& refs) {
+  Id run;
+  size_t count = 0;
+  auto flush = [&]() {
+    if (count < 2) return;
+    auto at = std::lower_bound(refs.begin(), refs.end(), run.clock,
+                               [](const DecodedStruct& s, uint64_t c) {
+                                 return s.item->id.clock + s.item->length <= c;
+                               });
+    if (at == refs.end()) return;
+    const Item* p = at->item;
+    if (p->gc || p->content.ref != kRefType || p->id.clock != run.clock) {
+      return;
+    }
+    TypeImpl* t = p->content.type.get();
+    t->map.reserve(t->map.size() + count);
+    t->map_keys.reserve(t->map_keys.size() + count);
+  };
+  for (const DecodedStruct& s : refs) {
+    const Item* it = s.item;
+    if (s.parent_kind != 2 || it->gc || !it->has_parent_sub) continue;
+    if (count > 0 && s.parent_id == run) {
+      ++count;
+      continue;
+    }
+    flush();
+    run = s.parent_id;
+    count = run.client == client ? 1 : 0;
+  }
+  flush();
+}
+
 // Resolves a decoded struct's neighbours and parent (yjs getMissing's
 // second half); returns its item.
 Item* Materialize(Transaction& tr, DecodedStruct& s, ClientRefs& cr) {
   Doc& doc = tr.doc();
   Item* it = s.item;
   if (it->gc) return it;
+  // An item ending exactly at the origin is what GetItemCleanEnd finds
+  // (nothing to split), and one starting at the right origin what
+  // GetItemCleanStart finds (a stored item's first clock never changes).
+  // Such items are looked for among the known neighbours first: the
+  // client's last integrated item, the item its previous struct had on its
+  // right, and each other's neighbour (when a client's structs come in the
+  // order they were made, as in a loaded state, nothing was integrated
+  // between a struct's origin and its right origin yet). Neither a hit nor
+  // a miss splits anything before GetItemCleanEnd would.
+  Item* l = nullptr;
+  Item* r = nullptr;
   if (it->origin.has) {
-    // An item ending exactly at the origin is what GetItemCleanEnd finds
-    // (nothing to split).
-    Item* l = cr.last;
-    it->left = l != nullptr && l->LastId() == it->origin.id
-                   ? l
-                   : GetItemCleanEnd(tr, it->origin.id);
-    it->origin = {it->left->LastId(), true};
+    Item* c = cr.last;
+    if (c != nullptr && c->LastId() == it->origin.id) l = c;
   }
   if (it->right_origin.has) {
-    // A stored item's first clock never changes: one starting at the
-    // right origin is what GetItemCleanStart finds.
-    Item* r = cr.last_right;
-    it->right = r != nullptr && r->id == it->right_origin.id
-                    ? r
-                    : GetItemCleanStart(tr, it->right_origin.id);
-    it->right_origin = {it->right->id, true};
+    Item* c = cr.last_right;
+    if (c != nullptr && c->id == it->right_origin.id) {
+      r = c;
+    } else if (l != nullptr && l->right != nullptr &&
+               l->right->id == it->right_origin.id) {
+      r = l->right;
+    }
+  }
+  if (it->origin.has) {
+    if (l == nullptr) {
+      l = r != nullptr && r->left != nullptr &&
+                  r->left->LastId() == it->origin.id
+              ? r->left
+              : GetItemCleanEnd(tr, it->origin.id);
+    }
+    it->left = l;
+    it->origin = {l->LastId(), true};
+  }
+  if (it->right_origin.has) {
+    if (r == nullptr) {
+      r = l != nullptr && l->right != nullptr &&
+                  l->right->id == it->right_origin.id
+              ? l->right
+              : GetItemCleanStart(tr, it->right_origin.id);
+    }
+    it->right = r;
+    it->right_origin = {r->id, true};
     cr.last_right = it->right;
   }
   if ((it->left != nullptr && it->left->gc) ||
@@ -495,6 +568,7 @@ static bool IntegrateStructs(
     cr.client = in[k].first;
     cr.refs = std::move(in[k].second);
     cr.state = store.State(cr.client);
+    ReserveMapKeys(cr.client, cr.refs);
   }
   auto find_refs = [&](uint64_t c) -> ClientRefs* {
     auto it = std::lower_bound(

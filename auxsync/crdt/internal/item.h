@@ -320,6 +320,19 @@ class TypeImpl {
     while (o != nullptr && o->left != nullptr) o = o->left;
     return o;
   }
+  // The slot of `key`, made (and the key appended to map_keys) if the key
+  // had none. Valid until the next insertion into `map`.
+  MapSlot& KeySlot(const std::string& key) {
+    auto [iter, inserted] = map.try_emplace(key);
+    if (inserted) map_keys.push_back(key);
+    return iter->second;
+  }
+  // The first item of a slot's chain (null if none).
+  static Item* ChainStart(const MapSlot& slot) {
+    Item* o = slot.first != nullptr ? slot.first : slot.current;
+    while (o != nullptr && o->left != nullptr) o = o->left;
+    return o;
+  }
   // Records `it` as the first item of its key's chain.
   void SetMapFirst(const std::string& key, Item* it) {
     auto [iter, inserted] = map.try_emplace(key, MapSlot{nullptr, it});
@@ -333,6 +346,40 @@ class TypeImpl {
 
 // client -> list of (clock, len) ranges.
 struct DeleteSet {
+  DeleteSet() = default;
+  // Copies and moves do not take the Add cache (it points into the
+  // source's table).
+  DeleteSet(const DeleteSet& o)
+      : clients(o.clients),
+        order(o.order),
+        spare_ranges(o.spare_ranges),
+        has_content_(o.has_content_) {}
+  DeleteSet(DeleteSet&& o) noexcept
+      : clients(std::move(o.clients)),
+        order(std::move(o.order)),
+        spare_ranges(std::move(o.spare_ranges)),
+        has_content_(o.has_content_) {
+    o.last_ = nullptr;
+  }
+  DeleteSet& operator=(const DeleteSet& o) {
+    if (this != &o) {
+      clients = o.clients;
+      order = o.order;
+      spare_ranges = o.spare_ranges;
+      has_content_ = o.has_content_;
+      last_ = nullptr;
+    }
+    return *this;
+  }
+  DeleteSet& operator=(DeleteSet&& o) noexcept {
+    clients = std::move(o.clients);
+    order = std::move(o.order);
+    spare_ranges = std::move(o.spare_ranges);
+    has_content_ = o.has_content_;
+    last_ = o.last_ = nullptr;
+    return *this;
+  }
+
   absl::flat_hash_map<uint64_t, std::vector<std::pair<uint64_t, uint64_t>>>
       clients;
   // Clients in the order Add first saw them: yjs's Map order, in which
@@ -343,8 +390,29 @@ struct DeleteSet {
   // delete set is cleared after every transaction, and a small one then
   // allocates nothing. Not part of the set's value.
   std::vector<std::vector<std::pair<uint64_t, uint64_t>>> spare_ranges;
+  // Records a deletion of structs that may hold content (the cleanup
+  // collects it).
   void Add(uint64_t client, uint64_t clock, uint64_t len) {
+    has_content_ = true;
+    Push(client, clock, len);
+  }
+  // Records structs whose content is deleted content already (a decoded
+  // state's deleted structs): nothing to collect.
+  void AddCollected(uint64_t client, uint64_t clock, uint64_t len) {
+    Push(client, clock, len);
+  }
+  // False when every range was recorded with AddCollected since the last
+  // Clear (the cleanup's collection pass has nothing to do).
+  bool MayHoldContent() const { return has_content_; }
+  void Push(uint64_t client, uint64_t clock, uint64_t len) {
     if (len == 0) return;
+    // Deletions come in runs of one client (a decoded state's deleted
+    // structs, a deleted range's items): no table lookup for those.
+    if (last_ != nullptr && last_client_ == client &&
+        last_size_ == clients.size()) {
+      last_->push_back({clock, len});
+      return;
+    }
     auto [it, inserted] = clients.try_emplace(client);
     if (inserted) {
       order.push_back(client);
@@ -354,8 +422,13 @@ struct DeleteSet {
       }
     }
     it->second.push_back({clock, len});
+    last_ = &it->second;
+    last_client_ = client;
+    last_size_ = clients.size();
   }
   void Clear() {
+    last_ = nullptr;
+    has_content_ = false;
     for (auto& [client, ranges] : clients) {
       // A few small lists are kept (a large one would stay as memory).
       if (spare_ranges.size() >= 4) break;
@@ -377,6 +450,15 @@ struct DeleteSet {
   void SortAndMerge();
   bool Contains(Id id) const;  // requires SortAndMerge
   absl::InlinedVector<uint64_t, 4> SortedClientsDesc() const;
+
+ private:
+  // Add's cache: the ranges of the client it added to last, valid while
+  // the table has the size it had then (only inserting rehashes, and
+  // nothing but Clear empties the table).
+  std::vector<std::pair<uint64_t, uint64_t>>* last_ = nullptr;
+  uint64_t last_client_ = 0;
+  size_t last_size_ = 0;
+  bool has_content_ = false;  // see MayHoldContent
 };
 
 }  // namespace auxsync::crdt::engine

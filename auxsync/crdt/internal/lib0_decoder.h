@@ -59,6 +59,15 @@ class Lib0Decoder {
 
   // Absolute offset of the next byte (base_offset + position).
   size_t offset() const { return base_ + pos_; }
+  // The next byte and the end of the input, for readers that decode a run
+  // of fields from a local cursor (bounds checked by them) and then move
+  // past what they read with Advance.
+  const uint8_t* cursor() const { return data_.data() + pos_; }
+  const uint8_t* end() const { return data_.data() + data_.size(); }
+  // Moves to `p`, which lies in [cursor(), end()].
+  void Advance(const uint8_t* p) {
+    pos_ = static_cast<size_t>(p - data_.data());
+  }
   size_t remaining() const { return data_.size() - pos_; }
   bool has_content() const { return pos_ < data_.size(); }
 

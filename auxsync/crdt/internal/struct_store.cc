@@ -140,6 +140,12 @@ size_t StructList::IndexedFind(uint64_t clock) const {
   auto clock_at = [this](size_t p) {
     return chunks_[p >> kChunkBits][p & (kChunk - 1)].clock;
   };
+  if (hi - lo <= 4) {
+    // Usually: neighbouring entries, a step or two.
+    while (lo < hi && clock_at(lo + 1) <= clock) ++lo;
+    hint_chunk_ = lo >> kChunkBits;
+    return hint_pos_ = lo;
+  }
   while (lo < hi) {
     const size_t mid = (lo + hi + 1) / 2;
     if (clock_at(mid) <= clock) {

@@ -3,6 +3,7 @@
 // kinds read straight into the engine's form.
 #include <algorithm>
 
+#include "absl/base/attributes.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "auxsync/crdt/internal/engine.h"
@@ -217,13 +218,150 @@ bool ReadCommonStruct(Dec& dec, uint8_t info, size_t start, uint64_t client,
   }
   it->length = length;
   if (ref == kRefString) {
-    // The reader validated the UTF-8.
-    internal::AppendValidUtf8AsUtf16(utf8, &c.str);
+    // The reader validated the UTF-8 and counted its UTF-16 units.
+    internal::AssignValidUtf8AsUtf16(utf8, length, &c.str);
     // Keep the halves of a pair a v2 cut split, as JavaScript does.
     if (lead_low != 0) c.str.front() = lead_low;
     if (trail_high != 0) c.str.back() = trail_high;
   }
   *failed = false;
+  return true;
+}
+
+// A var-uint of up to five bytes (35 bits: every clock, length and client
+// yjs writes; below 2^53) at `p`, which has at least eight readable bytes.
+// False when it is longer (the checked reader takes it).
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool FastVarUint(const uint8_t*& p,
+                                                     uint64_t* v) {
+  uint64_t b = p[0];
+  if (b < 0x80) {
+    *v = b;
+    p += 1;
+    return true;
+  }
+  uint64_t r = b & 0x7f;
+  b = p[1];
+  r |= (b & 0x7f) << 7;
+  if (b < 0x80) {
+    *v = r;
+    p += 2;
+    return true;
+  }
+  b = p[2];
+  r |= (b & 0x7f) << 14;
+  if (b < 0x80) {
+    *v = r;
+    p += 3;
+    return true;
+  }
+  b = p[3];
+  r |= (b & 0x7f) << 21;
+  if (b < 0x80) {
+    *v = r;
+    p += 4;
+    return true;
+  }
+  b = p[4];
+  r |= (b & 0x7f) << 28;
+  if (b < 0x80) {
+    *v = r;
+    p += 5;
+    return true;
+  }
+  return false;
+}
+
+// A varString at `p` (eight readable bytes; length within five bytes,
+// bytes within `end`, valid UTF-8); false otherwise.
+inline bool FastVarString(const uint8_t*& p, const uint8_t* end,
+                          std::string_view* out, uint64_t* utf16_len) {
+  uint64_t n;
+  if (!FastVarUint(p, &n) || n > static_cast<uint64_t>(end - p)) return false;
+  *out = std::string_view(reinterpret_cast<const char*>(p),
+                          static_cast<size_t>(n));
+  if (!internal::ValidateUtf8(*out, utf16_len)) return false;
+  p += n;
+  return true;
+}
+
+// A v1 struct with string or deleted content (what most of a text document
+// is) read from a local cursor, without the decoder's per-field
+// bookkeeping. Returns false, having consumed and changed nothing, for
+// every other struct and for anything unusual (a var-int longer than five
+// bytes, the end of the input near, invalid UTF-8, a length the checks
+// reject): ReadCommonStruct then reads it with its checks and errors.
+bool ReadV1Fast(internal::Lib0Decoder& rest, uint64_t client, uint64_t clock,
+                DecodedStruct* s) {
+  const uint8_t* p = rest.cursor();
+  const uint8_t* const end = rest.end();
+  // Every var-int read below needs eight readable bytes.
+  auto room = [&p, end]() { return end - p >= 8; };
+  if (!room()) return false;
+  const uint8_t info = *p;
+  const uint8_t ref = info & 0x1f;
+  if (ref != kRefString && ref != kRefDeleted) return false;
+  ++p;
+  uint64_t oc = 0, ok = 0, rc = 0, rk = 0;
+  if (info & 0x80) {
+    if (!room() || !FastVarUint(p, &oc) || !room() || !FastVarUint(p, &ok))
+      return false;
+  }
+  if (info & 0x40) {
+    if (!room() || !FastVarUint(p, &rc) || !room() || !FastVarUint(p, &rk))
+      return false;
+  }
+  uint8_t parent_kind = 0;
+  std::string_view parent_name, key;
+  uint64_t pc = 0, pk = 0;
+  if ((info & 0xc0) == 0) {
+    uint64_t is_root;
+    if (!room() || !FastVarUint(p, &is_root)) return false;
+    if (is_root == 1) {
+      if (!room() || !FastVarString(p, end, &parent_name, nullptr))
+        return false;
+      parent_kind = 1;
+    } else {
+      if (!room() || !FastVarUint(p, &pc) || !room() || !FastVarUint(p, &pk))
+        return false;
+      parent_kind = 2;
+    }
+    if (info & 0x20) {
+      if (!room() || !FastVarString(p, end, &key, nullptr)) return false;
+    }
+  }
+  uint64_t length = 0;
+  std::string_view utf8;
+  if (!room()) return false;
+  if (ref == kRefDeleted) {
+    if (!FastVarUint(p, &length)) return false;
+  } else if (!FastVarString(p, end, &utf8, &length)) {
+    return false;
+  }
+  if (length == 0 || length > kMaxSafeInteger - clock) return false;
+  rest.Advance(p);
+  Item* it = s->item;
+  it->id = {client, clock};
+  if (info & 0x80) it->origin = {{oc, ok}, true};
+  if (info & 0x40) it->right_origin = {{rc, rk}, true};
+  if (parent_kind == 1) {
+    s->parent_kind = 1;
+    s->parent_name.assign(parent_name.data(), parent_name.size());
+  } else if (parent_kind == 2) {
+    s->parent_kind = 2;
+    s->parent_id = {pc, pk};
+  }
+  if ((info & 0xc0) == 0 && (info & 0x20)) {
+    it->has_parent_sub = true;
+    it->parent_sub = std::string(key);
+  }
+  it->length = length;
+  Content& c = it->content;
+  c.ref = ref;
+  if (ref == kRefDeleted) {
+    c.deleted_len = length;
+  } else {
+    internal::AssignValidUtf8AsUtf16(utf8, length, &c.str);
+  }
   return true;
 }
 
@@ -272,19 +410,25 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
     structs.reserve(static_cast<size_t>(std::min<uint64_t>(n, bound)));
     for (uint64_t j = 0; j < n; ++j) {
       const size_t start = rest.offset();
-      const uint8_t info = dec.ReadInfo();
-      if (!dec.ok()) break;
       DecodedStruct& s = structs.emplace_back();
       s.item = pool.New();
-      if (!ReadCommonStruct(dec, info, start, client, clock, &s, &done)) {
-        if (done) break;  // failed
-        if (!internal::ReadStructBody(dec, info, start, client, clock, &arena,
-                                      &ws)) {
-          break;
-        }
-        if (!ToEngineStruct(ws, &s, &error)) {
-          rest.FailAt(start, error);
-          break;
+      bool fast = false;
+      if constexpr (Dec::kVersion == 1) {
+        fast = ReadV1Fast(rest, client, clock, &s);
+      }
+      if (!fast) {
+        const uint8_t info = dec.ReadInfo();
+        if (!dec.ok()) break;
+        if (!ReadCommonStruct(dec, info, start, client, clock, &s, &done)) {
+          if (done) break;  // failed
+          if (!internal::ReadStructBody(dec, info, start, client, clock, &arena,
+                                        &ws)) {
+            break;
+          }
+          if (!ToEngineStruct(ws, &s, &error)) {
+            rest.FailAt(start, error);
+            break;
+          }
         }
       }
       // Integration needs a struct's own-client dependencies before it.

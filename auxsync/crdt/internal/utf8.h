@@ -61,6 +61,12 @@ inline uint8_t* WriteUtf16AsUtf8Short(std::u16string_view s, uint8_t* out) {
 // to `out`.
 void AppendValidUtf8AsUtf16(std::string_view utf8, std::u16string* out);
 
+// Sets `*out` to the UTF-16 form of valid UTF-8 `utf8` whose UTF-16 length
+// ValidateUtf8 gave as `utf16_len`: ASCII text (as long as its bytes) is
+// widened without looking for multi-byte sequences.
+void AssignValidUtf8AsUtf16(std::string_view utf8, uint64_t utf16_len,
+                            std::u16string* out);
+
 inline constexpr std::string_view kReplacementChar = "\xEF\xBF\xBD";
 
 }  // namespace auxsync::crdt::internal

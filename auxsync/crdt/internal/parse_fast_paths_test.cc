@@ -1,0 +1,102 @@
+// Copyright 2025 The auxsync Authors.
+//
+// The fast paths of update loading against their plain forms: the ASCII
+// UTF-8 -> UTF-16 assignment (against AppendValidUtf8AsUtf16), the v1
+// struct reader's cursor path (structs whose var-ints it leaves to the
+// checked reader load the same), the delete set's Add cache across copies
+// and moves, and the cleanup's merges after loading a state.
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "auxsync/crdt/doc.h"
+#include "auxsync/crdt/encoding.h"
+#include "auxsync/crdt/internal/item.h"
+#include "auxsync/crdt/internal/utf8.h"
+#include "auxsync/crdt/types.h"
+#include "gtest/gtest.h"
+
+namespace auxsync::crdt {
+namespace {
+
+TEST(ParseFastPaths, AssignValidUtf8MatchesAppendForAsciiAndNot) {
+  std::mt19937 rng(7);
+  const std::vector<std::string> pieces = {
+      "a", "Z", "0", " ", "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80"};
+  for (int round = 0; round < 2000; ++round) {
+    const size_t n = rng() % 70;
+    const bool ascii = rng() % 2 == 0;
+    std::string s;
+    for (size_t i = 0; i < n; ++i) {
+      s += pieces[rng() % (ascii ? 4 : pieces.size())];
+    }
+    uint64_t units = 0;
+    ASSERT_TRUE(internal::ValidateUtf8(s, &units));
+    std::u16string want;
+    internal::AppendValidUtf8AsUtf16(s, &want);
+    // The target held other text before (assignment, not append).
+    std::u16string got(rng() % 40, u'x');
+    internal::AssignValidUtf8AsUtf16(s, units, &got);
+    ASSERT_EQ(got, want) << s;
+  }
+}
+
+// Clocks and clients whose var-ints are longer than five bytes, and
+// strings at the very end of the update, go through the checked reader:
+// the document loads the same.
+TEST(ParseFastPaths, LongVarIntsAndShortTailsLoadTheSame) {
+  for (uint64_t client : {uint64_t{7}, uint64_t{1} << 34, uint64_t{1} << 40,
+                          (uint64_t{1} << 53) - 1}) {
+    DocOptions o;
+    o.client_id = client;
+    Doc a(o);
+    YText t = a.GetText("text");
+    a.Transact([&](Transaction&) { t.Insert(0, u"abcdef"); });
+    a.Transact([&](Transaction&) { t.Insert(3, u"XY\u00e9"); });
+    a.Transact([&](Transaction&) { t.Insert(1, u"\U0001F600!"); });
+    a.Transact([&](Transaction&) { t.Delete(5, 2); });
+    for (bool v2 : {false, true}) {
+      auto state = v2 ? EncodeStateAsUpdateV2(a) : EncodeStateAsUpdate(a);
+      ASSERT_TRUE(state.ok());
+      Doc b;
+      ASSERT_TRUE(
+          (v2 ? ApplyUpdateV2(b, *state) : ApplyUpdate(b, *state)).ok());
+      EXPECT_EQ(b.GetText("text").ToString16(), t.ToString16());
+      auto again = v2 ? EncodeStateAsUpdateV2(b) : EncodeStateAsUpdate(b);
+      ASSERT_TRUE(again.ok());
+      EXPECT_EQ(*again, *state) << client << (v2 ? " v2" : " v1");
+    }
+  }
+}
+
+TEST(ParseFastPaths, DeleteSetAddCacheFollowsCopiesAndMoves) {
+  engine::DeleteSet a;
+  a.Add(1, 0, 2);
+  a.Add(1, 5, 1);  // cached
+  engine::DeleteSet b = a;
+  b.Add(1, 9, 1);
+  a.Add(1, 7, 1);
+  ASSERT_EQ(a.clients[1].size(), 3u);
+  ASSERT_EQ(b.clients[1].size(), 3u);
+  EXPECT_EQ(a.clients[1][2].first, 7u);
+  EXPECT_EQ(b.clients[1][2].first, 9u);
+  engine::DeleteSet c = std::move(a);
+  c.Add(1, 11, 1);
+  a.Add(1, 13, 1);  // the moved-from set starts again
+  EXPECT_EQ(c.clients[1].size(), 4u);
+  EXPECT_EQ(a.clients[1].size(), 1u);
+  // Another client inserted into the table: the cache is not used.
+  for (uint64_t k = 2; k < 100; ++k) c.Add(k, 0, 1);
+  c.Add(1, 20, 1);
+  EXPECT_EQ(c.clients[1].size(), 5u);
+  EXPECT_TRUE(c.MayHoldContent());
+  c.Clear();
+  c.AddCollected(3, 0, 4);
+  EXPECT_FALSE(c.MayHoldContent());
+  EXPECT_EQ(c.clients[3].size(), 1u);
+}
+
+}  // namespace
+}  // namespace auxsync::crdt
