@@ -582,7 +582,22 @@ void YjsPartitionCore::ApplyActions(const std::vector<Value>& actions,
       } else {
         const Value& update =
             action.update != nullptr ? *action.update : undefined;
-        const Value& update_tags = update["tags"];
+        // update["tags"] and update["masks"] in one pass over its keys (an
+        // update has one or two).
+        const Value* tags_field = &undefined;
+        const Value* masks_field = &undefined;
+        if (update.is_object()) {
+          update.as_object().ForEach([&](const std::string& key,
+                                         const Value& v) {
+            if (key.size() == 4 && std::memcmp(key.data(), "tags", 4) == 0) {
+              tags_field = &v;
+            } else if (key.size() == 5 &&
+                       std::memcmp(key.data(), "masks", 5) == 0) {
+              masks_field = &v;
+            }
+          });
+        }
+        const Value& update_tags = *tags_field;
         Value* current_bot =
             state().is_object() ? state().as_object().Find(id) : nullptr;
         if (IsTruthy(update_tags) && current_bot != nullptr &&
@@ -657,7 +672,7 @@ void YjsPartitionCore::ApplyActions(const std::vector<Value>& actions,
           }
         }
         if (has_space) {
-          const Value& masks_update = update["masks"];
+          const Value& masks_update = *masks_field;
           if (IsTruthy(masks_update)) {
             noted.count = 2;
             const Value& masks = masks_update[*space()];
