@@ -66,6 +66,16 @@ inline constexpr auto kVarUintShapes = [] {
   return p;
 }
 
+// As PutVarUint, for values usually below 128 (lengths, counts, kinds):
+// then one byte, without the shape lookup.
+[[gnu::always_inline]] inline uint8_t* PutSmallVarUint(uint8_t* p, uint64_t v) {
+  if (v < 0x80) [[likely]] {
+    *p = static_cast<uint8_t>(v);
+    return p + 1;
+  }
+  return PutVarUint(p, v);
+}
+
 // Per bit width w of a magnitude below 2^27: the size of its sign-magnitude
 // varInt (6 bits in the first byte, 7 in the others) and the continuation
 // bits of its bytes but the last.
