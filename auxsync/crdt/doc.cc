@@ -519,7 +519,7 @@ void DocAccess::RemoveChanged(Transaction& t, TypeImpl* type) {
   }
 }
 
-TypeImpl* DocAccess::RootForRemote(Doc& d, const std::string& name) {
+TypeImpl* DocAccess::RootForRemote(Doc& d, std::string_view name) {
   return d.GetRoot(name, TypeKind::kUnknown);
 }
 

@@ -14,6 +14,7 @@
 #include "auxsync/crdt/internal/engine_lib0.h"
 #include "auxsync/crdt/internal/item.h"
 #include "auxsync/crdt/internal/struct_store.h"
+#include "auxsync/crdt/internal/update_decoder.h"
 #include "auxsync/crdt/wire_struct.h"
 
 namespace auxsync::crdt::engine {
@@ -80,18 +81,30 @@ struct WireStruct {
 // kRefSkip), not linked or integrated, and how the update names its parent.
 struct DecodedStruct {
   // Owned by whoever holds the struct (the decoded update, then a pending
-  // rest) until it is integrated or dropped: then null, and `taken` keeps
-  // the clock range, which is all a pending rest writes of it (as GC).
+  // rest) until it is integrated or dropped: then null, and the clock range
+  // it had is kept (taken(), taken_length), which is all a pending rest
+  // writes of it (as GC).
   Item* item = nullptr;
-  uint8_t parent_kind = 0;  // 0 none, 1 root name, 2 item id
+  // How the update names the parent: parent_kind 0 none, 1 root name, 2
+  // item id. Once the item is taken, parent_id holds taken() (nothing
+  // reads the parent any more: the struct stays this small, 56 bytes).
   Id parent_id;
-  std::string parent_name;
-  Id taken;
+  // Points into the update's bytes or DecodedUpdate::strings (the update's
+  // bytes must outlive the struct: ApplyDecoded runs while they do).
+  std::string_view parent_name;
   uint64_t taken_length = 0;
+  uint8_t parent_kind = 0;
   uint8_t ref() const {
     return item->gc ? static_cast<uint8_t>(kRefGC) : item->content.ref;
   }
   bool skip() const { return !item->gc && item->content.ref == kRefSkip; }
+  Id taken() const { return parent_id; }
+  // Gives the item up (to the store or the pool), keeping its range.
+  void Take() {
+    parent_id = item->id;
+    taken_length = item->length;
+    item = nullptr;
+  }
 };
 
 struct DecodedUpdate {
@@ -102,6 +115,9 @@ struct DecodedUpdate {
   // which decides the order of events).
   std::vector<std::pair<uint64_t, std::vector<std::pair<uint64_t, uint64_t>>>>
       ds;
+  // Strings the structs' views point to that are not in the update's bytes
+  // (a v2 string cut inside a surrogate pair, normalised JSON).
+  internal::StringArena strings;
 };
 
 // Reads an update with the codec's reader (its limits, its errors with byte
@@ -165,7 +181,7 @@ class DocAccess {
   static void AddChangedSlow(Transaction& t, TypeImpl* type,
                              const std::string* key);
   static void RemoveChanged(Transaction& t, TypeImpl* type);
-  static TypeImpl* RootForRemote(Doc& d, const std::string& name);
+  static TypeImpl* RootForRemote(Doc& d, std::string_view name);
   static const Transaction::Changed* Changed(const Transaction& t,
                                              TypeImpl* type) {
     ptrdiff_t i = t.ChangedIndex(type);

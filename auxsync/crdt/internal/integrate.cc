@@ -511,7 +511,7 @@ std::vector<uint8_t> EncodeRest(
     w->rest().VarUint(v.size());
     w->WriteClient(c);
     w->rest().VarUint(v[0].item != nullptr ? v[0].item->id.clock
-                                           : v[0].taken.clock);
+                                           : v[0].taken().clock);
     for (DecodedStruct& s : v) {
       Item* it = s.item;
       WireStruct ws;
@@ -519,7 +519,7 @@ std::vector<uint8_t> EncodeRest(
         // Integrated before yjs put it back into the rest: WriteWireStruct
         // writes it as GC of its clock range.
         ws.ref = kRefGC;
-        ws.id = s.taken;
+        ws.id = s.taken();
         ws.length = s.taken_length;
         WriteWireStruct(*w, ws, 0);
         continue;
@@ -530,7 +530,7 @@ std::vector<uint8_t> EncodeRest(
       ws.origin = it->origin;
       ws.right_origin = it->right_origin;
       ws.parent_kind = s.parent_kind;
-      ws.parent_name = s.parent_name;
+      ws.parent_name = std::string(s.parent_name);
       ws.parent_id = s.parent_id;
       ws.has_parent_sub = it->has_parent_sub;
       if (it->has_parent_sub) ws.parent_sub = it->parent_sub.get();
@@ -605,11 +605,7 @@ static bool IntegrateStructs(
     (*rest)[client] = std::move(v);
   };
   // Integrated or dropped: the store or the pool has the item now.
-  auto take = [](DecodedStruct& s) {
-    s.taken = s.item->id;
-    s.taken_length = s.item->length;
-    s.item = nullptr;
-  };
+  auto take = [](DecodedStruct& s) { s.Take(); };
   auto add_stack_to_rest = [&]() {
     for (const Pending& p : stack) {
       uint64_t client = p.s->item->id.client;
@@ -668,6 +664,15 @@ static bool IntegrateStructs(
       head_cr = stack.back().cr;
       stack.pop_back();
     } else if (cur != nullptr && cur->present && cur->i < cur->refs.size()) {
+      // The items were written while decoding, long before: fetch the
+      // ones a few structs ahead (each spans three cache lines).
+      if (cur->i + 4 < cur->refs.size()) {
+        const char* ahead =
+            reinterpret_cast<const char*>(cur->refs[cur->i + 4].item);
+        __builtin_prefetch(ahead);
+        __builtin_prefetch(ahead + 64);
+        __builtin_prefetch(ahead + 128);
+      }
       head = &cur->refs[cur->i++];
       head_cr = cur;
     } else {

@@ -132,7 +132,28 @@ class Lib0Decoder {
   // for the v2 IntDiffOptRle columns, which write 2 * diff + 1 of clocks
   // below 2^53 (lib0 reads up to 8 bytes there too).
   SignMagnitude ReadVarIntSignMagnitude(int max_bits = 53) {
-    if (pos_ < data_.size() && data_[pos_] < 0x80) {
+    // Up to three bytes (20 bits: most v2 column values) inline when
+    // enough input is left; the rest out of line.
+    if (data_.size() - pos_ >= 3) {
+      const uint8_t* p = data_.data() + pos_;
+      SignMagnitude v{(p[0] & 0x40) != 0, static_cast<uint64_t>(p[0] & 0x3f)};
+      if (p[0] < 0x80) {
+        pos_ += 1;
+        return v;
+      }
+      uint64_t b = p[1];
+      v.magnitude |= (b & 0x7f) << 6;
+      if (b < 0x80) {
+        pos_ += 2;
+        return v;
+      }
+      b = p[2];
+      v.magnitude |= (b & 0x7f) << 13;
+      if (b < 0x80) {
+        pos_ += 3;
+        return v;
+      }
+    } else if (pos_ < data_.size() && data_[pos_] < 0x80) {
       const uint8_t b = data_[pos_++];
       return {(b & 0x40) != 0, static_cast<uint64_t>(b & 0x3f)};
     }

@@ -40,7 +40,7 @@ bool ToEngineStruct(crdt::WireStruct& in, DecodedStruct* out,
   }
   if (const auto* name = std::get_if<std::string_view>(&in.parent)) {
     out->parent_kind = 1;
-    out->parent_name = std::string(*name);
+    out->parent_name = *name;
   } else if (const auto* id = std::get_if<ID>(&in.parent)) {
     out->parent_kind = 2;
     out->parent_id = {id->client, id->clock};
@@ -145,7 +145,7 @@ bool ReadCommonStruct(Dec& dec, uint8_t info, size_t start, uint64_t client,
     if (dec.ReadParentInfo()) {
       const std::string_view name = dec.ReadString();
       s->parent_kind = 1;
-      s->parent_name.assign(name.data(), name.size());
+      s->parent_name = name;
     } else {
       const ID p = dec.ReadLeftID();
       s->parent_kind = 2;
@@ -229,7 +229,7 @@ bool ReadCommonStruct(Dec& dec, uint8_t info, size_t start, uint64_t client,
 }
 
 // A var-uint of up to five bytes (35 bits: every clock, length and client
-// yjs writes; below 2^53) at `p`, which has at least eight readable bytes.
+// yjs writes; below 2^53) at `p`, which has at least five readable bytes.
 // False when it is longer (the checked reader takes it).
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool FastVarUint(const uint8_t*& p,
                                                      uint64_t* v) {
@@ -271,7 +271,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool FastVarUint(const uint8_t*& p,
   return false;
 }
 
-// A varString at `p` (eight readable bytes; length within five bytes,
+// A varString at `p` (five readable bytes; length within five bytes,
 // bytes within `end`, valid UTF-8); false otherwise.
 inline bool FastVarString(const uint8_t*& p, const uint8_t* end,
                           std::string_view* out, uint64_t* utf16_len) {
@@ -284,54 +284,36 @@ inline bool FastVarString(const uint8_t*& p, const uint8_t* end,
   return true;
 }
 
-// A v1 struct with string or deleted content (what most of a text document
-// is) read from a local cursor, without the decoder's per-field
-// bookkeeping. Returns false, having consumed and changed nothing, for
-// every other struct and for anything unusual (a var-int longer than five
-// bytes, the end of the input near, invalid UTF-8, a length the checks
-// reject): ReadCommonStruct then reads it with its checks and errors.
+// A v1 struct with string or deleted content and an origin or a right
+// origin (what most of a text document is) read from a local cursor,
+// without the decoder's per-field bookkeeping. Returns false, having
+// consumed and changed nothing, for every other struct and for anything
+// unusual (a var-int longer than five bytes, the end of the input near,
+// invalid UTF-8, a length the checks reject): ReadCommonStruct then reads
+// it with its checks and errors.
 bool ReadV1Fast(internal::Lib0Decoder& rest, uint64_t client, uint64_t clock,
                 DecodedStruct* s) {
   const uint8_t* p = rest.cursor();
   const uint8_t* const end = rest.end();
-  // Every var-int read below needs eight readable bytes.
-  auto room = [&p, end]() { return end - p >= 8; };
-  if (!room()) return false;
+  // Room for the info byte, four var-ints of up to five bytes and a
+  // string's length (whose bytes are checked against `end`), each var-int
+  // read as up to eight bytes.
+  if (end - p < 32) return false;
   const uint8_t info = *p;
   const uint8_t ref = info & 0x1f;
-  if (ref != kRefString && ref != kRefDeleted) return false;
+  if ((ref != kRefString && ref != kRefDeleted) || (info & 0xc0) == 0) {
+    return false;
+  }
   ++p;
   uint64_t oc = 0, ok = 0, rc = 0, rk = 0;
-  if (info & 0x80) {
-    if (!room() || !FastVarUint(p, &oc) || !room() || !FastVarUint(p, &ok))
-      return false;
+  if ((info & 0x80) && !(FastVarUint(p, &oc) && FastVarUint(p, &ok))) {
+    return false;
   }
-  if (info & 0x40) {
-    if (!room() || !FastVarUint(p, &rc) || !room() || !FastVarUint(p, &rk))
-      return false;
-  }
-  uint8_t parent_kind = 0;
-  std::string_view parent_name, key;
-  uint64_t pc = 0, pk = 0;
-  if ((info & 0xc0) == 0) {
-    uint64_t is_root;
-    if (!room() || !FastVarUint(p, &is_root)) return false;
-    if (is_root == 1) {
-      if (!room() || !FastVarString(p, end, &parent_name, nullptr))
-        return false;
-      parent_kind = 1;
-    } else {
-      if (!room() || !FastVarUint(p, &pc) || !room() || !FastVarUint(p, &pk))
-        return false;
-      parent_kind = 2;
-    }
-    if (info & 0x20) {
-      if (!room() || !FastVarString(p, end, &key, nullptr)) return false;
-    }
+  if ((info & 0x40) && !(FastVarUint(p, &rc) && FastVarUint(p, &rk))) {
+    return false;
   }
   uint64_t length = 0;
   std::string_view utf8;
-  if (!room()) return false;
   if (ref == kRefDeleted) {
     if (!FastVarUint(p, &length)) return false;
   } else if (!FastVarString(p, end, &utf8, &length)) {
@@ -343,17 +325,6 @@ bool ReadV1Fast(internal::Lib0Decoder& rest, uint64_t client, uint64_t clock,
   it->id = {client, clock};
   if (info & 0x80) it->origin = {{oc, ok}, true};
   if (info & 0x40) it->right_origin = {{rc, rk}, true};
-  if (parent_kind == 1) {
-    s->parent_kind = 1;
-    s->parent_name.assign(parent_name.data(), parent_name.size());
-  } else if (parent_kind == 2) {
-    s->parent_kind = 2;
-    s->parent_id = {pc, pk};
-  }
-  if ((info & 0xc0) == 0 && (info & 0x20)) {
-    it->has_parent_sub = true;
-    it->parent_sub = std::string(key);
-  }
   it->length = length;
   Content& c = it->content;
   c.ref = ref;
@@ -372,12 +343,12 @@ template <typename Dec>
 absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
                                          ItemPool& pool,
                                          const ReadOptions& options) {
-  internal::StringArena arena;
+  DecodedUpdate out;
+  internal::StringArena& arena = out.strings;
   Dec dec(bytes, options.label, &arena);
   internal::Lib0Decoder& rest = dec.rest();
   internal::StructBudget budget =
       internal::StructBudget::For(bytes.size(), options.max_structs_per_byte);
-  DecodedUpdate out;
   absl::flat_hash_map<uint64_t, size_t> index;
   uint64_t num_sections = rest.ReadVarUint();
   if (num_sections > rest.remaining()) {
