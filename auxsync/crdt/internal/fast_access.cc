@@ -8,6 +8,54 @@
 
 namespace auxsync::crdt::engine {
 
+namespace {
+
+// integrate.cc's DeleteOne: the non-recursive part of yjs Item.delete.
+void DeleteOneItem(Transaction& tr, Item* item) {
+  TypeImpl* parent = item->parent;
+  if (item->Countable() && !item->has_parent_sub) {
+    parent->length -= item->length;
+    parent->cache_item = nullptr;
+  }
+  item->deleted = true;
+  DocAccess::Ds(tr).Add(item->id.client, item->id.clock, item->length);
+  DocAccess::AddChanged(
+      tr, parent, item->has_parent_sub ? &item->parent_sub.get() : nullptr);
+}
+
+// Deletes a map key's current value before the key gets a new one: what
+// IntegrateItem's DeleteItem of the new item's left would do right after
+// linking it, in the same steps (the new item is not linked yet, which no
+// step reads), so that DeleteItem then finds it deleted and returns.
+// DeleteItem's steps for the usual value, a plain value or a text whose
+// items hold no nested type, without its frame stack; any other value is
+// left to DeleteItem.
+void DeleteOldMapValue(Transaction& tr, Item* old) {
+  if (old == nullptr || old->deleted || old->gc) return;
+  TypeImpl* text = nullptr;
+  if (old->content.ref == kRefType) {
+    text = old->content.type.get();
+    if (text == nullptr || !text->map_keys.empty()) return;
+    for (const Item* c = text->start; c != nullptr; c = c->right) {
+      if (!c->deleted && c->content.ref == kRefType) return;
+    }
+  }
+  DeleteOneItem(tr, old);
+  if (text == nullptr) return;
+  for (Item* c = text->start; c != nullptr;) {
+    Item* next = c->right;
+    if (!c->deleted) {
+      if (!c->gc) DeleteOneItem(tr, c);
+    } else if (c->id.clock < DocAccess::Before(tr, c->id.client)) {
+      DocAccess::MergeStructs(tr).push_back(c);
+    }
+    c = next;
+  }
+  DocAccess::RemoveChanged(tr, text);
+}
+
+}  // namespace
+
 Item* SetMapText(YMap map, std::string_view key, std::u16string text) {
   TypeImpl* t = map.impl();
   if (t->item != nullptr && t->item->deleted) {
@@ -25,7 +73,9 @@ Item* SetMapText(YMap map, std::string_view key, std::u16string text) {
     c.type->doc = t->doc;
     c.type->kind = TypeKind::kText;
     // The same left neighbour YMap::Set uses: the key's current item.
-    Item* item = NewLocalItem(tr, t, t->GetMap(k), nullptr, &k, std::move(c));
+    Item* left = t->GetMap(k);
+    DeleteOldMapValue(tr, left);
+    Item* item = NewLocalItem(tr, t, left, nullptr, &k, std::move(c));
     out = item;
     // A new type is never among the transaction's changed types (its item
     // is newer than the transaction's start), so inserting its content now
@@ -63,7 +113,9 @@ Item* SetMapValue(YMap map, std::string_view key, JsValue value) {
     Content c;
     c.ref = kRefAny;
     c.anys().push_back(std::move(value));
-    out = NewLocalItem(tr, t, t->GetMap(k), nullptr, &k, std::move(c));
+    Item* left = t->GetMap(k);
+    DeleteOldMapValue(tr, left);
+    out = NewLocalItem(tr, t, left, nullptr, &k, std::move(c));
   });
   return out;
 }

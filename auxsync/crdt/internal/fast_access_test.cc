@@ -100,7 +100,7 @@ TEST(FastAccess, SetMapTextWritesWhatYMapSetWrites) {
           }
         }
       });
-      // Typing into a text made either way.
+      // Typing into (or deleting from) a text made either way.
       const std::string key = "tag" + std::to_string(rng() % 4);
       std::optional<OutValue> f = fast_map.Get(key);
       std::optional<OutValue> s = slow_map.Get(key);
@@ -111,8 +111,14 @@ TEST(FastAccess, SetMapTextWritesWhatYMapSetWrites) {
         YText ft(f->type), st(s->type);
         ASSERT_EQ(ft.Length(), st.Length());
         const uint64_t at = rng() % (ft.Length() + 1);
-        ft.Insert(at, u"q");
-        st.Insert(at, u"q");
+        if (at < ft.Length() && rng() % 3 == 0) {
+          // Deleted content in a text that is replaced later.
+          ft.Delete(at, 1);
+          st.Delete(at, 1);
+        } else {
+          ft.Insert(at, u"q");
+          st.Insert(at, u"q");
+        }
       }
     }
     // Outside a transaction too.
