@@ -54,6 +54,12 @@ void DeleteOldMapValue(Transaction& tr, Item* old) {
   DocAccess::RemoveChanged(tr, text);
 }
 
+// TypeImpl::GetMap without building another string from the key.
+Item* CurrentOfKey(const TypeImpl* t, const std::string& key) {
+  auto it = t->map.find(key);
+  return it == t->map.end() ? nullptr : it->second.current;
+}
+
 }  // namespace
 
 Item* SetMapText(YMap map, std::string_view key, std::u16string text) {
@@ -73,7 +79,7 @@ Item* SetMapText(YMap map, std::string_view key, std::u16string text) {
     c.type->doc = t->doc;
     c.type->kind = TypeKind::kText;
     // The same left neighbour YMap::Set uses: the key's current item.
-    Item* left = t->GetMap(k);
+    Item* left = CurrentOfKey(t, k);
     DeleteOldMapValue(tr, left);
     Item* item = NewLocalItem(tr, t, left, nullptr, &k, std::move(c));
     out = item;
@@ -113,7 +119,7 @@ Item* SetMapValue(YMap map, std::string_view key, JsValue value) {
     Content c;
     c.ref = kRefAny;
     c.anys().push_back(std::move(value));
-    Item* left = t->GetMap(k);
+    Item* left = CurrentOfKey(t, k);
     DeleteOldMapValue(tr, left);
     out = NewLocalItem(tr, t, left, nullptr, &k, std::move(c));
   });
