@@ -9,6 +9,10 @@
 #include <utility>
 #include <vector>
 
+#if defined(__x86_64__)
+#include <tmmintrin.h>
+#endif
+
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
@@ -162,6 +166,43 @@ bool DecodeCanonicalBase64(std::string_view text, std::vector<uint8_t>& out) {
   return true;
 }
 
+#if defined(__x86_64__)
+// Twelve bytes a step with SSSE3 while sixteen can be read (the classic
+// shuffle / multiply / table-shuffle form: each 3-byte group spread over a
+// 32-bit lane, its four 6-bit indices moved into the lane's bytes, then
+// mapped to characters by range offsets); returns the bytes consumed (a
+// multiple of 3). Only called when the CPU has SSSE3.
+__attribute__((target("ssse3"))) size_t ToBase64Ssse3(const uint8_t* in,
+                                                      size_t n, char* out) {
+  const __m128i spread =
+      _mm_set_epi8(10, 11, 9, 10, 7, 8, 6, 7, 4, 5, 3, 4, 1, 2, 0, 1);
+  const __m128i offsets = _mm_setr_epi8(
+      'a' - 26, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52,
+      '0' - 52, '0' - 52, '0' - 52, '0' - 52, '+' - 62, '/' - 63, 'A', 0, 0);
+  size_t i = 0;
+  for (; i + 16 <= n; i += 12, out += 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i));
+    v = _mm_shuffle_epi8(v, spread);  // lane = b, a, c, b of group a b c
+    const __m128i hi =
+        _mm_mulhi_epu16(_mm_and_si128(v, _mm_set1_epi32(0x0fc0fc00)),
+                        _mm_set1_epi32(0x04000040));
+    const __m128i lo =
+        _mm_mullo_epi16(_mm_and_si128(v, _mm_set1_epi32(0x003f03f0)),
+                        _mm_set1_epi32(0x01000010));
+    const __m128i idx = _mm_or_si128(hi, lo);  // 0..63 per byte
+    // Range of each index: 0-25 -> 13 ('A'), 26-51 -> 0, 52-61 -> 1..10,
+    // 62 -> 11, 63 -> 12.
+    __m128i range = _mm_subs_epu8(idx, _mm_set1_epi8(51));
+    range = _mm_or_si128(range,
+                         _mm_and_si128(_mm_cmpgt_epi8(_mm_set1_epi8(26), idx),
+                                       _mm_set1_epi8(13)));
+    const __m128i chars = _mm_add_epi8(_mm_shuffle_epi8(offsets, range), idx);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out), chars);
+  }
+  return i;
+}
+#endif
+
 }  // namespace
 
 std::string ToBase64(std::span<const uint8_t> bytes) {
@@ -170,6 +211,12 @@ std::string ToBase64(std::span<const uint8_t> bytes) {
   const uint8_t* in = bytes.data();
   char* o = out.data();
   size_t i = 0;
+#if defined(__x86_64__)
+  if (n >= 16 && __builtin_cpu_supports("ssse3")) {
+    i = ToBase64Ssse3(in, n, o);
+    o += i / 3 * 4;
+  }
+#endif
   // Six bytes (two groups) a step, read as one big-endian 8-byte word.
   for (; i + 8 <= n; i += 6, o += 8) {
     uint64_t w;
