@@ -10,48 +10,12 @@ namespace auxsync::crdt::engine {
 
 namespace {
 
-// integrate.cc's DeleteOne: the non-recursive part of yjs Item.delete.
-void DeleteOneItem(Transaction& tr, Item* item) {
-  TypeImpl* parent = item->parent;
-  if (item->Countable() && !item->has_parent_sub) {
-    parent->length -= item->length;
-    parent->cache_item = nullptr;
-  }
-  item->deleted = true;
-  DocAccess::Ds(tr).Add(item->id.client, item->id.clock, item->length);
-  DocAccess::AddChanged(
-      tr, parent, item->has_parent_sub ? &item->parent_sub.get() : nullptr);
-}
-
 // Deletes a map key's current value before the key gets a new one: what
 // IntegrateItem's DeleteItem of the new item's left would do right after
-// linking it, in the same steps (the new item is not linked yet, which no
-// step reads), so that DeleteItem then finds it deleted and returns.
-// DeleteItem's steps for the usual value, a plain value or a text whose
-// items hold no nested type, without its frame stack; any other value is
-// left to DeleteItem.
+// linking it, done first (no step reads the new item's links), so that
+// DeleteItem then finds it deleted and returns.
 void DeleteOldMapValue(Transaction& tr, Item* old) {
-  if (old == nullptr || old->deleted || old->gc) return;
-  TypeImpl* text = nullptr;
-  if (old->content.ref == kRefType) {
-    text = old->content.type.get();
-    if (text == nullptr || !text->map_keys.empty()) return;
-    for (const Item* c = text->start; c != nullptr; c = c->right) {
-      if (!c->deleted && c->content.ref == kRefType) return;
-    }
-  }
-  DeleteOneItem(tr, old);
-  if (text == nullptr) return;
-  for (Item* c = text->start; c != nullptr;) {
-    Item* next = c->right;
-    if (!c->deleted) {
-      if (!c->gc) DeleteOneItem(tr, c);
-    } else if (c->id.clock < DocAccess::Before(tr, c->id.client)) {
-      DocAccess::MergeStructs(tr).push_back(c);
-    }
-    c = next;
-  }
-  DocAccess::RemoveChanged(tr, text);
+  if (old != nullptr) DeleteItem(tr, old);
 }
 
 // TypeImpl::GetMap without building another string from the key.

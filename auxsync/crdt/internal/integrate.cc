@@ -4,6 +4,7 @@
 #include <cassert>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "auxsync/crdt/internal/engine.h"
 #include "auxsync/crdt/update_utils.h"
 
@@ -245,7 +246,9 @@ void DeleteItem(Transaction& tr, Item* item) {
     size_t key;
     bool in_list;
   };
-  std::vector<Frame> stack;
+  // Inline room for the usual depth (a map holding texts): deleting a
+  // map key's old text value is on the hot path of every string write.
+  absl::InlinedVector<Frame, 4> stack;
   TypeImpl* t0 = item->content.type.get();
   stack.push_back({t0, t0->start, 0, true});
   while (!stack.empty()) {
