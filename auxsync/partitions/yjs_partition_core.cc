@@ -213,13 +213,7 @@ Value ReadEntryDirect(const crdt::engine::TypeImpl* map,
   if (entry == map->map.end()) return Value();
   const crdt::engine::Item* item = entry->second.current;
   if (item == nullptr || item->deleted) return Value();
-  if (item->content.ref == crdt::engine::kRefType &&
-      item->content.type != nullptr &&
-      item->content.type->kind == crdt::engine::TypeKind::kText) {
-    return Value(TextValue(item->content.type.get()));
-  }
-  return internal::ReadSlot(crdt::engine::ItemValue(
-      item, static_cast<size_t>(item->content.Length() - 1)));
+  return ReadItemDirect(item);
 }
 
 }  // namespace
