@@ -333,7 +333,7 @@ Item* NewLocalItem(Transaction& tr, TypeImpl* parent, Item* left, Item* right,
   it->parent = parent;
   if (parent_sub != nullptr) {
     it->has_parent_sub = true;
-    it->parent_sub = *parent_sub;
+    it->parent_sub = doc.pool().Key(*parent_sub);
   }
   it->content = std::move(content);
   it->length = it->content.Length();

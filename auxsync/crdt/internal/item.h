@@ -9,17 +9,20 @@
 #define AUXSYNC_CRDT_INTERNAL_ITEM_H_
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
+#include "absl/container/node_hash_set.h"
 #include "auxsync/crdt/internal/engine_any.h"
 
 namespace auxsync::crdt {
@@ -79,10 +82,13 @@ class TypeImpl;
 struct Content {
   // Fields of the rarer kinds, out of line so that the common string and
   // deleted items stay small.
+  // Most kRefAny items hold one value (a map entry's number): inline, so
+  // such an item allocates only its Extra.
+  using AnyList = absl::InlinedVector<Any, 1>;
   struct Extra {
-    std::vector<Any> anys;  // kRefAny, kRefJson; [0] for kRefEmbed /
-                            // kRefFormat value / kRefDoc opts
-    std::string bytes;      // kRefBinary; kRefFormat key; kRefDoc guid
+    AnyList anys;       // kRefAny, kRefJson; [0] for kRefEmbed /
+                        // kRefFormat value / kRefDoc opts
+    std::string bytes;  // kRefBinary; kRefFormat key; kRefDoc guid
   };
   uint8_t ref = kRefDeleted;
   uint64_t deleted_len = 0;  // kRefDeleted
@@ -122,8 +128,8 @@ struct Content {
   }
 
   // Accessors of the out-of-line fields; the mutable ones allocate them.
-  std::vector<Any>& anys() { return X().anys; }
-  const std::vector<Any>& anys() const {
+  AnyList& anys() { return X().anys; }
+  const AnyList& anys() const {
     assert(extra != nullptr);
     return extra->anys;
   }
@@ -150,32 +156,24 @@ struct Content {
   void Append(Content&& right);
 };
 
-// A map key held by an item, out of line (most items are list items and
-// have none). Copies deep; get() requires a key (has_parent_sub).
+// A map key held by an item: a pointer to the key's one copy in its Doc's
+// ItemPool (ItemPool::Key), so that the many entries of a key (every bot's
+// "color") share one string and an item allocates nothing for its key.
+// Copies share; get() requires a key (has_parent_sub). Valid while the pool
+// lives (items never move between pools).
 class ItemKey {
  public:
   ItemKey() = default;
-  ItemKey(const ItemKey& o)
-      : s_(o.s_ ? std::make_unique<std::string>(*o.s_) : nullptr) {}
-  ItemKey& operator=(const ItemKey& o) {
-    if (this != &o) s_ = o.s_ ? std::make_unique<std::string>(*o.s_) : nullptr;
-    return *this;
-  }
-  ItemKey(ItemKey&&) noexcept = default;
-  ItemKey& operator=(ItemKey&&) noexcept = default;
-  ItemKey& operator=(std::string k) {
-    s_ = std::make_unique<std::string>(std::move(k));
-    return *this;
-  }
+  explicit ItemKey(const std::string* s) : s_(s) {}
   const std::string& get() const {
     assert(s_ != nullptr);
     return *s_;
   }
   operator const std::string&() const { return get(); }  // NOLINT
-  void clear() { s_.reset(); }
+  void clear() { s_ = nullptr; }
 
  private:
-  std::unique_ptr<std::string> s_;
+  const std::string* s_ = nullptr;
 };
 
 struct Item {
@@ -237,6 +235,28 @@ class ItemPool {
     deferred_.clear();
   }
   size_t live() const { return count_ - free_.size(); }
+  // The pool's copy of map key `k` (made on first use, kept while the pool
+  // lives: a map keeps its keys anyway).
+  ItemKey Key(std::string_view k) {
+    // A map's entries come in runs of the same few keys (every bot's
+    // tags): a direct-mapped cache on the length and the end characters
+    // answers those without hashing the key.
+    const size_t slot =
+        k.empty() ? 0
+                  : (k.size() * 7 + static_cast<uint8_t>(k.front()) * 3 +
+                     static_cast<uint8_t>(k.back())) &
+                        (kRecentKeys - 1);
+    const std::string* r = recent_[slot];
+    if (r != nullptr && *r == k) return ItemKey(r);
+    const size_t before = keys_.size();
+    const std::string& key =
+        *keys_.lazy_emplace(absl::string_view(k.data(), k.size()),
+                            [k](const auto& make) { make(k); });
+    // A new key is not cached: many are used once (the bots' ids), and
+    // they would evict the repeated ones.
+    if (keys_.size() == before) recent_[slot] = &key;
+    return ItemKey(&key);
+  }
 
  private:
   // Items live in blocks that never move (items are referenced by
@@ -247,6 +267,10 @@ class ItemPool {
     blocks_.push_back(std::make_unique<Item[]>(block_cap_));
     block_used_ = 0;
   }
+  // Declared first so that it outlives the items (destroyed last).
+  absl::node_hash_set<std::string> keys_;
+  static constexpr size_t kRecentKeys = 64;               // a power of two
+  std::array<const std::string*, kRecentKeys> recent_{};  // see Key
   std::vector<std::unique_ptr<Item[]>> blocks_;
   size_t block_used_ = 0;  // items handed out from blocks_.back()
   size_t block_cap_ = 0;   // items in blocks_.back()

@@ -19,7 +19,7 @@ namespace {
 
 // The codec's WireStruct (views into the update) as a decoded engine
 // struct: owned strings, UTF-16 text, parsed values, in `out->item`.
-bool ToEngineStruct(crdt::WireStruct& in, DecodedStruct* out,
+bool ToEngineStruct(crdt::WireStruct& in, DecodedStruct* out, ItemPool& pool,
                     std::string* error) {
   Item* it = out->item;
   it->id = {in.id.client, in.id.clock};
@@ -47,7 +47,7 @@ bool ToEngineStruct(crdt::WireStruct& in, DecodedStruct* out,
   }
   if (in.parent_sub) {
     it->has_parent_sub = true;
-    it->parent_sub = std::string(*in.parent_sub);
+    it->parent_sub = pool.Key(*in.parent_sub);
   }
   Content& c = it->content;
   c.ref = static_cast<uint8_t>(ContentRefOf(in.content));
@@ -99,9 +99,12 @@ bool ToEngineStruct(crdt::WireStruct& in, DecodedStruct* out,
         c.type->node_name = std::string(t.name);
       break;
     }
-    case kRefAny:
-      c.anys() = std::move(std::get<AnyContent>(in.content).values);
+    case kRefAny: {
+      auto& values = std::get<AnyContent>(in.content).values;
+      c.anys().assign(std::make_move_iterator(values.begin()),
+                      std::make_move_iterator(values.end()));
       break;
+    }
     case kRefDoc: {
       auto& d = std::get<DocContent>(in.content);
       c.bytes() = std::string(d.guid);
@@ -123,7 +126,8 @@ bool ToEngineStruct(crdt::WireStruct& in, DecodedStruct* out,
 // true on an error (the decoder holds it).
 template <typename Dec>
 bool ReadCommonStruct(Dec& dec, uint8_t info, size_t start, uint64_t client,
-                      uint64_t clock, DecodedStruct* s, bool* failed) {
+                      uint64_t clock, DecodedStruct* s, ItemPool& pool,
+                      bool* failed) {
   const uint8_t ref = info & 0x1f;
   *failed = false;
   if (ref != kRefString && ref != kRefDeleted && ref != kRefType &&
@@ -154,7 +158,7 @@ bool ReadCommonStruct(Dec& dec, uint8_t info, size_t start, uint64_t client,
     if (info & 0x20) {
       const std::string_view key = dec.ReadString();
       it->has_parent_sub = true;
-      it->parent_sub = std::string(key);
+      it->parent_sub = pool.Key(key);
     }
   }
   if (!dec.ok()) return false;
@@ -198,7 +202,7 @@ bool ReadCommonStruct(Dec& dec, uint8_t info, size_t start, uint64_t client,
             "ContentAny declares more elements than the input can hold");
         return false;
       }
-      std::vector<Any>& values = c.anys();
+      Content::AnyList& values = c.anys();
       values.reserve(static_cast<size_t>(n));
       for (uint64_t i = 0; i < n && dec.ok(); ++i) {
         values.push_back(dec.ReadAny());
@@ -390,13 +394,14 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
       if (!fast) {
         const uint8_t info = dec.ReadInfo();
         if (!dec.ok()) break;
-        if (!ReadCommonStruct(dec, info, start, client, clock, &s, &done)) {
+        if (!ReadCommonStruct(dec, info, start, client, clock, &s, pool,
+                              &done)) {
           if (done) break;  // failed
           if (!internal::ReadStructBody(dec, info, start, client, clock, &arena,
                                         &ws)) {
             break;
           }
-          if (!ToEngineStruct(ws, &s, &error)) {
+          if (!ToEngineStruct(ws, &s, pool, &error)) {
             rest.FailAt(start, error);
             break;
           }

@@ -570,7 +570,7 @@ void StoreWriterV1::PutRun(const Item* const* items, size_t n, size_t ahead,
       case kRefString:
         break;
       case kRefAny: {
-        const std::vector<Any>& anys = it.content.anys();
+        const Content::AnyList& anys = it.content.anys();
         q = internal::PutSmallVarUint(q, anys.size());
         for (const Any& v : anys) put_any(v);
         continue;
