@@ -1,6 +1,7 @@
 #include "auxsync/partitions/inst_updates.h"
 
 #include <array>
+#include <bit>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -86,6 +87,11 @@ double NowMs() {
           std::chrono::system_clock::now().time_since_epoch())
           .count());
 }
+
+// The base64 loops load and store words and swap them to big-endian order
+// with a byte swap, which is only right on a little-endian host.
+static_assert(std::endian::native == std::endian::little,
+              "ToBase64/FromBase64 assume a little-endian host");
 
 namespace {
 
