@@ -44,7 +44,9 @@ Bytes PlainVarUint(uint64_t v) {
   return b;
 }
 
-TEST(EncodeFastPaths, PutVarUintMatchesLib0AtEverySizeBoundary) {
+// Every value next to a power of two (where var-int sizes change) and 2,000
+// random values of random widths from `seed`.
+std::vector<uint64_t> BoundaryValues(uint64_t seed) {
   std::vector<uint64_t> values;
   for (int bits = 0; bits <= 63; ++bits) {
     const uint64_t p = uint64_t{1} << bits;
@@ -52,8 +54,13 @@ TEST(EncodeFastPaths, PutVarUintMatchesLib0AtEverySizeBoundary) {
     values.push_back(p);
     values.push_back(p + 1);
   }
-  std::mt19937_64 rng(7);
+  std::mt19937_64 rng(seed);
   for (int i = 0; i < 2000; ++i) values.push_back(rng() >> (rng() % 64));
+  return values;
+}
+
+TEST(EncodeFastPaths, PutVarUintMatchesLib0AtEverySizeBoundary) {
+  const std::vector<uint64_t> values = BoundaryValues(7);
   for (uint64_t v : values) {
     const Bytes want = PlainVarUint(v);
     uint8_t room[16];
@@ -85,15 +92,7 @@ Bytes PlainVarIntSM(bool negative, uint64_t m) {
 }
 
 TEST(EncodeFastPaths, PutVarIntSMMatchesLib0AtEverySizeBoundary) {
-  std::vector<uint64_t> values;
-  for (int bits = 0; bits <= 63; ++bits) {
-    const uint64_t p = uint64_t{1} << bits;
-    values.push_back(p - 1);
-    values.push_back(p);
-    values.push_back(p + 1);
-  }
-  std::mt19937_64 rng(5);
-  for (int i = 0; i < 2000; ++i) values.push_back(rng() >> (rng() % 64));
+  const std::vector<uint64_t> values = BoundaryValues(5);
   for (uint64_t m : values) {
     for (bool negative : {false, true}) {
       uint8_t room[16];
