@@ -96,7 +96,7 @@ Doc::Doc(DocOptions options)
 Doc::~Doc() = default;
 
 TypeImpl* Doc::GetRoot(std::string_view name, TypeKind kind) {
-  auto it = root_by_name_.find(std::string(name));
+  auto it = root_by_name_.find(absl::string_view(name.data(), name.size()));
   if (it != root_by_name_.end()) {
     TypeImpl* t = it->second;
     if (t->kind == TypeKind::kUnknown) t->kind = kind;
@@ -132,7 +132,7 @@ std::vector<std::string> Doc::RootNames() const {
 }
 
 TypeImpl* Doc::FindRoot(std::string_view name) const {
-  auto it = root_by_name_.find(std::string(name));
+  auto it = root_by_name_.find(absl::string_view(name.data(), name.size()));
   return it == root_by_name_.end() ? nullptr : it->second;
 }
 
@@ -429,6 +429,7 @@ void Doc::Cleanup() {
     if (ch.keys.capacity() == 0) continue;
     ch.list = false;
     ch.keys.clear();
+    ch.key_ids.clear();
     if (!ch.key_set.empty()) ch.key_set = {};  // rare: drop the table
     tr.changed_spare_.push_back(std::move(ch));
   }
@@ -498,15 +499,21 @@ void DocAccess::AddChangedSlow(Transaction& t, TypeImpl* type,
   if (key == nullptr) {
     ch.list = true;
     t.last_list_changed_ = type;
-  } else if (ch.keys.size() < Transaction::kKeysLinear) {
-    if (std::find(ch.keys.begin(), ch.keys.end(), *key) == ch.keys.end())
-      ch.keys.push_back(*key);
-  } else {
-    if (ch.key_set.empty()) {
-      for (const std::string& k : ch.keys) ch.key_set.try_emplace(k, true);
-    }
-    if (ch.key_set.try_emplace(*key, true).second) ch.keys.push_back(*key);
+    return;
   }
+  // Keys are their pool's one copy (see Changed::key_ids).
+  if (ch.key_ids.size() < Transaction::kKeysLinear) {
+    if (std::find(ch.key_ids.begin(), ch.key_ids.end(), key) !=
+        ch.key_ids.end()) {
+      return;
+    }
+  } else {
+    if (ch.key_set.empty())
+      ch.key_set.insert(ch.key_ids.begin(), ch.key_ids.end());
+    if (!ch.key_set.insert(key).second) return;
+  }
+  ch.key_ids.push_back(key);
+  ch.keys.push_back(*key);
 }
 
 void DocAccess::RemoveChanged(Transaction& t, TypeImpl* type) {

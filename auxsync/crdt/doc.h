@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/functional/function_ref.h"
 #include "auxsync/crdt/events.h"
 #include "auxsync/crdt/internal/item.h"
@@ -107,9 +108,12 @@ class Transaction {
   struct Changed {
     bool list = false;
     std::vector<std::string> keys;
-    // Index of `keys` once it is longer than kKeysLinear (a typical
-    // transaction changes one key: a linear search, no hash table).
-    absl::flat_hash_map<std::string, bool> key_set;
+    // The keys as their Doc's one copy of each (ItemPool::Key; the same
+    // key is the same pointer), same order: searched instead of the
+    // strings, linearly up to kKeysLinear (a typical transaction changes
+    // one key: no hash table), then through key_set.
+    std::vector<const std::string*> key_ids;
+    absl::flat_hash_set<const std::string*> key_set;
   };
   static constexpr size_t kKeysLinear = 8;
   std::vector<engine::TypeImpl*> changed_order_;

@@ -1006,7 +1006,7 @@ bool YMap::Has(std::string_view key) const {
 std::vector<std::string> YMap::Keys() const {
   std::vector<std::string> out;
   for (const auto& k : t_->map_keys) {
-    if (Has(k)) out.push_back(k);
+    if (Has(k.view())) out.push_back(k.get());
   }
   return out;
 }

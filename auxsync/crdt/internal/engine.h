@@ -173,9 +173,17 @@ class DocAccess {
   // Records a change of `type` (of its list when `key` is null). Typing
   // and decoded text record the same type's list once per item: inline
   // when that was the last thing recorded.
+  // A type made by this transaction records nothing (yjs: the changed
+  // type's item must predate the transaction): inline too, as a decoded
+  // document's nested types make most of its changes.
+  // `key` is the item's key (ItemPool::Key's copy), compared by pointer.
   static void AddChanged(Transaction& t, TypeImpl* type,
                          const std::string* key) {
     if (key == nullptr && t.last_list_changed_ == type) return;
+    const Item* item = type->item;
+    if (item != nullptr && item->id.clock >= t.Before(item->id.client)) {
+      return;
+    }
     AddChangedSlow(t, type, key);
   }
   static void AddChangedSlow(Transaction& t, TypeImpl* type,

@@ -67,10 +67,54 @@ Item* GetItemCleanEnd(Transaction& tr, Id id) {
 
 namespace {
 
-void AddStruct(Doc& doc, Item* it) {
+inline __attribute__((always_inline)) void AddStruct(Doc& doc, Item* it) {
   auto& v = doc.store().ClientOrCreate(it->id.client);
   assert(v.empty() || v.back()->EndClock() == it->id.clock);
   v.push_back(it);
+}
+
+}  // namespace
+
+namespace {
+
+// yjs's conflict scan of Item.integrate from `o` (neither null nor
+// `right`): returns the item's left neighbour. Out of line: most items
+// (typing, a decoded document's structs, a new map key) have nothing
+// between their origins.
+[[gnu::noinline]] Item* ConflictScan(const StructStore& store, Item* item,
+                                     Item* o, Item* left, Item* right) {
+  // Small sets: the scan is usually a handful of items.
+  absl::InlinedVector<Item*, 8> conflicting;
+  absl::InlinedVector<Item*, 8> before_origin;
+  auto contains = [](const absl::InlinedVector<Item*, 8>& s, Item* x) {
+    return std::find(s.begin(), s.end(), x) != s.end();
+  };
+  while (o != nullptr && o != right) {
+    before_origin.push_back(o);
+    conflicting.push_back(o);
+    if (item->origin == o->origin) {
+      if (o->id.client < item->id.client) {
+        left = o;
+        conflicting.clear();
+      } else if (item->right_origin == o->right_origin) {
+        break;
+      }
+    } else if (o->origin.has) {
+      Item* oo = store.Find(o->origin.id);
+      if (oo != nullptr && contains(before_origin, oo)) {
+        if (!contains(conflicting, oo)) {
+          left = o;
+          conflicting.clear();
+        }
+      } else {
+        break;
+      }
+    } else {
+      break;
+    }
+    o = o->right;
+  }
+  return left;
 }
 
 }  // namespace
@@ -105,54 +149,24 @@ void IntegrateItem(Transaction& tr, Item* item, uint64_t offset) {
   Item* right = item->right;
   // A map item's key slot, found (or made, where yjs's map.set would add
   // the key) once: the scan's start, the chain's first item and the key's
-  // current item are all in it. No other key is added to the parent's map
-  // while it is used.
-  TypeImpl::MapSlot* slot = nullptr;
-  auto key_slot = [&]() -> TypeImpl::MapSlot& {
-    if (slot == nullptr) slot = &parent->KeySlot(item->parent_sub.get());
-    return *slot;
-  };
+  // current item are all in it. Made up front: an item of a key that has a
+  // chain already finds its slot there (the chain's first item made it),
+  // so making it here adds no key yjs would not have. No other key is
+  // added to the parent's map while it is used.
+  TypeImpl::MapSlot* const slot =
+      item->has_parent_sub ? &parent->KeySlot(item->parent_sub) : nullptr;
   if ((left == nullptr && (right == nullptr || right->left != nullptr)) ||
       (left != nullptr && left->right != right)) {
     Item* o;
     if (left != nullptr) {
       o = left->right;
-    } else if (item->has_parent_sub) {
-      // (left is null: the key gets its slot below in any case.)
-      o = TypeImpl::ChainStart(key_slot());
+    } else if (slot != nullptr) {
+      o = TypeImpl::ChainStart(*slot);
     } else {
       o = parent->start;
     }
-    // Small sets: the scan is usually a handful of items.
-    std::vector<Item*> conflicting;
-    std::vector<Item*> before_origin;
-    auto contains = [](const std::vector<Item*>& s, Item* x) {
-      return std::find(s.begin(), s.end(), x) != s.end();
-    };
-    while (o != nullptr && o != right) {
-      before_origin.push_back(o);
-      conflicting.push_back(o);
-      if (item->origin == o->origin) {
-        if (o->id.client < item->id.client) {
-          left = o;
-          conflicting.clear();
-        } else if (item->right_origin == o->right_origin) {
-          break;
-        }
-      } else if (o->origin.has) {
-        Item* oo = store.Find(o->origin.id);
-        if (oo != nullptr && contains(before_origin, oo)) {
-          if (!contains(conflicting, oo)) {
-            left = o;
-            conflicting.clear();
-          }
-        } else {
-          break;
-        }
-      } else {
-        break;
-      }
-      o = o->right;
+    if (o != nullptr && o != right) {
+      left = ConflictScan(store, item, o, left, right);
     }
     item->left = left;
   }
@@ -161,11 +175,10 @@ void IntegrateItem(Transaction& tr, Item* item, uint64_t offset) {
     item->left->right = item;
   } else {
     Item* r;
-    if (item->has_parent_sub) {
-      TypeImpl::MapSlot& ks = key_slot();
-      r = TypeImpl::ChainStart(ks);
+    if (slot != nullptr) {
+      r = TypeImpl::ChainStart(*slot);
       // The item becomes the start of its key's chain.
-      ks.first = item;
+      slot->first = item;
     } else {
       r = parent->start;
       parent->start = item;
@@ -174,8 +187,8 @@ void IntegrateItem(Transaction& tr, Item* item, uint64_t offset) {
   }
   if (item->right != nullptr) {
     item->right->left = item;
-  } else if (item->has_parent_sub) {
-    key_slot().current = item;
+  } else if (slot != nullptr) {
+    slot->current = item;
     if (item->left != nullptr) DeleteItem(tr, item->left);
   }
   if (!item->has_parent_sub && item->Countable() && !item->deleted)
@@ -357,6 +370,14 @@ struct ClientRefs {
   // end, same right origin), and then needs no lookup.
   Item* last = nullptr;
   Item* last_right = nullptr;
+  // The item the last struct naming its parent by id had as parent: a
+  // map's entries follow one another (a parent is a type item, length 1,
+  // never split: found again by its id).
+  Item* last_parent = nullptr;
+  // The root the last struct naming its parent by name had (a view of
+  // the root's own name).
+  TypeImpl* last_root = nullptr;
+  std::string_view last_root_name;
 };
 
 // Whether a decoded struct depends on a struct of another client the store
@@ -393,13 +414,23 @@ bool MissingDependency(const DecodedStruct& s, const StructStore& store,
 void ReserveMapKeys(uint64_t client, const std::vector<DecodedStruct>& refs) {
   Id run;
   size_t count = 0;
+  size_t run_at = 0;  // index of the run's first struct
   auto flush = [&]() {
     if (count < 2) return;
-    auto at = std::lower_bound(refs.begin(), refs.end(), run.clock,
-                               [](const DecodedStruct& s, uint64_t c) {
-                                 return s.item->id.clock + s.item->length <= c;
-                               });
-    if (at == refs.end()) return;
+    // The map's struct usually comes right before its first entry (a map
+    // made with its entries); else a search.
+    const DecodedStruct* at = nullptr;
+    if (run_at > 0 && refs[run_at - 1].item->id == run) {
+      at = &refs[run_at - 1];
+    } else {
+      auto found =
+          std::lower_bound(refs.begin(), refs.end(), run.clock,
+                           [](const DecodedStruct& s, uint64_t c) {
+                             return s.item->id.clock + s.item->length <= c;
+                           });
+      if (found == refs.end()) return;
+      at = &*found;
+    }
     const Item* p = at->item;
     if (p->gc || p->content.ref != kRefType || p->id.clock != run.clock) {
       return;
@@ -408,7 +439,8 @@ void ReserveMapKeys(uint64_t client, const std::vector<DecodedStruct>& refs) {
     t->map.reserve(t->map.size() + count);
     t->map_keys.reserve(t->map_keys.size() + count);
   };
-  for (const DecodedStruct& s : refs) {
+  for (size_t j = 0; j < refs.size(); ++j) {
+    const DecodedStruct& s = refs[j];
     const Item* it = s.item;
     if (s.parent_kind != 2 || it->gc || !it->has_parent_sub) continue;
     if (count > 0 && s.parent_id == run) {
@@ -417,6 +449,7 @@ void ReserveMapKeys(uint64_t client, const std::vector<DecodedStruct>& refs) {
     }
     flush();
     run = s.parent_id;
+    run_at = j;
     count = run.client == client ? 1 : 0;
   }
   flush();
@@ -484,9 +517,25 @@ Item* Materialize(Transaction& tr, DecodedStruct& s, ClientRefs& cr) {
       it->parent_sub = src->parent_sub;
     }
   } else if (s.parent_kind == 1) {
-    it->parent = DocAccess::RootForRemote(doc, s.parent_name);
+    // Roots never go away: the last one named is kept with its name.
+    if (cr.last_root == nullptr || cr.last_root_name != s.parent_name) {
+      cr.last_root = DocAccess::RootForRemote(doc, s.parent_name);
+      cr.last_root_name = cr.last_root->root_name;
+    }
+    it->parent = cr.last_root;
   } else {
-    Item* p = doc.store().Find(s.parent_id);
+    // A stored struct whose first clock is the parent id's is the one
+    // Find would return: the previous struct (a text's first string
+    // names the text made just before) or the last parent.
+    Item* p;
+    if (cr.last != nullptr && cr.last->id == s.parent_id) {
+      p = cr.last;
+    } else if (cr.last_parent != nullptr && cr.last_parent->id == s.parent_id) {
+      p = cr.last_parent;
+    } else {
+      p = doc.store().Find(s.parent_id);
+      cr.last_parent = p;
+    }
     if (p == nullptr || p->gc || p->content.ref != kRefType) {
       it->parent = nullptr;
     } else {
@@ -553,7 +602,7 @@ std::vector<uint8_t> EncodeRest(
 }  // namespace
 
 // Returns true if there is a rest (stored into `rest`/`missing`).
-static bool IntegrateStructs(
+[[gnu::noinline]] static bool IntegrateStructs(
     Transaction& tr,
     std::vector<std::pair<uint64_t, std::vector<DecodedStruct>>>& in,
     absl::flat_hash_map<uint64_t, std::vector<DecodedStruct>>* rest,

@@ -23,6 +23,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/container/node_hash_set.h"
+#include "absl/hash/hash.h"
+#include "absl/strings/string_view.h"
 #include "auxsync/crdt/internal/engine_any.h"
 
 namespace auxsync::crdt {
@@ -170,6 +172,7 @@ class ItemKey {
     return *s_;
   }
   operator const std::string&() const { return get(); }  // NOLINT
+  std::string_view view() const { return get(); }
   void clear() { s_ = nullptr; }
 
  private:
@@ -298,8 +301,26 @@ class TypeImpl {
     Item* current = nullptr;
     Item* first = nullptr;
   };
-  absl::flat_hash_map<std::string, MapSlot> map;
-  std::vector<std::string> map_keys;  // first-integration order (JS Map order)
+  // Keyed by views of the Doc's one copy of each key (ItemPool::Key, which
+  // outlives every type of the Doc): a new key costs no string copy. Looked
+  // up by any string (transparent hash).
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view k) const {
+      // absl::string_view: absl hashes it itself (std::string_view would
+      // go through std::hash).
+      return absl::Hash<absl::string_view>{}(
+          absl::string_view(k.data(), k.size()));
+    }
+  };
+  struct KeyEq {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const {
+      return a == b;
+    }
+  };
+  absl::flat_hash_map<std::string_view, MapSlot, KeyHash, KeyEq> map;
+  std::vector<ItemKey> map_keys;  // first-integration order (JS Map order)
   uint64_t length = 0;
   bool has_formatting = false;
   // Position cache: the last (index, item) found by an index walk.
@@ -323,8 +344,8 @@ class TypeImpl {
   std::vector<std::function<void(crdt::Transaction&, TypeImpl*)>> prelim;
 
   bool IsRoot() const { return item == nullptr; }
-  void SetMap(const std::string& key, Item* it) {
-    auto [iter, inserted] = map.try_emplace(key, MapSlot{it, nullptr});
+  void SetMap(ItemKey key, Item* it) {
+    auto [iter, inserted] = map.try_emplace(key.view(), MapSlot{it, nullptr});
     if (inserted) {
       map_keys.push_back(key);
     } else {
@@ -332,22 +353,20 @@ class TypeImpl {
     }
   }
   Item* GetMap(std::string_view key) const {
-    auto it = map.find(std::string(key));
+    auto it = map.find(key);
     return it == map.end() ? nullptr : it->second.current;
   }
+  Item* GetMap(ItemKey key) const { return GetMap(key.view()); }
   // The first item of the key's chain (null if the key never had one).
-  Item* MapFirst(const std::string& key) const {
+  Item* MapFirst(std::string_view key) const {
     auto it = map.find(key);
     if (it == map.end()) return nullptr;
-    Item* o =
-        it->second.first != nullptr ? it->second.first : it->second.current;
-    while (o != nullptr && o->left != nullptr) o = o->left;
-    return o;
+    return ChainStart(it->second);
   }
   // The slot of `key`, made (and the key appended to map_keys) if the key
   // had none. Valid until the next insertion into `map`.
-  MapSlot& KeySlot(const std::string& key) {
-    auto [iter, inserted] = map.try_emplace(key);
+  MapSlot& KeySlot(ItemKey key) {
+    auto [iter, inserted] = map.try_emplace(key.view());
     if (inserted) map_keys.push_back(key);
     return iter->second;
   }
@@ -356,15 +375,6 @@ class TypeImpl {
     Item* o = slot.first != nullptr ? slot.first : slot.current;
     while (o != nullptr && o->left != nullptr) o = o->left;
     return o;
-  }
-  // Records `it` as the first item of its key's chain.
-  void SetMapFirst(const std::string& key, Item* it) {
-    auto [iter, inserted] = map.try_emplace(key, MapSlot{nullptr, it});
-    if (inserted) {
-      map_keys.push_back(key);
-    } else {
-      iter->second.first = it;
-    }
   }
 };
 

@@ -16,6 +16,15 @@ void StructList::Reindex() {
   size_ = n;
 }
 
+void StructList::NewChunk(uint64_t clock) {
+  starts_.push_back(size_);
+  first_clocks_.push_back(clock);
+  // No reserve for the first chunk (a doc with many clients has many
+  // short lists); a list that fills one will likely fill the next.
+  chunks_.emplace_back();
+  if (chunks_.size() > 1) chunks_.back().reserve(kChunk);
+}
+
 void StructList::InsertAt(size_t pos, Item* it) {
   if (pos == size_) {
     push_back(it);
@@ -203,6 +212,15 @@ size_t StructList::SearchIndex(uint64_t clock) const {
   return hint_pos_ = starts_[lo] +
                      LastAtOrBefore(ch.data(), ch.size(), clock,
                                     [](const Entry& e) { return e.clock; });
+}
+
+StructList& StructStore::ClientOrCreateSlow(uint64_t c) {
+  // An insertion may move every list (rehash): the cache is reset to the
+  // list returned.
+  StructList& v = clients_[c];
+  last_client_ = c;
+  last_list_ = &v;
+  return v;
 }
 
 Item* StructStore::Find(Id id) const {

@@ -30,17 +30,16 @@ class StructList {
     size_t c = Chunk(i);
     return chunks_[c][i - starts_[c]].item;
   }
-  void push_back(Item* it) {
+  [[gnu::always_inline]] void push_back(Item* it) {
     const uint64_t clock = it->id.clock;
-    if (chunks_.empty() || chunks_.back().size() >= kChunk) {
-      starts_.push_back(size_);
-      first_clocks_.push_back(clock);
-      // No reserve for the first chunk (a doc with many clients has many
-      // short lists); a list that fills one will likely fill the next.
-      chunks_.emplace_back();
-      if (chunks_.size() > 1) chunks_.back().reserve(kChunk);
+    if (chunks_.empty() || chunks_.back().size() >= kChunk) [[unlikely]] {
+      NewChunk(clock);
     }
-    if (regular_) IndexPush(clock);
+    // Most structs start inside a block the index covers already.
+    if (regular_ && (size_ == 0 || ((clock - index_base_) >> index_shift_) >=
+                                       index_.size())) {
+      IndexPush(clock);
+    }
     chunks_.back().push_back({clock, it});
     ++size_;
   }
@@ -103,9 +102,11 @@ class StructList {
   }
   size_t ChunkSearch(size_t i) const;
   void Reindex();
+  // push_back's start of a new last chunk (first clock `clock`).
+  void NewChunk(uint64_t clock);
   // Records a struct starting at `clock` about to be appended at position
   // size_ in the clock index (regular lists only).
-  void IndexPush(uint64_t clock) {
+  [[gnu::noinline]] void IndexPush(uint64_t clock) {
     if (size_ == 0) {
       index_base_ = clock;
       index_shift_ = kMinIndexShift;
@@ -131,6 +132,11 @@ class StructList {
     // Blocks starting before `clock` lie in the last struct; a block
     // starting exactly at `clock` (not covered yet), in the new one.
     const uint32_t last = static_cast<uint32_t>(size_ - 1);
+    // A block or two per struct: room first, then plain appends (a
+    // fill-insert costs more than the few entries it writes).
+    if (index_.capacity() <= b) {
+      index_.reserve(std::max<size_t>(b + 1, 2 * index_.capacity()));
+    }
     while (index_.size() <= b) index_.push_back(last);
     if ((b << index_shift_) == off) index_.back() = last + 1;
   }
@@ -202,15 +208,14 @@ class StructStore {
     last_list_ = const_cast<StructList*>(&it->second);
     return last_list_;
   }
-  StructList& ClientOrCreate(uint64_t c) {
-    if (last_list_ != nullptr && last_client_ == c) return *last_list_;
-    // An insertion may move every list (rehash): the cache is reset to the
-    // list returned.
-    StructList& v = clients_[c];
-    last_client_ = c;
-    last_list_ = &v;
-    return v;
+  [[gnu::always_inline]] StructList& ClientOrCreate(uint64_t c) {
+    if (last_list_ != nullptr && last_client_ == c) [[likely]] {
+      return *last_list_;
+    }
+    return ClientOrCreateSlow(c);
   }
+  // ClientOrCreate past its one-entry cache.
+  StructList& ClientOrCreateSlow(uint64_t c);
   uint64_t State(uint64_t c) const {
     const auto* v = Client(c);
     if (v == nullptr || v->empty()) return 0;
