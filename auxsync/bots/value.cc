@@ -130,7 +130,8 @@ const Value& UndefinedValue() {
 
 Value::Value(std::string s) : kind_(Kind::kString) {
   str_ = std::allocator<StringNode>().allocate(1);
-  std::construct_at(str_, StringNode{std::move(s)});
+  // Built in place from `s` (no temporary node to move from and destroy).
+  std::construct_at(str_, std::move(s));
 }
 
 Value::Value(std::string_view s) : Value(std::string(s)) {}
