@@ -33,6 +33,17 @@ Item* SetMapText(YMap map, std::string_view key, std::u16string text);
 // key's new item, or null for bytes.
 Item* SetMapValue(YMap map, std::string_view key, JsValue value);
 
+// Ask the CPU to bring in every cache line of `item` / `type` (null: no-op),
+// for callers that know which cold structs a write will touch before it
+// starts (a map key's old value): the loads then overlap other work.
+// Change nothing.
+void PrefetchItem(const Item* item);
+void PrefetchType(const TypeImpl* type);
+
+// The key's current item in `map` (null when the key has none): what
+// SetMapText / SetMapValue replace, for a caller that prefetches it.
+Item* MapKeyItem(const TypeImpl* map, std::string_view key);
+
 // What a transaction did to one key of a map, as its event records it.
 enum class MapKeyAction : uint8_t { kNone, kAdd, kUpdate, kDelete };
 
