@@ -148,6 +148,20 @@ Value ReadBotDirect(std::string_view id, const crdt::OutValue& slot) {
         out.Set(key, Value(TextValue(item->content.type.get())));
         continue;
       }
+      if (item->content.ref == crdt::engine::kRefAny &&
+          item->content.AnyCount() > 0) {
+        // A number or a boolean (the usual non-string tag) straight from
+        // the item's last value, as ReadSlot reads it (both have a value).
+        const crdt::JsValue& any = item->content.anys().back();
+        if (any.kind() == crdt::JsValue::Kind::kNumber) {
+          out.Set(key, Value(any.number()));
+          continue;
+        }
+        if (any.kind() == crdt::JsValue::Kind::kBool) {
+          out.Set(key, Value(any.bool_value()));
+          continue;
+        }
+      }
       crdt::OutValue v = crdt::engine::ItemValue(
           item, static_cast<size_t>(item->content.Length() - 1));
       if (!internal::SlotHasValue(v)) continue;
@@ -196,7 +210,7 @@ bool TextReadsAs(const crdt::engine::Item* item, const std::string& value) {
       s->content.str.size() != value.size()) {
     return false;
   }
-  const std::u16string& units = s->content.str;
+  const std::u16string_view units = s->content.str;
   for (size_t i = 0; i < value.size(); ++i) {
     const auto c = static_cast<unsigned char>(value[i]);
     if (c >= 0x80 || units[i] != c) return false;
@@ -537,31 +551,63 @@ void YjsPartitionCore::ApplyActions(const std::vector<Value>& actions,
           });
         }
         const Value& update_tags = *tags_field;
-        Value* current_bot =
-            state().is_object() ? state().as_object().Find(id) : nullptr;
-        if (IsTruthy(update_tags) && current_bot != nullptr &&
-            IsTruthy(*current_bot) && update_tags.is_object()) {
-          // bots_.Get(id) without the OutValue: the live map of the bot.
-          crdt::engine::TypeImpl* bot_map = nullptr;
-          if (auto slot = bots_.impl()->map.find(id);
-              slot != bots_.impl()->map.end()) {
-            const crdt::engine::Item* item = slot->second.current;
-            if (item != nullptr && !item->deleted &&
-                item->content.ref == crdt::engine::kRefType &&
-                item->content.type != nullptr &&
-                item->content.type->kind == crdt::engine::TypeKind::kMap) {
-              bot_map = item->content.type.get();
+        // The bot's state entry, its tags object and its live map in the
+        // document: from bot_refs_ when it has them, else looked up (and
+        // noted there when the bot has all three).
+        Value* current_bot = nullptr;
+        bots::Object* current_tags = nullptr;
+        crdt::engine::TypeImpl* bot_map = nullptr;
+        BotRef* ref = nullptr;
+        if (update_tags.is_object()) {
+          auto it = bot_refs_.find(absl::string_view(id.data(), id.size()));
+          if (it != bot_refs_.end()) ref = &it->second;
+        }
+        if (ref != nullptr && ref->epoch == bot_refs_epoch_ &&
+            !ref->map->item->deleted) {
+          current_bot = ref->entry;
+          current_tags = ref->tags;
+          bot_map = ref->map;
+          // The tags object's header (its key hashes) and the map's table.
+          __builtin_prefetch(current_tags);
+          crdt::engine::PrefetchType(bot_map);
+        } else {
+          current_bot =
+              state().is_object() ? state().as_object().Find(id) : nullptr;
+          if (IsTruthy(update_tags) && current_bot != nullptr &&
+              IsTruthy(*current_bot) && update_tags.is_object()) {
+            // bots_.Get(id) without the OutValue: the live map of the bot.
+            if (auto slot = bots_.impl()->map.find(id);
+                slot != bots_.impl()->map.end()) {
+              const crdt::engine::Item* item = slot->second.current;
+              if (item != nullptr && !item->deleted &&
+                  item->content.ref == crdt::engine::kRefType &&
+                  item->content.type != nullptr &&
+                  item->content.type->kind == crdt::engine::TypeKind::kMap) {
+                bot_map = item->content.type.get();
+              }
+            }
+            const Value& tags_value = (*current_bot)["tags"];
+            if (tags_value.is_object()) current_tags = &tags_value.as_object();
+            if (bot_map != nullptr && current_tags != nullptr) {
+              BotRef& fill =
+                  ref != nullptr
+                      ? *ref
+                      : bot_refs_[absl::string_view(id.data(), id.size())];
+              fill =
+                  BotRef{bot_refs_epoch_, current_bot, current_tags, bot_map};
             }
           }
+        }
+        if (IsTruthy(update_tags) && current_bot != nullptr &&
+            IsTruthy(*current_bot) && update_tags.is_object()) {
           if (bot_map != nullptr) {
             crdt::YMap map(bot_map);
-            const Value& current_tags = (*current_bot)["tags"];
             bool stop = false;
             update_tags.as_object().ForEach([&](const std::string& tag,
                                                 const Value& given) {
               if (stop) return;
               Value new_val = bots::EnsureTagIsSerializable(given);
-              if (!current_tags.is_object()) {
+              if (current_tags == nullptr) {
                 // currentBot.tags[tag] on an entry without tags.
                 *error = absl::InvalidArgumentError(absl::StrCat(
                     "TypeError: Cannot read properties of undefined (reading "
@@ -570,9 +616,19 @@ void YjsPartitionCore::ApplyActions(const std::vector<Value>& actions,
                 stop = true;
                 return;
               }
-              Value* old_slot = current_tags.as_object().Find(tag);
+              // The document's half of the write (the key's old item, which
+              // is replaced and deleted) is requested first and arrives
+              // while the state's half (the old value) is read.
+              crdt::engine::Item* old_item =
+                  crdt::engine::MapKeyItem(bot_map, tag);
+              crdt::engine::PrefetchItem(old_item);
+              Value* old_slot = current_tags->Find(tag);
               const Value& old_val =
                   old_slot != nullptr ? *old_slot : undefined;
+              if (old_item != nullptr &&
+                  old_item->content.ref == crdt::engine::kRefType) {
+                crdt::engine::PrefetchType(old_item->content.type.get());
+              }
               if (bots::StrictEquals(new_val, old_val)) {
                 if (new_val.is_array()) {
                   new_val = Value(
@@ -591,7 +647,7 @@ void YjsPartitionCore::ApplyActions(const std::vector<Value>& actions,
                   noted.map = bot_map;
                   noted.item = item;
                   noted.entry = current_bot;
-                  noted.tags = &current_tags.as_object();
+                  noted.tags = current_tags;
                   noted.slot = old_slot;
                   noted.value = std::move(new_val);
                 } else {
@@ -801,6 +857,8 @@ bool YjsPartitionCore::ProcessDirect(const crdt::Transaction& tr,
   current_version_.vector = std::move(version);
   SyncSpace();
   if (!added.empty()) {
+    // New bots move the state's slots (and may replace a removed bot's).
+    ++bot_refs_epoch_;
     EmitAdded(added);
   } else if (!updated.empty()) {
     EmitTagUpdates(absl::MakeSpan(updated));
@@ -1234,6 +1292,8 @@ void YjsPartitionCore::ProcessTransaction(const crdt::Transaction& tr) {
   }
   current_version_ = CurrentVersion{current_site_, remote_site_, version};
   SyncSpace();
+  // Any shape: bots added, removed or replaced in the state and the doc.
+  ++bot_refs_epoch_;
   (void)internal_->ApplyEvents(actions);
   QueueVersions(1 + text_events);
   if (call_depth_ == 0) FlushDeferred();

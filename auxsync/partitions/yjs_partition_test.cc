@@ -991,3 +991,71 @@ TEST(YjsPartition, NotedTagWritesReportAsTheDocumentReadsThem) {
     ASSERT_EQ(Tagged(local.state()), Tagged(remote.state())) << "step " << step;
   }
 }
+
+// The write path keeps, per bot id, the state entry, tags object and
+// document map it found (see BotRef in yjs_partition_core.h). Two writers
+// that replace, remove, re-add and update the same few bots, in batches
+// and through each other's updates, must still write where a fresh lookup
+// would: both states stay equal after every step.
+TEST(YjsPartition, KeptBotLookupsFollowReplacedAndRemovedBots) {
+  YjsPartition a(Pinned());
+  YjsPartitionConfig b_config = Pinned();
+  b_config.client_id = 3000;
+  YjsPartition b(std::move(b_config));
+  a.set_space("shared");
+  b.set_space("shared");
+  std::vector<std::vector<uint8_t>> from_a, from_b;
+  auto sub_a = a.doc().OnUpdate(
+      [&](std::span<const uint8_t> u, const auxsync::crdt::Transaction&) {
+        from_a.emplace_back(u.begin(), u.end());
+      });
+  auto sub_b = b.doc().OnUpdate(
+      [&](std::span<const uint8_t> u, const auxsync::crdt::Transaction&) {
+        from_b.emplace_back(u.begin(), u.end());
+      });
+  uint32_t seed = 11;
+  auto next = [&] { return (seed = seed * 1103515245u + 12345u) >> 8; };
+  auto texts = [](const std::vector<std::vector<uint8_t>>& updates) {
+    std::vector<std::string> out;
+    for (const auto& u : updates) {
+      out.push_back(auxsync::partitions::ToBase64(u));
+    }
+    return out;
+  };
+  for (int step = 0; step < 600; ++step) {
+    std::vector<Value> batch;
+    const int actions = 1 + static_cast<int>(next() % 3);
+    for (int i = 0; i < actions; ++i) {
+      const std::string id = absl::StrCat("b", next() % 4);
+      const uint32_t kind = next() % 8;
+      if (kind == 0) {
+        batch.push_back(auxsync::bots::BotAdded(auxsync::bots::MakeObject(
+            {{"id", id},
+             {"tags", auxsync::bots::MakeObject(
+                          {{"t0", Value(absl::StrCat("x", step))}})}})));
+      } else if (kind == 1) {
+        batch.push_back(auxsync::bots::BotRemoved(id));
+      } else {
+        Value tags = Value::NewObject();
+        tags.as_object().Set(absl::StrCat("t", next() % 3),
+                             next() % 2 == 0 ? Value(static_cast<double>(step))
+                                             : Value(absl::StrCat("s", step)));
+        if (kind == 7) tags.as_object().Set("t3", Value(step % 2 == 0));
+        batch.push_back(auxsync::bots::BotUpdated(
+            id, auxsync::bots::MakeObject({{"tags", tags}})));
+      }
+    }
+    from_a.clear();
+    from_b.clear();
+    // Mostly `a` writes; sometimes `b` does and `a` reads it.
+    if (next() % 4 != 0) {
+      ASSERT_TRUE(a.ApplyEvents(batch).ok()) << "step " << step;
+      ASSERT_TRUE(b.ApplyUpdates(texts(from_a)).ok());
+    } else {
+      ASSERT_TRUE(b.ApplyEvents(batch).ok()) << "step " << step;
+      ASSERT_TRUE(a.ApplyUpdates(texts(from_b)).ok());
+    }
+    ASSERT_EQ(Tagged(a.state()), Tagged(b.state())) << "step " << step;
+  }
+  EXPECT_FALSE(a.state().as_object().empty());
+}
