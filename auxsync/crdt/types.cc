@@ -1,5 +1,7 @@
 #include "auxsync/crdt/types.h"
 
+#include <cstring>
+
 #include "auxsync/crdt/doc.h"
 #include "auxsync/crdt/internal/engine.h"
 
@@ -1139,14 +1141,24 @@ void YText::Format(uint64_t index, uint64_t length,
 }
 
 std::u16string YText::ToString16() const {
-  std::u16string s;
   // The visible length counts every string unit (and each embed): one
-  // allocation instead of a doubling series.
-  s.reserve(t_->length);
-  for (Item* it = t_->start; it != nullptr; it = it->right) {
-    if (!it->deleted && it->content.ref == engine::kRefString)
-      s += it->content.str;
+  // allocation, and each item's text copied without append's checks.
+  std::u16string s(t_->length, u'\0');
+  char16_t* out = s.data();
+  for (const Item* it = t_->start; it != nullptr; it = it->right) {
+    if (!it->deleted && it->content.ref == engine::kRefString) {
+      const size_t n = it->content.str.size();
+      const size_t at = static_cast<size_t>(out - s.data());
+      if (n > s.size() - at) {
+        // Not reached while `length` counts the text (kept for safety).
+        s.resize(at + n);
+        out = s.data() + at;
+      }
+      std::memcpy(out, it->content.str.data(), n * sizeof(char16_t));
+      out += n;
+    }
   }
+  s.resize(static_cast<size_t>(out - s.data()));
   return s;
 }
 

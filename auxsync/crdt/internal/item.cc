@@ -29,8 +29,8 @@ Content Content::Splice(uint64_t offset) {
       deleted_len = offset;
       break;
     case kRefString: {
-      right.str.assign(str, offset, std::u16string::npos);
-      str.resize(offset);
+      // A decoded string's halves stay views of its update's text block.
+      right.str = str.SplitOff(static_cast<size_t>(offset));
       // Splitting a surrogate pair replaces both halves with U+FFFD (§6).
       char16_t last = str.empty() ? 0 : str.back();
       if (last >= 0xD800 && last <= 0xDBFF) {
@@ -59,7 +59,9 @@ void Content::Append(Content&& r) {
       deleted_len += r.deleted_len;
       break;
     case kRefString:
-      str += r.str;
+      // Free when both are adjacent parts of one text block (a split
+      // merged back, or consecutive strings of one update).
+      str.AppendMove(std::move(r.str));
       break;
     case kRefAny:
     case kRefJson:

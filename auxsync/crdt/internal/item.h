@@ -26,6 +26,7 @@
 #include "absl/hash/hash.h"
 #include "absl/strings/string_view.h"
 #include "auxsync/crdt/internal/engine_any.h"
+#include "auxsync/crdt/internal/text16.h"
 
 namespace auxsync::crdt {
 class Doc;
@@ -94,7 +95,9 @@ struct Content {
   };
   uint8_t ref = kRefDeleted;
   uint64_t deleted_len = 0;  // kRefDeleted
-  std::u16string str;        // kRefString (UTF-16 code units)
+  // kRefString (UTF-16 code units); a decoded string is a view of its
+  // update's text block (text16.h).
+  Text16 str;
   std::unique_ptr<Extra> extra;
   std::unique_ptr<TypeImpl> type;  // kRefType
 
@@ -102,10 +105,8 @@ struct Content {
   Content(Content&&) noexcept = default;
   Content(const Content&) = delete;
   Content& operator=(const Content&) = delete;
-  // Swaps the strings: a defaulted move would keep this string's heap
-  // buffer whenever the incoming one is short (libstdc++ copies a short
-  // string into the existing buffer), so a collected (deleted) item, or a
-  // pooled free one, would go on holding the text it had.
+  // Swaps the strings, so that the text this content had goes with `o`
+  // (a collected item, or a pooled free one, does not keep it).
   Content& operator=(Content&& o) noexcept {
     ref = o.ref;
     deleted_len = o.deleted_len;
@@ -115,16 +116,11 @@ struct Content {
     return *this;
   }
 
-  // Back to empty deleted content, releasing the string's buffer (see
-  // operator=).
+  // Back to empty deleted content, releasing the string's text.
   void Reset() {
     ref = kRefDeleted;
     deleted_len = 0;
-    if (str.capacity() > std::u16string().capacity()) {
-      std::u16string().swap(str);
-    } else {
-      str.clear();
-    }
+    str.Release();
     extra.reset();
     type.reset();
   }

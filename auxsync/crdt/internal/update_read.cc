@@ -9,6 +9,7 @@
 #include "auxsync/crdt/internal/engine.h"
 #include "auxsync/crdt/internal/engine_any.h"
 #include "auxsync/crdt/internal/struct_reader.h"
+#include "auxsync/crdt/internal/text16.h"
 #include "auxsync/crdt/internal/update_decoder.h"
 #include "auxsync/crdt/internal/utf8.h"
 #include "auxsync/crdt/wire_struct.h"
@@ -75,8 +76,11 @@ bool ToEngineStruct(crdt::WireStruct& in, DecodedStruct* out, ItemPool& pool,
     }
     case kRefString: {
       const auto& sc = std::get<StringContent>(in.content);
-      // The reader validated the UTF-8.
-      internal::AppendValidUtf8AsUtf16(sc.utf8, &c.str);
+      // The reader validated the UTF-8. (Not reached by the decoder:
+      // ReadCommonStruct reads every string.)
+      std::u16string units;
+      internal::AppendValidUtf8AsUtf16(sc.utf8, &units);
+      c.str.assign(units);
       // Keep the halves of a pair a v2 cut split, as JavaScript does.
       if (sc.lead_low != 0) c.str.front() = sc.lead_low;
       if (sc.trail_high != 0) c.str.back() = sc.trail_high;
@@ -118,6 +122,56 @@ bool ToEngineStruct(crdt::WireStruct& in, DecodedStruct* out, ItemPool& pool,
   return true;
 }
 
+// Where a decoded update's strings go: up to Text16::kInline units inline
+// in their item, longer ones into TextBlocks shared by the update's strings
+// (text16.h): one allocation per 32K units instead of one per string.
+class StringSink {
+ public:
+  StringSink() = default;
+  StringSink(const StringSink&) = delete;
+  StringSink& operator=(const StringSink&) = delete;
+  ~StringSink() { Close(); }
+  // Sets `*out` to valid UTF-8 `utf8` of `units` UTF-16 units (ValidateUtf8
+  // counted them). `bound`: no more units than this are left in the
+  // update's strings, this one included (a small update's block is sized
+  // by it).
+  void Put(std::string_view utf8, uint64_t units, size_t bound, Text16* out) {
+    if (units <= Text16::kInline) {
+      char16_t* o = out->OverwriteInline(static_cast<size_t>(units));
+      if (units == utf8.size()) {
+        for (size_t i = 0; i < utf8.size(); ++i) {
+          o[i] = static_cast<unsigned char>(utf8[i]);
+        }
+      } else {
+        internal::WriteValidUtf8AsUtf16(utf8, units, o);
+      }
+      return;
+    }
+    const size_t n = static_cast<size_t>(units);
+    if (block_ == nullptr || block_->capacity() - block_->size() < n) {
+      Close();
+      // Blocks below malloc's mmap threshold come from memory the heap
+      // already has (a fresh mapping would cost a page fault per 4 KiB).
+      block_ = TextBlock::New(std::max(n, std::min(bound, kBlockUnits)));
+    }
+    const size_t offset = block_->size();
+    internal::WriteValidUtf8AsUtf16(utf8, units, block_->Extend(n));
+    *out = Text16::View(block_, offset, n);
+  }
+
+ private:
+  static constexpr size_t kBlockUnits = 32 * 1024;  // 64 KiB
+  // Drops the sink's reference; the block keeps what its views hold,
+  // without the room left.
+  void Close() {
+    if (block_ == nullptr) return;
+    block_->ShrinkToFit();
+    block_->Unref();
+    block_ = nullptr;
+  }
+  TextBlock* block_ = nullptr;  // the block being filled (one reference)
+};
+
 // The structs that make up most documents (items whose content is a
 // string, deleted, a type or plain values) read straight into the engine's
 // form, with ReadStructBody's checks and errors. Returns true when it read
@@ -127,7 +181,7 @@ bool ToEngineStruct(crdt::WireStruct& in, DecodedStruct* out, ItemPool& pool,
 template <typename Dec>
 bool ReadCommonStruct(Dec& dec, uint8_t info, size_t start, uint64_t client,
                       uint64_t clock, DecodedStruct* s, ItemPool& pool,
-                      bool* failed) {
+                      StringSink& strings, bool* failed) {
   const uint8_t ref = info & 0x1f;
   *failed = false;
   if (ref != kRefString && ref != kRefDeleted && ref != kRefType &&
@@ -222,8 +276,11 @@ bool ReadCommonStruct(Dec& dec, uint8_t info, size_t start, uint64_t client,
   }
   it->length = length;
   if (ref == kRefString) {
-    // The reader validated the UTF-8 and counted its UTF-16 units.
-    internal::AssignValidUtf8AsUtf16(utf8, length, &c.str);
+    // The reader validated the UTF-8 and counted its UTF-16 units; the
+    // string column (v2) or the rest of the update (v1) bounds the units
+    // still to come.
+    strings.Put(utf8, length, dec.remaining_string_bytes() + utf8.size(),
+                &c.str);
     // Keep the halves of a pair a v2 cut split, as JavaScript does.
     if (lead_low != 0) c.str.front() = lead_low;
     if (trail_high != 0) c.str.back() = trail_high;
@@ -296,7 +353,7 @@ inline bool FastVarString(const uint8_t*& p, const uint8_t* end,
 // invalid UTF-8, a length the checks reject): ReadCommonStruct then reads
 // it with its checks and errors.
 bool ReadV1Fast(internal::Lib0Decoder& rest, uint64_t client, uint64_t clock,
-                DecodedStruct* s) {
+                DecodedStruct* s, StringSink& strings) {
   const uint8_t* p = rest.cursor();
   const uint8_t* const end = rest.end();
   // Room for the info byte, four var-ints of up to five bytes and a
@@ -335,7 +392,8 @@ bool ReadV1Fast(internal::Lib0Decoder& rest, uint64_t client, uint64_t clock,
   if (ref == kRefDeleted) {
     c.deleted_len = length;
   } else {
-    internal::AssignValidUtf8AsUtf16(utf8, length, &c.str);
+    strings.Put(utf8, length, static_cast<size_t>(end - p) + utf8.size(),
+                &c.str);
   }
   return true;
 }
@@ -349,6 +407,8 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
                                          const ReadOptions& options) {
   DecodedUpdate out;
   internal::StringArena& arena = out.strings;
+  // Destroyed before `out` is returned: by then the items hold the block.
+  StringSink strings;
   Dec dec(bytes, options.label, &arena);
   internal::Lib0Decoder& rest = dec.rest();
   internal::StructBudget budget =
@@ -389,13 +449,13 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
       s.item = pool.New();
       bool fast = false;
       if constexpr (Dec::kVersion == 1) {
-        fast = ReadV1Fast(rest, client, clock, &s);
+        fast = ReadV1Fast(rest, client, clock, &s, strings);
       }
       if (!fast) {
         const uint8_t info = dec.ReadInfo();
         if (!dec.ok()) break;
         if (!ReadCommonStruct(dec, info, start, client, clock, &s, pool,
-                              &done)) {
+                              strings, &done)) {
           if (done) break;  // failed
           if (!internal::ReadStructBody(dec, info, start, client, clock, &arena,
                                         &ws)) {

@@ -260,54 +260,11 @@ uint8_t* WriteUtf16AsUtf8(std::u16string_view s, uint8_t* out) {
   return out;
 }
 
-void AssignValidUtf8AsUtf16(std::string_view utf8, uint64_t utf16_len,
-                            std::u16string* out) {
-  const size_t n = utf8.size();
-  if (utf16_len != n) {
-    out->clear();
-    AppendValidUtf8AsUtf16(utf8, out);
-    return;
-  }
-  out->resize(n);
-  const auto* p = reinterpret_cast<const unsigned char*>(utf8.data());
-  char16_t* o = out->data();
-#ifdef __SSE2__
-  if (n >= 8) {
-    // Sixteen bytes a step, then eight, the last eight overlapping what was
-    // written (same values).
-    const __m128i zero = _mm_setzero_si128();
-    size_t k = 0;
-    for (; n - k >= 16; k += 16) {
-      __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + k));
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(o + k),
-                       _mm_unpacklo_epi8(v, zero));
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(o + k + 8),
-                       _mm_unpackhi_epi8(v, zero));
-    }
-    if (n - k >= 8) {
-      __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + k));
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(o + k),
-                       _mm_unpacklo_epi8(v, zero));
-      k += 8;
-    }
-    if (k < n) {
-      __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + n - 8));
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(o + n - 8),
-                       _mm_unpacklo_epi8(v, zero));
-    }
-    return;
-  }
-#endif
-  for (size_t k = 0; k < n; ++k) o[k] = p[k];
-}
+namespace {
 
-void AppendValidUtf8AsUtf16(std::string_view utf8, std::u16string* out) {
-  const auto* p = reinterpret_cast<const unsigned char*>(utf8.data());
-  const size_t n = utf8.size();
-  const size_t base = out->size();
-  // At most one unit per byte; shrunk to what was written at the end.
-  out->resize(base + n);
-  char16_t* o = out->data() + base;
+// Writes the UTF-16 form of valid UTF-8 [p, p + n) to `o` (room for n
+// units); returns the end of what it wrote.
+char16_t* WidenValidUtf8(const unsigned char* p, size_t n, char16_t* o) {
   size_t i = 0;
   while (i < n) {
     const size_t run = AsciiPrefix(p + i, p + n);
@@ -344,6 +301,62 @@ void AppendValidUtf8AsUtf16(std::string_view utf8, std::u16string* out) {
     }
     *o++ = static_cast<char16_t>(cp);
   }
+  return o;
+}
+
+}  // namespace
+
+void WriteValidUtf8AsUtf16(std::string_view utf8, uint64_t utf16_len,
+                           char16_t* o) {
+  const size_t n = utf8.size();
+  const auto* p = reinterpret_cast<const unsigned char*>(utf8.data());
+  if (utf16_len != n) {
+    WidenValidUtf8(p, n, o);
+    return;
+  }
+#ifdef __SSE2__
+  if (n >= 8) {
+    // Sixteen bytes a step, then eight, the last eight overlapping what was
+    // written (same values).
+    const __m128i zero = _mm_setzero_si128();
+    size_t k = 0;
+    for (; n - k >= 16; k += 16) {
+      __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + k));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(o + k),
+                       _mm_unpacklo_epi8(v, zero));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(o + k + 8),
+                       _mm_unpackhi_epi8(v, zero));
+    }
+    if (n - k >= 8) {
+      __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + k));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(o + k),
+                       _mm_unpacklo_epi8(v, zero));
+      k += 8;
+    }
+    if (k < n) {
+      __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + n - 8));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(o + n - 8),
+                       _mm_unpacklo_epi8(v, zero));
+    }
+    return;
+  }
+#endif
+  for (size_t k = 0; k < n; ++k) o[k] = p[k];
+}
+
+void AssignValidUtf8AsUtf16(std::string_view utf8, uint64_t utf16_len,
+                            std::u16string* out) {
+  out->resize(static_cast<size_t>(utf16_len));
+  WriteValidUtf8AsUtf16(utf8, utf16_len, out->data());
+}
+
+void AppendValidUtf8AsUtf16(std::string_view utf8, std::u16string* out) {
+  const size_t base = out->size();
+  // At most one unit per byte; shrunk to what was written at the end.
+  out->resize(base + utf8.size());
+  char16_t* o =
+      WidenValidUtf8(reinterpret_cast<const unsigned char*>(utf8.data()),
+                     utf8.size(), out->data() + base);
   out->resize(static_cast<size_t>(o - out->data()));
 }
 

@@ -61,6 +61,13 @@ inline uint8_t* WriteUtf16AsUtf8Short(std::u16string_view s, uint8_t* out) {
 // to `out`.
 void AppendValidUtf8AsUtf16(std::string_view utf8, std::u16string* out);
 
+// Writes the UTF-16 form of valid UTF-8 `utf8` whose UTF-16 length
+// ValidateUtf8 gave as `utf16_len` to `out` (room for utf16_len units):
+// ASCII text (as long as its bytes) is widened without looking for
+// multi-byte sequences.
+void WriteValidUtf8AsUtf16(std::string_view utf8, uint64_t utf16_len,
+                           char16_t* out);
+
 // Sets `*out` to the UTF-16 form of valid UTF-8 `utf8` whose UTF-16 length
 // ValidateUtf8 gave as `utf16_len`: ASCII text (as long as its bytes) is
 // widened without looking for multi-byte sequences.
