@@ -10,30 +10,11 @@
 
 namespace auxsync::crdt::internal {
 
-int64_t IntDiffOptRleDecoder::Read() {
-  if (count_ == 0) {
-    // 2 * diff + run flag: up to 2^54 + 1 for clocks below 2^53.
-    Lib0Decoder::SignMagnitude v = d_.ReadVarIntSignMagnitude(/*max_bits=*/55);
-    if (!d_.ok()) return 0;
-    const auto mag = static_cast<int64_t>(v.magnitude);
-    // floor(v / 2) for the signed value; the run flag is the parity.
-    diff_ = v.negative ? -((mag + 1) / 2) : mag / 2;
-    count_ = (v.magnitude & 1) ? d_.ReadVarUint() + 2 : 1;
-    if (!d_.ok()) {
-      count_ = 0;
-      return 0;
-    }
-  }
-  s_ += diff_;
-  --count_;
-  constexpr auto kLimit = static_cast<int64_t>(kMaxSafeInteger);
-  if (s_ > kLimit || s_ < -kLimit) {
-    d_.Fail("column value out of range (beyond 2^53)");
-    s_ = 0;
-    count_ = 0;
-    return 0;
-  }
-  return s_;
+int64_t IntDiffOptRleDecoder::OutOfRange() {
+  d_.Fail("column value out of range (beyond 2^53)");
+  s_ = 0;
+  count_ = 0;
+  return 0;
 }
 
 StringColumnDecoder::StringColumnDecoder(std::span<const uint8_t> col,
@@ -60,10 +41,10 @@ char16_t LowHalf(const unsigned char* p) {
 
 }  // namespace
 
-std::string_view StringColumnDecoder::Read(uint64_t* utf16_len) {
+std::string_view StringColumnDecoder::ReadSlow(uint64_t n,
+                                               uint64_t* utf16_len) {
   last_lead_low_ = 0;
   last_trail_high_ = 0;
-  uint64_t n = lens_.Read();
   if (utf16_len != nullptr) *utf16_len = n;
   Lib0Decoder& d = lens_.decoder();
   if (!d.ok()) return {};
@@ -205,12 +186,9 @@ uint64_t UpdateDecoderV2::ReadDsLen() {
   return diff;
 }
 
-uint64_t UpdateDecoderV2::CheckedClock(int64_t v) {
-  if (v < 0) {
-    rest_->Fail("negative clock in a v2 clock column");
-    return 0;
-  }
-  return static_cast<uint64_t>(v);
+uint64_t UpdateDecoderV2::NegativeClock() {
+  rest_->Fail("negative clock in a v2 clock column");
+  return 0;
 }
 
 std::string_view UpdateDecoderV2::ReadKey() {

@@ -7,12 +7,14 @@
 #define AUXSYNC_CRDT_INTERNAL_UPDATE_DECODER_H_
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/status/status.h"
 #include "auxsync/crdt/any.h"
 #include "auxsync/crdt/id.h"
@@ -42,7 +44,7 @@ class RleByteDecoder {
   RleByteDecoder(std::span<const uint8_t> col, size_t base, DecodeError* err,
                  std::string_view label)
       : d_(col, base, err, label) {}
-  uint8_t Read() {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE uint8_t Read() {
     if (count_ == 0 && !forever_) {
       s_ = d_.ReadUint8();
       if (d_.has_content()) {
@@ -69,7 +71,7 @@ class UintOptRleDecoder {
   UintOptRleDecoder(std::span<const uint8_t> col, size_t base, DecodeError* err,
                     std::string_view label)
       : d_(col, base, err, label) {}
-  uint64_t Read() {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE uint64_t Read() {
     if (count_ == 0) {
       Lib0Decoder::SignMagnitude v = d_.ReadVarIntSignMagnitude();
       s_ = v.magnitude;
@@ -94,9 +96,37 @@ class IntDiffOptRleDecoder {
   IntDiffOptRleDecoder(std::span<const uint8_t> col, size_t base,
                        DecodeError* err, std::string_view label)
       : d_(col, base, err, label) {}
-  int64_t Read();
+  // Inline: read for nearly every struct of a v2 update (left and right
+  // clocks).
+  ABSL_ATTRIBUTE_ALWAYS_INLINE int64_t Read() {
+    if (count_ == 0 && !Refill()) return 0;
+    s_ += diff_;
+    --count_;
+    constexpr auto kLimit = static_cast<int64_t>(kMaxSafeInteger);
+    if (s_ > kLimit || s_ < -kLimit) [[unlikely]] {
+      return OutOfRange();
+    }
+    return s_;
+  }
 
  private:
+  // Reads the next run (false on an error, which the decoder holds).
+  bool Refill() {
+    // 2 * diff + run flag: up to 2^54 + 1 for clocks below 2^53.
+    Lib0Decoder::SignMagnitude v = d_.ReadVarIntSignMagnitude(/*max_bits=*/55);
+    if (!d_.ok()) return false;
+    const auto mag = static_cast<int64_t>(v.magnitude);
+    // floor(v / 2) for the signed value; the run flag is the parity.
+    diff_ = v.negative ? -((mag + 1) / 2) : mag / 2;
+    count_ = (v.magnitude & 1) ? d_.ReadVarUint() + 2 : 1;
+    if (!d_.ok()) {
+      count_ = 0;
+      return false;
+    }
+    return true;
+  }
+  int64_t OutOfRange();
+
   Lib0Decoder d_;
   int64_t s_ = 0;
   int64_t diff_ = 0;
@@ -114,7 +144,21 @@ class StringColumnDecoder {
                       DecodeError* err, std::string_view label,
                       StringArena* arena);
   // The next string, and its UTF-16 length in `*utf16_len` if not null.
-  std::string_view Read(uint64_t* utf16_len);
+  // Inline for ASCII strings (most of them), which need no scan for
+  // multi-byte sequences or cut pairs.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE std::string_view Read(uint64_t* utf16_len) {
+    const uint64_t n = lens_.Read();
+    if (!pending_low_half_ && n <= text_.size() - pos_ &&
+        lens_.decoder().ok() && IsAscii(text_.data() + pos_, n)) {
+      last_lead_low_ = 0;
+      last_trail_high_ = 0;
+      if (utf16_len != nullptr) *utf16_len = n;
+      const std::string_view s = text_.substr(pos_, n);
+      pos_ += n;
+      return s;
+    }
+    return ReadSlow(n, utf16_len);
+  }
   // The surrogate halves the last string's U+FFFD stand for where a cut
   // split a pair: the low half at its start, the high half at its end (0 if
   // none).
@@ -125,6 +169,22 @@ class StringColumnDecoder {
   size_t remaining_bytes() const { return text_.size() - pos_; }
 
  private:
+  // Whether bytes [p, p + n) are all ASCII (eight at a time).
+  static bool IsAscii(const char* p, uint64_t n) {
+    uint64_t acc = 0;
+    uint64_t i = 0;
+    for (; n - i >= 8; i += 8) {
+      uint64_t w;
+      std::memcpy(&w, p + i, 8);
+      acc |= w;
+    }
+    for (; i < n; ++i) acc |= static_cast<unsigned char>(p[i]);
+    return (acc & 0x8080808080808080ull) == 0;
+  }
+  // Read for the rest: `n` units (read already) with multi-byte sequences,
+  // a cut pair, or an error.
+  std::string_view ReadSlow(uint64_t n, uint64_t* utf16_len);
+
   UintOptRleDecoder lens_;
   std::string_view text_;
   size_t pos_ = 0;
@@ -212,11 +272,11 @@ class UpdateDecoderV2 {
   uint64_t ReadDsClock();
   uint64_t ReadDsLen();
 
-  ID ReadLeftID() {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE ID ReadLeftID() {
     uint64_t client = client_->Read();
     return ID{client, CheckedClock(left_clock_->Read())};
   }
-  ID ReadRightID() {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE ID ReadRightID() {
     uint64_t client = client_->Read();
     return ID{client, CheckedClock(right_clock_->Read())};
   }
@@ -240,7 +300,13 @@ class UpdateDecoderV2 {
   std::string_view ReadKey();
 
  private:
-  uint64_t CheckedClock(int64_t v);
+  ABSL_ATTRIBUTE_ALWAYS_INLINE uint64_t CheckedClock(int64_t v) {
+    if (v < 0) [[unlikely]] {
+      return NegativeClock();
+    }
+    return static_cast<uint64_t>(v);
+  }
+  uint64_t NegativeClock();
 
   DecodeError err_;
   Lib0Decoder head_;
