@@ -9,22 +9,48 @@
 
 namespace auxsync::bots {
 
+namespace {
+
+// The action types, one string each that every action of the type shares
+// (strings are immutable; as JavaScript shares a literal): reading an
+// action's type, which every partition does first, then touches a node
+// that stays in cache instead of one cold node per action.
+const Value& AddBotType() {
+  static const Value type("add_bot");
+  return type;
+}
+const Value& RemoveBotType() {
+  static const Value type("remove_bot");
+  return type;
+}
+const Value& UpdateBotType() {
+  static const Value type("update_bot");
+  return type;
+}
+const Value& ApplyStateType() {
+  static const Value type("apply_state");
+  return type;
+}
+
+}  // namespace
+
 Value BotAdded(Value bot) {
   Value id = internal::GetProp(bot, "id");
-  return MakeObject({{"type", "add_bot"}, {"id", std::move(id)}, {"bot", bot}});
+  return MakeObject(
+      {{"type", AddBotType()}, {"id", std::move(id)}, {"bot", bot}});
 }
 
 Value BotRemoved(std::string_view id) {
-  return MakeObject({{"type", "remove_bot"}, {"id", id}});
+  return MakeObject({{"type", RemoveBotType()}, {"id", id}});
 }
 
 Value BotUpdated(std::string_view id, Value update) {
   return MakeObject(
-      {{"type", "update_bot"}, {"id", id}, {"update", std::move(update)}});
+      {{"type", UpdateBotType()}, {"id", id}, {"update", std::move(update)}});
 }
 
 Value AddState(Value state) {
-  return MakeObject({{"type", "apply_state"}, {"state", std::move(state)}});
+  return MakeObject({{"type", ApplyStateType()}, {"state", std::move(state)}});
 }
 
 std::vector<Value> BreakIntoIndividualEvents(const Value& state,
