@@ -209,7 +209,7 @@ void IntegrateItem(Transaction& tr, Item* item, uint64_t offset) {
       TypeImpl* t = item->content.type.get();
       t->doc = &doc;
       t->item = item;
-      IntegrateTypeContent(tr, t);
+      if (!t->prelim.empty()) IntegrateTypeContent(tr, t);
       break;
     }
     default:
@@ -485,26 +485,33 @@ Item* Materialize(Transaction& tr, DecodedStruct& s, ClientRefs& cr) {
       r = l->right;
     }
   }
+  // yjs sets the origins to the found neighbours' ids; they differ from
+  // the decoded ones only for a GC struct found by a lookup (a hint's item
+  // ends, or starts, exactly there).
   if (it->origin.has) {
     if (l == nullptr) {
-      l = r != nullptr && r->left != nullptr &&
-                  r->left->LastId() == it->origin.id
-              ? r->left
-              : GetItemCleanEnd(tr, it->origin.id);
+      if (r != nullptr && r->left != nullptr &&
+          r->left->LastId() == it->origin.id) {
+        l = r->left;
+      } else {
+        l = GetItemCleanEnd(tr, it->origin.id);
+        it->origin.id = l->LastId();
+      }
     }
     it->left = l;
-    it->origin = {l->LastId(), true};
   }
   if (it->right_origin.has) {
     if (r == nullptr) {
-      r = l != nullptr && l->right != nullptr &&
-                  l->right->id == it->right_origin.id
-              ? l->right
-              : GetItemCleanStart(tr, it->right_origin.id);
+      if (l != nullptr && l->right != nullptr &&
+          l->right->id == it->right_origin.id) {
+        r = l->right;
+      } else {
+        r = GetItemCleanStart(tr, it->right_origin.id);
+        it->right_origin.id = r->id;
+      }
     }
     it->right = r;
-    it->right_origin = {r->id, true};
-    cr.last_right = it->right;
+    cr.last_right = r;
   }
   if ((it->left != nullptr && it->left->gc) ||
       (it->right != nullptr && it->right->gc)) {

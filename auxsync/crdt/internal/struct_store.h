@@ -113,9 +113,10 @@ class StructList {
       index_.assign(1, 0);
       return;
     }
+    // (push_back calls this only for a struct starting past the covered
+    // blocks: one starting in a covered block holds no block's first
+    // clock.)
     const uint64_t off = clock - index_base_;
-    // A struct starting in a covered block holds no block's first clock.
-    if ((off >> index_shift_) < index_.size()) return;
     if ((off >> index_shift_) >= IndexBound()) {
       // Bounded memory (a peer may send a struct spanning a huge clock
       // range): coarser blocks.
