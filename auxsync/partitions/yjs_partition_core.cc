@@ -621,7 +621,7 @@ void YjsPartitionCore::ApplyActions(const std::vector<Value>& actions,
               // while the state's half (the old value) is read.
               crdt::engine::Item* old_item =
                   crdt::engine::MapKeyItem(bot_map, tag);
-              crdt::engine::PrefetchItem(old_item);
+              crdt::engine::PrefetchAround(old_item);
               Value* old_slot = current_tags->Find(tag);
               const Value& old_val =
                   old_slot != nullptr ? *old_slot : undefined;

@@ -1,5 +1,6 @@
 #include "auxsync/crdt/internal/fast_access.h"
 
+#include <cstdint>
 #include <memory>
 #include <utility>
 
@@ -52,6 +53,16 @@ void PrefetchType(const TypeImpl* type) {
     __builtin_prefetch(p + off);
   }
   __builtin_prefetch(p + sizeof(TypeImpl) - 1);
+}
+
+void PrefetchAround(const Item* item) {
+  if (item == nullptr) return;
+  // Addresses as integers: the neighbouring slots may lie outside the
+  // item's block, and a prefetch of any address is harmless.
+  const uintptr_t p = reinterpret_cast<uintptr_t>(item);
+  for (uintptr_t q = p - sizeof(Item); q < p + 3 * sizeof(Item); q += 64) {
+    __builtin_prefetch(reinterpret_cast<const void*>(q));
+  }
 }
 
 Item* MapKeyItem(const TypeImpl* map, std::string_view key) {

@@ -39,6 +39,13 @@ Item* SetMapValue(YMap map, std::string_view key, JsValue value);
 // Change nothing.
 void PrefetchItem(const Item* item);
 void PrefetchType(const TypeImpl* type);
+// PrefetchItem of `item` and of the pool slots on either side of it: the
+// structs one client made one after the other sit next to each other in the
+// pool's blocks, and those are the ones deleting and collecting `item`
+// reads (a text's string item, made right after the text's map item; the
+// struct before it, which a merge tries). A guess about memory, never a
+// read: wrong neighbours cost only the requests.
+void PrefetchAround(const Item* item);
 
 // The key's current item in `map` (null when the key has none): what
 // SetMapText / SetMapValue replace, for a caller that prefetches it.
