@@ -9,21 +9,14 @@ namespace auxsync::crdt::internal {
 
 void UintOptRleEncoder::Flush() {
   if (count_ == 0) return;
-  uint8_t* const p = out_.Room(21);
-  uint8_t* q = PutVarIntSM(p, count_ > 1, s_);
-  if (count_ > 1) q = PutVarUint(q, count_ - 2);
-  out_.Commit(static_cast<size_t>(q - p));
+  uint8_t* const p = out_.Room(kRunRoom);
+  out_.Commit(static_cast<size_t>(PutUintOptRun(p, s_, count_) - p));
 }
 
 void IntDiffOptRleEncoder::Flush() {
   if (count_ == 0) return;
-  const int64_t v = diff_ * 2 + (count_ == 1 ? 0 : 1);
-  uint8_t* const p = out_.Room(21);
-  uint8_t* q = PutVarIntSM(
-      p, v < 0,
-      v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v));
-  if (count_ > 1) q = PutVarUint(q, count_ - 2);
-  out_.Commit(static_cast<size_t>(q - p));
+  uint8_t* const p = out_.Room(kRunRoom);
+  out_.Commit(static_cast<size_t>(PutIntDiffOptRun(p, diff_, count_) - p));
 }
 
 void StringColumnEncoder::Write16(std::u16string_view s) {

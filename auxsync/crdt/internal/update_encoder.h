@@ -22,6 +22,29 @@
 
 namespace auxsync::crdt::internal {
 
+// The bytes of one finished run of lib0's UintOptRleEncoder (`count` >= 1
+// values `s`) at `p`, which has room for kRunRoom bytes; returns the end.
+inline constexpr size_t kRunRoom = 21;
+[[gnu::always_inline]] inline uint8_t* PutUintOptRun(uint8_t* p, uint64_t s,
+                                                     uint64_t count) {
+  p = PutVarIntSM(p, count > 1, s);
+  if (count > 1) p = PutVarUint(p, count - 2);
+  return p;
+}
+
+// The same for IntDiffOptRleEncoder: `count` >= 1 values, each `diff` more
+// than the one before.
+[[gnu::always_inline]] inline uint8_t* PutIntDiffOptRun(uint8_t* p,
+                                                        int64_t diff,
+                                                        uint64_t count) {
+  const int64_t v = diff * 2 + (count == 1 ? 0 : 1);
+  p = PutVarIntSM(
+      p, v < 0,
+      v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v));
+  if (count > 1) p = PutVarUint(p, count - 2);
+  return p;
+}
+
 // lib0 RleEncoder<uint8>: a value byte per run, varUint(run - 1) between
 // runs, the last run's count never written.
 class RleByteEncoder {
@@ -39,6 +62,21 @@ class RleByteEncoder {
   std::vector<uint8_t> Finish() { return out_.Take(); }
   // Capacity for about `n` bytes of output.
   void Reserve(size_t n) { out_.Reserve(n); }
+
+  // For writers that keep the run in locals over many values (the
+  // engine's store writer) and write the column's bytes themselves: the
+  // current run (value, count; count 0 = none yet) and the output. Hand
+  // the run back with set_run before any other call.
+  struct Run {
+    uint8_t s;
+    uint64_t count;
+  };
+  Run run() const { return {s_, count_}; }
+  void set_run(Run r) {
+    s_ = r.s;
+    count_ = r.count;
+  }
+  Lib0Encoder& out() { return out_; }
 
  private:
   Lib0Encoder out_;
@@ -66,6 +104,18 @@ class UintOptRleEncoder {
   }
   // Capacity for about `n` bytes of output.
   void Reserve(size_t n) { out_.Reserve(n); }
+
+  // Direct access to the run and the output, as RleByteEncoder's.
+  struct Run {
+    uint64_t s;
+    uint64_t count;
+  };
+  Run run() const { return {s_, count_}; }
+  void set_run(Run r) {
+    s_ = r.s;
+    count_ = r.count;
+  }
+  Lib0Encoder& out() { return out_; }
 
  private:
   // Writes the current run (out of line: Write stays small).
@@ -97,6 +147,20 @@ class IntDiffOptRleEncoder {
   }
   // Capacity for about `n` bytes of output.
   void Reserve(size_t n) { out_.Reserve(n); }
+
+  // Direct access to the run and the output, as RleByteEncoder's.
+  struct Run {
+    int64_t s;
+    int64_t diff;
+    uint64_t count;
+  };
+  Run run() const { return {s_, diff_, count_}; }
+  void set_run(Run r) {
+    s_ = r.s;
+    diff_ = r.diff;
+    count_ = r.count;
+  }
+  Lib0Encoder& out() { return out_; }
 
  private:
   // Writes the current run (out of line: Write stays small).
@@ -138,6 +202,13 @@ class StringColumnEncoder {
     lens_.Reserve(strings);
   }
   void WriteColumn(std::span<const uint8_t> lens, Lib0Encoder& out);
+
+  // Direct access, as RleByteEncoder's: the joined text (append UTF-8 to
+  // it only while pending_high() is 0), the lengths column, and the held
+  // back high surrogate.
+  Lib0Encoder& text() { return text_; }
+  UintOptRleEncoder& lens() { return lens_; }
+  char16_t pending_high() const { return pending_high_; }
 
  private:
   // Writes a held-back high surrogate that no low one followed.
@@ -285,6 +356,15 @@ class UpdateEncoderV2 {
   void WriteBuf(std::span<const uint8_t> b) { rest_.WriteVarUint8Array(b); }
   // v2 writes embeds and format values with writeAny.
   void WriteJSON(const Any& v) { rest_.WriteAny(v); }
+
+  // The columns, for writers that write runs of structs through them
+  // directly (see the column encoders' run()).
+  UintOptRleEncoder& client_column() { return client_; }
+  IntDiffOptRleEncoder& left_clock_column() { return left_clock_; }
+  IntDiffOptRleEncoder& right_clock_column() { return right_clock_; }
+  RleByteEncoder& info_column() { return info_; }
+  StringColumnEncoder& string_column() { return strings_; }
+  UintOptRleEncoder& len_column() { return len_; }
   // yjs 13.6's key cache never records a key, so every key is new: numbers
   // 0, 1, 2, ... and the string each time.
   void WriteKey(std::string_view key) {

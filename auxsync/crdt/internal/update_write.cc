@@ -631,36 +631,209 @@ void ForEachBatch(const StructList& v, size_t from, Put put) {
   put(batch, nb, 0);
 }
 
-// The v2 counterpart of StoreWriterV1::PutRun: the same structs through
-// the column encoders, items fetched StoreWriterV1::kAhead ahead.
-void PutRunV2(CodecSink<internal::UpdateEncoderV2>& sink,
-              const Item* const* items, size_t n, size_t ahead,
-              StoreDeletes* deletes) {
-  internal::UpdateEncoderV2& e = sink.enc();
+// A column's output during a run of StoreWriterV2: bytes go to [q, end),
+// room of the column's encoder from `base` on, handed back with Close.
+struct ColumnCursor {
+  internal::Lib0Encoder* out;
+  uint8_t* base;
+  uint8_t* q;
+  uint8_t* end;
+
+  void Open(internal::Lib0Encoder& o) {
+    out = &o;
+    base = q = o.Room(internal::kRunRoom);
+    end = base + o.room();
+  }
+  // Room for `k` bytes at q.
+  [[gnu::always_inline]] void Need(size_t k) {
+    if (static_cast<size_t>(end - q) < k) [[unlikely]] {
+      out->Commit(static_cast<size_t>(q - base));
+      base = q = out->Room(k);
+      end = base + out->room();
+    }
+  }
+  void Close() { out->Commit(static_cast<size_t>(q - base)); }
+};
+
+// lib0's UintOptRleEncoder over a cursor, its run in locals.
+struct UintOptColumn {
+  ColumnCursor c;
+  internal::UintOptRleEncoder::Run run;
+
+  void Open(internal::UintOptRleEncoder& e) {
+    c.Open(e.out());
+    run = e.run();
+  }
+  void Close(internal::UintOptRleEncoder& e) {
+    c.Close();
+    e.set_run(run);
+  }
+  [[gnu::always_inline]] void Write(uint64_t v) {
+    if (v == run.s) {
+      ++run.count;
+      return;
+    }
+    if (run.count > 0) {
+      c.Need(internal::kRunRoom);
+      c.q = internal::PutUintOptRun(c.q, run.s, run.count);
+    }
+    run.s = v;
+    run.count = 1;
+  }
+};
+
+// lib0's IntDiffOptRleEncoder over a cursor, its run in locals.
+struct IntDiffColumn {
+  ColumnCursor c;
+  internal::IntDiffOptRleEncoder::Run run;
+
+  void Open(internal::IntDiffOptRleEncoder& e) {
+    c.Open(e.out());
+    run = e.run();
+  }
+  void Close(internal::IntDiffOptRleEncoder& e) {
+    c.Close();
+    e.set_run(run);
+  }
+  [[gnu::always_inline]] void Write(int64_t v) {
+    const int64_t d = v - run.s;
+    run.s = v;
+    if (d == run.diff) {
+      ++run.count;
+      return;
+    }
+    if (run.count > 0) {
+      c.Need(internal::kRunRoom);
+      c.q = internal::PutIntDiffOptRun(c.q, run.diff, run.count);
+    }
+    run.diff = d;
+    run.count = 1;
+  }
+};
+
+// lib0's RleEncoder<uint8> over a cursor, its run in locals.
+struct ByteRleColumn {
+  ColumnCursor c;
+  internal::RleByteEncoder::Run run;
+
+  void Open(internal::RleByteEncoder& e) {
+    c.Open(e.out());
+    run = e.run();
+  }
+  void Close(internal::RleByteEncoder& e) {
+    c.Close();
+    e.set_run(run);
+  }
+  [[gnu::always_inline]] void Write(uint8_t v) {
+    if (v == run.s && run.count > 0) {
+      ++run.count;
+      return;
+    }
+    c.Need(11);
+    if (run.count > 0) c.q = internal::PutVarUint(c.q, run.count - 1);
+    *c.q++ = v;
+    run.s = v;
+    run.count = 1;
+  }
+};
+
+// The v2 counterpart of StoreWriterV1: the plain structs of a run (string
+// or deleted content with an origin) written into the columns of the
+// encoder through local cursors, the columns' runs kept in locals (the
+// column encoders' own Write keeps them in memory, reloaded after every
+// byte stored, and flushes out of line through a room check each). Other
+// structs, and strings that end in a high surrogate (the column joins it
+// with the next string), go through the encoder.
+class StoreWriterV2 {
+ public:
+  explicit StoreWriterV2(internal::UpdateEncoderV2& e) : e_(e), sink_(e) {}
+  CodecSink<internal::UpdateEncoderV2>& sink() { return sink_; }
+
+  // As StoreWriterV1::PutRun.
+  void PutRun(const Item* const* items, size_t n, size_t ahead,
+              StoreDeletes* deletes);
+
+ private:
+  // The columns a run writes, opened from and closed into the encoder.
+  struct Columns {
+    ByteRleColumn info;
+    UintOptColumn client;
+    IntDiffColumn left;
+    IntDiffColumn right;
+    UintOptColumn lens;
+    ColumnCursor text;
+    UintOptColumn len;
+  };
+  void Open(Columns& c) {
+    c.info.Open(e_.info_column());
+    c.client.Open(e_.client_column());
+    c.left.Open(e_.left_clock_column());
+    c.right.Open(e_.right_clock_column());
+    c.lens.Open(e_.string_column().lens());
+    c.text.Open(e_.string_column().text());
+    c.len.Open(e_.len_column());
+  }
+  void Close(Columns& c) {
+    c.info.Close(e_.info_column());
+    c.client.Close(e_.client_column());
+    c.left.Close(e_.left_clock_column());
+    c.right.Close(e_.right_clock_column());
+    c.lens.Close(e_.string_column().lens());
+    c.text.Close();
+    c.len.Close(e_.len_column());
+  }
+
+  internal::UpdateEncoderV2& e_;
+  CodecSink<internal::UpdateEncoderV2> sink_;
+};
+
+void StoreWriterV2::PutRun(const Item* const* items, size_t n, size_t ahead,
+                           StoreDeletes* deletes) {
   constexpr size_t kAhead = StoreWriterV1::kAhead;
+  Columns c;
+  Open(c);
+  // A high surrogate held back by the string column (only ever set by
+  // the encoder's own Write16, on the slow path below).
+  bool pending = e_.string_column().pending_high() != 0;
   for (size_t i = 0; i < n; ++i) {
     if (i + kAhead < n + ahead) PrefetchItem(items[i + kAhead]);
+    if (i + kAhead / 2 < n + ahead) PrefetchText(items[i + kAhead / 2]);
     const Item& it = *items[i];
     if (deletes != nullptr) deletes->Note(&it);
     const uint8_t ref = it.content.ref;
     const bool o = it.origin.has;
     const bool r = it.right_origin.has;
-    if (!IsPlainRunStruct(it)) [[unlikely]] {
-      PutItem(sink, it, 0);
+    std::u16string_view s;
+    if (ref == kRefString) s = it.content.str;
+    // (A string's last unit, when it is a high surrogate, waits in the
+    // column for the next string: the encoder does that.)
+    if (!IsPlainRunStruct(it) || pending ||
+        (!s.empty() && (s.back() & 0xFC00) == 0xD800)) [[unlikely]] {
+      Close(c);
+      PutItem(sink_, it, 0);
+      Open(c);
+      pending = e_.string_column().pending_high() != 0;
       continue;
     }
-    e.WriteInfo(static_cast<uint8_t>(ref | (o ? 0x80 : 0) | (r ? 0x40 : 0) |
-                                     (it.has_parent_sub ? 0x20 : 0)));
-    if (o) e.WriteLeftID(ID{it.origin.id.client, it.origin.id.clock});
+    c.info.Write(static_cast<uint8_t>(ref | (o ? 0x80 : 0) | (r ? 0x40 : 0) |
+                                      (it.has_parent_sub ? 0x20 : 0)));
+    if (o) {
+      c.client.Write(it.origin.id.client);
+      c.left.Write(static_cast<int64_t>(it.origin.id.clock));
+    }
     if (r) {
-      e.WriteRightID(ID{it.right_origin.id.client, it.right_origin.id.clock});
+      c.client.Write(it.right_origin.id.client);
+      c.right.Write(static_cast<int64_t>(it.right_origin.id.clock));
     }
     if (ref == kRefDeleted) {
-      e.WriteLen(it.content.deleted_len);
-    } else {
-      e.WriteString16(it.content.str);
+      c.len.Write(it.content.deleted_len);
+      continue;
     }
+    c.lens.Write(s.size());
+    c.text.Need(3 * s.size());
+    c.text.q = internal::WriteUtf16AsUtf8Fast(s, c.text.q);
   }
+  Close(c);
 }
 
 // Writes the structs of `store` from `sv` (client -> start clock; missing =
@@ -670,7 +843,8 @@ void PutRunV2(CodecSink<internal::UpdateEncoderV2>& sink,
 template <typename S>
 void PutStoreStructs(S& w, const StructStore& store,
                      const absl::flat_hash_map<uint64_t, uint64_t>& sv,
-                     StoreDeletes* deletes, StoreWriterV1* v1 = nullptr) {
+                     StoreDeletes* deletes, StoreWriterV1* v1 = nullptr,
+                     StoreWriterV2* v2 = nullptr) {
   // A client to write: its structs from `clock` (struct `start`) on.
   struct From {
     uint64_t client;
@@ -744,7 +918,7 @@ void PutStoreStructs(S& w, const StructStore& store,
                                         CodecSink<internal::UpdateEncoderV2>>) {
       ForEachBatch(v, start + 1,
                    [&](const Item* const* b, size_t n, size_t ahead) {
-                     PutRunV2(w, b, n, ahead, d);
+                     v2->PutRun(b, n, ahead, d);
                    });
     } else {
       v.ForEachFrom(start + 1, [&](const Item* it) {
@@ -764,13 +938,19 @@ std::vector<uint8_t> EncodeStoreWith(
   CodecSink<Enc> w(e);
   StoreWriterV1* v1 = nullptr;
   std::optional<StoreWriterV1> v1_writer;
-  if constexpr (Enc::kVersion == 1) v1 = &v1_writer.emplace(e);
+  StoreWriterV2* v2 = nullptr;
+  std::optional<StoreWriterV2> v2_writer;
+  if constexpr (Enc::kVersion == 1) {
+    v1 = &v1_writer.emplace(e);
+  } else {
+    v2 = &v2_writer.emplace(e);
+  }
   if (ds != nullptr) {
-    PutStoreStructs(w, store, sv, nullptr, v1);
+    PutStoreStructs(w, store, sv, nullptr, v1, v2);
     PutDeleteSet(w, *ds);
   } else {
     StoreDeletes deletes;
-    PutStoreStructs(w, store, sv, &deletes, v1);
+    PutStoreStructs(w, store, sv, &deletes, v1, v2);
     deletes.Write(w);
   }
   return e.ToBytes();
