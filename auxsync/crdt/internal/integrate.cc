@@ -775,6 +775,10 @@ static DeleteSet ApplyDeleteSet(Transaction& tr, const OrderedDs& ds) {
         auto& v = *store.Client(client);
         size_t idx = StructStore::FindIndex(v, clock);
         Item* s = v[idx];
+        // A deleted struct holding the whole range (a loaded state's
+        // deleted content and its delete set): nothing to do, and no need
+        // to load the next struct to see where the range stops.
+        if (s->deleted && end <= s->EndClock()) continue;
         if (!s->deleted && s->id.clock < clock) {
           SplitItem(tr, s, clock - s->id.clock);
           ++idx;
