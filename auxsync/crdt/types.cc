@@ -1,7 +1,5 @@
 #include "auxsync/crdt/types.h"
 
-#include <cstring>
-
 #include "auxsync/crdt/doc.h"
 #include "auxsync/crdt/internal/engine.h"
 
@@ -1141,24 +1139,15 @@ void YText::Format(uint64_t index, uint64_t length,
 }
 
 std::u16string YText::ToString16() const {
+  std::u16string s;
   // The visible length counts every string unit (and each embed): one
-  // allocation, and each item's text copied without append's checks.
-  std::u16string s(t_->length, u'\0');
-  char16_t* out = s.data();
+  // allocation instead of a doubling series.
+  s.reserve(t_->length);
   for (const Item* it = t_->start; it != nullptr; it = it->right) {
     if (!it->deleted && it->content.ref == engine::kRefString) {
-      const size_t n = it->content.str.size();
-      const size_t at = static_cast<size_t>(out - s.data());
-      if (n > s.size() - at) {
-        // Not reached while `length` counts the text (kept for safety).
-        s.resize(at + n);
-        out = s.data() + at;
-      }
-      std::memcpy(out, it->content.str.data(), n * sizeof(char16_t));
-      out += n;
+      s.append(it->content.str.data(), it->content.str.size());
     }
   }
-  s.resize(static_cast<size_t>(out - s.data()));
   return s;
 }
 

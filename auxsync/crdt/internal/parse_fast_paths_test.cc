@@ -43,6 +43,60 @@ TEST(ParseFastPaths, AssignValidUtf8MatchesAppendForAsciiAndNot) {
   }
 }
 
+// The one-pass ASCII check and widening of the v1 cursor path says "ASCII"
+// exactly when every byte is, and then writes the UTF-16 form.
+TEST(ParseFastPaths, WidenIfAsciiAgreesWithTheValidator) {
+  std::mt19937 rng(11);
+  for (int round = 0; round < 3000; ++round) {
+    const size_t n = rng() % 70;
+    std::string s;
+    for (size_t i = 0; i < n; ++i) {
+      s.push_back(static_cast<char>(rng() % 200 == 0 ? 0x80 + rng() % 0x80
+                                                     : rng() % 0x80));
+    }
+    bool ascii = true;
+    for (char c : s) ascii = ascii && static_cast<unsigned char>(c) < 0x80;
+    std::u16string got(n, u'?');
+    ASSERT_EQ(internal::WidenIfAscii(s, got.data()), ascii) << round;
+    if (ascii) {
+      ASSERT_EQ(got, std::u16string(s.begin(), s.end()));
+    }
+  }
+}
+
+// A v1 update whose strings (short, long, ASCII or not) the cursor path
+// reads, with one invalid string: rejected with the checked reader's error,
+// the document unchanged; the valid ones load the same.
+TEST(ParseFastPaths, CursorPathStringsValidateAsTheCheckedReader) {
+  Doc a;
+  YText t = a.GetText("text");
+  const std::u16string texts[] = {u"ab", u"a longer ascii string here", u"été",
+                                  u"long éé text "
+                                  u"with accents à"};
+  for (const auto& x : texts) {
+    a.Transact([&](Transaction&) { t.Insert(t.Length(), x); });
+    a.Transact([&](Transaction&) { t.Insert(1, u"-"); });  // origins
+  }
+  auto state = EncodeStateAsUpdate(a);
+  ASSERT_TRUE(state.ok());
+  Doc b;
+  ASSERT_TRUE(ApplyUpdate(b, *state).ok());
+  EXPECT_EQ(b.GetText("text").ToString16(), t.ToString16());
+  // Each string's bytes in turn made invalid (a lone continuation byte).
+  const std::string bytes(state->begin(), state->end());
+  for (const char* needle : {"a longer", "long \xC3\xA9"}) {
+    std::vector<uint8_t> bad = *state;
+    const size_t at = bytes.find(needle);
+    ASSERT_NE(at, std::string::npos);
+    bad[at + 2] = 0x80;
+    Doc c;
+    absl::Status st = ApplyUpdate(c, bad);
+    EXPECT_FALSE(st.ok());
+    EXPECT_NE(st.message().find("UTF-8"), std::string::npos) << st.message();
+    EXPECT_EQ(c.GetText("text").ToString16(), u"");
+  }
+}
+
 // Clocks and clients whose var-ints are longer than five bytes, and
 // strings at the very end of the update, go through the checked reader:
 // the document loads the same.

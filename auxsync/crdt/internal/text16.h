@@ -50,6 +50,11 @@ class TextBlock {
   }
   // Gives back the unused end of the buffer (the decoder reserves a bound).
   void ShrinkToFit();
+  // Drops the units from `size` on (size <= size()): an Extend undone.
+  void Truncate(size_t size) {
+    assert(size <= size_);
+    size_ = size;
+  }
 
  private:
   friend struct std::default_delete<TextBlock>;

@@ -148,19 +148,55 @@ class StringSink {
       return;
     }
     const size_t n = static_cast<size_t>(units);
+    Reserve(n, bound);
+    const size_t offset = block_->size();
+    internal::WriteValidUtf8AsUtf16(utf8, units, block_->Extend(n));
+    *out = Text16::View(block_, offset, n);
+  }
+  // Put for `utf8` (at least one byte) not validated yet: ASCII (most
+  // text) is checked while it is widened. Returns its UTF-16 units, or 0
+  // when it is not valid UTF-8 (then `*out` is left empty and the block
+  // as it was).
+  uint64_t PutValidating(std::string_view utf8, size_t bound, Text16* out) {
+    const size_t n = utf8.size();
+    const auto* p = reinterpret_cast<const unsigned char*>(utf8.data());
+    if (n <= Text16::kInline) {
+      char16_t* o = out->OverwriteInline(n);
+      unsigned acc = 0;
+      for (size_t i = 0; i < n; ++i) {
+        acc |= p[i];
+        o[i] = p[i];
+      }
+      if (acc < 0x80) return n;
+    } else {
+      Reserve(n, bound);
+      const size_t offset = block_->size();
+      if (internal::WidenIfAscii(utf8, block_->Extend(n))) {
+        *out = Text16::View(block_, offset, n);
+        return n;
+      }
+      block_->Truncate(offset);
+    }
+    uint64_t units = 0;
+    if (!internal::ValidateUtf8(utf8, &units)) {
+      out->Release();
+      return 0;
+    }
+    Put(utf8, units, bound, out);
+    return units;
+  }
+
+ private:
+  static constexpr size_t kBlockUnits = 32 * 1024;  // 64 KiB
+  // Makes room for `n` units in block_.
+  void Reserve(size_t n, size_t bound) {
     if (block_ == nullptr || block_->capacity() - block_->size() < n) {
       Close();
       // Blocks below malloc's mmap threshold come from memory the heap
       // already has (a fresh mapping would cost a page fault per 4 KiB).
       block_ = TextBlock::New(std::max(n, std::min(bound, kBlockUnits)));
     }
-    const size_t offset = block_->size();
-    internal::WriteValidUtf8AsUtf16(utf8, units, block_->Extend(n));
-    *out = Text16::View(block_, offset, n);
   }
-
- private:
-  static constexpr size_t kBlockUnits = 32 * 1024;  // 64 KiB
   // Drops the sink's reference; the block keeps what its views hold,
   // without the room left.
   void Close() {
@@ -332,19 +368,6 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool FastVarUint(const uint8_t*& p,
   return false;
 }
 
-// A varString at `p` (five readable bytes; length within five bytes,
-// bytes within `end`, valid UTF-8); false otherwise.
-inline bool FastVarString(const uint8_t*& p, const uint8_t* end,
-                          std::string_view* out, uint64_t* utf16_len) {
-  uint64_t n;
-  if (!FastVarUint(p, &n) || n > static_cast<uint64_t>(end - p)) return false;
-  *out = std::string_view(reinterpret_cast<const char*>(p),
-                          static_cast<size_t>(n));
-  if (!internal::ValidateUtf8(*out, utf16_len)) return false;
-  p += n;
-  return true;
-}
-
 // A v1 struct with string or deleted content and an origin or a right
 // origin (what most of a text document is) read from a local cursor,
 // without the decoder's per-field bookkeeping. Returns false, having
@@ -377,10 +400,31 @@ bool ReadV1Fast(internal::Lib0Decoder& rest, uint64_t client, uint64_t clock,
   std::string_view utf8;
   if (ref == kRefDeleted) {
     if (!FastVarUint(p, &length)) return false;
-  } else if (!FastVarString(p, end, &utf8, &length)) {
-    return false;
+  } else {
+    // Validated (and its units counted) when it is stored, below.
+    uint64_t n;
+    if (!FastVarUint(p, &n) || n > static_cast<uint64_t>(end - p)) {
+      return false;
+    }
+    utf8 = std::string_view(reinterpret_cast<const char*>(p),
+                            static_cast<size_t>(n));
+    p += n;
+    length = n;  // an upper bound of its units until then
   }
   if (length == 0 || length > kMaxSafeInteger - clock) return false;
+  // A dependency on a later struct of the client: the checked path reports
+  // it.
+  if (((info & 0x80) && oc == client && ok >= clock) ||
+      ((info & 0x40) && rc == client && rk >= clock)) {
+    return false;
+  }
+  if (ref == kRefString) {
+    // Last: a string that is not valid UTF-8 leaves the rest unread.
+    length =
+        strings.PutValidating(utf8, static_cast<size_t>(end - p) + utf8.size(),
+                              &s->item->content.str);
+    if (length == 0) return false;
+  }
   rest.Advance(p);
   Item* it = s->item;
   it->id = {client, clock};
@@ -389,12 +433,7 @@ bool ReadV1Fast(internal::Lib0Decoder& rest, uint64_t client, uint64_t clock,
   it->length = length;
   Content& c = it->content;
   c.ref = ref;
-  if (ref == kRefDeleted) {
-    c.deleted_len = length;
-  } else {
-    strings.Put(utf8, length, static_cast<size_t>(end - p) + utf8.size(),
-                &c.str);
-  }
+  if (ref == kRefDeleted) c.deleted_len = length;
   return true;
 }
 
@@ -451,24 +490,27 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
       if constexpr (Dec::kVersion == 1) {
         fast = ReadV1Fast(rest, client, clock, &s, strings);
       }
-      if (!fast) {
-        const uint8_t info = dec.ReadInfo();
-        if (!dec.ok()) break;
-        if (!ReadCommonStruct(dec, info, start, client, clock, &s, pool,
-                              strings, &done)) {
-          if (done) break;  // failed
-          if (!internal::ReadStructBody(dec, info, start, client, clock, &arena,
-                                        &ws)) {
-            break;
-          }
-          if (!ToEngineStruct(ws, &s, pool, &error)) {
-            rest.FailAt(start, error);
-            break;
-          }
+      const Item* it = s.item;
+      if (fast) {
+        // ReadV1Fast checked the dependencies.
+        clock += it->length;
+        continue;
+      }
+      const uint8_t info = dec.ReadInfo();
+      if (!dec.ok()) break;
+      if (!ReadCommonStruct(dec, info, start, client, clock, &s, pool, strings,
+                            &done)) {
+        if (done) break;  // failed
+        if (!internal::ReadStructBody(dec, info, start, client, clock, &arena,
+                                      &ws)) {
+          break;
+        }
+        if (!ToEngineStruct(ws, &s, pool, &error)) {
+          rest.FailAt(start, error);
+          break;
         }
       }
       // Integration needs a struct's own-client dependencies before it.
-      const Item* it = s.item;
       if (!it->gc && !s.skip() &&
           ((it->origin.has && it->origin.id.client == client &&
             it->origin.id.clock >= clock) ||

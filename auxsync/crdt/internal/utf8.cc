@@ -344,6 +344,48 @@ void WriteValidUtf8AsUtf16(std::string_view utf8, uint64_t utf16_len,
   for (size_t k = 0; k < n; ++k) o[k] = p[k];
 }
 
+bool WidenIfAscii(std::string_view s, char16_t* o) {
+  const size_t n = s.size();
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+#ifdef __SSE2__
+  if (n >= 8) {
+    // Sixteen bytes a step, then eight, the last eight overlapping what was
+    // written (same values); the sign bits of every byte read collected.
+    const __m128i zero = _mm_setzero_si128();
+    __m128i acc = zero;
+    size_t k = 0;
+    for (; n - k >= 16; k += 16) {
+      __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + k));
+      acc = _mm_or_si128(acc, v);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(o + k),
+                       _mm_unpacklo_epi8(v, zero));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(o + k + 8),
+                       _mm_unpackhi_epi8(v, zero));
+    }
+    if (n - k >= 8) {
+      __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + k));
+      acc = _mm_or_si128(acc, v);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(o + k),
+                       _mm_unpacklo_epi8(v, zero));
+      k += 8;
+    }
+    if (k < n) {
+      __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + n - 8));
+      acc = _mm_or_si128(acc, v);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(o + n - 8),
+                       _mm_unpacklo_epi8(v, zero));
+    }
+    return _mm_movemask_epi8(acc) == 0;
+  }
+#endif
+  unsigned acc = 0;
+  for (size_t k = 0; k < n; ++k) {
+    acc |= p[k];
+    o[k] = p[k];
+  }
+  return acc < 0x80;
+}
+
 void AssignValidUtf8AsUtf16(std::string_view utf8, uint64_t utf16_len,
                             std::u16string* out) {
   out->resize(static_cast<size_t>(utf16_len));

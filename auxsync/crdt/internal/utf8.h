@@ -68,6 +68,11 @@ void AppendValidUtf8AsUtf16(std::string_view utf8, std::u16string* out);
 void WriteValidUtf8AsUtf16(std::string_view utf8, uint64_t utf16_len,
                            char16_t* out);
 
+// Writes the bytes of `s` as UTF-16 units to `out` (room for s.size()
+// units) and returns true when they are all ASCII (then that is its UTF-16
+// form); else what it wrote means nothing. One pass for both.
+bool WidenIfAscii(std::string_view s, char16_t* out);
+
 // Sets `*out` to the UTF-16 form of valid UTF-8 `utf8` whose UTF-16 length
 // ValidateUtf8 gave as `utf16_len`: ASCII text (as long as its bytes) is
 // widened without looking for multi-byte sequences.
