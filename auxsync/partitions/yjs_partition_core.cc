@@ -858,7 +858,7 @@ bool YjsPartitionCore::ProcessDirect(const crdt::Transaction& tr,
   SyncSpace();
   if (!added.empty()) {
     // New bots move the state's slots (and may replace a removed bot's).
-    ++bot_refs_epoch_;
+    DropBotRefs();
     EmitAdded(added);
   } else if (!updated.empty()) {
     EmitTagUpdates(absl::MakeSpan(updated));
@@ -866,6 +866,17 @@ bool YjsPartitionCore::ProcessDirect(const crdt::Transaction& tr,
     for (auto& entry : updated) ReturnSpareObject(std::move(entry.second));
   }
   return true;
+}
+
+void YjsPartitionCore::DropBotRefs() {
+  ++bot_refs_epoch_;
+  // Entries of removed bots are never looked up again: the table is
+  // emptied once it holds many more ids than the state has bots, so that it
+  // stays bounded by the live bots (each clear follows as many new
+  // entries as it drops).
+  const size_t bots =
+      state().is_object() ? state().as_object().size() : size_t{0};
+  if (bot_refs_.size() > 2 * bots + 64) bot_refs_.clear();
 }
 
 bool YjsPartitionCore::ProcessTagWrite(const crdt::Transaction& tr,
@@ -1293,7 +1304,7 @@ void YjsPartitionCore::ProcessTransaction(const crdt::Transaction& tr) {
   current_version_ = CurrentVersion{current_site_, remote_site_, version};
   SyncSpace();
   // Any shape: bots added, removed or replaced in the state and the doc.
-  ++bot_refs_epoch_;
+  DropBotRefs();
   (void)internal_->ApplyEvents(actions);
   QueueVersions(1 + text_events);
   if (call_depth_ == 0) FlushDeferred();

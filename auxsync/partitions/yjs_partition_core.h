@@ -206,6 +206,9 @@ class YjsPartitionCore : public Partition {
   void SyncSpace();
   void QueueVersions(int count);
   void FlushDeferred();
+  // Invalidates every BotRef (moves the epoch), and empties bot_refs_ when
+  // it holds many more ids than there are bots.
+  void DropBotRefs();
   // install_aux_file (section 8.9); answers on onEvents.
   void InstallAuxFile(const bots::Value& task_id, const bots::Value& action);
 
