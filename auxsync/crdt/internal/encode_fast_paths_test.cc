@@ -383,7 +383,9 @@ TEST(EncodeFastPaths, StateRunsWithSurrogateHalvesMatchTheGenericWriter) {
     // Clock order: ..., "ab" + high half, low half + "c" (inserted before
     // it, so the two never merge), then a high half before plain text.
     t.Insert(2, u"ab\xD83D");
-    t.Insert(2, u"\xDE00" u"c");
+    t.Insert(2,
+             u"\xDE00"
+             u"c");
     t.Insert(1, u"\xD83D");
     t.Insert(1, u"xyz");
     t.Insert(0, u"\xDE00\xD83D\xDE00");

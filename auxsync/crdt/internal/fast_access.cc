@@ -19,12 +19,6 @@ void DeleteOldMapValue(Transaction& tr, Item* old) {
   if (old != nullptr) DeleteItem(tr, old);
 }
 
-// TypeImpl::GetMap without building another string from the key.
-Item* CurrentOfKey(const TypeImpl* t, const std::string& key) {
-  auto it = t->map.find(key);
-  return it == t->map.end() ? nullptr : it->second.current;
-}
-
 // Asks for the first item of the key's old value when it is a type (a
 // bot's replaced Y.Text), which deleting it reads next: the request runs
 // while the new content is allocated.
@@ -35,25 +29,20 @@ void PrefetchOldContent(const Item* old) {
   }
 }
 
+// Requests every cache line of `*obj` (nothing for null).
+template <typename T>
+void PrefetchObject(const T* obj) {
+  if (obj == nullptr) return;
+  const char* p = reinterpret_cast<const char*>(obj);
+  for (size_t off = 0; off < sizeof(T); off += 64) __builtin_prefetch(p + off);
+  __builtin_prefetch(p + sizeof(T) - 1);
+}
+
 }  // namespace
 
-void PrefetchItem(const Item* item) {
-  if (item == nullptr) return;
-  const char* p = reinterpret_cast<const char*>(item);
-  for (size_t off = 0; off < sizeof(Item); off += 64) {
-    __builtin_prefetch(p + off);
-  }
-  __builtin_prefetch(p + sizeof(Item) - 1);
-}
+void PrefetchItem(const Item* item) { PrefetchObject(item); }
 
-void PrefetchType(const TypeImpl* type) {
-  if (type == nullptr) return;
-  const char* p = reinterpret_cast<const char*>(type);
-  for (size_t off = 0; off < sizeof(TypeImpl); off += 64) {
-    __builtin_prefetch(p + off);
-  }
-  __builtin_prefetch(p + sizeof(TypeImpl) - 1);
-}
+void PrefetchType(const TypeImpl* type) { PrefetchObject(type); }
 
 void PrefetchAround(const Item* item) {
   if (item == nullptr) return;
@@ -81,7 +70,7 @@ Item* SetMapText(YMap map, std::string_view key, std::u16string text) {
   t->doc->Transact([&](Transaction& tr) {
     const std::string k(key);
     // The same left neighbour YMap::Set uses: the key's current item.
-    Item* left = CurrentOfKey(t, k);
+    Item* left = t->GetMap(std::string_view(k));
     PrefetchOldContent(left);
     Content c;
     c.ref = kRefType;
@@ -123,7 +112,7 @@ Item* SetMapValue(YMap map, std::string_view key, JsValue value) {
   Item* out = nullptr;
   t->doc->Transact([&](Transaction& tr) {
     const std::string k(key);
-    Item* left = CurrentOfKey(t, k);
+    Item* left = t->GetMap(std::string_view(k));
     PrefetchOldContent(left);
     // ContentForValue of a plain value: one Any.
     Content c;

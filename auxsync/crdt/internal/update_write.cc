@@ -655,19 +655,25 @@ struct ColumnCursor {
   void Close() { out->Commit(static_cast<size_t>(q - base)); }
 };
 
-// lib0's UintOptRleEncoder over a cursor, its run in locals.
-struct UintOptColumn {
+// A column encoder `Encoder` written through a cursor, its run held in
+// locals between Open and Close (the encoder's own run is stale meanwhile).
+template <typename Encoder>
+struct RunColumn {
   ColumnCursor c;
-  internal::UintOptRleEncoder::Run run;
+  typename Encoder::Run run;
 
-  void Open(internal::UintOptRleEncoder& e) {
+  void Open(Encoder& e) {
     c.Open(e.out());
     run = e.run();
   }
-  void Close(internal::UintOptRleEncoder& e) {
+  void Close(Encoder& e) {
     c.Close();
     e.set_run(run);
   }
+};
+
+// lib0's UintOptRleEncoder over a cursor, its run in locals.
+struct UintOptColumn : RunColumn<internal::UintOptRleEncoder> {
   [[gnu::always_inline]] void Write(uint64_t v) {
     if (v == run.s) {
       ++run.count;
@@ -683,18 +689,7 @@ struct UintOptColumn {
 };
 
 // lib0's IntDiffOptRleEncoder over a cursor, its run in locals.
-struct IntDiffColumn {
-  ColumnCursor c;
-  internal::IntDiffOptRleEncoder::Run run;
-
-  void Open(internal::IntDiffOptRleEncoder& e) {
-    c.Open(e.out());
-    run = e.run();
-  }
-  void Close(internal::IntDiffOptRleEncoder& e) {
-    c.Close();
-    e.set_run(run);
-  }
+struct IntDiffColumn : RunColumn<internal::IntDiffOptRleEncoder> {
   [[gnu::always_inline]] void Write(int64_t v) {
     const int64_t d = v - run.s;
     run.s = v;
@@ -712,18 +707,7 @@ struct IntDiffColumn {
 };
 
 // lib0's RleEncoder<uint8> over a cursor, its run in locals.
-struct ByteRleColumn {
-  ColumnCursor c;
-  internal::RleByteEncoder::Run run;
-
-  void Open(internal::RleByteEncoder& e) {
-    c.Open(e.out());
-    run = e.run();
-  }
-  void Close(internal::RleByteEncoder& e) {
-    c.Close();
-    e.set_run(run);
-  }
+struct ByteRleColumn : RunColumn<internal::RleByteEncoder> {
   [[gnu::always_inline]] void Write(uint8_t v) {
     if (v == run.s && run.count > 0) {
       ++run.count;
