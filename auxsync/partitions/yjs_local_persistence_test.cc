@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -32,16 +33,41 @@ namespace {
 
 using crdt::Doc;
 
-// A fresh file path under the test's temp dir; side files removed.
-std::string TempPath(std::string_view name) {
-  static std::atomic<int> counter{0};
-  std::string path =
-      absl::StrCat(::testing::TempDir(), "/auxsync_persist_", getpid(), "_",
-                   counter++, "_", std::string(name), ".sqlite");
-  for (const char* s : {"", "-wal", "-shm"}) {
-    std::remove((path + s).c_str());
+// The database files of one test process, in a directory of its own under
+// the test's temp dir that is removed when the process exits (ctest runs
+// each test in its own process; forked children leave with _exit, so they
+// never remove it).
+class TempFiles {
+ public:
+  TempFiles()
+      : dir_(
+            absl::StrCat(::testing::TempDir(), "/auxsync_persist_", getpid())) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+    std::filesystem::create_directories(dir_, ec);
   }
-  return path;
+  ~TempFiles() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  TempFiles(const TempFiles&) = delete;
+  TempFiles& operator=(const TempFiles&) = delete;
+
+  // A path no earlier call returned.
+  std::string Path(std::string_view name) {
+    return absl::StrCat(dir_, "/", counter_++, "_", std::string(name),
+                        ".sqlite");
+  }
+
+ private:
+  std::string dir_;
+  std::atomic<int> counter_{0};
+};
+
+// A fresh file path under the test's temp dir.
+std::string TempPath(std::string_view name) {
+  static TempFiles files;
+  return files.Path(name);
 }
 
 YjsSqlitePersistenceOptions Fast(std::optional<std::string> key = {}) {
