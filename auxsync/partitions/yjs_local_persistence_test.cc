@@ -53,6 +53,7 @@ class TempFiles {
   TempFiles(const TempFiles&) = delete;
   TempFiles& operator=(const TempFiles&) = delete;
 
+  const std::string& dir() const { return dir_; }
   // A path no earlier call returned.
   std::string Path(std::string_view name) {
     return absl::StrCat(dir_, "/", counter_++, "_", std::string(name),
@@ -64,11 +65,13 @@ class TempFiles {
   std::atomic<int> counter_{0};
 };
 
-// A fresh file path under the test's temp dir.
-std::string TempPath(std::string_view name) {
+TempFiles& Files() {
   static TempFiles files;
-  return files.Path(name);
+  return files;
 }
+
+// A fresh file path under the test's temp dir.
+std::string TempPath(std::string_view name) { return Files().Path(name); }
 
 YjsSqlitePersistenceOptions Fast(std::optional<std::string> key = {}) {
   YjsSqlitePersistenceOptions o;
@@ -559,9 +562,8 @@ std::unique_ptr<YjsPartition> MakePartition(const bots::Value& json,
 }
 
 TEST(YjsSqlitePersistence, YjsPartitionKeepsBotsAcrossRestarts) {
-  const std::string dir = ::testing::TempDir();
-  const std::string branch = absl::StrCat("branch-", getpid());
-  std::remove(YjsSqlitePersistencePath(dir, branch).c_str());
+  const std::string dir = Files().dir();
+  const std::string branch = "branch";
   auto config = bots::ParseJson(absl::StrCat(
       R"({"type":"yjs","branch":")", branch,
       R"(","localPersistence":{"saveToIndexedDb":true,"encryptionKey":"pass"}})"));
