@@ -134,6 +134,31 @@ TEST(FastAccess, SetMapTextWritesWhatYMapSetWrites) {
   }
 }
 
+// A long-lived document: every replaced text leaves structs behind, so
+// its item pool passes into its large (huge-page) blocks; the items there
+// hold the same state as a document written through YMap::Set, and a
+// third one decoding that state (a large pool too) reads the same.
+TEST(FastAccess, SetMapTextKeepsStateWhenThePoolGrowsLarge) {
+  DocOptions options;
+  options.client_id = 7;
+  Doc fast(options), slow(options);
+  YMap fast_map = fast.GetMap("bot");
+  YMap slow_map = slow.GetMap("bot");
+  for (int i = 0; i < 12000; ++i) {
+    const std::string key = "tag" + std::to_string(i % 97);
+    const std::u16string text = u"v" + std::u16string(1, u'a' + i % 26);
+    engine::SetMapText(fast_map, key, text);
+    slow_map.Set(key, Input::Text(text));
+  }
+  const Bytes state = EncodeStateAsUpdate(fast).value();
+  EXPECT_EQ(state, EncodeStateAsUpdate(slow).value());
+  EXPECT_EQ(fast_map.ToJson(), slow_map.ToJson());
+  Doc copy;
+  ASSERT_TRUE(ApplyUpdate(copy, state).ok());
+  EXPECT_EQ(copy.GetMap("bot").ToJson(), fast_map.ToJson());
+  EXPECT_EQ(EncodeStateAsUpdate(copy).value(), state);
+}
+
 }  // namespace
 }  // namespace auxsync::crdt
 

@@ -1,10 +1,58 @@
 #include "auxsync/crdt/internal/item.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <new>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #include "auxsync/crdt/internal/engine.h"
 
 namespace auxsync::crdt::engine {
+
+namespace {
+// A pool switches to huge blocks once it holds this many items (≈ 2.7 MB
+// in small blocks): small documents keep small blocks.
+constexpr size_t kHugeAfter = 16384;
+constexpr size_t kHugeBlock = size_t{2} << 20;  // one x86-64 huge page
+}  // namespace
+
+ItemPool::~ItemPool() {
+  for (size_t b = 0; b < blocks_.size(); ++b) {
+    const size_t n = b + 1 == blocks_.size() ? block_used_ : blocks_[b].cap;
+    Slot* slots = blocks_[b].slots.get();
+    for (size_t i = n; i-- > 0;) std::destroy_at(slots[i].item());
+  }
+}
+
+void ItemPool::FreeSlots::operator()(Slot* p) const { std::free(p); }
+
+void ItemPool::Grow() {
+  size_t cap;
+  size_t align = 64;
+  if (count_ >= kHugeAfter) {
+    cap = kHugeBlock / sizeof(Slot);
+    align = kHugeBlock;
+  } else {
+    cap = blocks_.empty() ? 4 : std::min<size_t>(2 * block_cap_, 256);
+  }
+  // aligned_alloc wants a multiple of the alignment.
+  const size_t bytes = (cap * sizeof(Slot) + align - 1) / align * align;
+  void* p = std::aligned_alloc(align, bytes);
+  if (p == nullptr) throw std::bad_alloc();
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  // Advice only: without huge pages the block is used as it is.
+  if (align == kHugeBlock) madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+  Block block;
+  block.slots.reset(static_cast<Slot*>(p));
+  block.cap = cap;
+  blocks_.push_back(std::move(block));
+  block_cap_ = cap;
+  block_used_ = 0;
+}
 
 uint64_t Content::Length() const {
   switch (ref) {
