@@ -620,7 +620,7 @@ void YjsPartitionCore::ApplyActions(const std::vector<Value>& actions,
               // is replaced and deleted) is requested first and arrives
               // while the state's half (the old value) is read.
               crdt::engine::Item* old_item =
-                  crdt::engine::MapKeyItem(bot_map, tag);
+                  bot_map->GetMap(std::string_view(tag));
               crdt::engine::PrefetchAround(old_item);
               Value* old_slot = current_tags->Find(tag);
               const Value& old_val =

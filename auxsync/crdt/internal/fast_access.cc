@@ -54,10 +54,6 @@ void PrefetchAround(const Item* item) {
   }
 }
 
-Item* MapKeyItem(const TypeImpl* map, std::string_view key) {
-  return map->GetMap(key);
-}
-
 Item* SetMapText(YMap map, std::string_view key, std::u16string text) {
   TypeImpl* t = map.impl();
   if (t->item != nullptr && t->item->deleted) {

@@ -47,10 +47,6 @@ void PrefetchType(const TypeImpl* type);
 // read: wrong neighbours cost only the requests.
 void PrefetchAround(const Item* item);
 
-// The key's current item in `map` (null when the key has none): what
-// SetMapText / SetMapValue replace, for a caller that prefetches it.
-Item* MapKeyItem(const TypeImpl* map, std::string_view key);
-
 // What a transaction did to one key of a map, as its event records it.
 enum class MapKeyAction : uint8_t { kNone, kAdd, kUpdate, kDelete };
 
