@@ -462,6 +462,23 @@ void Object::Set(std::string_view key, Value value) {
     slots_[existing].value = std::move(value);
     return;
   }
+  Append(key, hash, std::move(value));
+}
+
+void Object::AddNew(std::string_view key, Value value) {
+  assert(Lookup(key) < 0);
+  Append(key, HashKey(key), std::move(value));
+}
+
+Value& Object::FindOrAdd(std::string_view key, bool& added) {
+  const uint32_t hash = HashKey(key);
+  const int existing = Lookup(key, hash);
+  added = existing < 0;
+  if (!added) return slots_[existing].value;
+  return Append(key, hash, Value());
+}
+
+Value& Object::Append(std::string_view key, uint32_t hash, Value value) {
   uint32_t slot = static_cast<uint32_t>(slots_.size());
   bool index_key =
       !key.empty() && key[0] >= '0' && key[0] <= '9' && IsArrayIndexKey(key);
@@ -487,6 +504,7 @@ void Object::Set(std::string_view key, Value value) {
   } else if (live_ > kSmallSlots) {
     RebuildIndex(live_);
   }
+  return added.value;
 }
 
 bool Object::Erase(std::string_view key) {

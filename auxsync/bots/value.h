@@ -328,6 +328,14 @@ class Object {
   void Set(std::string_view key, Value value);
   // Removes `key`; returns whether it was present.
   bool Erase(std::string_view key);
+  // Set of a key the caller knows is absent (the distinct keys of a map it
+  // reads, an object it is building): no lookup first. Adding a present key
+  // is a bug (asserted in debug builds).
+  void AddNew(std::string_view key, Value value);
+  // The value of `key`, appended as undefined when the key is absent
+  // (`added` says which): one lookup where Find then Set take two. The
+  // reference is valid until the next change of the object's keys.
+  Value& FindOrAdd(std::string_view key, bool& added);
 
   // A new object with the same keys in the same order and the same values
   // (shared, not copied): JavaScript's `{...object}`.
@@ -408,6 +416,8 @@ class Object {
 
   int Lookup(std::string_view key, uint32_t hash) const;
   int Lookup(std::string_view key) const { return Lookup(key, KeyHash(key)); }
+  // Appends the absent `key` (hashed to `hash`) with `value`: Set's tail.
+  Value& Append(std::string_view key, uint32_t hash, Value value);
   Extra& MutableExtra();
   bool has_index() const { return extra_ != nullptr && !extra_->index.empty(); }
   // The index's slot for `key`, or -1 (large objects; out of line).

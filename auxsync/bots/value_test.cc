@@ -443,6 +443,45 @@ TEST(Object, ReserveKeepsContentAndOrder) {
   EXPECT_EQ(o.Keys().back(), "z");
 }
 
+// AddNew and FindOrAdd build the same object as Set, small and large, index
+// keys included.
+TEST(Object, AddNewAndFindOrAddMatchSet) {
+  Value a = Value::NewObject();
+  Value b = Value::NewObject();
+  Value c = Value::NewObject();
+  for (int i = 0; i < 40; ++i) {
+    const std::string key =
+        i % 7 == 3 ? std::to_string(100 - i) : "k" + std::to_string(i);
+    a.as_object().Set(key, i);
+    b.as_object().AddNew(key, i);
+    bool added = false;
+    Value& slot = c.as_object().FindOrAdd(key, added);
+    EXPECT_TRUE(added);
+    EXPECT_TRUE(slot.is_undefined());
+    slot = Value(i);
+  }
+  EXPECT_TRUE(DeepEquals(a, b));
+  EXPECT_TRUE(DeepEquals(a, c));
+  EXPECT_EQ(b.as_object().Keys(), a.as_object().Keys());
+  for (const std::string& key : a.as_object().Keys()) {
+    EXPECT_EQ(b.as_object().Get(key).as_number(),
+              a.as_object().Get(key).as_number());
+    bool added = true;
+    Value& slot = c.as_object().FindOrAdd(key, added);
+    EXPECT_FALSE(added);
+    EXPECT_EQ(slot.as_number(), a.as_object().Get(key).as_number());
+  }
+  EXPECT_EQ(c.as_object().size(), 40u);
+  // A small object: the key appended at the end, found again.
+  Value d = Value::NewObject();
+  d.as_object().AddNew("x", 1);
+  bool added = false;
+  d.as_object().FindOrAdd("y", added) = Value("two");
+  EXPECT_TRUE(added);
+  EXPECT_THAT(d.as_object().Keys(), ElementsAre("x", "y"));
+  EXPECT_EQ(d["y"].as_string(), "two");
+}
+
 // Copies, moves and assignments of every kind, including assigning a value
 // from inside itself (the source must survive the release of the old
 // content) and self-assignment.
