@@ -36,19 +36,31 @@ Value InstUpdate::ToValue() const {
   return out;
 }
 
-absl::StatusOr<InstUpdate> InstUpdate::FromValue(const Value& value,
-                                                 std::string_view path) {
+namespace {
+
+// The `update` string of an InstUpdate value; errors as FromValue's.
+absl::StatusOr<const Value*> UpdateTextOf(const Value& value,
+                                          std::string_view path) {
   if (!value.is_object()) {
     return absl::InvalidArgumentError(absl::StrCat(
         std::string(path), ": must be an object {id, timestamp, update}"));
   }
-  InstUpdate out;
   const Value& update = value["update"];
   if (!update.is_string()) {
     return absl::InvalidArgumentError(
         absl::StrCat(std::string(path), ".update: must be a base64 string"));
   }
-  out.update = update.as_string();
+  return &update;
+}
+
+}  // namespace
+
+absl::StatusOr<InstUpdate> InstUpdate::FromValue(const Value& value,
+                                                 std::string_view path) {
+  absl::StatusOr<const Value*> update = UpdateTextOf(value, path);
+  if (!update.ok()) return update.status();
+  InstUpdate out;
+  out.update = (*update)->as_string();
   // id and timestamp are carried, not interpreted: absent or odd values
   // read as 0.
   if (value["id"].is_number()) out.id = value["id"].as_number();
@@ -71,6 +83,24 @@ absl::StatusOr<std::vector<InstUpdate>> InstUpdatesFromValue(
         items[i], absl::StrCat(std::string(path), "[", i, "]"));
     if (!u.ok()) return u.status();
     out.push_back(std::move(*u));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<Value>> InstUpdateTextsFromValue(
+    const Value& value, std::string_view path) {
+  if (!value.is_array()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(std::string(path), ": must be an array of updates"));
+  }
+  std::vector<Value> out;
+  const auto& items = value.as_array().items;
+  out.reserve(items.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    absl::StatusOr<const Value*> u =
+        UpdateTextOf(items[i], absl::StrCat(std::string(path), "[", i, "]"));
+    if (!u.ok()) return u.status();
+    out.push_back(**u);
   }
   return out;
 }
@@ -131,6 +161,67 @@ inline uint32_t Base64Group(const unsigned char* in) {
          kBase64Values[2][in[2]] | kBase64Values[3][in[3]];
 }
 
+#if defined(__x86_64__)
+constexpr size_t kNotCanonical = ~size_t{0};
+
+// Sixteen characters (four groups) a step with SSSE3, for the groups before
+// `limit` (each step's 16-byte store must fit in `out`: callers pass at most
+// the group count - 2); returns the groups decoded (a multiple of 4), or
+// kNotCanonical when a character is outside the standard alphabet ('='
+// included). Each character's class comes from two 16-entry bit tables
+// indexed by its high and low nibbles (a character is valid when they share
+// no bit), its 6-bit value from adding an offset chosen by the high nibble
+// ('/' shares '+''s nibble and is told apart by a compare); multiply-adds
+// then join each group's four 6-bit values into 24 bits, and a shuffle writes
+// them big-endian. Only called when the CPU has SSSE3.
+__attribute__((target("ssse3"))) size_t FromBase64Ssse3(const unsigned char* in,
+                                                        size_t limit,
+                                                        uint8_t* out) {
+  // Bits: 0x01 '+' '/' row (high nibble 2), 0x02 digits (3), 0x04 first
+  // half of the letter rows (4, 6), 0x08 second half (5, 7), 0x10 never
+  // valid (high nibble 0, 1, 8-15).
+  const __m128i by_hi =
+      _mm_setr_epi8(0x10, 0x10, 0x01, 0x02, 0x04, 0x08, 0x04, 0x08, 0x10, 0x10,
+                    0x10, 0x10, 0x10, 0x10, 0x10, 0x10);
+  // For each low nibble, the rows in which it is not in the alphabet: all
+  // but 11 ('+') and 15 ('/') in row 2, 10-15 among the digits, 0 ('@',
+  // '`') in the first half of the letters, 11-15 (past 'Z', 'z') in the
+  // second; 0x10 always.
+  const __m128i by_lo =
+      _mm_setr_epi8(0x15, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+                    0x13, 0x1A, 0x1B, 0x1B, 0x1B, 0x1A);
+  // Value - character per high nibble (index 1 is '/': nibble 2 minus 1).
+  const __m128i shift =
+      _mm_setr_epi8(0, 63 - '/', 62 - '+', 52 - '0', 0 - 'A', 0 - 'A', 26 - 'a',
+                    26 - 'a', 0, 0, 0, 0, 0, 0, 0, 0);
+  const __m128i nibble = _mm_set1_epi8(0x0F);
+  const __m128i pack =
+      _mm_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1);
+  size_t g = 0;
+  for (; g + 4 <= limit; g += 4) {
+    const __m128i c =
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + 4 * g));
+    const __m128i hi = _mm_and_si128(_mm_srli_epi32(c, 4), nibble);
+    const __m128i lo = _mm_and_si128(c, nibble);
+    const __m128i bad =
+        _mm_and_si128(_mm_shuffle_epi8(by_hi, hi), _mm_shuffle_epi8(by_lo, lo));
+    if (_mm_movemask_epi8(_mm_cmpeq_epi8(bad, _mm_setzero_si128())) != 0xFFFF) {
+      return kNotCanonical;
+    }
+    const __m128i slash = _mm_cmpeq_epi8(c, _mm_set1_epi8('/'));
+    const __m128i values =
+        _mm_add_epi8(c, _mm_shuffle_epi8(shift, _mm_add_epi8(hi, slash)));
+    // Pairs of 6-bit values -> 12 bits, then pairs of those -> 24 bits.
+    const __m128i twelve =
+        _mm_maddubs_epi16(values, _mm_set1_epi32(0x01400140));
+    const __m128i group = _mm_madd_epi16(twelve, _mm_set1_epi32(0x00011000));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 3 * g),
+                     _mm_shuffle_epi8(group, pack));
+  }
+  return g;
+}
+#endif
+
 // Canonical standard base64 (length a multiple of 4, at most two '=' at
 // the end, zero padding bits) decoded into `out`; false (with `out` in
 // any state) for anything else, which the general decoder then judges.
@@ -147,9 +238,18 @@ bool DecodeCanonicalBase64(std::string_view text, std::vector<uint8_t>& out) {
                                                   : 2;
   out.resize(groups * 3 - pad);
   uint8_t* o = out.data();
+  size_t g = 0;
+#if defined(__x86_64__)
+  // Four groups a step while a 16-byte store stays inside `out` and the
+  // last group is left to the checks below.
+  if (groups >= 6 && __builtin_cpu_supports("ssse3")) {
+    g = FromBase64Ssse3(in, groups - 2, o);
+    if (g == kNotCanonical) return false;
+  }
+#endif
   // All groups but the last: each written as 4 bytes (the fourth is
   // overwritten by the next group).
-  for (size_t g = 0; g + 1 < groups; ++g) {
+  for (; g + 1 < groups; ++g) {
     const uint32_t n = Base64Group(in + 4 * g);
     if (n >> 31) return false;
     const uint32_t be = __builtin_bswap32(n << 8);

@@ -32,6 +32,10 @@ struct InstUpdate {
 // Reads a JSON array of InstUpdates.
 absl::StatusOr<std::vector<InstUpdate>> InstUpdatesFromValue(
     const bots::Value& value, std::string_view path = "updates");
+// The `update` strings of InstUpdatesFromValue(value, path) (same errors),
+// shared with `value` instead of copied: an update can be megabytes.
+absl::StatusOr<std::vector<bots::Value>> InstUpdateTextsFromValue(
+    const bots::Value& value, std::string_view path = "updates");
 // The JSON array of `updates`.
 bots::Value InstUpdatesToValue(std::span<const InstUpdate> updates);
 

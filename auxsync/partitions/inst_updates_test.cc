@@ -393,4 +393,59 @@ TEST(InstUpdates, Base64DecodesAsBefore) {
   }
 }
 
+// InstUpdateTextsFromValue gives the update strings of InstUpdatesFromValue
+// (the same strings, shared) and its errors.
+TEST(InstUpdates, UpdateTextsAreThoseOfInstUpdatesFromValue) {
+  const std::vector<std::string> inputs = {
+      R"([{"id":1,"timestamp":2,"update":"AQ=="},{"update":"AAA="}])",
+      R"([])",
+      R"({"update":"AQ=="})",
+      R"([{"id":1,"timestamp":2,"update":"AQ=="},3])",
+      R"([{"id":1,"update":5}])",
+      R"(null)"};
+  for (const std::string& json : inputs) {
+    absl::StatusOr<Value> v = ::auxsync::bots::ParseJson(json);
+    ASSERT_TRUE(v.ok()) << json;
+    absl::StatusOr<std::vector<InstUpdate>> updates =
+        ::auxsync::partitions::InstUpdatesFromValue(*v, "updates");
+    absl::StatusOr<std::vector<Value>> texts =
+        ::auxsync::partitions::InstUpdateTextsFromValue(*v, "updates");
+    ASSERT_EQ(texts.status(), updates.status()) << json;
+    if (!texts.ok()) continue;
+    ASSERT_EQ(texts->size(), updates->size());
+    for (size_t i = 0; i < texts->size(); ++i) {
+      EXPECT_EQ((*texts)[i].as_string(), (*updates)[i].update);
+      // Shared with the input, not copied.
+      EXPECT_EQ(&(*texts)[i].as_string(),
+                &v->as_array().items[i]["update"].as_string());
+    }
+  }
+}
+
+// The sixteen-character steps of FromBase64 judge every byte value at every
+// position as the reference does (one character of a canonical encoding
+// replaced by each of the 256 bytes), on lengths that end with each padding
+// and leave one to three groups past the last step.
+TEST(InstUpdates, Base64DecodesEveryByteAtEveryPositionAsBefore) {
+  std::mt19937 rng(5);
+  for (size_t len :
+       {std::size_t{16}, std::size_t{47}, std::size_t{61}, std::size_t{98}}) {
+    std::vector<uint8_t> bytes(len);
+    for (uint8_t& b : bytes) b = static_cast<uint8_t>(rng());
+    const std::string canonical = ToBase64(bytes);
+    for (size_t pos = 0; pos < canonical.size(); ++pos) {
+      for (int c = 0; c < 256; ++c) {
+        std::string t = canonical;
+        t[pos] = static_cast<char>(c);
+        absl::StatusOr<std::vector<uint8_t>> ours = FromBase64(t);
+        absl::StatusOr<std::vector<uint8_t>> ref = ReferenceFromBase64(t);
+        ASSERT_EQ(ours.status(), ref.status()) << pos << " " << c;
+        if (ours.ok()) {
+          ASSERT_EQ(*ours, *ref) << pos << " " << c;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
