@@ -74,7 +74,7 @@ std::optional<AbsolutePosition> CreateAbsolutePositionFromRelativePosition(
     Item* it = store.Find({rpos.type->client, rpos.type->clock});
     if (it == nullptr || it->gc || it->content.ref != engine::kRefType)
       return std::nullopt;
-    t = it->content.type.get();
+    t = it->content.type();
   } else {
     return std::nullopt;
   }

@@ -80,8 +80,8 @@ Content ContentForValue(const Input& in, Doc& doc) {
     return c;
   }
   c.ref = kRefType;
-  c.type = std::make_unique<TypeImpl>();
-  TypeImpl* t = c.type.get();
+  c.set_type(std::make_unique<TypeImpl>());
+  TypeImpl* t = c.type();
   t->doc = &doc;
   t->kind = KindOf(in.kind);
   t->node_name = in.name;
@@ -819,7 +819,7 @@ std::string XmlString(const TypeImpl* t) {
       for (Item* it = t->start; it != nullptr; it = it->right) {
         if (!it->Visible()) continue;
         if (it->content.ref == kRefType) {
-          inner += XmlString(it->content.type.get());
+          inner += XmlString(it->content.type());
         } else {
           for (size_t k = 0; k < it->content.Length(); ++k) {
             OutValue v = ItemValue(it, k);

@@ -143,9 +143,9 @@ Value ReadBotDirect(std::string_view id, const crdt::OutValue& slot) {
       const crdt::engine::Item* item = entry->second.current;
       if (item == nullptr || item->deleted) continue;
       if (item->content.ref == crdt::engine::kRefType &&
-          item->content.type != nullptr &&
-          item->content.type->kind == crdt::engine::TypeKind::kText) {
-        out.Set(key, Value(TextValue(item->content.type.get())));
+          item->content.type() != nullptr &&
+          item->content.type()->kind == crdt::engine::TypeKind::kText) {
+        out.Set(key, Value(TextValue(item->content.type())));
         continue;
       }
       if (item->content.ref == crdt::engine::kRefAny &&
@@ -187,9 +187,9 @@ void CopyShortString(const std::string& from, std::string& to) {
 // ReadSlotValue of its value without the OutValue copy.
 Value ReadItemDirect(const crdt::engine::Item* item) {
   if (item->content.ref == crdt::engine::kRefType &&
-      item->content.type != nullptr &&
-      item->content.type->kind == crdt::engine::TypeKind::kText) {
-    return Value(TextValue(item->content.type.get()));
+      item->content.type() != nullptr &&
+      item->content.type()->kind == crdt::engine::TypeKind::kText) {
+    return Value(TextValue(item->content.type()));
   }
   return internal::ReadSlot(crdt::engine::ItemValue(
       item, static_cast<size_t>(item->content.Length() - 1)));
@@ -200,11 +200,11 @@ Value ReadItemDirect(const crdt::engine::Item* item) {
 // (ASCII: FromUtf16 gives the same bytes).
 bool TextReadsAs(const crdt::engine::Item* item, const std::string& value) {
   if (item->content.ref != crdt::engine::kRefType ||
-      item->content.type == nullptr ||
-      item->content.type->kind != crdt::engine::TypeKind::kText) {
+      item->content.type() == nullptr ||
+      item->content.type()->kind != crdt::engine::TypeKind::kText) {
     return false;
   }
-  const crdt::engine::Item* s = item->content.type->start;
+  const crdt::engine::Item* s = item->content.type()->start;
   if (s == nullptr || s->right != nullptr || s->deleted ||
       s->content.ref != crdt::engine::kRefString ||
       s->content.str.size() != value.size()) {
@@ -581,9 +581,9 @@ void YjsPartitionCore::ApplyActions(const std::vector<Value>& actions,
               const crdt::engine::Item* item = slot->second.current;
               if (item != nullptr && !item->deleted &&
                   item->content.ref == crdt::engine::kRefType &&
-                  item->content.type != nullptr &&
-                  item->content.type->kind == crdt::engine::TypeKind::kMap) {
-                bot_map = item->content.type.get();
+                  item->content.type() != nullptr &&
+                  item->content.type()->kind == crdt::engine::TypeKind::kMap) {
+                bot_map = item->content.type();
               }
             }
             const Value& tags_value = (*current_bot)["tags"];
@@ -627,7 +627,7 @@ void YjsPartitionCore::ApplyActions(const std::vector<Value>& actions,
                   old_slot != nullptr ? *old_slot : undefined;
               if (old_item != nullptr &&
                   old_item->content.ref == crdt::engine::kRefType) {
-                crdt::engine::PrefetchType(old_item->content.type.get());
+                crdt::engine::PrefetchType(old_item->content.type());
               }
               if (bots::StrictEquals(new_val, old_val)) {
                 if (new_val.is_array()) {

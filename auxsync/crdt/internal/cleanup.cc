@@ -24,7 +24,7 @@ void GcItem(Item* it, bool parent_gcd) {
   absl::InlinedVector<Item*, 16> todo;
   auto collect_children = [&todo](Item* x) {
     if (x->content.ref != kRefType) return;
-    TypeImpl* t = x->content.type.get();
+    TypeImpl* t = x->content.type();
     for (Item* c = t->start; c != nullptr; c = c->right) todo.push_back(c);
     t->start = nullptr;
     for (const std::string& k : t->map_keys) {
@@ -45,7 +45,6 @@ void GcItem(Item* it, bool parent_gcd) {
   } else {
     Content c;
     c.ref = kRefDeleted;
-    c.deleted_len = it->length;
     it->content = std::move(c);
   }
 }
@@ -56,9 +55,9 @@ bool TryMerge(Item* left, Item* right) {
     left->length += right->length;
     return true;
   }
-  if (!(right->origin.has && right->origin.id == left->LastId())) return false;
+  if (!(right->has_origin && right->origin == left->LastId())) return false;
   if (left->right != right) return false;
-  if (!(left->right_origin == right->right_origin)) return false;
+  if (!(left->RightOrigin() == right->RightOrigin())) return false;
   if (left->id.client != right->id.client ||
       left->EndClock() != right->id.clock)
     return false;
@@ -85,9 +84,9 @@ bool TryMerge(Item* left, Item* right) {
 inline bool CanMerge(const Item* left, const Item* right) {
   if (left->deleted != right->deleted || left->gc != right->gc) return false;
   if (left->gc) return true;
-  return left->right == right && right->origin.has &&
-         right->origin.id == left->LastId() &&
-         left->right_origin == right->right_origin &&
+  return left->right == right && right->has_origin &&
+         right->origin == left->LastId() &&
+         left->RightOrigin() == right->RightOrigin() &&
          left->id.client == right->id.client &&
          left->EndClock() == right->id.clock &&
          left->content.ref == right->content.ref && left->content.Mergeable();
@@ -151,8 +150,7 @@ void TryGcAndMerge(Transaction& tr, Doc& doc) {
           // Deleted content (as a decoded state brings) is already what
           // collecting it would make.
           if (!s->gc && s->deleted && !s->keep &&
-              !(s->content.ref == kRefDeleted &&
-                s->content.deleted_len == s->length)) {
+              s->content.ref != kRefDeleted) {
             GcItem(s, false);
           }
         }
@@ -231,7 +229,7 @@ OutValue ItemValue(const Item* it, size_t index) {
           Any::MakeString(ToUtf8(std::u16string(1, it->content.str[index])));
       break;
     case kRefType:
-      v.type = it->content.type.get();
+      v.type = it->content.type();
       break;
     case kRefDoc:
       v.value = Any::MakeString(it->content.bytes());

@@ -129,8 +129,9 @@ absl::StatusOr<DecodedUpdate> DecodeUpdate(std::span<const uint8_t> bytes,
                                            bool v2, ItemPool& pool,
                                            const ReadOptions& options = {});
 
-// Writes content `c` starting at unit `offset`.
-void WriteContent(UpdateWriter& w, const Content& c, uint64_t offset);
+// Writes content `c` (of a struct of `length` units) from unit `offset`.
+void WriteContent(UpdateWriter& w, const Content& c, uint64_t length,
+                  uint64_t offset);
 void WriteItem(UpdateWriter& w, const Item& it, uint64_t offset);
 void WriteWireStruct(UpdateWriter& w, const WireStruct& s, uint64_t offset);
 void WriteDeleteSet(UpdateWriter& w, const DeleteSet& ds);

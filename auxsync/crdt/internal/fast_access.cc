@@ -24,8 +24,8 @@ void DeleteOldMapValue(Transaction& tr, Item* old) {
 // while the new content is allocated.
 void PrefetchOldContent(const Item* old) {
   if (old != nullptr && old->content.ref == kRefType &&
-      old->content.type != nullptr && old->content.type->start != nullptr) {
-    PrefetchItem(old->content.type->start);
+      old->content.type() != nullptr && old->content.type()->start != nullptr) {
+    PrefetchItem(old->content.type()->start);
   }
 }
 
@@ -70,9 +70,9 @@ Item* SetMapText(YMap map, std::string_view key, std::u16string text) {
     PrefetchOldContent(left);
     Content c;
     c.ref = kRefType;
-    c.type = std::make_unique<TypeImpl>();
-    c.type->doc = t->doc;
-    c.type->kind = TypeKind::kText;
+    c.set_type(std::make_unique<TypeImpl>());
+    c.type()->doc = t->doc;
+    c.type()->kind = TypeKind::kText;
     DeleteOldMapValue(tr, left);
     Item* item = NewLocalItem(tr, t, left, nullptr, &k, std::move(c));
     out = item;
@@ -83,7 +83,7 @@ Item* SetMapText(YMap map, std::string_view key, std::u16string text) {
     if (!text.empty()) {
       // YText::Insert(0, text) into the new, empty text: no position to
       // find, no formats, nothing left of it to append to; one string item.
-      TypeImpl* type = item->content.type.get();
+      TypeImpl* type = item->content.type();
       Content s;
       s.ref = kRefString;
       s.str = std::move(text);

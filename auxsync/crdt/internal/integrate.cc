@@ -23,8 +23,9 @@ Item* SplitItem(Transaction& tr, Item* left, uint64_t diff) {
   Item* right = doc.pool().New();
   right->id = {left->id.client, left->id.clock + diff};
   right->length = left->length - diff;
-  right->origin = {{left->id.client, left->id.clock + diff - 1}, true};
+  right->SetOrigin({left->id.client, left->id.clock + diff - 1});
   right->right_origin = left->right_origin;
+  right->has_right_origin = left->has_right_origin;
   right->left = left;
   right->right = left->right;
   right->parent = left->parent;
@@ -92,15 +93,15 @@ namespace {
   while (o != nullptr && o != right) {
     before_origin.push_back(o);
     conflicting.push_back(o);
-    if (item->origin == o->origin) {
+    if (item->Origin() == o->Origin()) {
       if (o->id.client < item->id.client) {
         left = o;
         conflicting.clear();
-      } else if (item->right_origin == o->right_origin) {
+      } else if (item->RightOrigin() == o->RightOrigin()) {
         break;
       }
-    } else if (o->origin.has) {
-      Item* oo = store.Find(o->origin.id);
+    } else if (o->has_origin) {
+      Item* oo = store.Find(o->origin);
       if (oo != nullptr && contains(before_origin, oo)) {
         if (!contains(conflicting, oo)) {
           left = o;
@@ -125,7 +126,7 @@ void IntegrateItem(Transaction& tr, Item* item, uint64_t offset) {
   if (offset > 0) {
     item->id.clock += offset;
     item->left = GetItemCleanEnd(tr, {item->id.client, item->id.clock - 1});
-    item->origin = {item->left->LastId(), true};
+    item->SetOrigin(item->left->LastId());
     if (!item->gc) item->content = item->content.Splice(offset);
     item->length -= offset;
   }
@@ -206,7 +207,7 @@ void IntegrateItem(Transaction& tr, Item* item, uint64_t offset) {
       parent->has_formatting = true;
       break;
     case kRefType: {
-      TypeImpl* t = item->content.type.get();
+      TypeImpl* t = item->content.type();
       t->doc = &doc;
       t->item = item;
       if (!t->prelim.empty()) IntegrateTypeContent(tr, t);
@@ -262,7 +263,7 @@ void DeleteItem(Transaction& tr, Item* item) {
   // Inline room for the usual depth (a map holding texts): deleting a
   // map key's old text value is on the hot path of every string write.
   absl::InlinedVector<Frame, 4> stack;
-  TypeImpl* t0 = item->content.type.get();
+  TypeImpl* t0 = item->content.type();
   stack.push_back({t0, t0->start, 0, true});
   while (!stack.empty()) {
     Frame& f = stack.back();
@@ -287,7 +288,7 @@ void DeleteItem(Transaction& tr, Item* item) {
     }
     if (!c->deleted) {
       if (DeleteOne(tr, c) && c->content.ref == kRefType) {
-        TypeImpl* ct = c->content.type.get();
+        TypeImpl* ct = c->content.type();
         stack.push_back({ct, ct->start, 0, true});  // invalidates f
       }
     } else if (c->id.clock < DocAccess::Before(tr, c->id.client)) {
@@ -306,8 +307,8 @@ Item* AppendLocalText(Transaction& tr, TypeImpl* parent, Item* left,
     return nullptr;
   }
   if (right == nullptr
-          ? left->right_origin.has
-          : !(left->right_origin.has && left->right_origin.id == right->id)) {
+          ? left->has_right_origin
+          : !(left->has_right_origin && left->right_origin == right->id)) {
     return nullptr;
   }
   if (parent->item != nullptr && parent->item->deleted) return nullptr;
@@ -341,8 +342,8 @@ Item* NewLocalItem(Transaction& tr, TypeImpl* parent, Item* left, Item* right,
   it->id = {client, doc.store().State(client)};
   it->left = left;
   it->right = right;
-  if (left != nullptr) it->origin = {left->LastId(), true};
-  if (right != nullptr) it->right_origin = {right->id, true};
+  if (left != nullptr) it->SetOrigin(left->LastId());
+  if (right != nullptr) it->SetRightOrigin(right->id);
   it->parent = parent;
   if (parent_sub != nullptr) {
     it->has_parent_sub = true;
@@ -386,14 +387,14 @@ bool MissingDependency(const DecodedStruct& s, const StructStore& store,
                        uint64_t* missing) {
   const Item* it = s.item;
   if (it->gc) return false;
-  if (it->origin.has && it->origin.id.client != it->id.client &&
-      it->origin.id.clock >= store.State(it->origin.id.client)) {
-    *missing = it->origin.id.client;
+  if (it->has_origin && it->origin.client != it->id.client &&
+      it->origin.clock >= store.State(it->origin.client)) {
+    *missing = it->origin.client;
     return true;
   }
-  if (it->right_origin.has && it->right_origin.id.client != it->id.client &&
-      it->right_origin.id.clock >= store.State(it->right_origin.id.client)) {
-    *missing = it->right_origin.id.client;
+  if (it->has_right_origin && it->right_origin.client != it->id.client &&
+      it->right_origin.clock >= store.State(it->right_origin.client)) {
+    *missing = it->right_origin.client;
     return true;
   }
   if (s.parent_kind == 2 && s.parent_id.client != it->id.client &&
@@ -435,7 +436,7 @@ void ReserveMapKeys(uint64_t client, const std::vector<DecodedStruct>& refs) {
     if (p->gc || p->content.ref != kRefType || p->id.clock != run.clock) {
       return;
     }
-    TypeImpl* t = p->content.type.get();
+    TypeImpl* t = p->content.type();
     t->map.reserve(t->map.size() + count);
     t->map_keys.reserve(t->map_keys.size() + count);
   };
@@ -472,42 +473,42 @@ Item* Materialize(Transaction& tr, DecodedStruct& s, ClientRefs& cr) {
   // a miss splits anything before GetItemCleanEnd would.
   Item* l = nullptr;
   Item* r = nullptr;
-  if (it->origin.has) {
+  if (it->has_origin) {
     Item* c = cr.last;
-    if (c != nullptr && c->LastId() == it->origin.id) l = c;
+    if (c != nullptr && c->LastId() == it->origin) l = c;
   }
-  if (it->right_origin.has) {
+  if (it->has_right_origin) {
     Item* c = cr.last_right;
-    if (c != nullptr && c->id == it->right_origin.id) {
+    if (c != nullptr && c->id == it->right_origin) {
       r = c;
     } else if (l != nullptr && l->right != nullptr &&
-               l->right->id == it->right_origin.id) {
+               l->right->id == it->right_origin) {
       r = l->right;
     }
   }
   // yjs sets the origins to the found neighbours' ids; they differ from
   // the decoded ones only for a GC struct found by a lookup (a hint's item
   // ends, or starts, exactly there).
-  if (it->origin.has) {
+  if (it->has_origin) {
     if (l == nullptr) {
       if (r != nullptr && r->left != nullptr &&
-          r->left->LastId() == it->origin.id) {
+          r->left->LastId() == it->origin) {
         l = r->left;
       } else {
-        l = GetItemCleanEnd(tr, it->origin.id);
-        it->origin.id = l->LastId();
+        l = GetItemCleanEnd(tr, it->origin);
+        it->origin = l->LastId();
       }
     }
     it->left = l;
   }
-  if (it->right_origin.has) {
+  if (it->has_right_origin) {
     if (r == nullptr) {
       if (l != nullptr && l->right != nullptr &&
-          l->right->id == it->right_origin.id) {
+          l->right->id == it->right_origin) {
         r = l->right;
       } else {
-        r = GetItemCleanStart(tr, it->right_origin.id);
-        it->right_origin.id = r->id;
+        r = GetItemCleanStart(tr, it->right_origin);
+        it->right_origin = r->id;
       }
     }
     it->right = r;
@@ -546,7 +547,7 @@ Item* Materialize(Transaction& tr, DecodedStruct& s, ClientRefs& cr) {
     if (p == nullptr || p->gc || p->content.ref != kRefType) {
       it->parent = nullptr;
     } else {
-      it->parent = p->content.type.get();
+      it->parent = p->content.type();
     }
   }
   return it;
@@ -586,8 +587,8 @@ std::vector<uint8_t> EncodeRest(
       ws.ref = s.ref();
       ws.id = it->id;
       ws.length = it->length;
-      ws.origin = it->origin;
-      ws.right_origin = it->right_origin;
+      ws.origin = it->Origin();
+      ws.right_origin = it->RightOrigin();
       ws.parent_kind = s.parent_kind;
       ws.parent_name = std::string(s.parent_name);
       ws.parent_id = s.parent_id;

@@ -54,10 +54,27 @@ void ItemPool::Grow() {
   block_used_ = 0;
 }
 
+void Content::FreePtr() {
+  // Re-owned to be deleted as what it is.
+  if (holds_type_) {
+    std::unique_ptr<TypeImpl>(static_cast<TypeImpl*>(ptr_)).reset();
+  } else {
+    std::unique_ptr<Extra>(static_cast<Extra*>(ptr_)).reset();
+  }
+  ptr_ = nullptr;
+  holds_type_ = false;
+}
+
+void Content::MakeExtra() {
+  if (ptr_ != nullptr) FreePtr();
+  ptr_ = std::make_unique<Extra>().release();
+}
+
 uint64_t Content::Length() const {
   switch (ref) {
     case kRefDeleted:
-      return deleted_len;
+      assert(false && "a deleted content's length is its item's");
+      return 0;
     case kRefString:
       return str.size();
     case kRefAny:
@@ -73,9 +90,7 @@ Content Content::Splice(uint64_t offset) {
   right.ref = ref;
   switch (ref) {
     case kRefDeleted:
-      right.deleted_len = deleted_len - offset;
-      deleted_len = offset;
-      break;
+      break;  // the items' lengths are the halves' lengths
     case kRefString: {
       // A decoded string's halves stay views of its update's text block.
       right.str = str.SplitOff(static_cast<size_t>(offset));
@@ -104,8 +119,7 @@ Content Content::Splice(uint64_t offset) {
 void Content::Append(Content&& r) {
   switch (ref) {
     case kRefDeleted:
-      deleted_len += r.deleted_len;
-      break;
+      break;  // the merged item's length is the sum
     case kRefString:
       // Free when both are adjacent parts of one text block (a split
       // merged back, or consecutive strings of one update).

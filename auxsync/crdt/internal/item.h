@@ -83,7 +83,12 @@ enum class TypeKind : uint8_t {
 class TypeImpl;
 
 // Item content. One struct for all kinds keeps the hot path (strings) free
-// of virtual calls; rare kinds only use their own fields.
+// of virtual calls; rare kinds only use their own fields. A deleted
+// content's length is its item's (Item::length): the content holds none.
+//
+// Laid out so that Item can put its flags in the tail padding (Item holds
+// it [[no_unique_address]]): the text, one owned pointer (the Extra of the
+// rarer kinds or the TypeImpl of kRefType, never both), then the ref.
 struct Content {
   // Fields of the rarer kinds, out of line so that the common string and
   // deleted items stay small.
@@ -95,55 +100,93 @@ struct Content {
                         // kRefFormat value / kRefDoc opts
     std::string bytes;  // kRefBinary; kRefFormat key; kRefDoc guid
   };
-  uint8_t ref = kRefDeleted;
-  uint64_t deleted_len = 0;  // kRefDeleted
   // kRefString (UTF-16 code units); a decoded string is a view of its
   // update's text block (text16.h).
   Text16 str;
-  std::unique_ptr<Extra> extra;
-  std::unique_ptr<TypeImpl> type;  // kRefType
 
+ private:
+  void* ptr_ = nullptr;  // Extra, or TypeImpl when holds_type_
+
+ public:
+  uint8_t ref = kRefDeleted;
+
+ private:
+  bool holds_type_ = false;
+
+ public:
   Content() = default;
-  Content(Content&&) noexcept = default;
+  Content(Content&& o) noexcept
+      : str(std::move(o.str)),
+        ptr_(o.ptr_),
+        ref(o.ref),
+        holds_type_(o.holds_type_) {
+    o.ptr_ = nullptr;
+    o.holds_type_ = false;
+  }
   Content(const Content&) = delete;
   Content& operator=(const Content&) = delete;
+  ~Content() {
+    if (ptr_ != nullptr) FreePtr();
+  }
   // Swaps the strings, so that the text this content had goes with `o`
   // (a collected item, or a pooled free one, does not keep it).
   Content& operator=(Content&& o) noexcept {
     ref = o.ref;
-    deleted_len = o.deleted_len;
     str.swap(o.str);
-    extra = std::move(o.extra);
-    type = std::move(o.type);
+    if (this != &o) {
+      if (ptr_ != nullptr) FreePtr();
+      ptr_ = o.ptr_;
+      holds_type_ = o.holds_type_;
+      o.ptr_ = nullptr;
+      o.holds_type_ = false;
+    }
     return *this;
   }
 
   // Back to empty deleted content, releasing the string's text.
   void Reset() {
     ref = kRefDeleted;
-    deleted_len = 0;
     str.Release();
-    extra.reset();
-    type.reset();
+    if (ptr_ != nullptr) FreePtr();
+  }
+
+  // The shared type of a kRefType content (owned), or null.
+  TypeImpl* type() const {
+    return holds_type_ ? static_cast<TypeImpl*>(ptr_) : nullptr;
+  }
+  // Makes this content own `t` (dropping what it held out of line).
+  void set_type(std::unique_ptr<TypeImpl> t) {
+    if (ptr_ != nullptr) FreePtr();
+    ptr_ = t.release();
+    holds_type_ = ptr_ != nullptr;
+  }
+  // The out-of-line fields of the rarer kinds, or null.
+  const Extra* extra() const {
+    return holds_type_ ? nullptr : static_cast<const Extra*>(ptr_);
   }
 
   // Accessors of the out-of-line fields; the mutable ones allocate them.
   AnyList& anys() { return X().anys; }
   const AnyList& anys() const {
-    assert(extra != nullptr);
-    return extra->anys;
+    assert(extra() != nullptr);
+    return extra()->anys;
   }
   std::string& bytes() { return X().bytes; }
   const std::string& bytes() const {
-    assert(extra != nullptr);
-    return extra->bytes;
+    assert(extra() != nullptr);
+    return extra()->bytes;
   }
-  size_t AnyCount() const { return extra != nullptr ? extra->anys.size() : 0; }
+  size_t AnyCount() const {
+    const Extra* e = extra();
+    return e != nullptr ? e->anys.size() : 0;
+  }
 
+  // The length of a content that is not deleted content (whose length is
+  // its item's).
   uint64_t Length() const;
   Extra& X() {
-    if (extra == nullptr) extra = std::make_unique<Extra>();
-    return *extra;
+    if (ptr_ == nullptr || holds_type_) MakeExtra();
+    return *static_cast<Extra*>(ptr_);
   }
   bool Countable() const { return ref != kRefDeleted && ref != kRefFormat; }
   bool Mergeable() const {
@@ -154,6 +197,10 @@ struct Content {
   Content Splice(uint64_t offset);
   // Appends `right` (same ref, mergeable).
   void Append(Content&& right);
+
+ private:
+  void FreePtr();    // item.cc: deletes the Extra or TypeImpl
+  void MakeExtra();  // item.cc: replaces ptr_ with a new Extra
 };
 
 // A map key held by an item: a pointer to the key's one copy in its Doc's
@@ -177,39 +224,57 @@ class ItemKey {
   const std::string* s_ = nullptr;
 };
 
+// A struct of the store. 128 bytes, two cache lines: the first holds
+// what the document-order walks read (right, the content's ref and text,
+// deleted) and the id; the flags live in the content's tail padding.
 struct Item {
-  Id id;
-  uint64_t length = 0;
-  OptId origin;
-  OptId right_origin;
-  Item* left = nullptr;
   Item* right = nullptr;
-  TypeImpl* parent = nullptr;
-  ItemKey parent_sub;
-  bool has_parent_sub = false;
+  [[no_unique_address]] Content content;
   bool deleted = false;
   bool keep = false;
   bool gc = false;  // a GC struct (no parent, no content)
-  Content content;
+  bool has_parent_sub = false;
+  bool has_origin = false;        // `origin` is set
+  bool has_right_origin = false;  // `right_origin` is set
+  Id id;
+  uint64_t length = 0;
+  Id origin;        // valid when has_origin
+  Id right_origin;  // valid when has_right_origin
+  Item* left = nullptr;
+  TypeImpl* parent = nullptr;
+  ItemKey parent_sub;
 
   Id LastId() const { return {id.client, id.clock + length - 1}; }
   uint64_t EndClock() const { return id.clock + length; }
+  OptId Origin() const { return {origin, has_origin}; }
+  OptId RightOrigin() const { return {right_origin, has_right_origin}; }
+  void SetOrigin(Id o) {
+    origin = o;
+    has_origin = true;
+  }
+  void SetRightOrigin(Id o) {
+    right_origin = o;
+    has_right_origin = true;
+  }
   // Back to a default Item, releasing what it holds (the pool's free
   // list), without building a temporary Item.
   void Reset() {
+    right = nullptr;
+    content.Reset();
+    has_parent_sub = deleted = keep = gc = false;
+    has_origin = has_right_origin = false;
     id = Id();
     length = 0;
-    origin = OptId();
-    right_origin = OptId();
-    left = right = nullptr;
+    origin = Id();
+    right_origin = Id();
+    left = nullptr;
     parent = nullptr;
     parent_sub.clear();
-    has_parent_sub = deleted = keep = gc = false;
-    content.Reset();
   }
   bool Countable() const { return !gc && content.Countable(); }
   bool Visible() const { return !deleted && Countable(); }
 };
+static_assert(sizeof(Item) == 128, "two cache lines (see Item)");
 
 // Stable-address allocator for items; freed items are reused.
 class ItemPool {
@@ -227,7 +292,9 @@ class ItemPool {
     if (block_used_ == block_cap_) Grow();
     ++count_;
     // Constructed when handed out: a new block is not written up front.
-    return std::construct_at(blocks_.back().slots.get()[block_used_++].item());
+    // Default-initialised (not value-initialised, which would zero the
+    // whole slot before the member initialisers store their values).
+    return ::new (blocks_.back().slots.get()[block_used_++].bytes) Item;
   }
   void Free(Item* it) {
     it->Reset();
@@ -274,8 +341,9 @@ class ItemPool {
   // and a page fault per 24 items cost more than the items' own work.
   void Grow();  // item.cc
   // Storage for one Item, constructed by New (uninitialised until then).
-  struct Slot {
-    alignas(Item) std::byte bytes[sizeof(Item)];
+  // 64-byte aligned (the blocks are): an item spans two cache lines.
+  struct alignas(64) Slot {
+    std::byte bytes[sizeof(Item)];
     Item* item() { return std::launder(reinterpret_cast<Item*>(bytes)); }
   };
   struct FreeSlots {

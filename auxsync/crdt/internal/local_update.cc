@@ -86,22 +86,22 @@ void PutItem(Out& o, const Item& it, uint64_t offset) {
   }
   OptId origin = offset > 0
                      ? OptId{{it.id.client, it.id.clock + offset - 1}, true}
-                     : it.origin;
+                     : it.Origin();
   // Room for the info byte and both origins (four varints of at most 10
   // bytes each) at once.
   o.Ensure(1 + 4 * 10);
   o.U8InRoom(static_cast<uint8_t>(
       (it.content.ref & 0x1f) | (origin.has ? 0x80 : 0) |
-      (it.right_origin.has ? 0x40 : 0) | (it.has_parent_sub ? 0x20 : 0)));
+      (it.has_right_origin ? 0x40 : 0) | (it.has_parent_sub ? 0x20 : 0)));
   if (origin.has) {
     o.VarUintInRoom(origin.id.client);
     o.VarUintInRoom(origin.id.clock);
   }
-  if (it.right_origin.has) {
-    o.VarUintInRoom(it.right_origin.id.client);
-    o.VarUintInRoom(it.right_origin.id.clock);
+  if (it.has_right_origin) {
+    o.VarUintInRoom(it.right_origin.client);
+    o.VarUintInRoom(it.right_origin.clock);
   }
-  if (!origin.has && !it.right_origin.has) {
+  if (!origin.has && !it.has_right_origin) {
     const TypeImpl* p = it.parent;
     if (p->item == nullptr) {
       o.VarUint(1);
@@ -116,16 +116,16 @@ void PutItem(Out& o, const Item& it, uint64_t offset) {
   const Content& c = it.content;
   switch (c.ref) {
     case kRefDeleted:
-      o.VarUint(c.deleted_len - offset);
+      o.VarUint(it.length - offset);
       return;
     case kRefString:
       o.VarString16(std::u16string_view(c.str).substr(offset));
       return;
     case kRefType:
-      o.VarUint(static_cast<uint64_t>(c.type->kind));
-      if (c.type->kind == TypeKind::kXmlElement ||
-          c.type->kind == TypeKind::kXmlHook) {
-        o.VarString(c.type->node_name);
+      o.VarUint(static_cast<uint64_t>(c.type()->kind));
+      if (c.type()->kind == TypeKind::kXmlElement ||
+          c.type()->kind == TypeKind::kXmlHook) {
+        o.VarString(c.type()->node_name);
       }
       return;
     default:

@@ -34,10 +34,9 @@ bool ToEngineStruct(crdt::WireStruct& in, DecodedStruct* out, ItemPool& pool,
     it->content.ref = kRefSkip;
     return true;
   }
-  if (in.origin) it->origin = {{in.origin->client, in.origin->clock}, true};
+  if (in.origin) it->SetOrigin({in.origin->client, in.origin->clock});
   if (in.right_origin) {
-    it->right_origin = {{in.right_origin->client, in.right_origin->clock},
-                        true};
+    it->SetRightOrigin({in.right_origin->client, in.right_origin->clock});
   }
   if (const auto* name = std::get_if<std::string_view>(&in.parent)) {
     out->parent_kind = 1;
@@ -54,8 +53,7 @@ bool ToEngineStruct(crdt::WireStruct& in, DecodedStruct* out, ItemPool& pool,
   c.ref = static_cast<uint8_t>(ContentRefOf(in.content));
   switch (c.ref) {
     case kRefDeleted:
-      c.deleted_len = std::get<DeletedContent>(in.content).len;
-      break;
+      break;  // its length is the item's
     case kRefJson: {
       auto& json = std::get<JsonContent>(in.content);
       c.anys().reserve(json.texts.size());
@@ -97,10 +95,10 @@ bool ToEngineStruct(crdt::WireStruct& in, DecodedStruct* out, ItemPool& pool,
     }
     case kRefType: {
       const auto& t = std::get<TypeContent>(in.content);
-      c.type = std::make_unique<TypeImpl>();
-      c.type->kind = static_cast<TypeKind>(t.type_ref);
+      c.set_type(std::make_unique<TypeImpl>());
+      c.type()->kind = static_cast<TypeKind>(t.type_ref);
       if (t.type_ref == TypeRef::kXmlElement || t.type_ref == TypeRef::kXmlHook)
-        c.type->node_name = std::string(t.name);
+        c.type()->node_name = std::string(t.name);
       break;
     }
     case kRefAny: {
@@ -229,11 +227,11 @@ bool ReadCommonStruct(Dec& dec, uint8_t info, size_t start, uint64_t client,
   it->id = {client, clock};
   if (info & 0x80) {
     const ID o = dec.ReadLeftID();
-    it->origin = {{o.client, o.clock}, true};
+    it->SetOrigin({o.client, o.clock});
   }
   if (info & 0x40) {
     const ID o = dec.ReadRightID();
-    it->right_origin = {{o.client, o.clock}, true};
+    it->SetRightOrigin({o.client, o.clock});
   }
   if ((info & 0xc0) == 0) {
     if (dec.ReadParentInfo()) {
@@ -260,7 +258,6 @@ bool ReadCommonStruct(Dec& dec, uint8_t info, size_t start, uint64_t client,
   switch (ref) {
     case kRefDeleted:
       length = dec.ReadLen();
-      c.deleted_len = length;
       break;
     case kRefString: {
       utf8 = dec.ReadString(&length);
@@ -274,12 +271,12 @@ bool ReadCommonStruct(Dec& dec, uint8_t info, size_t start, uint64_t client,
         dec.rest().FailAt(start, absl::StrCat("unknown type ref ", type_ref));
         return false;
       }
-      c.type = std::make_unique<TypeImpl>();
-      c.type->kind = static_cast<TypeKind>(type_ref);
+      c.set_type(std::make_unique<TypeImpl>());
+      c.type()->kind = static_cast<TypeKind>(type_ref);
       const auto t = static_cast<TypeRef>(type_ref);
       if (t == TypeRef::kXmlElement || t == TypeRef::kXmlHook) {
         const std::string_view name = dec.ReadKey();
-        c.type->node_name.assign(name.data(), name.size());
+        c.type()->node_name.assign(name.data(), name.size());
       }
       length = 1;
       break;
@@ -428,12 +425,10 @@ bool ReadV1Fast(internal::Lib0Decoder& rest, uint64_t client, uint64_t clock,
   rest.Advance(p);
   Item* it = s->item;
   it->id = {client, clock};
-  if (info & 0x80) it->origin = {{oc, ok}, true};
-  if (info & 0x40) it->right_origin = {{rc, rk}, true};
+  if (info & 0x80) it->SetOrigin({oc, ok});
+  if (info & 0x40) it->SetRightOrigin({rc, rk});
   it->length = length;
-  Content& c = it->content;
-  c.ref = ref;
-  if (ref == kRefDeleted) c.deleted_len = length;
+  it->content.ref = ref;
   return true;
 }
 
@@ -512,10 +507,10 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
       }
       // Integration needs a struct's own-client dependencies before it.
       if (!it->gc && !s.skip() &&
-          ((it->origin.has && it->origin.id.client == client &&
-            it->origin.id.clock >= clock) ||
-           (it->right_origin.has && it->right_origin.id.client == client &&
-            it->right_origin.id.clock >= clock) ||
+          ((it->has_origin && it->origin.client == client &&
+            it->origin.clock >= clock) ||
+           (it->has_right_origin && it->right_origin.client == client &&
+            it->right_origin.clock >= clock) ||
            (s.parent_kind == 2 && s.parent_id.client == client &&
             s.parent_id.clock >= clock))) {
         rest.FailAt(start, absl::StrCat("struct ", client, ":", clock,

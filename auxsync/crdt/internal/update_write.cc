@@ -204,11 +204,12 @@ class VirtualSink {
   UpdateWriter& w_;
 };
 
+// `length`: the struct's (a deleted content's length).
 template <typename S>
-void PutContent(S& w, const Content& c, uint64_t offset) {
+void PutContent(S& w, const Content& c, uint64_t length, uint64_t offset) {
   switch (c.ref) {
     case kRefDeleted:
-      w.Len(c.deleted_len - offset);
+      w.Len(length - offset);
       return;
     case kRefJson:
       w.Len(c.anys().size() - offset);
@@ -231,10 +232,10 @@ void PutContent(S& w, const Content& c, uint64_t offset) {
       w.Json(c.anys()[0]);
       return;
     case kRefType:
-      w.TypeRef(static_cast<uint64_t>(c.type->kind));
-      if (c.type->kind == TypeKind::kXmlElement ||
-          c.type->kind == TypeKind::kXmlHook) {
-        w.Key(c.type->node_name);
+      w.TypeRef(static_cast<uint64_t>(c.type()->kind));
+      if (c.type()->kind == TypeKind::kXmlElement ||
+          c.type()->kind == TypeKind::kXmlHook) {
+        w.Key(c.type()->node_name);
       }
       return;
     case kRefAny:
@@ -259,14 +260,14 @@ void PutItem(S& w, const Item& it, uint64_t offset) {
   }
   OptId origin = offset > 0
                      ? OptId{{it.id.client, it.id.clock + offset - 1}, true}
-                     : it.origin;
+                     : it.Origin();
   uint8_t info = static_cast<uint8_t>(
       (it.content.ref & 0x1f) | (origin.has ? 0x80 : 0) |
-      (it.right_origin.has ? 0x40 : 0) | (it.has_parent_sub ? 0x20 : 0));
+      (it.has_right_origin ? 0x40 : 0) | (it.has_parent_sub ? 0x20 : 0));
   w.Info(info);
   if (origin.has) w.LeftId(origin.id);
-  if (it.right_origin.has) w.RightId(it.right_origin.id);
-  if (!origin.has && !it.right_origin.has) {
+  if (it.has_right_origin) w.RightId(it.right_origin);
+  if (!origin.has && !it.has_right_origin) {
     const TypeImpl* p = it.parent;
     if (p->item == nullptr) {
       w.ParentInfo(true);
@@ -277,7 +278,7 @@ void PutItem(S& w, const Item& it, uint64_t offset) {
     }
     if (it.has_parent_sub) w.String(it.parent_sub.get());
   }
-  PutContent(w, it.content, offset);
+  PutContent(w, it.content, it.length, offset);
 }
 
 template <typename S>
@@ -409,7 +410,7 @@ inline void PrefetchText(const Item* item) {
 // an item with an origin (the parent is then implied).
 inline bool IsPlainRunStruct(const Item& it) {
   const uint8_t ref = it.content.ref;
-  return !it.gc && (it.origin.has || it.right_origin.has) &&
+  return !it.gc && (it.has_origin || it.has_right_origin) &&
          (ref == kRefString || ref == kRefDeleted);
 }
 
@@ -536,18 +537,18 @@ void StoreWriterV1::PutRun(const Item* const* items, size_t n, size_t ahead,
       continue;
     }
     const uint8_t ref = it.content.ref;
-    const bool o = it.origin.has;
-    const bool r = it.right_origin.has;
+    const bool o = it.has_origin;
+    const bool r = it.has_right_origin;
     need(kHeaderRoom);
     *q++ = static_cast<uint8_t>((ref & 0x1f) | (o ? 0x80 : 0) | (r ? 0x40 : 0) |
                                 (it.has_parent_sub ? 0x20 : 0));
     if (o) {
-      q = PutClient(q, it.origin.id.client, cb);
-      q = internal::PutVarUint(q, it.origin.id.clock);
+      q = PutClient(q, it.origin.client, cb);
+      q = internal::PutVarUint(q, it.origin.clock);
     }
     if (r) {
-      q = PutClient(q, it.right_origin.id.client, cb);
-      q = internal::PutVarUint(q, it.right_origin.id.clock);
+      q = PutClient(q, it.right_origin.client, cb);
+      q = internal::PutVarUint(q, it.right_origin.clock);
     }
     if (!o && !r) [[unlikely]] {
       // The parent: a root by name, or the item holding it, then the key.
@@ -565,7 +566,7 @@ void StoreWriterV1::PutRun(const Item* const* items, size_t n, size_t ahead,
     }
     switch (ref) {
       case kRefDeleted:
-        q = internal::PutSmallVarUint(q, it.content.deleted_len);
+        q = internal::PutSmallVarUint(q, it.length);
         continue;
       case kRefString:
         break;
@@ -576,7 +577,7 @@ void StoreWriterV1::PutRun(const Item* const* items, size_t n, size_t ahead,
         continue;
       }
       case kRefType: {
-        const TypeImpl& t = *it.content.type;
+        const TypeImpl& t = *it.content.type();
         q = internal::PutSmallVarUint(q, static_cast<uint64_t>(t.kind));
         if (t.kind == TypeKind::kXmlElement || t.kind == TypeKind::kXmlHook) {
           put_string(t.node_name);
@@ -585,7 +586,7 @@ void StoreWriterV1::PutRun(const Item* const* items, size_t n, size_t ahead,
       }
       default:
         pause();
-        PutContent(sink_, it.content, 0);
+        PutContent(sink_, it.content, it.length, 0);
         resume();
         continue;
     }
@@ -785,8 +786,8 @@ void StoreWriterV2::PutRun(const Item* const* items, size_t n, size_t ahead,
     const Item& it = *items[i];
     if (deletes != nullptr) deletes->Note(&it);
     const uint8_t ref = it.content.ref;
-    const bool o = it.origin.has;
-    const bool r = it.right_origin.has;
+    const bool o = it.has_origin;
+    const bool r = it.has_right_origin;
     std::u16string_view s;
     if (ref == kRefString) s = it.content.str;
     // (A string's last unit, when it is a high surrogate, waits in the
@@ -802,15 +803,15 @@ void StoreWriterV2::PutRun(const Item* const* items, size_t n, size_t ahead,
     c.info.Write(static_cast<uint8_t>(ref | (o ? 0x80 : 0) | (r ? 0x40 : 0) |
                                       (it.has_parent_sub ? 0x20 : 0)));
     if (o) {
-      c.client.Write(it.origin.id.client);
-      c.left.Write(static_cast<int64_t>(it.origin.id.clock));
+      c.client.Write(it.origin.client);
+      c.left.Write(static_cast<int64_t>(it.origin.clock));
     }
     if (r) {
-      c.client.Write(it.right_origin.id.client);
-      c.right.Write(static_cast<int64_t>(it.right_origin.id.clock));
+      c.client.Write(it.right_origin.client);
+      c.right.Write(static_cast<int64_t>(it.right_origin.clock));
     }
     if (ref == kRefDeleted) {
-      c.len.Write(it.content.deleted_len);
+      c.len.Write(it.length);
       continue;
     }
     c.lens.Write(s.size());
@@ -949,9 +950,10 @@ std::vector<uint8_t> EncodeStoreUpdate(
   return EncodeStoreWith<internal::UpdateEncoderV1>(store, sv, ds);
 }
 
-void WriteContent(UpdateWriter& w, const Content& c, uint64_t offset) {
+void WriteContent(UpdateWriter& w, const Content& c, uint64_t length,
+                  uint64_t offset) {
   VirtualSink s(w);
-  PutContent(s, c, offset);
+  PutContent(s, c, length, offset);
 }
 
 void WriteItem(UpdateWriter& w, const Item& it, uint64_t offset) {
@@ -993,7 +995,7 @@ void WriteWireStruct(UpdateWriter& w, const WireStruct& s, uint64_t offset) {
     }
     if (s.has_parent_sub) w.WriteString(s.parent_sub);
   }
-  WriteContent(w, s.content, offset);
+  WriteContent(w, s.content, s.length, offset);
 }
 
 void WriteDeleteSet(UpdateWriter& w, const DeleteSet& ds) {
