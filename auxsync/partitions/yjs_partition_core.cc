@@ -29,6 +29,7 @@
 #include "auxsync/crdt/relative_position.h"
 #include "auxsync/partitions/inst_updates.h"
 #include "auxsync/partitions/internal/yjs_bot_doc.h"
+#include "auxsync/partitions/internal/yjs_bot_read.h"
 #include "auxsync/partitions/partition_utils.h"
 #include "auxsync/partitions/status_update.h"
 #include "auxsync/partitions/yjs_helpers.h"
@@ -94,32 +95,7 @@ std::string FormatVersion(const Value& v) {
                       t.empty() ? "" : absl::StrCat("-", t));
 }
 
-// The visible text of a Y.Text as ReadSlot gives it (FromUtf16 of its
-// UTF-16 content), without the UTF-16 copy when the text is ASCII.
-std::string TextValue(const crdt::engine::TypeImpl* text) {
-  // `length` counts every visible unit: an upper bound of the ASCII bytes.
-  std::string out(text->length, '\0');
-  size_t n = 0;
-  for (const crdt::engine::Item* it = text->start; it != nullptr;
-       it = it->right) {
-    if (it->deleted || it->content.ref != crdt::engine::kRefString) continue;
-    for (char16_t unit : it->content.str) {
-      if (unit >= 0x80) {
-        return bots::FromUtf16(
-            crdt::YText(const_cast<crdt::engine::TypeImpl*>(text))
-                .ToString16());
-      }
-      if (n < out.size()) {
-        out[n] = static_cast<char>(unit);
-      } else {
-        out.push_back(static_cast<char>(unit));
-      }
-      ++n;
-    }
-  }
-  out.resize(n);
-  return out;
-}
+using internal::TextValue;
 
 // internal::ReadSlot, with a text read by TextValue.
 Value ReadSlotValue(const crdt::OutValue& v) {
@@ -129,46 +105,9 @@ Value ReadSlotValue(const crdt::OutValue& v) {
   return internal::ReadSlot(v);
 }
 
-// internal::ReadBot with one map lookup per tag (in the map's key order)
-// and text read straight from its items: the same bot.
+// internal::ReadBot: the same bot, read straight from the engine's items.
 Value ReadBotDirect(std::string_view id, const crdt::OutValue& slot) {
-  Value tags = Value::NewObject();
-  crdt::engine::TypeImpl* map = slot.type;
-  if (map != nullptr && map->kind == crdt::engine::TypeKind::kMap) {
-    bots::Object& out = tags.as_object();
-    out.Reserve(map->map_keys.size());
-    for (const std::string& key : map->map_keys) {
-      auto entry = map->map.find(key);
-      if (entry == map->map.end()) continue;
-      const crdt::engine::Item* item = entry->second.current;
-      if (item == nullptr || item->deleted) continue;
-      if (item->content.ref == crdt::engine::kRefType &&
-          item->content.type() != nullptr &&
-          item->content.type()->kind == crdt::engine::TypeKind::kText) {
-        out.Set(key, Value(TextValue(item->content.type())));
-        continue;
-      }
-      if (item->content.ref == crdt::engine::kRefAny &&
-          item->content.AnyCount() > 0) {
-        // A number or a boolean (the usual non-string tag) straight from
-        // the item's last value, as ReadSlot reads it (both have a value).
-        const crdt::JsValue& any = item->content.anys().back();
-        if (any.kind() == crdt::JsValue::Kind::kNumber) {
-          out.Set(key, Value(any.number()));
-          continue;
-        }
-        if (any.kind() == crdt::JsValue::Kind::kBool) {
-          out.Set(key, Value(any.bool_value()));
-          continue;
-        }
-      }
-      crdt::OutValue v = crdt::engine::ItemValue(
-          item, static_cast<size_t>(item->content.Length() - 1));
-      if (!internal::SlotHasValue(v)) continue;
-      out.Set(key, internal::ReadSlot(v));
-    }
-  }
-  return bots::CreateBot(id, std::move(tags));
+  return internal::ReadBotOfMap(id, slot.type);
 }
 
 // to = from, for the short names of the single-tag path: an equal-length
@@ -186,13 +125,7 @@ void CopyShortString(const std::string& from, std::string& to) {
 // The value of a map key's live current item as ProcessDirect reads it:
 // ReadSlotValue of its value without the OutValue copy.
 Value ReadItemDirect(const crdt::engine::Item* item) {
-  if (item->content.ref == crdt::engine::kRefType &&
-      item->content.type() != nullptr &&
-      item->content.type()->kind == crdt::engine::TypeKind::kText) {
-    return Value(TextValue(item->content.type()));
-  }
-  return internal::ReadSlot(crdt::engine::ItemValue(
-      item, static_cast<size_t>(item->content.Length() - 1)));
+  return internal::ReadItemValue(item);
 }
 
 // Whether `item`, the map item of a Y.Text that SetSlot made from the
@@ -784,7 +717,9 @@ bool YjsPartitionCore::ProcessDirect(const crdt::Transaction& tr,
                                      Value& version) {
   // Collect first (no side effects), so that any shape the direct path does
   // not cover can still go the general way.
-  std::vector<std::pair<std::string, Value>> added;  // id -> bot
+  // The ids of new bots (keys of `bots`); read from the document, and
+  // added to the state one by one, once the shape is known to be covered.
+  std::vector<const std::string*> added;
   // id -> tags; one bot in the common single-tag update.
   absl::InlinedVector<std::pair<std::string, Value>, 1> updated;
   // The changed types and keys are read straight from the transaction (the
@@ -809,9 +744,7 @@ bool YjsPartitionCore::ProcessDirect(const crdt::Transaction& tr,
         const MapKeyAction action = crdt::engine::MapKeyChange(tr, bots, key);
         if (action == MapKeyAction::kNone) continue;
         if (action != MapKeyAction::kAdd) return false;
-        std::optional<crdt::OutValue> slot = bots_.Get(key);
-        added.emplace_back(key,
-                           ReadBotDirect(key, slot.value_or(crdt::OutValue{})));
+        added.push_back(&key);
       }
       continue;
     }
@@ -1004,21 +937,25 @@ Value YjsPartitionCore::VersionValue() {
   return version_value_;
 }
 
-void YjsPartitionCore::EmitStateUpdate(Value partial, bool all_updated) {
+void YjsPartitionCore::EmitStateUpdate(Value partial, PartialKind kind) {
   if (on_state_updated_.observer_count() == 0) return;
   // A nested emission (from an observer) finds no spare and makes its own.
   std::unique_ptr<bots::StateUpdatedEvent> event =
       spare_event_ != nullptr ? std::move(spare_event_)
                               : std::make_unique<bots::StateUpdatedEvent>();
-  if (all_updated) {
+  if (kind != PartialKind::kMixed) {
     // What AssignStateUpdatedEvent classifies for entries that are objects
-    // without an `id`: every key is an updated bot.
+    // without an `id` (every key is an updated bot) or bots whose id is
+    // their key (every key is an added bot).
     event->added_bots.clear();
     event->removed_bots.clear();
     event->updated_bots.clear();
-    partial.as_object().ForEach([&](const std::string& id, const Value&) {
-      event->updated_bots.push_back(id);
-    });
+    std::vector<std::string>& ids = kind == PartialKind::kAllUpdated
+                                        ? event->updated_bots
+                                        : event->added_bots;
+    ids.reserve(partial.as_object().size());
+    partial.as_object().ForEach(
+        [&](const std::string& id, const Value&) { ids.push_back(id); });
     event->state = std::move(partial);
     event->version = VersionValue();
   } else {
@@ -1090,36 +1027,58 @@ void YjsPartitionCore::ReturnSpareObject(Value object) {
 }
 
 // MemoryPartition's addBot for each bot, then its emission.
-void YjsPartitionCore::EmitAdded(
-    std::vector<std::pair<std::string, Value>>& list) {
+void YjsPartitionCore::EmitAdded(absl::Span<const std::string* const> ids) {
   bots::Object& state_object = state().as_object();
   Value partial = TakePartial();
   // An initialization update adds thousands of bots at once.
-  state_object.Reserve(state_object.size() + list.size());
-  partial.as_object().Reserve(list.size());
+  state_object.Reserve(state_object.size() + ids.size());
+  partial.as_object().Reserve(ids.size());
   std::vector<Value> added;
-  added.reserve(list.size());
+  added.reserve(ids.size());
   const Value space_value = space().has_value() ? Value(*space()) : Value();
-  for (auto& [id, incoming] : list) {
-    Value serializable = bots::EnsureBotIsSerializable(incoming);
-    // The bot read from the document is ours alone: when it needed no
-    // conversion, it can stand for the shallow copy upstream makes.
-    Value bot = serializable.is_object() &&
-                        serializable.object_ref() == incoming.object_ref()
-                    ? std::move(incoming)
-                    : Value(serializable.as_object().ShallowCopy());
-    bots::Object& b = bot.as_object();
-    b.Set("space", space_value);
-    if (const Value* existing = state_object.Find(id)) {
-      const Value& masks = (*existing)["masks"];
-      if (IsTruthy(masks)) b.Set("masks", masks);
+  const crdt::engine::TypeImpl* const bots = bots_.impl();
+  // Each bot is read and stored while its objects are in the cache.
+  for (const std::string* id_ptr : ids) {
+    const std::string& id = *id_ptr;
+    // bots_.Get(id)'s type: the bot's Y.Map, or null.
+    const crdt::engine::Item* item = bots->GetMap(std::string_view(id));
+    const crdt::engine::TypeImpl* map =
+        item != nullptr && !item->deleted ? internal::ItemType(item) : nullptr;
+    bool plain = false;
+    Value tags = internal::ReadBotTags(map, &plain);
+    Value bot;
+    if (plain) {
+      // createBot(id, tags), which EnsureBotIsSerializable returns as it
+      // is, and the space: one object, its keys known to be new.
+      bot = Value::NewObject();
+      bots::Object& b = bot.as_object();
+      b.AddNew("id", Value(id));
+      b.AddNew("tags", std::move(tags));
+      b.AddNew("space", space_value);
+    } else {
+      Value incoming = bots::CreateBot(id, std::move(tags));
+      Value serializable = bots::EnsureBotIsSerializable(incoming);
+      // The bot read from the document is ours alone: when it needed no
+      // conversion, it can stand for the shallow copy upstream makes.
+      bot = serializable.is_object() &&
+                    serializable.object_ref() == incoming.object_ref()
+                ? std::move(incoming)
+                : Value(serializable.as_object().ShallowCopy());
+      bot.as_object().Set("space", space_value);
     }
-    state_object.Set(id, bot);
-    partial.as_object().Set(id, bot);
+    bool is_new = false;
+    Value& slot = state_object.FindOrAdd(id, is_new);
+    if (!is_new) {
+      const Value& masks = slot["masks"];
+      if (IsTruthy(masks)) bot.as_object().Set("masks", masks);
+    }
+    slot = bot;
+    // The ids are distinct (a transaction's changed keys).
+    partial.as_object().AddNew(id, bot);
     added.push_back(std::move(bot));
   }
   if (on_bots_added_.observer_count() > 0) on_bots_added_.Next(added);
-  EmitStateUpdate(std::move(partial));
+  EmitStateUpdate(std::move(partial), PartialKind::kAllAdded);
 }
 
 // MemoryPartition's updateBot of {tags} for each bot (every id once, no tag
@@ -1214,7 +1173,7 @@ void YjsPartitionCore::EmitTagUpdates(
   updated.clear();
   spare_updated_ = std::move(updated_list);
   // Every entry left is {tags} or {} of a bot that changed.
-  EmitStateUpdate(std::move(partial), /*all_updated=*/true);
+  EmitStateUpdate(std::move(partial), PartialKind::kAllUpdated);
 }
 
 std::vector<std::string> YjsPartitionCore::TakeTagList() {
@@ -1443,10 +1402,17 @@ absl::Status YjsPartitionCore::ApplyUpdates(
 
 absl::Status YjsPartitionCore::ApplyUpdatesWithOrigin(
     const std::vector<std::string>& base64_updates, bool apply_origin) {
+  std::vector<std::string_view> views(base64_updates.begin(),
+                                      base64_updates.end());
+  return ApplyUpdateTexts(views, apply_origin);
+}
+
+absl::Status YjsPartitionCore::ApplyUpdateTexts(
+    absl::Span<const std::string_view> base64_updates, bool apply_origin) {
   CallScope scope(this);
   is_remote_update_ = true;
   absl::Status status;
-  for (const std::string& text : base64_updates) {
+  for (const std::string_view text : base64_updates) {
     // (FromBase64 decodes canonical text with its own tables; the 10,000-bot
     // initialization update is 3.8 MB of it.)
     absl::StatusOr<std::vector<uint8_t>> bytes = FromBase64(text);
@@ -1569,13 +1535,16 @@ bool YjsPartitionCore::HandleLocalRemote(const Value& task_id,
       Answer(bots::AsyncError(task_id, ErrorValue(update.status())));
     }
   } else if (t == "apply_updates_to_inst") {
-    absl::StatusOr<std::vector<InstUpdate>> updates =
-        UpdatesOf(event["updates"]);
-    absl::Status s = updates.status();
+    // The texts are read where they are (an initialization update is
+    // megabytes of base64), held by `texts` while they are applied.
+    absl::StatusOr<std::vector<Value>> texts =
+        InstUpdateTextsFromValue(event["updates"], "updates");
+    absl::Status s = texts.status();
     if (s.ok()) {
-      std::vector<std::string> texts;
-      for (const InstUpdate& u : *updates) texts.push_back(u.update);
-      s = ApplyUpdates(texts);
+      std::vector<std::string_view> views;
+      views.reserve(texts->size());
+      for (const Value& text : *texts) views.push_back(text.as_string());
+      s = ApplyUpdateTexts(views, true);
     }
     if (s.ok()) {
       Answer(bots::AsyncResult(task_id, Value(nullptr), Value(false)));

@@ -120,6 +120,9 @@ class YjsPartitionCore : public Partition {
   // for the server's updates).
   absl::Status ApplyUpdatesWithOrigin(
       const std::vector<std::string>& base64_updates, bool apply_origin);
+  // ApplyUpdatesWithOrigin of texts the caller holds until it returns.
+  absl::Status ApplyUpdateTexts(
+      absl::Span<const std::string_view> base64_updates, bool apply_origin);
   // Answers one of the remote actions both partitions compute locally
   // (get_inst_state_from_updates, create_initialization_update,
   // apply_updates_to_inst, get_current_inst_update, install_aux_file) on
@@ -175,15 +178,20 @@ class YjsPartitionCore : public Partition {
   // found (`tag_write_`), with partial-state objects kept between calls.
   void EmitOneTagUpdate(const std::string& id, const std::string& tag,
                         bots::Value value);
-  void EmitAdded(std::vector<std::pair<std::string, bots::Value>>& bots);
+  // MemoryPartition's addBot for the new bots `ids` (keys of the bots map,
+  // distinct), each read from the document, then its emission.
+  void EmitAdded(absl::Span<const std::string* const> ids);
   // current_version_.ToValue() for a state event; the object of the last
   // event is reused when no one kept it (only its vector changes).
   bots::Value VersionValue();
+  // What the caller knows of a partial state's entries: kAllUpdated, every
+  // one is an object without an `id`; kAllAdded, every one is a bot whose
+  // `id` is its key (the classification is then known).
+  enum class PartialKind : uint8_t { kMixed, kAllUpdated, kAllAdded };
   // Emits `partial` on onStateUpdated (when it names any bot), through a
   // StateUpdatedEvent whose lists keep their storage between calls.
-  // With `all_updated`, every entry of `partial` is an object without an
-  // `id` (the classification is known: all updated bots).
-  void EmitStateUpdate(bots::Value partial, bool all_updated = false);
+  void EmitStateUpdate(bots::Value partial,
+                       PartialKind kind = PartialKind::kMixed);
   // An empty object for a partial state (the spare one if there is one).
   bots::Value TakePartial();
   // {tags}: a partial-state entry, the spare one if there is one.

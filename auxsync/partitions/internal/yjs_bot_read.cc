@@ -1,0 +1,150 @@
+#include "auxsync/partitions/internal/yjs_bot_read.h"
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "auxsync/bots/bot.h"
+#include "auxsync/bots/js_string.h"
+#include "auxsync/crdt/internal/engine.h"
+#include "auxsync/crdt/internal/item.h"
+#include "auxsync/crdt/types.h"
+#include "auxsync/partitions/internal/yjs_bot_doc.h"
+
+namespace auxsync::partitions::internal {
+
+namespace {
+
+using bots::Value;
+using crdt::engine::Item;
+using crdt::engine::TypeImpl;
+using crdt::engine::TypeKind;
+
+// The text `item` holds if it is a Y.Text, else null.
+const TypeImpl* TextOf(const Item* item) {
+  if (item->content.ref != crdt::engine::kRefType) return nullptr;
+  const TypeImpl* type = item->content.type();
+  return type != nullptr && type->kind == TypeKind::kText ? type : nullptr;
+}
+
+// Adds the tag `key` of a bot map, whose current item is `item` (or null),
+// to `out` as ReadBot would (nothing when it has no value). The keys of one
+// map are distinct, so no lookup is needed first.
+void AddTag(bots::Object& out, const std::string& key, const Item* item,
+            bool* plain) {
+  if (item == nullptr || item->deleted) return;
+  if (const TypeImpl* text = TextOf(item)) {
+    // Shared types always have a value (an emptied text reads as "").
+    out.AddNew(key, Value(TextValue(text)));
+    return;
+  }
+  if (item->content.ref == crdt::engine::kRefAny &&
+      item->content.AnyCount() > 0) {
+    // A number or a boolean (the usual non-string tag) straight from the
+    // item's last value, as ReadSlot reads it (both have a value).
+    const crdt::JsValue& any = item->content.anys().back();
+    if (any.kind() == crdt::JsValue::Kind::kNumber) {
+      out.AddNew(key, Value(any.number()));
+      return;
+    }
+    if (any.kind() == crdt::JsValue::Kind::kBool) {
+      out.AddNew(key, Value(any.bool_value()));
+      return;
+    }
+  }
+  crdt::OutValue v = crdt::engine::ItemValue(
+      item, static_cast<size_t>(item->content.Length() - 1));
+  if (!SlotHasValue(v)) return;
+  Value value = ReadSlot(v);
+  if (plain != nullptr && value.kind() >= Value::Kind::kArray) *plain = false;
+  out.AddNew(key, std::move(value));
+}
+
+}  // namespace
+
+const TypeImpl* ItemType(const Item* item) {
+  return item->content.ref == crdt::engine::kRefType ? item->content.type()
+                                                     : nullptr;
+}
+
+std::string TextValue(const TypeImpl* text) {
+  // `length` counts every visible unit: an upper bound of the ASCII bytes.
+  std::string out(text->length, '\0');
+  size_t n = 0;
+  for (const Item* it = text->start; it != nullptr; it = it->right) {
+    if (it->deleted || it->content.ref != crdt::engine::kRefString) continue;
+    for (char16_t unit : it->content.str) {
+      if (unit >= 0x80) {
+        return bots::FromUtf16(
+            crdt::YText(const_cast<TypeImpl*>(text)).ToString16());
+      }
+      if (n < out.size()) {
+        out[n] = static_cast<char>(unit);
+      } else {
+        out.push_back(static_cast<char>(unit));
+      }
+      ++n;
+    }
+  }
+  out.resize(n);
+  return out;
+}
+
+Value ReadItemValue(const Item* item) {
+  if (const TypeImpl* text = TextOf(item)) return Value(TextValue(text));
+  return ReadSlot(crdt::engine::ItemValue(
+      item, static_cast<size_t>(item->content.Length() - 1)));
+}
+
+Value ReadBotTags(const TypeImpl* map, bool* plain) {
+  if (plain != nullptr) *plain = true;
+  Value tags = Value::NewObject();
+  if (map == nullptr || map->kind != TypeKind::kMap) return tags;
+  bots::Object& out = tags.as_object();
+  const size_t n = map->map_keys.size();
+  out.Reserve(n);
+  // A bot has a handful of tags: the table's entries are taken in one pass
+  // and matched to map_keys by the key's address (both view the Doc's one
+  // copy of each key), which skips hashing every key string; an entry not
+  // matched that way is looked up.
+  constexpr size_t kFew = 16;
+  if (n <= kFew && map->map.size() == n) {
+    const char* key_data[kFew];
+    const Item* current[kFew];
+    size_t m = 0;
+    for (const auto& [key, slot] : map->map) {
+      key_data[m] = key.data();
+      current[m] = slot.current;
+      ++m;
+    }
+    for (size_t i = 0; i < n; ++i) {
+      const std::string& key = map->map_keys[i];
+      const char* data = key.data();
+      const Item* item = nullptr;
+      size_t j = 0;
+      while (j < m && key_data[j] != data) ++j;
+      if (j < m) {
+        item = current[j];
+        // Matched entries leave the search.
+        --m;
+        key_data[j] = key_data[m];
+        current[j] = current[m];
+      } else {
+        item = map->GetMap(std::string_view(key));
+      }
+      AddTag(out, key, item, plain);
+    }
+    return tags;
+  }
+  for (const std::string& key : map->map_keys) {
+    AddTag(out, key, map->GetMap(std::string_view(key)), plain);
+  }
+  return tags;
+}
+
+Value ReadBotOfMap(std::string_view id, const TypeImpl* map) {
+  return bots::CreateBot(id, ReadBotTags(map, nullptr));
+}
+
+}  // namespace auxsync::partitions::internal
