@@ -725,13 +725,12 @@ std::vector<uint8_t> EncodeRest(
       stack.pop_back();
     } else if (cur != nullptr && cur->present && cur->i < cur->refs.size()) {
       // The items were written while decoding, long before: fetch the
-      // ones a few structs ahead (each spans three cache lines).
+      // ones a few structs ahead (each spans two cache lines).
       if (cur->i + 4 < cur->refs.size()) {
         const char* ahead =
             reinterpret_cast<const char*>(cur->refs[cur->i + 4].item);
         __builtin_prefetch(ahead);
         __builtin_prefetch(ahead + 64);
-        __builtin_prefetch(ahead + 128);
       }
       head = &cur->refs[cur->i++];
       head_cr = cur;
