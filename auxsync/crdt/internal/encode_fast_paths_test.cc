@@ -23,6 +23,7 @@
 #include "auxsync/crdt/internal/engine.h"
 #include "auxsync/crdt/internal/lib0_decoder.h"
 #include "auxsync/crdt/internal/lib0_encoder.h"
+#include "auxsync/crdt/internal/update_encoder.h"
 #include "auxsync/crdt/internal/utf16_ascii.h"
 #include "auxsync/crdt/internal/utf8.h"
 #include "auxsync/crdt/types.h"
@@ -112,6 +113,37 @@ TEST(EncodeFastPaths, PutVarIntSMMatchesLib0AtEverySizeBoundary) {
     Lib0Decoder d(b);
     EXPECT_EQ(d.ReadVarInt(), v);
     EXPECT_TRUE(d.ok());
+  }
+}
+
+// The pdep forms the run writers use on CPUs with BMI2 (the rest of the
+// writers is the same code for both forms, so these are the difference).
+TEST(EncodeFastPaths, PdepVarIntsMatchLib0AtEverySizeBoundary) {
+  if (!CpuHasPdep()) GTEST_SKIP() << "no BMI2 on this CPU";
+  for (uint64_t v : BoundaryValues(11)) {
+    uint8_t room[16];
+    uint8_t* end = PutVarUint<true>(room, v);
+    ASSERT_EQ(Bytes(room, end), PlainVarUint(v)) << v;
+    end = PutSmallVarUint<true>(room, v);
+    ASSERT_EQ(Bytes(room, end), PlainVarUint(v)) << v;
+    for (bool negative : {false, true}) {
+      end = PutVarIntSM<true>(room, negative, v);
+      ASSERT_EQ(Bytes(room, end), PlainVarIntSM(negative, v)) << v;
+    }
+    // A v2 column's runs: a value alone or repeated, a difference run.
+    for (uint64_t count : {uint64_t{1}, uint64_t{2}, uint64_t{3}, v + 2}) {
+      if (count < 1 || v >= kMaxSafeInteger / 4) continue;
+      uint8_t want[32];
+      uint8_t* want_end = PutUintOptRun<false>(want, v, count);
+      end = PutUintOptRun<true>(room, v, count);
+      ASSERT_EQ(Bytes(room, end), Bytes(want, want_end)) << v << " " << count;
+      for (int64_t diff : {static_cast<int64_t>(v), -static_cast<int64_t>(v)}) {
+        want_end = PutIntDiffOptRun<false>(want, diff, count);
+        end = PutIntDiffOptRun<true>(room, diff, count);
+        ASSERT_EQ(Bytes(room, end), Bytes(want, want_end))
+            << diff << " " << count;
+      }
+    }
   }
 }
 

@@ -39,21 +39,53 @@ inline constexpr auto kVarUintShapes = [] {
   return t;
 }();
 
+// Whether the CPU has BMI2's pdep, which PutVarUint<true> and
+// PutVarIntSM<true> use (the build targets plain x86-64, so the writers
+// check once per run and pick their instantiation).
+inline bool CpuHasPdep() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  return __builtin_cpu_supports("bmi2");
+#else
+  return false;
+#endif
+}
+
+// The bits of `x` moved to the set bits of `mask`, low to high (BMI2
+// pdep; call only where CpuHasPdep()). Inline assembly: an intrinsic
+// would need the whole caller compiled for BMI2.
+[[gnu::always_inline]] inline uint32_t Pdep32(uint32_t x, uint32_t mask) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  uint32_t r;
+  asm("pdep %2, %1, %0" : "=r"(r) : "r"(x), "r"(mask));
+  return r;
+#else
+  (void)mask;
+  return x;  // never called: CpuHasPdep() is false
+#endif
+}
+
 // Writes `v` as a lib0 varUint at `p`, which has room for 10 bytes, and
 // returns the end. Below 2^28 it is one 4-byte store whatever the value's
 // size (no branch to mispredict on clocks of varying size); bytes past the
-// end may be overwritten within the room.
+// end may be overwritten within the room. kPdep (only where CpuHasPdep())
+// spreads the value's 7-bit groups with one pdep instead of three masks
+// and adds.
+template <bool kPdep = false>
 [[gnu::always_inline]] inline uint8_t* PutVarUint(uint8_t* p, uint64_t v) {
   if constexpr (std::endian::native == std::endian::little) {
     if (v < (uint64_t{1} << 28)) [[likely]] {
       const uint32_t x = static_cast<uint32_t>(v);
       const VarUintShape sh = kVarUintShapes[std::bit_width(x | 1)];
-      // Byte k = bits 7k..7k+6: each group above the first moves up by
-      // one bit per group below it (x plus its high parts, which cannot
-      // carry into each other).
-      const uint32_t b =
-          (x + (x & ~0x7fu) + 2 * (x & ~0x3fffu) + 4 * (x & ~0x1fffffu)) |
-          sh.cont;
+      uint32_t b;
+      if constexpr (kPdep) {
+        b = Pdep32(x, 0x7f7f7f7fu) | sh.cont;
+      } else {
+        // Byte k = bits 7k..7k+6: each group above the first moves up by
+        // one bit per group below it (x plus its high parts, which cannot
+        // carry into each other).
+        b = (x + (x & ~0x7fu) + 2 * (x & ~0x3fffu) + 4 * (x & ~0x1fffffu)) |
+            sh.cont;
+      }
       std::memcpy(p, &b, 4);
       return p + sh.len;
     }
@@ -68,12 +100,13 @@ inline constexpr auto kVarUintShapes = [] {
 
 // As PutVarUint, for values usually below 128 (lengths, counts, kinds):
 // then one byte, without the shape lookup.
+template <bool kPdep = false>
 [[gnu::always_inline]] inline uint8_t* PutSmallVarUint(uint8_t* p, uint64_t v) {
   if (v < 0x80) [[likely]] {
     *p = static_cast<uint8_t>(v);
     return p + 1;
   }
-  return PutVarUint(p, v);
+  return PutVarUint<kPdep>(p, v);
 }
 
 // Per bit width w of a magnitude below 2^27: the size of its sign-magnitude
@@ -90,7 +123,8 @@ inline constexpr auto kVarIntShapes = [] {
 
 // Writes lib0's sign-magnitude varInt (`negative` with magnitude 0 is -0)
 // at `p`, which has room for 11 bytes, and returns the end. Below 2^27 it
-// is one 4-byte store, as PutVarUint.
+// is one 4-byte store, as PutVarUint (kPdep likewise).
+template <bool kPdep = false>
 [[gnu::always_inline]] inline uint8_t* PutVarIntSM(uint8_t* p, bool negative,
                                                    uint64_t m) {
   if constexpr (std::endian::native == std::endian::little) {
@@ -98,9 +132,13 @@ inline constexpr auto kVarIntShapes = [] {
       const uint32_t x = static_cast<uint32_t>(m);
       const VarUintShape sh = kVarIntShapes[std::bit_width(x | 1)];
       // Byte 0 = bits 0..5, byte k = bits 6+7(k-1).. (as PutVarUint).
-      const uint32_t b =
-          (x + 3 * (x & ~0x3fu) + 4 * (x & ~0x1fffu) + 8 * (x & ~0xfffffu)) |
-          sh.cont | (negative ? 0x40u : 0u);
+      uint32_t b;
+      if constexpr (kPdep) {
+        b = Pdep32(x, 0x7f7f7f3fu);
+      } else {
+        b = x + 3 * (x & ~0x3fu) + 4 * (x & ~0x1fffu) + 8 * (x & ~0xfffffu);
+      }
+      b |= sh.cont | (negative ? 0x40u : 0u);
       std::memcpy(p, &b, 4);
       return p + sh.len;
     }

@@ -6,6 +6,15 @@
 #include "auxsync/crdt/internal/utf16_ascii.h"
 
 namespace auxsync::crdt::internal {
+namespace {
+
+// Appends lib0's varUint of `v` to `out`.
+void AppendVarUint(uint64_t v, std::vector<uint8_t>& out) {
+  uint8_t b[10];
+  out.insert(out.end(), b, PutVarUintExact(b, v));
+}
+
+}  // namespace
 
 void UintOptRleEncoder::Flush() {
   if (count_ == 0) return;
@@ -43,11 +52,12 @@ void StringColumnEncoder::Write16(std::u16string_view s) {
 }
 
 void StringColumnEncoder::WriteColumn(std::span<const uint8_t> lens,
-                                      Lib0Encoder& out) {
+                                      std::vector<uint8_t>& out) {
   const size_t n = text_.size();
-  out.WriteVarUint(VarUintSize(n) + n + lens.size());
-  out.WriteVarUint8Array(text_.view());
-  out.WriteRaw(lens);
+  AppendVarUint(VarUintSize(n) + n + lens.size(), out);
+  AppendVarUint(n, out);
+  out.insert(out.end(), text_.view().begin(), text_.view().end());
+  out.insert(out.end(), lens.begin(), lens.end());
   text_.Clear();
 }
 
@@ -87,15 +97,21 @@ std::vector<uint8_t> UpdateEncoderV2::ToBytes() {
   size_t total = 1 + rest_.size() + strings_.text_size() + lens.size() + 20;
   for (const auto& c : before) total += c.size() + 10;
   for (const auto& c : after) total += c.size() + 10;
-  Lib0Encoder out;
-  out.Reserve(total);
-  out.WriteVarUint(0);  // feature flag
-  for (const auto& c : before) out.WriteVarUint8Array(c);
+  // Appended within the reserved capacity: the bytes are copied once,
+  // without zeroing the buffer first (as a Lib0Encoder's room is).
+  std::vector<uint8_t> out;
+  out.reserve(total);
+  out.push_back(0);  // feature flag
+  auto column = [&out](const std::vector<uint8_t>& c) {
+    AppendVarUint(c.size(), out);
+    out.insert(out.end(), c.begin(), c.end());
+  };
+  for (const auto& c : before) column(c);
   strings_.WriteColumn(lens, out);
-  for (const auto& c : after) out.WriteVarUint8Array(c);
-  out.WriteRaw(rest_.view());
+  for (const auto& c : after) column(c);
+  out.insert(out.end(), rest_.view().begin(), rest_.view().end());
   rest_.Clear();
-  return out.Take();
+  return out;
 }
 
 }  // namespace auxsync::crdt::internal

@@ -24,24 +24,27 @@ namespace auxsync::crdt::internal {
 
 // The bytes of one finished run of lib0's UintOptRleEncoder (`count` >= 1
 // values `s`) at `p`, which has room for kRunRoom bytes; returns the end.
+// kPdep: as PutVarUint's.
 inline constexpr size_t kRunRoom = 21;
+template <bool kPdep = false>
 [[gnu::always_inline]] inline uint8_t* PutUintOptRun(uint8_t* p, uint64_t s,
                                                      uint64_t count) {
-  p = PutVarIntSM(p, count > 1, s);
-  if (count > 1) p = PutVarUint(p, count - 2);
+  p = PutVarIntSM<kPdep>(p, count > 1, s);
+  if (count > 1) p = PutVarUint<kPdep>(p, count - 2);
   return p;
 }
 
 // The same for IntDiffOptRleEncoder: `count` >= 1 values, each `diff` more
 // than the one before.
+template <bool kPdep = false>
 [[gnu::always_inline]] inline uint8_t* PutIntDiffOptRun(uint8_t* p,
                                                         int64_t diff,
                                                         uint64_t count) {
   const int64_t v = diff * 2 + (count == 1 ? 0 : 1);
-  p = PutVarIntSM(
+  p = PutVarIntSM<kPdep>(
       p, v < 0,
       v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v));
-  if (count > 1) p = PutVarUint(p, count - 2);
+  if (count > 1) p = PutVarUint<kPdep>(p, count - 2);
   return p;
 }
 
@@ -201,7 +204,7 @@ class StringColumnEncoder {
     text_.Reserve(text);
     lens_.Reserve(strings);
   }
-  void WriteColumn(std::span<const uint8_t> lens, Lib0Encoder& out);
+  void WriteColumn(std::span<const uint8_t> lens, std::vector<uint8_t>& out);
 
   // Direct access, as RleByteEncoder's: the joined text (append UTF-8 to
   // it only while pending_high() is 0), the lengths column, and the held

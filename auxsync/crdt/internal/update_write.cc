@@ -437,9 +437,20 @@ class StoreWriterV1 {
   // in `deletes` if given. `ahead` more items follow in `items` (fetched
   // early, not written).
   void PutRun(const Item* const* items, size_t n, size_t ahead,
-              StoreDeletes* deletes);
+              StoreDeletes* deletes) {
+    if (pdep_) {
+      PutRunWith<true>(items, n, ahead, deletes);
+    } else {
+      PutRunWith<false>(items, n, ahead, deletes);
+    }
+  }
 
  private:
+  // PutRun with var-ints stored by internal::PutVarUint<kPdep>.
+  template <bool kPdep>
+  void PutRunWith(const Item* const* items, size_t n, size_t ahead,
+                  StoreDeletes* deletes);
+
   // Room for one struct's header: info, two ids and a length, each
   // var-int store at most 10 bytes.
   static constexpr size_t kHeaderRoom = 51;
@@ -468,10 +479,12 @@ class StoreWriterV1 {
   internal::UpdateEncoderV1& e_;
   CodecSink<internal::UpdateEncoderV1> sink_;
   ClientBytes client_;
+  const bool pdep_ = internal::CpuHasPdep();
 };
 
-void StoreWriterV1::PutRun(const Item* const* items, size_t n, size_t ahead,
-                           StoreDeletes* deletes) {
+template <bool kPdep>
+void StoreWriterV1::PutRunWith(const Item* const* items, size_t n, size_t ahead,
+                               StoreDeletes* deletes) {
   internal::Lib0Encoder& out = e_.rest();
   ClientBytes cb = client_;
   // Bytes are written at q in [base, end) and handed to `out` (Commit)
@@ -498,7 +511,7 @@ void StoreWriterV1::PutRun(const Item* const* items, size_t n, size_t ahead,
   // varString of a UTF-8 string.
   auto put_string = [&](std::string_view s) __attribute__((always_inline)) {
     need(10 + s.size());
-    q = internal::PutSmallVarUint(q, s.size());
+    q = internal::PutSmallVarUint<kPdep>(q, s.size());
     CopyShort(q, s.data(), s.size());
     q += s.size();
   };
@@ -511,8 +524,8 @@ void StoreWriterV1::PutRun(const Item* const* items, size_t n, size_t ahead,
       if (std::trunc(d) == d && std::fabs(d) <= 2147483647.0) {
         need(12);
         *q++ = 125;
-        q = internal::PutVarIntSM(q, std::signbit(d),
-                                  static_cast<uint64_t>(std::fabs(d)));
+        q = internal::PutVarIntSM<kPdep>(q, std::signbit(d),
+                                         static_cast<uint64_t>(std::fabs(d)));
         return;
       }
     } else if (v.kind() == Any::Kind::kString) {
@@ -544,11 +557,11 @@ void StoreWriterV1::PutRun(const Item* const* items, size_t n, size_t ahead,
                                 (it.has_parent_sub ? 0x20 : 0));
     if (o) {
       q = PutClient(q, it.origin.client, cb);
-      q = internal::PutVarUint(q, it.origin.clock);
+      q = internal::PutVarUint<kPdep>(q, it.origin.clock);
     }
     if (r) {
       q = PutClient(q, it.right_origin.client, cb);
-      q = internal::PutVarUint(q, it.right_origin.clock);
+      q = internal::PutVarUint<kPdep>(q, it.right_origin.clock);
     }
     if (!o && !r) [[unlikely]] {
       // The parent: a root by name, or the item holding it, then the key.
@@ -559,26 +572,26 @@ void StoreWriterV1::PutRun(const Item* const* items, size_t n, size_t ahead,
       } else {
         *q++ = 0;
         q = PutClient(q, p->item->id.client, cb);
-        q = internal::PutVarUint(q, p->item->id.clock);
+        q = internal::PutVarUint<kPdep>(q, p->item->id.clock);
       }
       if (it.has_parent_sub) put_string(it.parent_sub.get());
       need(10);
     }
     switch (ref) {
       case kRefDeleted:
-        q = internal::PutSmallVarUint(q, it.length);
+        q = internal::PutSmallVarUint<kPdep>(q, it.length);
         continue;
       case kRefString:
         break;
       case kRefAny: {
         const Content::AnyList& anys = it.content.anys();
-        q = internal::PutSmallVarUint(q, anys.size());
+        q = internal::PutSmallVarUint<kPdep>(q, anys.size());
         for (const Any& v : anys) put_any(v);
         continue;
       }
       case kRefType: {
         const TypeImpl& t = *it.content.type();
-        q = internal::PutSmallVarUint(q, static_cast<uint64_t>(t.kind));
+        q = internal::PutSmallVarUint<kPdep>(q, static_cast<uint64_t>(t.kind));
         if (t.kind == TypeKind::kXmlElement || t.kind == TypeKind::kXmlHook) {
           put_string(t.node_name);
         }
@@ -597,7 +610,7 @@ void StoreWriterV1::PutRun(const Item* const* items, size_t n, size_t ahead,
     const size_t units = s.size();
     need(10 + 3 * units);
     uint8_t* const p = q;
-    uint8_t* const text = internal::PutSmallVarUint(p, units);
+    uint8_t* const text = internal::PutSmallVarUint<kPdep>(p, units);
     q = internal::WriteUtf16AsUtf8Fast(s, text);
     const size_t m = static_cast<size_t>(q - text);
     if (m != units) [[unlikely]] {
@@ -640,9 +653,10 @@ struct ColumnCursor {
   uint8_t* q;
   uint8_t* end;
 
-  void Open(internal::Lib0Encoder& o) {
+  // Opens with room for at least `k` bytes.
+  void Open(internal::Lib0Encoder& o, size_t k = internal::kRunRoom) {
     out = &o;
-    base = q = o.Room(internal::kRunRoom);
+    base = q = o.Room(k);
     end = base + o.room();
   }
   // Room for `k` bytes at q.
@@ -658,13 +672,14 @@ struct ColumnCursor {
 
 // A column encoder `Encoder` written through a cursor, its run held in
 // locals between Open and Close (the encoder's own run is stale meanwhile).
+// Open makes room for `writes` Write calls: Write checks no room.
 template <typename Encoder>
 struct RunColumn {
   ColumnCursor c;
   typename Encoder::Run run;
 
-  void Open(Encoder& e) {
-    c.Open(e.out());
+  void Open(Encoder& e, size_t writes) {
+    c.Open(e.out(), writes * internal::kRunRoom);
     run = e.run();
   }
   void Close(Encoder& e) {
@@ -675,14 +690,14 @@ struct RunColumn {
 
 // lib0's UintOptRleEncoder over a cursor, its run in locals.
 struct UintOptColumn : RunColumn<internal::UintOptRleEncoder> {
+  template <bool kPdep>
   [[gnu::always_inline]] void Write(uint64_t v) {
     if (v == run.s) {
       ++run.count;
       return;
     }
     if (run.count > 0) {
-      c.Need(internal::kRunRoom);
-      c.q = internal::PutUintOptRun(c.q, run.s, run.count);
+      c.q = internal::PutUintOptRun<kPdep>(c.q, run.s, run.count);
     }
     run.s = v;
     run.count = 1;
@@ -691,6 +706,7 @@ struct UintOptColumn : RunColumn<internal::UintOptRleEncoder> {
 
 // lib0's IntDiffOptRleEncoder over a cursor, its run in locals.
 struct IntDiffColumn : RunColumn<internal::IntDiffOptRleEncoder> {
+  template <bool kPdep>
   [[gnu::always_inline]] void Write(int64_t v) {
     const int64_t d = v - run.s;
     run.s = v;
@@ -699,8 +715,7 @@ struct IntDiffColumn : RunColumn<internal::IntDiffOptRleEncoder> {
       return;
     }
     if (run.count > 0) {
-      c.Need(internal::kRunRoom);
-      c.q = internal::PutIntDiffOptRun(c.q, run.diff, run.count);
+      c.q = internal::PutIntDiffOptRun<kPdep>(c.q, run.diff, run.count);
     }
     run.diff = d;
     run.count = 1;
@@ -709,13 +724,13 @@ struct IntDiffColumn : RunColumn<internal::IntDiffOptRleEncoder> {
 
 // lib0's RleEncoder<uint8> over a cursor, its run in locals.
 struct ByteRleColumn : RunColumn<internal::RleByteEncoder> {
+  template <bool kPdep>
   [[gnu::always_inline]] void Write(uint8_t v) {
     if (v == run.s && run.count > 0) {
       ++run.count;
       return;
     }
-    c.Need(11);
-    if (run.count > 0) c.q = internal::PutVarUint(c.q, run.count - 1);
+    if (run.count > 0) c.q = internal::PutVarUint<kPdep>(c.q, run.count - 1);
     *c.q++ = v;
     run.s = v;
     run.count = 1;
@@ -736,10 +751,23 @@ class StoreWriterV2 {
 
   // As StoreWriterV1::PutRun.
   void PutRun(const Item* const* items, size_t n, size_t ahead,
-              StoreDeletes* deletes);
+              StoreDeletes* deletes) {
+    if (pdep_) {
+      PutRunWith<true>(items, n, ahead, deletes);
+    } else {
+      PutRunWith<false>(items, n, ahead, deletes);
+    }
+  }
 
  private:
-  // The columns a run writes, opened from and closed into the encoder.
+  // As StoreWriterV1::PutRunWith.
+  template <bool kPdep>
+  void PutRunWith(const Item* const* items, size_t n, size_t ahead,
+                  StoreDeletes* deletes);
+
+  // The columns a run writes, opened from and closed into the encoder
+  // with room for the run's structs (a client per id, a value of every
+  // other column per struct), so that they check no room per value.
   struct Columns {
     ByteRleColumn info;
     UintOptColumn client;
@@ -749,14 +777,14 @@ class StoreWriterV2 {
     ColumnCursor text;
     UintOptColumn len;
   };
-  void Open(Columns& c) {
-    c.info.Open(e_.info_column());
-    c.client.Open(e_.client_column());
-    c.left.Open(e_.left_clock_column());
-    c.right.Open(e_.right_clock_column());
-    c.lens.Open(e_.string_column().lens());
+  void Open(Columns& c, size_t structs) {
+    c.info.Open(e_.info_column(), structs);
+    c.client.Open(e_.client_column(), 2 * structs);
+    c.left.Open(e_.left_clock_column(), structs);
+    c.right.Open(e_.right_clock_column(), structs);
+    c.lens.Open(e_.string_column().lens(), structs);
     c.text.Open(e_.string_column().text());
-    c.len.Open(e_.len_column());
+    c.len.Open(e_.len_column(), structs);
   }
   void Close(Columns& c) {
     c.info.Close(e_.info_column());
@@ -770,13 +798,15 @@ class StoreWriterV2 {
 
   internal::UpdateEncoderV2& e_;
   CodecSink<internal::UpdateEncoderV2> sink_;
+  const bool pdep_ = internal::CpuHasPdep();
 };
 
-void StoreWriterV2::PutRun(const Item* const* items, size_t n, size_t ahead,
-                           StoreDeletes* deletes) {
+template <bool kPdep>
+void StoreWriterV2::PutRunWith(const Item* const* items, size_t n, size_t ahead,
+                               StoreDeletes* deletes) {
   constexpr size_t kAhead = StoreWriterV1::kAhead;
   Columns c;
-  Open(c);
+  Open(c, n);
   // A high surrogate held back by the string column (only ever set by
   // the encoder's own Write16, on the slow path below).
   bool pending = e_.string_column().pending_high() != 0;
@@ -796,25 +826,26 @@ void StoreWriterV2::PutRun(const Item* const* items, size_t n, size_t ahead,
         (!s.empty() && (s.back() & 0xFC00) == 0xD800)) [[unlikely]] {
       Close(c);
       PutItem(sink_, it, 0);
-      Open(c);
+      Open(c, n);
       pending = e_.string_column().pending_high() != 0;
       continue;
     }
-    c.info.Write(static_cast<uint8_t>(ref | (o ? 0x80 : 0) | (r ? 0x40 : 0) |
-                                      (it.has_parent_sub ? 0x20 : 0)));
+    c.info.Write<kPdep>(static_cast<uint8_t>(ref | (o ? 0x80 : 0) |
+                                             (r ? 0x40 : 0) |
+                                             (it.has_parent_sub ? 0x20 : 0)));
     if (o) {
-      c.client.Write(it.origin.client);
-      c.left.Write(static_cast<int64_t>(it.origin.clock));
+      c.client.Write<kPdep>(it.origin.client);
+      c.left.Write<kPdep>(static_cast<int64_t>(it.origin.clock));
     }
     if (r) {
-      c.client.Write(it.right_origin.client);
-      c.right.Write(static_cast<int64_t>(it.right_origin.clock));
+      c.client.Write<kPdep>(it.right_origin.client);
+      c.right.Write<kPdep>(static_cast<int64_t>(it.right_origin.clock));
     }
     if (ref == kRefDeleted) {
-      c.len.Write(it.length);
+      c.len.Write<kPdep>(it.length);
       continue;
     }
-    c.lens.Write(s.size());
+    c.lens.Write<kPdep>(s.size());
     c.text.Need(3 * s.size());
     c.text.q = internal::WriteUtf16AsUtf8Fast(s, c.text.q);
   }
