@@ -361,6 +361,44 @@ void Fill(Doc& doc) {
   ASSERT_TRUE(x.Insert(0, {el, hook, xt}).ok());
 }
 
+// The one-step form for short ASCII strings, at every length up to 16 and
+// at every position before a page's end (where it must not read past the
+// page: it declines there, and the caller converts as above).
+TEST(EncodeFastPaths, ShortAsciiStepMatchesTheGeneralConversion) {
+  constexpr size_t kPage = 4096;
+  std::unique_ptr<char16_t[]> pages(new char16_t[3 * kPage / 2]);
+  // The first unit of the page that follows the allocation's first whole
+  // page (the allocation holds at least one page-aligned page after it).
+  const uintptr_t start = reinterpret_cast<uintptr_t>(pages.get());
+  char16_t* page_end =
+      reinterpret_cast<char16_t*>((start + kPage - 1) / kPage * kPage + kPage);
+  std::mt19937 rng(5);
+  for (size_t n = 0; n <= 16; ++n) {
+    for (size_t back = n; back <= n + 40; ++back) {
+      char16_t* d = page_end - back;
+      for (size_t i = 0; i < n + 16 && d + i < page_end + 16; ++i) {
+        d[i] = static_cast<char16_t>(0x20 + rng() % 0x5f);
+      }
+      // Non-ASCII in the string (at a random unit) or only past its end.
+      const bool plain = rng() % 2 == 0;
+      if (!plain && n > 0) d[rng() % n] = u'\u00e9';
+      d[n] = u'\u4e2d';  // past the end: must not matter
+      const std::u16string_view s(d, n);
+      std::vector<uint8_t> want(3 * n + 1);
+      want.resize(static_cast<size_t>(
+          internal::WriteUtf16AsUtf8(s, want.data()) - want.data()));
+      uint8_t out[16];
+      if (internal::WriteAsciiUpTo16(d, n, out)) {
+        ASSERT_EQ(std::vector<uint8_t>(out, out + n), want) << n << " " << back;
+      } else {
+        // Declined: only for non-ASCII text or a read across the page.
+        const bool crosses = back * 2 < 32;
+        ASSERT_TRUE(!plain || crosses) << n << " " << back;
+      }
+    }
+  }
+}
+
 TEST(EncodeFastPaths, StateWritersMatchTheGenericWriter) {
   for (bool gc : {true, false}) {
     Doc doc(Options(7, gc));

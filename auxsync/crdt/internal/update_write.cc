@@ -608,10 +608,14 @@ void StoreWriterV1::PutRunWith(const Item* const* items, size_t n, size_t ahead,
     // and fixed up after the conversion when it was not.
     const std::u16string_view s(it.content.str);
     const size_t units = s.size();
-    need(10 + 3 * units);
+    need(26 + 3 * units);
     uint8_t* const p = q;
     uint8_t* const text = internal::PutSmallVarUint<kPdep>(p, units);
-    q = internal::WriteUtf16AsUtf8Fast(s, text);
+    if (units <= 16 && internal::WriteAsciiUpTo16(s.data(), units, text)) {
+      q = text + units;
+    } else {
+      q = internal::WriteUtf16AsUtf8Fast(s, text);
+    }
     const size_t m = static_cast<size_t>(q - text);
     if (m != units) [[unlikely]] {
       const size_t k = internal::VarUintSize(m);
@@ -846,8 +850,13 @@ void StoreWriterV2::PutRunWith(const Item* const* items, size_t n, size_t ahead,
       continue;
     }
     c.lens.Write<kPdep>(s.size());
-    c.text.Need(3 * s.size());
-    c.text.q = internal::WriteUtf16AsUtf8Fast(s, c.text.q);
+    c.text.Need(16 + 3 * s.size());
+    if (s.size() <= 16 &&
+        internal::WriteAsciiUpTo16(s.data(), s.size(), c.text.q)) {
+      c.text.q += s.size();
+    } else {
+      c.text.q = internal::WriteUtf16AsUtf8Fast(s, c.text.q);
+    }
   }
   Close(c);
 }

@@ -71,6 +71,43 @@ namespace auxsync::crdt::internal {
   return out + n;
 }
 
+// Short strings (most of an edited text's structs hold a few units) in
+// one step, without the length-dependent branches of the loop above:
+// when the `n` <= 16 units at `d` are all ASCII, writes them as UTF-8 to
+// `out` (room for 16 bytes; bytes from n on are garbage) and returns true,
+// else returns false having written nothing meaningful. It reads the 32
+// bytes at `d` if they lie in d's page, past the end of the string for
+// n < 16: such a read cannot fault, and the units past n are ignored. ASan
+// would report those bytes (they may lie past the end of a heap buffer),
+// so the function is not instrumented; it is inlined in other builds.
+[[gnu::no_sanitize_address]] inline bool WriteAsciiUpTo16(const char16_t* d,
+                                                          size_t n,
+                                                          uint8_t* out) {
+#ifdef __SSE2__
+  if ((reinterpret_cast<uintptr_t>(d) & 4095) > 4096 - 32) return false;
+  const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d));
+  const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d + 8));
+  const __m128i high = _mm_set1_epi16(static_cast<int16_t>(0xFF80));
+  const __m128i zero = _mm_setzero_si128();
+  // Two bits per ASCII unit; the first n units' must all be set.
+  const uint32_t ascii =
+      static_cast<uint32_t>(
+          _mm_movemask_epi8(_mm_cmpeq_epi16(_mm_and_si128(a, high), zero))) |
+      static_cast<uint32_t>(
+          _mm_movemask_epi8(_mm_cmpeq_epi16(_mm_and_si128(b, high), zero)))
+          << 16;
+  const uint32_t want = static_cast<uint32_t>((uint64_t{1} << (2 * n)) - 1);
+  if ((ascii & want) != want) return false;
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_packus_epi16(a, b));
+  return true;
+#else
+  (void)d;
+  (void)n;
+  (void)out;
+  return false;
+#endif
+}
+
 }  // namespace auxsync::crdt::internal
 
 #endif  // AUXSYNC_CRDT_INTERNAL_UTF16_ASCII_H_
