@@ -57,6 +57,24 @@ class RleByteDecoder {
     return s_;
   }
 
+  // The reader's position and run, for a reader that decodes many values
+  // from a local copy (update_read.cc) and hands it back with set_state.
+  struct State {
+    const uint8_t* p;    // next byte
+    const uint8_t* end;  // end of the column
+    uint8_t s;
+    bool forever;
+    uint64_t count;
+  };
+  State state() const { return {d_.cursor(), d_.end(), s_, forever_, count_}; }
+  // `st` is state() advanced by reads that followed Read's rules.
+  void set_state(const State& st) {
+    d_.Advance(st.p);
+    s_ = st.s;
+    forever_ = st.forever;
+    count_ = st.count;
+  }
+
  private:
   Lib0Decoder d_;
   uint8_t s_ = 0;
@@ -83,6 +101,20 @@ class UintOptRleDecoder {
   }
   Lib0Decoder& decoder() { return d_; }
 
+  // As RleByteDecoder::State.
+  struct State {
+    const uint8_t* p;
+    const uint8_t* end;
+    uint64_t s;
+    uint64_t count;
+  };
+  State state() const { return {d_.cursor(), d_.end(), s_, count_}; }
+  void set_state(const State& st) {
+    d_.Advance(st.p);
+    s_ = st.s;
+    count_ = st.count;
+  }
+
  private:
   Lib0Decoder d_;
   uint64_t s_ = 0;
@@ -107,6 +139,22 @@ class IntDiffOptRleDecoder {
       return OutOfRange();
     }
     return s_;
+  }
+
+  // As RleByteDecoder::State.
+  struct State {
+    const uint8_t* p;
+    const uint8_t* end;
+    int64_t s;
+    int64_t diff;
+    uint64_t count;
+  };
+  State state() const { return {d_.cursor(), d_.end(), s_, diff_, count_}; }
+  void set_state(const State& st) {
+    d_.Advance(st.p);
+    s_ = st.s;
+    diff_ = st.diff;
+    count_ = st.count;
   }
 
  private:
@@ -167,6 +215,25 @@ class StringColumnDecoder {
   // UTF-8 bytes left in the text (a bound on how many non-empty strings
   // remain).
   size_t remaining_bytes() const { return text_.size() - pos_; }
+
+  // As RleByteDecoder::State: the lengths' reader and the position in the
+  // text (a local reader takes only whole strings of ASCII, after a string
+  // that did not end inside a surrogate pair).
+  struct State {
+    UintOptRleDecoder::State lens;
+    size_t pos;
+    bool pending_low_half;
+  };
+  State state() const { return {lens_.state(), pos_, pending_low_half_}; }
+  // `st` read whole strings only (no cut pair: the halves are cleared).
+  void set_state(const State& st) {
+    lens_.set_state(st.lens);
+    pos_ = st.pos;
+    pending_low_half_ = st.pending_low_half;
+    last_lead_low_ = 0;
+    last_trail_high_ = 0;
+  }
+  std::string_view text() const { return text_; }
 
  private:
   // Whether bytes [p, p + n) are all ASCII (eight at a time).
@@ -298,6 +365,16 @@ class UpdateDecoderV2 {
   // v2 stores embeds and format values with writeAny.
   Any ReadJSON() { return rest_->ReadAny(); }
   std::string_view ReadKey();
+
+  // The columns of the struct fields, for a reader that decodes a run of
+  // structs from local copies of their states (update_read.cc): fields read
+  // that way follow the rules of the Read* methods above.
+  RleByteDecoder& info_column() { return *info_; }
+  UintOptRleDecoder& client_column() { return *client_; }
+  IntDiffOptRleDecoder& left_clock_column() { return *left_clock_; }
+  IntDiffOptRleDecoder& right_clock_column() { return *right_clock_; }
+  StringColumnDecoder& string_column() { return *strings_; }
+  UintOptRleDecoder& len_column() { return *len_; }
 
  private:
   ABSL_ATTRIBUTE_ALWAYS_INLINE uint64_t CheckedClock(int64_t v) {

@@ -183,6 +183,32 @@ class StringSink {
     Put(utf8, units, bound, out);
     return units;
   }
+  // Put for a v2 string of `bytes.size()` units, which are its bytes when
+  // they are all ASCII (checked while they are widened). False, with `*out`
+  // left empty and the block's text as it was, when one is not.
+  bool PutAscii(std::string_view bytes, size_t bound, Text16* out) {
+    const size_t n = bytes.size();
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+    if (n <= Text16::kInline) {
+      char16_t* o = out->OverwriteInline(n);
+      unsigned acc = 0;
+      for (size_t i = 0; i < n; ++i) {
+        acc |= p[i];
+        o[i] = p[i];
+      }
+      if (acc < 0x80) return true;
+      out->Release();
+      return false;
+    }
+    Reserve(n, bound);
+    const size_t offset = block_->size();
+    if (internal::WidenIfAscii(bytes, block_->Extend(n))) {
+      *out = Text16::View(block_, offset, n);
+      return true;
+    }
+    block_->Truncate(offset);
+    return false;
+  }
 
  private:
   static constexpr size_t kBlockUnits = 32 * 1024;  // 64 KiB
@@ -432,6 +458,203 @@ bool ReadV1Fast(internal::Lib0Decoder& rest, uint64_t client, uint64_t clock,
   return true;
 }
 
+// lib0's readVarInt form (the sign in bit 6 of the first byte) of up to
+// five bytes (34 bits of magnitude) at `p`, which has at least five
+// readable bytes. False when it is longer.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool FastVarInt(const uint8_t*& p,
+                                                    bool* negative,
+                                                    uint64_t* magnitude) {
+  uint64_t b = p[0];
+  *negative = (b & 0x40) != 0;
+  uint64_t r = b & 0x3f;
+  if (b < 0x80) {
+    *magnitude = r;
+    p += 1;
+    return true;
+  }
+  for (int k = 1; k < 5; ++k) {
+    b = p[k];
+    r |= (b & 0x7f) << (7 * k - 1);
+    if (b < 0x80) {
+      *magnitude = r;
+      p += k + 1;
+      return true;
+    }
+  }
+  return false;
+}
+
+// The v2 column readers' rules (update_decoder.h) on local copies of their
+// states, so that a run of structs is read without a call or an error check
+// per field. Each returns false where the column's own reader has to
+// decide (a run header near the end of its column or with a long var-int,
+// a value out of range): the caller then drops the copy.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool NextInfo(
+    internal::RleByteDecoder::State& st, uint8_t* out) {
+  if (st.count == 0 && !st.forever) {
+    const ptrdiff_t left = st.end - st.p;
+    if (left >= 6) {
+      st.s = *st.p++;
+      uint64_t c;
+      if (!FastVarUint(st.p, &c)) return false;
+      st.count = c + 1;
+    } else if (left == 1) {
+      // The last run's count is not written: it repeats forever.
+      st.s = *st.p++;
+      st.forever = true;
+    } else {
+      return false;
+    }
+  }
+  if (!st.forever) --st.count;
+  *out = st.s;
+  return true;
+}
+
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool NextUint(
+    internal::UintOptRleDecoder::State& st, uint64_t* out) {
+  if (st.count == 0) {
+    if (st.end - st.p < 10) return false;
+    bool run;
+    if (!FastVarInt(st.p, &run, &st.s)) return false;
+    st.count = 1;
+    if (run) {
+      uint64_t c;
+      if (!FastVarUint(st.p, &c)) return false;
+      st.count = c + 2;
+    }
+  }
+  --st.count;
+  *out = st.s;
+  return true;
+}
+
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool NextClock(
+    internal::IntDiffOptRleDecoder::State& st, uint64_t* out) {
+  if (st.count == 0) {
+    if (st.end - st.p < 10) return false;
+    bool negative;
+    uint64_t m;
+    if (!FastVarInt(st.p, &negative, &m)) return false;
+    const auto mag = static_cast<int64_t>(m);
+    // 2 * diff + run flag.
+    st.diff = negative ? -((mag + 1) / 2) : mag / 2;
+    st.count = 1;
+    if (m & 1) {
+      uint64_t c;
+      if (!FastVarUint(st.p, &c)) return false;
+      st.count = c + 2;
+    }
+  }
+  st.s += st.diff;
+  --st.count;
+  // A clock is in [0, 2^53].
+  if (st.s < 0 || st.s > static_cast<int64_t>(kMaxSafeInteger)) return false;
+  *out = static_cast<uint64_t>(st.s);
+  return true;
+}
+
+// The states of the v2 columns a struct with string or deleted content and
+// an origin reads, copied out of the decoder for ReadV2Fast.
+struct V2Columns {
+  internal::RleByteDecoder::State info;
+  internal::UintOptRleDecoder::State client;
+  internal::IntDiffOptRleDecoder::State left;
+  internal::IntDiffOptRleDecoder::State right;
+  internal::StringColumnDecoder::State str;
+  internal::UintOptRleDecoder::State len;
+
+  void Load(internal::UpdateDecoderV2& d) {
+    info = d.info_column().state();
+    client = d.client_column().state();
+    left = d.left_clock_column().state();
+    right = d.right_clock_column().state();
+    str = d.string_column().state();
+    len = d.len_column().state();
+  }
+  void Store(internal::UpdateDecoderV2& d) const {
+    d.info_column().set_state(info);
+    d.client_column().set_state(client);
+    d.left_clock_column().set_state(left);
+    d.right_clock_column().set_state(right);
+    d.string_column().set_state(str);
+    d.len_column().set_state(len);
+  }
+};
+
+// ReadV1Fast for v2: the struct at (client, clock) from the column states
+// `cols` (`text`: the string column's text), which it advances past the
+// struct. Returns false, having changed nothing, for every other struct
+// and for anything unusual (see NextInfo; a string that is not ASCII or
+// follows a cut pair; a length or dependency the checks reject):
+// ReadCommonStruct then reads it from the decoder with its checks and
+// errors. The columns are read into local copies and stored back at the
+// end (registers, not a copy of every state per struct).
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool ReadV2Fast(
+    V2Columns& cols, std::string_view text, uint64_t client, uint64_t clock,
+    DecodedStruct* s, StringSink& strings) {
+  internal::RleByteDecoder::State info_col = cols.info;
+  uint8_t info;
+  if (!NextInfo(info_col, &info)) return false;
+  const uint8_t ref = info & 0x1f;
+  if ((ref != kRefString && ref != kRefDeleted) || (info & 0xc0) == 0) {
+    return false;
+  }
+  internal::UintOptRleDecoder::State client_col = cols.client;
+  internal::IntDiffOptRleDecoder::State left_col = cols.left;
+  internal::IntDiffOptRleDecoder::State right_col = cols.right;
+  uint64_t oc = 0, ok = 0, rc = 0, rk = 0;
+  if ((info & 0x80) &&
+      !(NextUint(client_col, &oc) && NextClock(left_col, &ok))) {
+    return false;
+  }
+  if ((info & 0x40) &&
+      !(NextUint(client_col, &rc) && NextClock(right_col, &rk))) {
+    return false;
+  }
+  internal::UintOptRleDecoder::State len_col = cols.len;
+  internal::StringColumnDecoder::State str_col = cols.str;
+  uint64_t length = 0;
+  std::string_view bytes;
+  if (ref == kRefDeleted) {
+    if (!NextUint(len_col, &length)) return false;
+  } else {
+    if (str_col.pending_low_half || !NextUint(str_col.lens, &length) ||
+        length > text.size() - str_col.pos) {
+      return false;
+    }
+    bytes = text.substr(str_col.pos, static_cast<size_t>(length));
+    str_col.pos += static_cast<size_t>(length);
+  }
+  if (length == 0 || length > kMaxSafeInteger - clock) return false;
+  if (((info & 0x80) && oc == client && ok >= clock) ||
+      ((info & 0x40) && rc == client && rk >= clock)) {
+    return false;
+  }
+  // Last: a string that is not ASCII leaves the text as it was.
+  if (ref == kRefString &&
+      !strings.PutAscii(bytes, text.size() - str_col.pos + bytes.size(),
+                        &s->item->content.str)) {
+    return false;
+  }
+  cols.info = info_col;
+  cols.client = client_col;
+  if (info & 0x80) cols.left = left_col;
+  if (info & 0x40) cols.right = right_col;
+  if (ref == kRefDeleted) {
+    cols.len = len_col;
+  } else {
+    cols.str = str_col;
+  }
+  Item* it = s->item;
+  it->id = {client, clock};
+  if (info & 0x80) it->SetOrigin({oc, ok});
+  if (info & 0x40) it->SetRightOrigin({rc, rk});
+  it->length = length;
+  it->content.ref = ref;
+  return true;
+}
+
 // One update through the codec's reader (the same decoders, struct reader,
 // limits and errors as ReadUpdate and the update utilities), converted
 // struct by struct into the engine's form.
@@ -445,6 +668,8 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
   StringSink strings;
   Dec dec(bytes, options.label, &arena);
   internal::Lib0Decoder& rest = dec.rest();
+  [[maybe_unused]] std::string_view text;  // v2: the string column's text
+  if constexpr (Dec::kVersion == 2) text = dec.string_column().text();
   internal::StructBudget budget =
       internal::StructBudget::For(bytes.size(), options.max_structs_per_byte);
   absl::flat_hash_map<uint64_t, size_t> index;
@@ -477,20 +702,34 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
     const uint64_t bound =
         Dec::kVersion == 1 ? rest.remaining() + 1 : bytes.size() / 4 + 64;
     structs.reserve(static_cast<size_t>(std::min<uint64_t>(n, bound)));
+    // v2: the columns' states while ReadV2Fast reads from them (`loaded`),
+    // handed back to the decoder before anything else reads it.
+    [[maybe_unused]] V2Columns cols;
+    [[maybe_unused]] bool loaded = false;
     for (uint64_t j = 0; j < n; ++j) {
-      const size_t start = rest.offset();
       DecodedStruct& s = structs.emplace_back();
       s.item = pool.New();
       bool fast = false;
       if constexpr (Dec::kVersion == 1) {
         fast = ReadV1Fast(rest, client, clock, &s, strings);
+      } else {
+        if (!loaded) {
+          cols.Load(dec);
+          loaded = true;
+        }
+        fast = ReadV2Fast(cols, text, client, clock, &s, strings);
+        if (!fast) {
+          cols.Store(dec);
+          loaded = false;
+        }
       }
       const Item* it = s.item;
       if (fast) {
-        // ReadV1Fast checked the dependencies.
+        // The fast readers checked the dependencies.
         clock += it->length;
         continue;
       }
+      const size_t start = rest.offset();
       const uint8_t info = dec.ReadInfo();
       if (!dec.ok()) break;
       if (!ReadCommonStruct(dec, info, start, client, clock, &s, pool, strings,
@@ -519,6 +758,9 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
         break;
       }
       clock += it->length;
+    }
+    if constexpr (Dec::kVersion == 2) {
+      if (loaded) cols.Store(dec);
     }
     if (!dec.ok()) break;
     auto [it, inserted] = index.try_emplace(client, out.clients.size());
