@@ -3,9 +3,9 @@
 // The fast paths of update loading against their plain forms: the ASCII
 // UTF-8 -> UTF-16 assignment (against AppendValidUtf8AsUtf16), the v1
 // struct reader's cursor path (structs whose var-ints it leaves to the
-// checked reader load the same), the v2 reader's runs from local column
-// states, the delete set's Add cache across copies
-// and moves, and the cleanup's merges after loading a state.
+// checked reader load the same) and its path for map entries, the v2
+// reader's runs from local column states, the delete set's Add cache across
+// copies and moves, and the cleanup's merges after loading a state.
 
 #include <cstdint>
 #include <random>
@@ -171,6 +171,74 @@ TEST(ParseFastPaths, V2ColumnRunsLoadAsTheColumnReaders) {
     EXPECT_EQ(*again2, *v2) << round;
     EXPECT_EQ(*again1, *v1) << round;
   }
+}
+
+// Map entries and the first items of nested types (the v1 reader's path
+// for structs that name their parent): values of every kind, keys short
+// and long, ASCII and not, root names of both, nested maps, texts, arrays
+// and an XML element load the same as the document they were written
+// from; a key that is not UTF-8 is rejected with the checked reader's error.
+TEST(ParseFastPaths, ParentedStructsLoadAsTheCheckedReader) {
+  Doc a;
+  YMap m = a.GetMap("bots");
+  YMap other = a.GetMap(std::string(70, 'r') + "\xC3\xA9");
+  const std::string keys[] = {"k",
+                              "tag0",
+                              std::string(64, 'x'),
+                              std::string(65, 'y'),
+                              "\xC3\xA9t\xC3\xA9",
+                              "0123456789abcdef"};
+  const Any values[] = {Any::MakeNumber(0),
+                        Any::MakeNumber(-0.0),
+                        Any::MakeNumber(42),
+                        Any::MakeNumber(-7),
+                        Any::MakeNumber(1e300),
+                        Any::MakeNumber(0.5),
+                        Any::MakeNumber(static_cast<double>(uint64_t{1} << 40)),
+                        Any::MakeBool(true),
+                        Any::MakeBool(false),
+                        Any::MakeNull(),
+                        Any(),
+                        Any::MakeString("str"),
+                        Any::MakeString("\xC3\xA9")};
+  size_t v = 0;
+  a.Transact([&](Transaction&) {
+    for (const std::string& k : keys) {
+      m.Set(k, values[v++ % std::size(values)]);
+      other.Set(k, values[v++ % std::size(values)]);
+      m.Set(k + "/map", Input::Map({{"inner", Input(Any::MakeNumber(1))}}));
+      m.Set(k + "/text", Input::Text(u"text value \u00e9"));
+      m.Set(k + "/array",
+            Input::Array({Input(Any::MakeNumber(1)), Input(Any::MakeNull())}));
+    }
+    Input xml;
+    xml.kind = Input::Kind::kXmlElement;
+    xml.name = "div";
+    m.Set("xml", xml);
+  });
+  for (const Any& x : values) m.Set("last", x);  // entries with origins
+  auto state = EncodeStateAsUpdate(a);
+  ASSERT_TRUE(state.ok());
+  Doc b;
+  ASSERT_TRUE(ApplyUpdate(b, *state).ok());
+  auto again = EncodeStateAsUpdate(b);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *state);
+  auto v2a = EncodeStateAsUpdateV2(a);
+  auto v2b = EncodeStateAsUpdateV2(b);
+  ASSERT_TRUE(v2a.ok() && v2b.ok());
+  EXPECT_EQ(*v2b, *v2a);
+  // A short key made invalid UTF-8 (a lone continuation byte).
+  const std::string bytes(state->begin(), state->end());
+  const size_t at = bytes.find("tag0");
+  ASSERT_NE(at, std::string::npos);
+  std::vector<uint8_t> bad = *state;
+  bad[at + 1] = 0x80;
+  Doc c;
+  absl::Status st = ApplyUpdate(c, bad);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("UTF-8"), std::string::npos) << st.message();
+  EXPECT_FALSE(c.GetMap("bots").Get("k").has_value());
 }
 
 TEST(ParseFastPaths, DeleteSetAddCacheFollowsCopiesAndMoves) {

@@ -2,6 +2,8 @@
 // the same decoders, limits and errors as ReadUpdate) with the common struct
 // kinds read straight into the engine's form.
 #include <algorithm>
+#include <bit>
+#include <cstring>
 
 #include "absl/base/attributes.h"
 #include "absl/container/flat_hash_map.h"
@@ -398,8 +400,11 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool FastVarUint(const uint8_t*& p,
 // unusual (a var-int longer than five bytes, the end of the input near,
 // invalid UTF-8, a length the checks reject): ReadCommonStruct then reads
 // it with its checks and errors.
-bool ReadV1Fast(internal::Lib0Decoder& rest, uint64_t client, uint64_t clock,
-                DecodedStruct* s, StringSink& strings) {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool ReadV1Fast(internal::Lib0Decoder& rest,
+                                                    uint64_t client,
+                                                    uint64_t clock,
+                                                    DecodedStruct* s,
+                                                    StringSink& strings) {
   const uint8_t* p = rest.cursor();
   const uint8_t* const end = rest.end();
   // Room for the info byte, four var-ints of up to five bytes and a
@@ -482,6 +487,175 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool FastVarInt(const uint8_t*& p,
     }
   }
   return false;
+}
+
+// A string of up to 64 ASCII bytes at `p` (its var-uint length, then its
+// bytes) as a view; `p` has at least 73 readable bytes (its bytes are
+// checked a word at a time). False when it is longer or not ASCII (the
+// checked reader validates it).
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool FastAsciiString(
+    const uint8_t*& p, std::string_view* out) {
+  const size_t n = p[0];
+  if (n > 64) return false;
+  const uint8_t* q = p + 1;
+  uint64_t acc = 0;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, q + i, 8);
+    acc |= w;
+  }
+  if (i < n) {
+    // The first n - i bytes of the next word (little-endian: its low ones).
+    uint64_t w;
+    std::memcpy(&w, q + i, 8);
+    acc |= w & ((uint64_t{1} << (8 * (n - i))) - 1);
+  }
+  if ((acc & 0x8080808080808080ull) != 0) return false;
+  *out = std::string_view(reinterpret_cast<const char*>(q), n);
+  p = q + n;
+  return true;
+}
+
+// One lib0 Any value of the common kinds (a number, a boolean, null,
+// undefined) at `p`, which has at least nine readable bytes. False for the
+// rest (and for a number whose var-int is longer than five bytes).
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool FastAny(const uint8_t*& p, Any* out) {
+  const uint8_t tag = p[0];
+  const uint8_t* q = p + 1;
+  switch (tag) {
+    case 125: {  // an integer
+      bool negative;
+      uint64_t m;
+      if (!FastVarInt(q, &negative, &m)) return false;
+      const auto d = static_cast<double>(m);
+      *out = Any::MakeNumber(negative ? -d : d);
+      break;
+    }
+    case 123: {  // a float64, big-endian
+      uint64_t bits = 0;
+      for (int i = 0; i < 8; ++i) bits = (bits << 8) | q[i];
+      q += 8;
+      *out = Any::MakeNumber(std::bit_cast<double>(bits));
+      break;
+    }
+    case 121:
+    case 120:
+      *out = Any::MakeBool(tag == 120);
+      break;
+    case 126:
+      *out = Any::MakeNull();
+      break;
+    case 127:
+      *out = Any();
+      break;
+    default:
+      return false;
+  }
+  p = q;
+  return true;
+}
+
+// ReadV1Fast for the structs that name their parent (no origin: a map's
+// entries, the first item of a type): a root name or a parent item, a key,
+// and string, deleted, plain-type (not XML) or one-value content, with
+// short ASCII names and keys. Returns false, having consumed and changed
+// nothing, for every other struct and anything unusual: ReadCommonStruct
+// then reads it with its checks and errors.
+bool ReadV1FastParented(internal::Lib0Decoder& rest, uint64_t client,
+                        uint64_t clock, DecodedStruct* s, ItemPool& pool,
+                        StringSink& strings) {
+  const uint8_t* p = rest.cursor();
+  const uint8_t* const end = rest.end();
+  // Room for the info byte, the parent (a root name or two var-ints), a
+  // key, and the content's head, each string's bytes checked against
+  // `end` as it is read.
+  if (end - p < 2 * 70 + 32) return false;
+  const uint8_t info = *p;
+  const uint8_t ref = info & 0x1f;
+  if ((info & 0xc0) != 0 || (ref != kRefString && ref != kRefDeleted &&
+                             ref != kRefType && ref != kRefAny)) {
+    return false;
+  }
+  ++p;
+  uint64_t parent_info;
+  if (!FastVarUint(p, &parent_info)) return false;
+  std::string_view parent_name;
+  uint64_t pc = 0, pk = 0;
+  if (parent_info == 1) {
+    if (!FastAsciiString(p, &parent_name)) return false;
+  } else if (!(FastVarUint(p, &pc) && FastVarUint(p, &pk))) {
+    return false;
+  }
+  std::string_view key;
+  if ((info & 0x20) && !FastAsciiString(p, &key)) return false;
+  uint64_t length = 0;
+  uint64_t type_ref = 0;
+  Any value;
+  std::string_view utf8;
+  switch (ref) {
+    case kRefDeleted:
+      if (!FastVarUint(p, &length)) return false;
+      break;
+    case kRefType:
+      // XML types (3, 5) read a node name: the checked reader.
+      if (!FastVarUint(p, &type_ref) || type_ref > 6 || type_ref == 3 ||
+          type_ref == 5) {
+        return false;
+      }
+      length = 1;
+      break;
+    case kRefAny:
+      if (!FastVarUint(p, &length) || length != 1 || !FastAny(p, &value)) {
+        return false;
+      }
+      break;
+    default: {  // kRefString; validated (and its units counted) below
+      uint64_t n;
+      if (!FastVarUint(p, &n) || n > static_cast<uint64_t>(end - p)) {
+        return false;
+      }
+      utf8 = std::string_view(reinterpret_cast<const char*>(p),
+                              static_cast<size_t>(n));
+      p += n;
+      length = n;  // an upper bound of its units until then
+      break;
+    }
+  }
+  if (length == 0 || length > kMaxSafeInteger - clock) return false;
+  // A parent that is a later struct of the client: the checked path
+  // reports it.
+  if (parent_info != 1 && pc == client && pk >= clock) return false;
+  Item* it = s->item;
+  if (ref == kRefString) {
+    // Last: a string that is not valid UTF-8 leaves the rest unread.
+    length = strings.PutValidating(
+        utf8, static_cast<size_t>(end - p) + utf8.size(), &it->content.str);
+    if (length == 0) return false;
+  }
+  rest.Advance(p);
+  it->id = {client, clock};
+  it->length = length;
+  if (parent_info == 1) {
+    s->parent_kind = 1;
+    s->parent_name = parent_name;
+  } else {
+    s->parent_kind = 2;
+    s->parent_id = {pc, pk};
+  }
+  if (info & 0x20) {
+    it->has_parent_sub = true;
+    it->parent_sub = pool.Key(key);
+  }
+  Content& c = it->content;
+  c.ref = ref;
+  if (ref == kRefType) {
+    c.set_type(std::make_unique<TypeImpl>());
+    c.type()->kind = static_cast<TypeKind>(type_ref);
+  } else if (ref == kRefAny) {
+    c.anys().push_back(std::move(value));
+  }
+  return true;
 }
 
 // The v2 column readers' rules (update_decoder.h) on local copies of their
@@ -711,7 +885,13 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
       s.item = pool.New();
       bool fast = false;
       if constexpr (Dec::kVersion == 1) {
-        fast = ReadV1Fast(rest, client, clock, &s, strings);
+        // The info byte's origin bits choose the reader.
+        if (rest.remaining() >= 32) {
+          fast =
+              (*rest.cursor() & 0xc0) != 0
+                  ? ReadV1Fast(rest, client, clock, &s, strings)
+                  : ReadV1FastParented(rest, client, clock, &s, pool, strings);
+        }
       } else {
         if (!loaded) {
           cols.Load(dec);
