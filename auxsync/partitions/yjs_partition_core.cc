@@ -719,7 +719,7 @@ bool YjsPartitionCore::ProcessDirect(const crdt::Transaction& tr,
   // not cover can still go the general way.
   // The ids of new bots (keys of `bots`); read from the document, and
   // added to the state one by one, once the shape is known to be covered.
-  std::vector<const std::string*> added;
+  std::vector<NewBot> added;
   // id -> tags; one bot in the common single-tag update.
   absl::InlinedVector<std::pair<std::string, Value>, 1> updated;
   // The changed types and keys are read straight from the transaction (the
@@ -741,10 +741,12 @@ bool YjsPartitionCore::ProcessDirect(const crdt::Transaction& tr,
     if (target == bots) {
       if (keys == nullptr) continue;
       for (const std::string& key : *keys) {
-        const MapKeyAction action = crdt::engine::MapKeyChange(tr, bots, key);
+        const crdt::engine::Item* item = nullptr;
+        const MapKeyAction action =
+            crdt::engine::MapKeyChange(tr, bots, key, &item);
         if (action == MapKeyAction::kNone) continue;
         if (action != MapKeyAction::kAdd) return false;
-        added.push_back(&key);
+        added.push_back(NewBot{&key, item});
       }
       continue;
     }
@@ -1027,7 +1029,7 @@ void YjsPartitionCore::ReturnSpareObject(Value object) {
 }
 
 // MemoryPartition's addBot for each bot, then its emission.
-void YjsPartitionCore::EmitAdded(absl::Span<const std::string* const> ids) {
+void YjsPartitionCore::EmitAdded(absl::Span<const NewBot> ids) {
   bots::Object& state_object = state().as_object();
   Value partial = TakePartial();
   // An initialization update adds thousands of bots at once.
@@ -1036,12 +1038,11 @@ void YjsPartitionCore::EmitAdded(absl::Span<const std::string* const> ids) {
   std::vector<Value> added;
   added.reserve(ids.size());
   const Value space_value = space().has_value() ? Value(*space()) : Value();
-  const crdt::engine::TypeImpl* const bots = bots_.impl();
   // Each bot is read and stored while its objects are in the cache.
-  for (const std::string* id_ptr : ids) {
-    const std::string& id = *id_ptr;
+  for (const NewBot& new_bot : ids) {
+    const std::string& id = *new_bot.id;
     // bots_.Get(id)'s type: the bot's Y.Map, or null.
-    const crdt::engine::Item* item = bots->GetMap(std::string_view(id));
+    const crdt::engine::Item* item = new_bot.item;
     const crdt::engine::TypeImpl* map =
         item != nullptr && !item->deleted ? internal::ItemType(item) : nullptr;
     bool plain = false;

@@ -178,9 +178,15 @@ class YjsPartitionCore : public Partition {
   // found (`tag_write_`), with partial-state objects kept between calls.
   void EmitOneTagUpdate(const std::string& id, const std::string& tag,
                         bots::Value value);
-  // MemoryPartition's addBot for the new bots `ids` (keys of the bots map,
-  // distinct), each read from the document, then its emission.
-  void EmitAdded(absl::Span<const std::string* const> ids);
+  // A new bot of a transaction: its id (a key of the bots map) and the
+  // key's current item.
+  struct NewBot {
+    const std::string* id;
+    const crdt::engine::Item* item;
+  };
+  // MemoryPartition's addBot for the new bots `ids` (distinct), each read
+  // from the document, then its emission.
+  void EmitAdded(absl::Span<const NewBot> ids);
   // current_version_.ToValue() for a state event; the object of the last
   // event is reused when no one kept it (only its vector changes).
   bots::Value VersionValue();

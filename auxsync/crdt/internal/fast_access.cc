@@ -122,7 +122,14 @@ Item* SetMapValue(YMap map, std::string_view key, JsValue value) {
 
 MapKeyAction MapKeyChange(const Transaction& tr, const TypeImpl* map,
                           const std::string& key) {
+  const Item* item;
+  return MapKeyChange(tr, map, key, &item);
+}
+
+MapKeyAction MapKeyChange(const Transaction& tr, const TypeImpl* map,
+                          const std::string& key, const Item** current) {
   const Item* item = map->GetMap(key);
+  *current = item;
   KeyChange::Action action;
   const Item* old;
   if (item == nullptr || !MapKeyEventOf(tr, item, &action, &old)) {

@@ -56,6 +56,10 @@ enum class MapKeyAction : uint8_t { kNone, kAdd, kUpdate, kDelete };
 // (inside its observers and afterTransaction handlers).
 MapKeyAction MapKeyChange(const Transaction& tr, const TypeImpl* map,
                           const std::string& key);
+// MapKeyChange that also gives the key's current item (null when the map
+// has none), for callers that read it next: one lookup instead of two.
+MapKeyAction MapKeyChange(const Transaction& tr, const TypeImpl* map,
+                          const std::string& key, const Item** current);
 
 // The keys of `type` that `tr` recorded as changed, in first-change order
 // (what its event's keys are computed from); null when none.

@@ -69,6 +69,21 @@ const TypeImpl* ItemType(const Item* item) {
 }
 
 std::string TextValue(const TypeImpl* text) {
+  // The usual text: one string item (SetSlot writes one), ASCII.
+  const Item* first = text->start;
+  if (first != nullptr && first->right == nullptr && !first->deleted &&
+      first->content.ref == crdt::engine::kRefString) {
+    const size_t n = first->content.str.size();
+    const char16_t* units = first->content.str.data();
+    char16_t all = 0;
+    for (size_t i = 0; i < n; ++i) all |= units[i];
+    if (all < 0x80) {
+      std::string out(n, '\0');
+      char* o = out.data();
+      for (size_t i = 0; i < n; ++i) o[i] = static_cast<char>(units[i]);
+      return out;
+    }
+  }
   // `length` counts every visible unit: an upper bound of the ASCII bytes.
   std::string out(text->length, '\0');
   size_t n = 0;
