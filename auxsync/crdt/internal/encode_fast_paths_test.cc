@@ -9,6 +9,7 @@
 // (UpdateWriter, one virtual call per field) on documents holding every
 // struct shape and content kind.
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -362,40 +363,55 @@ void Fill(Doc& doc) {
 }
 
 // The one-step form for short ASCII strings, at every length up to 16 and
-// at every position before a page's end (where it must not read past the
-// page: it declines there, and the caller converts as above).
+// every alignment, with text after the string's end (ASCII or not) that
+// must not matter; and through Text16s of every kind (inline, heap, a view
+// at its block's end), whose buffers must allow its 32-byte read (ASan
+// checks that in build-asan).
 TEST(EncodeFastPaths, ShortAsciiStepMatchesTheGeneralConversion) {
-  constexpr size_t kPage = 4096;
-  std::unique_ptr<char16_t[]> pages(new char16_t[3 * kPage / 2]);
-  // The first unit of the page that follows the allocation's first whole
-  // page (the allocation holds at least one page-aligned page after it).
-  const uintptr_t start = reinterpret_cast<uintptr_t>(pages.get());
-  char16_t* page_end =
-      reinterpret_cast<char16_t*>((start + kPage - 1) / kPage * kPage + kPage);
+  std::vector<char16_t> buf(64);
   std::mt19937 rng(5);
+  auto check = [](const char16_t* d, size_t n, bool plain) {
+    const std::u16string_view s(d, n);
+    std::vector<uint8_t> want(3 * n + 1);
+    want.resize(static_cast<size_t>(internal::WriteUtf16AsUtf8(s, want.data()) -
+                                    want.data()));
+    uint8_t out[16];
+    const bool took = internal::WriteAsciiUpTo16(d, n, out);
+    ASSERT_EQ(took, plain) << n;
+    if (took) {
+      ASSERT_EQ(std::vector<uint8_t>(out, out + n), want) << n;
+    }
+  };
   for (size_t n = 0; n <= 16; ++n) {
-    for (size_t back = n; back <= n + 40; ++back) {
-      char16_t* d = page_end - back;
-      for (size_t i = 0; i < n + 16 && d + i < page_end + 16; ++i) {
+    for (size_t at = 0; at < 8; ++at) {
+      char16_t* d = buf.data() + at;
+      for (size_t i = 0; i < n + 16; ++i) {
         d[i] = static_cast<char16_t>(0x20 + rng() % 0x5f);
       }
       // Non-ASCII in the string (at a random unit) or only past its end.
-      const bool plain = rng() % 2 == 0;
-      if (!plain && n > 0) d[rng() % n] = u'\u00e9';
+      const bool plain = n == 0 || rng() % 2 == 0;
+      if (!plain) d[rng() % n] = u'\u00e9';
       d[n] = u'\u4e2d';  // past the end: must not matter
-      const std::u16string_view s(d, n);
-      std::vector<uint8_t> want(3 * n + 1);
-      want.resize(static_cast<size_t>(
-          internal::WriteUtf16AsUtf8(s, want.data()) - want.data()));
-      uint8_t out[16];
-      if (internal::WriteAsciiUpTo16(d, n, out)) {
-        ASSERT_EQ(std::vector<uint8_t>(out, out + n), want) << n << " " << back;
-      } else {
-        // Declined: only for non-ASCII text or a read across the page.
-        const bool crosses = back * 2 < 32;
-        ASSERT_TRUE(!plain || crosses) << n << " " << back;
-      }
+      check(d, n, plain);
     }
+  }
+  for (size_t n = 0; n <= 16; ++n) {
+    std::u16string text;
+    for (size_t i = 0; i < n; ++i) text += static_cast<char16_t>(u'a' + i);
+    // Inline up to Text16::kInline (within its item, as always), else on
+    // the heap.
+    engine::Item item;
+    char16_t* w = item.content.str.Overwrite(n);
+    std::copy(text.begin(), text.end(), w);
+    check(item.content.str.data(), n, true);
+    if (n == 0) continue;
+    // A view ending at its block's last unit.
+    engine::TextBlock* block = engine::TextBlock::New(n);
+    char16_t* p = block->Extend(n);
+    std::copy(text.begin(), text.end(), p);
+    engine::Text16 view = engine::Text16::View(block, 0, n);
+    block->Unref();
+    check(view.data(), n, true);
   }
 }
 

@@ -9,10 +9,12 @@ namespace auxsync::crdt::engine {
 
 // The buffer is malloc'ed so that ShrinkToFit can realloc it: shrinking
 // keeps the memory in place (or remaps pages) instead of copying the text.
+// Every buffer has kText16ReadSlack units more than its capacity.
 TextBlock* TextBlock::New(size_t capacity) {
   auto b = std::unique_ptr<TextBlock>(new TextBlock());
   if (capacity > 0) {
-    b->data_ = static_cast<char16_t*>(std::malloc(capacity * sizeof(char16_t)));
+    b->data_ = static_cast<char16_t*>(
+        std::malloc((capacity + kText16ReadSlack) * sizeof(char16_t)));
     if (b->data_ == nullptr) throw std::bad_alloc();
     b->cap_ = capacity;
   }
@@ -25,7 +27,8 @@ void TextBlock::Delete() { std::unique_ptr<TextBlock>(this).reset(); }
 
 void TextBlock::Grow(size_t n) {
   const size_t cap = std::max(size_ + n, 2 * cap_);
-  auto* p = static_cast<char16_t*>(std::realloc(data_, cap * sizeof(char16_t)));
+  auto* p = static_cast<char16_t*>(
+      std::realloc(data_, (cap + kText16ReadSlack) * sizeof(char16_t)));
   if (p == nullptr) throw std::bad_alloc();
   data_ = p;
   cap_ = cap;
@@ -33,8 +36,8 @@ void TextBlock::Grow(size_t n) {
 
 void TextBlock::ShrinkToFit() {
   if (size_ == cap_ || size_ == 0) return;
-  auto* p =
-      static_cast<char16_t*>(std::realloc(data_, size_ * sizeof(char16_t)));
+  auto* p = static_cast<char16_t*>(
+      std::realloc(data_, (size_ + kText16ReadSlack) * sizeof(char16_t)));
   if (p == nullptr) return;  // keeps the larger buffer
   data_ = p;
   cap_ = size_;
@@ -53,7 +56,8 @@ char16_t* Text16::Overwrite(size_t n) {
     return u_.heap.p;
   }
   Release();
-  auto* p = static_cast<char16_t*>(std::malloc(n * sizeof(char16_t)));
+  auto* p = static_cast<char16_t*>(
+      std::malloc((n + kText16ReadSlack) * sizeof(char16_t)));
   if (p == nullptr) throw std::bad_alloc();
   u_.heap = {p, n};
   bits_ = n | kHeap;
@@ -62,7 +66,8 @@ char16_t* Text16::Overwrite(size_t n) {
 
 void Text16::ToHeap(size_t cap) {
   const size_t n = size();
-  auto* p = static_cast<char16_t*>(std::malloc(cap * sizeof(char16_t)));
+  auto* p = static_cast<char16_t*>(
+      std::malloc((cap + kText16ReadSlack) * sizeof(char16_t)));
   if (p == nullptr) throw std::bad_alloc();
   if (n > 0) std::memcpy(p, data(), n * sizeof(char16_t));
   Release();

@@ -21,6 +21,12 @@
 
 namespace auxsync::crdt::engine {
 
+// Units of slack after the end of every buffer a Text16's units live in
+// (a TextBlock's, a heap text's; an inline text lies within its item): a
+// reader may load 16 units from any unit of a text (32 bytes) without
+// reading past the allocation, e.g. the encoder's one-step short strings.
+inline constexpr size_t kText16ReadSlack = 16;
+
 // UTF-16 text shared by the strings of one decoded update, counted by the
 // views into it. Not thread-safe (a Doc is used from one thread). The
 // buffer may move while the decoder grows it: views hold offsets, not

@@ -76,15 +76,11 @@ namespace auxsync::crdt::internal {
 // when the `n` <= 16 units at `d` are all ASCII, writes them as UTF-8 to
 // `out` (room for 16 bytes; bytes from n on are garbage) and returns true,
 // else returns false having written nothing meaningful. It reads the 32
-// bytes at `d` if they lie in d's page, past the end of the string for
-// n < 16: such a read cannot fault, and the units past n are ignored. ASan
-// would report those bytes (they may lie past the end of a heap buffer),
-// so the function is not instrumented; it is inlined in other builds.
-[[gnu::no_sanitize_address]] inline bool WriteAsciiUpTo16(const char16_t* d,
-                                                          size_t n,
-                                                          uint8_t* out) {
+// bytes at `d`, past the end of the string for n < 16 (the units past n
+// are ignored): the caller guarantees they are readable, as every Text16's
+// are (kText16ReadSlack, text16.h).
+inline bool WriteAsciiUpTo16(const char16_t* d, size_t n, uint8_t* out) {
 #ifdef __SSE2__
-  if ((reinterpret_cast<uintptr_t>(d) & 4095) > 4096 - 32) return false;
   const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d));
   const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d + 8));
   const __m128i high = _mm_set1_epi16(static_cast<int16_t>(0xFF80));
