@@ -455,6 +455,41 @@ Object::Extra& Object::MutableExtra() {
   return *extra_;
 }
 
+// Inlined into its callers (all in this file), so that the value a caller
+// hands over by value is moved once, into the slot.
+[[gnu::always_inline]] inline Value& Object::Append(std::string_view key,
+                                                    uint32_t hash,
+                                                    Value value) {
+  uint32_t slot = static_cast<uint32_t>(slots_.size());
+  bool index_key =
+      !key.empty() && key[0] >= '0' && key[0] <= '9' && IsArrayIndexKey(key);
+  // Built in place: no temporary slot to move from and destroy.
+  Slot& added = slots_.emplace_back();
+  // append() into the empty key skips assign()'s general replace.
+  added.key.append(key.data(), key.size());
+  // The new slot's value is undefined (nothing to release): constructed
+  // from `value` in place rather than assigned.
+  std::construct_at(&added.value, std::move(value));
+  added.flags = index_key ? kIndexKey : 0;
+  if (slot < kSmallSlots) hashes_[slot] = static_cast<uint16_t>(hash);
+  ++live_;
+  if (index_key) {
+    std::vector<uint32_t>& order = MutableExtra().index_order;
+    uint32_t n = ArrayIndexOf(key);
+    auto pos = std::lower_bound(order.begin(), order.end(), n,
+                                [&](uint32_t s, uint32_t v) {
+                                  return ArrayIndexOf(slots_[s].key) < v;
+                                });
+    order.insert(pos, slot);
+  }
+  if (has_index()) {
+    IndexInsert(hash, slot);
+  } else if (live_ > kSmallSlots) {
+    RebuildIndex(live_);
+  }
+  return added.value;
+}
+
 void Object::Set(std::string_view key, Value value) {
   const uint32_t hash = HashKey(key);
   int existing = Lookup(key, hash);
@@ -476,35 +511,6 @@ Value& Object::FindOrAdd(std::string_view key, bool& added) {
   added = existing < 0;
   if (!added) return slots_[existing].value;
   return Append(key, hash, Value());
-}
-
-Value& Object::Append(std::string_view key, uint32_t hash, Value value) {
-  uint32_t slot = static_cast<uint32_t>(slots_.size());
-  bool index_key =
-      !key.empty() && key[0] >= '0' && key[0] <= '9' && IsArrayIndexKey(key);
-  // Built in place: no temporary slot to move from and destroy.
-  Slot& added = slots_.emplace_back();
-  // append() into the empty key skips assign()'s general replace.
-  added.key.append(key.data(), key.size());
-  added.value = std::move(value);
-  added.flags = index_key ? kIndexKey : 0;
-  if (slot < kSmallSlots) hashes_[slot] = static_cast<uint16_t>(hash);
-  ++live_;
-  if (index_key) {
-    std::vector<uint32_t>& order = MutableExtra().index_order;
-    uint32_t n = ArrayIndexOf(key);
-    auto pos = std::lower_bound(order.begin(), order.end(), n,
-                                [&](uint32_t s, uint32_t v) {
-                                  return ArrayIndexOf(slots_[s].key) < v;
-                                });
-    order.insert(pos, slot);
-  }
-  if (has_index()) {
-    IndexInsert(hash, slot);
-  } else if (live_ > kSmallSlots) {
-    RebuildIndex(live_);
-  }
-  return added.value;
 }
 
 bool Object::Erase(std::string_view key) {
