@@ -1,6 +1,7 @@
 #include "auxsync/partitions/internal/yjs_bot_read.h"
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -9,6 +10,7 @@
 #include "auxsync/bots/js_string.h"
 #include "auxsync/crdt/internal/engine.h"
 #include "auxsync/crdt/internal/item.h"
+#include "auxsync/crdt/internal/utf16_ascii.h"
 #include "auxsync/crdt/types.h"
 #include "auxsync/partitions/internal/yjs_bot_doc.h"
 
@@ -75,6 +77,14 @@ std::string TextValue(const TypeImpl* text) {
       first->content.ref == crdt::engine::kRefString) {
     const size_t n = first->content.str.size();
     const char16_t* units = first->content.str.data();
+    // Most tag values are short: checked and narrowed in one SSE step
+    // (the text's buffer has kText16ReadSlack units of slack to read).
+    if (n <= 16) {
+      uint8_t narrow[16];
+      if (crdt::internal::WriteAsciiUpTo16(units, n, narrow)) {
+        return std::string(reinterpret_cast<const char*>(narrow), n);
+      }
+    }
     char16_t all = 0;
     for (size_t i = 0; i < n; ++i) all |= units[i];
     if (all < 0x80) {
