@@ -55,19 +55,29 @@ void ItemPool::Grow() {
 }
 
 void Content::FreePtr() {
-  // Re-owned to be deleted as what it is.
-  if (holds_type_) {
-    std::unique_ptr<TypeImpl>(static_cast<TypeImpl*>(ptr_)).reset();
-  } else {
-    std::unique_ptr<Extra>(static_cast<Extra*>(ptr_)).reset();
+  // Given back to its pool, or re-owned to be deleted as what it is.
+  switch (own_) {
+    case kOwnType | kOwnPooled:
+      SlabPool<TypeImpl>::Delete(static_cast<TypeImpl*>(ptr_));
+      break;
+    case kOwnPooled:
+      SlabPool<Extra>::Delete(static_cast<Extra*>(ptr_));
+      break;
+    case kOwnType:
+      std::unique_ptr<TypeImpl>(static_cast<TypeImpl*>(ptr_)).reset();
+      break;
+    default:
+      std::unique_ptr<Extra>(static_cast<Extra*>(ptr_)).reset();
+      break;
   }
   ptr_ = nullptr;
-  holds_type_ = false;
+  own_ = 0;
 }
 
 void Content::MakeExtra() {
   if (ptr_ != nullptr) FreePtr();
   ptr_ = std::make_unique<Extra>().release();
+  own_ = 0;
 }
 
 uint64_t Content::Length() const {

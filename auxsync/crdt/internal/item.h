@@ -23,11 +23,12 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
-#include "absl/container/node_hash_set.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/string_view.h"
 #include "auxsync/crdt/internal/engine_any.h"
+#include "auxsync/crdt/internal/slab_pool.h"
 #include "auxsync/crdt/internal/text16.h"
 
 namespace auxsync::crdt {
@@ -81,6 +82,7 @@ enum class TypeKind : uint8_t {
 };
 
 class TypeImpl;
+class ItemPool;
 
 // Item content. One struct for all kinds keeps the hot path (strings) free
 // of virtual calls; rare kinds only use their own fields. A deleted
@@ -105,23 +107,24 @@ struct Content {
   Text16 str;
 
  private:
-  void* ptr_ = nullptr;  // Extra, or TypeImpl when holds_type_
+  void* ptr_ = nullptr;  // Extra, or TypeImpl when (own_ & kOwnType)
 
  public:
   uint8_t ref = kRefDeleted;
 
  private:
-  bool holds_type_ = false;
+  // What ptr_ is and who frees it: kOwnType (else an Extra), kOwnPooled
+  // (made by its ItemPool's SlabPool, freed through it; else the heap).
+  static constexpr uint8_t kOwnType = 1;
+  static constexpr uint8_t kOwnPooled = 2;
+  uint8_t own_ = 0;
 
  public:
   Content() = default;
   Content(Content&& o) noexcept
-      : str(std::move(o.str)),
-        ptr_(o.ptr_),
-        ref(o.ref),
-        holds_type_(o.holds_type_) {
+      : str(std::move(o.str)), ptr_(o.ptr_), ref(o.ref), own_(o.own_) {
     o.ptr_ = nullptr;
-    o.holds_type_ = false;
+    o.own_ = 0;
   }
   Content(const Content&) = delete;
   Content& operator=(const Content&) = delete;
@@ -136,9 +139,9 @@ struct Content {
     if (this != &o) {
       if (ptr_ != nullptr) FreePtr();
       ptr_ = o.ptr_;
-      holds_type_ = o.holds_type_;
+      own_ = o.own_;
       o.ptr_ = nullptr;
-      o.holds_type_ = false;
+      o.own_ = 0;
     }
     return *this;
   }
@@ -152,17 +155,17 @@ struct Content {
 
   // The shared type of a kRefType content (owned), or null.
   TypeImpl* type() const {
-    return holds_type_ ? static_cast<TypeImpl*>(ptr_) : nullptr;
+    return (own_ & kOwnType) ? static_cast<TypeImpl*>(ptr_) : nullptr;
   }
   // Makes this content own `t` (dropping what it held out of line).
   void set_type(std::unique_ptr<TypeImpl> t) {
     if (ptr_ != nullptr) FreePtr();
     ptr_ = t.release();
-    holds_type_ = ptr_ != nullptr;
+    own_ = ptr_ != nullptr ? kOwnType : 0;
   }
   // The out-of-line fields of the rarer kinds, or null.
   const Extra* extra() const {
-    return holds_type_ ? nullptr : static_cast<const Extra*>(ptr_);
+    return (own_ & kOwnType) ? nullptr : static_cast<const Extra*>(ptr_);
   }
 
   // Accessors of the out-of-line fields; the mutable ones allocate them.
@@ -185,7 +188,7 @@ struct Content {
   // its item's).
   uint64_t Length() const;
   Extra& X() {
-    if (ptr_ == nullptr || holds_type_) MakeExtra();
+    if (ptr_ == nullptr || (own_ & kOwnType)) MakeExtra();
     return *static_cast<Extra*>(ptr_);
   }
   bool Countable() const { return ref != kRefDeleted && ref != kRefFormat; }
@@ -199,8 +202,15 @@ struct Content {
   void Append(Content&& right);
 
  private:
-  void FreePtr();    // item.cc: deletes the Extra or TypeImpl
-  void MakeExtra();  // item.cc: replaces ptr_ with a new Extra
+  friend class ItemPool;  // gives pooled types and Extras (NewType, Anys)
+  void FreePtr();         // item.cc: deletes the Extra or TypeImpl
+  void MakeExtra();       // item.cc: replaces ptr_ with a new Extra
+  // Takes `p` (from a SlabPool; `own` says what it is).
+  void AdoptPooled(void* p, uint8_t own) {
+    if (ptr_ != nullptr) FreePtr();
+    ptr_ = p;
+    own_ = own | kOwnPooled;
+  }
 };
 
 // A map key held by an item: a pointer to the key's one copy in its Doc's
@@ -308,6 +318,17 @@ class ItemPool {
     deferred_.clear();
   }
   size_t live() const { return count_ - free_.size(); }
+  // Gives `c` a new shared type of this pool (c owns it, and frees it
+  // through the pool); returns it. Defined after TypeImpl.
+  TypeImpl* NewType(Content& c);
+  // The values of a kRefAny/kRefJson content, made from this pool if `c`
+  // has no out-of-line fields yet (a decoded number: no malloc).
+  Content::AnyList& Anys(Content& c) {
+    if (c.ptr_ == nullptr || (c.own_ & Content::kOwnType)) {
+      c.AdoptPooled(extras_.New(), 0);
+    }
+    return c.X().anys;
+  }
   // The pool's copy of map key `k` (made on first use, kept while the pool
   // lives: a map keeps its keys anyway).
   ItemKey Key(std::string_view k) {
@@ -321,14 +342,15 @@ class ItemPool {
                         (kRecentKeys - 1);
     const std::string* r = recent_[slot];
     if (r != nullptr && *r == k) return ItemKey(r);
-    const size_t before = keys_.size();
-    const std::string& key =
-        *keys_.lazy_emplace(absl::string_view(k.data(), k.size()),
-                            [k](const auto& make) { make(k); });
+    bool added = false;
+    const std::string* key = *key_index_.lazy_emplace(k, [&](const auto& make) {
+      added = true;
+      make(&key_store_.emplace_back(k));
+    });
     // A new key is not cached: many are used once (the bots' ids), and
     // they would evict the repeated ones.
-    if (keys_.size() == before) recent_[slot] = &key;
-    return ItemKey(&key);
+    if (!added) recent_[slot] = key;
+    return ItemKey(key);
   }
 
  private:
@@ -353,8 +375,31 @@ class ItemPool {
     std::unique_ptr<Slot, FreeSlots> slots;
     size_t cap = 0;  // items the block holds
   };
-  // Declared first so that it outlives the items (destroyed last).
-  absl::node_hash_set<std::string> keys_;
+  // The keys: stored in a deque (stable addresses, a block per 16 keys,
+  // not a node each), found by their text. Declared first so that they
+  // outlive the items (destroyed last).
+  struct KeyPtrHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view k) const {
+      return absl::Hash<absl::string_view>{}(
+          absl::string_view(k.data(), k.size()));
+    }
+    size_t operator()(const std::string* k) const { return (*this)(*k); }
+  };
+  struct KeyPtrEq {
+    using is_transparent = void;
+    static std::string_view V(std::string_view k) { return k; }
+    static std::string_view V(const std::string* k) { return *k; }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return V(a) == V(b);
+    }
+  };
+  std::deque<std::string> key_store_;
+  absl::flat_hash_set<const std::string*, KeyPtrHash, KeyPtrEq> key_index_;
+  // Pooled shared types and Extras (see SlabPool): also outlive the items.
+  SlabPool<TypeImpl> types_;
+  SlabPool<Content::Extra> extras_;
   static constexpr size_t kRecentKeys = 64;               // a power of two
   std::array<const std::string*, kRecentKeys> recent_{};  // see Key
   std::vector<Block> blocks_;  // all full but the last
@@ -460,6 +505,12 @@ class TypeImpl {
     return o;
   }
 };
+
+inline TypeImpl* ItemPool::NewType(Content& c) {
+  TypeImpl* t = types_.New();
+  c.AdoptPooled(t, Content::kOwnType);
+  return t;
+}
 
 // client -> list of (clock, len) ranges.
 struct DeleteSet {

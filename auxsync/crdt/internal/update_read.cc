@@ -97,7 +97,7 @@ bool ToEngineStruct(crdt::WireStruct& in, DecodedStruct* out, ItemPool& pool,
     }
     case kRefType: {
       const auto& t = std::get<TypeContent>(in.content);
-      c.set_type(std::make_unique<TypeImpl>());
+      pool.NewType(c);
       c.type()->kind = static_cast<TypeKind>(t.type_ref);
       if (t.type_ref == TypeRef::kXmlElement || t.type_ref == TypeRef::kXmlHook)
         c.type()->node_name = std::string(t.name);
@@ -299,7 +299,7 @@ bool ReadCommonStruct(Dec& dec, uint8_t info, size_t start, uint64_t client,
         dec.rest().FailAt(start, absl::StrCat("unknown type ref ", type_ref));
         return false;
       }
-      c.set_type(std::make_unique<TypeImpl>());
+      pool.NewType(c);
       c.type()->kind = static_cast<TypeKind>(type_ref);
       const auto t = static_cast<TypeRef>(type_ref);
       if (t == TypeRef::kXmlElement || t == TypeRef::kXmlHook) {
@@ -317,7 +317,7 @@ bool ReadCommonStruct(Dec& dec, uint8_t info, size_t start, uint64_t client,
             "ContentAny declares more elements than the input can hold");
         return false;
       }
-      Content::AnyList& values = c.anys();
+      Content::AnyList& values = pool.Anys(c);
       values.reserve(static_cast<size_t>(n));
       for (uint64_t i = 0; i < n && dec.ok(); ++i) {
         values.push_back(dec.ReadAny());
@@ -650,10 +650,10 @@ bool ReadV1FastParented(internal::Lib0Decoder& rest, uint64_t client,
   Content& c = it->content;
   c.ref = ref;
   if (ref == kRefType) {
-    c.set_type(std::make_unique<TypeImpl>());
+    pool.NewType(c);
     c.type()->kind = static_cast<TypeKind>(type_ref);
   } else if (ref == kRefAny) {
-    c.anys().push_back(std::move(value));
+    pool.Anys(c).push_back(std::move(value));
   }
   return true;
 }
