@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "auxsync/bots/value.h"
 #include "auxsync/crdt/doc.h"
+#include "auxsync/crdt/encoding.h"
 #include "auxsync/crdt/types.h"
 #include "auxsync/partitions/internal/yjs_bot_doc.h"
 #include "gtest/gtest.h"
@@ -99,6 +100,53 @@ TEST(YjsBotRead, ReadsBotsAsReadBot) {
     const crdt::engine::Item* item = a.impl()->GetMap(key);
     ASSERT_NE(item, nullptr);
     EXPECT_TRUE(bots::DeepEquals(ReadItemValue(item), ReadSlot(*v))) << key;
+  }
+}
+
+// One-item texts of every short length (the one-step ASCII narrowing
+// reads 16 units), ASCII and with a non-ASCII unit first, in the middle or
+// last, both as written locally and as decoded from an update (whose texts
+// are views of one shared block).
+TEST(YjsBotRead, ReadsShortTextsOfEveryLength) {
+  crdt::Doc doc;
+  crdt::YMap bots = doc.GetMap("bots");
+  bots.Set("s", Input::Map());
+  crdt::YMap s(bots.Get("s")->type);
+  for (size_t n = 0; n <= 20; ++n) {
+    std::u16string ascii;
+    for (size_t i = 0; i < n; ++i) ascii.push_back(u'a' + i % 26);
+    s.Set(absl::StrCat("a", n), Input::Text(ascii));
+    if (n == 0) continue;
+    for (size_t at : {size_t{0}, n / 2, n - 1}) {
+      std::u16string mixed = ascii;
+      mixed[at] = u'\u00e9';
+      s.Set(absl::StrCat("m", n, "_", at), Input::Text(mixed));
+      mixed[at] = 0xD800;  // a lone surrogate
+      s.Set(absl::StrCat("l", n, "_", at), Input::Text(mixed));
+    }
+  }
+  ExpectSameBot(bots, "s", true);
+  for (const std::string& key : s.Keys()) {
+    const crdt::engine::Item* item = s.impl()->GetMap(key);
+    ASSERT_NE(item, nullptr);
+    EXPECT_TRUE(bots::DeepEquals(ReadItemValue(item), ReadSlot(*s.Get(key))))
+        << key;
+  }
+
+  absl::StatusOr<std::vector<uint8_t>> update = crdt::EncodeStateAsUpdate(doc);
+  ASSERT_TRUE(update.ok());
+  crdt::Doc decoded;
+  ASSERT_TRUE(crdt::ApplyUpdate(decoded, *update).ok());
+  crdt::YMap decoded_bots = decoded.GetMap("bots");
+  ExpectSameBot(decoded_bots, "s", true);
+  // The decoded texts are the same, but for lone surrogates (an update
+  // holds strings as UTF-8, which has none: they decode as U+FFFD).
+  const Value original = ReadBotOfMap("s", bots.Get("s")->type);
+  const Value read = ReadBotOfMap("s", decoded_bots.Get("s")->type);
+  for (const std::string& key : s.Keys()) {
+    if (key[0] == 'l') continue;
+    EXPECT_TRUE(bots::DeepEquals(read["tags"][key], original["tags"][key]))
+        << key;
   }
 }
 
