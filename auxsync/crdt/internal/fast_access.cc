@@ -70,7 +70,8 @@ Item* SetMapText(YMap map, std::string_view key, std::u16string text) {
     PrefetchOldContent(left);
     Content c;
     c.ref = kRefType;
-    c.set_type(std::make_unique<TypeImpl>());
+    // From the Doc's pool: the text it replaces went back there.
+    t->doc->pool().NewType(c);
     c.type()->doc = t->doc;
     c.type()->kind = TypeKind::kText;
     DeleteOldMapValue(tr, left);
@@ -113,7 +114,7 @@ Item* SetMapValue(YMap map, std::string_view key, JsValue value) {
     // ContentForValue of a plain value: one Any.
     Content c;
     c.ref = kRefAny;
-    c.anys().push_back(std::move(value));
+    t->doc->pool().Anys(c).push_back(std::move(value));
     DeleteOldMapValue(tr, left);
     out = NewLocalItem(tr, t, left, nullptr, &k, std::move(c));
   });
