@@ -1,3 +1,5 @@
+// Copyright 2025 The auxsync Authors.
+
 #ifndef AUXSYNC_CRDT_INTERNAL_SLAB_POOL_H_
 #define AUXSYNC_CRDT_INTERNAL_SLAB_POOL_H_
 

@@ -1,0 +1,137 @@
+// Copyright 2025 The auxsync Authors.
+//
+// SlabPool (slots reused, objects intact across block growth, destructors
+// run, each slot freed into its own pool) and the ItemPool's uses of it:
+// pooled shared types and Extras owned by their Content (moved, reset,
+// replaced by heap ones), and the pool's map keys (one copy per key).
+
+#include "auxsync/crdt/internal/slab_pool.h"
+
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "auxsync/crdt/internal/item.h"
+#include "gtest/gtest.h"
+
+namespace auxsync::crdt::engine {
+namespace {
+
+struct Counted {
+  int* live = nullptr;
+  uint64_t value = 0;
+  ~Counted() {
+    if (live != nullptr) --*live;
+  }
+};
+
+TEST(SlabPool, ObjectsStayIntactAndFreedSlotsAreReused) {
+  int live = 0;
+  {
+    SlabPool<Counted> pool;
+    std::vector<Counted*> objs;
+    for (uint64_t i = 0; i < 1000; ++i) {  // several blocks
+      Counted* c = pool.New();
+      EXPECT_EQ(c->value, 0u);
+      c->live = &live;
+      c->value = i;
+      ++live;
+      objs.push_back(c);
+    }
+    EXPECT_EQ(std::set<Counted*>(objs.begin(), objs.end()).size(), 1000u);
+    for (uint64_t i = 0; i < 1000; ++i) EXPECT_EQ(objs[i]->value, i);
+    Counted* freed = objs[500];
+    SlabPool<Counted>::Delete(freed);
+    EXPECT_EQ(live, 999);
+    Counted* again = pool.New();
+    EXPECT_EQ(again, freed);  // the warm slot first
+    EXPECT_EQ(again->value, 0u);
+    objs[500] = again;
+    for (Counted* c : objs) SlabPool<Counted>::Delete(c);
+  }
+  EXPECT_EQ(live, 0);  // every destructor ran once
+}
+
+TEST(SlabPool, DeleteGivesTheSlotToItsOwnPool) {
+  SlabPool<Counted> a, b;
+  Counted* from_a = a.New();
+  Counted* from_b = b.New();
+  SlabPool<Counted>::Delete(from_a);
+  SlabPool<Counted>::Delete(from_b);
+  EXPECT_EQ(b.New(), from_b);
+  EXPECT_EQ(a.New(), from_a);
+  SlabPool<Counted>::Delete(from_a);
+  SlabPool<Counted>::Delete(from_b);
+}
+
+TEST(SlabPool, ContentOwnsPooledTypesAndExtras) {
+  ItemPool pool;
+  Content c;
+  c.ref = kRefType;
+  TypeImpl* t = pool.NewType(c);
+  EXPECT_EQ(c.type(), t);
+  EXPECT_EQ(c.extra(), nullptr);
+  t->kind = TypeKind::kText;
+  Content moved(std::move(c));
+  EXPECT_EQ(c.type(), nullptr);
+  EXPECT_EQ(moved.type(), t);
+  EXPECT_EQ(moved.type()->kind, TypeKind::kText);
+  moved.Reset();  // back to the pool
+  EXPECT_EQ(moved.type(), nullptr);
+  Content d;
+  d.ref = kRefType;
+  EXPECT_EQ(pool.NewType(d), t);  // reused, default-constructed
+  EXPECT_EQ(d.type()->kind, TypeKind::kUnknown);
+  // A heap type replaces the pooled one (which goes back to the pool).
+  d.set_type(std::make_unique<TypeImpl>());
+  EXPECT_NE(d.type(), t);
+  Content e;
+  e.ref = kRefType;
+  EXPECT_EQ(pool.NewType(e), t);
+
+  // Values: a pooled Extra, split and appended like a heap one.
+  Content n;
+  n.ref = kRefAny;
+  Content::AnyList& values = pool.Anys(n);
+  values.push_back(Any::MakeNumber(1.0));
+  values.push_back(Any::MakeNumber(2.0));
+  values.push_back(Any::MakeString("three"));
+  EXPECT_EQ(&pool.Anys(n), &values);  // no new Extra for a second call
+  EXPECT_EQ(n.Length(), 3u);
+  Content right = n.Splice(1);
+  ASSERT_EQ(n.AnyCount(), 1u);
+  ASSERT_EQ(right.AnyCount(), 2u);
+  EXPECT_EQ(right.anys()[1].string(), "three");
+  n.Append(std::move(right));
+  ASSERT_EQ(n.AnyCount(), 3u);
+  EXPECT_EQ(n.anys()[0].number(), 1.0);
+  EXPECT_EQ(n.anys()[2].string(), "three");
+  // A type given to a content that held values frees them.
+  pool.NewType(n);
+  EXPECT_EQ(n.AnyCount(), 0u);
+  EXPECT_NE(n.type(), nullptr);
+}
+
+TEST(SlabPool, ItemPoolKeysAreOneCopyEach) {
+  ItemPool pool;
+  std::vector<std::string> keys;
+  std::vector<const std::string*> copies;
+  for (int i = 0; i < 2000; ++i) {
+    // Long keys (heap strings) and short ones (inline), some repeated.
+    keys.push_back(i % 3 == 0 ? "tag" + std::to_string(i % 7)
+                              : "bot-0123456789abcdef-" + std::to_string(i));
+    copies.push_back(&pool.Key(keys.back()).get());
+  }
+  for (size_t i = 0; i < keys.size(); ++i) {
+    EXPECT_EQ(*copies[i], keys[i]);
+    EXPECT_EQ(&pool.Key(keys[i]).get(), copies[i]);
+  }
+  EXPECT_EQ(&pool.Key("tag3").get(), &pool.Key(std::string("tag3")).get());
+  EXPECT_EQ(pool.Key("").get(), "");
+}
+
+}  // namespace
+}  // namespace auxsync::crdt::engine
