@@ -158,25 +158,7 @@ class StringSink {
   // when it is not valid UTF-8 (then `*out` is left empty and the block
   // as it was).
   uint64_t PutValidating(std::string_view utf8, size_t bound, Text16* out) {
-    const size_t n = utf8.size();
-    const auto* p = reinterpret_cast<const unsigned char*>(utf8.data());
-    if (n <= Text16::kInline) {
-      char16_t* o = out->OverwriteInline(n);
-      unsigned acc = 0;
-      for (size_t i = 0; i < n; ++i) {
-        acc |= p[i];
-        o[i] = p[i];
-      }
-      if (acc < 0x80) return n;
-    } else {
-      Reserve(n, bound);
-      const size_t offset = block_->size();
-      if (internal::WidenIfAscii(utf8, block_->Extend(n))) {
-        *out = Text16::View(block_, offset, n);
-        return n;
-      }
-      block_->Truncate(offset);
-    }
+    if (PutAscii(utf8, bound, out)) return utf8.size();
     uint64_t units = 0;
     if (!internal::ValidateUtf8(utf8, &units)) {
       out->Release();
