@@ -70,39 +70,47 @@ absl::StatusOr<InstUpdate> InstUpdate::FromValue(const Value& value,
   return out;
 }
 
-absl::StatusOr<std::vector<InstUpdate>> InstUpdatesFromValue(
-    const Value& value, std::string_view path) {
+namespace {
+
+// `read(item, item_path)` of each item of the array `value`, in order; the
+// first error (naming its item) ends it.
+template <typename T, typename Read>
+absl::StatusOr<std::vector<T>> ReadEachUpdate(const Value& value,
+                                              std::string_view path,
+                                              Read read) {
   if (!value.is_array()) {
     return absl::InvalidArgumentError(
         absl::StrCat(std::string(path), ": must be an array of updates"));
   }
-  std::vector<InstUpdate> out;
+  std::vector<T> out;
   const auto& items = value.as_array().items;
+  out.reserve(items.size());
   for (size_t i = 0; i < items.size(); ++i) {
-    absl::StatusOr<InstUpdate> u = InstUpdate::FromValue(
-        items[i], absl::StrCat(std::string(path), "[", i, "]"));
+    absl::StatusOr<T> u =
+        read(items[i], absl::StrCat(std::string(path), "[", i, "]"));
     if (!u.ok()) return u.status();
     out.push_back(std::move(*u));
   }
   return out;
 }
 
+}  // namespace
+
+absl::StatusOr<std::vector<InstUpdate>> InstUpdatesFromValue(
+    const Value& value, std::string_view path) {
+  return ReadEachUpdate<InstUpdate>(value, path, InstUpdate::FromValue);
+}
+
 absl::StatusOr<std::vector<Value>> InstUpdateTextsFromValue(
     const Value& value, std::string_view path) {
-  if (!value.is_array()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(std::string(path), ": must be an array of updates"));
-  }
-  std::vector<Value> out;
-  const auto& items = value.as_array().items;
-  out.reserve(items.size());
-  for (size_t i = 0; i < items.size(); ++i) {
-    absl::StatusOr<const Value*> u =
-        UpdateTextOf(items[i], absl::StrCat(std::string(path), "[", i, "]"));
-    if (!u.ok()) return u.status();
-    out.push_back(**u);
-  }
-  return out;
+  return ReadEachUpdate<Value>(
+      value, path,
+      [](const Value& item,
+         std::string_view item_path) -> absl::StatusOr<Value> {
+        absl::StatusOr<const Value*> u = UpdateTextOf(item, item_path);
+        if (!u.ok()) return u.status();
+        return **u;
+      });
 }
 
 Value InstUpdatesToValue(std::span<const InstUpdate> updates) {

@@ -375,6 +375,20 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool FastVarUint(const uint8_t*& p,
   return false;
 }
 
+// A string's var-uint byte length and its bytes at `p`, as a view of the
+// bytes (not validated: the caller stores and checks them); `p` has at
+// least five readable bytes. False when the length is longer than five
+// bytes or the bytes run past `end`.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool FastStringBytes(
+    const uint8_t*& p, const uint8_t* end, std::string_view* out) {
+  uint64_t n;
+  if (!FastVarUint(p, &n) || n > static_cast<uint64_t>(end - p)) return false;
+  *out = std::string_view(reinterpret_cast<const char*>(p),
+                          static_cast<size_t>(n));
+  p += n;
+  return true;
+}
+
 // A v1 struct with string or deleted content and an origin or a right
 // origin (what most of a text document is) read from a local cursor,
 // without the decoder's per-field bookkeeping. Returns false, having
@@ -412,14 +426,8 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool ReadV1Fast(internal::Lib0Decoder& rest,
     if (!FastVarUint(p, &length)) return false;
   } else {
     // Validated (and its units counted) when it is stored, below.
-    uint64_t n;
-    if (!FastVarUint(p, &n) || n > static_cast<uint64_t>(end - p)) {
-      return false;
-    }
-    utf8 = std::string_view(reinterpret_cast<const char*>(p),
-                            static_cast<size_t>(n));
-    p += n;
-    length = n;  // an upper bound of its units until then
+    if (!FastStringBytes(p, end, &utf8)) return false;
+    length = utf8.size();  // an upper bound of its units until then
   }
   if (length == 0 || length > kMaxSafeInteger - clock) return false;
   // A dependency on a later struct of the client: the checked path reports
@@ -592,17 +600,10 @@ bool ReadV1FastParented(internal::Lib0Decoder& rest, uint64_t client,
         return false;
       }
       break;
-    default: {  // kRefString; validated (and its units counted) below
-      uint64_t n;
-      if (!FastVarUint(p, &n) || n > static_cast<uint64_t>(end - p)) {
-        return false;
-      }
-      utf8 = std::string_view(reinterpret_cast<const char*>(p),
-                              static_cast<size_t>(n));
-      p += n;
-      length = n;  // an upper bound of its units until then
+    default:  // kRefString; validated (and its units counted) below
+      if (!FastStringBytes(p, end, &utf8)) return false;
+      length = utf8.size();  // an upper bound of its units until then
       break;
-    }
   }
   if (length == 0 || length > kMaxSafeInteger - clock) return false;
   // A parent that is a later struct of the client: the checked path
