@@ -136,6 +136,38 @@ Value::Value(std::string s) : kind_(Kind::kString) {
 
 Value::Value(std::string_view s) : Value(std::string(s)) {}
 
+StringBatch::StringBatch(size_t capacity) {
+  assert(capacity >= 1 && capacity <= kMaxCapacity);
+  block_ = std::allocator<StringNode>().allocate(capacity + 1);
+  // The header lives in the first node's storage.
+  std::construct_at(reinterpret_cast<Header*>(block_),
+                    Header{1, static_cast<uint32_t>(capacity)});
+}
+
+StringBatch::~StringBatch() { DropShare(reinterpret_cast<Header*>(block_)); }
+
+void StringBatch::DropShare(Header* header) noexcept {
+  if (!internal::RefCountDrop(header->live)) return;
+  const size_t capacity = header->capacity;
+  std::destroy_at(header);
+  std::allocator<StringNode>().deallocate(reinterpret_cast<StringNode*>(header),
+                                          capacity + 1);
+}
+
+Value StringBatch::Make(std::string text) {
+  Header& header = *reinterpret_cast<Header*>(block_);
+  if (used_ == header.capacity) return Value(std::move(text));
+  ++used_;
+  StringNode* node = block_ + used_;
+  std::construct_at(node, std::move(text));
+  node->batch_slot = used_;
+  internal::RefCountAdd(header.live);
+  Value v;
+  v.kind_ = Value::Kind::kString;
+  v.str_ = node;
+  return v;
+}
+
 Value::Value(const char* s) : Value(std::string(s)) {}
 
 Value::Value(ObjectRef object) : kind_(Kind::kObject) {
@@ -153,13 +185,20 @@ Value::Value(HostRef host) : kind_(Kind::kHost) {
   std::construct_at(&host_, std::move(host));
 }
 
+void Value::FreeNode(StringNode* node) noexcept {
+  const uint32_t slot = node->batch_slot;
+  std::destroy_at(node);
+  if (slot == 0) {
+    std::allocator<StringNode>().deallocate(node, 1);
+  } else {
+    StringBatch::DropShare(reinterpret_cast<StringBatch::Header*>(node - slot));
+  }
+}
+
 void Value::Release() noexcept {
   switch (kind_) {
     case Kind::kString:
-      if (internal::RefCountDrop(str_->refs)) {
-        std::destroy_at(str_);
-        std::allocator<StringNode>().deallocate(str_, 1);
-      }
+      if (internal::RefCountDrop(str_->refs)) FreeNode(str_);
       break;
     case Kind::kArray:
       std::destroy_at(&array_);
@@ -458,8 +497,8 @@ Object::Extra& Object::MutableExtra() {
 // Inlined into its callers (all in this file), so that the value a caller
 // hands over by value is moved once, into the slot.
 [[gnu::always_inline]] inline Value& Object::Append(std::string_view key,
-                                                    uint32_t hash,
-                                                    Value value) {
+                                                    uint32_t hash, Value value,
+                                                    bool unindexed) {
   uint32_t slot = static_cast<uint32_t>(slots_.size());
   bool index_key =
       !key.empty() && key[0] >= '0' && key[0] <= '9' && IsArrayIndexKey(key);
@@ -482,12 +521,30 @@ Object::Extra& Object::MutableExtra() {
                                 });
     order.insert(pos, slot);
   }
+  if (unindexed) return added.value;
   if (has_index()) {
     IndexInsert(hash, slot);
   } else if (live_ > kSmallSlots) {
     RebuildIndex(live_);
   }
   return added.value;
+}
+
+bool Object::PrepareMany(size_t n) {
+  slots_.reserve(slots_.size() + n);
+  if (live_ + n <= kSmallSlots) return false;
+  // Rebuilt by FinishMany.
+  if (has_index()) ClearIndex(*extra_);
+  return true;
+}
+
+void Object::AppendOne(std::string_view key, Value value, bool unindexed) {
+  assert(Lookup(key) < 0);
+  Append(key, HashKey(key), std::move(value), unindexed);
+}
+
+void Object::FinishMany() {
+  if (live_ > kSmallSlots) RebuildIndex(live_);
 }
 
 void Object::Set(std::string_view key, Value value) {

@@ -29,6 +29,7 @@ namespace auxsync::bots {
 class Object;
 class Array;
 class HostObject;
+class StringBatch;
 using ObjectRef = std::shared_ptr<Object>;
 using ArrayRef = std::shared_ptr<Array>;
 using HostRef = std::shared_ptr<const HostObject>;
@@ -174,13 +175,24 @@ class Value {
   Value Clone() const;
 
  private:
+  friend class StringBatch;
+
   // A string's immutable text, shared by every copy of the value (copying
   // a string value is a reference-count increment, and a value stays 24
   // bytes). Created once per string value and never changed.
   struct StringNode {
     std::string text;
     internal::RefCount refs = 1;
+    // 0: the node is its own allocation; k > 0: the k-th node of a
+    // StringBatch's block, whose header is k nodes before it (in what was
+    // the node's padding: a node stays 40 bytes).
+    uint32_t batch_slot = 0;
   };
+  static_assert(sizeof(std::string) + 2 * sizeof(uint32_t) <= 40);
+
+  // Destroys a node whose last reference was dropped and frees its
+  // storage (or its share of a batch's block).
+  static void FreeNode(StringNode* node) noexcept;
 
   void CopyBits(const Value& other) noexcept {
     std::memcpy(static_cast<void*>(&bits_), &other.bits_, sizeof(bits_));
@@ -250,6 +262,43 @@ class Value {
     HostRef host_;
   };
   Kind kind_;
+};
+
+// Makes up to `capacity` string values whose nodes share one allocation,
+// for a caller that makes several strings that usually live and die
+// together (the tag values and id of a bot read from a document): one
+// allocation instead of one per value. Each value is an ordinary string
+// value (copies share it, a change of its tag releases it as any); the
+// allocation is freed when the batch and every value made from it are
+// gone, so a value kept alone holds its batch's few nodes.
+class StringBatch {
+ public:
+  // `capacity` in [1, kMaxCapacity].
+  explicit StringBatch(size_t capacity);
+  StringBatch(const StringBatch&) = delete;
+  StringBatch& operator=(const StringBatch&) = delete;
+  ~StringBatch();
+
+  static constexpr size_t kMaxCapacity = 1024;
+
+  // A string value of `text`; Value(text) once the batch is full.
+  Value Make(std::string text);
+
+ private:
+  using StringNode = Value::StringNode;
+  // Slot 0 of the block, in place of a node.
+  struct Header {
+    internal::RefCount live;  // nodes made and not freed, +1 for the batch
+    uint32_t capacity;        // nodes after the header
+  };
+  static_assert(sizeof(Header) <= sizeof(StringNode));
+  friend class Value;
+  // Drops one share of the block whose header is `header`, freeing the
+  // block with the last.
+  static void DropShare(Header* header) noexcept;
+
+  StringNode* block_;  // the header's slot, then capacity nodes
+  uint32_t used_ = 0;
 };
 
 // A runtime object that is not plain data: a Date, an Error, a function,
@@ -332,6 +381,18 @@ class Object {
   // reads, an object it is building): no lookup first. Adding a present key
   // is a bug (asserted in debug builds).
   void AddNew(std::string_view key, Value value);
+  // AddNew of `n` keys in order: key_at(i) gives the i-th key (a
+  // std::string_view; distinct from the others and absent) and value_at(i)
+  // its value. A large object's index is built once after them instead of
+  // being kept up to date key by key (thousands of bots into a state).
+  template <typename KeyAt, typename ValueAt>
+  void AddNewMany(size_t n, KeyAt&& key_at, ValueAt&& value_at) {
+    const bool defer = PrepareMany(n);
+    for (size_t i = 0; i < n; ++i) {
+      AppendOne(std::string_view(key_at(i)), value_at(i), defer);
+    }
+    if (defer) FinishMany();
+  }
   // The value of `key`, appended as undefined when the key is absent
   // (`added` says which): one lookup where Find then Set take two. The
   // reference is valid until the next change of the object's keys.
@@ -417,7 +478,16 @@ class Object {
   int Lookup(std::string_view key, uint32_t hash) const;
   int Lookup(std::string_view key) const { return Lookup(key, KeyHash(key)); }
   // Appends the absent `key` (hashed to `hash`) with `value`: Set's tail.
-  Value& Append(std::string_view key, uint32_t hash, Value value);
+  // With `unindexed`, the index is left to FinishMany.
+  Value& Append(std::string_view key, uint32_t hash, Value value,
+                bool unindexed = false);
+  // AddNewMany's parts: makes room for `n` more keys and says whether their
+  // appends leave the index to FinishMany (the object ends up large), in
+  // which case an index it had is dropped; AppendOne is AddNew (without
+  // the index when `unindexed`); FinishMany indexes the object.
+  bool PrepareMany(size_t n);
+  void AppendOne(std::string_view key, Value value, bool unindexed);
+  void FinishMany();
   Extra& MutableExtra();
   bool has_index() const { return extra_ != nullptr && !extra_->index.empty(); }
   // The index's slot for `key`, or -1 (large objects; out of line).

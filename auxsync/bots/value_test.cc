@@ -482,6 +482,93 @@ TEST(Object, AddNewAndFindOrAddMatchSet) {
   EXPECT_EQ(d["y"].as_string(), "two");
 }
 
+// AddNewMany builds what AddNew key by key builds, onto empty, small,
+// indexed and tombstoned objects, ending small or large; the result then
+// takes lookups, sets and erases as any object.
+TEST(Object, AddNewManyMatchesAddNew) {
+  auto key_of = [](int i) {
+    return i % 7 == 3 ? std::to_string(300 - i) : "k" + std::to_string(i);
+  };
+  for (int before : {0, 3, 20}) {
+    for (int erased : {0, 2}) {
+      for (int n : {0, 1, 5, 13, 40}) {
+        Value a = Value::NewObject();
+        Value b = Value::NewObject();
+        for (int i = 0; i < before; ++i) {
+          a.as_object().AddNew("p" + std::to_string(i), i);
+          b.as_object().AddNew("p" + std::to_string(i), i);
+        }
+        for (int i = 0; i < erased && i < before; ++i) {
+          a.as_object().Erase("p" + std::to_string(i));
+          b.as_object().Erase("p" + std::to_string(i));
+        }
+        std::vector<std::string> keys;
+        for (int i = 0; i < n; ++i) keys.push_back(key_of(i));
+        for (int i = 0; i < n; ++i) a.as_object().AddNew(keys[i], i);
+        b.as_object().AddNewMany(
+            keys.size(),
+            [&](size_t i) -> const std::string& { return keys[i]; },
+            [](size_t i) { return Value(static_cast<double>(i)); });
+        SCOPED_TRACE(testing::Message() << before << " " << erased << " " << n);
+        EXPECT_TRUE(DeepEquals(a, b));
+        EXPECT_EQ(a.as_object().Keys(), b.as_object().Keys());
+        for (const std::string& key : a.as_object().Keys()) {
+          ASSERT_NE(b.as_object().Find(key), nullptr) << key;
+          EXPECT_EQ(b.as_object().Get(key).as_number(),
+                    a.as_object().Get(key).as_number());
+        }
+        EXPECT_FALSE(b.as_object().Has("absent"));
+        EXPECT_EQ(b.as_object().size(),
+                  static_cast<size_t>(before - std::min(erased, before) + n));
+        b.as_object().Set("late", 1);
+        EXPECT_EQ(b.as_object().Keys().back(), "late");
+        if (n > 0) {
+          EXPECT_TRUE(b.as_object().Erase(keys[0]));
+          EXPECT_FALSE(b.as_object().Has(keys[0]));
+        }
+        EXPECT_TRUE(b.as_object().Has("late"));
+      }
+    }
+  }
+}
+
+// Values made by a StringBatch are ordinary string values: copies share
+// them, each is released on its own, in any order, before or after the
+// batch, and a full batch still makes values.
+TEST(StringBatch, ValuesOutliveTheBatchAndEachOther) {
+  std::vector<Value> kept;
+  {
+    StringBatch batch(3);
+    Value a = batch.Make("first");
+    Value b = batch.Make(std::string(40, 'x'));  // not a short string
+    Value c = batch.Make("");
+    Value d = batch.Make("past the capacity");
+    EXPECT_EQ(a.as_string(), "first");
+    EXPECT_EQ(b.as_string(), std::string(40, 'x'));
+    EXPECT_EQ(c.as_string(), "");
+    EXPECT_EQ(d.as_string(), "past the capacity");
+    Value copy = a;
+    EXPECT_EQ(&copy.as_string(), &a.as_string());
+    EXPECT_TRUE(StrictEquals(copy, Value("first")));
+    kept.push_back(b);
+    kept.push_back(copy);
+    a = Value(1);  // the original released, the copy kept
+  }
+  EXPECT_EQ(kept[0].as_string(), std::string(40, 'x'));
+  EXPECT_EQ(kept[1].as_string(), "first");
+  kept.erase(kept.begin());
+  EXPECT_EQ(kept[0].as_string(), "first");
+  kept.clear();
+  // A batch nothing was made from, and one whose values go first.
+  { StringBatch unused(5); }
+  {
+    StringBatch batch(2);
+    { Value gone = batch.Make("gone"); }
+    Value stays = batch.Make("stays");
+    EXPECT_TRUE(DeepEquals(stays, Value("stays")));
+  }
+}
+
 // Copies, moves and assignments of every kind, including assigning a value
 // from inside itself (the source must survive the release of the old
 // content) and self-assignment.

@@ -1032,9 +1032,13 @@ void YjsPartitionCore::ReturnSpareObject(Value object) {
 void YjsPartitionCore::EmitAdded(absl::Span<const NewBot> ids) {
   bots::Object& state_object = state().as_object();
   Value partial = TakePartial();
-  // An initialization update adds thousands of bots at once.
-  state_object.Reserve(state_object.size() + ids.size());
-  partial.as_object().Reserve(ids.size());
+  // An initialization update adds thousands of bots at once: into an empty
+  // state (every id new, no masks to keep) they go in all together after
+  // the reads, as they do into the partial state.
+  const bool state_was_empty = state_object.empty();
+  if (!state_was_empty) {
+    state_object.Reserve(state_object.size() + ids.size());
+  }
   std::vector<Value> added;
   added.reserve(ids.size());
   const Value space_value = space().has_value() ? Value(*space()) : Value();
@@ -1045,19 +1049,18 @@ void YjsPartitionCore::EmitAdded(absl::Span<const NewBot> ids) {
     const crdt::engine::Item* item = new_bot.item;
     const crdt::engine::TypeImpl* map =
         item != nullptr && !item->deleted ? internal::ItemType(item) : nullptr;
-    bool plain = false;
-    Value tags = internal::ReadBotTags(map, &plain);
+    internal::NewBotRead read = internal::ReadNewBot(id, map);
     Value bot;
-    if (plain) {
+    if (read.plain) {
       // createBot(id, tags), which EnsureBotIsSerializable returns as it
       // is, and the space: one object, its keys known to be new.
       bot = Value::NewObject();
       bots::Object& b = bot.as_object();
-      b.AddNew("id", Value(id));
-      b.AddNew("tags", std::move(tags));
+      b.AddNew("id", std::move(read.id));
+      b.AddNew("tags", std::move(read.tags));
       b.AddNew("space", space_value);
     } else {
-      Value incoming = bots::CreateBot(id, std::move(tags));
+      Value incoming = bots::CreateBot(id, std::move(read.tags));
       Value serializable = bots::EnsureBotIsSerializable(incoming);
       // The bot read from the document is ours alone: when it needed no
       // conversion, it can stand for the shallow copy upstream makes.
@@ -1067,17 +1070,22 @@ void YjsPartitionCore::EmitAdded(absl::Span<const NewBot> ids) {
                 : Value(serializable.as_object().ShallowCopy());
       bot.as_object().Set("space", space_value);
     }
-    bool is_new = false;
-    Value& slot = state_object.FindOrAdd(id, is_new);
-    if (!is_new) {
-      const Value& masks = slot["masks"];
-      if (IsTruthy(masks)) bot.as_object().Set("masks", masks);
+    if (!state_was_empty) {
+      bool is_new = false;
+      Value& slot = state_object.FindOrAdd(id, is_new);
+      if (!is_new) {
+        const Value& masks = slot["masks"];
+        if (IsTruthy(masks)) bot.as_object().Set("masks", masks);
+      }
+      slot = bot;
     }
-    slot = bot;
-    // The ids are distinct (a transaction's changed keys).
-    partial.as_object().AddNew(id, bot);
     added.push_back(std::move(bot));
   }
+  // The ids are distinct (a transaction's changed keys).
+  auto id_at = [&](size_t i) -> std::string_view { return *ids[i].id; };
+  auto bot_at = [&](size_t i) -> const Value& { return added[i]; };
+  if (state_was_empty) state_object.AddNewMany(ids.size(), id_at, bot_at);
+  partial.as_object().AddNewMany(ids.size(), id_at, bot_at);
   if (on_bots_added_.observer_count() > 0) on_bots_added_.Next(added);
   EmitStateUpdate(std::move(partial), PartialKind::kAllAdded);
 }

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -34,11 +35,12 @@ const TypeImpl* TextOf(const Item* item) {
 // to `out` as ReadBot would (nothing when it has no value). The keys of one
 // map are distinct, so no lookup is needed first.
 void AddTag(bots::Object& out, const std::string& key, const Item* item,
-            bool* plain) {
+            bool* plain, bots::StringBatch* batch) {
   if (item == nullptr || item->deleted) return;
   if (const TypeImpl* text = TextOf(item)) {
     // Shared types always have a value (an emptied text reads as "").
-    out.AddNew(key, Value(TextValue(text)));
+    out.AddNew(key, batch != nullptr ? batch->Make(TextValue(text))
+                                     : Value(TextValue(text)));
     return;
   }
   if (item->content.ref == crdt::engine::kRefAny &&
@@ -122,50 +124,112 @@ Value ReadItemValue(const Item* item) {
       item, static_cast<size_t>(item->content.Length() - 1)));
 }
 
-Value ReadBotTags(const TypeImpl* map, bool* plain) {
+namespace {
+
+// A bot's keys (views of map_keys) and their current items in key order,
+// for the few-tags path of ReadBotTags.
+constexpr size_t kFew = 16;
+struct FewTags {
+  size_t n = 0;
+  const std::string* keys[kFew];
+  const Item* items[kFew];
+};
+
+// Fills `out` for `map` (a map): false when it has more than kFew keys (or
+// keys without an entry), which the general path reads.
+bool GatherFewTags(const TypeImpl* map, FewTags& out) {
+  const size_t n = map->map_keys.size();
+  if (n > kFew || map->map.size() != n) return false;
+  // The table's entries are taken in one pass and matched to map_keys by
+  // the key's address (both view the Doc's one copy of each key), which
+  // skips hashing every key string; an entry not matched that way is
+  // looked up.
+  const char* key_data[kFew];
+  const Item* current[kFew];
+  size_t m = 0;
+  for (const auto& [key, slot] : map->map) {
+    key_data[m] = key.data();
+    current[m] = slot.current;
+    ++m;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const std::string& key = map->map_keys[i];
+    const char* data = key.data();
+    const Item* item = nullptr;
+    size_t j = 0;
+    while (j < m && key_data[j] != data) ++j;
+    if (j < m) {
+      item = current[j];
+      // Matched entries leave the search.
+      --m;
+      key_data[j] = key_data[m];
+      current[j] = current[m];
+    } else {
+      item = map->GetMap(std::string_view(key));
+    }
+    out.keys[i] = &key;
+    out.items[i] = item;
+  }
+  out.n = n;
+  return true;
+}
+
+// The texts among `tags`' items (an upper bound of the strings read: a
+// type item's type is counted without being read). Reads each item's
+// first line, independent loads that the memory serves together, before
+// the values are built.
+size_t CountTexts(const FewTags& tags) {
+  size_t texts = 0;
+  for (size_t i = 0; i < tags.n; ++i) {
+    const Item* item = tags.items[i];
+    if (item != nullptr && !item->deleted &&
+        item->content.ref == crdt::engine::kRefType) {
+      ++texts;
+    }
+  }
+  return texts;
+}
+
+// ReadBotTags; with `extra` strings more in the batch of its strings when
+// `batch` is not null (which is then set to the batch, or left empty when
+// there is none).
+Value ReadTags(const TypeImpl* map, bool* plain,
+               std::optional<bots::StringBatch>* batch, size_t extra) {
   if (plain != nullptr) *plain = true;
   Value tags = Value::NewObject();
   if (map == nullptr || map->kind != TypeKind::kMap) return tags;
   bots::Object& out = tags.as_object();
-  const size_t n = map->map_keys.size();
-  out.Reserve(n);
-  // A bot has a handful of tags: the table's entries are taken in one pass
-  // and matched to map_keys by the key's address (both view the Doc's one
-  // copy of each key), which skips hashing every key string; an entry not
-  // matched that way is looked up.
-  constexpr size_t kFew = 16;
-  if (n <= kFew && map->map.size() == n) {
-    const char* key_data[kFew];
-    const Item* current[kFew];
-    size_t m = 0;
-    for (const auto& [key, slot] : map->map) {
-      key_data[m] = key.data();
-      current[m] = slot.current;
-      ++m;
+  out.Reserve(map->map_keys.size());
+  FewTags few;
+  if (GatherFewTags(map, few)) {
+    bots::StringBatch* strings = nullptr;
+    if (batch != nullptr) {
+      const size_t n = CountTexts(few) + extra;
+      if (n > 1) strings = &batch->emplace(n);
     }
-    for (size_t i = 0; i < n; ++i) {
-      const std::string& key = map->map_keys[i];
-      const char* data = key.data();
-      const Item* item = nullptr;
-      size_t j = 0;
-      while (j < m && key_data[j] != data) ++j;
-      if (j < m) {
-        item = current[j];
-        // Matched entries leave the search.
-        --m;
-        key_data[j] = key_data[m];
-        current[j] = current[m];
-      } else {
-        item = map->GetMap(std::string_view(key));
-      }
-      AddTag(out, key, item, plain);
+    for (size_t i = 0; i < few.n; ++i) {
+      AddTag(out, *few.keys[i], few.items[i], plain, strings);
     }
     return tags;
   }
   for (const std::string& key : map->map_keys) {
-    AddTag(out, key, map->GetMap(std::string_view(key)), plain);
+    AddTag(out, key, map->GetMap(std::string_view(key)), plain, nullptr);
   }
   return tags;
+}
+
+}  // namespace
+
+Value ReadBotTags(const TypeImpl* map, bool* plain) {
+  return ReadTags(map, plain, nullptr, 0);
+}
+
+NewBotRead ReadNewBot(std::string_view id, const TypeImpl* map) {
+  NewBotRead out;
+  std::optional<bots::StringBatch> batch;
+  out.tags = ReadTags(map, &out.plain, &batch, 1);
+  out.id = batch.has_value() ? batch->Make(std::string(id)) : Value(id);
+  return out;
 }
 
 Value ReadBotOfMap(std::string_view id, const TypeImpl* map) {

@@ -41,6 +41,17 @@ bots::Value ReadItemValue(const crdt::engine::Item* item);
 // EnsureBotIsSerializable would return the bot as it is).
 bots::Value ReadBotTags(const crdt::engine::TypeImpl* map, bool* plain);
 
+// What ReadBot reads of a new bot, for the caller that builds the bot
+// object itself: its id's value, its tags (ReadBotTags) and whether every
+// tag value is a primitive. The id and the string tag values share one
+// allocation (bots::StringBatch).
+struct NewBotRead {
+  bots::Value id;
+  bots::Value tags;
+  bool plain = true;
+};
+NewBotRead ReadNewBot(std::string_view id, const crdt::engine::TypeImpl* map);
+
 // ReadBot(id, slot) for the bot map `map` (the type of `slot`, or null):
 // createBot(id, tags).
 bots::Value ReadBotOfMap(std::string_view id,

@@ -37,6 +37,12 @@ void ExpectSameBot(crdt::YMap bots, const std::string& id, bool plain) {
   bool is_plain = false;
   ReadBotTags(slot->type, &is_plain);
   EXPECT_EQ(is_plain, plain) << id;
+  // ReadNewBot reads the same id and tags (its strings from one batch).
+  const NewBotRead read = ReadNewBot(id, slot->type);
+  EXPECT_TRUE(bots::DeepEquals(read.id, expected["id"])) << id;
+  EXPECT_TRUE(bots::DeepEquals(read.tags, expected["tags"])) << id;
+  EXPECT_EQ(read.tags.as_object().Keys(), expected["tags"].as_object().Keys());
+  EXPECT_EQ(read.plain, plain) << id;
 }
 
 TEST(YjsBotRead, ReadsBotsAsReadBot) {
