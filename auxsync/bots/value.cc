@@ -154,14 +154,31 @@ void StringBatch::DropShare(Header* header) noexcept {
                                           capacity + 1);
 }
 
-Value StringBatch::Make(std::string text) {
+StringBatch::StringNode* StringBatch::Next() {
   Header& header = *reinterpret_cast<Header*>(block_);
-  if (used_ == header.capacity) return Value(std::move(text));
+  if (used_ == header.capacity) return nullptr;
   ++used_;
-  StringNode* node = block_ + used_;
+  internal::RefCountAdd(header.live);
+  return block_ + used_;
+}
+
+Value StringBatch::Make(std::string text) {
+  StringNode* node = Next();
+  if (node == nullptr) return Value(std::move(text));
   std::construct_at(node, std::move(text));
   node->batch_slot = used_;
-  internal::RefCountAdd(header.live);
+  Value v;
+  v.kind_ = Value::Kind::kString;
+  v.str_ = node;
+  return v;
+}
+
+Value StringBatch::Make(std::string_view text) {
+  StringNode* node = Next();
+  if (node == nullptr) return Value(text);
+  // Built in place from the view (no temporary string to move from).
+  std::construct_at(node, std::string(text));
+  node->batch_slot = used_;
   Value v;
   v.kind_ = Value::Kind::kString;
   v.str_ = node;

@@ -283,6 +283,8 @@ class StringBatch {
 
   // A string value of `text`; Value(text) once the batch is full.
   Value Make(std::string text);
+  Value Make(std::string_view text);
+  Value Make(const char* text) { return Make(std::string_view(text)); }
 
  private:
   using StringNode = Value::StringNode;
@@ -296,6 +298,8 @@ class StringBatch {
   // Drops one share of the block whose header is `header`, freeing the
   // block with the last.
   static void DropShare(Header* header) noexcept;
+  // The next node, its reference to the block taken (null when full).
+  StringNode* Next();
 
   StringNode* block_;  // the header's slot, then capacity nodes
   uint32_t used_ = 0;

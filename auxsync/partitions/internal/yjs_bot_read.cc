@@ -31,6 +31,24 @@ const TypeImpl* TextOf(const Item* item) {
   return type != nullptr && type->kind == TypeKind::kText ? type : nullptr;
 }
 
+// The usual text (one live string item, SetSlot writes one) of at most 16
+// ASCII units, narrowed into `out`: its length, or -1 for any other text.
+int ShortAsciiText(const TypeImpl* text, uint8_t (&out)[16]) {
+  const Item* first = text->start;
+  if (first == nullptr || first->right != nullptr || first->deleted ||
+      first->content.ref != crdt::engine::kRefString) {
+    return -1;
+  }
+  const size_t n = first->content.str.size();
+  // Checked and narrowed in one SSE step (the text's buffer has
+  // kText16ReadSlack units of slack to read).
+  if (n > 16 ||
+      !crdt::internal::WriteAsciiUpTo16(first->content.str.data(), n, out)) {
+    return -1;
+  }
+  return static_cast<int>(n);
+}
+
 // Adds the tag `key` of a bot map, whose current item is `item` (or null),
 // to `out` as ReadBot would (nothing when it has no value). The keys of one
 // map are distinct, so no lookup is needed first.
@@ -39,8 +57,16 @@ void AddTag(bots::Object& out, const std::string& key, const Item* item,
   if (item == nullptr || item->deleted) return;
   if (const TypeImpl* text = TextOf(item)) {
     // Shared types always have a value (an emptied text reads as "").
-    out.AddNew(key, batch != nullptr ? batch->Make(TextValue(text))
-                                     : Value(TextValue(text)));
+    if (batch == nullptr) {
+      out.AddNew(key, Value(TextValue(text)));
+      return;
+    }
+    // Most tag values are short: written straight into their node.
+    uint8_t narrow[16];
+    const int n = ShortAsciiText(text, narrow);
+    out.AddNew(key, n >= 0 ? batch->Make(std::string_view(
+                                 reinterpret_cast<const char*>(narrow), n))
+                           : batch->Make(std::string_view(TextValue(text))));
     return;
   }
   if (item->content.ref == crdt::engine::kRefAny &&
@@ -73,20 +99,18 @@ const TypeImpl* ItemType(const Item* item) {
 }
 
 std::string TextValue(const TypeImpl* text) {
+  // Most tag values are short.
+  uint8_t narrow[16];
+  const int short_ascii = ShortAsciiText(text, narrow);
+  if (short_ascii >= 0) {
+    return std::string(reinterpret_cast<const char*>(narrow), short_ascii);
+  }
   // The usual text: one string item (SetSlot writes one), ASCII.
   const Item* first = text->start;
   if (first != nullptr && first->right == nullptr && !first->deleted &&
       first->content.ref == crdt::engine::kRefString) {
     const size_t n = first->content.str.size();
     const char16_t* units = first->content.str.data();
-    // Most tag values are short: checked and narrowed in one SSE step
-    // (the text's buffer has kText16ReadSlack units of slack to read).
-    if (n <= 16) {
-      uint8_t narrow[16];
-      if (crdt::internal::WriteAsciiUpTo16(units, n, narrow)) {
-        return std::string(reinterpret_cast<const char*>(narrow), n);
-      }
-    }
     char16_t all = 0;
     for (size_t i = 0; i < n; ++i) all |= units[i];
     if (all < 0x80) {
@@ -228,7 +252,7 @@ NewBotRead ReadNewBot(std::string_view id, const TypeImpl* map) {
   NewBotRead out;
   std::optional<bots::StringBatch> batch;
   out.tags = ReadTags(map, &out.plain, &batch, 1);
-  out.id = batch.has_value() ? batch->Make(std::string(id)) : Value(id);
+  out.id = batch.has_value() ? batch->Make(id) : Value(id);
   return out;
 }
 
