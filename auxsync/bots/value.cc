@@ -4,7 +4,9 @@
 #include <bit>
 #include <cassert>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
+#include <memory>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -14,6 +16,44 @@
 
 namespace auxsync::bots {
 namespace {
+
+// The allocator of Object::WithCapacity's std::allocate_shared: each
+// allocation has `extra` bytes more after its objects, whose address it
+// stores in *trailing (for the object constructed there next).
+template <typename T>
+class TrailingAllocator {
+ public:
+  using value_type = T;
+  TrailingAllocator(size_t extra, std::byte** trailing)
+      : extra_(extra), trailing_(trailing) {}
+  template <typename U>
+  TrailingAllocator(const TrailingAllocator<U>& other)  // NOLINT (rebind)
+      : extra_(other.extra_), trailing_(other.trailing_) {}
+
+  T* allocate(size_t n) {
+    std::byte* p = std::allocator<std::byte>().allocate(Head(n) + extra_);
+    *trailing_ = p + Head(n);
+    return reinterpret_cast<T*>(p);
+  }
+  void deallocate(T* p, size_t n) {
+    std::allocator<std::byte>().deallocate(reinterpret_cast<std::byte*>(p),
+                                           Head(n) + extra_);
+  }
+  template <typename U>
+  bool operator==(const TrailingAllocator<U>& other) const {
+    return extra_ == other.extra_ && trailing_ == other.trailing_;
+  }
+
+ private:
+  template <typename U>
+  friend class TrailingAllocator;
+  static size_t Head(size_t n) {
+    constexpr size_t kAlign = alignof(std::max_align_t);
+    return (n * sizeof(T) + kAlign - 1) / kAlign * kAlign;
+  }
+  size_t extra_;
+  std::byte** trailing_;
+};
 
 uint32_t ArrayIndexOf(std::string_view key) {
   uint64_t n = 0;
@@ -232,6 +272,9 @@ void Value::Release() noexcept {
 }
 
 Value Value::NewObject() { return Value(std::make_shared<Object>()); }
+Value Value::NewObject(size_t capacity) {
+  return Value(Object::WithCapacity(capacity));
+}
 Value Value::NewArray() { return Value(std::make_shared<Array>()); }
 
 [[gnu::flatten]] const Value& Value::operator[](std::string_view key) const {
@@ -506,6 +549,41 @@ void Object::RebuildIndex(size_t n) {
   }
 }
 
+Object::Slot* Object::SlotAllocator::allocate(size_t n) {
+  if (spare_ != nullptr && !spare_->in_use && n <= spare_->capacity) {
+    spare_->in_use = true;
+    return spare_slots();
+  }
+  return std::allocator<Slot>().allocate(n);
+}
+
+void Object::SlotAllocator::deallocate(Slot* p, size_t n) {
+  if (spare_ != nullptr && p == spare_slots()) {
+    spare_->in_use = false;
+    return;
+  }
+  std::allocator<Slot>().deallocate(p, n);
+}
+
+Object::Object(SpareKey key)
+    : slots_(SlotAllocator(
+          std::construct_at(reinterpret_cast<Spare*>(*key.trailing),
+                            Spare{key.capacity, false}))) {
+  slots_.reserve(key.capacity);
+}
+
+ObjectRef Object::WithCapacity(size_t capacity) {
+  if (capacity <= kInlineSlots) return std::make_shared<Object>();
+  // The slot vector's first allocation asks for at least twice its inline
+  // capacity.
+  capacity = std::max(capacity, 2 * kInlineSlots);
+  std::byte* trailing = nullptr;
+  return std::allocate_shared<Object>(
+      TrailingAllocator<Object>(sizeof(Spare) + capacity * sizeof(Slot),
+                                &trailing),
+      SpareKey(&trailing, capacity));
+}
+
 Object::Extra& Object::MutableExtra() {
   if (extra_ == nullptr) extra_ = std::make_unique<Extra>();
   return *extra_;
@@ -574,7 +652,9 @@ void Object::Set(std::string_view key, Value value) {
   Append(key, hash, std::move(value));
 }
 
-void Object::AddNew(std::string_view key, Value value) {
+// Flattened: the slot vector's append is inlined (a call of its own
+// otherwise, a good part of a key's cost when a bot's tags are built).
+[[gnu::flatten]] void Object::AddNew(std::string_view key, Value value) {
   assert(Lookup(key) < 0);
   Append(key, HashKey(key), std::move(value));
 }

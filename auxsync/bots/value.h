@@ -11,6 +11,7 @@
 #define AUXSYNC_BOTS_VALUE_H_
 
 #include <cassert>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -114,6 +115,9 @@ class Value {
   // A new empty object / array.
   static Value NewObject();
   static Value NewArray();
+  // A new empty object with room for `capacity` keys in the object's own
+  // allocation (Object::WithCapacity).
+  static Value NewObject(size_t capacity);
 
   Kind kind() const { return kind_; }
   bool is_undefined() const { return kind() == Kind::kUndefined; }
@@ -357,6 +361,8 @@ class Array {
 //
 // Lookups are O(1) on large objects. Iteration order is property order.
 class Object {
+  class SpareKey;
+
  public:
   struct Entry {
     std::string key;
@@ -366,6 +372,16 @@ class Object {
   Object() = default;
   Object(const Object&) = delete;
   Object& operator=(const Object&) = delete;
+  // WithCapacity's constructor (public for std::allocate_shared; only
+  // Object can make its key).
+  explicit Object(SpareKey key);
+
+  // A new empty object with room for `capacity` keys placed in the same
+  // allocation as the object and its reference count: one allocation for
+  // an object of known size (a bot's tags), where a default object
+  // allocates its slots apart once it has more than a few keys. It behaves
+  // like any object, growing past `capacity` as usual.
+  static ObjectRef WithCapacity(size_t capacity);
 
   size_t size() const { return live_; }
   bool empty() const { return live_ == 0; }
@@ -451,6 +467,43 @@ class Object {
     [[no_unique_address]] Value value;
     uint8_t flags = 0;
   };
+  // Slot storage that WithCapacity places after the object in its
+  // allocation (this header, then `capacity` slots): the slot vector takes
+  // it for an allocation that fits while it is free, and returns it rather
+  // than freeing it. It goes with the object's allocation.
+  struct Spare {
+    size_t capacity;
+    bool in_use;
+  };
+  // The slot vector's allocator: the heap, or the object's Spare when it
+  // has one. It stays with its object (an absl::InlinedVector keeps its
+  // allocator when it is assigned), and the Spare is never handed to
+  // another vector, since objects are neither copied nor moved.
+  class SlotAllocator {
+   public:
+    using value_type = Slot;
+    SlotAllocator() = default;
+    explicit SlotAllocator(Spare* spare) : spare_(spare) {}
+    Slot* allocate(size_t n);
+    void deallocate(Slot* p, size_t n);
+    friend bool operator==(const SlotAllocator& a, const SlotAllocator& b) {
+      return a.spare_ == b.spare_;
+    }
+
+   private:
+    Slot* spare_slots() const { return reinterpret_cast<Slot*>(spare_ + 1); }
+    Spare* spare_ = nullptr;
+  };
+  // Where WithCapacity's allocation put the Spare (read when the object is
+  // constructed, after the allocation) and its capacity.
+  class SpareKey {
+   private:
+    friend class Object;
+    SpareKey(std::byte* const* trailing, size_t capacity)
+        : trailing(trailing), capacity(capacity) {}
+    std::byte* const* trailing;
+    size_t capacity;
+  };
 
   // The hash of small-object slots and of the large-object index; cheap on
   // the short keys that dominate (tag names, ids).
@@ -477,7 +530,7 @@ class Object {
   // partial entries have at most this many keys, and their slots then sit
   // right after the header.
   static constexpr size_t kInlineSlots = 3;
-  using SlotVector = absl::InlinedVector<Slot, kInlineSlots>;
+  using SlotVector = absl::InlinedVector<Slot, kInlineSlots, SlotAllocator>;
 
   int Lookup(std::string_view key, uint32_t hash) const;
   int Lookup(std::string_view key) const { return Lookup(key, KeyHash(key)); }

@@ -532,6 +532,41 @@ TEST(Object, AddNewManyMatchesAddNew) {
   }
 }
 
+// An object made with room for its keys behaves as a default one while it
+// is filled to its capacity and past it (its slots then move to the heap),
+// compacted after erases, cleared, reused and shallow-copied.
+TEST(Object, WithCapacityMatchesDefaultObject) {
+  for (size_t capacity : {0, 2, 3, 4, 10, 17, 40}) {
+    for (int n : {0, 3, 10, 17, 60}) {
+      SCOPED_TRACE(testing::Message() << capacity << " " << n);
+      Value a = Value::NewObject();
+      Value b = Value::NewObject(capacity);
+      for (int i = 0; i < n; ++i) {
+        const std::string key =
+            i % 5 == 2 ? std::to_string(n - i) : "k" + std::to_string(i);
+        a.as_object().AddNew(key, i);
+        b.as_object().AddNew(key, i);
+      }
+      EXPECT_TRUE(DeepEquals(a, b));
+      EXPECT_EQ(a.as_object().Keys(), b.as_object().Keys());
+      for (int i = 0; i < n; i += 2) {
+        a.as_object().Erase("k" + std::to_string(i));
+        b.as_object().Erase("k" + std::to_string(i));
+      }
+      EXPECT_EQ(a.as_object().Keys(), b.as_object().Keys());
+      Value copy(b.as_object().ShallowCopy());
+      EXPECT_EQ(copy.as_object().Keys(), a.as_object().Keys());
+      b.as_object().Clear();
+      EXPECT_TRUE(b.as_object().empty());
+      for (int i = 0; i < n; ++i) b.as_object().Set("r" + std::to_string(i), i);
+      b.as_object().AssignShallowCopy(a.as_object());
+      EXPECT_TRUE(DeepEquals(a, b));
+      b.as_object().AssignSingle("only", Value("one"));
+      EXPECT_EQ(b.as_object().Keys(), std::vector<std::string>{"only"});
+    }
+  }
+}
+
 // Values made by a StringBatch are ordinary string values: copies share
 // them, each is released on its own, in any order, before or after the
 // batch, and a full batch still makes values.

@@ -220,10 +220,10 @@ size_t CountTexts(const FewTags& tags) {
 Value ReadTags(const TypeImpl* map, bool* plain,
                std::optional<bots::StringBatch>* batch, size_t extra) {
   if (plain != nullptr) *plain = true;
-  Value tags = Value::NewObject();
-  if (map == nullptr || map->kind != TypeKind::kMap) return tags;
+  if (map == nullptr || map->kind != TypeKind::kMap) return Value::NewObject();
+  // The tags' slots in the object's own allocation.
+  Value tags = Value::NewObject(map->map_keys.size());
   bots::Object& out = tags.as_object();
-  out.Reserve(map->map_keys.size());
   FewTags few;
   if (GatherFewTags(map, few)) {
     bots::StringBatch* strings = nullptr;
