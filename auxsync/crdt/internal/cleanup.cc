@@ -184,10 +184,15 @@ void TryGcAndMerge(Transaction& tr, Doc& doc) {
     if (before == clock) continue;
     auto* v = store.Client(client);
     size_t first = std::max<size_t>(StructStore::FindIndex(*v, before), 1);
+    // From the right, each struct that merges with its left one (found
+    // without trying the others one by one) merges leftwards as far as it
+    // goes, and the walk goes on left of the merged run.
     for (size_t i = v->size() - 1; i >= first;) {
-      size_t m = MergeWithLefts(*v, i, freed);
-      if (i < 1 + m) break;
-      i -= 1 + m;
+      const size_t p = v->LastPairWhere(first, i, CanMerge);
+      if (p == v->size()) break;
+      const size_t m = MergeRun(*v, p, freed);
+      if (p < 1 + m) break;
+      i = p - 1 - m;
     }
   }
   auto& ms = DocAccess::MergeStructs(tr);

@@ -572,10 +572,23 @@ struct DeleteSet {
   // False when every range was recorded with AddCollected since the last
   // Clear (the cleanup's collection pass has nothing to do).
   bool MayHoldContent() const { return has_content_; }
-  void Push(uint64_t client, uint64_t clock, uint64_t len) {
+  [[gnu::always_inline]] void Push(uint64_t client, uint64_t clock,
+                                   uint64_t len) {
     if (len == 0) return;
     // Deletions come in runs of one client (a decoded state's deleted
-    // structs, a deleted range's items): no table lookup for those.
+    // structs, a deleted range's items): no table lookup for those, and no
+    // call (a decoded state records a range per deleted struct).
+    if (last_ != nullptr && last_client_ == client &&
+        last_size_ == clients.size() && last_->size() < last_->capacity())
+        [[likely]] {
+      last_->push_back({clock, len});
+      return;
+    }
+    PushSlow(client, clock, len);
+  }
+  // Push past its cache (another client, or the list is full).
+  [[gnu::noinline]] void PushSlow(uint64_t client, uint64_t clock,
+                                  uint64_t len) {
     if (last_ != nullptr && last_client_ == client &&
         last_size_ == clients.size()) {
       last_->push_back({clock, len});

@@ -56,6 +56,27 @@ class StructList {
     }
     return SearchIndex(clock);
   }
+  // The last position p in [first, last] (1 <= first, last < size()) for
+  // which pred(struct p - 1, struct p) holds, or size() if none: a walk
+  // backwards over the chunks' entries, without a lookup per position (a
+  // cleanup tries every new struct against its left one, and most fail).
+  template <typename P>
+  size_t LastPairWhere(size_t first, size_t last, P&& pred) const {
+    size_t c = Chunk(last);
+    const Entry* e = chunks_[c].data();
+    size_t j = last - starts_[c];
+    Item* right = e[j].item;
+    for (size_t p = last; p >= first; --p) {
+      while (j == 0) {
+        e = chunks_[--c].data();
+        j = chunks_[c].size();
+      }
+      Item* left = e[--j].item;
+      if (pred(left, right)) return p;
+      right = left;
+    }
+    return size_;
+  }
   // Calls f(Item*) for the structs at positions [from, size()) in order,
   // chunk by chunk (no per-position search). `f` must not change the list.
   template <typename F>
