@@ -566,7 +566,8 @@ struct DeleteSet {
   }
   // Records structs whose content is deleted content already (a decoded
   // state's deleted structs): nothing to collect.
-  void AddCollected(uint64_t client, uint64_t clock, uint64_t len) {
+  [[gnu::always_inline]] void AddCollected(uint64_t client, uint64_t clock,
+                                           uint64_t len) {
     Push(client, clock, len);
   }
   // False when every range was recorded with AddCollected since the last

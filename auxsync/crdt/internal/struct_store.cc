@@ -214,6 +214,14 @@ size_t StructList::SearchIndex(uint64_t clock) const {
                                     [](const Entry& e) { return e.clock; });
 }
 
+const StructList* StructStore::ClientSlow(uint64_t c) const {
+  auto it = clients_.find(c);
+  if (it == clients_.end()) return nullptr;
+  last_client_ = c;
+  last_list_ = const_cast<StructList*>(&it->second);
+  return last_list_;
+}
+
 StructList& StructStore::ClientOrCreateSlow(uint64_t c) {
   // An insertion may move every list (rehash): the cache is reset to the
   // list returned.

@@ -221,15 +221,16 @@ class StructStore {
   StructList* Client(uint64_t c) {
     return const_cast<StructList*>(std::as_const(*this).Client(c));
   }
-  const StructList* Client(uint64_t c) const {
-    // Most lookups in a row are for the same client (the local one).
-    if (last_list_ != nullptr && last_client_ == c) return last_list_;
-    auto it = clients_.find(c);
-    if (it == clients_.end()) return nullptr;
-    last_client_ = c;
-    last_list_ = const_cast<StructList*>(&it->second);
-    return last_list_;
+  [[gnu::always_inline]] const StructList* Client(uint64_t c) const {
+    // Most lookups in a row are for the same client (the local one): no
+    // call for those.
+    if (last_list_ != nullptr && last_client_ == c) [[likely]] {
+      return last_list_;
+    }
+    return ClientSlow(c);
   }
+  // Client past its one-entry cache.
+  const StructList* ClientSlow(uint64_t c) const;
   [[gnu::always_inline]] StructList& ClientOrCreate(uint64_t c) {
     if (last_list_ != nullptr && last_client_ == c) [[likely]] {
       return *last_list_;
