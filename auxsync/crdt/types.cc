@@ -830,9 +830,9 @@ std::string XmlString(const TypeImpl* t) {
       }
       if (t->kind == TypeKind::kXmlFragment) return inner;
       std::vector<std::string> keys;
-      for (const auto& k : t->map_keys) {
-        Item* it = t->GetMap(k);
-        if (it != nullptr && !it->deleted) keys.push_back(k);
+      for (const engine::MapTable::Entry& e : t->map) {
+        Item* it = e.current;
+        if (it != nullptr && !it->deleted) keys.push_back(e.key.get());
       }
       std::sort(keys.begin(), keys.end());
       std::string name = t->node_name;
@@ -863,12 +863,13 @@ JsValue TypeJson(const TypeImpl* t) {
     case TypeKind::kXmlHook:
     case TypeKind::kMap: {
       Any::Map entries;
-      for (const std::string& k : t->map_keys) {
-        Item* it = t->GetMap(k);
+      for (const engine::MapTable::Entry& e : t->map) {
+        Item* it = e.current;
         if (it == nullptr || it->deleted) continue;
         entries.emplace_back(
-            k, ValueJson(ItemValue(
-                   it, static_cast<size_t>(it->content.Length() - 1))));
+            e.key.get(),
+            ValueJson(
+                ItemValue(it, static_cast<size_t>(it->content.Length() - 1))));
       }
       return Any::MakeMap(std::move(entries));
     }
@@ -1005,8 +1006,8 @@ bool YMap::Has(std::string_view key) const {
 
 std::vector<std::string> YMap::Keys() const {
   std::vector<std::string> out;
-  for (const auto& k : t_->map_keys) {
-    if (Has(k.view())) out.push_back(k.get());
+  for (const engine::MapTable::Entry& e : t_->map) {
+    if (e.current != nullptr && !e.current->deleted) out.push_back(e.key.get());
   }
   return out;
 }

@@ -156,9 +156,7 @@ bool TextReadsAs(const crdt::engine::Item* item, const std::string& value) {
 // OutValue copy.
 Value ReadEntryDirect(const crdt::engine::TypeImpl* map,
                       const std::string& key) {
-  auto entry = map->map.find(key);
-  if (entry == map->map.end()) return Value();
-  const crdt::engine::Item* item = entry->second.current;
+  const crdt::engine::Item* item = map->GetMap(std::string_view(key));
   if (item == nullptr || item->deleted) return Value();
   return ReadItemDirect(item);
 }
@@ -509,10 +507,9 @@ void YjsPartitionCore::ApplyActions(const std::vector<Value>& actions,
           if (IsTruthy(update_tags) && current_bot != nullptr &&
               IsTruthy(*current_bot) && update_tags.is_object()) {
             // bots_.Get(id) without the OutValue: the live map of the bot.
-            if (auto slot = bots_.impl()->map.find(id);
-                slot != bots_.impl()->map.end()) {
-              const crdt::engine::Item* item = slot->second.current;
-              if (item != nullptr && !item->deleted &&
+            if (const crdt::engine::Item* item =
+                    bots_.impl()->GetMap(std::string_view(id))) {
+              if (!item->deleted &&
                   item->content.ref == crdt::engine::kRefType &&
                   item->content.type() != nullptr &&
                   item->content.type()->kind == crdt::engine::TypeKind::kMap) {

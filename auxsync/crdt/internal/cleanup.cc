@@ -27,11 +27,10 @@ void GcItem(Item* it, bool parent_gcd) {
     TypeImpl* t = x->content.type();
     for (Item* c = t->start; c != nullptr; c = c->right) todo.push_back(c);
     t->start = nullptr;
-    for (const std::string& k : t->map_keys) {
-      for (Item* c = t->GetMap(k); c != nullptr; c = c->left) todo.push_back(c);
+    for (const MapTable::Entry& e : t->map) {
+      for (Item* c = e.current; c != nullptr; c = c->left) todo.push_back(c);
     }
-    t->map.clear();
-    t->map_keys.clear();
+    t->map.Clear();
   };
   collect_children(it);
   while (!todo.empty()) {

@@ -156,7 +156,7 @@ namespace {
   // chain already finds its slot there (the chain's first item made it),
   // so making it here adds no key yjs would not have. No other key is
   // added to the parent's map while it is used.
-  TypeImpl::MapSlot* const slot =
+  MapTable::Entry* const slot =
       item->has_parent_sub ? &parent->KeySlot(item->parent_sub) : nullptr;
   if ((left == nullptr && (right == nullptr || right->left != nullptr)) ||
       (left != nullptr && left->right != right)) {
@@ -285,8 +285,8 @@ void DeleteItem(Transaction& tr, Item* item) {
       }
     }
     if (c == nullptr && !f.in_list) {
-      while (c == nullptr && f.key < f.t->map_keys.size()) {
-        c = f.t->GetMap(f.t->map_keys[f.key++]);
+      while (c == nullptr && f.key < f.t->map.size()) {
+        c = f.t->map.begin()[f.key++].current;
       }
       if (c == nullptr) {
         DocAccess::RemoveChanged(tr, f.t);
@@ -445,8 +445,7 @@ void ReserveMapKeys(uint64_t client, const std::vector<DecodedStruct>& refs) {
       return;
     }
     TypeImpl* t = p->content.type();
-    t->map.reserve(t->map.size() + count);
-    t->map_keys.reserve(t->map_keys.size() + count);
+    t->map.Reserve(t->map.size() + count);
   };
   for (size_t j = 0; j < refs.size(); ++j) {
     const DecodedStruct& s = refs[j];

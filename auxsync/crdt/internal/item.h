@@ -28,6 +28,7 @@
 #include "absl/hash/hash.h"
 #include "absl/strings/string_view.h"
 #include "auxsync/crdt/internal/engine_any.h"
+#include "auxsync/crdt/internal/map_table.h"
 #include "auxsync/crdt/internal/slab_pool.h"
 #include "auxsync/crdt/internal/text16.h"
 
@@ -211,27 +212,6 @@ struct Content {
     ptr_ = p;
     own_ = own | kOwnPooled;
   }
-};
-
-// A map key held by an item: a pointer to the key's one copy in its Doc's
-// ItemPool (ItemPool::Key), so that the many entries of a key (every bot's
-// "color") share one string and an item allocates nothing for its key.
-// Copies share; get() requires a key (has_parent_sub). Valid while the pool
-// lives (items never move between pools).
-class ItemKey {
- public:
-  ItemKey() = default;
-  explicit ItemKey(const std::string* s) : s_(s) {}
-  const std::string& get() const {
-    assert(s_ != nullptr);
-    return *s_;
-  }
-  operator const std::string&() const { return get(); }  // NOLINT
-  std::string_view view() const { return get(); }
-  void clear() { s_ = nullptr; }
-
- private:
-  const std::string* s_ = nullptr;
 };
 
 // A struct of the store. 128 bytes, two cache lines: the first holds
@@ -424,31 +404,9 @@ class TypeImpl {
   Item* start = nullptr;
   // Map key -> the key's current item and the first item of its chain
   // (integration scans a key's chain from its start: without `first` that
-  // is a walk over every value the key ever had).
-  struct MapSlot {
-    Item* current = nullptr;
-    Item* first = nullptr;
-  };
-  // Keyed by views of the Doc's one copy of each key (ItemPool::Key, which
-  // outlives every type of the Doc): a new key costs no string copy. Looked
-  // up by any string (transparent hash).
-  struct KeyHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view k) const {
-      // absl::string_view: absl hashes it itself (std::string_view would
-      // go through std::hash).
-      return absl::Hash<absl::string_view>{}(
-          absl::string_view(k.data(), k.size()));
-    }
-  };
-  struct KeyEq {
-    using is_transparent = void;
-    bool operator()(std::string_view a, std::string_view b) const {
-      return a == b;
-    }
-  };
-  absl::flat_hash_map<std::string_view, MapSlot, KeyHash, KeyEq> map;
-  std::vector<ItemKey> map_keys;  // first-integration order (JS Map order)
+  // is a walk over every value the key ever had), in first-integration
+  // order (JS Map order).
+  MapTable map;
   uint64_t length = 0;
   bool has_formatting = false;
   // Position cache: the last (index, item) found by an index walk.
@@ -472,34 +430,25 @@ class TypeImpl {
   std::vector<std::function<void(crdt::Transaction&, TypeImpl*)>> prelim;
 
   bool IsRoot() const { return item == nullptr; }
-  void SetMap(ItemKey key, Item* it) {
-    auto [iter, inserted] = map.try_emplace(key.view(), MapSlot{it, nullptr});
-    if (inserted) {
-      map_keys.push_back(key);
-    } else {
-      iter->second.current = it;
-    }
-  }
+  void SetMap(ItemKey key, Item* it) { map.FindOrAdd(key).current = it; }
   Item* GetMap(std::string_view key) const {
-    auto it = map.find(key);
-    return it == map.end() ? nullptr : it->second.current;
+    const MapTable::Entry* e = map.Find(key);
+    return e == nullptr ? nullptr : e->current;
   }
-  Item* GetMap(ItemKey key) const { return GetMap(key.view()); }
+  Item* GetMap(ItemKey key) const {
+    const MapTable::Entry* e = map.Find(key);
+    return e == nullptr ? nullptr : e->current;
+  }
   // The first item of the key's chain (null if the key never had one).
   Item* MapFirst(std::string_view key) const {
-    auto it = map.find(key);
-    if (it == map.end()) return nullptr;
-    return ChainStart(it->second);
+    const MapTable::Entry* e = map.Find(key);
+    return e == nullptr ? nullptr : ChainStart(*e);
   }
-  // The slot of `key`, made (and the key appended to map_keys) if the key
-  // had none. Valid until the next insertion into `map`.
-  MapSlot& KeySlot(ItemKey key) {
-    auto [iter, inserted] = map.try_emplace(key.view());
-    if (inserted) map_keys.push_back(key);
-    return iter->second;
-  }
-  // The first item of a slot's chain (null if none).
-  static Item* ChainStart(const MapSlot& slot) {
+  // The entry of `key`, made (last in the key order) if the key had none.
+  // Valid until the next key is added to `map`.
+  MapTable::Entry& KeySlot(ItemKey key) { return map.FindOrAdd(key); }
+  // The first item of an entry's chain (null if none).
+  static Item* ChainStart(const MapTable::Entry& slot) {
     Item* o = slot.first != nullptr ? slot.first : slot.current;
     while (o != nullptr && o->left != nullptr) o = o->left;
     return o;

@@ -150,62 +150,18 @@ Value ReadItemValue(const Item* item) {
 
 namespace {
 
-// A bot's keys (views of map_keys) and their current items in key order,
-// for the few-tags path of ReadBotTags.
+// Bots with more tags than this read their strings one allocation each (a
+// StringBatch is for a bot's handful).
 constexpr size_t kFew = 16;
-struct FewTags {
-  size_t n = 0;
-  const std::string* keys[kFew];
-  const Item* items[kFew];
-};
 
-// Fills `out` for `map` (a map): false when it has more than kFew keys (or
-// keys without an entry), which the general path reads.
-bool GatherFewTags(const TypeImpl* map, FewTags& out) {
-  const size_t n = map->map_keys.size();
-  if (n > kFew || map->map.size() != n) return false;
-  // The table's entries are taken in one pass and matched to map_keys by
-  // the key's address (both view the Doc's one copy of each key), which
-  // skips hashing every key string; an entry not matched that way is
-  // looked up.
-  const char* key_data[kFew];
-  const Item* current[kFew];
-  size_t m = 0;
-  for (const auto& [key, slot] : map->map) {
-    key_data[m] = key.data();
-    current[m] = slot.current;
-    ++m;
-  }
-  for (size_t i = 0; i < n; ++i) {
-    const std::string& key = map->map_keys[i];
-    const char* data = key.data();
-    const Item* item = nullptr;
-    size_t j = 0;
-    while (j < m && key_data[j] != data) ++j;
-    if (j < m) {
-      item = current[j];
-      // Matched entries leave the search.
-      --m;
-      key_data[j] = key_data[m];
-      current[j] = current[m];
-    } else {
-      item = map->GetMap(std::string_view(key));
-    }
-    out.keys[i] = &key;
-    out.items[i] = item;
-  }
-  out.n = n;
-  return true;
-}
-
-// The texts among `tags`' items (an upper bound of the strings read: a
-// type item's type is counted without being read). Reads each item's
-// first line, independent loads that the memory serves together, before
-// the values are built.
-size_t CountTexts(const FewTags& tags) {
+// The texts among `map`'s current items (an upper bound of the strings
+// read: a type item's type is counted without being read). Reads each
+// item's first line, independent loads that the memory serves together,
+// before the values are built.
+size_t CountTexts(const TypeImpl* map) {
   size_t texts = 0;
-  for (size_t i = 0; i < tags.n; ++i) {
-    const Item* item = tags.items[i];
+  for (const crdt::engine::MapTable::Entry& e : map->map) {
+    const Item* item = e.current;
     if (item != nullptr && !item->deleted &&
         item->content.ref == crdt::engine::kRefType) {
       ++texts;
@@ -222,22 +178,16 @@ Value ReadTags(const TypeImpl* map, bool* plain,
   if (plain != nullptr) *plain = true;
   if (map == nullptr || map->kind != TypeKind::kMap) return Value::NewObject();
   // The tags' slots in the object's own allocation.
-  Value tags = Value::NewObject(map->map_keys.size());
+  Value tags = Value::NewObject(map->map.size());
   bots::Object& out = tags.as_object();
-  FewTags few;
-  if (GatherFewTags(map, few)) {
-    bots::StringBatch* strings = nullptr;
-    if (batch != nullptr) {
-      const size_t n = CountTexts(few) + extra;
-      if (n > 1) strings = &batch->emplace(n);
-    }
-    for (size_t i = 0; i < few.n; ++i) {
-      AddTag(out, *few.keys[i], few.items[i], plain, strings);
-    }
-    return tags;
+  bots::StringBatch* strings = nullptr;
+  if (batch != nullptr && map->map.size() <= kFew) {
+    const size_t n = CountTexts(map) + extra;
+    if (n > 1) strings = &batch->emplace(n);
   }
-  for (const std::string& key : map->map_keys) {
-    AddTag(out, key, map->GetMap(std::string_view(key)), plain, nullptr);
+  // The map's entries are in key order, each with its current item.
+  for (const crdt::engine::MapTable::Entry& e : map->map) {
+    AddTag(out, e.key.get(), e.current, plain, strings);
   }
   return tags;
 }

@@ -1,0 +1,132 @@
+// A shared type's map keys: the key handle items hold (ItemKey) and the
+// table from key to the key's items (MapTable). Private to the engine.
+#ifndef AUXSYNC_CRDT_INTERNAL_MAP_TABLE_H_
+#define AUXSYNC_CRDT_INTERNAL_MAP_TABLE_H_
+
+#include <cassert>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace auxsync::crdt::engine {
+
+struct Item;
+
+// A map key held by an item: a pointer to the key's one copy in its Doc's
+// ItemPool (ItemPool::Key), so that the many entries of a key (every bot's
+// "color") share one string and an item allocates nothing for its key.
+// Two keys of one Doc are equal exactly when their addresses are. Copies
+// share; get() requires a key (has_parent_sub). Valid while the pool lives
+// (items never move between pools).
+class ItemKey {
+ public:
+  ItemKey() = default;
+  explicit ItemKey(const std::string* s) : s_(s) {}
+  const std::string& get() const {
+    assert(s_ != nullptr);
+    return *s_;
+  }
+  operator const std::string&() const { return get(); }  // NOLINT
+  std::string_view view() const { return get(); }
+  // The key's identity within its Doc (see the class comment).
+  const std::string* address() const { return s_; }
+  void clear() { s_ = nullptr; }
+
+ private:
+  const std::string* s_ = nullptr;
+};
+
+// Map key -> the key's current item and the first item of its chain, in the
+// order the keys were first added (a JavaScript Map's order, which yjs's
+// events and JSON follow). Keys are never removed one by one (a key keeps
+// its chain of deleted items); Clear drops them all.
+//
+// Most maps hold a handful of keys (a bot's tags): the entries are one
+// array, searched by the keys' addresses (ItemKey) without hashing. A map
+// past kLinear keys (the bots of a document) also gets a hash index.
+// Not thread-safe.
+class MapTable {
+ public:
+  struct Entry {
+    ItemKey key;
+    Item* current = nullptr;  // the key's current (last) item
+    // The first item of the key's chain once an item was put before the
+    // current one's chain start, else null (see TypeImpl::ChainStart).
+    Item* first = nullptr;
+  };
+
+  MapTable() = default;
+  MapTable(const MapTable&) = delete;
+  MapTable& operator=(const MapTable&) = delete;
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  // The entries in key order.
+  Entry* begin() { return entries_.get(); }
+  Entry* end() { return entries_.get() + size_; }
+  const Entry* begin() const { return entries_.get(); }
+  const Entry* end() const { return entries_.get() + size_; }
+
+  // The entry of `key` (a key of this table's Doc), or null.
+  Entry* Find(ItemKey key) {
+    if (index_ == nullptr) {
+      for (size_t i = 0; i < size_; ++i) {
+        if (entries_[i].key.address() == key.address()) return &entries_[i];
+      }
+      return nullptr;
+    }
+    return IndexedFind(key.view(), key.address());
+  }
+  const Entry* Find(ItemKey key) const {
+    return const_cast<MapTable*>(this)->Find(key);
+  }
+  // The entry of the key with text `key`, or null.
+  Entry* Find(std::string_view key) {
+    if (index_ == nullptr) {
+      for (size_t i = 0; i < size_; ++i) {
+        if (entries_[i].key.view() == key) return &entries_[i];
+      }
+      return nullptr;
+    }
+    return IndexedFind(key, nullptr);
+  }
+  const Entry* Find(std::string_view key) const {
+    return const_cast<MapTable*>(this)->Find(key);
+  }
+  // The entry of `key` (a key of this table's Doc), added last with no
+  // items if the table has none. Valid until the next key is added.
+  Entry& FindOrAdd(ItemKey key) {
+    if (Entry* e = Find(key)) return *e;
+    return Add(key);
+  }
+  // Room for `n` keys in all, so that adding them allocates nothing more.
+  void Reserve(size_t n);
+  // Drops every key.
+  void Clear();
+
+ private:
+  // Past this many keys a search by address costs more than hashing.
+  static constexpr size_t kLinear = 16;
+  Entry& Add(ItemKey key);
+  // Find through the index: by address when `address` is set, else by text.
+  Entry* IndexedFind(std::string_view key, const std::string* address);
+  // Puts entry `i` (hash `h`) into the index, which has room.
+  void IndexPut(uint64_t h, uint32_t i);
+  // Sizes the index for `n` keys and puts every entry into it.
+  void Rehash(size_t n);
+  static uint64_t Hash(std::string_view key);
+
+  std::unique_ptr<Entry[]> entries_;
+  // Open addressing, linear probing: a slot is 0 (empty) or the key's hash
+  // in the high 32 bits and its entry's position + 1 in the low ones.
+  std::unique_ptr<uint64_t[]> index_;
+  uint32_t size_ = 0;
+  uint32_t cap_ = 0;         // entries_ slots
+  uint32_t index_mask_ = 0;  // index_ slots - 1
+};
+
+}  // namespace auxsync::crdt::engine
+
+#endif  // AUXSYNC_CRDT_INTERNAL_MAP_TABLE_H_
