@@ -104,11 +104,11 @@ TypeImpl* Doc::GetRoot(std::string_view name, TypeKind kind) {
   }
   auto t = std::make_unique<TypeImpl>();
   t->doc = this;
-  t->root_name = std::string(name);
+  t->set_root_name(name);
   t->kind = kind;
   TypeImpl* raw = t.get();
   roots_.push_back(std::move(t));
-  root_by_name_[raw->root_name] = raw;
+  root_by_name_[std::string(raw->root_name())] = raw;
   return raw;
 }
 
@@ -127,7 +127,7 @@ YXmlFragment Doc::GetXmlFragment(std::string_view name) {
 
 std::vector<std::string> Doc::RootNames() const {
   std::vector<std::string> out;
-  for (const auto& r : roots_) out.push_back(r->root_name);
+  for (const auto& r : roots_) out.push_back(std::string(r->root_name()));
   return out;
 }
 
@@ -291,8 +291,8 @@ void Doc::Cleanup() {
   bool need_formatting_cleanup = false;
   auto has_listeners = [](TypeImpl* t) {
     for (; t != nullptr; t = t->item != nullptr ? t->item->parent : nullptr) {
-      if (t->handlers &&
-          (!t->handlers->observe.empty() || !t->handlers->deep.empty()))
+      if (t->handlers() &&
+          (!t->handlers()->observe.empty() || !t->handlers()->deep.empty()))
         return true;
       if (t->item == nullptr || t->item->gc) break;
     }
@@ -339,14 +339,14 @@ void Doc::Cleanup() {
     const bool listeners = has_listeners(t);
     if (!listeners && !doc_handlers) continue;
     YEvent* raw = RecordEvent(tr, t, /*with_delta=*/listeners);
-    if (t->handlers) {
+    if (t->handlers()) {
       raw->current_target = t;
-      auto handlers = t->handlers->observe;
+      auto handlers = t->handlers()->observe;
       for (auto& [id, h] : handlers) h(*raw, tr);
     }
   }
   for (TypeImpl* t : tr.changed_parent_order_) {
-    if (!t->handlers || t->handlers->deep.empty()) continue;
+    if (!t->handlers() || t->handlers()->deep.empty()) continue;
     if (t->item != nullptr && t->item->deleted) continue;
     std::vector<YEvent*> evs;
     for (YEvent* e : *tr.EventsOf(t)) {
@@ -361,7 +361,7 @@ void Doc::Cleanup() {
       return a->path.size() < b->path.size();
     });
     std::vector<const YEvent*> cevs(evs.begin(), evs.end());
-    auto handlers = t->handlers->deep;
+    auto handlers = t->handlers()->deep;
     for (auto& [id, h] : handlers) h(cevs, tr);
   }
   if (!handlers_->after_tr.empty()) {

@@ -12,7 +12,7 @@ namespace {
 RelativePosition Make(TypeImpl* t, std::optional<ID> item, int64_t assoc) {
   RelativePosition r;
   if (t->item == nullptr) {
-    r.tname = t->root_name;
+    r.tname = std::string(t->root_name());
   } else {
     r.type = ID{t->item->id.client, t->item->id.clock};
   }

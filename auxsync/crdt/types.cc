@@ -84,13 +84,13 @@ Content ContentForValue(const Input& in, Doc& doc) {
   TypeImpl* t = c.type();
   t->doc = &doc;
   t->kind = KindOf(in.kind);
-  t->node_name = in.name;
+  t->set_node_name(in.name);
   switch (in.kind) {
     case Input::Kind::kMap:
       // new Y.Map(entries) keeps a JS Map: a repeated key keeps its first
       // position and takes the last value.
       for (const auto& [k, v] : DedupeEntries(in.entries)) {
-        t->prelim.push_back([k = k, v = v](Transaction& tr, TypeImpl* self) {
+        t->prelim().push_back([k = k, v = v](Transaction& tr, TypeImpl* self) {
           MapSet(tr, self, k, v);
         });
       }
@@ -98,7 +98,7 @@ Content ContentForValue(const Input& in, Doc& doc) {
     case Input::Kind::kText:
     case Input::Kind::kXmlText:
       if (!in.text.empty()) {
-        t->prelim.push_back([s = in.text](Transaction& tr, TypeImpl* self) {
+        t->prelim().push_back([s = in.text](Transaction& tr, TypeImpl* self) {
           TextInsertAt(tr, self, 0, s, nullptr);
         });
       }
@@ -107,16 +107,17 @@ Content ContentForValue(const Input& in, Doc& doc) {
     case Input::Kind::kXmlFragment:
     case Input::Kind::kXmlElement:
       if (!in.items.empty()) {
-        t->prelim.push_back(
+        t->prelim().push_back(
             [items = in.items](Transaction& tr, TypeImpl* self) {
               ListInsertAfter(tr, self, nullptr, items);
             });
       }
       if (in.kind == Input::Kind::kXmlElement) {
         for (const auto& [k, v] : DedupeEntries(in.entries)) {
-          t->prelim.push_back([k = k, v = v](Transaction& tr, TypeImpl* self) {
-            MapSet(tr, self, k, v);
-          });
+          t->prelim().push_back(
+              [k = k, v = v](Transaction& tr, TypeImpl* self) {
+                MapSet(tr, self, k, v);
+              });
         }
       }
       break;
@@ -835,7 +836,7 @@ std::string XmlString(const TypeImpl* t) {
         if (it != nullptr && !it->deleted) keys.push_back(e.key.get());
       }
       std::sort(keys.begin(), keys.end());
-      std::string name = t->node_name;
+      std::string name(t->node_name());
       for (char& c : name)
         c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       std::string out = "<" + name;
@@ -954,8 +955,9 @@ JsValue YType::ToJson() const { return engine::TypeJson(t_); }
 
 Subscription YType::Observe(
     std::function<void(const YEvent&, const Transaction&)> fn) {
-  if (!t_->handlers) t_->handlers = std::make_shared<engine::EventHandlers>();
-  auto h = t_->handlers;
+  auto& holder = t_->handlers_holder();
+  if (!holder) holder = std::make_shared<engine::EventHandlers>();
+  auto h = holder;
   int id = h->next_id++;
   h->observe.push_back({id, std::move(fn)});
   std::weak_ptr<engine::EventHandlers> weak = h;
@@ -969,8 +971,9 @@ Subscription YType::Observe(
 Subscription YType::ObserveDeep(
     std::function<void(const std::vector<const YEvent*>&, const Transaction&)>
         fn) {
-  if (!t_->handlers) t_->handlers = std::make_shared<engine::EventHandlers>();
-  auto h = t_->handlers;
+  auto& holder = t_->handlers_holder();
+  if (!holder) holder = std::make_shared<engine::EventHandlers>();
+  auto h = holder;
   int id = h->next_id++;
   h->deep.push_back({id, std::move(fn)});
   std::weak_ptr<engine::EventHandlers> weak = h;

@@ -23,7 +23,7 @@ crdt::RelativePosition MakePosition(const TypeImpl* t,
                                     int64_t assoc) {
   crdt::RelativePosition r;
   if (t->item == nullptr) {
-    r.tname = t->root_name;
+    r.tname = std::string(t->root_name());
   } else {
     r.type = crdt::ID{t->item->id.client, t->item->id.clock};
   }

@@ -212,7 +212,7 @@ namespace {
       TypeImpl* t = item->content.type();
       t->doc = &doc;
       t->item = item;
-      if (!t->prelim.empty()) IntegrateTypeContent(tr, t);
+      if (t->has_prelim()) IntegrateTypeContent(tr, t);
       break;
     }
     default:
@@ -233,8 +233,8 @@ void IntegrateItem(Transaction& tr, Item* item, uint64_t offset) {
 }
 
 void IntegrateTypeContent(Transaction& tr, TypeImpl* t) {
-  auto ops = std::move(t->prelim);
-  t->prelim.clear();
+  auto ops = std::move(t->prelim());
+  t->prelim().clear();
   for (auto& op : ops) op(tr, t);
 }
 
@@ -535,7 +535,7 @@ Item* Materialize(Transaction& tr, DecodedStruct& s, ClientRefs& cr) {
     // Roots never go away: the last one named is kept with its name.
     if (cr.last_root == nullptr || cr.last_root_name != s.parent_name) {
       cr.last_root = DocAccess::RootForRemote(doc, s.parent_name);
-      cr.last_root_name = cr.last_root->root_name;
+      cr.last_root_name = cr.last_root->root_name();
     }
     it->parent = cr.last_root;
   } else {

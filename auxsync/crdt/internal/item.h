@@ -28,6 +28,7 @@
 #include "absl/hash/hash.h"
 #include "absl/strings/string_view.h"
 #include "auxsync/crdt/internal/engine_any.h"
+#include "auxsync/crdt/internal/key_table.h"
 #include "auxsync/crdt/internal/map_table.h"
 #include "auxsync/crdt/internal/slab_pool.h"
 #include "auxsync/crdt/internal/text16.h"
@@ -311,27 +312,7 @@ class ItemPool {
   }
   // The pool's copy of map key `k` (made on first use, kept while the pool
   // lives: a map keeps its keys anyway).
-  ItemKey Key(std::string_view k) {
-    // A map's entries come in runs of the same few keys (every bot's
-    // tags): a direct-mapped cache on the length and the end characters
-    // answers those without hashing the key.
-    const size_t slot =
-        k.empty() ? 0
-                  : (k.size() * 7 + static_cast<uint8_t>(k.front()) * 3 +
-                     static_cast<uint8_t>(k.back())) &
-                        (kRecentKeys - 1);
-    const std::string* r = recent_[slot];
-    if (r != nullptr && *r == k) return ItemKey(r);
-    bool added = false;
-    const std::string* key = *key_index_.lazy_emplace(k, [&](const auto& make) {
-      added = true;
-      make(&key_store_.emplace_back(k));
-    });
-    // A new key is not cached: many are used once (the bots' ids), and
-    // they would evict the repeated ones.
-    if (!added) recent_[slot] = key;
-    return ItemKey(key);
-  }
+  ItemKey Key(std::string_view k) { return keys_.Intern(k); }
 
  private:
   // Items live in blocks that never move (items are referenced by
@@ -355,33 +336,12 @@ class ItemPool {
     std::unique_ptr<Slot, FreeSlots> slots;
     size_t cap = 0;  // items the block holds
   };
-  // The keys: stored in a deque (stable addresses, a block per 16 keys,
-  // not a node each), found by their text. Declared first so that they
-  // outlive the items (destroyed last).
-  struct KeyPtrHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view k) const {
-      return absl::Hash<absl::string_view>{}(
-          absl::string_view(k.data(), k.size()));
-    }
-    size_t operator()(const std::string* k) const { return (*this)(*k); }
-  };
-  struct KeyPtrEq {
-    using is_transparent = void;
-    static std::string_view V(std::string_view k) { return k; }
-    static std::string_view V(const std::string* k) { return *k; }
-    template <typename A, typename B>
-    bool operator()(const A& a, const B& b) const {
-      return V(a) == V(b);
-    }
-  };
-  std::deque<std::string> key_store_;
-  absl::flat_hash_set<const std::string*, KeyPtrHash, KeyPtrEq> key_index_;
+  // The keys, declared first so that they outlive the items (destroyed
+  // last).
+  KeyTable keys_;
   // Pooled shared types and Extras (see SlabPool): also outlive the items.
   SlabPool<TypeImpl> types_;
   SlabPool<Content::Extra> extras_;
-  static constexpr size_t kRecentKeys = 64;               // a power of two
-  std::array<const std::string*, kRecentKeys> recent_{};  // see Key
   std::vector<Block> blocks_;  // all full but the last
   size_t block_used_ = 0;      // items handed out from blocks_.back()
   size_t block_cap_ = 0;       // items in blocks_.back()
@@ -397,10 +357,7 @@ struct EventHandlers;
 class TypeImpl {
  public:
   crdt::Doc* doc = nullptr;
-  Item* item = nullptr;   // holding item; null for a root (or preliminary)
-  std::string root_name;  // for roots
-  TypeKind kind = TypeKind::kUnknown;
-  std::string node_name;  // xml element node name / hook name
+  Item* item = nullptr;  // holding item; null for a root (or preliminary)
   Item* start = nullptr;
   // Map key -> the key's current item and the first item of its chain
   // (integration scans a key's chain from its start: without `first` that
@@ -408,7 +365,6 @@ class TypeImpl {
   // order (JS Map order).
   MapTable map;
   uint64_t length = 0;
-  bool has_formatting = false;
   // Position cache: the last (index, item) found by an index walk.
   Item* cache_item = nullptr;
   uint64_t cache_index = 0;
@@ -424,10 +380,35 @@ class TypeImpl {
     uint64_t index;
   };
   std::vector<Marker> markers;
-  // Observers.
-  std::shared_ptr<EventHandlers> handlers;
+  TypeKind kind = TypeKind::kUnknown;
+  bool has_formatting = false;
+
+  // The root's name (empty for a nested type).
+  std::string_view root_name() const {
+    return rare_ != nullptr ? std::string_view(rare_->root_name)
+                            : std::string_view();
+  }
+  void set_root_name(std::string_view name) {
+    Rare().root_name.assign(name.data(), name.size());
+  }
+  // The XML element's node name or the XML hook's name (else empty).
+  std::string_view node_name() const {
+    return rare_ != nullptr ? std::string_view(rare_->node_name)
+                            : std::string_view();
+  }
+  void set_node_name(std::string_view name) {
+    Rare().node_name.assign(name.data(), name.size());
+  }
+  // The type's observers, or null when none was ever added.
+  EventHandlers* handlers() const {
+    return rare_ != nullptr ? rare_->handlers.get() : nullptr;
+  }
+  // The observers' holder (null until the caller makes them).
+  std::shared_ptr<EventHandlers>& handlers_holder() { return Rare().handlers; }
   // Preliminary content, applied when the type is integrated.
-  std::vector<std::function<void(crdt::Transaction&, TypeImpl*)>> prelim;
+  using PrelimOp = std::function<void(crdt::Transaction&, TypeImpl*)>;
+  bool has_prelim() const { return rare_ != nullptr && !rare_->prelim.empty(); }
+  std::vector<PrelimOp>& prelim() { return Rare().prelim; }
 
   bool IsRoot() const { return item == nullptr; }
   void SetMap(ItemKey key, Item* it) { map.FindOrAdd(key).current = it; }
@@ -453,6 +434,21 @@ class TypeImpl {
     while (o != nullptr && o->left != nullptr) o = o->left;
     return o;
   }
+
+ private:
+  // What few types use, out of line: the common ones (a bot's map, a
+  // tag's text) then take two cache lines instead of four.
+  struct RareFields {
+    std::string root_name;
+    std::string node_name;
+    std::shared_ptr<EventHandlers> handlers;
+    std::vector<PrelimOp> prelim;
+  };
+  RareFields& Rare() {
+    if (rare_ == nullptr) rare_ = std::make_unique<RareFields>();
+    return *rare_;
+  }
+  std::unique_ptr<RareFields> rare_;
 };
 
 inline TypeImpl* ItemPool::NewType(Content& c) {

@@ -105,7 +105,7 @@ void PutItem(Out& o, const Item& it, uint64_t offset) {
     const TypeImpl* p = it.parent;
     if (p->item == nullptr) {
       o.VarUint(1);
-      o.VarString(p->root_name);
+      o.VarString(p->root_name());
     } else {
       o.VarUint(0);
       o.VarUint(p->item->id.client);
@@ -125,7 +125,7 @@ void PutItem(Out& o, const Item& it, uint64_t offset) {
       o.VarUint(static_cast<uint64_t>(c.type()->kind));
       if (c.type()->kind == TypeKind::kXmlElement ||
           c.type()->kind == TypeKind::kXmlHook) {
-        o.VarString(c.type()->node_name);
+        o.VarString(c.type()->node_name());
       }
       return;
     default:

@@ -100,7 +100,7 @@ bool ToEngineStruct(crdt::WireStruct& in, DecodedStruct* out, ItemPool& pool,
       pool.NewType(c);
       c.type()->kind = static_cast<TypeKind>(t.type_ref);
       if (t.type_ref == TypeRef::kXmlElement || t.type_ref == TypeRef::kXmlHook)
-        c.type()->node_name = std::string(t.name);
+        c.type()->set_node_name(t.name);
       break;
     }
     case kRefAny: {
@@ -286,7 +286,7 @@ bool ReadCommonStruct(Dec& dec, uint8_t info, size_t start, uint64_t client,
       const auto t = static_cast<TypeRef>(type_ref);
       if (t == TypeRef::kXmlElement || t == TypeRef::kXmlHook) {
         const std::string_view name = dec.ReadKey();
-        c.type()->node_name.assign(name.data(), name.size());
+        c.type()->set_node_name(name);
       }
       length = 1;
       break;
@@ -546,15 +546,49 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool FastAny(const uint8_t*& p, Any* out) {
   return true;
 }
 
+// A section's client as the var-uint bytes a v1 struct writes for it (a
+// map entry names its parent by id, most often an item of its own client):
+// matching those bytes reads the id's client without decoding it.
+struct OwnClientBytes {
+  uint64_t bytes = 1;  // never matches (mask 0) unless set
+  uint64_t mask = 0;
+  size_t length = 0;
+
+  explicit OwnClientBytes(uint64_t client) {
+    uint64_t v = client;
+    uint64_t out = 0;
+    size_t n = 0;
+    while (n < 8) {
+      const uint64_t b = v & 0x7f;
+      v >>= 7;
+      out |= (v != 0 ? b | 0x80 : b) << (8 * n);
+      ++n;
+      if (v == 0) break;
+    }
+    if (v != 0) return;  // longer than eight bytes: read it
+    bytes = out;
+    mask = n == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * n)) - 1;
+    length = n;
+  }
+  // Reads the client at `p` (eight readable bytes) when it is this one.
+  bool Match(const uint8_t*& p) const {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    if ((w & mask) != bytes) return false;
+    p += length;
+    return true;
+  }
+};
+
 // ReadV1Fast for the structs that name their parent (no origin: a map's
 // entries, the first item of a type): a root name or a parent item, a key,
 // and string, deleted, plain-type (not XML) or one-value content, with
-// short ASCII names and keys. Returns false, having consumed and changed
-// nothing, for every other struct and anything unusual: ReadCommonStruct
-// then reads it with its checks and errors.
+// short ASCII names and keys (`own`: `client`'s bytes). Returns false,
+// having consumed and changed nothing, for every other struct and anything
+// unusual: ReadCommonStruct then reads it with its checks and errors.
 bool ReadV1FastParented(internal::Lib0Decoder& rest, uint64_t client,
-                        uint64_t clock, DecodedStruct* s, ItemPool& pool,
-                        StringSink& strings) {
+                        const OwnClientBytes& own, uint64_t clock,
+                        DecodedStruct* s, ItemPool& pool, StringSink& strings) {
   const uint8_t* p = rest.cursor();
   const uint8_t* const end = rest.end();
   // Room for the info byte, the parent (a root name or two var-ints), a
@@ -574,6 +608,9 @@ bool ReadV1FastParented(internal::Lib0Decoder& rest, uint64_t client,
   uint64_t pc = 0, pk = 0;
   if (parent_info == 1) {
     if (!FastAsciiString(p, &parent_name)) return false;
+  } else if (own.Match(p)) {
+    pc = client;
+    if (!FastVarUint(p, &pk)) return false;
   } else if (!(FastVarUint(p, &pc) && FastVarUint(p, &pk))) {
     return false;
   }
@@ -845,6 +882,7 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
   for (uint64_t i = 0; i < num_sections && dec.ok(); ++i) {
     uint64_t n = rest.ReadVarUint();
     const uint64_t client = dec.ReadClient();
+    [[maybe_unused]] const OwnClientBytes own(client);
     uint64_t clock = rest.ReadVarUint();
     if (!dec.ok()) break;
     if (n > budget.left) {
@@ -870,10 +908,10 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
       if constexpr (Dec::kVersion == 1) {
         // The info byte's origin bits choose the reader.
         if (rest.remaining() >= 32) {
-          fast =
-              (*rest.cursor() & 0xc0) != 0
-                  ? ReadV1Fast(rest, client, clock, &s, strings)
-                  : ReadV1FastParented(rest, client, clock, &s, pool, strings);
+          fast = (*rest.cursor() & 0xc0) != 0
+                     ? ReadV1Fast(rest, client, clock, &s, strings)
+                     : ReadV1FastParented(rest, client, own, clock, &s, pool,
+                                          strings);
         }
       } else {
         if (!loaded) {

@@ -235,7 +235,7 @@ void PutContent(S& w, const Content& c, uint64_t length, uint64_t offset) {
       w.TypeRef(static_cast<uint64_t>(c.type()->kind));
       if (c.type()->kind == TypeKind::kXmlElement ||
           c.type()->kind == TypeKind::kXmlHook) {
-        w.Key(c.type()->node_name);
+        w.Key(c.type()->node_name());
       }
       return;
     case kRefAny:
@@ -271,7 +271,7 @@ void PutItem(S& w, const Item& it, uint64_t offset) {
     const TypeImpl* p = it.parent;
     if (p->item == nullptr) {
       w.ParentInfo(true);
-      w.String(p->root_name);
+      w.String(p->root_name());
     } else {
       w.ParentInfo(false);
       w.LeftId(p->item->id);
@@ -567,7 +567,7 @@ void StoreWriterV1::PutRunWith(const Item* const* items, size_t n, size_t ahead,
       const TypeImpl* p = it.parent;
       if (p->item == nullptr) {
         *q++ = 1;
-        put_string(p->root_name);
+        put_string(p->root_name());
       } else {
         *q++ = 0;
         q = PutClient(q, p->item->id.client, cb);
@@ -592,7 +592,7 @@ void StoreWriterV1::PutRunWith(const Item* const* items, size_t n, size_t ahead,
         const TypeImpl& t = *it.content.type();
         q = internal::PutSmallVarUint<kPdep>(q, static_cast<uint64_t>(t.kind));
         if (t.kind == TypeKind::kXmlElement || t.kind == TypeKind::kXmlHook) {
-          put_string(t.node_name);
+          put_string(t.node_name());
         }
         continue;
       }
