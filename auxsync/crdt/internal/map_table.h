@@ -98,7 +98,19 @@ class MapTable {
   // The entry of `key` (a key of this table's Doc), added last with no
   // items if the table has none. Valid until the next key is added.
   Entry& FindOrAdd(ItemKey key) {
-    if (Entry* e = Find(key)) return *e;
+    if (index_ == nullptr) {
+      for (uint32_t i = 0; i < size_; ++i) {
+        if (entries_[i].key.address() == key.address()) return entries_[i];
+      }
+      // A new key of a small table with room (most adds): appended here.
+      if (size_ < cap_ && size_ < kLinear) {
+        Entry& e = entries_[size_++];
+        e = Entry{key, nullptr, nullptr};
+        return e;
+      }
+    } else if (Entry* e = IndexedFind(key.view(), key.address())) {
+      return *e;
+    }
     return Add(key);
   }
   // Room for `n` keys in all, so that adding them allocates nothing more.
