@@ -76,7 +76,8 @@ class KeyTable {
       std::memcpy(&b1, b + n - 4, 4);
       return ((a0 ^ b0) | (a1 ^ b1)) == 0;
     }
-    return std::memcmp(a, b, n) == 0;
+    // (An empty key's view may have no data: memcmp takes no null.)
+    return n == 0 || std::memcmp(a, b, n) == 0;
   }
 
   // The keys: stable addresses, a block per 16 keys (not a node each).
