@@ -94,6 +94,10 @@ struct DecodedStruct {
   std::string_view parent_name;
   uint64_t taken_length = 0;
   uint8_t parent_kind = 0;
+  // The item names a key (a map entry): integration's first pass over an
+  // update's structs (ReserveMapKeys) reads this instead of the item, which
+  // decoding wrote long before (a cache miss each).
+  bool keyed = false;
   uint8_t ref() const {
     return item->gc ? static_cast<uint8_t>(kRefGC) : item->content.ref;
   }

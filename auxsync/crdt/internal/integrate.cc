@@ -449,8 +449,8 @@ void ReserveMapKeys(uint64_t client, const std::vector<DecodedStruct>& refs) {
   };
   for (size_t j = 0; j < refs.size(); ++j) {
     const DecodedStruct& s = refs[j];
-    const Item* it = s.item;
-    if (s.parent_kind != 2 || it->gc || !it->has_parent_sub) continue;
+    // (A GC struct names no parent.)
+    if (s.parent_kind != 2 || !s.keyed) continue;
     if (count > 0 && s.parent_id == run) {
       ++count;
       continue;

@@ -49,6 +49,7 @@ bool ToEngineStruct(crdt::WireStruct& in, DecodedStruct* out, ItemPool& pool,
   }
   if (in.parent_sub) {
     it->has_parent_sub = true;
+    out->keyed = true;
     it->parent_sub = pool.Key(*in.parent_sub);
   }
   Content& c = it->content;
@@ -256,6 +257,7 @@ bool ReadCommonStruct(Dec& dec, uint8_t info, size_t start, uint64_t client,
     if (info & 0x20) {
       const std::string_view key = dec.ReadString();
       it->has_parent_sub = true;
+      s->keyed = true;
       it->parent_sub = pool.Key(key);
     }
   }
@@ -665,6 +667,7 @@ bool ReadV1FastParented(internal::Lib0Decoder& rest, uint64_t client,
   }
   if (info & 0x20) {
     it->has_parent_sub = true;
+    s->keyed = true;
     it->parent_sub = pool.Key(key);
   }
   Content& c = it->content;
