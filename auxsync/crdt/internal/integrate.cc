@@ -630,12 +630,14 @@ std::vector<uint8_t> EncodeRest(
   // of its client (only this loop changes it), so that no struct pays a
   // table lookup.
   std::vector<ClientRefs> refs(in.size());
+  size_t structs = 0;  // in all of `refs`
   for (size_t k = 0; k < in.size(); ++k) {
     ClientRefs& cr = refs[in.size() - 1 - k];
     cr.client = in[k].first;
     cr.refs = std::move(in[k].second);
     cr.state = store.State(cr.client);
     ReserveMapKeys(cr.client, cr.refs);
+    structs += cr.refs.size();
   }
   auto find_refs = [&](uint64_t c) -> ClientRefs* {
     auto it = std::lower_bound(
@@ -752,6 +754,9 @@ std::vector<uint8_t> EncodeRest(
       head_cr = cur;
     }
   }
+  // Every struct taken (a whole update integrated): no item is held, and
+  // the pass below would only read the structs again.
+  if (taken == structs) return !rest->empty();
   // Every item still held is in a rest or goes back to the pool; `refs`
   // holds each decoded struct once, a rest only copies of some of them.
   // (Usually every struct was taken: nothing is held.)
