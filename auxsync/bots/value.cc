@@ -205,19 +205,18 @@ StringBatch::StringNode* StringBatch::Next() {
 Value StringBatch::Make(std::string text) {
   StringNode* node = Next();
   if (node == nullptr) return Value(std::move(text));
-  std::construct_at(node, std::move(text));
-  node->batch_slot = used_;
-  Value v;
-  v.kind_ = Value::Kind::kString;
-  v.str_ = node;
-  return v;
+  return Adopt(node, std::move(text));
 }
 
 Value StringBatch::Make(std::string_view text) {
   StringNode* node = Next();
   if (node == nullptr) return Value(text);
   // Built in place from the view (no temporary string to move from).
-  std::construct_at(node, std::string(text));
+  return Adopt(node, std::string(text));
+}
+
+Value StringBatch::Adopt(StringNode* node, std::string&& text) {
+  std::construct_at(node, std::move(text));
   node->batch_slot = used_;
   Value v;
   v.kind_ = Value::Kind::kString;

@@ -304,6 +304,8 @@ class StringBatch {
   static void DropShare(Header* header) noexcept;
   // The next node, its reference to the block taken (null when full).
   StringNode* Next();
+  // A string value of `text` in `node` (just taken by Next).
+  Value Adopt(StringNode* node, std::string&& text);
 
   StringNode* block_;  // the header's slot, then capacity nodes
   uint32_t used_ = 0;
