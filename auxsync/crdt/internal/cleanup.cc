@@ -91,16 +91,8 @@ inline bool CanMerge(const Item* left, const Item* right) {
          left->content.ref == right->content.ref && left->content.Mergeable();
 }
 
-size_t MergeRun(StructList& v, size_t pos, ItemPool* freed);
-
-// Merges structs[pos] into its lefts as far as possible; returns how many
-// structs were absorbed.
-inline size_t MergeWithLefts(StructList& v, size_t pos, ItemPool* freed) {
-  if (pos == 0 || !CanMerge(v[pos - 1], v[pos])) return 0;
-  return MergeRun(v, pos, freed);
-}
-
-// MergeWithLefts once the first pair is known to merge.
+// Merges structs[pos] into its lefts as far as possible, the first pair
+// being known to merge; returns how many structs were absorbed.
 size_t MergeRun(StructList& v, size_t pos, ItemPool* freed) {
   size_t i = pos;
   // The struct at i after a merge is the one that was at i - 1: carry it
@@ -124,6 +116,13 @@ size_t MergeRun(StructList& v, size_t pos, ItemPool* freed) {
     v.Erase(pos + 1 - merged, pos + 1);
   }
   return merged;
+}
+
+// Merges structs[pos] into its lefts as far as possible; returns how many
+// structs were absorbed.
+inline size_t MergeWithLefts(StructList& v, size_t pos, ItemPool* freed) {
+  if (pos == 0 || !CanMerge(v[pos - 1], v[pos])) return 0;
+  return MergeRun(v, pos, freed);
 }
 
 }  // namespace

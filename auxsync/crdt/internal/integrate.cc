@@ -759,12 +759,6 @@ std::vector<uint8_t> EncodeRest(
   if (taken == structs) return !rest->empty();
   // Every item still held is in a rest or goes back to the pool; `refs`
   // holds each decoded struct once, a rest only copies of some of them.
-  // (Usually every struct was taken: nothing is held.)
-  if (rest->empty()) {
-    size_t total = 0;
-    for (const ClientRefs& cr : refs) total += cr.refs.size();
-    if (taken == total) return false;
-  }
   absl::flat_hash_set<const Item*> in_rest;
   for (const auto& [c, v] : *rest) {
     for (const DecodedStruct& d : v) {
