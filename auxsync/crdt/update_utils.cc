@@ -48,7 +48,7 @@ class LazyWriter {
   // appends the delete set.
   void Finish() {
     Flush();
-    internal::Lib0Encoder& rest = enc_.rest();
+    auto& rest = enc_.rest();
     rest.WriteVarUint(sections_.size());
     for (auto& [n, bytes] : sections_) {
       rest.WriteVarUint(n);

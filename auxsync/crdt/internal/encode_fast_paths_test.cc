@@ -148,11 +148,12 @@ TEST(EncodeFastPaths, PdepVarIntsMatchLib0AtEverySizeBoundary) {
   }
 }
 
-TEST(EncodeFastPaths, EncoderGrowthKeepsEveryByte) {
-  // Writes across many growth steps (with and without a reservation) and
-  // through Room/Commit, then compares with the same bytes built plainly.
+// Writes across many growth steps (with and without a reservation) and
+// through Room/Commit, then compares with the same bytes built plainly.
+template <typename Encoder>
+void CheckGrowthKeepsEveryByte() {
   for (size_t reserve : {size_t{0}, size_t{10}, size_t{5000}}) {
-    Lib0Encoder e;
+    Encoder e;
     e.Reserve(reserve);
     Bytes want;
     std::mt19937 rng(static_cast<uint32_t>(reserve));
@@ -189,6 +190,15 @@ TEST(EncodeFastPaths, EncoderGrowthKeepsEveryByte) {
     e.WriteVarUint(300);
     EXPECT_EQ(e.Take(), PlainVarUint(300));
   }
+}
+
+TEST(EncodeFastPaths, EncoderGrowthKeepsEveryByte) {
+  CheckGrowthKeepsEveryByte<Lib0Encoder>();
+}
+
+// The unzeroed buffer of the v2 columns.
+TEST(EncodeFastPaths, RawEncoderGrowthKeepsEveryByte) {
+  CheckGrowthKeepsEveryByte<RawLib0Encoder>();
 }
 
 // Random UTF-16 text: mostly ASCII, with Latin, BMP, pairs and lone

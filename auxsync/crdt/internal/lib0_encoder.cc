@@ -5,6 +5,8 @@
 #include <bit>
 #include <cfloat>
 #include <cmath>
+#include <cstring>
+#include <memory>
 
 namespace auxsync::crdt::internal {
 
@@ -25,36 +27,51 @@ bool IsFloat32(double d) {
 
 }  // namespace
 
-void Lib0Encoder::Grow(size_t n) {
+void VectorBytes::Grow(size_t len, size_t n) {
   // Room is zeroed in steps of this many bytes (or `n`) within the
   // capacity: the zeroed lines are still in cache when they are written.
   constexpr size_t kStep = 4096;
-  const size_t need = len_ + n;
-  if (need > buf_.capacity()) {
-    buf_.resize(len_);  // the reallocation copies only written bytes
-    buf_.reserve(std::max({2 * buf_.capacity(), need, size_t{64}}));
+  const size_t need = len + n;
+  if (need > v_.capacity()) {
+    v_.resize(len);  // the reallocation copies only written bytes
+    v_.reserve(std::max({2 * v_.capacity(), need, size_t{64}}));
   }
-  buf_.resize(std::min(buf_.capacity(), std::max(need, buf_.size() + kStep)));
+  v_.resize(std::min(v_.capacity(), std::max(need, v_.size() + kStep)));
 }
 
-void Lib0Encoder::WriteFloat32(float v) {
+void RawBytes::Grow(size_t len, size_t n) {
+  Reallocate(len, std::max({2 * cap_, len + n, size_t{64}}));
+}
+
+void RawBytes::Reallocate(size_t len, size_t cap) {
+  auto p = std::make_unique_for_overwrite<uint8_t[]>(cap);
+  if (len > 0) std::memcpy(p.get(), p_.get(), len);
+  p_ = std::move(p);
+  cap_ = cap;
+}
+
+template <typename Bytes>
+void BasicLib0Encoder<Bytes>::WriteFloat32(float v) {
   uint32_t bits = std::bit_cast<uint32_t>(v);
   uint8_t* p = Room(4);
   for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(bits >> (24 - 8 * i));
   Commit(4);
 }
 
-void Lib0Encoder::WriteFloat64(double v) {
+template <typename Bytes>
+void BasicLib0Encoder<Bytes>::WriteFloat64(double v) {
   PutBigEndian64(Room(8), std::bit_cast<uint64_t>(v));
   Commit(8);
 }
 
-void Lib0Encoder::WriteBigInt64(int64_t v) {
+template <typename Bytes>
+void BasicLib0Encoder<Bytes>::WriteBigInt64(int64_t v) {
   PutBigEndian64(Room(8), static_cast<uint64_t>(v));
   Commit(8);
 }
 
-void Lib0Encoder::WriteAny(const Any& v) {
+template <typename Bytes>
+void BasicLib0Encoder<Bytes>::WriteAny(const Any& v) {
   switch (v.kind()) {
     case Any::Kind::kUndefined:
       WriteUint8(127);
@@ -115,5 +132,8 @@ void Lib0Encoder::WriteAny(const Any& v) {
     }
   }
 }
+
+template class BasicLib0Encoder<VectorBytes>;
+template class BasicLib0Encoder<RawBytes>;
 
 }  // namespace auxsync::crdt::internal

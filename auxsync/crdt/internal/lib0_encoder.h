@@ -10,6 +10,7 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <span>
 #include <string_view>
 #include <utility>
@@ -138,7 +139,8 @@ template <bool kPdep = false>
       } else {
         b = x + 3 * (x & ~0x3fu) + 4 * (x & ~0x1fffu) + 8 * (x & ~0xfffffu);
       }
-      b |= sh.cont | (negative ? 0x40u : 0u);
+      // (The sign as a shift, not a select: compilers branch on it.)
+      b |= sh.cont | (static_cast<uint32_t>(negative) << 6);
       std::memcpy(p, &b, 4);
       return p + sh.len;
     }
@@ -163,13 +165,71 @@ inline uint8_t* PutVarUintExact(uint8_t* p, uint64_t v) {
   return p;
 }
 
-// An append-only byte buffer with lib0's write functions. Multi-byte fixed
-// width numbers are big-endian, var-ints little-endian base 128, exactly as
-// lib0 0.2.x writes them. Never fails; callers pass values lib0 could hold
-// (var-ints up to 2^53 - 1, valid UTF-8 strings).
-class Lib0Encoder {
+// Where a BasicLib0Encoder keeps its bytes. `limit()` is the end of the
+// room that may be written, Grow(len, n) makes limit() >= len + n keeping
+// bytes [0, len), Take(len) hands bytes [0, len) out as a vector.
+//
+// VectorBytes: a std::vector, handed out by Take() without a copy. A
+// vector's elements are initialised, so its room is zeroed, a few KiB
+// ahead of the writes, while a reallocation copies only the written bytes:
+// zeroing and copying a doubled buffer at every growth cost more than
+// writing a document's state.
+class VectorBytes {
  public:
-  Lib0Encoder() = default;
+  uint8_t* data() { return v_.data(); }
+  const uint8_t* data() const { return v_.data(); }
+  size_t limit() const { return v_.size(); }
+  // Out of line: keeps the write functions small enough to inline.
+  void Grow(size_t len, size_t n);
+  void Reserve(size_t len, size_t n) {
+    if (v_.capacity() - len < n) {
+      v_.resize(len);
+      v_.reserve(len + n);
+    }
+  }
+  std::vector<uint8_t> Take(size_t len) {
+    v_.resize(len);
+    return std::exchange(v_, {});
+  }
+
+ private:
+  std::vector<uint8_t> v_;
+};
+
+// RawBytes: a heap array that is never initialised (nothing is zeroed),
+// for buffers whose bytes are copied elsewhere when complete (the v2
+// columns, which UpdateEncoderV2::ToBytes joins): Take() copies.
+class RawBytes {
+ public:
+  uint8_t* data() { return p_.get(); }
+  const uint8_t* data() const { return p_.get(); }
+  size_t limit() const { return cap_; }
+  // Out of line, as VectorBytes::Grow.
+  void Grow(size_t len, size_t n);
+  void Reserve(size_t len, size_t n) {
+    if (cap_ - len < n) Reallocate(len, len + n);
+  }
+  std::vector<uint8_t> Take(size_t len) {
+    return std::vector<uint8_t>(p_.get(), p_.get() + len);
+  }
+
+ private:
+  // A new array of `cap` bytes holding the first `len` of the old one.
+  void Reallocate(size_t len, size_t cap);
+
+  std::unique_ptr<uint8_t[]> p_;
+  size_t cap_ = 0;
+};
+
+// An append-only byte buffer with lib0's write functions, its bytes kept
+// in `Bytes` (VectorBytes or RawBytes). Multi-byte fixed width numbers are
+// big-endian, var-ints little-endian base 128, exactly as lib0 0.2.x
+// writes them. Never fails; callers pass values lib0 could hold (var-ints
+// up to 2^53 - 1, valid UTF-8 strings).
+template <typename Bytes>
+class BasicLib0Encoder {
+ public:
+  BasicLib0Encoder() = default;
 
   [[gnu::always_inline]] void WriteUint8(uint8_t v) {
     *Room(1) = v;
@@ -227,12 +287,12 @@ class Lib0Encoder {
   // Direct writing: Room(n) returns space for n more bytes (valid until the
   // next write), Commit(k) (k <= n) appends the first k of them.
   [[gnu::always_inline]] uint8_t* Room(size_t n) {
-    if (buf_.size() - len_ < n) Grow(n);
-    return buf_.data() + len_;
+    if (bytes_.limit() - len_ < n) bytes_.Grow(len_, n);
+    return bytes_.data() + len_;
   }
   void Commit(size_t k) { len_ += k; }
   // Bytes of room (at least what the last Room asked for).
-  size_t room() const { return buf_.size() - len_; }
+  size_t room() const { return bytes_.limit() - len_; }
 
   void WriteFloat32(float v);
   void WriteFloat64(double v);
@@ -245,36 +305,28 @@ class Lib0Encoder {
   size_t size() const { return len_; }
   bool empty() const { return len_ == 0; }
   std::span<const uint8_t> bytes() const { return view(); }
-  std::span<const uint8_t> view() const { return {buf_.data(), len_}; }
+  std::span<const uint8_t> view() const { return {bytes_.data(), len_}; }
   // Hands the bytes out and leaves the encoder empty.
-  std::vector<uint8_t> Take() {
-    buf_.resize(len_);
-    len_ = 0;
-    return std::exchange(buf_, {});
-  }
+  std::vector<uint8_t> Take() { return bytes_.Take(std::exchange(len_, 0)); }
   void Clear() { len_ = 0; }
   // Makes room for `n` more bytes without reallocating (capacity only:
   // use it for a known or estimated total).
-  void Reserve(size_t n) {
-    if (buf_.capacity() - len_ < n) {
-      buf_.resize(len_);
-      buf_.reserve(len_ + n);
-    }
-  }
+  void Reserve(size_t n) { bytes_.Reserve(len_, n); }
 
  private:
-  // Makes room for `n` more bytes. Out of line: keeps the write functions
-  // small enough to inline.
-  void Grow(size_t n);
-
-  // Bytes [0, len_) are written; [len_, buf_.size()) is room. The vector's
-  // capacity beyond its size is initialised (zeroed) only a few KiB ahead
-  // of the writes, while a reallocation copies only the written bytes:
-  // zeroing and copying a doubled buffer at every growth cost more than
-  // writing a document's state.
-  std::vector<uint8_t> buf_;
+  // Bytes [0, len_) are written; [len_, bytes_.limit()) is room.
+  Bytes bytes_;
   size_t len_ = 0;
 };
+
+// The encoder whose Take() hands its buffer out (updates, state vectors).
+using Lib0Encoder = BasicLib0Encoder<VectorBytes>;
+// The encoder for bytes that are copied out when complete (v2 columns):
+// its room is never zeroed.
+using RawLib0Encoder = BasicLib0Encoder<RawBytes>;
+
+extern template class BasicLib0Encoder<VectorBytes>;
+extern template class BasicLib0Encoder<RawBytes>;
 
 }  // namespace auxsync::crdt::internal
 

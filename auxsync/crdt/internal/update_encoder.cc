@@ -86,14 +86,14 @@ void UpdateEncoderV1::WriteJSON(const Any& v) {
 }
 
 std::vector<uint8_t> UpdateEncoderV2::ToBytes() {
-  std::vector<uint8_t> before[5] = {key_clock_.Finish(), client_.Finish(),
-                                    left_clock_.Finish(), right_clock_.Finish(),
-                                    info_.Finish()};
-  // The string column (most of a text's update) is written in place, not
-  // copied into a column vector first.
-  std::vector<uint8_t> lens = strings_.FinishLens();
-  std::vector<uint8_t> after[3] = {parent_info_.Finish(), type_ref_.Finish(),
-                                   len_.Finish()};
+  // Every column is copied once, from its encoder's buffer (never
+  // zeroed) into the update.
+  const std::span<const uint8_t> before[5] = {
+      key_clock_.FinishView(), client_.FinishView(), left_clock_.FinishView(),
+      right_clock_.FinishView(), info_.FinishView()};
+  const std::span<const uint8_t> lens = strings_.FinishLens();
+  const std::span<const uint8_t> after[3] = {
+      parent_info_.FinishView(), type_ref_.FinishView(), len_.FinishView()};
   size_t total = 1 + rest_.size() + strings_.text_size() + lens.size() + 20;
   for (const auto& c : before) total += c.size() + 10;
   for (const auto& c : after) total += c.size() + 10;
@@ -102,7 +102,7 @@ std::vector<uint8_t> UpdateEncoderV2::ToBytes() {
   std::vector<uint8_t> out;
   out.reserve(total);
   out.push_back(0);  // feature flag
-  auto column = [&out](const std::vector<uint8_t>& c) {
+  auto column = [&out](std::span<const uint8_t> c) {
     AppendVarUint(c.size(), out);
     out.insert(out.end(), c.begin(), c.end());
   };

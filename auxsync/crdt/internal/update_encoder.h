@@ -41,9 +41,10 @@ template <bool kPdep = false>
                                                         int64_t diff,
                                                         uint64_t count) {
   const int64_t v = diff * 2 + (count == 1 ? 0 : 1);
-  p = PutVarIntSM<kPdep>(
-      p, v < 0,
-      v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v));
+  // |v| without a branch on the sign (whose direction follows the data):
+  // all ones when negative, so x ^ m - m negates.
+  const uint64_t m = static_cast<uint64_t>(v >> 63);
+  p = PutVarIntSM<kPdep>(p, v < 0, (static_cast<uint64_t>(v) ^ m) - m);
   if (count > 1) p = PutVarUint<kPdep>(p, count - 2);
   return p;
 }
@@ -62,7 +63,18 @@ class RleByteEncoder {
     out_.WriteUint8(v);
     s_ = v;
   }
-  std::vector<uint8_t> Finish() { return out_.Take(); }
+  std::vector<uint8_t> Finish() {
+    count_ = 0;
+    return out_.Take();
+  }
+  // Finish() without the copy: the column's bytes, valid until the next
+  // call (UpdateEncoderV2::ToBytes copies them into the update).
+  std::span<const uint8_t> FinishView() {
+    count_ = 0;
+    std::span<const uint8_t> v = out_.view();
+    out_.Clear();
+    return v;
+  }
   // Capacity for about `n` bytes of output.
   void Reserve(size_t n) { out_.Reserve(n); }
 
@@ -79,10 +91,10 @@ class RleByteEncoder {
     s_ = r.s;
     count_ = r.count;
   }
-  Lib0Encoder& out() { return out_; }
+  RawLib0Encoder& out() { return out_; }
 
  private:
-  Lib0Encoder out_;
+  RawLib0Encoder out_;
   uint8_t s_ = 0;
   uint64_t count_ = 0;
 };
@@ -105,6 +117,14 @@ class UintOptRleEncoder {
     count_ = 0;
     return out_.Take();
   }
+  // Finish() without the copy, as RleByteEncoder::FinishView.
+  std::span<const uint8_t> FinishView() {
+    Flush();
+    count_ = 0;
+    std::span<const uint8_t> v = out_.view();
+    out_.Clear();
+    return v;
+  }
   // Capacity for about `n` bytes of output.
   void Reserve(size_t n) { out_.Reserve(n); }
 
@@ -118,12 +138,12 @@ class UintOptRleEncoder {
     s_ = r.s;
     count_ = r.count;
   }
-  Lib0Encoder& out() { return out_; }
+  RawLib0Encoder& out() { return out_; }
 
  private:
   // Writes the current run (out of line: Write stays small).
   void Flush();
-  Lib0Encoder out_;
+  RawLib0Encoder out_;
   uint64_t s_ = 0;
   uint64_t count_ = 0;
 };
@@ -148,6 +168,14 @@ class IntDiffOptRleEncoder {
     count_ = 0;
     return out_.Take();
   }
+  // Finish() without the copy, as RleByteEncoder::FinishView.
+  std::span<const uint8_t> FinishView() {
+    Flush();
+    count_ = 0;
+    std::span<const uint8_t> v = out_.view();
+    out_.Clear();
+    return v;
+  }
   // Capacity for about `n` bytes of output.
   void Reserve(size_t n) { out_.Reserve(n); }
 
@@ -163,12 +191,12 @@ class IntDiffOptRleEncoder {
     diff_ = r.diff;
     count_ = r.count;
   }
-  Lib0Encoder& out() { return out_; }
+  RawLib0Encoder& out() { return out_; }
 
  private:
   // Writes the current run (out of line: Write stays small).
   void Flush();
-  Lib0Encoder out_;
+  RawLib0Encoder out_;
   int64_t s_ = 0;
   int64_t diff_ = 0;
   uint64_t count_ = 0;
@@ -194,9 +222,9 @@ class StringColumnEncoder {
   // update (Finish() copies the text once more): FinishLens() ends the
   // column and returns its lengths part; then text_size() is final and
   // WriteColumn writes the column as one varUint8Array.
-  std::vector<uint8_t> FinishLens() {
+  std::span<const uint8_t> FinishLens() {
     FlushHigh();
-    return lens_.Finish();
+    return lens_.FinishView();
   }
   size_t text_size() const { return text_.size(); }
   // Capacity for about `text` bytes of text and `strings` lengths.
@@ -209,7 +237,7 @@ class StringColumnEncoder {
   // Direct access, as RleByteEncoder's: the joined text (append UTF-8 to
   // it only while pending_high() is 0), the lengths column, and the held
   // back high surrogate.
-  Lib0Encoder& text() { return text_; }
+  RawLib0Encoder& text() { return text_; }
   UintOptRleEncoder& lens() { return lens_; }
   char16_t pending_high() const { return pending_high_; }
 
@@ -221,7 +249,7 @@ class StringColumnEncoder {
       pending_high_ = 0;
     }
   }
-  Lib0Encoder text_;           // the joined UTF-8 text
+  RawLib0Encoder text_;        // the joined UTF-8 text
   char16_t pending_high_ = 0;  // a string's last unit, a high surrogate
   UintOptRleEncoder lens_;
 };
@@ -297,7 +325,7 @@ class UpdateEncoderV2 {
  public:
   static constexpr int kVersion = 2;
 
-  Lib0Encoder& rest() { return rest_; }
+  RawLib0Encoder& rest() { return rest_; }
   absl::Status status() const { return status_; }
   void Fail(absl::Status s) {
     if (status_.ok()) status_ = std::move(s);
@@ -376,7 +404,7 @@ class UpdateEncoderV2 {
   }
 
  private:
-  Lib0Encoder rest_;
+  RawLib0Encoder rest_;
   absl::Status status_;
   uint64_t ds_curr_ = 0;
   int64_t key_count_ = 0;

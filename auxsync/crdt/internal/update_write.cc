@@ -145,7 +145,7 @@ class CodecSink {
  public:
   explicit CodecSink(Enc& e) : e_(e) {}
   Enc& enc() { return e_; }
-  internal::Lib0Encoder& rest() { return e_.rest(); }
+  auto& rest() { return e_.rest(); }
   void Client(uint64_t c) { e_.WriteClient(c); }
   void LeftId(Id id) { e_.WriteLeftID(ID{id.client, id.clock}); }
   void RightId(Id id) { e_.WriteRightID(ID{id.client, id.clock}); }
@@ -651,13 +651,13 @@ void ForEachBatch(const StructList& v, size_t from, Put put) {
 // A column's output during a run of StoreWriterV2: bytes go to [q, end),
 // room of the column's encoder from `base` on, handed back with Close.
 struct ColumnCursor {
-  internal::Lib0Encoder* out;
+  internal::RawLib0Encoder* out;
   uint8_t* base;
   uint8_t* q;
   uint8_t* end;
 
   // Opens with room for at least `k` bytes.
-  void Open(internal::Lib0Encoder& o, size_t k = internal::kRunRoom) {
+  void Open(internal::RawLib0Encoder& o, size_t k = internal::kRunRoom) {
     out = &o;
     base = q = o.Room(k);
     end = base + o.room();
