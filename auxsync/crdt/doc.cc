@@ -400,8 +400,14 @@ void Doc::Cleanup() {
       if (n > 0) {
         view = std::span<const uint8_t>(update_buf_.data(), n);
       } else {
-        bytes = engine::EncodeStoreUpdate(store_, tr.before_state_,
-                                          &tr.delete_set_, v2);
+        absl::StatusOr<std::vector<uint8_t>> enc = engine::EncodeStoreUpdate(
+            store_, tr.before_state_, &tr.delete_set_, v2);
+        // An update the format cannot hold (v1: a bigint or undefined
+        // embed or format value, where yjs throws from the transaction)
+        // is not emitted rather than emitted altered; the other format's
+        // event still is, and EncodeStateAsUpdate reports the error.
+        if (!enc.ok()) continue;
+        bytes = *std::move(enc);
         view = bytes;
       }
       CallAll(*handlers_, list, view, tr);

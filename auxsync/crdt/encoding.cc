@@ -30,15 +30,16 @@ absl::StatusOr<std::vector<uint8_t>> Encode(const Doc& doc,
     sv = std::move(*d);
   }
   auto& pending = engine::DocAccess::Pending(const_cast<Doc&>(doc));
-  std::vector<uint8_t> own =
+  absl::StatusOr<std::vector<uint8_t>> own =
       engine::EncodeStoreUpdate(doc.store(), sv, /*ds=*/nullptr, v2);
+  if (!own.ok()) return own.status();
   if (!pending.HasStructs() && pending.ds.Empty()) return own;
   // With pending data yjs returns mergeUpdates([doc update, pending
   // deletes, diffUpdate(pending structs, target)]): sections sorted by
   // client, holes as Skip structs, decoded items without the parentSub
   // hint. The codec's merge reproduces yjs's tie-breaks.
   std::vector<std::vector<uint8_t>> parts;
-  parts.push_back(std::move(own));
+  parts.push_back(*std::move(own));
   auto to_format =
       [&](std::vector<uint8_t> v2u) -> absl::StatusOr<std::vector<uint8_t>> {
     if (v2) return v2u;
@@ -48,6 +49,7 @@ absl::StatusOr<std::vector<uint8_t>> Encode(const Doc& doc,
     auto dw = engine::NewWriter(true);
     dw->rest().VarUint(0);
     engine::WriteDeleteSet(*dw, pending.ds);
+    if (!dw->status().ok()) return dw->status();
     auto part = to_format(dw->Finish());
     if (!part.ok()) return part.status();
     parts.push_back(*std::move(part));

@@ -33,10 +33,17 @@ struct EventHandlers {
 
 // ---- update encoders / decoders (v1 and v2 share one interface) ----------
 
+// Sticky error: a field yjs would throw on (an embed or format value
+// JSON.stringify cannot print in v1, a delete range of length 0 in v2) is
+// recorded in status() and writes nothing; check it once after writing.
 class UpdateWriter {
  public:
   virtual ~UpdateWriter() = default;
   Writer& rest() { return rest_; }
+  const absl::Status& status() const { return status_; }
+  void Fail(absl::Status s) {
+    if (status_.ok()) status_ = std::move(s);
+  }
   virtual void WriteClient(uint64_t c) = 0;
   virtual void WriteLeftId(Id id) = 0;
   virtual void WriteRightId(Id id) = 0;
@@ -57,6 +64,7 @@ class UpdateWriter {
 
  protected:
   Writer rest_;
+  absl::Status status_;
 };
 
 std::unique_ptr<UpdateWriter> NewWriter(bool v2);
@@ -146,7 +154,9 @@ DeleteSet DeleteSetFromStore(const StructStore& store);
 // The update of the store's structs from `sv` and of `ds` (nullptr: the
 // store's own delete set, collected in the same pass), v1 or v2: the bytes
 // WriteStoreStructs + WriteDeleteSet write, without virtual calls.
-std::vector<uint8_t> EncodeStoreUpdate(
+// Errors (InvalidArgument): a value the format cannot hold, where yjs
+// throws (v1: an embed or format value with a bigint, or undefined).
+absl::StatusOr<std::vector<uint8_t>> EncodeStoreUpdate(
     const StructStore& store, const absl::flat_hash_map<uint64_t, uint64_t>& sv,
     const DeleteSet* ds, bool v2);
 absl::StatusOr<absl::flat_hash_map<uint64_t, uint64_t>> DecodeStateVector(

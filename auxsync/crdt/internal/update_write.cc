@@ -12,6 +12,7 @@
 #include "auxsync/crdt/delete_set.h"
 #include "auxsync/crdt/internal/engine.h"
 #include "auxsync/crdt/internal/engine_any.h"
+#include "auxsync/crdt/internal/json.h"
 #include "auxsync/crdt/internal/struct_reader.h"
 #include "auxsync/crdt/internal/update_decoder.h"
 #include "auxsync/crdt/internal/update_encoder.h"
@@ -25,6 +26,15 @@ namespace {
 
 // ---- v1
 // ----------------------------------------------------------------------
+
+// What a v1 writer reports for an embed or format value that
+// JSON.stringify cannot print (it throws on a bigint, and gives undefined
+// for undefined, which yjs's writeVarString then throws on).
+absl::Status JsonError() {
+  return absl::InvalidArgumentError(
+      "embed or format value cannot be written as JSON (bigint or "
+      "undefined)");
+}
 
 class WriterV1 final : public UpdateWriter {
  public:
@@ -49,7 +59,14 @@ class WriterV1 final : public UpdateWriter {
   void WriteLen(uint64_t l) override { rest_.VarUint(l); }
   void WriteAnyValue(const Any& v) override { WriteAny(rest_, v); }
   void WriteBuf(std::string_view b) override { rest_.VarBytes(b); }
-  void WriteJson(const Any& v) override { rest_.VarString(JsonStringify(v)); }
+  void WriteJson(const Any& v) override {
+    std::string json;
+    if (!internal::StringifyJson(v, &json)) {
+      Fail(JsonError());
+      return;
+    }
+    rest_.VarString(json);
+  }
   void WriteKey(std::string_view k) override { rest_.VarString(k); }
   void DsClear() override {}
   void DsWriteClock(uint64_t c) override { rest_.VarUint(c); }
@@ -92,6 +109,11 @@ class WriterV2 final : public UpdateWriter {
     ds_cur_ = c;
   }
   void DsWriteLen(uint64_t l) override {
+    if (l == 0) {
+      Fail(absl::InvalidArgumentError(
+          "delete range of length 0 cannot be written in v2"));
+      return;
+    }
     rest_.VarUint(l - 1);
     ds_cur_ += l;
   }
@@ -160,15 +182,9 @@ class CodecSink {
     e_.WriteBuf(std::span<const uint8_t>(
         reinterpret_cast<const uint8_t*>(b.data()), b.size()));
   }
-  // v1: JSON text ("null" for what JSON cannot hold, as the engine always
-  // wrote); v2: writeAny.
-  void Json(const Any& v) {
-    if constexpr (Enc::kVersion == 1) {
-      e_.WriteString(JsonStringify(v));
-    } else {
-      e_.WriteAny(v);
-    }
-  }
+  // v1: JSON text (what JSON cannot hold fails the encoder, as yjs
+  // throws); v2: writeAny.
+  void Json(const Any& v) { e_.WriteJSON(v); }
   void Key(std::string_view k) { e_.WriteKey(k); }
   void DsClear() { e_.ResetDsCurVal(); }
   void DsClock(uint64_t c) { e_.WriteDsClock(c); }
@@ -213,6 +229,8 @@ void PutContent(S& w, const Content& c, uint64_t length, uint64_t offset) {
       return;
     case kRefJson:
       w.Len(c.anys().size() - offset);
+      // JsonStringify cannot fail here: a ContentJSON's elements come from
+      // JSON.parse (no bigint), and undefined is written as yjs does.
       for (size_t i = offset; i < c.anys().size(); ++i) {
         w.String(c.anys()[i].is_undefined() ? "undefined"
                                             : JsonStringify(c.anys()[i]));
@@ -955,7 +973,7 @@ void PutStoreStructs(S& w, const StructStore& store,
 }
 
 template <typename Enc>
-std::vector<uint8_t> EncodeStoreWith(
+absl::StatusOr<std::vector<uint8_t>> EncodeStoreWith(
     const StructStore& store, const absl::flat_hash_map<uint64_t, uint64_t>& sv,
     const DeleteSet* ds) {
   Enc e;
@@ -977,12 +995,15 @@ std::vector<uint8_t> EncodeStoreWith(
     PutStoreStructs(w, store, sv, &deletes, v1, v2);
     deletes.Write(w);
   }
+  // Checked once here, not per struct: a failed field wrote nothing, so
+  // the bytes are unusable and dropped.
+  if (!e.status().ok()) return e.status();
   return e.ToBytes();
 }
 
 }  // namespace
 
-std::vector<uint8_t> EncodeStoreUpdate(
+absl::StatusOr<std::vector<uint8_t>> EncodeStoreUpdate(
     const StructStore& store, const absl::flat_hash_map<uint64_t, uint64_t>& sv,
     const DeleteSet* ds, bool v2) {
   if (v2) return EncodeStoreWith<internal::UpdateEncoderV2>(store, sv, ds);
