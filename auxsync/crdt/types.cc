@@ -80,11 +80,12 @@ Content ContentForValue(const Input& in, Doc& doc) {
     return c;
   }
   c.ref = kRefType;
-  c.set_type(std::make_unique<TypeImpl>());
-  TypeImpl* t = c.type();
+  // From the Doc's pool: next to its item, and reused warm once collected.
+  TypeImpl* t = doc.pool().NewType(c);
   t->doc = &doc;
   t->kind = KindOf(in.kind);
-  t->set_node_name(in.name);
+  // (A name is rare: most types never allocate their rare fields.)
+  if (!in.name.empty()) t->set_node_name(in.name);
   switch (in.kind) {
     case Input::Kind::kMap:
       // new Y.Map(entries) keeps a JS Map: a repeated key keeps its first

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
+#include <memory>
 #include <new>
 
 #if defined(__linux__)
@@ -13,8 +15,8 @@
 namespace auxsync::crdt::engine {
 
 namespace {
-// A pool switches to huge blocks once it holds this many items (≈ 2.7 MB
-// in small blocks): small documents keep small blocks.
+// A pool switches to huge blocks once it holds this many items and types
+// (≈ 2.7 MB in small blocks): small documents keep small blocks.
 constexpr size_t kHugeAfter = 16384;
 constexpr size_t kHugeBlock = size_t{2} << 20;  // one x86-64 huge page
 }  // namespace
@@ -23,8 +25,36 @@ ItemPool::~ItemPool() {
   for (size_t b = 0; b < blocks_.size(); ++b) {
     const size_t n = b + 1 == blocks_.size() ? block_used_ : blocks_[b].cap;
     Slot* slots = blocks_[b].slots.get();
-    for (size_t i = n; i-- > 0;) std::destroy_at(slots[i].item());
+    const uint64_t* types = blocks_[b].type_bits.get();
+    // (Destroying an item gives its type's slot back: type slots are
+    // skipped, whatever they hold by then.)
+    for (size_t i = n; i-- > 0;) {
+      if ((types[i >> 6] >> (i & 63)) & 1) continue;
+      std::destroy_at(slots[i].item());
+    }
+    // Free type slots are poisoned under ASan: give the memory back clean.
+    AUXSYNC_SLAB_UNPOISON(slots, blocks_[b].cap * sizeof(Slot));
   }
+}
+
+ItemPool::Slot* ItemPool::NewTypeSlot() {
+  if (block_used_ == block_cap_) Grow();
+  ++count_;
+  ++type_slots_;
+  const size_t i = block_used_++;
+  Block& b = blocks_.back();
+  b.type_bits[i >> 6] |= uint64_t{1} << (i & 63);
+  return &b.slots.get()[i];
+}
+
+void ItemPool::DeleteType(TypeImpl* t) {
+  std::byte* bytes = reinterpret_cast<std::byte*>(t) - kTypeOffset;
+  ItemPool* owner;
+  std::memcpy(&owner, bytes, sizeof(owner));
+  std::destroy_at(t);
+  AUXSYNC_SLAB_POISON(bytes + kTypeOffset, sizeof(TypeImpl));
+  std::memcpy(bytes, &owner->free_types_, sizeof(Slot*));
+  owner->free_types_ = reinterpret_cast<Slot*>(bytes);
 }
 
 void ItemPool::FreeSlots::operator()(Slot* p) const { std::free(p); }
@@ -48,6 +78,7 @@ void ItemPool::Grow() {
 #endif
   Block block;
   block.slots.reset(static_cast<Slot*>(p));
+  block.type_bits = std::make_unique<uint64_t[]>((cap + 63) / 64);  // zeroed
   block.cap = cap;
   blocks_.push_back(std::move(block));
   block_cap_ = cap;
@@ -58,7 +89,7 @@ void Content::FreePtr() {
   // Given back to its pool, or re-owned to be deleted as what it is.
   switch (own_) {
     case kOwnType | kOwnPooled:
-      SlabPool<TypeImpl>::Delete(static_cast<TypeImpl*>(ptr_));
+      ItemPool::DeleteType(static_cast<TypeImpl*>(ptr_));
       break;
     case kOwnPooled:
       SlabPool<Extra>::Delete(static_cast<Extra*>(ptr_));

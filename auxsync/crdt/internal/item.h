@@ -13,6 +13,7 @@
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -116,7 +117,8 @@ struct Content {
 
  private:
   // What ptr_ is and who frees it: kOwnType (else an Extra), kOwnPooled
-  // (made by its ItemPool's SlabPool, freed through it; else the heap).
+  // (made by its ItemPool: a type in an item slot, an Extra by its
+  // SlabPool; freed through it; else the heap).
   static constexpr uint8_t kOwnType = 1;
   static constexpr uint8_t kOwnPooled = 2;
   uint8_t own_ = 0;
@@ -207,7 +209,7 @@ struct Content {
   friend class ItemPool;  // gives pooled types and Extras (NewType, Anys)
   void FreePtr();         // item.cc: deletes the Extra or TypeImpl
   void MakeExtra();       // item.cc: replaces ptr_ with a new Extra
-  // Takes `p` (from a SlabPool; `own` says what it is).
+  // Takes `p` (from the ItemPool; `own` says what it is).
   void AdoptPooled(void* p, uint8_t own) {
     if (ptr_ != nullptr) FreePtr();
     ptr_ = p;
@@ -298,10 +300,13 @@ class ItemPool {
     for (Item* it : deferred_) Free(it);
     deferred_.clear();
   }
-  size_t live() const { return count_ - free_.size(); }
+  size_t live() const { return count_ - type_slots_ - free_.size(); }
   // Gives `c` a new shared type of this pool (c owns it, and frees it
   // through the pool); returns it. Defined after TypeImpl.
   TypeImpl* NewType(Content& c);
+  // Destroys `t` (made by some pool's NewType) and gives its slot back to
+  // that pool's free list of type slots.
+  static void DeleteType(TypeImpl* t);  // item.cc
   // The values of a kRefAny/kRefJson content, made from this pool if `c`
   // has no out-of-line fields yet (a decoded number: no malloc).
   Content::AnyList& Anys(Content& c) {
@@ -323,29 +328,45 @@ class ItemPool {
   // grows by new items on every update (deleted items stay as structs),
   // and a page fault per 24 items cost more than the items' own work.
   void Grow();  // item.cc
-  // Storage for one Item, constructed by New (uninitialised until then).
+  // Storage for one Item, constructed by New (uninitialised until then),
+  // or for one shared type (NewType): the pool's address at the start
+  // (its next free type slot while free), the TypeImpl after it.
   // 64-byte aligned (the blocks are): an item spans two cache lines.
   struct alignas(64) Slot {
     std::byte bytes[sizeof(Item)];
     Item* item() { return std::launder(reinterpret_cast<Item*>(bytes)); }
   };
+  // Where a type slot's TypeImpl starts (after the pool's address).
+  static constexpr size_t kTypeOffset = sizeof(void*);
+  // A new slot for a type (the blocks' next one, marked as a type's).
+  Slot* NewTypeSlot();  // item.cc
   struct FreeSlots {
     void operator()(Slot* p) const;  // item.cc
   };
   struct Block {
     std::unique_ptr<Slot, FreeSlots> slots;
-    size_t cap = 0;  // items the block holds
+    // Bit i set: slot i was handed out for a type (never holds an Item;
+    // the destructor skips it).
+    std::unique_ptr<uint64_t[]> type_bits;
+    size_t cap = 0;  // slots the block holds
   };
   // The keys, declared first so that they outlive the items (destroyed
   // last).
   KeyTable keys_;
-  // Pooled shared types and Extras (see SlabPool): also outlive the items.
-  SlabPool<TypeImpl> types_;
+  // Pooled Extras (see SlabPool): also outlive the items.
   SlabPool<Content::Extra> extras_;
   std::vector<Block> blocks_;  // all full but the last
   size_t block_used_ = 0;      // items handed out from blocks_.back()
   size_t block_cap_ = 0;       // items in blocks_.back()
-  size_t count_ = 0;           // items handed out from all blocks
+  size_t count_ = 0;           // slots handed out from all blocks
+  size_t type_slots_ = 0;      // of which for types
+  // Shared types live in the item blocks: a type is made right before or
+  // after its item (a map entry's text before its map item, a decoded
+  // one after it), so it lies next to the item in memory (what
+  // PrefetchAround requests together) and on the same huge pages, and a
+  // freed one is reused warm, with no malloc/free. Freed type slots stay
+  // type slots, linked through their first word.
+  Slot* free_types_ = nullptr;
   std::vector<Item*> free_;
   std::vector<Item*> deferred_;
 };
@@ -451,8 +472,21 @@ class TypeImpl {
   std::unique_ptr<RareFields> rare_;
 };
 
+static_assert(alignof(TypeImpl) <= sizeof(void*) &&
+                  sizeof(void*) + sizeof(TypeImpl) <= sizeof(Item),
+              "a TypeImpl and its pool's address fit an item slot");
+
 inline TypeImpl* ItemPool::NewType(Content& c) {
-  TypeImpl* t = types_.New();
+  Slot* s = free_types_;
+  if (s != nullptr) {
+    std::memcpy(&free_types_, s->bytes, sizeof(Slot*));
+    AUXSYNC_SLAB_UNPOISON(s->bytes + kTypeOffset, sizeof(TypeImpl));
+  } else {
+    s = NewTypeSlot();
+  }
+  ItemPool* self = this;
+  std::memcpy(s->bytes, &self, sizeof(self));
+  TypeImpl* t = ::new (static_cast<void*>(s->bytes + kTypeOffset)) TypeImpl;
   c.AdoptPooled(t, Content::kOwnType);
   return t;
 }

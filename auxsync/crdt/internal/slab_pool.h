@@ -21,8 +21,8 @@
 namespace auxsync::crdt::engine {
 
 // Objects of one type in blocks owned by the pool, with a free list: a
-// document's shared types and out-of-line content fields are made and
-// dropped by the ten thousand (a map entry's Y.Text replaced by a new one),
+// document's out-of-line content fields are made and dropped by the ten
+// thousand (a map entry's number replaced by a new one),
 // and malloc/free of each cost more than the object's own work. A freed
 // slot is reused warm. Each slot records its pool, so that an owner that
 // does not know the pool (Content) frees through Delete(ptr).

@@ -2,8 +2,9 @@
 //
 // SlabPool (slots reused, objects intact across block growth, destructors
 // run, each slot freed into its own pool) and the ItemPool's uses of it:
-// pooled shared types and Extras owned by their Content (moved, reset,
-// replaced by heap ones), and the pool's map keys (one copy per key).
+// pooled shared types (in the item blocks) and Extras owned by their
+// Content (moved, reset, replaced by heap ones), and the pool's map keys
+// (one copy per key).
 
 #include "auxsync/crdt/internal/slab_pool.h"
 
@@ -113,6 +114,42 @@ TEST(SlabPool, ContentOwnsPooledTypesAndExtras) {
   pool.NewType(n);
   EXPECT_EQ(n.AnyCount(), 0u);
   EXPECT_NE(n.type(), nullptr);
+}
+
+TEST(SlabPool, ItemPoolTypesShareTheItemBlocks) {
+  // Items owning types, made alternately from the same blocks (past the
+  // small blocks), some collected and their slots reused: the destructor
+  // destroys the items (which give their types back) and skips the type
+  // slots.
+  auto pool = std::make_unique<ItemPool>();
+  std::vector<Item*> items;
+  std::set<const void*> slots;
+  for (int i = 0; i < 3000; ++i) {
+    Content c;
+    c.ref = kRefType;
+    TypeImpl* t = pool->NewType(c);
+    t->kind = TypeKind::kText;
+    Item* it = pool->New();
+    it->content = std::move(c);
+    EXPECT_TRUE(slots.insert(it).second);
+    EXPECT_TRUE(slots.insert(t).second);
+    items.push_back(it);
+  }
+  EXPECT_EQ(pool->live(), 3000u);
+  for (size_t i = 0; i < items.size(); i += 3) {
+    TypeImpl* t = items[i]->content.type();
+    items[i]->content.Reset();  // the type's slot back to the pool
+    Content c;
+    c.ref = kRefType;
+    EXPECT_EQ(pool->NewType(c), t);  // reused at once
+    EXPECT_EQ(c.type()->kind, TypeKind::kUnknown);
+    pool->Free(items[i]);
+  }
+  EXPECT_EQ(pool->live(), 2000u);
+  for (size_t i = 1; i < items.size(); i += 3) {
+    EXPECT_EQ(items[i]->content.type()->kind, TypeKind::kText);
+  }
+  pool.reset();
 }
 
 TEST(SlabPool, ItemPoolKeysAreOneCopyEach) {
