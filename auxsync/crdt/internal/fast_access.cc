@@ -87,7 +87,7 @@ Item* SetMapText(YMap map, std::string_view key, std::u16string text) {
       TypeImpl* type = item->content.type();
       Content s;
       s.ref = kRefString;
-      s.str = std::move(text);
+      s.str = t->doc->pool().NewText(text);
       Item* str =
           NewLocalItem(tr, type, nullptr, nullptr, nullptr, std::move(s));
       // The position cache as the text insert leaves it.

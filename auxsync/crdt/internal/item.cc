@@ -25,37 +25,46 @@ ItemPool::~ItemPool() {
   for (size_t b = 0; b < blocks_.size(); ++b) {
     const size_t n = b + 1 == blocks_.size() ? block_used_ : blocks_[b].cap;
     Slot* slots = blocks_[b].slots.get();
-    const uint64_t* types = blocks_[b].type_bits.get();
-    // (Destroying an item gives its type's slot back: type slots are
-    // skipped, whatever they hold by then.)
+    const uint64_t* aux = blocks_[b].aux_bits.get();
+    // (Destroying an item gives its type's and text's slots back: aux
+    // slots are skipped, whatever they hold by then.)
     for (size_t i = n; i-- > 0;) {
-      if ((types[i >> 6] >> (i & 63)) & 1) continue;
+      if ((aux[i >> 6] >> (i & 63)) & 1) continue;
       std::destroy_at(slots[i].item());
     }
-    // Free type slots are poisoned under ASan: give the memory back clean.
+    // Free aux slots are poisoned under ASan: give the memory back clean.
     AUXSYNC_SLAB_UNPOISON(slots, blocks_[b].cap * sizeof(Slot));
   }
 }
 
-ItemPool::Slot* ItemPool::NewTypeSlot() {
+ItemPool::Slot* ItemPool::NewAuxSlot() {
   if (block_used_ == block_cap_) Grow();
   ++count_;
-  ++type_slots_;
+  ++aux_slots_;
   const size_t i = block_used_++;
   Block& b = blocks_.back();
-  b.type_bits[i >> 6] |= uint64_t{1} << (i & 63);
+  b.aux_bits[i >> 6] |= uint64_t{1} << (i & 63);
   return &b.slots.get()[i];
 }
 
-void ItemPool::DeleteType(TypeImpl* t) {
-  std::byte* bytes = reinterpret_cast<std::byte*>(t) - kTypeOffset;
+void ItemPool::ReleaseAuxSlot(std::byte* slot) {
   ItemPool* owner;
-  std::memcpy(&owner, bytes, sizeof(owner));
-  std::destroy_at(t);
-  AUXSYNC_SLAB_POISON(bytes + kTypeOffset, sizeof(TypeImpl));
-  std::memcpy(bytes, &owner->free_types_, sizeof(Slot*));
-  owner->free_types_ = reinterpret_cast<Slot*>(bytes);
+  std::memcpy(&owner, slot, sizeof(owner));
+  AUXSYNC_SLAB_POISON(slot + kAuxOffset, sizeof(Slot) - kAuxOffset);
+  std::memcpy(slot, &owner->free_aux_, sizeof(Slot*));
+  owner->free_aux_ = reinterpret_cast<Slot*>(slot);
 }
+
+void ItemPool::DeleteType(TypeImpl* t) {
+  std::destroy_at(t);
+  ReleaseAuxSlot(reinterpret_cast<std::byte*>(t) - kAuxOffset);
+}
+
+void ItemPool::FreeText(char16_t* units) {
+  ReleaseAuxSlot(reinterpret_cast<std::byte*>(units) - kAuxOffset);
+}
+
+void FreePooledText16(char16_t* units) { ItemPool::FreeText(units); }
 
 void ItemPool::FreeSlots::operator()(Slot* p) const { std::free(p); }
 
@@ -78,7 +87,7 @@ void ItemPool::Grow() {
 #endif
   Block block;
   block.slots.reset(static_cast<Slot*>(p));
-  block.type_bits = std::make_unique<uint64_t[]>((cap + 63) / 64);  // zeroed
+  block.aux_bits = std::make_unique<uint64_t[]>((cap + 63) / 64);  // zeroed
   block.cap = cap;
   blocks_.push_back(std::move(block));
   block_cap_ = cap;

@@ -300,13 +300,33 @@ class ItemPool {
     for (Item* it : deferred_) Free(it);
     deferred_.clear();
   }
-  size_t live() const { return count_ - type_slots_ - free_.size(); }
+  size_t live() const { return count_ - aux_slots_ - free_.size(); }
   // Gives `c` a new shared type of this pool (c owns it, and frees it
   // through the pool); returns it. Defined after TypeImpl.
   TypeImpl* NewType(Content& c);
   // Destroys `t` (made by some pool's NewType) and gives its slot back to
-  // that pool's free list of type slots.
+  // that pool.
   static void DeleteType(TypeImpl* t);  // item.cc
+  // The longest text NewText keeps in one of the pool's slots.
+  static constexpr size_t kSlotTextUnits =
+      (sizeof(Item) - sizeof(void*)) / sizeof(char16_t) - kText16ReadSlack;
+  // `s` as a string item's text: a text longer than Text16's inline room
+  // and at most kSlotTextUnits has its units in one of this pool's slots
+  // (next to the item made with it, reused warm once freed, no malloc);
+  // others are Text16::assign's.
+  Text16 NewText(std::u16string_view s) {
+    Text16 t;
+    if (s.size() <= Text16::kInline || s.size() > kSlotTextUnits) {
+      t.assign(s);
+      return t;
+    }
+    auto* units =
+        reinterpret_cast<char16_t*>(TakeAuxSlot()->bytes + kAuxOffset);
+    std::memcpy(units, s.data(), s.size() * sizeof(char16_t));
+    return Text16::Pooled(units, s.size(), kSlotTextUnits);
+  }
+  // Gives the slot of a NewText buffer back to its pool (FreePooledText16).
+  static void FreeText(char16_t* units);  // item.cc
   // The values of a kRefAny/kRefJson content, made from this pool if `c`
   // has no out-of-line fields yet (a decoded number: no malloc).
   Content::AnyList& Anys(Content& c) {
@@ -329,25 +349,42 @@ class ItemPool {
   // and a page fault per 24 items cost more than the items' own work.
   void Grow();  // item.cc
   // Storage for one Item, constructed by New (uninitialised until then),
-  // or for one shared type (NewType): the pool's address at the start
-  // (its next free type slot while free), the TypeImpl after it.
+  // or an aux slot: something the pool keeps beside the items (a shared
+  // type, a text's units), after the pool's address (the next free aux
+  // slot while free).
   // 64-byte aligned (the blocks are): an item spans two cache lines.
   struct alignas(64) Slot {
     std::byte bytes[sizeof(Item)];
     Item* item() { return std::launder(reinterpret_cast<Item*>(bytes)); }
   };
-  // Where a type slot's TypeImpl starts (after the pool's address).
-  static constexpr size_t kTypeOffset = sizeof(void*);
-  // A new slot for a type (the blocks' next one, marked as a type's).
-  Slot* NewTypeSlot();  // item.cc
+  // Where an aux slot's object starts (after the pool's address).
+  static constexpr size_t kAuxOffset = sizeof(void*);
+  // An aux slot of this pool (a free one, else the blocks' next one),
+  // holding the pool's address.
+  Slot* TakeAuxSlot() {
+    Slot* s = free_aux_;
+    if (s != nullptr) {
+      std::memcpy(&free_aux_, s->bytes, sizeof(Slot*));
+      AUXSYNC_SLAB_UNPOISON(s->bytes + kAuxOffset, sizeof(Slot) - kAuxOffset);
+    } else {
+      s = NewAuxSlot();
+    }
+    ItemPool* self = this;
+    std::memcpy(s->bytes, &self, sizeof(self));
+    return s;
+  }
+  // The blocks' next slot, marked as an aux slot.
+  Slot* NewAuxSlot();  // item.cc
+  // Gives the aux slot at `slot` back to the pool whose address it holds.
+  static void ReleaseAuxSlot(std::byte* slot);  // item.cc
   struct FreeSlots {
     void operator()(Slot* p) const;  // item.cc
   };
   struct Block {
     std::unique_ptr<Slot, FreeSlots> slots;
-    // Bit i set: slot i was handed out for a type (never holds an Item;
-    // the destructor skips it).
-    std::unique_ptr<uint64_t[]> type_bits;
+    // Bit i set: slot i was handed out as an aux slot (never holds an
+    // Item; the destructor skips it).
+    std::unique_ptr<uint64_t[]> aux_bits;
     size_t cap = 0;  // slots the block holds
   };
   // The keys, declared first so that they outlive the items (destroyed
@@ -359,14 +396,15 @@ class ItemPool {
   size_t block_used_ = 0;      // items handed out from blocks_.back()
   size_t block_cap_ = 0;       // items in blocks_.back()
   size_t count_ = 0;           // slots handed out from all blocks
-  size_t type_slots_ = 0;      // of which for types
-  // Shared types live in the item blocks: a type is made right before or
-  // after its item (a map entry's text before its map item, a decoded
-  // one after it), so it lies next to the item in memory (what
-  // PrefetchAround requests together) and on the same huge pages, and a
-  // freed one is reused warm, with no malloc/free. Freed type slots stay
-  // type slots, linked through their first word.
-  Slot* free_types_ = nullptr;
+  size_t aux_slots_ = 0;       // of which aux slots
+  // Shared types and short texts live in the item blocks: each is made
+  // right before or after its item (a map entry's text before its map
+  // item, a decoded one after it; a string before its item), so it lies
+  // next to the item in memory (what PrefetchAround requests together)
+  // and on the same huge pages, and a freed one is reused warm, with no
+  // malloc/free. Freed aux slots stay aux slots, linked through their
+  // first word.
+  Slot* free_aux_ = nullptr;
   std::vector<Item*> free_;
   std::vector<Item*> deferred_;
 };
@@ -477,16 +515,8 @@ static_assert(alignof(TypeImpl) <= sizeof(void*) &&
               "a TypeImpl and its pool's address fit an item slot");
 
 inline TypeImpl* ItemPool::NewType(Content& c) {
-  Slot* s = free_types_;
-  if (s != nullptr) {
-    std::memcpy(&free_types_, s->bytes, sizeof(Slot*));
-    AUXSYNC_SLAB_UNPOISON(s->bytes + kTypeOffset, sizeof(TypeImpl));
-  } else {
-    s = NewTypeSlot();
-  }
-  ItemPool* self = this;
-  std::memcpy(s->bytes, &self, sizeof(self));
-  TypeImpl* t = ::new (static_cast<void*>(s->bytes + kTypeOffset)) TypeImpl;
+  TypeImpl* t =
+      ::new (static_cast<void*>(TakeAuxSlot()->bytes + kAuxOffset)) TypeImpl;
   c.AdoptPooled(t, Content::kOwnType);
   return t;
 }

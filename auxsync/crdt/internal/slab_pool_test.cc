@@ -152,6 +152,53 @@ TEST(SlabPool, ItemPoolTypesShareTheItemBlocks) {
   pool.reset();
 }
 
+TEST(SlabPool, ItemPoolTextsInSlots) {
+  auto pool = std::make_unique<ItemPool>();
+  const std::u16string longest(ItemPool::kSlotTextUnits, u'x');
+  // Short texts stay inline, longer ones take a slot up to its room.
+  Text16 inline_text = pool->NewText(u"short");
+  EXPECT_EQ(inline_text.view(), u"short");
+  Text16 a = pool->NewText(u"value1234_5");
+  Text16 b = pool->NewText(longest);
+  Text16 c = pool->NewText(longest + u"y");  // too long: the heap
+  EXPECT_EQ(a.view(), u"value1234_5");
+  EXPECT_EQ(b.view(), longest);
+  EXPECT_EQ(c.view(), longest + u"y");
+  EXPECT_EQ(pool->live(), 0u);  // no items
+  // A freed slot is reused by the next text or type.
+  const char16_t* a_units = a.data();
+  a.Release();
+  Text16 d = pool->NewText(u"0123456789");
+  EXPECT_EQ(d.data(), a_units);
+  // Edits keep the slot while the text fits, and move to the heap past it.
+  d.append(u"abc");
+  EXPECT_EQ(d.data(), a_units);
+  EXPECT_EQ(d.view(), u"0123456789abc");
+  Text16 right = d.SplitOff(4);
+  EXPECT_EQ(d.view(), u"0123");
+  EXPECT_EQ(right.view(), u"456789abc");
+  d.append(longest);
+  EXPECT_NE(d.data(), a_units);
+  EXPECT_EQ(d.view(), u"0123" + longest);
+  d.assign(u"9876543210");  // the heap buffer is kept
+  EXPECT_EQ(d.view(), u"9876543210");
+  Content t;
+  t.ref = kRefType;
+  EXPECT_EQ(static_cast<const void*>(pool->NewType(t)),
+            static_cast<const void*>(a_units));
+  // Texts held by items go back when the items are destroyed.
+  for (int i = 0; i < 1000; ++i) {
+    Item* it = pool->New();
+    it->content.ref = kRefString;
+    it->content.str =
+        pool->NewText(u"text number " + std::u16string(1, u'a' + i % 26));
+    it->length = it->content.str.size();
+  }
+  t.Reset();
+  b.Release();
+  pool.reset();
+}
+
 TEST(SlabPool, ItemPoolKeysAreOneCopyEach) {
   ItemPool pool;
   std::vector<std::string> keys;

@@ -43,7 +43,13 @@ void TextBlock::ShrinkToFit() {
   cap_ = size_;
 }
 
-void Text16::FreeHeap() { std::free(u_.heap.p); }
+void Text16::FreeHeap() {
+  if (u_.heap.cap & kPooledCap) {
+    FreePooledText16(u_.heap.p);
+  } else {
+    std::free(u_.heap.p);
+  }
+}
 
 char16_t* Text16::Overwrite(size_t n) {
   if (n <= kInline) {
@@ -51,7 +57,7 @@ char16_t* Text16::Overwrite(size_t n) {
     bits_ = n;
     return u_.buf;
   }
-  if (kind() == kHeap && u_.heap.cap >= n) {
+  if (kind() == kHeap && HeapCap() >= n) {
     bits_ = n | kHeap;
     return u_.heap.p;
   }
@@ -84,8 +90,8 @@ void Text16::append(std::u16string_view s) {
     bits_ = need;
     return;
   }
-  if (kind() != kHeap || u_.heap.cap < need) {
-    const size_t old_cap = kind() == kHeap   ? u_.heap.cap
+  if (kind() != kHeap || HeapCap() < need) {
+    const size_t old_cap = kind() == kHeap   ? HeapCap()
                            : kind() == kView ? n
                                              : kInline;
     ToHeap(std::max(need, 2 * old_cap));

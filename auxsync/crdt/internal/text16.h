@@ -31,6 +31,10 @@ inline constexpr size_t kText16ReadSlack = 16;
 // views into it. Not thread-safe (a Doc is used from one thread). The
 // buffer may move while the decoder grows it: views hold offsets, not
 // pointers.
+// Frees the buffer of a pooled text (Text16::Pooled): defined by the pool
+// that made it (item.cc).
+void FreePooledText16(char16_t* units);
+
 class TextBlock {
  public:
   // A new block with room for `capacity` units and one reference (the
@@ -106,6 +110,15 @@ class Text16 {
     block->Ref();
     t.u_.view = {block, offset};
     t.bits_ = n | kView;
+    return t;
+  }
+  // The `n` units at `units`, in a buffer of `cap` units (plus the read
+  // slack) that FreePooledText16 frees; n > kInline. Behaves as a heap
+  // text otherwise (and stays in its buffer while the text fits).
+  static Text16 Pooled(char16_t* units, size_t n, size_t cap) {
+    Text16 t;
+    t.u_.heap = {units, cap | kPooledCap};
+    t.bits_ = n | kHeap;
     return t;
   }
   // Sets this to `n` units to be written at the returned pointer (inline
@@ -201,7 +214,12 @@ class Text16 {
   static constexpr uint64_t kKindMask = uint64_t{3} << 62;
   static constexpr uint64_t kSizeMask = ~kKindMask;
 
+  // Set in a heap text's cap: its buffer is pooled (see Pooled).
+  static constexpr size_t kPooledCap = size_t{1} << 63;
+
   uint64_t kind() const { return bits_ & kKindMask; }
+  // The capacity of a heap text's buffer.
+  size_t HeapCap() const { return u_.heap.cap & ~kPooledCap; }
   void FreeHeap();
   // Makes this a heap buffer of `cap` units holding the current text.
   void ToHeap(size_t cap);
