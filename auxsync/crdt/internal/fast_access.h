@@ -38,6 +38,8 @@ Item* SetMapValue(YMap map, std::string_view key, JsValue value);
 // starts (a map key's old value): the loads then overlap other work.
 // Change nothing.
 void PrefetchItem(const Item* item);
+// Also the item slots on either side of `type` (a pooled type lies next to
+// its item, which writes read with it).
 void PrefetchType(const TypeImpl* type);
 // PrefetchItem of `item` and of the pool slots on either side of it: the
 // structs one client made one after the other sit next to each other in the
