@@ -555,6 +555,10 @@ void YjsPartitionCore::ApplyActions(const std::vector<Value>& actions,
               Value* old_slot = current_tags->Find(tag);
               const Value& old_val =
                   old_slot != nullptr ? *old_slot : undefined;
+              // An old string's node (made by an earlier write, cold) is
+              // released when the new value is stored, after the
+              // document's write: requested now, it arrives meanwhile.
+              if (old_val.is_string()) __builtin_prefetch(&old_val.as_string());
               if (old_item != nullptr &&
                   old_item->content.ref == crdt::engine::kRefType) {
                 crdt::engine::PrefetchType(old_item->content.type());
@@ -867,8 +871,11 @@ void YjsPartitionCore::EmitOneTagUpdate(const std::string& id,
   if (entry->object_ref().use_count() != 1) {
     *entry = Value(entry->as_object().ShallowCopy());
   }
+  // (Compared in place: a copy of the old value would touch its string's
+  // reference count, which a number replacing it never needs.)
+  const Value undefined;
   const bool changed =
-      !bots::StrictEquals(value, slot != nullptr ? *slot : Value());
+      !bots::StrictEquals(value, slot != nullptr ? *slot : undefined);
   if (slot != nullptr) {
     *slot = value;
   } else {
