@@ -393,8 +393,8 @@ class ItemPool {
   // Pooled Extras (see SlabPool): also outlive the items.
   SlabPool<Content::Extra> extras_;
   std::vector<Block> blocks_;  // all full but the last
-  size_t block_used_ = 0;      // items handed out from blocks_.back()
-  size_t block_cap_ = 0;       // items in blocks_.back()
+  size_t block_used_ = 0;      // slots handed out from blocks_.back()
+  size_t block_cap_ = 0;       // slots in blocks_.back()
   size_t count_ = 0;           // slots handed out from all blocks
   size_t aux_slots_ = 0;       // of which aux slots
   // Shared types and short texts live in the item blocks: each is made
