@@ -852,6 +852,19 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool ReadV2Fast(
   return true;
 }
 
+// Gives a struct that names the same root as the last struct that named one
+// that struct's view of the name (`last`), compared now, while the update's
+// bytes are in the cache: integration then knows the root by the view's
+// address (Materialize) instead of reading the name again.
+inline void ShareRootName(DecodedStruct& s, std::string_view& last) {
+  if (s.parent_kind != 1) return;
+  if (s.parent_name == last) {
+    s.parent_name = last;
+  } else {
+    last = s.parent_name;
+  }
+}
+
 // One update through the codec's reader (the same decoders, struct reader,
 // limits and errors as ReadUpdate and the update utilities), converted
 // struct by struct into the engine's form.
@@ -882,6 +895,7 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
   std::string error;
   bool done = false;
   std::vector<DecodedStruct> structs;
+  std::string_view last_root;  // see ShareRootName
   for (uint64_t i = 0; i < num_sections && dec.ok(); ++i) {
     uint64_t n = rest.ReadVarUint();
     const uint64_t client = dec.ReadClient();
@@ -930,6 +944,7 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
       const Item* it = s.item;
       if (fast) {
         // The fast readers checked the dependencies.
+        ShareRootName(s, last_root);
         clock += it->length;
         continue;
       }
@@ -961,6 +976,7 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
                                         "client"));
         break;
       }
+      ShareRootName(s, last_root);
       clock += it->length;
     }
     if constexpr (Dec::kVersion == 2) {
