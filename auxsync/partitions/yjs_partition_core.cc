@@ -742,10 +742,20 @@ bool YjsPartitionCore::ProcessDirect(const crdt::Transaction& tr,
         crdt::engine::ChangedMapKeys(tr, target);
     if (target == bots) {
       if (keys == nullptr) continue;
-      for (const std::string& key : *keys) {
+      // New bots (all of an initialization's) are the map's last keys: their
+      // entries give their items without a lookup by id.
+      const crdt::engine::MapTable::Entry* const at_end =
+          crdt::engine::ChangedKeysAtEnd(tr, bots);
+      for (size_t i = 0; i < keys->size(); ++i) {
+        const std::string& key = (*keys)[i];
         const crdt::engine::Item* item = nullptr;
-        const MapKeyAction action =
-            crdt::engine::MapKeyChange(tr, bots, key, &item);
+        MapKeyAction action;
+        if (at_end != nullptr) {
+          item = at_end[i].current;
+          action = crdt::engine::MapKeyChangeOfCurrent(tr, item);
+        } else {
+          action = crdt::engine::MapKeyChange(tr, bots, key, &item);
+        }
         if (action == MapKeyAction::kNone) continue;
         if (action != MapKeyAction::kAdd) return false;
         added.push_back(NewBot{&key, item});

@@ -143,6 +143,10 @@ MapKeyAction MapKeyChange(const Transaction& tr, const TypeImpl* map,
                           const std::string& key, const Item** current) {
   const Item* item = map->GetMap(key);
   *current = item;
+  return MapKeyChangeOfCurrent(tr, item);
+}
+
+MapKeyAction MapKeyChangeOfCurrent(const Transaction& tr, const Item* item) {
   KeyChange::Action action;
   const Item* old;
   if (item == nullptr || !MapKeyEventOf(tr, item, &action, &old)) {
@@ -163,6 +167,19 @@ const std::vector<std::string>* ChangedMapKeys(const Transaction& tr,
                                                TypeImpl* type) {
   const auto* changed = DocAccess::Changed(tr, type);
   return changed == nullptr ? nullptr : &changed->keys;
+}
+
+const MapTable::Entry* ChangedKeysAtEnd(const Transaction& tr, TypeImpl* map) {
+  const auto* changed = DocAccess::Changed(tr, map);
+  if (changed == nullptr) return nullptr;
+  const std::vector<const std::string*>& ids = changed->key_ids;
+  const size_t n = ids.size();
+  if (n == 0 || n > map->map.size()) return nullptr;
+  const MapTable::Entry* first = map->map.end() - n;
+  for (size_t i = 0; i < n; ++i) {
+    if (first[i].key.address() != ids[i]) return nullptr;
+  }
+  return first;
 }
 
 }  // namespace auxsync::crdt::engine

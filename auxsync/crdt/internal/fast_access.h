@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "auxsync/crdt/doc.h"
+#include "auxsync/crdt/internal/map_table.h"
 #include "auxsync/crdt/types.h"
 
 namespace auxsync::crdt::engine {
@@ -67,6 +68,17 @@ MapKeyAction MapKeyChange(const Transaction& tr, const TypeImpl* map,
 // (what its event's keys are computed from); null when none.
 const std::vector<std::string>* ChangedMapKeys(const Transaction& tr,
                                                TypeImpl* type);
+
+// MapKeyChange of a key whose current item is `current` (its map entry's,
+// possibly null), for a caller that holds the entry: no lookup.
+MapKeyAction MapKeyChangeOfCurrent(const Transaction& tr, const Item* current);
+
+// The entries of `map` of the keys ChangedMapKeys(tr, map) gives, in that
+// order, when those keys are the map's last ones in key order (as when the
+// transaction added every one of them: an initialization update's bots);
+// else null. Found by the keys' addresses, without a lookup or hashing per
+// key. Valid until the map gets a new key.
+const MapTable::Entry* ChangedKeysAtEnd(const Transaction& tr, TypeImpl* map);
 
 }  // namespace auxsync::crdt::engine
 

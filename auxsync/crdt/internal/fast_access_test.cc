@@ -246,6 +246,7 @@ TEST(FastAccess, MapKeyChangeIsWhatTheEventRecords) {
       Doc a(a_options), b(b_options);
       a.set_lazy_events(lazy);
       int checked = 0;
+      int at_end_checked = 0;
       Subscription check = a.OnAfterTransaction([&](const Transaction& tr) {
         for (engine::TypeImpl* t : tr.changed_types()) {
           if (t->item != nullptr && t->item->deleted) continue;
@@ -258,6 +259,21 @@ TEST(FastAccess, MapKeyChangeIsWhatTheEventRecords) {
           ASSERT_NE(own, nullptr);
           std::vector<std::pair<std::string, engine::MapKeyAction>> want;
           if (const auto* keys = engine::ChangedMapKeys(tr, t)) {
+            // When the changed keys are the map's last ones, their entries
+            // give the same items and actions as the lookups.
+            const engine::MapTable::Entry* at_end =
+                engine::ChangedKeysAtEnd(tr, t);
+            for (size_t i = 0; at_end != nullptr && i < keys->size(); ++i) {
+              const engine::Item* current = nullptr;
+              const engine::MapKeyAction action =
+                  engine::MapKeyChange(tr, t, (*keys)[i], &current);
+              EXPECT_EQ(at_end[i].key.get(), (*keys)[i]) << "seed " << seed;
+              EXPECT_EQ(at_end[i].current, current) << "seed " << seed;
+              EXPECT_EQ(engine::MapKeyChangeOfCurrent(tr, at_end[i].current),
+                        action)
+                  << "seed " << seed;
+              ++at_end_checked;
+            }
             for (const std::string& key : *keys) {
               engine::MapKeyAction action = engine::MapKeyChange(tr, t, key);
               if (action != engine::MapKeyAction::kNone) {
@@ -321,6 +337,7 @@ TEST(FastAccess, MapKeyChangeIsWhatTheEventRecords) {
       }
       sync(b, a);
       EXPECT_GT(checked, 0);
+      EXPECT_GT(at_end_checked, 0);
     }
   }
 }
