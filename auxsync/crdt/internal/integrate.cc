@@ -570,6 +570,134 @@ Item* Materialize(Transaction& tr, DecodedStruct& s, ClientRefs& cr) {
   return it;
 }
 
+// The common struct of a decoded text on its own path, integrated fully
+// (IntegrateStructs' loop then Materialize and IntegrateItemInline would
+// do the same steps with more checks): a string or deleted struct at its
+// client's next clock, placed by its origins (no parent named), whose
+// other clients' dependencies are in the store. Returns false, having
+// changed nothing, for any other struct. Past the dependency checks it
+// integrates the struct, through the general steps where its neighbours
+// are unusual (a GC neighbour, a map entry, a conflict to scan).
+[[gnu::always_inline]] inline bool IntegrateInOrder(Transaction& tr,
+                                                    DecodedStruct& s,
+                                                    ClientRefs& cr) {
+  Item* it = s.item;
+  if (s.parent_kind != 0 || it->gc) return false;
+  const uint8_t ref = it->content.ref;
+  if ((ref != kRefString && ref != kRefDeleted) || it->id.clock != cr.state) {
+    return false;
+  }
+  StructStore& store = tr.doc().store();
+  const uint64_t client = it->id.client;
+  // The decoder checked that own-client origins come before the struct.
+  if ((it->has_origin && it->origin.client != client &&
+       it->origin.clock >= store.State(it->origin.client)) ||
+      (it->has_right_origin && it->right_origin.client != client &&
+       it->right_origin.clock >= store.State(it->right_origin.client))) {
+    return false;
+  }
+  // Materialize's neighbours (the same hints, lookups and origin updates);
+  // a struct placed by its origins has at least one.
+  Item* l = nullptr;
+  Item* r = nullptr;
+  if (it->has_origin) {
+    Item* c = cr.last;
+    if (c != nullptr && c->LastId() == it->origin) l = c;
+  }
+  if (it->has_right_origin) {
+    Item* c = cr.last_right;
+    if (c != nullptr && c->id == it->right_origin) {
+      r = c;
+    } else if (l != nullptr && l->right != nullptr &&
+               l->right->id == it->right_origin) {
+      r = l->right;
+    }
+  }
+  if (it->has_origin && l == nullptr) {
+    if (r != nullptr && r->left != nullptr && r->left->LastId() == it->origin) {
+      l = r->left;
+    } else {
+      l = GetItemCleanEnd(tr, it->origin);
+      it->origin = l->LastId();
+    }
+  }
+  it->left = l;
+  if (it->has_right_origin) {
+    if (r == nullptr) {
+      if (l != nullptr && l->right != nullptr &&
+          l->right->id == it->right_origin) {
+        r = l->right;
+      } else {
+        r = GetItemCleanStart(tr, it->right_origin);
+        it->right_origin = r->id;
+      }
+    }
+    cr.last_right = r;
+  }
+  it->right = r;
+  s.Take();
+  cr.state = it->id.clock + it->length;
+  cr.last = it;
+  if ((l != nullptr && l->gc) || (r != nullptr && r->gc)) {
+    it->parent = nullptr;
+  } else if (Item* src = l != nullptr ? l : r; src != nullptr) {
+    it->parent = src->parent;
+    it->has_parent_sub = src->has_parent_sub;
+    it->parent_sub = src->parent_sub;
+  }
+  TypeImpl* const parent = it->parent;
+  // Nothing between the origins, in a list: the link is all there is to
+  // the placement (IntegrateItemInline skips its scan there too).
+  if (l == nullptr || l->right != r || parent == nullptr ||
+      it->has_parent_sub) {
+    IntegrateItemInline(tr, it, 0);
+    return true;
+  }
+  l->right = it;
+  if (r != nullptr) r->left = it;
+  parent->cache_item = nullptr;
+  Doc& doc = tr.doc();
+  AddStruct(doc, it);
+  if (ref == kRefString) {
+    parent->length += it->length;
+  } else {
+    DocAccess::Ds(tr).AddCollected(client, it->id.clock, it->length);
+    it->deleted = true;
+  }
+  DocAccess::AddChanged(tr, parent, nullptr);
+  if (parent->item != nullptr && parent->item->deleted) DeleteItem(tr, it);
+  return true;
+}
+
+// IntegrateInOrder over `cr`'s structs from `head` (taken from cr.refs,
+// cr.i past it) on: returns the first struct it did not take (cr.i past
+// it), or null when the client has no structs left. Adds the structs
+// taken to *taken. Out of line: its own inlining budget (the general
+// loop's appends stay inline).
+[[gnu::noinline]] DecodedStruct* IntegrateRun(Transaction& tr, ClientRefs& cr,
+                                              DecodedStruct* head,
+                                              size_t* taken) {
+  const size_t n = cr.refs.size();
+  size_t count = 0;
+  while (IntegrateInOrder(tr, *head, cr)) {
+    ++count;
+    if (cr.i == n) {
+      head = nullptr;
+      break;
+    }
+    // The items were written while decoding, long before: fetch the ones
+    // a few structs ahead (each spans two cache lines).
+    if (cr.i + 4 < n) {
+      const char* ahead = reinterpret_cast<const char*>(cr.refs[cr.i + 4].item);
+      __builtin_prefetch(ahead);
+      __builtin_prefetch(ahead + 64);
+    }
+    head = &cr.refs[cr.i++];
+  }
+  *taken += count;
+  return head;
+}
+
 // The rest of an update (structs that cannot be integrated yet) as a v2
 // update: clients descending, each from its first rest struct, no deletes.
 // Frees the rest's items.
@@ -706,6 +834,19 @@ std::vector<uint8_t> EncodeRest(
     stack.clear();
   };
   while (true) {
+    if (head->parent_kind == 0 && stack.empty() && head_cr == cur &&
+        cur->present) {
+      // A run of the current client's structs on the common path (a
+      // struct naming its parent never is: no call for those).
+      head = IntegrateRun(tr, *cur, head, &taken);
+      if (head == nullptr) {
+        cur = next_target();
+        if (cur == nullptr) break;
+        head = &cur->refs[cur->i++];
+        head_cr = cur;
+        continue;
+      }
+    }
     if (head->skip()) {
       // Stays in `refs`: yjs puts a skip back into a rest like any struct.
     } else {

@@ -56,8 +56,8 @@ void StructList::Erase(size_t first, size_t last) {
     size_ = first;
     if (regular_) {
       // Blocks past the new last struct's clock are not covered any more.
-      index_.resize(
-          ((chunks_.back().back().clock - index_base_) >> index_shift_) + 1);
+      index_size_ =
+          ((chunks_.back().back().clock - index_base_) >> index_shift_) + 1;
     }
     return;
   }
@@ -110,9 +110,9 @@ size_t LastAtOrBefore(const T* base, size_t n, uint64_t key, K k) {
 void StructList::CoarsenIndex() {
   ++index_shift_;
   // New block k starts where old block 2k did.
-  const size_t n = (index_.size() + 1) / 2;
+  const size_t n = (index_size_ + 1) / 2;
   for (size_t k = 0; k < n; ++k) index_[k] = index_[2 * k];
-  index_.resize(n);
+  index_size_ = n;
 }
 
 void StructList::RefineIndex(uint64_t off) {
@@ -138,6 +138,7 @@ void StructList::RefineIndex(uint64_t off) {
       ++p;
     }
   }
+  index_size_ = index_.size();
 }
 
 size_t StructList::IndexedFind(uint64_t clock) const {
@@ -145,7 +146,7 @@ size_t StructList::IndexedFind(uint64_t clock) const {
   // and the next block's (usually the same or the next struct).
   const uint64_t b = (clock - index_base_) >> index_shift_;
   size_t lo = index_[b];
-  size_t hi = b + 1 < index_.size() ? index_[b + 1] : size_ - 1;
+  size_t hi = b + 1 < index_size_ ? index_[b + 1] : size_ - 1;
   auto clock_at = [this](size_t p) {
     return chunks_[p >> kChunkBits][p & (kChunk - 1)].clock;
   };

@@ -36,8 +36,8 @@ class StructList {
       NewChunk(clock);
     }
     // Most structs start inside a block the index covers already.
-    if (regular_ && (size_ == 0 || ((clock - index_base_) >> index_shift_) >=
-                                       index_.size())) {
+    if (regular_ && (size_ == 0 ||
+                     ((clock - index_base_) >> index_shift_) >= index_size_)) {
       IndexPush(clock);
     }
     chunks_.back().push_back({clock, it});
@@ -143,7 +143,8 @@ class StructList {
     if (size_ == 0) {
       index_base_ = clock;
       index_shift_ = kMinIndexShift;
-      index_.assign(1, 0);
+      index_.assign(16, 0);
+      index_size_ = 1;
       return;
     }
     // (push_back calls this only for a struct starting past the covered
@@ -166,13 +167,15 @@ class StructList {
     // Blocks starting before `clock` lie in the last struct; a block
     // starting exactly at `clock` (not covered yet), in the new one.
     const uint32_t last = static_cast<uint32_t>(size_ - 1);
-    // A block or two per struct: room first, then plain appends (a
-    // fill-insert costs more than the few entries it writes).
-    if (index_.capacity() <= b) {
-      index_.reserve(std::max<size_t>(b + 1, 2 * index_.capacity()));
+    // A block or two per struct: room first (rarely), then plain stores
+    // through a pointer (no size bookkeeping per entry).
+    if (index_.size() <= b) {
+      index_.resize(std::max<size_t>(b + 1, 2 * index_.size()));
     }
-    while (index_.size() <= b) index_.push_back(last);
-    if ((b << index_shift_) == off) index_.back() = last + 1;
+    uint32_t* const d = index_.data();
+    for (size_t k = index_size_; k <= b; ++k) d[k] = last;
+    index_size_ = b + 1;
+    if ((b << index_shift_) == off) d[b] = last + 1;
   }
   size_t IndexBound() const { return 2 * size_ + 64; }
   void CoarsenIndex();
@@ -182,6 +185,7 @@ class StructList {
   void Irregular() {
     regular_ = false;
     std::vector<uint32_t>().swap(index_);
+    index_size_ = 0;
   }
   // FindIndex of a regular list (clock below the last struct's first).
   size_t IndexedFind(uint64_t clock) const;
@@ -205,7 +209,10 @@ class StructList {
   unsigned index_shift_ = kMinIndexShift;
   size_t refine_at_ = 256;  // list size of the next RefineIndex
   uint64_t index_base_ = 0;
+  // The clock index: its first index_size_ entries are the blocks; the
+  // vector's size is the room for more (written without a size check).
   std::vector<uint32_t> index_;
+  size_t index_size_ = 0;
 };
 
 // Per-client clock-sorted struct arrays (yjs StructStore).
