@@ -617,7 +617,16 @@ Item* Materialize(Transaction& tr, DecodedStruct& s, ClientRefs& cr) {
     if (r != nullptr && r->left != nullptr && r->left->LastId() == it->origin) {
       l = r->left;
     } else {
-      l = GetItemCleanEnd(tr, it->origin);
+      // GetItemCleanEnd, its lookup inline: the item ending at the origin
+      // (a decoded state's origins mostly end a stored struct) needs no
+      // split, and its last id is the origin.
+      const Id o = it->origin;
+      Item* found = store.Client(o.client)->FindItem(o.clock);
+      if (found->id.clock + found->length - 1 == o.clock || found->gc) {
+        l = found;
+      } else {
+        l = GetItemCleanEnd(tr, o);
+      }
       it->origin = l->LastId();
     }
   }

@@ -35,10 +35,18 @@ class StructList {
     if (chunks_.empty() || chunks_.back().size() >= kChunk) [[unlikely]] {
       NewChunk(clock);
     }
-    // Most structs start inside a block the index covers already.
-    if (regular_ && (size_ == 0 ||
-                     ((clock - index_base_) >> index_shift_) >= index_size_)) {
-      IndexPush(clock);
+    // Most structs start inside a block the index covers already; most
+    // others cover a block or two more, which fit (written inline).
+    if (regular_) {
+      const uint64_t b = (clock - index_base_) >> index_shift_;
+      if (size_ == 0 || b >= index_size_) {
+        if (size_ != 0 && b < index_.size() && b < IndexBound() &&
+            (index_shift_ == kMinIndexShift || size_ < refine_at_)) {
+          IndexFill(clock - index_base_, b);
+        } else {
+          IndexPush(clock);
+        }
+      }
     }
     chunks_.back().push_back({clock, it});
     ++size_;
@@ -55,6 +63,25 @@ class StructList {
       return IndexedFind(clock);
     }
     return SearchIndex(clock);
+  }
+  // The struct holding `clock` (it must exist): (*this)[FindIndex(clock)],
+  // with the common case of a regular list (a few neighbouring entries of
+  // one chunk) inline and without updating the lookup hints.
+  [[gnu::always_inline]] Item* FindItem(uint64_t clock) const {
+    if (regular_ && clock >= index_base_) {
+      const Entry& last = chunks_.back().back();
+      if (last.clock <= clock) return last.item;
+      const uint64_t b = (clock - index_base_) >> index_shift_;
+      const size_t lo = index_[b];
+      const size_t hi = b + 1 < index_size_ ? index_[b + 1] : size_ - 1;
+      if (hi - lo <= 4 && (lo >> kChunkBits) == (hi >> kChunkBits)) {
+        const Entry* e = chunks_[lo >> kChunkBits].data() + (lo & (kChunk - 1));
+        const Entry* const e_hi = e + (hi - lo);
+        while (e < e_hi && e[1].clock <= clock) ++e;
+        return e->item;
+      }
+    }
+    return (*this)[FindIndex(clock)];
   }
   // The last position p in [first, last] (1 <= first, last < size()) for
   // which pred(struct p - 1, struct p) holds, or size() if none: a walk
@@ -164,14 +191,19 @@ class StructList {
       RefineIndex(off);
     }
     const uint64_t b = off >> index_shift_;
-    // Blocks starting before `clock` lie in the last struct; a block
-    // starting exactly at `clock` (not covered yet), in the new one.
-    const uint32_t last = static_cast<uint32_t>(size_ - 1);
-    // A block or two per struct: room first (rarely), then plain stores
-    // through a pointer (no size bookkeeping per entry).
+    // Room first (rarely), then plain stores through a pointer (no size
+    // bookkeeping per entry).
     if (index_.size() <= b) {
       index_.resize(std::max<size_t>(b + 1, 2 * index_.size()));
     }
+    IndexFill(off, b);
+  }
+  // IndexPush's blocks up to block `b` (< index_.size()), for a struct at
+  // offset `off` from index_base_ (b == off >> index_shift_).
+  [[gnu::always_inline]] void IndexFill(uint64_t off, uint64_t b) {
+    // Blocks starting before the struct lie in the last struct; a block
+    // starting exactly at it (not covered yet), in the new one.
+    const uint32_t last = static_cast<uint32_t>(size_ - 1);
     uint32_t* const d = index_.data();
     for (size_t k = index_size_; k <= b; ++k) d[k] = last;
     index_size_ = b + 1;

@@ -415,12 +415,20 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool ReadV1Fast(internal::Lib0Decoder& rest,
     return false;
   }
   ++p;
+  // A dependency on a later struct of the client: the checked path reports
+  // it (tested where each origin is read, while its branch is taken).
   uint64_t oc = 0, ok = 0, rc = 0, rk = 0;
-  if ((info & 0x80) && !(FastVarUint(p, &oc) && FastVarUint(p, &ok))) {
-    return false;
+  if (info & 0x80) {
+    if (!(FastVarUint(p, &oc) && FastVarUint(p, &ok)) ||
+        (oc == client && ok >= clock)) {
+      return false;
+    }
   }
-  if ((info & 0x40) && !(FastVarUint(p, &rc) && FastVarUint(p, &rk))) {
-    return false;
+  if (info & 0x40) {
+    if (!(FastVarUint(p, &rc) && FastVarUint(p, &rk)) ||
+        (rc == client && rk >= clock)) {
+      return false;
+    }
   }
   uint64_t length = 0;
   std::string_view utf8;
@@ -432,12 +440,6 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool ReadV1Fast(internal::Lib0Decoder& rest,
     length = utf8.size();  // an upper bound of its units until then
   }
   if (length == 0 || length > kMaxSafeInteger - clock) return false;
-  // A dependency on a later struct of the client: the checked path reports
-  // it.
-  if (((info & 0x80) && oc == client && ok >= clock) ||
-      ((info & 0x40) && rc == client && rk >= clock)) {
-    return false;
-  }
   if (ref == kRefString) {
     // Last: a string that is not valid UTF-8 leaves the rest unread.
     length =
@@ -800,14 +802,20 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool ReadV2Fast(
   internal::UintOptRleDecoder::State client_col = cols.client;
   internal::IntDiffOptRleDecoder::State left_col = cols.left;
   internal::IntDiffOptRleDecoder::State right_col = cols.right;
+  // (A dependency on a later struct of the client: the checked path
+  // reports it.)
   uint64_t oc = 0, ok = 0, rc = 0, rk = 0;
-  if ((info & 0x80) &&
-      !(NextUint(client_col, &oc) && NextClock(left_col, &ok))) {
-    return false;
+  if (info & 0x80) {
+    if (!(NextUint(client_col, &oc) && NextClock(left_col, &ok)) ||
+        (oc == client && ok >= clock)) {
+      return false;
+    }
   }
-  if ((info & 0x40) &&
-      !(NextUint(client_col, &rc) && NextClock(right_col, &rk))) {
-    return false;
+  if (info & 0x40) {
+    if (!(NextUint(client_col, &rc) && NextClock(right_col, &rk)) ||
+        (rc == client && rk >= clock)) {
+      return false;
+    }
   }
   internal::UintOptRleDecoder::State len_col = cols.len;
   internal::StringColumnDecoder::State str_col = cols.str;
@@ -824,10 +832,6 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool ReadV2Fast(
     str_col.pos += static_cast<size_t>(length);
   }
   if (length == 0 || length > kMaxSafeInteger - clock) return false;
-  if (((info & 0x80) && oc == client && ok >= clock) ||
-      ((info & 0x40) && rc == client && rk >= clock)) {
-    return false;
-  }
   // Last: a string that is not ASCII leaves the text as it was.
   if (ref == kRefString &&
       !strings.PutAscii(bytes, text.size() - str_col.pos + bytes.size(),
