@@ -670,7 +670,7 @@ Item* Materialize(Transaction& tr, DecodedStruct& s, ClientRefs& cr) {
   if (ref == kRefString) {
     parent->length += it->length;
   } else {
-    DocAccess::Ds(tr).AddCollected(client, it->id.clock, it->length);
+    DocAccess::Ds(tr).AddCollectedNext(client, it->id.clock, it->length);
     it->deleted = true;
   }
   DocAccess::AddChanged(tr, parent, nullptr);
