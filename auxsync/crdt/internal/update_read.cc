@@ -838,15 +838,14 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool ReadV2Fast(
                         &s->item->content.str)) {
     return false;
   }
+  // (A column not read holds the state it had: stored all the same, no
+  // branch per column.)
   cols.info = info_col;
   cols.client = client_col;
-  if (info & 0x80) cols.left = left_col;
-  if (info & 0x40) cols.right = right_col;
-  if (ref == kRefDeleted) {
-    cols.len = len_col;
-  } else {
-    cols.str = str_col;
-  }
+  cols.left = left_col;
+  cols.right = right_col;
+  cols.len = len_col;
+  cols.str = str_col;
   Item* it = s->item;
   it->id = {client, clock};
   if (info & 0x80) it->SetOrigin({oc, ok});
