@@ -468,36 +468,45 @@ void ReserveMapKeys(uint64_t client, const std::vector<DecodedStruct>& refs) {
   flush();
 }
 
+// The neighbours a decoded struct's hints give without a lookup: `left`
+// ends at its origin, `right` starts at its right origin; either may be
+// null. An item ending exactly at the origin is what GetItemCleanEnd finds
+// (nothing to split), and one starting at the right origin what
+// GetItemCleanStart finds (a stored item's first clock never changes).
+// The hints are the client's last integrated item, the item its previous
+// struct had on its right, and each other's neighbour (when a client's
+// structs come in the order they were made, as in a loaded state, nothing
+// was integrated between a struct's origin and its right origin yet).
+// Neither a hit nor a miss splits anything before GetItemCleanEnd would.
+struct Neighbours {
+  Item* left = nullptr;
+  Item* right = nullptr;
+};
+inline Neighbours HintedNeighbours(const Item& it, const ClientRefs& cr) {
+  Neighbours n;
+  if (it.has_origin) {
+    Item* c = cr.last;
+    if (c != nullptr && c->LastId() == it.origin) n.left = c;
+  }
+  if (it.has_right_origin) {
+    Item* c = cr.last_right;
+    if (c != nullptr && c->id == it.right_origin) {
+      n.right = c;
+    } else if (n.left != nullptr && n.left->right != nullptr &&
+               n.left->right->id == it.right_origin) {
+      n.right = n.left->right;
+    }
+  }
+  return n;
+}
+
 // Resolves a decoded struct's neighbours and parent (yjs getMissing's
 // second half); returns its item.
 Item* Materialize(Transaction& tr, DecodedStruct& s, ClientRefs& cr) {
   Doc& doc = tr.doc();
   Item* it = s.item;
   if (it->gc) return it;
-  // An item ending exactly at the origin is what GetItemCleanEnd finds
-  // (nothing to split), and one starting at the right origin what
-  // GetItemCleanStart finds (a stored item's first clock never changes).
-  // Such items are looked for among the known neighbours first: the
-  // client's last integrated item, the item its previous struct had on its
-  // right, and each other's neighbour (when a client's structs come in the
-  // order they were made, as in a loaded state, nothing was integrated
-  // between a struct's origin and its right origin yet). Neither a hit nor
-  // a miss splits anything before GetItemCleanEnd would.
-  Item* l = nullptr;
-  Item* r = nullptr;
-  if (it->has_origin) {
-    Item* c = cr.last;
-    if (c != nullptr && c->LastId() == it->origin) l = c;
-  }
-  if (it->has_right_origin) {
-    Item* c = cr.last_right;
-    if (c != nullptr && c->id == it->right_origin) {
-      r = c;
-    } else if (l != nullptr && l->right != nullptr &&
-               l->right->id == it->right_origin) {
-      r = l->right;
-    }
-  }
+  auto [l, r] = HintedNeighbours(*it, cr);
   // yjs sets the origins to the found neighbours' ids; they differ from
   // the decoded ones only for a GC struct found by a lookup (a hint's item
   // ends, or starts, exactly there).
@@ -598,21 +607,7 @@ Item* Materialize(Transaction& tr, DecodedStruct& s, ClientRefs& cr) {
   }
   // Materialize's neighbours (the same hints, lookups and origin updates);
   // a struct placed by its origins has at least one.
-  Item* l = nullptr;
-  Item* r = nullptr;
-  if (it->has_origin) {
-    Item* c = cr.last;
-    if (c != nullptr && c->LastId() == it->origin) l = c;
-  }
-  if (it->has_right_origin) {
-    Item* c = cr.last_right;
-    if (c != nullptr && c->id == it->right_origin) {
-      r = c;
-    } else if (l != nullptr && l->right != nullptr &&
-               l->right->id == it->right_origin) {
-      r = l->right;
-    }
-  }
+  auto [l, r] = HintedNeighbours(*it, cr);
   if (it->has_origin && l == nullptr) {
     if (r != nullptr && r->left != nullptr && r->left->LastId() == it->origin) {
       l = r->left;
