@@ -500,6 +500,21 @@ inline Neighbours HintedNeighbours(const Item& it, const ClientRefs& cr) {
   return n;
 }
 
+// The item starting at a decoded struct's right origin, given the hinted
+// one (`r`, may be null) and the resolved left neighbour `l`. A lookup sets
+// the right origin to the found item's id, as yjs does (they differ only
+// for a GC struct).
+inline Item* ResolveRightNeighbour(Transaction& tr, Item* it, Item* l,
+                                   Item* r) {
+  if (r != nullptr) return r;
+  if (l != nullptr && l->right != nullptr && l->right->id == it->right_origin) {
+    return l->right;
+  }
+  Item* found = GetItemCleanStart(tr, it->right_origin);
+  it->right_origin = found->id;
+  return found;
+}
+
 // Resolves a decoded struct's neighbours and parent (yjs getMissing's
 // second half); returns its item.
 Item* Materialize(Transaction& tr, DecodedStruct& s, ClientRefs& cr) {
@@ -523,15 +538,7 @@ Item* Materialize(Transaction& tr, DecodedStruct& s, ClientRefs& cr) {
     it->left = l;
   }
   if (it->has_right_origin) {
-    if (r == nullptr) {
-      if (l != nullptr && l->right != nullptr &&
-          l->right->id == it->right_origin) {
-        r = l->right;
-      } else {
-        r = GetItemCleanStart(tr, it->right_origin);
-        it->right_origin = r->id;
-      }
-    }
+    r = ResolveRightNeighbour(tr, it, l, r);
     it->right = r;
     cr.last_right = r;
   }
@@ -627,15 +634,7 @@ Item* Materialize(Transaction& tr, DecodedStruct& s, ClientRefs& cr) {
   }
   it->left = l;
   if (it->has_right_origin) {
-    if (r == nullptr) {
-      if (l != nullptr && l->right != nullptr &&
-          l->right->id == it->right_origin) {
-        r = l->right;
-      } else {
-        r = GetItemCleanStart(tr, it->right_origin);
-        it->right_origin = r->id;
-      }
-    }
+    r = ResolveRightNeighbour(tr, it, l, r);
     cr.last_right = r;
   }
   it->right = r;
