@@ -1046,24 +1046,8 @@ void YjsPartitionCore::ReturnSpareObject(Value object) {
 namespace {
 
 // How many bots ahead of the one it reads EmitAdded asks for a bot's items
-// (PrefetchItemsBetween): far enough for the memory to answer in time.
+// (PrefetchSlotsBetween): far enough for the memory to answer in time.
 constexpr size_t kBotsAhead = 3;
-
-// Asks the CPU for the first line of each pool slot from `from` up to
-// `to`, when `to` follows within a few kilobytes: the items of a bot map
-// made with its tags (a decoded update's run of structs, a local add) sit
-// in the pool's slots between its own item and the next bot's, and reading
-// a new bot's tags starts with a cache miss on each of them. A guess about
-// memory, never a read: a wrong range costs only the requests.
-void PrefetchItemsBetween(const crdt::engine::Item* from,
-                          const crdt::engine::Item* to) {
-  const uintptr_t a = reinterpret_cast<uintptr_t>(from);
-  const uintptr_t b = reinterpret_cast<uintptr_t>(to);
-  if (b <= a || b - a > 4096) return;
-  for (uintptr_t q = a; q < b; q += sizeof(crdt::engine::Item)) {
-    __builtin_prefetch(reinterpret_cast<const void*>(q));
-  }
-}
 
 }  // namespace
 
@@ -1085,8 +1069,10 @@ void YjsPartitionCore::EmitAdded(absl::Span<const NewBot> ids) {
   for (size_t k = 0; k < ids.size(); ++k) {
     const NewBot& new_bot = ids[k];
     if (k + kBotsAhead + 1 < ids.size()) {
-      PrefetchItemsBetween(ids[k + kBotsAhead].item,
-                           ids[k + kBotsAhead + 1].item);
+      // A bot map's tag items lie in the pool between its item and the
+      // next bot's (a decoded run of structs, a local add).
+      crdt::engine::PrefetchSlotsBetween(ids[k + kBotsAhead].item,
+                                         ids[k + kBotsAhead + 1].item);
     }
     const std::string& id = *new_bot.id;
     // bots_.Get(id)'s type: the bot's Y.Map, or null.

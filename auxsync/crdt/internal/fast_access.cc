@@ -38,6 +38,15 @@ void PrefetchObject(const T* obj) {
   __builtin_prefetch(p + sizeof(T) - 1);
 }
 
+// Asks for the line at each `step` bytes from `from` up to `to`. Addresses
+// as integers: a guess about memory (neighbouring pool slots may lie
+// outside a block), never a read; a prefetch of any address is harmless.
+void PrefetchLines(uintptr_t from, uintptr_t to, size_t step) {
+  for (uintptr_t q = from; q < to; q += step) {
+    __builtin_prefetch(reinterpret_cast<const void*>(q));
+  }
+}
+
 }  // namespace
 
 void PrefetchItem(const Item* item) { PrefetchObject(item); }
@@ -47,23 +56,23 @@ void PrefetchType(const TypeImpl* type) {
   // A pooled type shares the item blocks and was made right before or
   // after its item (ItemPool::NewType): the slots on either side are
   // requested too, so that the type's item (what a write reads next: its
-  // deleted flag, its id) arrives with it. Addresses as integers: a guess
-  // about memory, never a read (a heap type's neighbours cost only the
-  // requests).
+  // deleted flag, its id) arrives with it (a heap type's neighbours cost
+  // only the requests).
   const uintptr_t p = reinterpret_cast<uintptr_t>(type);
-  for (uintptr_t q = p - sizeof(Item); q < p + 2 * sizeof(Item); q += 64) {
-    __builtin_prefetch(reinterpret_cast<const void*>(q));
-  }
+  PrefetchLines(p - sizeof(Item), p + 2 * sizeof(Item), 64);
 }
 
 void PrefetchAround(const Item* item) {
   if (item == nullptr) return;
-  // Addresses as integers: the neighbouring slots may lie outside the
-  // item's block, and a prefetch of any address is harmless.
   const uintptr_t p = reinterpret_cast<uintptr_t>(item);
-  for (uintptr_t q = p - sizeof(Item); q < p + 3 * sizeof(Item); q += 64) {
-    __builtin_prefetch(reinterpret_cast<const void*>(q));
-  }
+  PrefetchLines(p - sizeof(Item), p + 3 * sizeof(Item), 64);
+}
+
+void PrefetchSlotsBetween(const Item* from, const Item* to) {
+  const uintptr_t a = reinterpret_cast<uintptr_t>(from);
+  const uintptr_t b = reinterpret_cast<uintptr_t>(to);
+  if (b <= a || b - a > 4096) return;
+  PrefetchLines(a, b, sizeof(Item));
 }
 
 Item* SetMapText(YMap map, std::string_view key, std::u16string text) {

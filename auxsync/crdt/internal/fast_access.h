@@ -49,6 +49,10 @@ void PrefetchType(const TypeImpl* type);
 // struct before it, which a merge tries). A guess about memory, never a
 // read: wrong neighbours cost only the requests.
 void PrefetchAround(const Item* item);
+// The first line of each pool slot from `from` up to `to` when `to`
+// follows within 4 KiB (the items made between two items, e.g. a bot map's
+// tags between its item and the next bot's); else nothing.
+void PrefetchSlotsBetween(const Item* from, const Item* to);
 
 // What a transaction did to one key of a map, as its event records it.
 enum class MapKeyAction : uint8_t { kNone, kAdd, kUpdate, kDelete };

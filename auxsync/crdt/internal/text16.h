@@ -27,14 +27,14 @@ namespace auxsync::crdt::engine {
 // reading past the allocation, e.g. the encoder's one-step short strings.
 inline constexpr size_t kText16ReadSlack = 16;
 
-// UTF-16 text shared by the strings of one decoded update, counted by the
-// views into it. Not thread-safe (a Doc is used from one thread). The
-// buffer may move while the decoder grows it: views hold offsets, not
-// pointers.
 // Frees the buffer of a pooled text (Text16::Pooled): defined by the pool
 // that made it (item.cc).
 void FreePooledText16(char16_t* units);
 
+// UTF-16 text shared by the strings of one decoded update, counted by the
+// views into it. Not thread-safe (a Doc is used from one thread). The
+// buffer may move while the decoder grows it: views hold offsets, not
+// pointers.
 class TextBlock {
  public:
   // A new block with room for `capacity` units and one reference (the
