@@ -384,6 +384,14 @@ class Object {
   // allocates its slots apart once it has more than a few keys. It behaves
   // like any object, growing past `capacity` as usual.
   static ObjectRef WithCapacity(size_t capacity);
+  // A new object with the keys of `like` (which has never had a key
+  // removed) in the same order, every value undefined, sized for them
+  // (WithCapacity): for a caller that builds many objects of the same keys
+  // (the tags of bot after bot read from a document), which then sets the
+  // values through InsertedValue. The keys are copied with their hashes and
+  // index, not looked up or hashed again; the object is then an ordinary
+  // one, as if the keys had been added one by one.
+  static ObjectRef WithKeysOf(const Object& like);
 
   size_t size() const { return live_; }
   bool empty() const { return live_ == 0; }
@@ -414,6 +422,13 @@ class Object {
       AppendOne(std::string_view(key_at(i)), value_at(i), defer);
     }
     if (defer) FinishMany();
+  }
+  // The value of the i-th key added to this object, which has never had a
+  // key removed (i < size()): WithKeysOf's caller sets the values by
+  // position.
+  Value& InsertedValue(size_t i) {
+    assert(i < slots_.size() && live_ == slots_.size());
+    return slots_[i].value;
   }
   // The value of `key`, appended as undefined when the key is absent
   // (`added` says which): one lookup where Find then Set take two. The

@@ -28,6 +28,43 @@ TEST(Value, KindsAndAccessors) {
   EXPECT_TRUE(Value::NewArray().is_array());
 }
 
+// WithKeysOf gives an object that behaves as one built key by key: small
+// and indexed (large) objects, array-index keys among the others.
+TEST(Value, WithKeysOfCopiesKeysAsAddedOneByOne) {
+  for (int n : {0, 2, 3, 5, 16, 17, 40}) {
+    Value like = Value::NewObject();
+    Value want = Value::NewObject();
+    for (int i = 0; i < n; ++i) {
+      const std::string key =
+          i % 5 == 3 ? std::to_string(i) : "key" + std::to_string(i);
+      like.as_object().AddNew(key, Value(-1));
+      want.as_object().AddNew(key, Value(i));
+    }
+    Value got(Object::WithKeysOf(like.as_object()));
+    Object& o = got.as_object();
+    EXPECT_EQ(o.size(), static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      EXPECT_TRUE(o.InsertedValue(i).is_undefined());
+      o.InsertedValue(i) = Value(i);
+    }
+    EXPECT_TRUE(DeepEquals(got, want)) << n;
+    EXPECT_EQ(o.Keys(), want.as_object().Keys()) << n;
+    for (const std::string& key : want.as_object().Keys()) {
+      EXPECT_TRUE(StrictEquals(o.Get(key), want[key])) << key;
+    }
+    EXPECT_FALSE(o.Has("absent"));
+    o.Set("added", Value(true));
+    EXPECT_TRUE(o.Get("added").as_bool());
+    if (n > 0) {
+      EXPECT_TRUE(o.Erase("key0"));
+      EXPECT_FALSE(o.Has("key0"));
+    }
+    // The object it copied is unchanged.
+    EXPECT_EQ(like.as_object().size(), static_cast<size_t>(n));
+    EXPECT_FALSE(like.as_object().Has("added"));
+  }
+}
+
 TEST(Value, IndexOperatorReadsObjectProperties) {
   Value v = MakeObject({{"a", 1}, {"u", Value()}});
   EXPECT_EQ(v["a"].as_number(), 1);
