@@ -432,9 +432,8 @@ void Doc::Cleanup() {
     if (tr.changed_spare_.size() >= 16) break;
     // A list-only record owns nothing: keeping it would only cost moves
     // (typing records one per keystroke).
-    if (ch.keys.capacity() == 0) continue;
+    if (ch.key_ids.capacity() == 0) continue;
     ch.list = false;
-    ch.keys.clear();
     ch.key_ids.clear();
     if (!ch.key_set.empty()) ch.key_set = {};  // rare: drop the table
     tr.changed_spare_.push_back(std::move(ch));
@@ -519,7 +518,6 @@ void DocAccess::AddChangedSlow(Transaction& t, TypeImpl* type,
     if (!ch.key_set.insert(key).second) return;
   }
   ch.key_ids.push_back(key);
-  ch.keys.push_back(*key);
 }
 
 void DocAccess::RemoveChanged(Transaction& t, TypeImpl* type) {

@@ -107,11 +107,11 @@ class Transaction {
   // changed type -> changed keys (list change recorded as has_list).
   struct Changed {
     bool list = false;
-    std::vector<std::string> keys;
-    // The keys as their Doc's one copy of each (ItemPool::Key; the same
-    // key is the same pointer), same order: searched instead of the
-    // strings, linearly up to kKeysLinear (a typical transaction changes
-    // one key: no hash table), then through key_set.
+    // The changed keys in first-change order, as their Doc's one copy of
+    // each (ItemPool::Key; the same key is the same pointer, kept as long as
+    // the Doc): searched linearly up to kKeysLinear (a
+    // typical transaction changes one key: no hash table), then through
+    // key_set. No copies of the texts (an initialization changes 10,000).
     std::vector<const std::string*> key_ids;
     absl::flat_hash_set<const std::string*> key_set;
   };

@@ -235,12 +235,14 @@ __attribute__((target("ssse3"))) size_t FromBase64Ssse3(const unsigned char* in,
 #endif
 
 // Canonical standard base64 (length a multiple of 4, at most two '=' at
-// the end, zero padding bits) decoded into `out`; false (with `out` in
-// any state) for anything else, which the general decoder then judges.
-bool DecodeCanonicalBase64(std::string_view text, std::vector<uint8_t>& out) {
+// the end, zero padding bits) decoded into the `n` bytes alloc(n) gives;
+// false (with them in any state) for anything else, which the general
+// decoder then judges.
+template <typename Alloc>
+bool DecodeCanonicalBase64(std::string_view text, Alloc&& alloc) {
   if (text.size() % 4 != 0) return false;
   if (text.empty()) {
-    out.clear();
+    alloc(0);
     return true;
   }
   const auto* in = reinterpret_cast<const unsigned char*>(text.data());
@@ -248,8 +250,7 @@ bool DecodeCanonicalBase64(std::string_view text, std::vector<uint8_t>& out) {
   const size_t pad = in[text.size() - 1] != '='   ? 0
                      : in[text.size() - 2] != '=' ? 1
                                                   : 2;
-  out.resize(groups * 3 - pad);
-  uint8_t* o = out.data();
+  uint8_t* o = alloc(groups * 3 - pad);
   size_t g = 0;
 #if defined(__x86_64__)
   // Four groups a step while a 16-byte store stays inside `out` and the
@@ -374,7 +375,12 @@ absl::StatusOr<std::vector<uint8_t>> FromBase64(std::string_view text) {
   // (web-safe characters, odd padding, non-zero padding bits, bad
   // characters) by the checks and absl's decoders below.
   std::vector<uint8_t> bytes;
-  if (DecodeCanonicalBase64(text, bytes)) return bytes;
+  if (DecodeCanonicalBase64(text, [&](size_t n) {
+        bytes.resize(n);
+        return bytes.data();
+      })) {
+    return bytes;
+  }
   for (char c : text) {
     bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
               (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=' ||
@@ -390,6 +396,24 @@ absl::StatusOr<std::vector<uint8_t>> FromBase64(std::string_view text) {
   return std::vector<uint8_t>(out.begin(), out.end());
 }
 
+absl::StatusOr<Base64Bytes> FromBase64Uninitialized(std::string_view text) {
+  Base64Bytes bytes;
+  if (DecodeCanonicalBase64(text, [&](size_t n) {
+        bytes.Allocate(n);
+        return bytes.data();
+      })) {
+    return bytes;
+  }
+  // The rare text of the general decoder, copied.
+  absl::StatusOr<std::vector<uint8_t>> general = FromBase64(text);
+  if (!general.ok()) return general.status();
+  bytes.Allocate(general->size());
+  if (!general->empty()) {
+    std::memcpy(bytes.data(), general->data(), general->size());
+  }
+  return bytes;
+}
+
 namespace {
 
 // A fresh partition as PartitionUtils makes them ({type:"yjs"}).
@@ -401,12 +425,13 @@ std::unique_ptr<YjsPartition> FreshPartition() {
 absl::Status ApplyAll(YjsPartition& partition,
                       std::span<const InstUpdate> updates) {
   for (size_t i = 0; i < updates.size(); ++i) {
-    absl::StatusOr<std::vector<uint8_t>> bytes = FromBase64(updates[i].update);
+    absl::StatusOr<Base64Bytes> bytes =
+        FromBase64Uninitialized(updates[i].update);
     if (!bytes.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("updates[", i, "]: ", bytes.status().message()));
     }
-    absl::Status s = crdt::ApplyUpdate(partition.doc(), *bytes);
+    absl::Status s = crdt::ApplyUpdate(partition.doc(), bytes->span());
     if (!s.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("updates[", i, "]: ", s.message()));

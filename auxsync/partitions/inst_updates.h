@@ -5,6 +5,9 @@
 #ifndef AUXSYNC_PARTITIONS_INST_UPDATES_H_
 #define AUXSYNC_PARTITIONS_INST_UPDATES_H_
 
+#include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -47,6 +50,25 @@ double NowMs();
 // alphabet).
 std::string ToBase64(std::span<const uint8_t> bytes);
 absl::StatusOr<std::vector<uint8_t>> FromBase64(std::string_view text);
+
+// Bytes decoded from base64 into a buffer that is not zero-filled before
+// they are written (an initialization update is megabytes long).
+class Base64Bytes {
+ public:
+  // Room for `n` bytes, their values unspecified until written.
+  void Allocate(size_t n) {
+    data_ = std::make_unique_for_overwrite<uint8_t[]>(n);
+    size_ = n;
+  }
+  uint8_t* data() { return data_.get(); }
+  std::span<const uint8_t> span() const { return {data_.get(), size_}; }
+
+ private:
+  std::unique_ptr<uint8_t[]> data_;
+  size_t size_ = 0;
+};
+// FromBase64 into a Base64Bytes: the same bytes, or the same error.
+absl::StatusOr<Base64Bytes> FromBase64Uninitialized(std::string_view text);
 
 // constructInitializationUpdate: one update that adds `bots` (each as
 // createBot(id, tags); masks, spaces and signatures are dropped) to a fresh

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <random>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,9 +24,11 @@
 namespace {
 
 using ::auxsync::bots::Value;
+using ::auxsync::partitions::Base64Bytes;
 using ::auxsync::partitions::ConstructInitializationUpdate;
 using ::auxsync::partitions::ConstructInitializationUpdateFromPreviousUpdates;
 using ::auxsync::partitions::FromBase64;
+using ::auxsync::partitions::FromBase64Uninitialized;
 using ::auxsync::partitions::GetStateFromUpdates;
 using ::auxsync::partitions::InstUpdate;
 using ::auxsync::partitions::MergeInstUpdates;
@@ -383,12 +386,25 @@ TEST(InstUpdates, Base64DecodesAsBefore) {
     }
     texts.push_back(t);
   }
+  // Long canonical texts (the SIMD steps).
+  for (size_t len : {size_t{100}, size_t{1000}, size_t{4099}}) {
+    std::vector<uint8_t> bytes(len);
+    for (uint8_t& b : bytes) b = static_cast<uint8_t>(rng());
+    texts.push_back(ToBase64(bytes));
+  }
   for (const std::string& t : texts) {
     absl::StatusOr<std::vector<uint8_t>> ours = FromBase64(t);
     absl::StatusOr<std::vector<uint8_t>> ref = ReferenceFromBase64(t);
     ASSERT_EQ(ours.status(), ref.status()) << t;
     if (ours.ok()) {
       EXPECT_EQ(*ours, *ref) << t;
+    }
+    // FromBase64Uninitialized: the same bytes or the same error.
+    absl::StatusOr<Base64Bytes> raw = FromBase64Uninitialized(t);
+    ASSERT_EQ(raw.status(), ref.status()) << t;
+    if (raw.ok()) {
+      const std::span<const uint8_t> got = raw->span();
+      EXPECT_EQ(std::vector<uint8_t>(got.begin(), got.end()), *ref) << t;
     }
   }
 }

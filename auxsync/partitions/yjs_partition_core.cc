@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -738,7 +739,7 @@ bool YjsPartitionCore::ProcessDirect(const crdt::Transaction& tr,
     while (root->item != nullptr) root = root->item->parent;
     if (root == masks) return false;
     if (root != bots) continue;  // ignored, as in the general path
-    const std::vector<std::string>* keys =
+    const std::vector<const std::string*>* keys =
         crdt::engine::ChangedMapKeys(tr, target);
     if (target == bots) {
       if (keys == nullptr) continue;
@@ -747,7 +748,7 @@ bool YjsPartitionCore::ProcessDirect(const crdt::Transaction& tr,
       const crdt::engine::MapTable::Entry* const at_end =
           crdt::engine::ChangedKeysAtEnd(tr, bots);
       for (size_t i = 0; i < keys->size(); ++i) {
-        const std::string& key = (*keys)[i];
+        const std::string& key = *(*keys)[i];
         const crdt::engine::Item* item = nullptr;
         MapKeyAction action;
         if (at_end != nullptr) {
@@ -777,7 +778,8 @@ bool YjsPartitionCore::ProcessDirect(const crdt::Transaction& tr,
     }
     Value tags = TakeSpareObject();
     if (keys != nullptr) {
-      for (const std::string& key : *keys) {
+      for (const std::string* key_id : *keys) {
+        const std::string& key = *key_id;
         const MapKeyAction action = crdt::engine::MapKeyChange(tr, target, key);
         if (action == MapKeyAction::kNone) continue;
         Value value;
@@ -842,13 +844,15 @@ bool YjsPartitionCore::ProcessTagWrite(const crdt::Transaction& tr,
       map->item->parent != bots_.impl()) {
     return false;
   }
-  const std::vector<std::string>* keys = crdt::engine::ChangedMapKeys(tr, map);
+  const std::vector<const std::string*>* keys =
+      crdt::engine::ChangedMapKeys(tr, map);
   if (keys == nullptr || keys->size() != 1 || item->deleted ||
       item->right != nullptr || item->parent != map || !item->has_parent_sub) {
     return false;
   }
   const std::string& tag = item->parent_sub.get();
-  if ((*keys)[0] != tag) return false;
+  // (The Doc's interned keys: the same text is the same address.)
+  if ((*keys)[0] != item->parent_sub.address()) return false;
   Value value;
   if (item->content.ref == crdt::engine::kRefAny) {
     value = std::move(w.value);  // the number or boolean as written
@@ -1049,6 +1053,12 @@ namespace {
 // (PrefetchSlotsBetween): far enough for the memory to answer in time.
 constexpr size_t kBotsAhead = 3;
 
+// bots_.Get(id)'s type for a new bot whose key's current item is `item`:
+// its Y.Map, or null.
+const crdt::engine::TypeImpl* NewBotMap(const crdt::engine::Item* item) {
+  return item != nullptr && !item->deleted ? internal::ItemType(item) : nullptr;
+}
+
 }  // namespace
 
 // MemoryPartition's addBot for each bot, then its emission.
@@ -1065,6 +1075,12 @@ void YjsPartitionCore::EmitAdded(absl::Span<const NewBot> ids) {
   std::vector<Value> added;
   added.reserve(ids.size());
   const Value space_value = space().has_value() ? Value(*space()) : Value();
+  // The keys of a primitive bot, in createBot's order (then the space):
+  // copied into each such bot (Object::WithKeysOf), not added one by one.
+  const Value plain_keys = bots::MakeObject(
+      {{"id", Value()}, {"tags", Value()}, {"space", Value()}});
+  // Dropped (with the last bot's tags it keeps) before anyone sees the bots.
+  std::optional<internal::NewBotReader> reader(std::in_place);
   // Each bot is read and stored while its objects are in the cache.
   for (size_t k = 0; k < ids.size(); ++k) {
     const NewBot& new_bot = ids[k];
@@ -1075,20 +1091,17 @@ void YjsPartitionCore::EmitAdded(absl::Span<const NewBot> ids) {
                                          ids[k + kBotsAhead + 1].item);
     }
     const std::string& id = *new_bot.id;
-    // bots_.Get(id)'s type: the bot's Y.Map, or null.
-    const crdt::engine::Item* item = new_bot.item;
-    const crdt::engine::TypeImpl* map =
-        item != nullptr && !item->deleted ? internal::ItemType(item) : nullptr;
-    internal::NewBotRead read = internal::ReadNewBot(id, map);
+    const crdt::engine::TypeImpl* map = NewBotMap(new_bot.item);
+    internal::NewBotRead read = reader->Read(id, map);
     Value bot;
     if (read.plain) {
       // createBot(id, tags), which EnsureBotIsSerializable returns as it
-      // is, and the space: one object, its keys known to be new.
-      bot = Value::NewObject();
+      // is, and the space: one object.
+      bot = Value(bots::Object::WithKeysOf(plain_keys.as_object()));
       bots::Object& b = bot.as_object();
-      b.AddNew("id", std::move(read.id));
-      b.AddNew("tags", std::move(read.tags));
-      b.AddNew("space", space_value);
+      b.InsertedValue(0) = std::move(read.id);
+      b.InsertedValue(1) = std::move(read.tags);
+      b.InsertedValue(2) = space_value;
     } else {
       Value incoming = bots::CreateBot(id, std::move(read.tags));
       Value serializable = bots::EnsureBotIsSerializable(incoming);
@@ -1111,6 +1124,7 @@ void YjsPartitionCore::EmitAdded(absl::Span<const NewBot> ids) {
     }
     added.push_back(std::move(bot));
   }
+  reader.reset();
   // The ids are distinct (a transaction's changed keys).
   auto id_at = [&](size_t i) -> std::string_view { return *ids[i].id; };
   auto bot_at = [&](size_t i) -> const Value& { return added[i]; };
@@ -1454,13 +1468,14 @@ absl::Status YjsPartitionCore::ApplyUpdateTexts(
   for (const std::string_view text : base64_updates) {
     // (FromBase64 decodes canonical text with its own tables; the 10,000-bot
     // initialization update is 3.8 MB of it.)
-    absl::StatusOr<std::vector<uint8_t>> bytes = FromBase64(text);
+    // (Into a buffer that is not zero-filled first.)
+    absl::StatusOr<Base64Bytes> bytes = FromBase64Uninitialized(text);
     if (!bytes.ok()) {
       status = bytes.status();
       break;
     }
     status = crdt::ApplyUpdate(
-        *doc_, *bytes,
+        *doc_, bytes->span(),
         apply_origin ? crdt::Origin(std::string(kApplyUpdatesToInstOrigin))
                      : crdt::Origin());
     if (!status.ok()) break;

@@ -337,7 +337,8 @@ void ComputeEvent(const Transaction& tr, TypeImpl* t, YEvent* ev,
                   bool side_effects) {
   const auto* ch = DocAccess::Changed(tr, t);
   if (ch == nullptr) return;
-  for (const std::string& key : ch->keys) {
+  for (const std::string* key_id : ch->key_ids) {
+    const std::string& key = *key_id;
     Item* item = t->GetMap(key);
     if (item == nullptr) continue;
     KeyChange kc;

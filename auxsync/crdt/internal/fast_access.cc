@@ -72,7 +72,7 @@ void PrefetchSlotsBetween(const Item* from, const Item* to) {
   const uintptr_t a = reinterpret_cast<uintptr_t>(from);
   const uintptr_t b = reinterpret_cast<uintptr_t>(to);
   if (b <= a || b - a > 4096) return;
-  PrefetchLines(a, b, sizeof(Item));
+  PrefetchLines(a, b, 64);
 }
 
 Item* SetMapText(YMap map, std::string_view key, std::u16string text) {
@@ -172,10 +172,10 @@ MapKeyAction MapKeyChangeOfCurrent(const Transaction& tr, const Item* item) {
   return MapKeyAction::kNone;
 }
 
-const std::vector<std::string>* ChangedMapKeys(const Transaction& tr,
-                                               TypeImpl* type) {
+const std::vector<const std::string*>* ChangedMapKeys(const Transaction& tr,
+                                                      TypeImpl* type) {
   const auto* changed = DocAccess::Changed(tr, type);
-  return changed == nullptr ? nullptr : &changed->keys;
+  return changed == nullptr ? nullptr : &changed->key_ids;
 }
 
 const MapTable::Entry* ChangedKeysAtEnd(const Transaction& tr, TypeImpl* map) {

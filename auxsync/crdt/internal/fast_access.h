@@ -49,9 +49,10 @@ void PrefetchType(const TypeImpl* type);
 // struct before it, which a merge tries). A guess about memory, never a
 // read: wrong neighbours cost only the requests.
 void PrefetchAround(const Item* item);
-// The first line of each pool slot from `from` up to `to` when `to`
-// follows within 4 KiB (the items made between two items, e.g. a bot map's
-// tags between its item and the next bot's); else nothing.
+// Every line of the pool slots from `from` up to `to` when `to` follows
+// within 4 KiB (the items made between two items, e.g. a bot map's tags
+// and their texts between its item and the next bot's: a text's kind lies
+// in its slot's second line); else nothing.
 void PrefetchSlotsBetween(const Item* from, const Item* to);
 
 // What a transaction did to one key of a map, as its event records it.
@@ -69,9 +70,10 @@ MapKeyAction MapKeyChange(const Transaction& tr, const TypeImpl* map,
                           const std::string& key, const Item** current);
 
 // The keys of `type` that `tr` recorded as changed, in first-change order
-// (what its event's keys are computed from); null when none.
-const std::vector<std::string>* ChangedMapKeys(const Transaction& tr,
-                                               TypeImpl* type);
+// (what its event's keys are computed from), as the Doc's interned keys
+// (valid as long as the Doc); null when none.
+const std::vector<const std::string*>* ChangedMapKeys(const Transaction& tr,
+                                                      TypeImpl* type);
 
 // MapKeyChange of a key whose current item is `current` (its map entry's,
 // possibly null), for a caller that holds the entry: no lookup.

@@ -266,18 +266,18 @@ TEST(FastAccess, MapKeyChangeIsWhatTheEventRecords) {
             for (size_t i = 0; at_end != nullptr && i < keys->size(); ++i) {
               const engine::Item* current = nullptr;
               const engine::MapKeyAction action =
-                  engine::MapKeyChange(tr, t, (*keys)[i], &current);
-              EXPECT_EQ(at_end[i].key.get(), (*keys)[i]) << "seed " << seed;
+                  engine::MapKeyChange(tr, t, *(*keys)[i], &current);
+              EXPECT_EQ(at_end[i].key.address(), (*keys)[i]) << "seed " << seed;
               EXPECT_EQ(at_end[i].current, current) << "seed " << seed;
               EXPECT_EQ(engine::MapKeyChangeOfCurrent(tr, at_end[i].current),
                         action)
                   << "seed " << seed;
               ++at_end_checked;
             }
-            for (const std::string& key : *keys) {
-              engine::MapKeyAction action = engine::MapKeyChange(tr, t, key);
+            for (const std::string* key : *keys) {
+              engine::MapKeyAction action = engine::MapKeyChange(tr, t, *key);
               if (action != engine::MapKeyAction::kNone) {
-                want.emplace_back(key, action);
+                want.emplace_back(*key, action);
               }
             }
           }

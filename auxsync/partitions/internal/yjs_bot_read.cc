@@ -142,6 +142,47 @@ std::string TextValue(const TypeImpl* text) {
   return out;
 }
 
+namespace {
+
+// Whether `item` (a map's current item, or null) is a live number, boolean
+// or text: the tags AddTag always adds, read by FastTagValue.
+bool IsFastTag(const Item* item) {
+  if (item == nullptr || item->deleted) return false;
+  if (item->content.ref == crdt::engine::kRefType) {
+    return TextOf(item) != nullptr;
+  }
+  if (item->content.ref != crdt::engine::kRefAny ||
+      item->content.AnyCount() == 0) {
+    return false;
+  }
+  const crdt::JsValue::Kind kind = item->content.anys().back().kind();
+  return kind == crdt::JsValue::Kind::kNumber ||
+         kind == crdt::JsValue::Kind::kBool;
+}
+
+// The value AddTag adds for an item IsFastTag accepts, its string (when a
+// text) made from `batch` when not null.
+Value FastTagValue(const Item* item, bots::StringBatch* batch) {
+  if (item->content.ref == crdt::engine::kRefType) {
+    const TypeImpl* text = item->content.type();
+    uint8_t narrow[16];
+    const int n = ShortAsciiText(text, narrow);
+    if (batch == nullptr) {
+      return n >= 0 ? Value(std::string_view(
+                          reinterpret_cast<const char*>(narrow), n))
+                    : Value(TextValue(text));
+    }
+    return n >= 0 ? batch->Make(std::string_view(
+                        reinterpret_cast<const char*>(narrow), n))
+                  : batch->Make(std::string_view(TextValue(text)));
+  }
+  const crdt::JsValue& any = item->content.anys().back();
+  return any.kind() == crdt::JsValue::Kind::kNumber ? Value(any.number())
+                                                    : Value(any.bool_value());
+}
+
+}  // namespace
+
 Value ReadItemValue(const Item* item) {
   if (const TypeImpl* text = TextOf(item)) return Value(TextValue(text));
   return ReadSlot(crdt::engine::ItemValue(
@@ -203,6 +244,45 @@ NewBotRead ReadNewBot(std::string_view id, const TypeImpl* map) {
   std::optional<bots::StringBatch> batch;
   out.tags = ReadTags(map, &out.plain, &batch, 1);
   out.id = batch.has_value() ? batch->Make(id) : Value(id);
+  return out;
+}
+
+NewBotRead NewBotReader::Read(std::string_view id, const TypeImpl* map) {
+  const size_t n = map != nullptr && map->kind == TypeKind::kMap
+                       ? map->map.size()
+                       : size_t{0};
+  if (n == 0 || n > kFew) return ReadNewBot(id, map);
+  // One pass over the entries' items (their first lines, independent loads)
+  // says whether the last bot's keys fit, and counts the strings.
+  const crdt::engine::MapTable::Entry* entries = map->map.begin();
+  bool same = n == keys_.size();
+  size_t texts = 0;
+  for (size_t i = 0; same && i < n; ++i) {
+    const Item* item = entries[i].current;
+    same = entries[i].key.address() == keys_[i] && IsFastTag(item);
+    if (same && item->content.ref == crdt::engine::kRefType) ++texts;
+  }
+  if (!same) {
+    NewBotRead out = ReadNewBot(id, map);
+    // Every entry gave a primitive tag: its keys serve the next bots.
+    if (out.plain && out.tags.as_object().size() == n) {
+      keys_.resize(n);
+      for (size_t i = 0; i < n; ++i) keys_[i] = entries[i].key.address();
+      tags_ = out.tags;
+    }
+    return out;
+  }
+  NewBotRead out;
+  std::optional<bots::StringBatch> batch;
+  // The id is one more string (a batch only for two or more).
+  if (texts > 0) batch.emplace(texts + 1);
+  bots::StringBatch* strings = batch.has_value() ? &*batch : nullptr;
+  out.tags = Value(bots::Object::WithKeysOf(tags_.as_object()));
+  bots::Object& tags = out.tags.as_object();
+  for (size_t i = 0; i < n; ++i) {
+    tags.InsertedValue(i) = FastTagValue(entries[i].current, strings);
+  }
+  out.id = strings != nullptr ? strings->Make(id) : Value(id);
   return out;
 }
 

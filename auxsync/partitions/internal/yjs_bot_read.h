@@ -13,6 +13,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "auxsync/bots/value.h"
 
@@ -51,6 +52,24 @@ struct NewBotRead {
   bool plain = true;
 };
 NewBotRead ReadNewBot(std::string_view id, const crdt::engine::TypeImpl* map);
+
+// ReadNewBot for bot after bot (the new bots of one transaction): a bot
+// whose map has the same keys, in the same order, as the last bot read in
+// full (every bot of an initialization update), with a number, boolean or
+// text in each, gets its tags object with that bot's keys copied
+// (bots::Object::WithKeysOf) instead of added and hashed one by one. Keeps
+// the last such bot's tags object: it must stay unchanged while the reader
+// is used (one batch of reads, before anyone else sees the bots).
+class NewBotReader {
+ public:
+  NewBotRead Read(std::string_view id, const crdt::engine::TypeImpl* map);
+
+ private:
+  // The keys of the last bot whose every map entry gave a tag, as its
+  // Doc's interned keys (one address per key text), and its tags.
+  std::vector<const std::string*> keys_;
+  bots::Value tags_;
+};
 
 // ReadBot(id, slot) for the bot map `map` (the type of `slot`, or null):
 // createBot(id, tags).

@@ -5,6 +5,7 @@
 #include "auxsync/partitions/internal/yjs_bot_read.h"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -154,6 +155,85 @@ TEST(YjsBotRead, ReadsShortTextsOfEveryLength) {
     EXPECT_TRUE(bots::DeepEquals(read["tags"][key], original["tags"][key]))
         << key;
   }
+}
+
+// NewBotReader gives what ReadNewBot gives, bot after bot: bots with the
+// same keys as the last one read in full (copied keys), and every way a
+// bot can differ from it (another key, order or count, a deleted key, a
+// value that is not a number, boolean or text, array-index keys, a text
+// that is not short ASCII).
+TEST(YjsBotRead, NewBotReaderReadsAsReadNewBot) {
+  crdt::Doc doc;
+  crdt::YMap bots = doc.GetMap("bots");
+  std::vector<std::string> ids;
+  auto add = [&](const std::string& id,
+                 const std::vector<std::pair<std::string, Input>>& tags) {
+    bots.Set(id, Input::Map());
+    crdt::YMap m(bots.Get(id)->type);
+    for (const auto& [key, value] : tags) m.Set(key, value);
+    ids.push_back(id);
+    return m;
+  };
+  auto usual = [](int i) {
+    return std::vector<std::pair<std::string, Input>>{
+        {"a", Input(JsValue::MakeNumber(i))},
+        {"b", Input::Text(u"text")},
+        {"c", Input(JsValue::MakeBool(i % 2 == 0))},
+        {"d",
+         Input::Text(i % 3 == 0 ? u"h\u00e9llo" : u"a longer text of ASCII")}};
+  };
+  for (int i = 0; i < 4; ++i) add(absl::StrCat("u", i), usual(i));
+  add("order",
+      {{"b", Input::Text(u"x")}, {"a", Input(JsValue::MakeNumber(1))}});
+  for (int i = 4; i < 6; ++i) add(absl::StrCat("u", i), usual(i));
+  add("fewer", {{"a", Input(JsValue::MakeNumber(1))}});
+  add("u6", usual(6));
+  crdt::YMap deleted = add("deleted", usual(7));
+  deleted.Delete("c");
+  crdt::YMap nested = add("nested", usual(8));
+  nested.Set("b", Input::Map({{"k", Input(JsValue::MakeNumber(2))}}));
+  crdt::YMap null_value = add("null", usual(9));
+  null_value.Set("c", JsValue::MakeNull());
+  crdt::YMap string_value = add("string", usual(10));
+  string_value.Set("a", JsValue::MakeString("s"));
+  add("u7", usual(11));
+  add("index1",
+      {{"1", Input::Text(u"x")}, {"0", Input(JsValue::MakeNumber(0))}});
+  add("index2",
+      {{"1", Input::Text(u"y")}, {"0", Input(JsValue::MakeNumber(1))}});
+  add("none", {});
+  std::vector<std::pair<std::string, Input>> many;
+  for (int i = 0; i < 20; ++i) {
+    many.emplace_back(absl::StrCat("t", i), Input(JsValue::MakeNumber(i)));
+  }
+  add("many1", many);
+  add("many2", many);
+  bots.Set("odd", JsValue::MakeNumber(5));
+  ids.push_back("odd");
+  add("u8", usual(12));
+
+  NewBotReader reader;
+  std::vector<NewBotRead> kept;  // the reader's objects stay alive
+  for (const std::string& id : ids) {
+    const crdt::engine::TypeImpl* map = bots.Get(id)->type;
+    const NewBotRead want = ReadNewBot(id, map);
+    NewBotRead got = reader.Read(id, map);
+    EXPECT_TRUE(bots::DeepEquals(got.id, want.id)) << id;
+    EXPECT_TRUE(bots::DeepEquals(got.tags, want.tags)) << id;
+    EXPECT_EQ(got.tags.as_object().Keys(), want.tags.as_object().Keys()) << id;
+    EXPECT_EQ(got.plain, want.plain) << id;
+    // A copied object is an ordinary one: lookups and changes work.
+    bots::Object& tags = got.tags.as_object();
+    for (const std::string& key : want.tags.as_object().Keys()) {
+      EXPECT_TRUE(bots::DeepEquals(tags.Get(key), want.tags[key]))
+          << id << " " << key;
+    }
+    kept.push_back(std::move(got));
+  }
+  bots::Object& last = kept.back().tags.as_object();
+  last.Set("new", Value(1));
+  EXPECT_TRUE(last.Erase("a"));
+  EXPECT_EQ(last.Keys(), (std::vector<std::string>{"b", "c", "d", "new"}));
 }
 
 }  // namespace
