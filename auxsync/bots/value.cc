@@ -583,27 +583,6 @@ ObjectRef Object::WithCapacity(size_t capacity) {
       SpareKey(&trailing, capacity));
 }
 
-ObjectRef Object::WithKeysOf(const Object& like) {
-  assert(like.live_ == like.slots_.size());
-  ObjectRef out = WithCapacity(like.live_);
-  Object& o = *out;
-  for (const Slot& s : like.slots_) {
-    // The key copied, the value left undefined, the flags (array index or
-    // not) kept.
-    Slot& added = o.slots_.emplace_back();
-    added.key = s.key;
-    added.flags = s.flags;
-  }
-  std::memcpy(o.hashes_, like.hashes_, sizeof(hashes_));
-  o.live_ = like.live_;
-  if (like.extra_ != nullptr &&
-      (!like.extra_->index_order.empty() || !like.extra_->index.empty())) {
-    // The slots are the same, so the index and the order are too.
-    o.extra_ = std::make_unique<Extra>(*like.extra_);
-  }
-  return out;
-}
-
 Object::Extra& Object::MutableExtra() {
   if (extra_ == nullptr) extra_ = std::make_unique<Extra>();
   return *extra_;
@@ -858,6 +837,29 @@ Value MakeArray(std::vector<Value> items) {
 bool HasType(const Value& v, std::string_view type) {
   const Value& t = v["type"];
   return t.is_string() && t.as_string() == type;
+}
+
+// Kept after the others: a function added in between would move the
+// hot lookups' code (their alignment) for every caller.
+ObjectRef Object::WithKeysOf(const Object& like) {
+  assert(like.live_ == like.slots_.size());
+  ObjectRef out = WithCapacity(like.live_);
+  Object& o = *out;
+  for (const Slot& s : like.slots_) {
+    // The key copied, the value left undefined, the flags (array index or
+    // not) kept.
+    Slot& added = o.slots_.emplace_back();
+    added.key = s.key;
+    added.flags = s.flags;
+  }
+  std::memcpy(o.hashes_, like.hashes_, sizeof(hashes_));
+  o.live_ = like.live_;
+  if (like.extra_ != nullptr &&
+      (!like.extra_->index_order.empty() || !like.extra_->index.empty())) {
+    // The slots are the same, so the index and the order are too.
+    o.extra_ = std::make_unique<Extra>(*like.extra_);
+  }
+  return out;
 }
 
 }  // namespace auxsync::bots
