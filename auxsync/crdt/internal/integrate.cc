@@ -261,7 +261,14 @@ bool DeleteOne(Transaction& tr, Item* item) {
 // yjs Item.delete + ContentType.delete, with an explicit stack (a peer can
 // nest types arbitrarily deep) visiting children in the recursive order.
 void DeleteItem(Transaction& tr, Item* item) {
-  if (!DeleteOne(tr, item) || item->content.ref != kRefType) return;
+  if (!DeleteOne(tr, item)) return;
+  // The cleanup looks the deleted struct up in its client's list (to
+  // collect and merge it): that list's lines are cold by then, and asked
+  // for now they arrive while the transaction goes on.
+  if (const StructList* list = tr.doc().store().Client(item->id.client)) {
+    list->PrefetchFind(item->id.clock);
+  }
+  if (item->content.ref != kRefType) return;
   struct Frame {
     TypeImpl* t;
     Item* cur;
