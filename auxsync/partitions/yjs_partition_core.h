@@ -303,12 +303,15 @@ class YjsPartitionCore : public Partition {
   // transaction may have added, removed or replaced bots in the state or
   // the document (ProcessDirect's new bots, the general path), and the
   // write path checks that the map's item is still live (a batch that
-  // replaced the bot before this write).
+  // replaced the bot before this write). The item is kept beside the map
+  // (it is map->item) so that the check does not wait for the map's line
+  // before it can ask for the item's.
   struct BotRef {
     uint64_t epoch = 0;
     bots::Value* entry = nullptr;
     bots::Object* tags = nullptr;
     crdt::engine::TypeImpl* map = nullptr;
+    const crdt::engine::Item* item = nullptr;
   };
   absl::flat_hash_map<std::string, BotRef> bot_refs_;
   uint64_t bot_refs_epoch_ = 1;

@@ -88,6 +88,22 @@ class BehaviorSubject {
     Emit();
   }
 
+  // Next(value) through `assign(T& current, const T& value)`, which must
+  // leave `current` equal to `value`: it is called on the current value's
+  // storage when nothing else holds it (so a caller whose values mostly
+  // share their parts can copy only what changed); otherwise `value` is
+  // copied whole into new storage.
+  template <typename Assign>
+  void NextAssigning(const T& value, Assign&& assign) {
+    assert(observers_ != nullptr && "use of a moved-from BehaviorSubject");
+    if (value_.use_count() == 1) {
+      assign(*value_, value);
+    } else {
+      value_ = std::make_shared<T>(value);
+    }
+    Emit();
+  }
+
   // The number of observers currently subscribed.
   [[nodiscard]] size_t observer_count() const {
     return observers_ == nullptr ? 0 : observers_->active_count();

@@ -451,6 +451,27 @@ TEST(BehaviorSubject, NextUpdatesTheValueWithoutObservers) {
   EXPECT_EQ(subject.value(), 5);
 }
 
+TEST(BehaviorSubject, NextAssigningReusesUnsharedStorageAndCopiesShared) {
+  BehaviorSubject<std::vector<int>> subject(std::vector<int>{1, 2});
+  int assigned = 0;
+  auto assign = [&](std::vector<int>& to, const std::vector<int>& from) {
+    ++assigned;
+    to.back() = from.back();
+  };
+  std::vector<std::vector<int>> seen;
+  std::vector<int> during;
+  Subscription s = subject.Subscribe([&](const std::vector<int>& v) {
+    seen.push_back(v);
+    // Inside an emission the value is held: a nested call copies.
+    if (v.back() == 3) subject.NextAssigning({1, 4}, assign);
+  });
+  subject.NextAssigning({1, 3}, assign);
+  EXPECT_EQ(assigned, 1);
+  EXPECT_THAT(seen, ElementsAre(ElementsAre(1, 2), ElementsAre(1, 3),
+                                ElementsAre(1, 4)));
+  EXPECT_THAT(subject.value(), ElementsAre(1, 4));
+}
+
 TEST(BehaviorSubject, ReplaysTheCurrentValueInsideSubscribe) {
   BehaviorSubject<int> subject(1);
   subject.Next(2);
