@@ -380,7 +380,8 @@ struct ClientRefs {
   std::vector<DecodedStruct> refs;
   size_t i = 0;
   bool present = true;
-  uint64_t state = 0;  // the store's state of the client
+  bool reserved = false;  // the store's list has room for refs (IntegrateRun)
+  uint64_t state = 0;     // the store's state of the client
   // The client's last integrated item and the item its right origin named:
   // the next struct of a decoded state often continues there (same origin
   // end, same right origin), and then needs no lookup.
@@ -688,6 +689,14 @@ Item* Materialize(Transaction& tr, DecodedStruct& s, ClientRefs& cr) {
                                               DecodedStruct* head,
                                               size_t* taken) {
   const size_t n = cr.refs.size();
+  if (!cr.reserved && cr.state > 0) {
+    // Once per client, when its list has a struct (the index's start): room
+    // for the structs still to come (`head` is refs[cr.i - 1]).
+    cr.reserved = true;
+    const Item* last = cr.refs.back().item;
+    tr.doc().store().Client(cr.client)->ReserveAppend(n - cr.i + 1,
+                                                      last->EndClock());
+  }
   size_t count = 0;
   while (IntegrateInOrder(tr, *head, cr)) {
     ++count;
@@ -945,9 +954,28 @@ static DeleteSet ApplyDeleteSet(Transaction& tr, const OrderedDs& ds) {
   StructStore& store = tr.doc().store();
   for (const auto& [client, ranges] : ds) {
     uint64_t state = store.State(client);
+    // What this transaction deleted of the client (a decoded state's
+    // deleted structs, in clock order, next to its delete set's ranges): a
+    // range inside one of those needs no lookup. Read until the first
+    // range that changes something (which may reallocate the table).
+    const std::vector<std::pair<uint64_t, uint64_t>>* done = nullptr;
+    if (auto f = DocAccess::Ds(tr).clients.find(client);
+        f != DocAccess::Ds(tr).clients.end()) {
+      done = &f->second;
+    }
+    size_t k = 0;  // the first of *done not ending at or before `clock`
     for (auto [clock, len] : ranges) {
       uint64_t end = clock + len;
       if (clock < state) {
+        if (done != nullptr) {
+          const auto& d = *done;
+          while (k < d.size() && d[k].first + d[k].second <= clock) ++k;
+          if (k < d.size() && d[k].first <= clock &&
+              end <= d[k].first + d[k].second) {
+            continue;
+          }
+          done = nullptr;
+        }
         if (state < end) unapplied.Add(client, state, end - state);
         auto& v = *store.Client(client);
         size_t idx = StructStore::FindIndex(v, clock);

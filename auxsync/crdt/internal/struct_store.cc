@@ -25,6 +25,21 @@ void StructList::NewChunk(uint64_t clock) {
   if (chunks_.size() > 1) chunks_.back().reserve(kChunk);
 }
 
+void StructList::ReserveAppend(size_t n, uint64_t end_clock) {
+  const size_t chunks = (size_ + n) / kChunk + 1;
+  chunks_.reserve(chunks);
+  starts_.reserve(chunks);
+  first_clocks_.reserve(chunks);
+  // An empty list starts its index at its first struct's clock: unknown
+  // here, and the index's room is sized by its first push.
+  if (!regular_ || size_ == 0 || end_clock <= index_base_) return;
+  // The blocks up to end_clock at the current granularity, within the
+  // bound push_back keeps (it coarsens past it).
+  const uint64_t blocks = ((end_clock - index_base_) >> index_shift_) + 1;
+  const uint64_t bound = 2 * (size_ + n) + 64;
+  index_.reserve(static_cast<size_t>(std::min(blocks, bound)));
+}
+
 void StructList::InsertAt(size_t pos, Item* it) {
   if (pos == size_) {
     push_back(it);

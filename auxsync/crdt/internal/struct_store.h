@@ -51,6 +51,11 @@ class StructList {
     chunks_.back().push_back({clock, it});
     ++size_;
   }
+  // Room for `n` more structs that push_back will append, the last of them
+  // starting before `end_clock` (a decoded update's structs of this
+  // client): the chunk tables and the clock index get their size once
+  // instead of growing by doubling (which copies the index each time).
+  void ReserveAppend(size_t n, uint64_t end_clock);
   // Inserts before position `pos` (pos <= size()).
   void InsertAt(size_t pos, Item* it);
   // Erases positions [first, last).
@@ -215,7 +220,12 @@ class StructList {
     // Room first (rarely), then plain stores through a pointer (no size
     // bookkeeping per entry).
     if (index_.size() <= b) {
-      index_.resize(std::max<size_t>(b + 1, 2 * index_.size()));
+      // Doubling, but not past room ReserveAppend made if b fits there.
+      size_t want = std::max<size_t>(b + 1, 2 * index_.size());
+      if (want > index_.capacity() && b < index_.capacity()) {
+        want = index_.capacity();
+      }
+      index_.resize(want);
     }
     IndexFill(off, b);
   }
