@@ -90,17 +90,27 @@ struct WireStruct {
 struct DecodedStruct {
   // Owned by whoever holds the struct (the decoded update, then a pending
   // rest) until it is integrated or dropped: then null, and the clock range
-  // it had is kept (taken(), taken_length), which is all a pending rest
-  // writes of it (as GC).
+  // it had is kept (taken_clock(), taken_length()), which is all a pending
+  // rest writes of it (as GC).
   Item* item = nullptr;
-  // How the update names the parent: parent_kind 0 none, 1 root name, 2
-  // item id. Once the item is taken, parent_id holds taken() (nothing
-  // reads the parent any more: the struct stays this small, 56 bytes).
-  Id parent_id;
-  // Points into the update's bytes or DecodedUpdate::strings (the update's
-  // bytes must outlive the struct: ApplyDecoded runs while they do).
-  std::string_view parent_name;
-  uint64_t taken_length = 0;
+  // How the update names the parent: parent_kind 0 none, 1 root name (in
+  // parent_name), 2 item id (in parent_id). One of them at a time, and
+  // neither once the item is taken (nothing reads the parent any more):
+  // the struct stays 32 bytes, written while decoding and read again while
+  // integrating (a full document's structs are megabytes of them).
+  struct TakenRange {
+    uint64_t clock;
+    uint64_t length;
+  };
+  DecodedStruct() : parent_id() {}
+  union {
+    Id parent_id;
+    // Points into the update's bytes or DecodedUpdate::strings (the
+    // update's bytes must outlive the struct: ApplyDecoded runs while they
+    // do).
+    std::string_view parent_name;
+    TakenRange taken_range;  // once taken
+  };
   uint8_t parent_kind = 0;
   // The item names a key (a map entry): integration's first pass over an
   // update's structs (ReserveMapKeys) reads this instead of the item, which
@@ -110,14 +120,16 @@ struct DecodedStruct {
     return item->gc ? static_cast<uint8_t>(kRefGC) : item->content.ref;
   }
   bool skip() const { return !item->gc && item->content.ref == kRefSkip; }
-  Id taken() const { return parent_id; }
+  // The clock range of a taken struct (its client is its section's).
+  uint64_t taken_clock() const { return taken_range.clock; }
+  uint64_t taken_length() const { return taken_range.length; }
   // Gives the item up (to the store or the pool), keeping its range.
   void Take() {
-    parent_id = item->id;
-    taken_length = item->length;
+    taken_range = {item->id.clock, item->length};
     item = nullptr;
   }
 };
+static_assert(sizeof(DecodedStruct) == 32, "see DecodedStruct::parent_kind");
 
 struct DecodedUpdate {
   // client -> structs, clients in descending order. Their items belong to

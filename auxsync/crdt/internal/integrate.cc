@@ -735,7 +735,7 @@ std::vector<uint8_t> EncodeRest(
     w->rest().VarUint(v.size());
     w->WriteClient(c);
     w->rest().VarUint(v[0].item != nullptr ? v[0].item->id.clock
-                                           : v[0].taken().clock);
+                                           : v[0].taken_clock());
     for (DecodedStruct& s : v) {
       Item* it = s.item;
       WireStruct ws;
@@ -743,8 +743,8 @@ std::vector<uint8_t> EncodeRest(
         // Integrated before yjs put it back into the rest: WriteWireStruct
         // writes it as GC of its clock range.
         ws.ref = kRefGC;
-        ws.id = s.taken();
-        ws.length = s.taken_length;
+        ws.id = {c, s.taken_clock()};
+        ws.length = s.taken_length();
         WriteWireStruct(*w, ws, 0);
         continue;
       }
@@ -754,8 +754,8 @@ std::vector<uint8_t> EncodeRest(
       ws.origin = it->Origin();
       ws.right_origin = it->RightOrigin();
       ws.parent_kind = s.parent_kind;
-      ws.parent_name = std::string(s.parent_name);
-      ws.parent_id = s.parent_id;
+      if (s.parent_kind == 1) ws.parent_name = std::string(s.parent_name);
+      if (s.parent_kind == 2) ws.parent_id = s.parent_id;
       ws.has_parent_sub = it->has_parent_sub;
       if (it->has_parent_sub) ws.parent_sub = it->parent_sub.get();
       ws.content = std::move(it->content);
