@@ -1,5 +1,8 @@
 #include "auxsync/crdt/types.h"
 
+#include <cstring>
+#include <memory>
+
 #include "auxsync/crdt/doc.h"
 #include "auxsync/crdt/internal/engine.h"
 
@@ -1143,17 +1146,43 @@ void YText::Format(uint64_t index, uint64_t length,
   });
 }
 
-std::u16string YText::ToString16() const {
+namespace {
+
+// YText::ToString16 one append per item.
+std::u16string AppendedText(const engine::TypeImpl* t) {
   std::u16string s;
-  // The visible length counts every string unit (and each embed): one
-  // allocation instead of a doubling series.
-  s.reserve(t_->length);
-  for (const Item* it = t_->start; it != nullptr; it = it->right) {
+  for (const Item* it = t->start; it != nullptr; it = it->right) {
     if (!it->deleted && it->content.ref == engine::kRefString) {
       s.append(it->content.str.data(), it->content.str.size());
     }
   }
   return s;
+}
+
+}  // namespace
+
+std::u16string YText::ToString16() const {
+  // The visible length counts every string unit (and each embed): room for
+  // all of them, and for a copy of up to 16 units past the end. Texts are
+  // copied 16 units at a time (every text's buffer can be read that far,
+  // kText16ReadSlack): no call per item (a loaded document has thousands
+  // of short ones). Then one copy into the string.
+  constexpr size_t kStep = engine::kText16ReadSlack;
+  const size_t room = t_->length;
+  auto buf = std::make_unique_for_overwrite<char16_t[]>(room + kStep);
+  size_t n = 0;
+  for (const Item* it = t_->start; it != nullptr; it = it->right) {
+    if (!it->deleted && it->content.ref == engine::kRefString) {
+      const size_t m = it->content.str.size();
+      if (m > room - n) return AppendedText(t_);  // (length is wrong)
+      const char16_t* src = it->content.str.data();
+      for (size_t i = 0; i < m; i += kStep) {
+        std::memcpy(buf.get() + n + i, src + i, kStep * sizeof(char16_t));
+      }
+      n += m;
+    }
+  }
+  return std::u16string(buf.get(), n);
 }
 
 std::string YText::ToString() const { return engine::ToUtf8(ToString16()); }
