@@ -26,6 +26,9 @@ void StructList::NewChunk(uint64_t clock) {
 }
 
 void StructList::ReserveAppend(size_t n, uint64_t end_clock) {
+  // A short run fits the first chunk and index blocks (a document with
+  // many clients has many short lists: no allocations for those).
+  if (n < kChunk) return;
   const size_t chunks = (size_ + n) / kChunk + 1;
   chunks_.reserve(chunks);
   starts_.reserve(chunks);
