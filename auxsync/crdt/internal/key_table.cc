@@ -1,26 +1,22 @@
 #include "auxsync/crdt/internal/key_table.h"
 
-#include "absl/hash/hash.h"
-#include "absl/strings/string_view.h"
-
 namespace auxsync::crdt::engine {
 
 ItemKey KeyTable::InternSlow(std::string_view k, size_t slot) {
-  const uint64_t h =
-      absl::Hash<absl::string_view>{}(absl::string_view(k.data(), k.size()));
+  const uint64_t h = MapTable::Hash(k);
   if (index_ == nullptr || 2 * (store_.size() + 1) > mask_ + 1) Grow();
   size_t pos = h & mask_;
   for (; index_[pos].key != nullptr; pos = (pos + 1) & mask_) {
-    const std::string* key = index_[pos].key;
-    if (index_[pos].hash == h && key->size() == k.size() &&
-        SameBytes(key->data(), k.data(), k.size())) {
+    const InternedKey* key = index_[pos].key;
+    if (index_[pos].hash == h && key->text.size() == k.size() &&
+        SameBytes(key->text.data(), k.data(), k.size())) {
       recent_[slot] = key;
       return ItemKey(key);
     }
   }
   // A new key is not cached: many are used once (the bots' ids), and they
   // would evict the repeated ones.
-  const std::string* key = &store_.emplace_back(k);
+  const InternedKey* key = &store_.emplace_back(std::string(k), h);
   index_[pos] = {h, key};
   return ItemKey(key);
 }

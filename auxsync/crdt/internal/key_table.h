@@ -35,9 +35,9 @@ class KeyTable {
                   : (k.size() * 7 + static_cast<uint8_t>(k.front()) * 3 +
                      static_cast<uint8_t>(k.back())) &
                         (kRecent - 1);
-    const std::string* r = recent_[slot];
-    if (r != nullptr && r->size() == k.size() &&
-        SameBytes(r->data(), k.data(), k.size())) {
+    const InternedKey* r = recent_[slot];
+    if (r != nullptr && r->text.size() == k.size() &&
+        SameBytes(r->text.data(), k.data(), k.size())) {
       return ItemKey(r);
     }
     return InternSlow(k, slot);
@@ -49,7 +49,7 @@ class KeyTable {
   // reads no key (a document brings its bots' ids by the ten thousand).
   struct Slot {
     uint64_t hash;
-    const std::string* key;  // null: empty
+    const InternedKey* key;  // null: empty
   };
 
   // Intern past the cache (`slot`: the key's cache slot).
@@ -81,11 +81,11 @@ class KeyTable {
   }
 
   // The keys: stable addresses, a block per 16 keys (not a node each).
-  std::deque<std::string> store_;
+  std::deque<InternedKey> store_;
   // Open addressing, linear probing, at most half full.
   std::unique_ptr<Slot[]> index_;
   size_t mask_ = 0;  // index_ slots - 1 (index_ made)
-  std::array<const std::string*, kRecent> recent_{};  // see Intern
+  std::array<const InternedKey*, kRecent> recent_{};  // see Intern
 };
 
 }  // namespace auxsync::crdt::engine

@@ -40,44 +40,53 @@ MapTable::Entry& MapTable::Add(ItemKey key) {
   const uint32_t i = size_++;
   entries_[i] = Entry{key, nullptr, nullptr};
   if (index_ != nullptr) {
-    if (2 * size_t{size_} > index_mask_ + size_t{1}) {
-      Rehash(2 * size_t{size_});
-    } else {
-      IndexPut(Hash(key.view()), i);
-    }
+    // (Rehash moves the index's slots: the new entry is not among them.)
+    if (2 * size_t{size_} > index_mask_ + size_t{1}) Rehash(2 * size_t{size_});
+    IndexPut(key.hash(), i);
   } else if (size_ > kLinear) {
     Rehash(size_);
   }
   return entries_[i];
 }
 
-MapTable::Entry* MapTable::IndexedFind(std::string_view key,
-                                       const std::string* address) {
-  const uint64_t h = Hash(key);
+MapTable::Entry* MapTable::IndexedFind(uint64_t h, ItemKey key,
+                                       std::string_view text) {
   const uint64_t tag = h >> 32;
-  for (uint64_t pos = h & index_mask_;; pos = (pos + 1) & index_mask_) {
+  for (uint64_t pos = tag & index_mask_;; pos = (pos + 1) & index_mask_) {
     const uint64_t slot = index_[pos];
     if (slot == 0) return nullptr;
     if ((slot >> 32) != tag) continue;
     Entry& e = entries_[static_cast<uint32_t>(slot) - 1];
-    if (address != nullptr ? e.key.address() == address : e.key.view() == key) {
+    if (key.address() != nullptr ? e.key == key : e.key.view() == text) {
       return &e;
     }
   }
 }
 
 void MapTable::IndexPut(uint64_t h, uint32_t i) {
-  uint64_t pos = h & index_mask_;
+  uint64_t pos = (h >> 32) & index_mask_;
   while (index_[pos] != 0) pos = (pos + 1) & index_mask_;
   index_[pos] = ((h >> 32) << 32) | (uint64_t{i} + 1);
 }
 
 void MapTable::Rehash(size_t n) {
   const size_t slots = std::bit_ceil(2 * n);
+  std::unique_ptr<uint64_t[]> old = std::move(index_);
+  const size_t old_slots = old == nullptr ? 0 : size_t{index_mask_} + 1;
   index_ = std::make_unique<uint64_t[]>(slots);  // zeroed: all empty
   index_mask_ = static_cast<uint32_t>(slots - 1);
-  for (uint32_t i = 0; i < size_; ++i) {
-    IndexPut(Hash(entries_[i].key.view()), i);
+  if (old == nullptr) {
+    for (uint32_t i = 0; i < size_; ++i) IndexPut(entries_[i].key.hash(), i);
+    return;
+  }
+  // The old slots hold what a probe needs (the hash's high half): the keys
+  // (cold in a large map) are not read.
+  for (size_t k = 0; k < old_slots; ++k) {
+    const uint64_t slot = old[k];
+    if (slot == 0) continue;
+    uint64_t pos = (slot >> 32) & index_mask_;
+    while (index_[pos] != 0) pos = (pos + 1) & index_mask_;
+    index_[pos] = slot;
   }
 }
 

@@ -14,6 +14,14 @@ namespace auxsync::crdt::engine {
 
 struct Item;
 
+// A map key's one copy in its Doc (KeyTable) with its MapTable::Hash,
+// computed once when the key is interned: no table hashes the key's text
+// again (a document's bots map takes its ids by the ten thousand).
+struct InternedKey {
+  std::string text;
+  uint64_t hash = 0;
+};
+
 // A map key held by an item: a pointer to the key's one copy in its Doc's
 // ItemPool (ItemPool::Key), so that the many entries of a key (every bot's
 // "color") share one string and an item allocates nothing for its key.
@@ -23,19 +31,28 @@ struct Item;
 class ItemKey {
  public:
   ItemKey() = default;
-  explicit ItemKey(const std::string* s) : s_(s) {}
+  explicit ItemKey(const InternedKey* k) : k_(k) {}
   const std::string& get() const {
-    assert(s_ != nullptr);
-    return *s_;
+    assert(k_ != nullptr);
+    return k_->text;
   }
   operator const std::string&() const { return get(); }  // NOLINT
   std::string_view view() const { return get(); }
+  // The key's MapTable::Hash.
+  uint64_t hash() const {
+    assert(k_ != nullptr);
+    return k_->hash;
+  }
   // The key's identity within its Doc (see the class comment).
-  const std::string* address() const { return s_; }
-  void clear() { s_ = nullptr; }
+  const std::string* address() const {
+    return k_ == nullptr ? nullptr : &k_->text;
+  }
+  // Whether both are the same key (or both none): address() equality.
+  bool operator==(const ItemKey& o) const { return k_ == o.k_; }
+  void clear() { k_ = nullptr; }
 
  private:
-  const std::string* s_ = nullptr;
+  const InternedKey* k_ = nullptr;
 };
 
 // Map key -> the key's current item and the first item of its chain, in the
@@ -73,11 +90,11 @@ class MapTable {
   Entry* Find(ItemKey key) {
     if (index_ == nullptr) {
       for (size_t i = 0; i < size_; ++i) {
-        if (entries_[i].key.address() == key.address()) return &entries_[i];
+        if (entries_[i].key == key) return &entries_[i];
       }
       return nullptr;
     }
-    return IndexedFind(key.view(), key.address());
+    return IndexedFind(key.hash(), key, {});
   }
   const Entry* Find(ItemKey key) const {
     return const_cast<MapTable*>(this)->Find(key);
@@ -90,7 +107,7 @@ class MapTable {
       }
       return nullptr;
     }
-    return IndexedFind(key, nullptr);
+    return IndexedFind(Hash(key), ItemKey(), key);
   }
   const Entry* Find(std::string_view key) const {
     return const_cast<MapTable*>(this)->Find(key);
@@ -100,7 +117,7 @@ class MapTable {
   Entry& FindOrAdd(ItemKey key) {
     if (index_ == nullptr) {
       for (uint32_t i = 0; i < size_; ++i) {
-        if (entries_[i].key.address() == key.address()) return entries_[i];
+        if (entries_[i].key == key) return entries_[i];
       }
       // A new key of a small table with room (most adds): appended here.
       if (size_ < cap_ && size_ < kLinear) {
@@ -108,7 +125,7 @@ class MapTable {
         e = Entry{key, nullptr, nullptr};
         return e;
       }
-    } else if (Entry* e = IndexedFind(key.view(), key.address())) {
+    } else if (Entry* e = IndexedFind(key.hash(), key, {})) {
       return *e;
     }
     return Add(key);
@@ -117,22 +134,26 @@ class MapTable {
   void Reserve(size_t n);
   // Drops every key.
   void Clear();
+  // The hash of a key's text that InternedKey::hash holds.
+  static uint64_t Hash(std::string_view key);
 
  private:
   // Past this many keys a search by address costs more than hashing.
   static constexpr size_t kLinear = 16;
   Entry& Add(ItemKey key);
-  // Find through the index: by address when `address` is set, else by text.
-  Entry* IndexedFind(std::string_view key, const std::string* address);
+  // Find through the index (`h`: the key's Hash): by `key` when it is
+  // set, else by `text`.
+  Entry* IndexedFind(uint64_t h, ItemKey key, std::string_view text);
   // Puts entry `i` (hash `h`) into the index, which has room.
   void IndexPut(uint64_t h, uint32_t i);
   // Sizes the index for `n` keys and puts every entry into it.
   void Rehash(size_t n);
-  static uint64_t Hash(std::string_view key);
 
   std::unique_ptr<Entry[]> entries_;
   // Open addressing, linear probing: a slot is 0 (empty) or the key's hash
-  // in the high 32 bits and its entry's position + 1 in the low ones.
+  // in the high 32 bits and its entry's position + 1 in the low ones. A
+  // key's first probe is its high 32 bits masked: growing the index moves
+  // its slots without reading a key or its hash.
   std::unique_ptr<uint64_t[]> index_;
   uint32_t size_ = 0;
   uint32_t cap_ = 0;         // entries_ slots

@@ -17,14 +17,14 @@ namespace {
 class Keys {
  public:
   ItemKey Get(const std::string& text) {
-    for (const std::string& k : store_) {
-      if (k == text) return ItemKey(&k);
+    for (const InternedKey& k : store_) {
+      if (k.text == text) return ItemKey(&k);
     }
-    return ItemKey(&store_.emplace_back(text));
+    return ItemKey(&store_.emplace_back(text, MapTable::Hash(text)));
   }
 
  private:
-  std::deque<std::string> store_;
+  std::deque<InternedKey> store_;
 };
 
 // A distinct non-null pointer per value, for the entries' items.
@@ -89,7 +89,7 @@ TEST(MapTable, ReserveKeepsEntriesAndClearEmpties) {
 
 TEST(MapTable, SameTextDifferentKeysAreFoundByText) {
   // Keys are compared by address: a lookup by text finds the table's copy.
-  std::string a = "same";
+  const InternedKey a{"same", MapTable::Hash("same")};
   MapTable t;
   t.FindOrAdd(ItemKey(&a)).current = Tag(1);
   EXPECT_EQ(t.Find(std::string_view("same"))->current, Tag(1));
