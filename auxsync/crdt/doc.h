@@ -150,6 +150,12 @@ class Transaction {
   // A local string was appended to the item left of it at creation
   // (engine::AppendLocalText): events must split it off again first.
   bool appended_local_ = false;
+  // A struct added since the last cleanup could merge with its left one:
+  // it has an origin or is a GC struct (a struct without either, as a map
+  // entry or a type's first item, never does), or an old one was extended
+  // (AppendLocalText). Without it, no deletes and no splits, the cleanup's
+  // merge pass over the new structs is skipped (engine::TryGcAndMerge).
+  bool added_mergeable_ = false;
 };
 
 // Callback of update events: the encoded update of one transaction.

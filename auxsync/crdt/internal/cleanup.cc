@@ -177,7 +177,16 @@ void TryGcAndMerge(Transaction& tr, Doc& doc) {
       }
     }
   }
+  // A new struct merges with its left one only if it has an origin or is
+  // GC, or after a split or a delete: without any of them (a loaded
+  // document of maps and first items: every struct names its parent) no
+  // pair can merge, and the pass would only read every new struct again.
+  bool& added_mergeable = DocAccess::AddedMergeable(tr);
+  const bool walk = added_mergeable || !ds.clients.empty() ||
+                    !DocAccess::MergeStructs(tr).empty();
+  added_mergeable = false;
   for (const auto& [client, clock] : tr.after_state()) {
+    if (!walk) break;
     uint64_t before = DocAccess::Before(tr, client);
     if (before == clock) continue;
     auto* v = store.Client(client);

@@ -195,7 +195,12 @@ class DocAccess {
   static std::vector<Item*>& MergeStructs(Transaction& t) {
     return t.merge_structs_;
   }
-  static void NoteAppendedLocal(Transaction& t) { t.appended_local_ = true; }
+  static void NoteAppendedLocal(Transaction& t) {
+    t.appended_local_ = true;
+    t.added_mergeable_ = true;
+  }
+  // See Transaction::added_mergeable_.
+  static bool& AddedMergeable(Transaction& t) { return t.added_mergeable_; }
   static PendingStore& Pending(Doc& d);
   // Records a change of `type` (of its list when `key` is null). Typing
   // and decoded text record the same type's list once per item: inline

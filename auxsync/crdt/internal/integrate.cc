@@ -68,8 +68,12 @@ Item* GetItemCleanEnd(Transaction& tr, Id id) {
 
 namespace {
 
-inline __attribute__((always_inline)) void AddStruct(Doc& doc, Item* it) {
-  auto& v = doc.store().ClientOrCreate(it->id.client);
+inline __attribute__((always_inline)) void AddStruct(Transaction& tr,
+                                                     Item* it) {
+  // (Before the cleanup no struct loses its origin or becomes GC without a
+  // delete, which the cleanup sees.)
+  if (it->has_origin || it->gc) DocAccess::AddedMergeable(tr) = true;
+  auto& v = tr.doc().store().ClientOrCreate(it->id.client);
   assert(v.empty() || v.back()->EndClock() == it->id.clock);
   v.push_back(it);
 }
@@ -133,7 +137,7 @@ namespace {
     item->length -= offset;
   }
   if (item->gc) {
-    AddStruct(doc, item);
+    AddStruct(tr, item);
     return;
   }
   TypeImpl* parent = item->parent;
@@ -145,7 +149,7 @@ namespace {
     item->left = item->right = nullptr;
     item->has_parent_sub = false;
     item->parent_sub.clear();
-    AddStruct(doc, item);
+    AddStruct(tr, item);
     return;
   }
   Item* left = item->left;
@@ -197,7 +201,7 @@ namespace {
   if (!item->has_parent_sub && item->Countable() && !item->deleted)
     parent->length += item->length;
   if (!item->has_parent_sub) parent->cache_item = nullptr;
-  AddStruct(doc, item);
+  AddStruct(tr, item);
   // content.integrate
   switch (item->content.ref) {
     case kRefDeleted:
@@ -667,8 +671,7 @@ Item* Materialize(Transaction& tr, DecodedStruct& s, ClientRefs& cr) {
   l->right = it;
   if (r != nullptr) r->left = it;
   parent->cache_item = nullptr;
-  Doc& doc = tr.doc();
-  AddStruct(doc, it);
+  AddStruct(tr, it);
   if (ref == kRefString) {
     parent->length += it->length;
   } else {
