@@ -16,7 +16,7 @@ ItemKey KeyTable::InternSlow(std::string_view k, size_t slot) {
   }
   // A new key is not cached: many are used once (the bots' ids), and they
   // would evict the repeated ones.
-  const InternedKey* key = &store_.emplace_back(std::string(k), h);
+  const InternedKey* key = &store_.emplace_back(InternedKey{std::string(k), h});
   index_[pos] = {h, key};
   return ItemKey(key);
 }

@@ -20,7 +20,8 @@ class Keys {
     for (const InternedKey& k : store_) {
       if (k.text == text) return ItemKey(&k);
     }
-    return ItemKey(&store_.emplace_back(text, MapTable::Hash(text)));
+    return ItemKey(
+        &store_.emplace_back(InternedKey{text, MapTable::Hash(text)}));
   }
 
  private:
