@@ -342,16 +342,7 @@ constexpr uintptr_t kActionPartsAbove = 256;
 void PrefetchActionParts(const Value& action) {
   if (!action.is_object()) return;
   const uintptr_t p = reinterpret_cast<uintptr_t>(&action.as_object());
-  for (uintptr_t q = p - kActionPartsBelow; q < p + kActionPartsAbove;
-       q += 64) {
-#if defined(__x86_64__) && defined(__GNUC__)
-    // Written out: GCC 12 drops these __builtin_prefetch calls here
-    // (nothing was emitted for them).
-    asm volatile("prefetcht0 (%0)" : : "r"(q));
-#else
-    __builtin_prefetch(reinterpret_cast<const void*>(q));
-#endif
-  }
+  crdt::engine::PrefetchLines(p - kActionPartsBelow, p + kActionPartsAbove, 64);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include "auxsync/crdt/doc.h"
 #include "auxsync/crdt/internal/engine.h"
+#include "auxsync/crdt/internal/prefetch.h"
 
 namespace auxsync::crdt::engine {
 
@@ -34,20 +35,17 @@ template <typename T>
 void PrefetchObject(const T* obj) {
   if (obj == nullptr) return;
   const char* p = reinterpret_cast<const char*>(obj);
-  for (size_t off = 0; off < sizeof(T); off += 64) __builtin_prefetch(p + off);
-  __builtin_prefetch(p + sizeof(T) - 1);
-}
-
-// Asks for the line at each `step` bytes from `from` up to `to`. Addresses
-// as integers: a guess about memory (neighbouring pool slots may lie
-// outside a block), never a read; a prefetch of any address is harmless.
-void PrefetchLines(uintptr_t from, uintptr_t to, size_t step) {
-  for (uintptr_t q = from; q < to; q += step) {
-    __builtin_prefetch(reinterpret_cast<const void*>(q));
-  }
+  for (size_t off = 0; off < sizeof(T); off += 64) PrefetchLine(p + off);
+  PrefetchLine(p + sizeof(T) - 1);
 }
 
 }  // namespace
+
+void PrefetchLines(uintptr_t from, uintptr_t to, size_t step) {
+  for (uintptr_t q = from; q < to; q += step) {
+    PrefetchLine(reinterpret_cast<const void*>(q));
+  }
+}
 
 void PrefetchItem(const Item* item) { PrefetchObject(item); }
 

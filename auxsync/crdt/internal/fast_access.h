@@ -7,6 +7,7 @@
 #ifndef AUXSYNC_CRDT_INTERNAL_FAST_ACCESS_H_
 #define AUXSYNC_CRDT_INTERNAL_FAST_ACCESS_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -54,6 +55,11 @@ void PrefetchAround(const Item* item);
 // and their texts between its item and the next bot's: a text's kind lies
 // in its slot's second line); else nothing.
 void PrefetchSlotsBetween(const Item* from, const Item* to);
+// Asks for the line at each `step` bytes from `from` up to `to`. Addresses
+// as integers: a guess about memory (neighbouring pool slots may lie
+// outside a block, a caller's objects near another), never a read; a
+// prefetch of any address is harmless.
+void PrefetchLines(uintptr_t from, uintptr_t to, size_t step);
 
 // What a transaction did to one key of a map, as its event records it.
 enum class MapKeyAction : uint8_t { kNone, kAdd, kUpdate, kDelete };

@@ -10,6 +10,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "auxsync/crdt/internal/item.h"
+#include "auxsync/crdt/internal/prefetch.h"
 
 namespace auxsync::crdt::engine {
 
@@ -100,14 +101,7 @@ class StructList {
     if (b >= index_size_) return;
     const size_t lo = index_[b];
     const Entry* entry = chunks_[lo >> kChunkBits].data() + (lo & (kChunk - 1));
-#if defined(__x86_64__) && defined(__GNUC__)
-    // GCC 12 drops a __builtin_prefetch whose address derives from a loaded
-    // index (this one: nothing was emitted), so the instruction is written
-    // out.
-    asm volatile("prefetcht0 %0" : : "m"(*entry));
-#else
-    __builtin_prefetch(entry);
-#endif
+    PrefetchLine(entry);
   }
   // The last position p in [first, last] (1 <= first, last < size()) for
   // which pred(struct p - 1, struct p) holds, or size() if none: a walk
