@@ -135,6 +135,9 @@ struct DecodedUpdate {
   // client -> structs, clients in descending order. Their items belong to
   // the pool given to DecodeUpdate; ApplyDecoded integrates or frees them.
   std::vector<std::pair<uint64_t, std::vector<DecodedStruct>>> clients;
+  // Some struct names a key (DecodedStruct::keyed): else integration has
+  // no map to size ahead and need not read the structs for it.
+  bool keyed = false;
   // Delete ranges per client in wire order (yjs applies them in that order,
   // which decides the order of events).
   std::vector<std::pair<uint64_t, std::vector<std::pair<uint64_t, uint64_t>>>>

@@ -776,11 +776,12 @@ std::vector<uint8_t> EncodeRest(
 
 }  // namespace
 
-// Returns true if there is a rest (stored into `rest`/`missing`).
+// Returns true if there is a rest (stored into `rest`/`missing`). `keyed`:
+// some struct of `in` names a key (DecodedUpdate::keyed).
 [[gnu::noinline]] static bool IntegrateStructs(
     Transaction& tr,
     std::vector<std::pair<uint64_t, std::vector<DecodedStruct>>>& in,
-    absl::flat_hash_map<uint64_t, std::vector<DecodedStruct>>* rest,
+    bool keyed, absl::flat_hash_map<uint64_t, std::vector<DecodedStruct>>* rest,
     absl::flat_hash_map<uint64_t, uint64_t>* missing_sv) {
   Doc& doc = tr.doc();
   StructStore& store = doc.store();
@@ -796,7 +797,8 @@ std::vector<uint8_t> EncodeRest(
     cr.client = in[k].first;
     cr.refs = std::move(in[k].second);
     cr.state = store.State(cr.client);
-    ReserveMapKeys(cr.client, cr.refs);
+    // (Only an update with a keyed struct can add to a map.)
+    if (keyed) ReserveMapKeys(cr.client, cr.refs);
     structs += cr.refs.size();
   }
   auto find_refs = [&](uint64_t c) -> ClientRefs* {
@@ -1012,7 +1014,7 @@ void ApplyDecoded(Transaction& tr, DecodedUpdate upd) {
   PendingStore& pending = DocAccess::Pending(doc);
   absl::flat_hash_map<uint64_t, std::vector<DecodedStruct>> rest;
   absl::flat_hash_map<uint64_t, uint64_t> missing;
-  bool has_rest = IntegrateStructs(tr, upd.clients, &rest, &missing);
+  bool has_rest = IntegrateStructs(tr, upd.clients, upd.keyed, &rest, &missing);
   bool retry = false;
   if (pending.HasStructs()) {
     for (auto& [c, clock] : pending.missing) {

@@ -947,6 +947,7 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
       const Item* it = s.item;
       if (fast) {
         // The fast readers checked the dependencies.
+        out.keyed |= s.keyed;
         ShareRootName(s, last_root);
         clock += it->length;
         continue;
@@ -979,6 +980,7 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
                                         "client"));
         break;
       }
+      out.keyed |= s.keyed;
       ShareRootName(s, last_root);
       clock += it->length;
     }
