@@ -588,8 +588,11 @@ void YjsPartitionCore::ApplyActions(const std::vector<Value>& actions,
               // The document's half of the write (the key's old item, which
               // is replaced and deleted) is requested first and arrives
               // while the state's half (the old value) is read.
-              crdt::engine::Item* old_item =
-                  bot_map->GetMap(std::string_view(tag));
+              // (By the Doc's key: a bot map's few keys are then compared
+              // by address, not text; the write reuses key and item.)
+              const crdt::engine::ItemKey tag_key =
+                  crdt::engine::MapKeyOf(bot_map, tag);
+              crdt::engine::Item* old_item = bot_map->GetMap(tag_key);
               crdt::engine::PrefetchAround(old_item);
               Value* old_slot = current_tags->Find(tag);
               const Value& old_val =
@@ -615,7 +618,8 @@ void YjsPartitionCore::ApplyActions(const std::vector<Value>& actions,
                 // UpdateValueInMap of a plain value with a value, noting
                 // the write for the read path.
                 doc_->set_client_id(local_id_);
-                crdt::engine::Item* item = internal::SetSlot(map, tag, new_val);
+                crdt::engine::Item* item =
+                    internal::SetPlainSlot(map, tag_key, old_item, new_val);
                 if (++noted.count == 1 && item != nullptr) {
                   noted.map = bot_map;
                   noted.item = item;

@@ -250,6 +250,10 @@ bool MapKeyEventOf(const Transaction& tr, const Item* item,
 // Creates and integrates a local item (left/right given).
 Item* NewLocalItem(Transaction& tr, TypeImpl* parent, Item* left, Item* right,
                    const std::string* parent_sub, Content content);
+// NewLocalItem of a map entry whose key is already the Doc's (an item of the
+// same key holds it): the key is not looked up again.
+Item* NewLocalMapItem(Transaction& tr, TypeImpl* parent, Item* left,
+                      ItemKey key, Content content);
 // Plain local typing: when the new string item would be integrated right
 // after `left` and yjs's cleanup would merge the two (left is the local
 // client's last struct, same right origin, both undeleted strings), appends

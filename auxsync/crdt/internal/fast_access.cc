@@ -73,19 +73,27 @@ void PrefetchSlotsBetween(const Item* from, const Item* to) {
   PrefetchLines(a, b, 64);
 }
 
+ItemKey MapKeyOf(const TypeImpl* map, std::string_view key) {
+  return map->doc->pool().Key(key);
+}
+
 Item* SetMapText(YMap map, std::string_view key, std::u16string text) {
+  const ItemKey k = MapKeyOf(map.impl(), key);
+  return SetMapText(map, k, map.impl()->GetMap(k), std::move(text));
+}
+
+Item* SetMapText(YMap map, ItemKey key, Item* current, std::u16string text) {
   TypeImpl* t = map.impl();
   if (t->item != nullptr && t->item->deleted) {
     // The new item is deleted at once, after its preliminary content was
     // integrated: keep that order.
-    map.Set(key, Input::Text(std::move(text)));
+    map.Set(key.get(), Input::Text(std::move(text)));
     return nullptr;
   }
   Item* out = nullptr;
   t->doc->Transact([&](Transaction& tr) {
-    const std::string k(key);
     // The same left neighbour YMap::Set uses: the key's current item.
-    Item* left = t->GetMap(std::string_view(k));
+    Item* left = current;
     PrefetchOldContent(left);
     Content c;
     c.ref = kRefType;
@@ -94,7 +102,7 @@ Item* SetMapText(YMap map, std::string_view key, std::u16string text) {
     c.type()->doc = t->doc;
     c.type()->kind = TypeKind::kText;
     DeleteOldMapValue(tr, left);
-    Item* item = NewLocalItem(tr, t, left, nullptr, &k, std::move(c));
+    Item* item = NewLocalMapItem(tr, t, left, key, std::move(c));
     out = item;
     // A new type is never among the transaction's changed types (its item
     // is newer than the transaction's start), so inserting its content now
@@ -124,18 +132,26 @@ Item* SetMapValue(YMap map, std::string_view key, JsValue value) {
     map.Set(key, Input(std::move(value)));
     return nullptr;
   }
+  const ItemKey k = MapKeyOf(map.impl(), key);
+  return SetMapValue(map, k, map.impl()->GetMap(k), std::move(value));
+}
+
+Item* SetMapValue(YMap map, ItemKey key, Item* current, JsValue value) {
+  if (value.kind() == AnyKind::kBytes) {
+    map.Set(key.get(), Input(std::move(value)));
+    return nullptr;
+  }
   TypeImpl* t = map.impl();
   Item* out = nullptr;
   t->doc->Transact([&](Transaction& tr) {
-    const std::string k(key);
-    Item* left = t->GetMap(std::string_view(k));
+    Item* left = current;
     PrefetchOldContent(left);
     // ContentForValue of a plain value: one Any.
     Content c;
     c.ref = kRefAny;
     t->doc->pool().Anys(c).push_back(std::move(value));
     DeleteOldMapValue(tr, left);
-    out = NewLocalItem(tr, t, left, nullptr, &k, std::move(c));
+    out = NewLocalMapItem(tr, t, left, key, std::move(c));
   });
   return out;
 }

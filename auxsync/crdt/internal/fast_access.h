@@ -35,6 +35,18 @@ Item* SetMapText(YMap map, std::string_view key, std::u16string text);
 // key's new item, or null for bytes.
 Item* SetMapValue(YMap map, std::string_view key, JsValue value);
 
+// The key of `map`'s Doc with text `key` (made on first use, as the first
+// write of the key makes it): a lookup of a small map by it compares
+// addresses instead of texts (map->GetMap(ItemKey)).
+ItemKey MapKeyOf(const TypeImpl* map, std::string_view key);
+
+// SetMapText and SetMapValue of a key the caller has looked up: `key` is a
+// key of the map's Doc (MapKeyOf) and `current` the key's current item
+// (map->GetMap(key), null when it has none) with nothing written since.
+// Same writes, without looking the key up again.
+Item* SetMapText(YMap map, ItemKey key, Item* current, std::u16string text);
+Item* SetMapValue(YMap map, ItemKey key, Item* current, JsValue value);
+
 // Ask the CPU to bring in every cache line of `item` / `type` (null: no-op),
 // for callers that know which cold structs a write will touch before it
 // starts (a map key's old value): the loads then overlap other work.

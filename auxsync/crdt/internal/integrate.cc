@@ -374,6 +374,24 @@ Item* NewLocalItem(Transaction& tr, TypeImpl* parent, Item* left, Item* right,
   return it;
 }
 
+Item* NewLocalMapItem(Transaction& tr, TypeImpl* parent, Item* left,
+                      ItemKey key, Content content) {
+  Doc& doc = tr.doc();
+  Item* it = doc.pool().New();
+  uint64_t client = doc.client_id();
+  it->id = {client, doc.store().State(client)};
+  it->left = left;
+  it->right = nullptr;
+  if (left != nullptr) it->SetOrigin(left->LastId());
+  it->parent = parent;
+  it->has_parent_sub = true;
+  it->parent_sub = key;
+  it->content = std::move(content);
+  it->length = it->content.Length();
+  IntegrateItem(tr, it, 0);
+  return it;
+}
+
 // ---- applying updates
 // ----------------------------------------------------------
 

@@ -165,6 +165,25 @@ crdt::engine::Item* SetSlot(crdt::YMap map, std::string_view key,
   }
 }
 
+crdt::engine::Item* SetPlainSlot(crdt::YMap map, crdt::engine::ItemKey key,
+                                 crdt::engine::Item* current,
+                                 const Value& value) {
+  switch (value.kind()) {
+    case Value::Kind::kString:
+      return crdt::engine::SetMapText(map, key, current,
+                                      Utf16Of(value.as_string()));
+    case Value::Kind::kNumber:
+      return crdt::engine::SetMapValue(map, key, current,
+                                       JsValue::MakeNumber(value.as_number()));
+    case Value::Kind::kBool:
+      return crdt::engine::SetMapValue(map, key, current,
+                                       JsValue::MakeBool(value.as_bool()));
+    default:
+      // (Callers pass plain values only.)
+      return SetSlot(map, key.view(), value);
+  }
+}
+
 Value ReadSlot(const crdt::OutValue& value) {
   if (value.type != nullptr) {
     crdt::YType type(value.type);

@@ -16,6 +16,7 @@
 
 #include "auxsync/bots/value.h"
 #include "auxsync/crdt/doc.h"
+#include "auxsync/crdt/internal/map_table.h"
 #include "auxsync/crdt/types.h"
 
 namespace auxsync::crdt::engine {
@@ -55,6 +56,13 @@ crdt::Input ToSlotInput(const bots::Value& value);
 // SetMapValue), null otherwise.
 crdt::engine::Item* SetSlot(crdt::YMap map, std::string_view key,
                             const bots::Value& value);
+// SetSlot of a string, number or boolean into the key `key` (a key of the
+// map's Doc, engine::MapKeyOf) whose current item the caller read
+// (`current`: map->GetMap(key), null when none; nothing written since):
+// the key is not looked up again. Returns the key's new item.
+crdt::engine::Item* SetPlainSlot(crdt::YMap map, crdt::engine::ItemKey key,
+                                 crdt::engine::Item* current,
+                                 const bots::Value& value);
 
 // A value read from a slot: a Y.Text as its string, another shared type as
 // its JSON, a plain value as it is.
