@@ -28,6 +28,7 @@
 #include "auxsync/crdt/internal/engine.h"
 #include "auxsync/crdt/internal/fast_access.h"
 #include "auxsync/crdt/internal/item.h"
+#include "auxsync/crdt/internal/prefetch.h"
 #include "auxsync/crdt/relative_position.h"
 #include "auxsync/partitions/inst_updates.h"
 #include "auxsync/partitions/internal/yjs_bot_doc.h"
@@ -537,9 +538,11 @@ void YjsPartitionCore::ApplyActions(const std::vector<Value>& actions,
           current_bot = ref->entry;
           current_tags = ref->tags;
           bot_map = ref->map;
-          // The tags object's header (its key hashes) and the map's table.
+          // The tags object's header (its key hashes), the map's table and
+          // the bot's state entry (read next, by the truthiness test).
           __builtin_prefetch(current_tags);
           crdt::engine::PrefetchType(bot_map);
+          crdt::engine::PrefetchLine(current_bot);
         } else {
           current_bot =
               state().is_object() ? state().as_object().Find(id) : nullptr;
@@ -569,6 +572,14 @@ void YjsPartitionCore::ApplyActions(const std::vector<Value>& actions,
         }
         if (IsTruthy(update_tags) && current_bot != nullptr &&
             IsTruthy(*current_bot) && update_tags.is_object()) {
+          if (current_bot->is_object()) {
+            // The bot object's reference count, which the report reads last
+            // (an entry nothing else holds is written in place): a shared
+            // object made by make_shared keeps it just before the object,
+            // and a request now arrives during the write.
+            crdt::engine::PrefetchLine(
+                reinterpret_cast<const char*>(&current_bot->as_object()) - 16);
+          }
           if (bot_map != nullptr) {
             crdt::YMap map(bot_map);
             bool stop = false;
