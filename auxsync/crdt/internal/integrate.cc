@@ -409,10 +409,13 @@ struct ClientRefs {
   // end, same right origin), and then needs no lookup.
   Item* last = nullptr;
   Item* last_right = nullptr;
-  // The item the last struct naming its parent by id had as parent: a
-  // map's entries follow one another (a parent is a type item, length 1,
-  // never split: found again by its id).
+  // The items the last structs naming their parent by id had as parent,
+  // newest first: a map's entries follow one another (a parent is a type
+  // item, length 1, never split: found again by its id), and a nested
+  // type's own entries come between two of them (a bot's Y.Text tag and
+  // its string, between the bot's other tags).
   Item* last_parent = nullptr;
+  Item* prev_parent = nullptr;
   // The root the last struct naming its parent by name had (a view of
   // the root's own name), and that struct's view of the name: decoding
   // gives a run of structs under one root the same view (ShareRootName),
@@ -599,12 +602,18 @@ Item* Materialize(Transaction& tr, DecodedStruct& s, ClientRefs& cr) {
     // Find would return: the previous struct (a text's first string
     // names the text made just before) or the last parent.
     Item* p;
-    if (cr.last != nullptr && cr.last->id == s.parent_id) {
-      p = cr.last;
-    } else if (cr.last_parent != nullptr && cr.last_parent->id == s.parent_id) {
+    if (cr.last_parent != nullptr && cr.last_parent->id == s.parent_id) {
       p = cr.last_parent;
     } else {
-      p = doc.store().Find(s.parent_id);
+      if (cr.last != nullptr && cr.last->id == s.parent_id) {
+        p = cr.last;
+      } else if (cr.prev_parent != nullptr &&
+                 cr.prev_parent->id == s.parent_id) {
+        p = cr.prev_parent;
+      } else {
+        p = doc.store().Find(s.parent_id);
+      }
+      cr.prev_parent = cr.last_parent;
       cr.last_parent = p;
     }
     if (p == nullptr || p->gc || p->content.ref != kRefType) {
