@@ -65,6 +65,124 @@ TEST(Value, WithKeysOfCopiesKeysAsAddedOneByOne) {
   }
 }
 
+// Objects made by WithKeysOf of such an object share its keys: each
+// behaves as one built key by key through every change, alone (a change of
+// one leaves its siblings and the shared keys as they were).
+TEST(Value, WithKeysOfSharedKeysBehaveAsOwnKeys) {
+  const std::vector<std::string> ops = {
+      "set",    "add",         "erase",       "addnew", "findoradd", "clear",
+      "single", "single-view", "reserve",     "many",   "copy",      "assign",
+      "clone",  "assign-into", "erase-index", "noop"};
+  for (int n : {5, 16, 17, 40}) {
+    for (const std::string& op : ops) {
+      Value like = Value::NewObject();
+      for (int i = 0; i < n; ++i) {
+        const std::string key =
+            i % 5 == 3 ? std::to_string(i) : "key" + std::to_string(i);
+        like.as_object().AddNew(key, Value(-1));
+      }
+      // The first copies the keys, the others share them.
+      Value first(Object::WithKeysOf(like.as_object()));
+      Value got(Object::WithKeysOf(first.as_object()));
+      Value sibling(Object::WithKeysOf(got.as_object()));
+      Value want = Value::NewObject();
+      const std::vector<std::string> keys = like.as_object().Keys();
+      for (int i = 0; i < n; ++i) {
+        got.as_object().InsertedValue(i) = Value(i);
+        sibling.as_object().InsertedValue(i) = Value(100 + i);
+      }
+      // want: the same keys added one by one, in insertion order.
+      for (int i = 0; i < n; ++i) {
+        const std::string key =
+            i % 5 == 3 ? std::to_string(i) : "key" + std::to_string(i);
+        want.as_object().AddNew(key, Value(i));
+      }
+      ASSERT_TRUE(DeepEquals(got, want)) << n;
+      Value got_result, want_result;
+      for (Value* v : {&got, &want}) {
+        Object& o = v->as_object();
+        Value& result = v == &got ? got_result : want_result;
+        if (op == "set") {
+          o.Set("key1", Value("x"));
+        } else if (op == "add") {
+          o.Set("added", Value(true));
+          o.Set("2", Value(2.5));
+        } else if (op == "erase") {
+          EXPECT_TRUE(o.Erase("key0"));
+          EXPECT_FALSE(o.Erase("absent"));
+        } else if (op == "erase-index") {
+          EXPECT_TRUE(o.Erase("3"));
+        } else if (op == "addnew") {
+          o.AddNew("new", Value(nullptr));
+        } else if (op == "findoradd") {
+          bool added = true;
+          o.FindOrAdd("key2", added) = Value(7);
+          EXPECT_FALSE(added);
+          o.FindOrAdd("other", added) = Value(8);
+          EXPECT_TRUE(added);
+        } else if (op == "clear") {
+          o.Clear();
+          o.Set("k", Value(1));
+        } else if (op == "single") {
+          o.AssignSingle("solo", Value(1));
+        } else if (op == "single-view") {
+          // A view of one of the object's own (shared) keys.
+          std::string_view view;
+          o.ForEach([&](const std::string& key, const Value&) {
+            if (key == "key4") view = key;
+          });
+          o.AssignSingle(view, Value(4));
+        } else if (op == "reserve") {
+          o.Reserve(2);
+          o.Reserve(100);
+          o.Set("after", Value(1));
+        } else if (op == "many") {
+          o.AddNewMany(
+              30, [](size_t i) { return "m" + std::to_string(i); },
+              [](size_t i) { return Value(static_cast<double>(i)); });
+        } else if (op == "copy") {
+          result = Value(o.ShallowCopy());
+          result.as_object().Set("key1", Value("c"));
+          result.as_object().Set("c", Value("c"));
+        } else if (op == "clone") {
+          result = v->Clone();
+          result.as_object().Erase("key2");
+        } else if (op == "assign") {
+          result = Value::NewObject();
+          result.as_object().Set("old", Value(1));
+          result.as_object().AssignShallowCopy(o);
+        } else if (op == "assign-into") {
+          o.AssignShallowCopy(MakeObject({{"a", 1}, {"5", 2}}).as_object());
+        }
+      }
+      EXPECT_TRUE(DeepEquals(got, want)) << n << " " << op;
+      EXPECT_EQ(got.as_object().Keys(), want.as_object().Keys())
+          << n << " " << op;
+      EXPECT_EQ(got.as_object().size(), want.as_object().size());
+      for (const std::string& key : want.as_object().Keys()) {
+        EXPECT_TRUE(StrictEquals(got[key], want[key])) << op << " " << key;
+      }
+      EXPECT_TRUE(got["absent"].is_undefined());
+      EXPECT_TRUE(DeepEquals(got_result, want_result)) << n << " " << op;
+      if (got_result.is_object()) {
+        EXPECT_EQ(got_result.as_object().Keys(),
+                  want_result.as_object().Keys());
+      }
+      // The sibling and the shared keys are unchanged.
+      EXPECT_EQ(sibling.as_object().Keys(), keys) << op;
+      for (int i = 0; i < n; ++i) {
+        EXPECT_EQ(sibling.as_object().InsertedValue(i).as_number(), 100 + i);
+      }
+      EXPECT_EQ(sibling["key1"].as_number(), 101);
+      Value next(Object::WithKeysOf(sibling.as_object()));
+      EXPECT_EQ(next.as_object().Keys(), keys) << op;
+      // Values are released with their object.
+      got = Value();
+      EXPECT_EQ(sibling.as_object().Keys(), keys);
+    }
+  }
+}
+
 TEST(Value, IndexOperatorReadsObjectProperties) {
   Value v = MakeObject({{"a", 1}, {"u", Value()}});
   EXPECT_EQ(v["a"].as_number(), 1);
