@@ -421,8 +421,8 @@ uint32_t Object::KeyHash(std::string_view key) { return HashKey(key); }
 // instructions on small objects, and most calls are lookups.
 [[gnu::always_inline]] inline int Object::Lookup(std::string_view key,
                                                  uint32_t hash) const {
-  if (is_shaped_) [[unlikely]]
-    return ShapedLookup(key, hash);
+  // A shaped object has no slots: it finds nothing below and asks its
+  // keys at the end, so that the ordinary lookup is as it was.
   const size_t count = slots_.size();
   // An object of at most kSmallSlots slots is searched through hashes_ even
   // when it still has an index (it shrank), so its index is not read.
@@ -469,6 +469,8 @@ uint32_t Object::KeyHash(std::string_view key) { return HashKey(key); }
       return static_cast<int>(i);
     }
   }
+  if (is_shaped_) [[unlikely]]
+    return ShapedLookup(key, hash);
   return -1;
 }
 
