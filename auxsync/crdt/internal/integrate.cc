@@ -354,8 +354,10 @@ Item* AppendLocalText(Transaction& tr, TypeImpl* parent, Item* left,
   return left;
 }
 
-Item* NewLocalItem(Transaction& tr, TypeImpl* parent, Item* left, Item* right,
-                   const std::string* parent_sub, Content content) {
+namespace {
+// NewLocalItem with its key (if any) already the Doc's.
+Item* NewLocalItemKeyed(Transaction& tr, TypeImpl* parent, Item* left,
+                        Item* right, const ItemKey* key, Content content) {
   Doc& doc = tr.doc();
   Item* it = doc.pool().New();
   uint64_t client = doc.client_id();
@@ -365,32 +367,30 @@ Item* NewLocalItem(Transaction& tr, TypeImpl* parent, Item* left, Item* right,
   if (left != nullptr) it->SetOrigin(left->LastId());
   if (right != nullptr) it->SetRightOrigin(right->id);
   it->parent = parent;
-  if (parent_sub != nullptr) {
+  if (key != nullptr) {
     it->has_parent_sub = true;
-    it->parent_sub = doc.pool().Key(*parent_sub);
+    it->parent_sub = *key;
   }
   it->content = std::move(content);
   it->length = it->content.Length();
   IntegrateItem(tr, it, 0);
   return it;
 }
+}  // namespace
+
+Item* NewLocalItem(Transaction& tr, TypeImpl* parent, Item* left, Item* right,
+                   const std::string* parent_sub, Content content) {
+  if (parent_sub == nullptr) {
+    return NewLocalItemKeyed(tr, parent, left, right, nullptr,
+                             std::move(content));
+  }
+  const ItemKey key = tr.doc().pool().Key(*parent_sub);
+  return NewLocalItemKeyed(tr, parent, left, right, &key, std::move(content));
+}
 
 Item* NewLocalMapItem(Transaction& tr, TypeImpl* parent, Item* left,
                       ItemKey key, Content content) {
-  Doc& doc = tr.doc();
-  Item* it = doc.pool().New();
-  uint64_t client = doc.client_id();
-  it->id = {client, doc.store().State(client)};
-  it->left = left;
-  it->right = nullptr;
-  if (left != nullptr) it->SetOrigin(left->LastId());
-  it->parent = parent;
-  it->has_parent_sub = true;
-  it->parent_sub = key;
-  it->content = std::move(content);
-  it->length = it->content.Length();
-  IntegrateItem(tr, it, 0);
-  return it;
+  return NewLocalItemKeyed(tr, parent, left, nullptr, &key, std::move(content));
 }
 
 // ---- applying updates
