@@ -421,8 +421,6 @@ uint32_t Object::KeyHash(std::string_view key) { return HashKey(key); }
 // instructions on small objects, and most calls are lookups.
 [[gnu::always_inline]] inline int Object::Lookup(std::string_view key,
                                                  uint32_t hash) const {
-  // A shaped object has no slots: it finds nothing below and asks its
-  // keys at the end, so that the ordinary lookup is as it was.
   const size_t count = slots_.size();
   // An object of at most kSmallSlots slots is searched through hashes_ even
   // when it still has an index (it shrank), so its index is not read.
@@ -469,19 +467,17 @@ uint32_t Object::KeyHash(std::string_view key) { return HashKey(key); }
       return static_cast<int>(i);
     }
   }
-  if (is_shaped_) [[unlikely]]
-    return ShapedLookup(key, hash);
   return -1;
 }
 
 [[gnu::flatten]] const Value* Object::Find(std::string_view key) const {
   int slot = Lookup(key, HashKey(key));
-  return slot < 0 ? nullptr : &ValueAt(slot);
+  return slot < 0 ? nullptr : &slots_[slot].value;
 }
 
 [[gnu::flatten]] Value* Object::Find(std::string_view key) {
   int slot = Lookup(key, HashKey(key));
-  return slot < 0 ? nullptr : &ValueAt(slot);
+  return slot < 0 ? nullptr : &slots_[slot].value;
 }
 
 [[gnu::flatten]] const Value& Object::Get(std::string_view key) const {
@@ -629,7 +625,6 @@ Object::Extra& Object::MutableExtra() {
 }
 
 bool Object::PrepareMany(size_t n) {
-  if (is_shaped_) Unshare();
   slots_.reserve(slots_.size() + n);
   if (live_ + n <= kSmallSlots) return false;
   // Rebuilt by FinishMany.
@@ -650,10 +645,9 @@ void Object::Set(std::string_view key, Value value) {
   const uint32_t hash = HashKey(key);
   int existing = Lookup(key, hash);
   if (existing >= 0) {
-    ValueAt(existing) = std::move(value);
+    slots_[existing].value = std::move(value);
     return;
   }
-  if (is_shaped_) Unshare();
   Append(key, hash, std::move(value));
 }
 
@@ -661,7 +655,6 @@ void Object::Set(std::string_view key, Value value) {
 // otherwise, a good part of a key's cost when a bot's tags are built).
 [[gnu::flatten]] void Object::AddNew(std::string_view key, Value value) {
   assert(Lookup(key) < 0);
-  if (is_shaped_) Unshare();
   Append(key, HashKey(key), std::move(value));
 }
 
@@ -669,8 +662,7 @@ Value& Object::FindOrAdd(std::string_view key, bool& added) {
   const uint32_t hash = HashKey(key);
   const int existing = Lookup(key, hash);
   added = existing < 0;
-  if (!added) return ValueAt(existing);
-  if (is_shaped_) Unshare();
+  if (!added) return slots_[existing].value;
   return Append(key, hash, Value());
 }
 
@@ -678,8 +670,6 @@ bool Object::Erase(std::string_view key) {
   const uint32_t hash = HashKey(key);
   int slot = Lookup(key, hash);
   if (slot < 0) return false;
-  // The same slot once ordinary: the keys keep their order.
-  if (is_shaped_) Unshare();
   Slot& s = slots_[slot];
   if (s.flags & kIndexKey) {
     std::vector<uint32_t>& order = extra_->index_order;
@@ -718,14 +708,6 @@ void Object::RebuildHashes() {
 }
 
 ObjectRef Object::ShallowCopy() const {
-  if (is_shaped_) {
-    // Shares the keys too.
-    ObjectRef copy = MakeShaped(ShapedOwner(shaped_.values)->keys);
-    for (size_t i = 0; i < live_; ++i) {
-      copy->shaped_.values[i] = shaped_.values[i];
-    }
-    return copy;
-  }
   auto copy = std::make_shared<Object>();
   copy->AssignShallowCopy(*this);
   return copy;
@@ -733,28 +715,6 @@ ObjectRef Object::ShallowCopy() const {
 
 void Object::AssignShallowCopy(const Object& other) {
   assert(&other != this);
-  if (is_shaped_) Unshare();
-  if (other.is_shaped_) {
-    // The shared keys' slots, with the other's values.
-    const Object& keys = *other.shaped_.keys;
-    Clear();
-    slots_.reserve(keys.slots_.size());
-    for (size_t i = 0; i < keys.slots_.size(); ++i) {
-      Slot& added = slots_.emplace_back();
-      added.key = keys.slots_[i].key;
-      added.value = other.shaped_.values[i];
-      added.flags = keys.slots_[i].flags;
-    }
-    std::memcpy(hashes_, keys.hashes_, sizeof(hashes_));
-    if (keys.extra_ != nullptr) {
-      Extra& extra = MutableExtra();
-      extra.index_order = keys.extra_->index_order;
-      extra.index = keys.extra_->index;
-      extra.index_used = keys.extra_->index_used;
-    }
-    live_ = other.live_;
-    return;
-  }
   if (other.live_ == other.slots_.size()) {
     // Slot by slot: reuses this object's slot storage, and an emptied
     // (recycled) object takes plain copies.
@@ -803,14 +763,6 @@ void Object::AssignShallowCopy(const Object& other) {
 }
 
 void Object::Clear() {
-  if (is_shaped_) {
-    // An empty ordinary object (the values' storage is left unused).
-    DropShaped();
-    is_shaped_ = false;
-    std::memset(hashes_, 0, sizeof(hashes_));
-    live_ = 0;
-    return;
-  }
   // Not clear(), which would give up the slot storage.
   while (!slots_.empty()) slots_.pop_back();
   if (extra_ != nullptr) {
@@ -821,14 +773,6 @@ void Object::Clear() {
 }
 
 void Object::AssignSingle(std::string_view key, Value value) {
-  if (is_shaped_) {
-    // `key` may view one of the shared keys, which this object's share
-    // keeps alive: a copy first.
-    const std::string kept(key);
-    Clear();
-    AssignSingle(kept, std::move(value));
-    return;
-  }
   const bool index_key =
       !key.empty() && key[0] >= '0' && key[0] <= '9' && IsArrayIndexKey(key);
   if (slots_.empty()) slots_.emplace_back();
@@ -863,10 +807,6 @@ void Object::AssignSingle(std::string_view key, Value value) {
 }
 
 void Object::Reserve(size_t n) {
-  if (is_shaped_) {
-    if (n <= live_) return;
-    Unshare();
-  }
   slots_.reserve(n);
   if (n > kSmallSlots && has_index() && extra_->index.size() < 2 * n) {
     RebuildIndex(n);
@@ -901,8 +841,8 @@ bool HasType(const Value& v, std::string_view type) {
 
 // Kept after the others: a function added in between would move the
 // hot lookups' code (their alignment) for every caller.
-ObjectRef Object::CopyKeysOf(const Object& like) {
-  assert(!like.is_shaped_ && like.live_ == like.slots_.size());
+ObjectRef Object::WithKeysOf(const Object& like) {
+  assert(like.live_ == like.slots_.size());
   ObjectRef out = WithCapacity(like.live_);
   Object& o = *out;
   for (const Slot& s : like.slots_) {
@@ -920,71 +860,6 @@ ObjectRef Object::CopyKeysOf(const Object& like) {
     o.extra_ = std::make_unique<Extra>(*like.extra_);
   }
   return out;
-}
-
-ObjectRef Object::WithKeysOf(const Object& like) {
-  if (like.is_shaped_) {
-    return MakeShaped(ShapedOwner(like.shaped_.values)->keys);
-  }
-  if (like.live_ <= kInlineSlots) return CopyKeysOf(like);
-  // The keys' one copy, shared from now on.
-  return MakeShaped(CopyKeysOf(like));
-}
-
-ObjectRef Object::MakeShaped(std::shared_ptr<const Object> keys) {
-  std::byte* trailing = nullptr;
-  const size_t n = keys->live_;
-  return std::allocate_shared<Object>(
-      TrailingAllocator<Object>(sizeof(ShapedHead) + n * sizeof(Value),
-                                &trailing),
-      ShapedKey(&trailing, std::move(keys)));
-}
-
-Object::Object(ShapedKey key) {
-  live_ = key.keys->live_;
-  const Object* keys = key.keys.get();
-  ShapedHead* head =
-      std::construct_at(reinterpret_cast<ShapedHead*>(*key.trailing),
-                        ShapedHead{std::move(key.keys)});
-  Value* values = reinterpret_cast<Value*>(head + 1);
-  for (size_t i = 0; i < live_; ++i) std::construct_at(values + i);
-  shaped_ = ShapedPart{keys, values};
-  is_shaped_ = true;
-}
-
-[[gnu::noinline]] int Object::ShapedLookup(std::string_view key,
-                                           uint32_t hash) const {
-  return shaped_.keys->Lookup(key, hash);
-}
-
-void Object::DropShaped() noexcept {
-  Value* values = shaped_.values;
-  std::destroy(values, values + live_);
-  std::destroy_at(ShapedOwner(values));
-}
-
-void Object::Unshare() {
-  const ShapedPart part = shaped_;
-  const Object& keys = *part.keys;
-  const size_t n = keys.slots_.size();
-  // The keys' owner stays alive until the end (`keys` is read below).
-  std::shared_ptr<const Object> owner =
-      std::move(ShapedOwner(part.values)->keys);
-  is_shaped_ = false;
-  std::memcpy(hashes_, keys.hashes_, sizeof(hashes_));
-  slots_.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    Slot& added = slots_.emplace_back();
-    added.key = keys.slots_[i].key;
-    std::construct_at(&added.value, std::move(part.values[i]));
-    added.flags = keys.slots_[i].flags;
-  }
-  if (keys.extra_ != nullptr &&
-      (!keys.extra_->index_order.empty() || !keys.extra_->index.empty())) {
-    extra_ = std::make_unique<Extra>(*keys.extra_);
-  }
-  std::destroy(part.values, part.values + n);
-  std::destroy_at(ShapedOwner(part.values));
 }
 
 }  // namespace auxsync::bots

@@ -364,7 +364,6 @@ class Array {
 // Lookups are O(1) on large objects. Iteration order is property order.
 class Object {
   class SpareKey;
-  class ShapedKey;
 
  public:
   struct Entry {
@@ -378,12 +377,6 @@ class Object {
   // WithCapacity's constructor (public for std::allocate_shared; only
   // Object can make its key).
   explicit Object(SpareKey key);
-  // WithKeysOf's constructor of an object whose keys are shared (public for
-  // std::allocate_shared; only Object can make its key).
-  explicit Object(ShapedKey key);
-  ~Object() {
-    if (is_shaped_) DropShaped();
-  }
 
   // A new empty object with room for `capacity` keys placed in the same
   // allocation as the object and its reference count: one allocation for
@@ -395,13 +388,9 @@ class Object {
   // removed) in the same order, every value undefined, sized for them
   // (WithCapacity): for a caller that builds many objects of the same keys
   // (the tags of bot after bot read from a document), which then sets the
-  // values through InsertedValue. The object then behaves exactly as if the
-  // keys had been added one by one. Above kInlineSlots keys it holds only
-  // its values: the keys (with their hashes and index) are one immutable
-  // copy shared by every object made from `like` or from an object
-  // WithKeysOf made, until the object's own keys change (a key added or
-  // removed: it then takes a copy of them, once). Otherwise the keys are
-  // copied, not looked up or hashed again.
+  // values through InsertedValue. The keys are copied with their hashes and
+  // index, not looked up or hashed again; the object is then an ordinary
+  // one, as if the keys had been added one by one.
   static ObjectRef WithKeysOf(const Object& like);
 
   size_t size() const { return live_; }
@@ -438,10 +427,6 @@ class Object {
   // key removed (i < size()): WithKeysOf's caller sets the values by
   // position.
   Value& InsertedValue(size_t i) {
-    if (is_shaped_) {
-      assert(i < live_);
-      return shaped_.values[i];
-    }
     assert(i < slots_.size() && live_ == slots_.size());
     return slots_[i].value;
   }
@@ -478,23 +463,6 @@ class Object {
   // remove keys of this object (take Keys() first for that).
   template <typename F>
   void ForEach(F&& f) const {
-    if (is_shaped_) [[unlikely]] {
-      // The shared keys have no tombstones; the values are by slot.
-      const Object& keys = *shaped_.keys;
-      const Value* values = shaped_.values;
-      if (keys.extra_ != nullptr && !keys.extra_->index_order.empty()) {
-        for (uint32_t slot : keys.extra_->index_order) {
-          f(keys.slots_[slot].key, values[slot]);
-        }
-      }
-      const size_t n = keys.slots_.size();
-      for (size_t i = 0; i < n; ++i) {
-        if ((keys.slots_[i].flags & kIndexKey) == 0) {
-          f(keys.slots_[i].key, values[i]);
-        }
-      }
-      return;
-    }
     if (extra_ != nullptr && !extra_->index_order.empty()) {
       for (uint32_t slot : extra_->index_order) {
         f(slots_[slot].key, slots_[slot].value);
@@ -554,51 +522,6 @@ class Object {
     size_t capacity;
   };
 
-  // Where WithKeysOf's allocation put the shared keys' owner and the values
-  // (read when the object is constructed) and the keys.
-  class ShapedKey {
-   private:
-    friend class Object;
-    ShapedKey(std::byte* const* trailing, std::shared_ptr<const Object> keys)
-        : trailing(trailing), keys(std::move(keys)) {}
-    std::byte* const* trailing;
-    std::shared_ptr<const Object> keys;
-  };
-  // The head of a shaped object's trailing storage: the owner of its keys,
-  // followed by its values (one per key, by slot).
-  struct ShapedHead {
-    std::shared_ptr<const Object> keys;
-  };
-  // A shaped object's keys (an ordinary object of undefined values that
-  // nobody changes) and its values.
-  struct ShapedPart {
-    const Object* keys;
-    Value* values;
-  };
-  // The head before a shaped object's values.
-  static ShapedHead* ShapedOwner(Value* values) {
-    return reinterpret_cast<ShapedHead*>(values) - 1;
-  }
-  // Lookup of a shaped object, in its keys (out of line: the ordinary
-  // lookup stays as it was).
-  int ShapedLookup(std::string_view key, uint32_t hash) const;
-  // The value of slot `i` (a Lookup result).
-  Value& ValueAt(int i) {
-    return is_shaped_ ? shaped_.values[i] : slots_[i].value;
-  }
-  const Value& ValueAt(int i) const {
-    return is_shaped_ ? shaped_.values[i] : slots_[i].value;
-  }
-  // Makes a shaped object an ordinary one with the same keys, order and
-  // values (before its keys change).
-  void Unshare();
-  // Destroys a shaped object's values and its share of the keys.
-  void DropShaped() noexcept;
-  // WithKeysOf of a shaped object of `keys`.
-  static ObjectRef MakeShaped(std::shared_ptr<const Object> keys);
-  // An ordinary copy of `like`'s keys with undefined values.
-  static ObjectRef CopyKeysOf(const Object& like);
-
   // The hash of small-object slots and of the large-object index; cheap on
   // the short keys that dominate (tag names, ids).
   static uint32_t KeyHash(std::string_view key);
@@ -657,13 +580,7 @@ class Object {
   // slot vector's size and storage, so that a lookup on a cold small object
   // touches its first cache line and the matching slot.
   uint32_t live_ = 0;
-  // Whether the object is shaped (made by WithKeysOf with shared keys): it
-  // then has no slots, no Extra, and shaped_ in place of hashes_.
-  bool is_shaped_ = false;
-  union {
-    uint16_t hashes_[kSmallSlots] = {};
-    ShapedPart shaped_;
-  };
+  uint16_t hashes_[kSmallSlots] = {};
   std::unique_ptr<Extra> extra_;
   SlotVector slots_;  // insertion order, with tombstones
 };

@@ -269,7 +269,6 @@ NewBotRead NewBotReader::Read(std::string_view id, const TypeImpl* map) {
       keys_.resize(n);
       for (size_t i = 0; i < n; ++i) keys_[i] = entries[i].key.address();
       tags_ = out.tags;
-      tags_shared_ = false;
     }
     return out;
   }
@@ -284,12 +283,6 @@ NewBotRead NewBotReader::Read(std::string_view id, const TypeImpl* map) {
     tags.InsertedValue(i) = FastTagValue(entries[i].current, strings);
   }
   out.id = strings != nullptr ? strings->Make(id) : Value(id);
-  // The next bots share this one's keys (WithKeysOf of an object it made
-  // with shared keys shares them): one copy of the keys for the batch.
-  if (!tags_shared_) {
-    tags_ = out.tags;
-    tags_shared_ = true;
-  }
   return out;
 }
 

@@ -57,10 +57,9 @@ NewBotRead ReadNewBot(std::string_view id, const crdt::engine::TypeImpl* map);
 // whose map has the same keys, in the same order, as the last bot read in
 // full (every bot of an initialization update), with a number, boolean or
 // text in each, gets its tags object with that bot's keys copied
-// (bots::Object::WithKeysOf, all sharing one copy of the keys) instead of
-// added and hashed one by one. Keeps the last such bot's tags object: it
-// must stay unchanged while the reader is used (one batch of reads, before
-// anyone else sees the bots).
+// (bots::Object::WithKeysOf) instead of added and hashed one by one. Keeps
+// the last such bot's tags object: it must stay unchanged while the reader
+// is used (one batch of reads, before anyone else sees the bots).
 class NewBotReader {
  public:
   NewBotRead Read(std::string_view id, const crdt::engine::TypeImpl* map);
@@ -70,9 +69,6 @@ class NewBotReader {
   // Doc's interned keys (one address per key text), and its tags.
   std::vector<const std::string*> keys_;
   bots::Value tags_;
-  // Whether tags_ was made by WithKeysOf (its keys then serve as they are;
-  // a bot read in full has its own, which the first WithKeysOf copies).
-  bool tags_shared_ = false;
 };
 
 // ReadBot(id, slot) for the bot map `map` (the type of `slot`, or null):
