@@ -540,7 +540,7 @@ void YjsPartitionCore::ApplyActions(const std::vector<Value>& actions,
           bot_map = ref->map;
           // The tags object's header (its key hashes), the map's table and
           // the bot's state entry (read next, by the truthiness test).
-          __builtin_prefetch(current_tags);
+          crdt::engine::PrefetchLine(current_tags);
           crdt::engine::PrefetchType(bot_map);
           crdt::engine::PrefetchLine(current_bot);
         } else {

@@ -128,10 +128,6 @@ Item* SetMapText(YMap map, ItemKey key, Item* current, std::u16string text) {
 }
 
 Item* SetMapValue(YMap map, std::string_view key, JsValue value) {
-  if (value.kind() == AnyKind::kBytes) {
-    map.Set(key, Input(std::move(value)));
-    return nullptr;
-  }
   const ItemKey k = MapKeyOf(map.impl(), key);
   return SetMapValue(map, k, map.impl()->GetMap(k), std::move(value));
 }
