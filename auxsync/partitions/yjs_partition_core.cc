@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -124,6 +125,32 @@ void CopyShortString(const std::string& from, std::string& to) {
   char* out = to.data();
   for (size_t i = 0; i < n; ++i) out[i] = from[i];
 }
+
+// A set of addresses that is a short array while it is small (a
+// transaction's updated bots are one or a few) and hashed once it grows
+// (a batch of many), so that filling it stays linear.
+class AddressSet {
+ public:
+  // False when `p` is in the set already.
+  bool Insert(const void* p) {
+    if (hashed_.empty()) {
+      for (const void* q : small_) {
+        if (q == p) return false;
+      }
+      if (small_.size() < kSmall) {
+        small_.push_back(p);
+        return true;
+      }
+      hashed_.insert(small_.begin(), small_.end());
+    }
+    return hashed_.insert(p).second;
+  }
+
+ private:
+  static constexpr size_t kSmall = 16;
+  absl::InlinedVector<const void*, 4> small_;
+  absl::flat_hash_set<const void*> hashed_;
+};
 
 // The value of a map key's live current item as ProcessDirect reads it:
 // ReadSlotValue of its value without the OutValue copy.
@@ -777,6 +804,7 @@ bool YjsPartitionCore::ProcessDirect(const crdt::Transaction& tr,
   std::vector<NewBot> added;
   // id -> tags; one bot in the common single-tag update.
   absl::InlinedVector<std::pair<std::string, Value>, 1> updated;
+  AddressSet seen_ids;  // the ids in `updated`
   // The changed types and keys are read straight from the transaction (the
   // doc builds events lazily, and only the general path asks for them): in
   // the order of the events of `bots` (every changed type that is not
@@ -824,10 +852,9 @@ bool YjsPartitionCore::ProcessDirect(const crdt::Transaction& tr,
     }
     if (target->item == nullptr || !target->item->has_parent_sub) continue;
     const std::string& id = target->item->parent_sub;
-    for (const auto& entry : updated) {
-      // A bot seen twice would merge partial states: the general path.
-      if (entry.first == id) return false;
-    }
+    // A bot seen twice would merge partial states: the general path. The
+    // ids are the Doc's interned keys (ItemKey): one address per id.
+    if (!seen_ids.Insert(&id)) return false;
     Value tags = TakeSpareObject();
     if (keys != nullptr) {
       for (const std::string* key_id : *keys) {
@@ -1044,12 +1071,12 @@ void YjsPartitionCore::EmitStateUpdate(Value partial, PartialKind kind) {
   event->state = Value();
   event->version = Value();
   spare_event_ = std::move(event);
-  if (done.is_object() && done.object_ref().use_count() == 1 &&
-      done.as_object().size() <= 16) {
-    if (!spare_entry_.is_object()) {
-      // A {tags} entry only this partial state holds serves the next one.
+  if (done.is_object() && done.object_ref().use_count() == 1) {
+    // {tags} entries only this partial state holds serve the next ones (a
+    // batch of updates takes one per bot).
+    if (spare_entries_.size() < kSpareEntries) {
       done.as_object().ForEach([&](const std::string&, const Value& entry) {
-        if (spare_entry_.is_object() || !entry.is_object() ||
+        if (spare_entries_.size() >= kSpareEntries || !entry.is_object() ||
             entry.object_ref().use_count() != 1 ||
             entry.as_object().size() != 1) {
           return;
@@ -1057,11 +1084,13 @@ void YjsPartitionCore::EmitStateUpdate(Value partial, PartialKind kind) {
         Value* tags = entry.as_object().Find("tags");
         if (tags == nullptr) return;
         *tags = Value();
-        spare_entry_ = entry;
+        spare_entries_.push_back(entry);
       });
     }
-    done.as_object().Clear();
-    spare_partial_ = std::move(done);
+    if (done.as_object().size() <= 16) {
+      done.as_object().Clear();
+      spare_partial_ = std::move(done);
+    }
   }
 }
 
@@ -1071,9 +1100,9 @@ Value YjsPartitionCore::TakePartial() {
 }
 
 Value YjsPartitionCore::TakeEntry(const Value& tags) {
-  if (spare_entry_.is_object()) {
-    Value entry = std::move(spare_entry_);
-    spare_entry_ = Value();
+  if (!spare_entries_.empty()) {
+    Value entry = std::move(spare_entries_.back());
+    spare_entries_.pop_back();
     // {tags: undefined} becomes {tags} without a lookup.
     entry.as_object().AssignSingle("tags", tags);
     return entry;
@@ -1229,7 +1258,7 @@ void YjsPartitionCore::EmitTagUpdates(
     if (partial.as_object().empty()) {
       partial.as_object().AssignSingle(id, partial_entry);
     } else {
-      partial.as_object().Set(id, partial_entry);
+      partial.as_object().AddNew(id, partial_entry);  // (distinct ids)
     }
     std::vector<std::string> changed = TakeTagList();
     dropped.clear();

@@ -206,6 +206,8 @@ class YjsPartitionCore : public Partition {
   // a small object nothing else holds, emptied, for a later TakeSpareObject.
   bots::Value TakeSpareObject();
   void ReturnSpareObject(bots::Value object);
+  // Emits the tag updates of `updates` (bot id -> changed tags; the ids
+  // are distinct).
   void EmitTagUpdates(absl::Span<std::pair<std::string, bots::Value>> updates);
   // A cleared list for UpdatedBot::tags, with the storage of an earlier one
   // when there is one; ReturnTagList keeps a list's storage for later.
@@ -275,9 +277,10 @@ class YjsPartitionCore : public Partition {
   // used) and the storage of earlier UpdatedBot tag lists.
   std::vector<std::string> tag_scratch_;
   std::vector<std::vector<std::string>> spare_tag_lists_;
-  // A {tags} partial-state entry nothing else holds (tags undefined), or
-  // undefined; empty objects nothing else holds.
-  bots::Value spare_entry_;
+  // {tags} partial-state entries nothing else holds (tags undefined), at
+  // most kSpareEntries; empty objects nothing else holds.
+  static constexpr size_t kSpareEntries = 128;
+  std::vector<bots::Value> spare_entries_;
   std::vector<bots::Value> spare_objects_;
   // A plain tag value the write path set, noted for ProcessTagWrite. Every
   // pointer is valid only while state_epoch_ is `epoch` (nothing changed the

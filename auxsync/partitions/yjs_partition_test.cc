@@ -850,6 +850,93 @@ TEST(YjsPartition, KeptEmissionsOfTagUpdatesNeverChange) {
   EXPECT_EQ(Plain(partition.state()["b"]["tags"]), R"({"x":22,"y":"s23"})");
 }
 
+// A batch of tag updates of many bots (one transaction) is reported as one
+// state update and one bots-updated list, each bot once with its own tags;
+// the partial-state entries a batch leaves unkept serve the next batch
+// without carrying its tags over, and a batch that names a bot twice still
+// reports that bot once.
+TEST(YjsPartition, BatchedTagUpdatesOfManyBotsReportEachBotOnce) {
+  YjsPartition partition(Pinned());
+  constexpr int kBots = 40;  // past the small-set and spare-entry sizes
+  std::vector<Value> adds;
+  for (int i = 0; i < kBots; ++i) {
+    adds.push_back(auxsync::bots::BotAdded(
+        J(absl::StrCat(R"({"id":"b)", i, R"(","tags":{"x":0}})"))));
+  }
+  ASSERT_TRUE(partition.ApplyEvents(adds).ok());
+  // Only JSON is kept: nothing holds the emitted values.
+  std::vector<std::string> states;
+  std::vector<std::string> updated;
+  auto s = partition.OnStateUpdated([&](const auto& event) {
+    states.push_back(Plain(event.ToValue()["state"]));
+  });
+  auto u = partition.OnBotsUpdated(
+      [&](const std::vector<auxsync::bots::UpdatedBot>& list) {
+        std::string line;
+        for (const auto& b : list) {
+          absl::StrAppend(&line, b.bot["id"].as_string(), ":",
+                          absl::StrJoin(b.tags, "+"), " ");
+        }
+        updated.push_back(line);
+      });
+  states.clear();
+  auto batch = [&](const std::string& tag, auto value_of, int repeat) {
+    std::vector<Value> actions;
+    for (int i = 0; i < kBots; ++i) {
+      for (int r = 0; r < (i == 7 ? repeat : 1); ++r) {
+        actions.push_back(auxsync::bots::BotUpdated(
+            absl::StrCat("b", i),
+            auxsync::bots::MakeObject(
+                {{"tags",
+                  auxsync::bots::MakeObject({{tag, value_of(i + r)}})}})));
+      }
+    }
+    ASSERT_TRUE(partition.ApplyEvents(actions).ok());
+  };
+  auto expected_state = [&](const std::string& tag, auto json_of) {
+    std::string out = "{";
+    for (int i = 0; i < kBots; ++i) {
+      absl::StrAppend(&out, i == 0 ? "" : ",", "\"b", i, "\":{\"tags\":{\"",
+                      tag, "\":", json_of(i), "}}");
+    }
+    return out + "}";
+  };
+  auto expected_updated = [&](const std::string& tag) {
+    std::string out;
+    for (int i = 0; i < kBots; ++i)
+      absl::StrAppend(&out, "b", i, ":", tag, " ");
+    return out;
+  };
+  batch(
+      "x", [](int i) { return Value(i + 1); }, 1);
+  batch(
+      "y", [](int i) { return Value(absl::StrCat("s", i)); }, 1);
+  batch(
+      "x", [](int) { return Value(nullptr); }, 1);
+  ASSERT_EQ(states.size(), 3u);
+  EXPECT_EQ(states[0], expected_state("x", [](int i) { return i + 1; }));
+  EXPECT_EQ(states[1], expected_state("y", [](int i) {
+              return absl::StrCat("\"s", i, "\"");
+            }));
+  EXPECT_EQ(states[2], expected_state("x", [](int) { return "null"; }));
+  ASSERT_EQ(updated.size(), 3u);
+  EXPECT_EQ(updated[0], expected_updated("x"));
+  EXPECT_EQ(updated[1], expected_updated("y"));
+  EXPECT_EQ(updated[2], expected_updated("x"));
+  for (int i = 0; i < kBots; ++i) {
+    EXPECT_EQ(Plain(partition.state()[absl::StrCat("b", i)]["tags"]),
+              absl::StrCat(R"({"y":"s)", i, R"("})"));
+  }
+  // Bot b7 named twice in one batch: its last value wins, reported once.
+  states.clear();
+  updated.clear();
+  batch(
+      "z", [](int i) { return Value(i); }, 2);
+  ASSERT_EQ(updated.size(), 1u);
+  EXPECT_EQ(updated[0], expected_updated("z"));
+  EXPECT_EQ(Plain(partition.state()["b7"]["tags"]), R"({"y":"s7","z":8})");
+}
+
 // A single plain tag write is reported from what the write path noted
 // (ProcessTagWrite): an observer that writes again while the first write is
 // being reported, and a write that shares its transaction with another

@@ -160,7 +160,8 @@ MapKeyAction MapKeyChange(const Transaction& tr, const TypeImpl* map,
 
 MapKeyAction MapKeyChange(const Transaction& tr, const TypeImpl* map,
                           const std::string& key, const Item** current) {
-  const Item* item = map->GetMap(key);
+  const MapTable::Entry* e = map->map.FindInterned(key);
+  const Item* item = e == nullptr ? nullptr : e->current;
   *current = item;
   return MapKeyChangeOfCurrent(tr, item);
 }

@@ -79,7 +79,8 @@ enum class MapKeyAction : uint8_t { kNone, kAdd, kUpdate, kDelete };
 // The change of `key` of `map` that ComputeEvent records in `tr`'s event
 // of `map` (kNone: no entry for the key), read from the items and `tr`'s
 // delete set without building the event. Valid until `tr` is collected
-// (inside its observers and afterTransaction handlers).
+// (inside its observers and afterTransaction handlers). A key that
+// ChangedMapKeys gave is found by its address (no text compared).
 MapKeyAction MapKeyChange(const Transaction& tr, const TypeImpl* map,
                           const std::string& key);
 // MapKeyChange that also gives the key's current item (null when the map

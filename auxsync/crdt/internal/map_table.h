@@ -112,6 +112,17 @@ class MapTable {
   const Entry* Find(std::string_view key) const {
     return const_cast<MapTable*>(this)->Find(key);
   }
+  // Find(key) for a key that is usually its Doc's own copy (a key
+  // ChangedMapKeys lists): that entry is found by its address, without
+  // comparing texts; any other string by its text.
+  const Entry* FindInterned(const std::string& key) const {
+    if (index_ == nullptr) {
+      for (size_t i = 0; i < size_; ++i) {
+        if (entries_[i].key.address() == &key) return &entries_[i];
+      }
+    }
+    return Find(std::string_view(key));
+  }
   // The entry of `key` (a key of this table's Doc), added last with no
   // items if the table has none. Valid until the next key is added.
   Entry& FindOrAdd(ItemKey key) {

@@ -45,7 +45,12 @@ void CheckTable(MapTable& t, Keys& keys, int n) {
     ASSERT_NE(by_address, nullptr);
     EXPECT_EQ(by_address->current, Tag(i));
     EXPECT_EQ(t.Find(std::string_view(text)), by_address);
+    // The interned copy by its address, another string by its text.
+    EXPECT_EQ(t.FindInterned(keys.Get(text).get()), by_address);
+    EXPECT_EQ(t.FindInterned(text), by_address);
   }
+  EXPECT_EQ(t.FindInterned(keys.Get("absent").get()), nullptr);
+  EXPECT_EQ(t.FindInterned(std::string("absent")), nullptr);
   EXPECT_EQ(t.Find(keys.Get("absent")), nullptr);
   EXPECT_EQ(t.Find(std::string_view("absent")), nullptr);
 }
