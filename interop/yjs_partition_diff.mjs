@@ -109,8 +109,20 @@ export async function generateYjsScenario(seed, opts = {}) {
     // one would be an invalid history.
     let foreign = 3000 + rng.int(0, 9) * 100;
     const nextForeign = () => (foreign += 2);
+    // Batches of single plain tag updates of distinct bots (the write path
+    // notes each one and the read path reports them without reading the
+    // document back): their own random stream, so the other steps of a
+    // seed stay what they were.
+    const batchRng = makeRng(seed * 13 + 5);
+    const knownIds = [];
+    const knownTags = ['color', 'n'];
     for (const step of base.steps) {
         if ('sendRemoteEvents' in step) continue;
+        for (const a of step.applyEvents ?? []) {
+            if (a.type !== 'add_bot' || typeof a.id !== 'string') continue;
+            if (!knownIds.includes(a.id)) knownIds.push(a.id);
+            for (const t of Object.keys(a.bot?.tags ?? {})) if (!knownTags.includes(t)) knownTags.push(t);
+        }
         // Tag edits get version vectors naming the document's real clients
         // (local, remote, foreign) with random clocks, so that positions are
         // computed with partly visible text (spec 8.5).
@@ -139,6 +151,19 @@ export async function generateYjsScenario(seed, opts = {}) {
             }
         }
         steps.push(step);
+        if (knownIds.length >= 2 && batchRng.chance(0.25)) {
+            const batch = [];
+            for (const id of batchRng.sample(knownIds, batchRng.int(2, Math.min(6, knownIds.length)))) {
+                const value = batchRng.weighted([
+                    [50, () => batchRng.int(-5, 99)],
+                    [35, () => batchRng.pick(['p', 'q', 'long text', '\u00e9t\u00e9'])],
+                    [10, () => batchRng.chance(0.5)],
+                    [5, () => batchRng.pick(['', null])],
+                ])();
+                batch.push({ type: 'update_bot', id, update: { tags: { [batchRng.pick(knownTags)]: value } } });
+            }
+            steps.push({ applyEvents: batch });
+        }
         if (rng.chance(0.2)) {
             steps.push({ applyUpdates: await foreignUpdates(rng, nextForeign(), ids) });
         }

@@ -467,15 +467,17 @@ void YjsPartitionCore::ApplyActions(const std::vector<Value>& actions,
   const bool has_space = space().has_value() && !space()->empty();
   const Value undefined;
   doc_->Transact([&](crdt::Transaction& tr) {
-    // The read path may take over a batch's single plain tag write (see
+    // The read path may take over a batch's plain tag writes (see
     // ProcessTagWrite); a second batch in the same transaction, or any
-    // other change, rules it out (count 2).
+    // other change, rules them out (`other`).
     TagWrite& noted = tag_write_;
     if (noted.tr == &tr) {
-      noted.count = 2;
+      noted.other = true;
     } else {
       noted.tr = &tr;
+      noted.other = false;
       noted.count = 0;
+      noted.more.clear();
       noted.epoch = state_epoch_;
     }
     for (size_t i = 0; i < actions.size(); ++i) {
@@ -486,7 +488,7 @@ void YjsPartitionCore::ApplyActions(const std::vector<Value>& actions,
       if (kind == WriteKind::kIgnored || kind == WriteKind::kApplyState) {
         continue;
       }
-      if (kind != WriteKind::kUpdate) noted.count = 2;
+      if (kind != WriteKind::kUpdate) noted.other = true;
       // `${id}`: the id itself when it is a string (no copy).
       std::string id_text;
       const std::string& id =
@@ -658,19 +660,22 @@ void YjsPartitionCore::ApplyActions(const std::vector<Value>& actions,
                 doc_->set_client_id(local_id_);
                 crdt::engine::Item* item =
                     internal::SetPlainSlot(map, tag_key, old_item, new_val);
-                if (++noted.count == 1 && item != nullptr) {
-                  noted.map = bot_map;
-                  noted.item = item;
-                  noted.entry = current_bot;
-                  noted.tags = current_tags;
-                  noted.slot = old_slot;
-                  noted.value = std::move(new_val);
+                if (noted.other || item == nullptr) {
+                  noted.other = true;
                 } else {
-                  noted.count = 2;
+                  NotedWrite& w = noted.count == 0 ? noted.first
+                                                   : noted.more.emplace_back();
+                  ++noted.count;
+                  w.map = bot_map;
+                  w.item = item;
+                  w.entry = current_bot;
+                  w.tags = current_tags;
+                  w.slot = old_slot;
+                  w.value = std::move(new_val);
                 }
                 return;
               }
-              noted.count = 2;
+              noted.other = true;
               if (absl::Status st =
                       UpdateValueInMap(map, tag, std::move(new_val));
                   !st.ok()) {
@@ -684,7 +689,7 @@ void YjsPartitionCore::ApplyActions(const std::vector<Value>& actions,
         if (has_space) {
           const Value& masks_update = *masks_field;
           if (IsTruthy(masks_update)) {
-            noted.count = 2;
+            noted.other = true;
             const Value& masks = masks_update[*space()];
             if (IsTruthy(masks)) {
               for (const std::string& tag : KeysOf(masks)) {
@@ -907,20 +912,16 @@ void YjsPartitionCore::DropBotRefs() {
   if (bot_refs_.size() > 2 * bots + 64) bot_refs_.clear();
 }
 
-bool YjsPartitionCore::ProcessTagWrite(const crdt::Transaction& tr,
-                                       Value& version) {
-  if (one_busy_) return false;  // an emission of it is under way
-  TagWrite& w = tag_write_;
+[[gnu::always_inline]] inline bool YjsPartitionCore::NotedWriteHolds(
+    const crdt::Transaction& tr, NotedWrite& w, Value* value) {
   crdt::engine::TypeImpl* const map = w.map;
   const crdt::engine::Item* const item = w.item;
-  // The transaction changed this one key of this one bot map (the bots map
-  // itself did not change, no text was edited), and the key's current item
-  // is the new one: its event says add or update, and the value read is
-  // that item's.
-  const std::vector<crdt::engine::TypeImpl*>& changed = tr.changed_types();
-  if (changed.size() != 1 || changed[0] != map || map->item == nullptr ||
-      map->item->deleted || !map->item->has_parent_sub ||
-      map->item->parent != bots_.impl()) {
+  // The transaction changed this one key of the bot map (the caller checked
+  // that the map is the changed type), and the key's current item is the
+  // new one: its event says add or update, and the value read is that
+  // item's.
+  if (map->item == nullptr || map->item->deleted ||
+      !map->item->has_parent_sub || map->item->parent != bots_.impl()) {
     return false;
   }
   const std::vector<const std::string*>* keys =
@@ -929,35 +930,86 @@ bool YjsPartitionCore::ProcessTagWrite(const crdt::Transaction& tr,
       item->right != nullptr || item->parent != map || !item->has_parent_sub) {
     return false;
   }
-  const std::string& tag = item->parent_sub.get();
   // (The Doc's interned keys: the same text is the same address.)
   if ((*keys)[0] != item->parent_sub.address()) return false;
-  Value value;
   if (item->content.ref == crdt::engine::kRefAny) {
-    value = std::move(w.value);  // the number or boolean as written
+    *value = std::move(w.value);  // the number or boolean as written
   } else if (w.value.is_string() && TextReadsAs(item, w.value.as_string())) {
-    value = std::move(w.value);
+    *value = std::move(w.value);
   } else {
-    value = ReadItemDirect(item);
+    *value = ReadItemDirect(item);
     // ProcessDirect covers what is left (an emptied text, ...).
-    if (!HasValue(value) ||
-        !(value.is_string() || value.is_number() || value.is_bool())) {
+    if (!HasValue(*value) ||
+        !(value->is_string() || value->is_number() || value->is_bool())) {
       return false;
     }
   }
   w.value = Value();
+  return true;
+}
+
+bool YjsPartitionCore::ProcessTagWrite(const crdt::Transaction& tr,
+                                       Value& version) {
+  if (tag_write_.count > 1) return ProcessTagWrites(tr, version);
+  if (one_busy_) return false;  // an emission of it is under way
+  NotedWrite& w = tag_write_.first;
+  const std::vector<crdt::engine::TypeImpl*>& changed = tr.changed_types();
+  Value value;
+  if (changed.size() != 1 || changed[0] != w.map ||
+      !NotedWriteHolds(tr, w, &value)) {
+    return false;
+  }
   current_version_.vector = std::move(version);
   SyncSpace();
-  EmitOneTagUpdate(map->item->parent_sub.get(), tag, std::move(value));
+  EmitOneTagUpdate(w.map->item->parent_sub.get(), w.item->parent_sub.get(),
+                   std::move(value));
+  return true;
+}
+
+bool YjsPartitionCore::ProcessTagWrites(const crdt::Transaction& tr,
+                                        Value& version) {
+  // Each bot map changed once, in the order of the writes (a bot written
+  // twice has fewer changed maps than writes: ProcessDirect takes it).
+  const std::vector<crdt::engine::TypeImpl*>& changed = tr.changed_types();
+  TagWrite& noted = tag_write_;
+  const size_t n = noted.count;
+  if (changed.size() != n) return false;
+  absl::InlinedVector<std::pair<std::string, Value>, 1> updated;
+  updated.reserve(n);
+  for (size_t k = 0; k < n; ++k) {
+    NotedWrite& w = k == 0 ? noted.first : noted.more[k - 1];
+    Value value;
+    if (changed[k] != w.map || !NotedWriteHolds(tr, w, &value)) {
+      for (auto& entry : updated) ReturnSpareObject(std::move(entry.second));
+      return false;
+    }
+    Value tags = TakeSpareObject();
+    tags.as_object().AssignSingle(w.item->parent_sub.get(), std::move(value));
+    updated.emplace_back(w.map->item->parent_sub.get(), std::move(tags));
+  }
+  // The pointers, in one list that is this call's (an observer's own batch
+  // notes its writes in tag_write_ again).
+  std::vector<NotedWrite> found = std::move(noted.more);
+  noted.more.clear();
+  found.insert(found.begin(), noted.first);
+  noted.count = 0;
+  current_version_.vector = std::move(version);
+  SyncSpace();
+  EmitTagUpdates(absl::MakeSpan(updated), found.data());
+  for (auto& entry : updated) ReturnSpareObject(std::move(entry.second));
+  // Its storage serves the next batch when no other one took its place.
+  found.clear();
+  if (noted.more.capacity() < found.capacity()) noted.more.swap(found);
   return true;
 }
 
 void YjsPartitionCore::EmitOneTagUpdate(const std::string& id,
                                         const std::string& tag, Value value) {
   // The noted pointers, read before any observer runs.
-  Value* const entry = tag_write_.entry;
-  bots::Object& tags = *tag_write_.tags;
-  Value* const slot = tag_write_.slot;
+  const NotedWrite& w = tag_write_.first;
+  Value* const entry = w.entry;
+  bots::Object& tags = *w.tags;
+  Value* const slot = w.slot;
   // Upstream writes into {...state[id]} and stores that copy; an entry
   // nothing else refers to is written in place, which no one can tell
   // apart. The write path found the bot with a tags object, which a copy
@@ -1218,7 +1270,7 @@ void YjsPartitionCore::EmitAdded(absl::Span<const NewBot> ids) {
 // MemoryPartition's updateBot of {tags} for each bot (every id once, no tag
 // edits), then its emission.
 void YjsPartitionCore::EmitTagUpdates(
-    absl::Span<std::pair<std::string, Value>> list) {
+    absl::Span<std::pair<std::string, Value>> list, const NotedWrite* found) {
   bots::Object& state_object = state().as_object();
   Value partial = TakePartial();
   // A nested emission (from an observer) finds no spare list.
@@ -1230,8 +1282,9 @@ void YjsPartitionCore::EmitTagUpdates(
   // Tags to drop from a partial entry (no callbacks run while it is used).
   std::vector<std::string>& dropped = tag_scratch_;
   const Value undefined;
-  for (auto& [id, update_tags_value] : list) {
-    Value* entry = state_object.Find(id);
+  for (size_t k = 0; k < list.size(); ++k) {
+    auto& [id, update_tags_value] = list[k];
+    Value* entry = found != nullptr ? found[k].entry : state_object.Find(id);
     if (entry == nullptr) continue;  // upstream skips the tags of a new id
     bots::Object& update_tags = update_tags_value.as_object();
     // Upstream writes into {...state[id]}; an entry nothing else refers to
@@ -1247,11 +1300,18 @@ void YjsPartitionCore::EmitTagUpdates(
       new_bot = Value(entry->as_object().ShallowCopy());
     }
     bots::Object& bot = new_bot.as_object();
-    const Value* bot_tags = bot.Find("tags");
-    if ((bot_tags == nullptr || !bot_tags->is_object()) &&
-        !update_tags.empty()) {
-      bot.Set("tags", Value::NewObject());
-      bot_tags = bot.Find("tags");
+    // The bot's tags object (a copy of the bot shares it).
+    bots::Object* bot_tags = found != nullptr ? found[k].tags : nullptr;
+    if (bot_tags == nullptr) {
+      const Value* tags_value = bot.Find("tags");
+      if ((tags_value == nullptr || !tags_value->is_object()) &&
+          !update_tags.empty()) {
+        bot.Set("tags", Value::NewObject());
+        tags_value = bot.Find("tags");
+      }
+      if (tags_value != nullptr && tags_value->is_object()) {
+        bot_tags = &tags_value->as_object();
+      }
     }
     // The partial state's entry is {...update}: it shares the tags object.
     Value partial_entry = TakeEntry(update_tags_value);
@@ -1265,8 +1325,8 @@ void YjsPartitionCore::EmitTagUpdates(
     // The values were read from the document: never host objects, so
     // EnsureTagIsSerializable would return each one as it is.
     update_tags.ForEach([&](const std::string& tag, const Value& new_value) {
-      bots::Object& tags = bot_tags->as_object();
-      Value* slot = tags.Find(tag);
+      bots::Object& tags = *bot_tags;
+      Value* slot = found != nullptr ? found[k].slot : tags.Find(tag);
       const Value& old_value = slot != nullptr ? *slot : undefined;
       const bool has_new = HasValue(new_value);
       const bool has_old = HasValue(old_value);
@@ -1290,7 +1350,13 @@ void YjsPartitionCore::EmitTagUpdates(
       }
     });
     for (const std::string& tag : dropped) update_tags.Erase(tag);
-    if (!in_place) state_object.Set(id, new_bot);
+    if (!in_place) {
+      if (found != nullptr) {
+        *entry = new_bot;
+      } else {
+        state_object.Set(id, new_bot);
+      }
+    }
     if (!changed.empty()) {
       updated.push_back(
           bots::UpdatedBot{std::move(new_bot), std::move(changed), {}});
@@ -1326,8 +1392,8 @@ void YjsPartitionCore::ReturnTagList(std::vector<std::string> tags) {
 
 void YjsPartitionCore::ProcessTransaction(const crdt::Transaction& tr) {
   // A write noted for this transaction, with the state as it saw it.
-  const bool noted = tag_write_.tr == &tr && tag_write_.count == 1 &&
-                     tag_write_.epoch == state_epoch_;
+  const bool noted = tag_write_.tr == &tr && !tag_write_.other &&
+                     tag_write_.count > 0 && tag_write_.epoch == state_epoch_;
   tag_write_.tr = nullptr;
   // Writes noted from now on (by observers of what follows) see a state
   // this transaction is changing: the epoch moves again at the end.

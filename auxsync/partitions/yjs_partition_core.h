@@ -161,6 +161,15 @@ class YjsPartitionCore : public Partition {
   // upstream throws (it ends the batch).
   absl::Status UpdateValueInMap(crdt::YMap map, const std::string& key,
                                 bots::Value value);
+  // One plain tag value the write path set.
+  struct NotedWrite {
+    crdt::engine::TypeImpl* map = nullptr;  // the bot's tag map
+    crdt::engine::Item* item = nullptr;     // the tag's new item
+    bots::Value* entry = nullptr;           // the bot in the state
+    bots::Object* tags = nullptr;           // the bot's tags object
+    bots::Value* slot = nullptr;            // the tag in `tags`, or null
+    bots::Value value;                      // the value written
+  };
   void ProcessTransaction(const crdt::Transaction& tr);
   // The read path without the internal MemoryPartition for the two common
   // transaction shapes: only new bots, or only plain tag values of existing
@@ -168,14 +177,25 @@ class YjsPartitionCore : public Partition {
   // would for the same actions. False (nothing done) for any other shape.
   // Takes `version` (the new state vector) only when it returns true.
   bool ProcessDirect(const crdt::Transaction& tr, bots::Value& version);
-  // The write path's single plain tag value (tag_write_) reported without
+  // The write path's plain tag values (tag_write_) reported without
   // reading the transaction back: when `tr` is the transaction that wrote
-  // it, changed nothing else, and the state is as the write path saw it.
+  // them, changed nothing else, and the state is as the write path saw it
+  // (one value: EmitOneTagUpdate; more: ProcessTagWrites).
   // Same emissions as ProcessDirect; false (nothing done) otherwise. Takes
   // `version` only when it returns true.
   bool ProcessTagWrite(const crdt::Transaction& tr, bots::Value& version);
+  // Whether noted write `w` is all that `tr` did to its bot map (whose
+  // change the caller checked): then its value as the document reads it
+  // goes to *value (the value written when it reads the same).
+  bool NotedWriteHolds(const crdt::Transaction& tr, NotedWrite& w,
+                       bots::Value* value);
+  // ProcessTagWrite of several noted writes, one per bot (a batch of
+  // single-tag updates): reported through EmitTagUpdates with the bots'
+  // state entries, tags objects and slots the write path found.
+  bool ProcessTagWrites(const crdt::Transaction& tr, bots::Value& version);
   // EmitTagUpdates of {id: {tags: {tag: value}}} for the bot the write path
-  // found (`tag_write_`), with partial-state objects kept between calls.
+  // found (`tag_write_.first`), with partial-state objects kept between
+  // calls.
   void EmitOneTagUpdate(const std::string& id, const std::string& tag,
                         bots::Value value);
   // A new bot of a transaction: its id (a key of the bots map) and the
@@ -207,8 +227,11 @@ class YjsPartitionCore : public Partition {
   bots::Value TakeSpareObject();
   void ReturnSpareObject(bots::Value object);
   // Emits the tag updates of `updates` (bot id -> changed tags; the ids
-  // are distinct).
-  void EmitTagUpdates(absl::Span<std::pair<std::string, bots::Value>> updates);
+  // are distinct). `found`, when given, holds for each update its bot's
+  // state entry, tags object and the tag's slot (updates of one tag each),
+  // which are then not looked up.
+  void EmitTagUpdates(absl::Span<std::pair<std::string, bots::Value>> updates,
+                      const NotedWrite* found = nullptr);
   // A cleared list for UpdatedBot::tags, with the storage of an earlier one
   // when there is one; ReturnTagList keeps a list's storage for later.
   std::vector<std::string> TakeTagList();
@@ -285,16 +308,17 @@ class YjsPartitionCore : public Partition {
   // A plain tag value the write path set, noted for ProcessTagWrite. Every
   // pointer is valid only while state_epoch_ is `epoch` (nothing changed the
   // state since) and the transaction `tr` is being reported.
+  // The plain tag values written in transaction `tr`, in order, unless
+  // something else was written there too (`other`): `count` of them, the
+  // first in `first` (a single-tag update reads nothing else), the others
+  // in `more`.
   struct TagWrite {
     const crdt::Transaction* tr = nullptr;  // null: nothing noted
     uint64_t epoch = 0;
-    int count = 0;  // writes noted in `tr`; anything else counts 2
-    crdt::engine::TypeImpl* map = nullptr;  // the bot's tag map
-    crdt::engine::Item* item = nullptr;     // the tag's new item
-    bots::Value* entry = nullptr;           // the bot in the state
-    bots::Object* tags = nullptr;           // the bot's tags object
-    bots::Value* slot = nullptr;            // the tag in `tags`, or null
-    bots::Value value;                      // the value written
+    bool other = false;
+    size_t count = 0;
+    NotedWrite first;
+    std::vector<NotedWrite> more;
   };
   TagWrite tag_write_;
   // What the write path finds for a bot id before it writes one of its

@@ -935,6 +935,37 @@ TEST(YjsPartition, BatchedTagUpdatesOfManyBotsReportEachBotOnce) {
   ASSERT_EQ(updated.size(), 1u);
   EXPECT_EQ(updated[0], expected_updated("z"));
   EXPECT_EQ(Plain(partition.state()["b7"]["tags"]), R"({"y":"s7","z":8})");
+  // An observer's own batch, written while a batch is being reported, is
+  // reported after it.
+  states.clear();
+  updated.clear();
+  bool nested = false;
+  auto n = partition.OnBotsUpdated(
+      [&](const std::vector<auxsync::bots::UpdatedBot>&) {
+        if (nested) return;
+        nested = true;
+        ASSERT_TRUE(
+            partition
+                .ApplyEvents(
+                    {auxsync::bots::BotUpdated(
+                         "b1", auxsync::bots::MakeObject(
+                                   {{"tags", auxsync::bots::MakeObject(
+                                                 {{"w", Value(1)}})}})),
+                     auxsync::bots::BotUpdated(
+                         "b2", auxsync::bots::MakeObject(
+                                   {{"tags", auxsync::bots::MakeObject(
+                                                 {{"w", Value(2)}})}}))})
+                .ok());
+      });
+  batch(
+      "v", [](int i) { return Value(-i - 1); }, 1);
+  ASSERT_EQ(states.size(), 2u);
+  EXPECT_EQ(states[0], expected_state("v", [](int i) { return -i - 1; }));
+  EXPECT_EQ(states[1], R"({"b1":{"tags":{"w":1}},"b2":{"tags":{"w":2}}})");
+  ASSERT_EQ(updated.size(), 2u);
+  EXPECT_EQ(updated[1], "b1:w b2:w ");
+  EXPECT_EQ(Plain(partition.state()["b2"]["tags"]),
+            R"({"y":"s2","z":2,"v":-3,"w":2})");
 }
 
 // A single plain tag write is reported from what the write path noted
