@@ -1110,6 +1110,92 @@ TEST(YjsPartition, NotedTagWritesReportAsTheDocumentReadsThem) {
   }
 }
 
+// Batches of single-tag updates of several bots (ProcessTagWrites) report
+// what a second partition reads from its document for the same updates:
+// random batches of 1-6 bots, sometimes one bot with the same tag twice
+// (the batch then goes the general way), with plain and other values, and
+// observers keeping emitted values at random. No deletes ("" or null): a
+// transaction lists the bots it changed in the order it changed them, an
+// update applied elsewhere its new structs before its deletes, so the two
+// sides may report a batch that deletes in different bot orders (as
+// upstream's two partitions do).
+TEST(YjsPartition, NotedTagWriteBatchesReportAsTheDocumentReadsThem) {
+  YjsPartition local(Pinned());
+  YjsPartitionConfig remote_config = Pinned();
+  remote_config.client_id = 3000;
+  YjsPartition remote(std::move(remote_config));
+  std::vector<std::vector<uint8_t>> pending;
+  auto updates = local.doc().OnUpdate(
+      [&](std::span<const uint8_t> update, const auxsync::crdt::Transaction&) {
+        pending.emplace_back(update.begin(), update.end());
+      });
+  uint32_t seed = 23;
+  auto next = [&] { return (seed = seed * 1103515245u + 12345u) >> 8; };
+  std::vector<Value> kept;  // what observers hold on to
+  auto observe = [&](YjsPartition& p, std::vector<std::string>& seen) {
+    std::vector<auxsync::rx::Subscription> subs;
+    subs.push_back(p.OnBotsUpdated(
+        [&](const std::vector<auxsync::bots::UpdatedBot>& updated) {
+          for (const auto& b : updated) {
+            seen.push_back(
+                absl::StrCat(absl::StrJoin(b.tags, ","), "=", Tagged(b.bot)));
+            if (next() % 4 == 0) kept.push_back(b.bot);
+          }
+        }));
+    subs.push_back(p.OnStateUpdated([&](const auto& event) {
+      seen.push_back(Tagged(event.state));
+      if (next() % 4 == 0) kept.push_back(event.state);
+    }));
+    return subs;
+  };
+  std::vector<std::string> seen_local, seen_remote;
+  auto subs_local = observe(local, seen_local);
+  auto subs_remote = observe(remote, seen_remote);
+  const std::vector<Value> values = {
+      Value(1),   Value(2.5), Value(true), Value("a"), Value("longer text"),
+      Value("é"), J("[1]"),   Value(0)};
+  constexpr int kBots = 8;
+  std::vector<Value> adds;
+  for (int i = 0; i < kBots; ++i) {
+    adds.push_back(auxsync::bots::BotAdded(
+        J(absl::StrCat(R"({"id":"b)", i, R"(","tags":{"t0":"x","t1":1}})"))));
+  }
+  ASSERT_TRUE(local.ApplyEvents(adds).ok());
+  std::vector<std::string> texts;
+  for (const auto& u : pending) {
+    texts.push_back(auxsync::partitions::ToBase64(u));
+  }
+  ASSERT_TRUE(remote.ApplyUpdates(texts).ok());
+  for (int step = 0; step < 300; ++step) {
+    std::vector<int> bots(kBots);
+    for (int i = 0; i < kBots; ++i) bots[i] = i;
+    std::vector<Value> batch;
+    const int n = 1 + static_cast<int>(next() % 6);
+    for (int k = 0; k < n; ++k) {
+      // Distinct bots, each its own tag and value.
+      std::swap(bots[k], bots[k + next() % (kBots - k)]);
+      Value tags = Value::NewObject();
+      tags.as_object().Set(absl::StrCat("t", next() % 3),
+                           values[next() % values.size()]);
+      batch.push_back(auxsync::bots::BotUpdated(
+          absl::StrCat("b", bots[k]),
+          auxsync::bots::MakeObject({{"tags", tags}})));
+    }
+    if (next() % 8 == 0) batch.push_back(batch.front());  // a bot twice
+    seen_local.clear();
+    seen_remote.clear();
+    pending.clear();
+    ASSERT_TRUE(local.ApplyEvents(batch).ok());
+    texts.clear();
+    for (const auto& u : pending) {
+      texts.push_back(auxsync::partitions::ToBase64(u));
+    }
+    ASSERT_TRUE(remote.ApplyUpdates(texts).ok());
+    ASSERT_EQ(seen_local, seen_remote) << "step " << step;
+    ASSERT_EQ(Tagged(local.state()), Tagged(remote.state())) << "step " << step;
+  }
+}
+
 // The write path keeps, per bot id, the state entry, tags object and
 // document map it found (see BotRef in yjs_partition_core.h). Two writers
 // that replace, remove, re-add and update the same few bots, in batches
