@@ -1023,46 +1023,86 @@ TEST(YjsPartition, NotedTagWritesGiveWayToOtherChanges) {
   EXPECT_EQ(Plain(partition.state()["b"]["tags"]), R"({"x":"7","y":"q"})");
 }
 
+namespace {
+
+// A partition whose transactions reach a second one as updates (read back
+// from its document there), both observed the same way: every
+// onBotsUpdated and onStateUpdated emission recorded as JSON, and emitted
+// values kept at random (observers may keep anything). Apply() runs one
+// batch on the first and forwards its updates; the test then compares.
+class MirroredPartitions {
+ public:
+  explicit MirroredPartitions(uint32_t seed)
+      : local_(Pinned()), remote_(RemoteConfig()), seed_(seed) {
+    updates_ = local_.doc().OnUpdate([this](std::span<const uint8_t> update,
+                                            const auxsync::crdt::Transaction&) {
+      pending_.emplace_back(update.begin(), update.end());
+    });
+    Observe(local_, seen_local);
+    Observe(remote_, seen_remote);
+  }
+  // A pseudo-random number (the tests' and the observers' one stream).
+  uint32_t Next() { return (seed_ = seed_ * 1103515245u + 12345u) >> 8; }
+  // Applies `batch` to the first partition and its updates to the second,
+  // after forgetting the emissions of the batch before.
+  void Apply(const std::vector<Value>& batch) {
+    seen_local.clear();
+    seen_remote.clear();
+    pending_.clear();
+    ASSERT_TRUE(local_.ApplyEvents(batch).ok());
+    std::vector<std::string> texts;
+    for (const auto& u : pending_) {
+      texts.push_back(auxsync::partitions::ToBase64(u));
+    }
+    ASSERT_TRUE(remote_.ApplyUpdates(texts).ok());
+  }
+  std::string LocalState() const { return Tagged(local_.state()); }
+  std::string RemoteState() const { return Tagged(remote_.state()); }
+
+  std::vector<std::string> seen_local, seen_remote;
+
+ private:
+  static YjsPartitionConfig RemoteConfig() {
+    YjsPartitionConfig config = Pinned();
+    config.client_id = 3000;
+    return config;
+  }
+  void Observe(YjsPartition& p, std::vector<std::string>& seen) {
+    subs_.push_back(p.OnBotsUpdated(
+        [this, &seen](const std::vector<auxsync::bots::UpdatedBot>& updated) {
+          for (const auto& b : updated) {
+            seen.push_back(
+                absl::StrCat(absl::StrJoin(b.tags, ","), "=", Tagged(b.bot)));
+            if (Next() % 4 == 0) kept_.push_back(b.bot);
+          }
+        }));
+    subs_.push_back(p.OnStateUpdated([this, &seen](const auto& event) {
+      seen.push_back(Tagged(event.state));
+      if (Next() % 4 == 0) kept_.push_back(event.state);
+      if (Next() % 8 == 0 && event.state["b1"].is_object()) {
+        kept_.push_back(event.state["b1"]["tags"]);
+      }
+    }));
+  }
+
+  YjsPartition local_;
+  YjsPartition remote_;
+  uint32_t seed_;
+  std::vector<std::vector<uint8_t>> pending_;
+  std::vector<Value> kept_;  // what observers hold on to
+  auxsync::crdt::Subscription updates_;
+  std::vector<auxsync::rx::Subscription> subs_;
+};
+
+}  // namespace
+
 // Random single-action batches (mostly one tag set to a plain value, the
 // case the write path notes for the read path) against the same transactions
 // arriving in a second partition as updates (read back from the document): the
 // same onBotsUpdated and onStateUpdated emissions and the same state, whatever
 // the observers keep.
 TEST(YjsPartition, NotedTagWritesReportAsTheDocumentReadsThem) {
-  YjsPartition local(Pinned());
-  YjsPartitionConfig remote_config = Pinned();
-  remote_config.client_id = 3000;
-  YjsPartition remote(std::move(remote_config));
-  std::vector<std::vector<uint8_t>> pending;
-  auto updates = local.doc().OnUpdate(
-      [&](std::span<const uint8_t> update, const auxsync::crdt::Transaction&) {
-        pending.emplace_back(update.begin(), update.end());
-      });
-  uint32_t seed = 7;
-  auto next = [&] { return (seed = seed * 1103515245u + 12345u) >> 8; };
-  std::vector<Value> kept;  // what observers hold on to
-  auto observe = [&](YjsPartition& p, std::vector<std::string>& seen) {
-    std::vector<auxsync::rx::Subscription> subs;
-    subs.push_back(p.OnBotsUpdated(
-        [&](const std::vector<auxsync::bots::UpdatedBot>& updated) {
-          for (const auto& b : updated) {
-            seen.push_back(
-                absl::StrCat(absl::StrJoin(b.tags, ","), "=", Tagged(b.bot)));
-            if (next() % 4 == 0) kept.push_back(b.bot);
-          }
-        }));
-    subs.push_back(p.OnStateUpdated([&](const auto& event) {
-      seen.push_back(Tagged(event.state));
-      if (next() % 4 == 0) kept.push_back(event.state);
-      if (next() % 8 == 0 && event.state["b1"].is_object()) {
-        kept.push_back(event.state["b1"]["tags"]);
-      }
-    }));
-    return subs;
-  };
-  std::vector<std::string> seen_local, seen_remote;
-  auto subs_local = observe(local, seen_local);
-  auto subs_remote = observe(remote, seen_remote);
+  MirroredPartitions m(7);
   // (Not a lone surrogate: it reaches the other side as U+FFFD, as in yjs.)
   const std::vector<Value> values = {Value(1),
                                      Value(-0.0),
@@ -1080,9 +1120,9 @@ TEST(YjsPartition, NotedTagWritesReportAsTheDocumentReadsThem) {
                                      J(R"({"k":"v"})"),
                                      Value(0)};
   for (int step = 0; step < 400; ++step) {
-    const std::string id = absl::StrCat("b", next() % 3);
+    const std::string id = absl::StrCat("b", m.Next() % 3);
     std::vector<Value> batch;
-    if (step < 3 || next() % 16 == 0) {
+    if (step < 3 || m.Next() % 16 == 0) {
       batch.push_back(auxsync::bots::BotAdded(auxsync::bots::MakeObject(
           {{"id", id},
            {"tags", auxsync::bots::MakeObject({{"t0", Value("x")}})}})));
@@ -1091,22 +1131,14 @@ TEST(YjsPartition, NotedTagWritesReportAsTheDocumentReadsThem) {
       // One tag: two in one transaction may list their keys in another
       // order on the other side (yjs orders a transaction's changes as they
       // were made, an update's as it is encoded).
-      tags.as_object().Set(absl::StrCat("t", next() % 4),
-                           values[next() % values.size()]);
+      tags.as_object().Set(absl::StrCat("t", m.Next() % 4),
+                           values[m.Next() % values.size()]);
       batch.push_back(auxsync::bots::BotUpdated(
           id, auxsync::bots::MakeObject({{"tags", tags}})));
     }
-    seen_local.clear();
-    seen_remote.clear();
-    pending.clear();
-    ASSERT_TRUE(local.ApplyEvents(batch).ok());
-    std::vector<std::string> texts;
-    for (const auto& u : pending) {
-      texts.push_back(auxsync::partitions::ToBase64(u));
-    }
-    ASSERT_TRUE(remote.ApplyUpdates(texts).ok());
-    ASSERT_EQ(seen_local, seen_remote) << "step " << step;
-    ASSERT_EQ(Tagged(local.state()), Tagged(remote.state())) << "step " << step;
+    ASSERT_NO_FATAL_FAILURE(m.Apply(batch));
+    ASSERT_EQ(m.seen_local, m.seen_remote) << "step " << step;
+    ASSERT_EQ(m.LocalState(), m.RemoteState()) << "step " << step;
   }
 }
 
@@ -1120,37 +1152,7 @@ TEST(YjsPartition, NotedTagWritesReportAsTheDocumentReadsThem) {
 // sides may report a batch that deletes in different bot orders (as
 // upstream's two partitions do).
 TEST(YjsPartition, NotedTagWriteBatchesReportAsTheDocumentReadsThem) {
-  YjsPartition local(Pinned());
-  YjsPartitionConfig remote_config = Pinned();
-  remote_config.client_id = 3000;
-  YjsPartition remote(std::move(remote_config));
-  std::vector<std::vector<uint8_t>> pending;
-  auto updates = local.doc().OnUpdate(
-      [&](std::span<const uint8_t> update, const auxsync::crdt::Transaction&) {
-        pending.emplace_back(update.begin(), update.end());
-      });
-  uint32_t seed = 23;
-  auto next = [&] { return (seed = seed * 1103515245u + 12345u) >> 8; };
-  std::vector<Value> kept;  // what observers hold on to
-  auto observe = [&](YjsPartition& p, std::vector<std::string>& seen) {
-    std::vector<auxsync::rx::Subscription> subs;
-    subs.push_back(p.OnBotsUpdated(
-        [&](const std::vector<auxsync::bots::UpdatedBot>& updated) {
-          for (const auto& b : updated) {
-            seen.push_back(
-                absl::StrCat(absl::StrJoin(b.tags, ","), "=", Tagged(b.bot)));
-            if (next() % 4 == 0) kept.push_back(b.bot);
-          }
-        }));
-    subs.push_back(p.OnStateUpdated([&](const auto& event) {
-      seen.push_back(Tagged(event.state));
-      if (next() % 4 == 0) kept.push_back(event.state);
-    }));
-    return subs;
-  };
-  std::vector<std::string> seen_local, seen_remote;
-  auto subs_local = observe(local, seen_local);
-  auto subs_remote = observe(remote, seen_remote);
+  MirroredPartitions m(23);
   const std::vector<Value> values = {
       Value(1),   Value(2.5), Value(true), Value("a"), Value("longer text"),
       Value("é"), J("[1]"),   Value(0)};
@@ -1160,39 +1162,26 @@ TEST(YjsPartition, NotedTagWriteBatchesReportAsTheDocumentReadsThem) {
     adds.push_back(auxsync::bots::BotAdded(
         J(absl::StrCat(R"({"id":"b)", i, R"(","tags":{"t0":"x","t1":1}})"))));
   }
-  ASSERT_TRUE(local.ApplyEvents(adds).ok());
-  std::vector<std::string> texts;
-  for (const auto& u : pending) {
-    texts.push_back(auxsync::partitions::ToBase64(u));
-  }
-  ASSERT_TRUE(remote.ApplyUpdates(texts).ok());
+  ASSERT_NO_FATAL_FAILURE(m.Apply(adds));
   for (int step = 0; step < 300; ++step) {
     std::vector<int> bots(kBots);
     for (int i = 0; i < kBots; ++i) bots[i] = i;
     std::vector<Value> batch;
-    const int n = 1 + static_cast<int>(next() % 6);
+    const int n = 1 + static_cast<int>(m.Next() % 6);
     for (int k = 0; k < n; ++k) {
       // Distinct bots, each its own tag and value.
-      std::swap(bots[k], bots[k + next() % (kBots - k)]);
+      std::swap(bots[k], bots[k + m.Next() % (kBots - k)]);
       Value tags = Value::NewObject();
-      tags.as_object().Set(absl::StrCat("t", next() % 3),
-                           values[next() % values.size()]);
+      tags.as_object().Set(absl::StrCat("t", m.Next() % 3),
+                           values[m.Next() % values.size()]);
       batch.push_back(auxsync::bots::BotUpdated(
           absl::StrCat("b", bots[k]),
           auxsync::bots::MakeObject({{"tags", tags}})));
     }
-    if (next() % 8 == 0) batch.push_back(batch.front());  // a bot twice
-    seen_local.clear();
-    seen_remote.clear();
-    pending.clear();
-    ASSERT_TRUE(local.ApplyEvents(batch).ok());
-    texts.clear();
-    for (const auto& u : pending) {
-      texts.push_back(auxsync::partitions::ToBase64(u));
-    }
-    ASSERT_TRUE(remote.ApplyUpdates(texts).ok());
-    ASSERT_EQ(seen_local, seen_remote) << "step " << step;
-    ASSERT_EQ(Tagged(local.state()), Tagged(remote.state())) << "step " << step;
+    if (m.Next() % 8 == 0) batch.push_back(batch.front());  // a bot twice
+    ASSERT_NO_FATAL_FAILURE(m.Apply(batch));
+    ASSERT_EQ(m.seen_local, m.seen_remote) << "step " << step;
+    ASSERT_EQ(m.LocalState(), m.RemoteState()) << "step " << step;
   }
 }
 
