@@ -150,19 +150,12 @@ std::u16string Utf16Of(const std::string& s) {
 
 crdt::engine::Item* SetSlot(crdt::YMap map, std::string_view key,
                             const Value& value) {
-  switch (value.kind()) {
-    case Value::Kind::kString:
-      return crdt::engine::SetMapText(map, key, Utf16Of(value.as_string()));
-    case Value::Kind::kNumber:
-      return crdt::engine::SetMapValue(map, key,
-                                       JsValue::MakeNumber(value.as_number()));
-    case Value::Kind::kBool:
-      return crdt::engine::SetMapValue(map, key,
-                                       JsValue::MakeBool(value.as_bool()));
-    default:
-      map.Set(key, crdt::Input(ToJsValue(value)));
-      return nullptr;
+  if (value.is_string() || value.is_number() || value.is_bool()) {
+    const crdt::engine::ItemKey k = crdt::engine::MapKeyOf(map.impl(), key);
+    return SetPlainSlot(map, k, map.impl()->GetMap(k), value);
   }
+  map.Set(key, crdt::Input(ToJsValue(value)));
+  return nullptr;
 }
 
 crdt::engine::Item* SetPlainSlot(crdt::YMap map, crdt::engine::ItemKey key,
@@ -180,7 +173,8 @@ crdt::engine::Item* SetPlainSlot(crdt::YMap map, crdt::engine::ItemKey key,
                                        JsValue::MakeBool(value.as_bool()));
     default:
       // (Callers pass plain values only.)
-      return SetSlot(map, key.view(), value);
+      map.Set(key.get(), crdt::Input(ToJsValue(value)));
+      return nullptr;
   }
 }
 
