@@ -170,8 +170,9 @@ const Value& UndefinedValue() {
 
 Value::Value(std::string s) : kind_(Kind::kString) {
   str_ = std::allocator<StringNode>().allocate(1);
-  // Built in place from `s` (no temporary node to move from and destroy).
-  std::construct_at(str_, std::move(s));
+  // Built in place from `s` (no temporary node to move from and destroy;
+  // braces, since clang 14 has no parenthesized aggregate initialization).
+  ::new (static_cast<void*>(str_)) StringNode{std::move(s)};
 }
 
 Value::Value(std::string_view s) : Value(std::string(s)) {}
@@ -216,7 +217,7 @@ Value StringBatch::Make(std::string_view text) {
 }
 
 Value StringBatch::Adopt(StringNode* node, std::string&& text) {
-  std::construct_at(node, std::move(text));
+  ::new (static_cast<void*>(node)) StringNode{std::move(text)};
   node->batch_slot = used_;
   Value v;
   v.kind_ = Value::Kind::kString;

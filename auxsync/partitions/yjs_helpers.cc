@@ -108,7 +108,9 @@ bots::Value StateVectorValueCache::Get(const crdt::Doc& doc) {
   const auto& clients = doc.store().clients();
   if (clients.size() == 1 && clients_.size() == 1 && spare_.is_object() &&
       spare_.object_ref().use_count() == 1 && last_.is_object()) {
-    const auto& [client, structs] = *clients.begin();
+    // Not a structured binding: clang 14 cannot capture one in a lambda.
+    const uint64_t client = clients.begin()->first;
+    const auto& structs = clients.begin()->second;
     bots::Object& out = spare_.as_object();
     if (client == clients_[0] && !structs.empty() && out.size() == 1 &&
         last_.as_object().size() == 1) {
