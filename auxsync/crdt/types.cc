@@ -799,15 +799,109 @@ std::string AttrString(const Any& v) {
       }
       return out;
     }
+    case AnyKind::kBigInt:
+      return std::to_string(v.bigint());
+    case AnyKind::kBytes: {
+      // A Uint8Array: its elements joined with commas.
+      std::string out;
+      for (size_t i = 0; i < v.bytes().size(); ++i) {
+        if (i) out += ',';
+        out += std::to_string(v.bytes()[i]);
+      }
+      return out;
+    }
     default:
       return "[object Object]";
   }
+}
+
+// JavaScript's `a < b` on strings: by UTF-16 code units.
+bool JsLess(const std::string& a, const std::string& b) {
+  return ToUtf16(a) < ToUtf16(b);
+}
+
+// `for (const key in value)` with `String(value[key])`: the own keys of an
+// object (in property order), the indices of an array, a string (by UTF-16
+// unit) or a Uint8Array; nothing for any other value.
+std::vector<std::pair<std::string, std::string>> ForInEntries(const Any& v) {
+  std::vector<std::pair<std::string, std::string>> out;
+  switch (v.kind()) {
+    case AnyKind::kMap:
+      for (const auto& [key, value] : v.map()) {
+        out.emplace_back(key, AttrString(value));
+      }
+      break;
+    case AnyKind::kArray:
+      for (size_t i = 0; i < v.array().size(); ++i) {
+        out.emplace_back(std::to_string(i), AttrString(v.array()[i]));
+      }
+      break;
+    case AnyKind::kString: {
+      const std::u16string units = ToUtf16(v.string());
+      for (size_t i = 0; i < units.size(); ++i) {
+        out.emplace_back(std::to_string(i),
+                         ToUtf8(std::u16string_view(&units[i], 1)));
+      }
+      break;
+    }
+    case AnyKind::kBytes:
+      for (size_t i = 0; i < v.bytes().size(); ++i) {
+        out.emplace_back(std::to_string(i), std::to_string(v.bytes()[i]));
+      }
+      break;
+    default:
+      break;
+  }
+  return out;
+}
+
+std::string XmlString(const TypeImpl* t);
+
+// YXmlText.toString(): each op of the text's delta, wrapped in one element
+// per formatting attribute (sorted by name), whose XML attributes are the
+// for-in entries of the attribute's value (sorted by key).
+std::string XmlTextString(const TypeImpl* t) {
+  std::string out;
+  for (const DeltaOp& op : YText(const_cast<TypeImpl*>(t)).ToDelta()) {
+    std::vector<std::pair<std::string, const Any*>> nodes;
+    for (const auto& [name, value] : op.attributes) {
+      nodes.emplace_back(name, &value);
+    }
+    std::stable_sort(
+        nodes.begin(), nodes.end(),
+        [](const auto& a, const auto& b) { return JsLess(a.first, b.first); });
+    for (const auto& [name, value] : nodes) {
+      out += "<" + name;
+      std::vector<std::pair<std::string, std::string>> attrs =
+          ForInEntries(*value);
+      std::stable_sort(attrs.begin(), attrs.end(),
+                       [](const auto& a, const auto& b) {
+                         return JsLess(a.first, b.first);
+                       });
+      for (const auto& [key, text] : attrs) {
+        out += " " + key + "=\"" + text + "\"";
+      }
+      out += ">";
+    }
+    if (op.is_text) {
+      out += ToUtf8(op.text);
+    } else {
+      for (const OutValue& v : op.values) {
+        out += v.type != nullptr ? XmlString(v.type) : AttrString(v.value);
+      }
+    }
+    for (auto it = nodes.rbegin(); it != nodes.rend(); ++it) {
+      out += "</" + it->first + ">";
+    }
+  }
+  return out;
 }
 
 // yjs toString() of XML types (attributes sorted by key, text plain).
 std::string XmlString(const TypeImpl* t) {
   switch (t->kind) {
     case TypeKind::kXmlText:
+      return XmlTextString(t);
     case TypeKind::kText: {
       std::u16string s;
       for (Item* it = t->start; it != nullptr; it = it->right) {

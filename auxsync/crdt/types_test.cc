@@ -6,9 +6,11 @@
 
 #include <algorithm>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "auxsync/crdt/doc.h"
 #include "auxsync/crdt/encoding.h"
 #include "auxsync/crdt/internal/engine.h"
@@ -141,6 +143,46 @@ TEST(YTextMarkers, RemoteChangesInvalidateMarkers) {
     ASSERT_EQ(ta.ToString16(), tb.ToString16()) << "round " << round;
   }
   EXPECT_GT(ta.Length(), 100u);
+}
+
+}  // namespace
+}  // namespace auxsync::crdt
+
+namespace auxsync::crdt {
+namespace {
+
+// YXmlText.toString() wraps each run of the delta in one element per
+// formatting attribute, with the attribute value's for-in entries as its
+// XML attributes. The update and the expected text come from the real yjs
+// 13.6.27 (a Y.XmlText in the fragment "f": plain text, then runs with a
+// boolean, an object, a string, an array, a number and a long string as
+// attribute values, an embed, and plain text again).
+TEST(YXmlText, ToStringIsYjsXmlString) {
+  const std::string kUpdate =
+      "ARYFAAcBAWYGBAAFAAVwbGFpboYFBQRib2xkBHRydWWEBQYBQoYFBwRib2xkBG51bGzGBQcF"
+      "CAZpdGFsaWMPeyJ4IjoxLCJhIjoicSJ9xAUJBQgBScYFCgUIBml0YWxpYwRudWxshgUIBGxp"
+      "bmsEInh5IoQFDAFThgUNBGxpbmsEbnVsbIYFDgNhcnIMWzEsbnVsbCwieiJdhAUPAUGGBRAD"
+      "YXJyBG51bGyGBREBbgE1hAUSAU6GBRMBbgRudWxshgUUBGxvbmcOImFiY2RlZmdoaWprbCKE"
+      "BRUBTIYFFgRsb25nBG51bGyFBRcNeyJpbWFnZSI6IngifYQFGANlbmQA";
+  const std::string kText =
+      R"(plain<bold>B</bold><bold><italic a="q" x="1">I</italic></bold>)"
+      R"(<link 0="x" 1="y">S</link><arr 0="1" 1="null" 2="z">A</arr><n>N</n>)"
+      R"(<long 0="a" 1="b" 10="k" 11="l" 2="c" 3="d" 4="e" 5="f" 6="g" )"
+      R"(7="h" 8="i" 9="j">L</long>[object Object]end)";
+  std::string raw;
+  ASSERT_TRUE(absl::Base64Unescape(kUpdate, &raw));
+  DocOptions options;
+  options.client_id = 9;
+  Doc doc(options);
+  ASSERT_TRUE(ApplyUpdate(doc, std::span<const uint8_t>(
+                                   reinterpret_cast<const uint8_t*>(raw.data()),
+                                   raw.size()))
+                  .ok());
+  YXmlFragment fragment = doc.GetXmlFragment("f");
+  EXPECT_EQ(fragment.ToXmlString(), kText);
+  JsValue json = fragment.ToJson();
+  ASSERT_EQ(json.kind(), JsValue::Kind::kString);
+  EXPECT_EQ(json.string(), kText);
 }
 
 }  // namespace

@@ -15,9 +15,12 @@ namespace {
 // Deletes a map key's current value before the key gets a new one: what
 // IntegrateItem's DeleteItem of the new item's left would do right after
 // linking it, done first (no step reads the new item's links), so that
-// DeleteItem then finds it deleted and returns.
+// DeleteItem then finds it deleted and returns. Not when the current value
+// has a right neighbour, which only a malformed update can link there (an
+// item of another type whose origin it is): the new item then lands before
+// that neighbour and is itself deleted, as in yjs, and the old value stays.
 void DeleteOldMapValue(Transaction& tr, Item* old) {
-  if (old != nullptr) DeleteItem(tr, old);
+  if (old != nullptr && old->right == nullptr) DeleteItem(tr, old);
 }
 
 // Asks for the first item of the key's old value when it is a type (a

@@ -9,9 +9,11 @@
 
 #include <optional>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "auxsync/crdt/doc.h"
 #include "auxsync/crdt/encoding.h"
 #include "auxsync/crdt/types.h"
@@ -138,6 +140,54 @@ TEST(FastAccess, SetMapTextWritesWhatYMapSetWrites) {
 // its item pool passes into its large (huge-page) blocks; the items there
 // hold the same state as a document written through YMap::Set, and a
 // third one decoding that state (a large pool too) reads the same.
+// Found by fuzz_yjs_partition: an update can split off an item whose
+// origin lies in one type (a text) so that its left neighbour becomes a
+// map key's current value. yjs then links the key's new item before that
+// neighbour and deletes the new item, keeping the old value; the fast
+// paths must not delete the old value up front.
+TEST(FastAccess, SetMapOfAValueWithAForeignRightNeighbourKeepsIt) {
+  // bots.b1 = {t0: Y.Text "x", t2: true} and another map's text "hello";
+  // then an item (11:12, length 2) whose second half has origin 11:12 (b1's
+  // t2) but whose parent is the text.
+  const std::string kBase =
+      "AQkLACcBBGJPdHMCYjABJwALAAJ0MAIEAAsBBWhlbGxvKAALAAJ0MQF9BSgACwACdDIBdgEB"
+      "YXUCfQF9AicBBGJvdHMCYjEBJwALCQJ0MAIEAAsKAXgoAAsJAnQyAXgA";
+  const std::string kSplit = "AQELDMQLAwsEAnl5AA==";
+  auto load = [&](Doc& doc) {
+    for (const std::string& b64 : {kBase, kSplit}) {
+      std::string raw;
+      ASSERT_TRUE(absl::Base64Unescape(b64, &raw));
+      ASSERT_TRUE(
+          ApplyUpdate(doc, std::span<const uint8_t>(
+                               reinterpret_cast<const uint8_t*>(raw.data()),
+                               raw.size()))
+              .ok());
+    }
+  };
+  for (bool text : {false, true}) {
+    DocOptions options;
+    options.client_id = 7;
+    Doc fast(options), slow(options);
+    load(fast);
+    load(slow);
+    YMap fast_map(fast.GetMap("bots").Get("b1")->type);
+    YMap slow_map(slow.GetMap("bots").Get("b1")->type);
+    if (text) {
+      engine::SetMapText(fast_map, "t2", u"new");
+      slow_map.Set("t2", Input::Text(u"new"));
+    } else {
+      engine::SetMapValue(fast_map, "t2", JsValue::MakeNumber(5));
+      slow_map.Set("t2", Input(JsValue::MakeNumber(5)));
+    }
+    EXPECT_EQ(*EncodeStateAsUpdate(fast), *EncodeStateAsUpdate(slow));
+    // The old value stays the key's value.
+    std::optional<OutValue> v = fast_map.Get("t2");
+    ASSERT_TRUE(v.has_value());
+    EXPECT_EQ(v->type, nullptr);
+    EXPECT_EQ(v->value.kind(), JsValue::Kind::kBool);
+  }
+}
+
 TEST(FastAccess, SetMapTextKeepsStateWhenThePoolGrowsLarge) {
   DocOptions options;
   options.client_id = 7;
