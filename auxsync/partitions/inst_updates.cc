@@ -3,6 +3,7 @@
 #include <array>
 #include <bit>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -62,11 +63,13 @@ absl::StatusOr<InstUpdate> InstUpdate::FromValue(const Value& value,
   InstUpdate out;
   out.update = (*update)->as_string();
   // id and timestamp are carried, not interpreted: absent or odd values
-  // read as 0.
-  if (value["id"].is_number()) out.id = value["id"].as_number();
-  if (value["timestamp"].is_number()) {
-    out.timestamp = value["timestamp"].as_number();
-  }
+  // read as 0. So do the non-finite ones (a JSON number past the double
+  // range): JSON.stringify would write them as null, which reads as 0.
+  auto finite_or_zero = [](const Value& v) {
+    return v.is_number() && std::isfinite(v.as_number()) ? v.as_number() : 0;
+  };
+  out.id = finite_or_zero(value["id"]);
+  out.timestamp = finite_or_zero(value["timestamp"]);
   return out;
 }
 

@@ -289,6 +289,19 @@ TEST(InstUpdates, JsonRoundTrip) {
   EXPECT_FALSE(InstUpdate::FromValue(J("5")).ok());
 }
 
+// fuzz_aux_file: a timestamp past the double range parsed as Infinity,
+// which JSON.stringify writes as null; read again, the file changed. Such
+// an id or timestamp now reads as 0 the first time, like other odd values.
+TEST(InstUpdates, NonFiniteIdAndTimestampReadAsZero) {
+  absl::StatusOr<InstUpdate> u = InstUpdate::FromValue(
+      J(R"({"id":-1e999,"timestamp":1e999,"update":"AAA="})"));
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(JsonOf(u->ToValue()), R"({"id":0,"timestamp":0,"update":"AAA="})");
+  absl::StatusOr<InstUpdate> again = InstUpdate::FromValue(u->ToValue());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(JsonOf(again->ToValue()), JsonOf(u->ToValue()));
+}
+
 TEST(InstUpdates, BadInputIsAnError) {
   EXPECT_FALSE(GetStateFromUpdates({{InstUpdate{0, 0, "not base64!"}}}).ok());
   EXPECT_FALSE(FromBase64("abc").ok());

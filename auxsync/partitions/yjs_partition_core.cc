@@ -101,6 +101,13 @@ std::string FormatVersion(const Value& v) {
 
 using internal::TextValue;
 
+// Whether upstream's `instanceof Text` holds for a type of this kind: a
+// Y.Text, or a Y.XmlText (a subclass) that another peer put in a tag.
+bool IsTextKind(crdt::engine::TypeKind kind) {
+  return kind == crdt::engine::TypeKind::kText ||
+         kind == crdt::engine::TypeKind::kXmlText;
+}
+
 // internal::ReadSlot, with a text read by TextValue.
 Value ReadSlotValue(const crdt::OutValue& v) {
   if (v.type != nullptr && v.type->kind == crdt::engine::TypeKind::kText) {
@@ -731,15 +738,22 @@ absl::Status YjsPartitionCore::UpdateValueInMap(crdt::YMap map,
   std::optional<crdt::OutValue> current = map.Get(key);
   crdt::YText text;
   if (current.has_value() && current->type != nullptr &&
-      crdt::YType(current->type).kind() == crdt::engine::TypeKind::kText) {
+      IsTextKind(crdt::YType(current->type).kind())) {
     text = crdt::YText(current->type);
   } else {
     std::string initial =
         current.has_value()
             ? bots::ConvertToString(internal::ReadSlot(*current))
             : std::string();
-    map.Set(key, crdt::Input::Text(bots::ToUtf16(initial)));
-    text = crdt::YText(map.Get(key)->type);
+    // The edit goes into the new text, as upstream's goes into the
+    // `new Text()` it set, even where the document does not make that text
+    // the key's value (another peer linked foreign items into the key).
+    const crdt::engine::Item* item =
+        crdt::engine::SetMapText(map, key, bots::ToUtf16(initial));
+    // Null when the bot's map is deleted: the text went in deleted, and
+    // nothing can read an edit of it.
+    if (item == nullptr) return absl::OkStatus();
+    text = crdt::YText(item->content.type());
   }
   // The edit's version, with the local client always fully visible.
   ClockVector version = ClockVectorFromValue(value["version"]);
@@ -849,7 +863,7 @@ bool YjsPartitionCore::ProcessDirect(const crdt::Transaction& tr,
       continue;
     }
     const crdt::engine::TypeKind kind = crdt::YType(target).kind();
-    if (kind == crdt::engine::TypeKind::kText) return false;
+    if (IsTextKind(kind)) return false;
     // Nested types below a tag are ignored, as in the general path.
     if (kind != crdt::engine::TypeKind::kMap ||
         internal::ParentType(target) != bots) {
@@ -1524,7 +1538,7 @@ bool YjsPartitionCore::HandleValueUpdates(const crdt::YEvent& event, bool masks,
     tag_update(*id, std::move(tags));
     return true;
   }
-  if (kind != crdt::engine::TypeKind::kText) return true;
+  if (!IsTextKind(kind)) return true;
   // Locate the text: a tag (bots/<id>/<tag>) or a mask (masks/<key>).
   std::string id;
   std::string tag;

@@ -239,6 +239,35 @@ async function cases() {
         s('N_ForeignUpdatesOrderAndRawStrings', [{ applyUpdates: [first] }, { applyUpdates: [second] }], { space: 'sp' });
         s('N_ForeignUpdatesWithoutSpace', [{ applyUpdates: [first, second] }]);
     }
+    {
+        // A tag another peer made a Y.XmlText (a Y.Text to upstream's
+        // `instanceof Text`): read as its string, its edits reported as tag
+        // edits, and a local edit goes into it.
+        const d = new Y.Doc();
+        d.clientID = 4444;
+        const b = new Y.Map();
+        const x = new Y.XmlText();
+        x.insert(0, 'hello');
+        b.set('x', x);
+        d.getMap('bots').set('b', b);
+        const first = enc(d);
+        const sv = Y.encodeStateVector(d);
+        x.insert(5, ' world');
+        x.delete(0, 1);
+        const second = enc(d, sv);
+        s('N_XmlTextTagIsAText', [{ applyUpdates: [first] }, { applyUpdates: [second] }, ev(tags('b', { x: ed({}, P(2), I('++')) }))]);
+    }
+    // Updates a fuzzer made (fuzz/yjs_partition_fuzzer.cc): the second
+    // splits off an item whose origin is in one text and whose left
+    // neighbour is then bot b1's map value `t2`; a local edit of t2 then
+    // sets a new text after that value, which yjs deletes at once (it has a
+    // right neighbour) while the old value stays.
+    s('N_ForeignItemAfterMapValueKeepsIt', [
+        { applyUpdates: ['AQkLACcBBGJPdHMCYjABJwALAAJ0MAIEAAsBBWhlbGxvKAALAAJ0MQF9BSgACwACdDIBdgEBYXUCfQF9AicBBGJvdHMCYjEBJwALCQJ0MAIEAAsKAXgoAAsJAnQyAXgA'] },
+        { applyUpdates: ['AQELDMQLAwsEAnl5AA=='] },
+        ev(tags('b1', { t2: ed({}, P(2), D(1), I('z')) })),
+        ev(tags('b1', { t2: 5 })),
+    ]);
     return c;
 }
 
