@@ -30,15 +30,15 @@
 //
 // Exit 1 on the first mismatch (all with --keep-going); 2 on usage errors.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateMemoryScenario, makeRng } from './gen_memory_scenario.mjs';
 import { runYjsScenario, createYjsPartition } from './yjs_partition_runner.mjs';
 import { getPeer } from './run_scenario.mjs';
-import { OrderedObject, canonical, decodeTagged, firstDifference, parseOrdered, writeJson } from './lib/tagged_json.mjs';
-import { runTool } from './lib/run_tool.mjs';
+import { OrderedObject, canonical, decodeTagged, parseOrdered, writeJson } from './lib/tagged_json.mjs';
+import { maskTimestamps, printMismatch, runInAuxsync } from './lib/partition_diff.mjs';
 import { parseCommandLine, requireExecutable } from './lib/cli_args.mjs';
 
 const USAGE =
@@ -262,27 +262,8 @@ function forgetRandomIds(v) {
     return v;
 }
 
-/** Masks inst-update timestamps (Date.now()) in a parsed output. */
-function maskTimestamps(v) {
-    if (Array.isArray(v)) return v.map(maskTimestamps);
-    if (v instanceof OrderedObject) {
-        for (const e of v.entries) {
-            if (e[0] === 'timestamp') e[1] = parseOrdered('0');
-            else e[1] = maskTimestamps(e[1]);
-        }
-        return v;
-    }
-    return v;
-}
-
 async function cppRun(o, dir, name, scenario) {
-    const file = join(dir, `${name}.json`);
-    writeFileSync(file, writeJson(scenario, true));
-    const r = await runTool(o.auxsync, ['apply', file, '--tagged'], o.timeout);
-    if (r.code !== 0 || r.timedOut) {
-        throw new Error(`auxsync apply failed (${r.timedOut ? 'timeout' : `exit ${r.code}`}): ${r.stderr}`);
-    }
-    return r.stdout.trim();
+    return runInAuxsync(o.auxsync, dir, name, scenario, o.timeout);
 }
 
 /** State of a fresh partition of each side after loading `update`. */
@@ -368,10 +349,7 @@ async function main() {
             }
             if (!ok) {
                 failures++;
-                const d = firstDifference(js, cpp);
-                const file = join(dir, `seed${seed}.json`);
-                console.error(`MISMATCH at seed ${seed} (scenario kept in ${file})`);
-                if (d) console.error(`  path ${d.path}: ${d.why}\n  upstream: ${JSON.stringify(d.a)?.slice(0, 1500)}\n  auxsync:  ${JSON.stringify(d.b)?.slice(0, 1500)}`);
+                printMismatch(`seed ${seed}`, join(dir, `seed${seed}.json`), js, cpp);
                 if (!o.keepGoing) process.exit(1);
             }
         }

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (build-fuzz/) and runs one.
 #   scripts/fuzz.sh TARGET [SECONDS] [extra libFuzzer flags...]
-# TARGET: fuzz_update_v1, fuzz_update_v2 or fuzz_json. The update fuzzers
-# start from a seed corpus made of every update in the golden vectors
-# (../shared/vectors/yjs); findings go to build-fuzz/artifacts/.
+# TARGET: fuzz_update_v1, fuzz_update_v2, fuzz_json, fuzz_inst_frame or
+# fuzz_yjs_partition or fuzz_aux_file. The update fuzzers start from a
+# seed corpus made of every update in the golden vectors
+# (../shared/vectors/yjs), the partition and .aux fuzzers from documents
+# built with the real yjs (fuzz/make_partition_corpus.mjs); findings go to
+# build-fuzz/artifacts/.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -23,6 +26,7 @@ fi
 flock "$lock" cmake --build build-fuzz --target "$target" >&2
 
 corpus="build-fuzz/corpus/$target"
+extra_dir=""
 mkdir -p "$corpus" build-fuzz/artifacts
 case "$target" in
   fuzz_update_v1 | fuzz_update_v2)
@@ -30,9 +34,27 @@ case "$target" in
     [[ -d "$seeds/v1" ]] || node fuzz/make_corpus.mjs ../shared/vectors/yjs "$seeds" >&2
     seed_dir="$seeds/${target##*_}"
     ;;
+  fuzz_yjs_partition | fuzz_aux_file)
+    [[ -d build-fuzz/seeds/aux ]] ||
+      node fuzz/make_partition_corpus.mjs build-fuzz/seeds >&2
+    seed_dir="build-fuzz/seeds/partition"
+    [[ "$target" == fuzz_aux_file ]] && seed_dir="build-fuzz/seeds/aux"
+    # The partition fuzzer also starts from the kept corpus (one base64
+    # input per line).
+    if [[ "$target" == fuzz_yjs_partition ]]; then
+      extra_dir="build-fuzz/seeds/partition-kept"
+      mkdir -p "$extra_dir"
+      n=0
+      while IFS= read -r line; do
+        [[ -z "$line" || "$line" == \#* ]] && continue
+        n=$((n + 1))
+        printf '%s' "$line" | base64 -d > "$extra_dir/kept$n"
+      done < fuzz/yjs_partition_corpus.txt
+    fi
+    ;;
   *) seed_dir="" ;;
 esac
 
 exec "build-fuzz/fuzz/$target" -max_total_time="$seconds" \
   -artifact_prefix=build-fuzz/artifacts/ -print_final_stats=1 "$@" \
-  "$corpus" ${seed_dir:+"$seed_dir"}
+  "$corpus" ${seed_dir:+"$seed_dir"} ${extra_dir:+"$extra_dir"}
