@@ -1,6 +1,8 @@
-// Writes the seed corpora of fuzz_yjs_partition (OUT_DIR/partition) and
-// fuzz_aux_file (OUT_DIR/aux): documents shaped like a YjsPartition's (and
-// some shaped as a hostile peer might shape them), built with the real yjs.
+// Writes the seed corpora of fuzz_yjs_partition (OUT_DIR/partition),
+// fuzz_aux_file (OUT_DIR/aux) and fuzz_bot_actions (OUT_DIR/actions):
+// documents shaped like a YjsPartition's (and some shaped as a hostile peer
+// might shape them), built with the real yjs, and the action batches of the
+// MemoryPartition differential's seeded scenarios (tagged JSON).
 // A partition seed is a list of the fuzz target's records:
 // [op][length: 2 bytes LE][bytes], op 0 = a remote v1 update, 1-3 = local
 // writes (see yjs_partition_fuzzer.cc); an aux seed is a version 2 .aux
@@ -8,6 +10,8 @@
 // Usage: node fuzz/make_partition_corpus.mjs OUT_DIR
 import fs from 'node:fs';
 import path from 'node:path';
+import { generateMemoryScenario } from '../interop/gen_memory_scenario.mjs';
+import { writeJson } from '../interop/lib/tagged_json.mjs';
 import { Y } from '../interop/lib/yjs_runner.mjs';
 
 const [outDir] = process.argv.slice(2);
@@ -17,8 +21,8 @@ if (!outDir) {
 }
 const partitionDir = path.join(outDir, 'partition');
 const auxDir = path.join(outDir, 'aux');
-fs.mkdirSync(partitionDir, { recursive: true });
-fs.mkdirSync(auxDir, { recursive: true });
+const actionsDir = path.join(outDir, 'actions');
+for (const d of [partitionDir, auxDir, actionsDir]) fs.mkdirSync(d, { recursive: true });
 
 const record = (op, bytes) => {
   const head = Buffer.from([op, bytes.length & 0xff, (bytes.length >> 8) & 0xff]);
@@ -138,4 +142,11 @@ fs.writeFileSync(path.join(auxDir, 'state'), JSON.stringify({
 fs.writeFileSync(path.join(auxDir, 'bare'),
                  JSON.stringify({ b0: { id: 'b0', tags: { t0: 'y' } } }));
 n += 2;
+for (let seed = 0; seed < 40; seed++) {
+  const batches = generateMemoryScenario(seed).steps
+      .filter((step) => 'applyEvents' in step)
+      .map((step) => step.applyEvents);
+  fs.writeFileSync(path.join(actionsDir, `seed${seed}`), writeJson(batches, true));
+  n++;
+}
 console.log(`corpus: ${n} files in ${outDir}`);

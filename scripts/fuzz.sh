@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (build-fuzz/) and runs one.
 #   scripts/fuzz.sh TARGET [SECONDS] [extra libFuzzer flags...]
-# TARGET: fuzz_update_v1, fuzz_update_v2, fuzz_json, fuzz_inst_frame or
-# fuzz_yjs_partition or fuzz_aux_file. The update fuzzers start from a
-# seed corpus made of every update in the golden vectors
+# TARGET: fuzz_update_v1, fuzz_update_v2, fuzz_json, fuzz_inst_frame,
+# fuzz_yjs_partition, fuzz_aux_file or fuzz_bot_actions. The update fuzzers
+# start from a seed corpus made of every update in the golden vectors
 # (../shared/vectors/yjs), the partition and .aux fuzzers from documents
-# built with the real yjs (fuzz/make_partition_corpus.mjs); findings go to
-# build-fuzz/artifacts/.
+# built with the real yjs, the actions fuzzer from the MemoryPartition
+# differential's scenarios (fuzz/make_partition_corpus.mjs), the frame
+# fuzzer from the frames of the protocol spec and the inst tests; findings
+# go to build-fuzz/artifacts/.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -34,11 +36,12 @@ case "$target" in
     [[ -d "$seeds/v1" ]] || node fuzz/make_corpus.mjs ../shared/vectors/yjs "$seeds" >&2
     seed_dir="$seeds/${target##*_}"
     ;;
-  fuzz_yjs_partition | fuzz_aux_file)
-    [[ -d build-fuzz/seeds/aux ]] ||
+  fuzz_yjs_partition | fuzz_aux_file | fuzz_bot_actions)
+    [[ -d build-fuzz/seeds/actions ]] ||
       node fuzz/make_partition_corpus.mjs build-fuzz/seeds >&2
     seed_dir="build-fuzz/seeds/partition"
     [[ "$target" == fuzz_aux_file ]] && seed_dir="build-fuzz/seeds/aux"
+    [[ "$target" == fuzz_bot_actions ]] && seed_dir="build-fuzz/seeds/actions"
     # The partition fuzzer also starts from the kept corpus (one base64
     # input per line).
     if [[ "$target" == fuzz_yjs_partition ]]; then
@@ -50,6 +53,17 @@ case "$target" in
         n=$((n + 1))
         printf '%s' "$line" | base64 -d > "$extra_dir/kept$n"
       done < fuzz/yjs_partition_corpus.txt
+    fi
+    ;;
+  fuzz_inst_frame)
+    # The frames quoted in the protocol spec and in the inst tests.
+    seed_dir="build-fuzz/seeds/inst"
+    if [[ ! -d "$seed_dir" ]]; then
+      mkdir -p "$seed_dir"
+      { grep -ho '\[[1-5],.*\]' ../shared/spec/inst-protocol.md || true
+        grep -ho 'R"(\[[1-5],.*)"' auxsync/inst/*_test.cc |
+          sed -e 's/^R"(//' -e 's/)"$//' || true
+      } | awk -v dir="$seed_dir" '{ print > (dir "/frame" NR) }'
     fi
     ;;
   *) seed_dir="" ;;
