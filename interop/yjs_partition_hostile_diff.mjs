@@ -8,14 +8,16 @@
 // DIR holds inputs of the fuzz_yjs_partition target (fuzz/; records
 // [op][length: 2 bytes LE][bytes]), e.g. its seeds
 // (fuzz/make_partition_corpus.mjs) or a corpus grown by scripts/fuzz.sh;
-// or it is a text file of such inputs, one base64 line each (# comments).
+// FILE is a text file of such inputs, one base64 line each (# comments).
 // The remote-update records (op % 4 == 0) of each input become the
 // applyUpdates steps of a scenario (partition {type:"yjs", remoteEvents:
 // true}, pinned client ids); the local writes are left out (the fuzz target
 // picks their bots from its own state). The scenario runs in the real
 // partition in this process and as `PATH apply FILE --tagged`; every
 // emission, step state, the final state and the document bytes are
-// compared as canonical JSON, up to the first step where upstream throws.
+// compared as canonical JSON, up to the first step where the two may rightly
+// differ (see main; docs/compatibility.md). Values that bots::Value does
+// not model (BigInt, Uint8Array) are compared as what auxsync holds.
 //
 // Exit 1 on the first mismatch (all with --keep-going); 2 on usage errors.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';

@@ -897,7 +897,8 @@ std::string XmlTextString(const TypeImpl* t) {
   return out;
 }
 
-// yjs toString() of XML types (attributes sorted by key, text plain).
+// yjs toString() of XML types (attributes sorted by key; a Y.Text plain,
+// a Y.XmlText with its formatting, XmlTextString).
 std::string XmlString(const TypeImpl* t) {
   switch (t->kind) {
     case TypeKind::kXmlText:
