@@ -35,10 +35,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateMemoryScenario, makeRng } from './gen_memory_scenario.mjs';
-import { runYjsScenario, createYjsPartition } from './yjs_partition_runner.mjs';
+import { createYjsPartition } from './yjs_partition_runner.mjs';
 import { getPeer } from './run_scenario.mjs';
 import { OrderedObject, canonical, decodeTagged, parseOrdered, writeJson } from './lib/tagged_json.mjs';
-import { maskTimestamps, printMismatch, runInAuxsync } from './lib/partition_diff.mjs';
+import { maskTimestamps, printMismatch, runInAuxsync, runInUpstream } from './lib/partition_diff.mjs';
 import { parseCommandLine, requireExecutable } from './lib/cli_args.mjs';
 
 const USAGE =
@@ -282,7 +282,6 @@ async function main() {
     // Upstream warns on every refused downgrade; the outputs say it.
     console.warn = () => {};
     const dir = mkdtempSync(join(tmpdir(), 'yjs-diff-'));
-    const realNow = Date.now;
     let failures = 0;
     let stopped = 0;
     let crossChecked = 0;
@@ -292,14 +291,7 @@ async function main() {
     try {
         for (let seed = o.start; seed < o.start + o.seeds; seed++) {
             const scenario = await generateYjsScenario(seed, { bmpOnly: o.bmpOnly });
-            const text = writeJson(scenario, true);
-            Date.now = () => 1234;
-            let jsText;
-            try {
-                jsText = await runYjsScenario(decodeTagged(JSON.parse(text)), { tagged: true });
-            } finally {
-                Date.now = realNow;
-            }
+            const jsText = await runInUpstream(scenario);
             const cppText = await cppRun(o, dir, `seed${seed}`, scenario);
             const js = maskTimestamps(parseOrdered(jsText));
             const cpp = maskTimestamps(parseOrdered(cppText));

@@ -24,11 +24,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { runYjsScenario } from './yjs_partition_runner.mjs';
 import { Y } from './lib/yjs_runner.mjs';
 
-import { OrderedNumber, OrderedObject, canonical, decodeTagged, parseOrdered, writeJson } from './lib/tagged_json.mjs';
-import { maskTimestamps, printMismatch, runInAuxsync } from './lib/partition_diff.mjs';
+import { OrderedNumber, OrderedObject, canonical, parseOrdered } from './lib/tagged_json.mjs';
+import { maskTimestamps, printMismatch, runInAuxsync, runInUpstream } from './lib/partition_diff.mjs';
 import { parseCommandLine, requireExecutable } from './lib/cli_args.mjs';
 
 // The yjs aux-common 3.10.5 bundles (13.6.8): see firstYjsVersionSplit.
@@ -164,7 +163,6 @@ async function main() {
     let compared = 0;
     const cuts = {};
     let empty = 0;
-    const realNow = Date.now;
     try {
         for (const name of files) {
             const updates = remoteUpdatesOf(inputs.get(name));
@@ -178,14 +176,7 @@ async function main() {
                 remoteClientId: 8,
                 steps: updates.map((u) => ({ applyUpdates: [u] })),
             };
-            const text = writeJson(scenario, true);
-            Date.now = () => 1234;
-            let jsText;
-            try {
-                jsText = await runYjsScenario(decodeTagged(JSON.parse(text)), { tagged: true });
-            } finally {
-                Date.now = realNow;
-            }
+            const jsText = await runInUpstream(scenario);
             const cppText = await runInAuxsync(o.auxsync, dir, name, scenario, o.timeout);
             const js = asModelled(maskTimestamps(parseOrdered(jsText)));
             const cpp = maskTimestamps(parseOrdered(cppText));

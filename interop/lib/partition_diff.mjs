@@ -1,9 +1,10 @@
 // What the YjsPartition differentials (yjs_partition_diff.mjs,
-// yjs_partition_hostile_diff.mjs) share: running a scenario in auxsync,
+// yjs_partition_hostile_diff.mjs) share: running a scenario on both sides,
 // masking what differs by design, reporting a mismatch.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { OrderedObject, firstDifference, parseOrdered, writeJson } from './tagged_json.mjs';
+import { runYjsScenario } from '../yjs_partition_runner.mjs';
+import { OrderedObject, decodeTagged, firstDifference, parseOrdered, writeJson } from './tagged_json.mjs';
 import { runTool } from './run_tool.mjs';
 
 /** Masks inst-update timestamps (Date.now()) in a parsed output. */
@@ -16,6 +17,21 @@ export function maskTimestamps(v) {
         }
     }
     return v;
+}
+
+/**
+ * Runs `scenario` in the real aux-common YjsPartition (--tagged output),
+ * with Date.now() pinned to 1234 meanwhile.
+ */
+export async function runInUpstream(scenario) {
+    const text = writeJson(scenario, true);
+    const realNow = Date.now;
+    Date.now = () => 1234;
+    try {
+        return await runYjsScenario(decodeTagged(JSON.parse(text)), { tagged: true });
+    } finally {
+        Date.now = realNow;
+    }
 }
 
 /**
