@@ -55,7 +55,7 @@ function parseArgs(argv) {
 }
 
 /** The remote updates (base64) of a fuzz input, as the fuzz target reads them. */
-export function remoteUpdatesOf(bytes) {
+function remoteUpdatesOf(bytes) {
     const out = [];
     let pos = 0;
     let records = 0;
