@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "auxsync/crdt/internal/engine.h"
+#include "auxsync/crdt/state_vector.h"
 #include "auxsync/crdt/update_utils.h"
 
 namespace auxsync::crdt {
@@ -35,9 +36,10 @@ absl::StatusOr<std::vector<uint8_t>> Encode(const Doc& doc,
   if (!own.ok()) return own.status();
   if (!pending.HasStructs() && pending.ds.Empty()) return own;
   // With pending data yjs returns mergeUpdates([doc update, pending
-  // deletes, diffUpdate(pending structs, target)]): sections sorted by
-  // client, holes as Skip structs, decoded items without the parentSub
-  // hint. The codec's merge reproduces yjs's tie-breaks.
+  // deletes, diffUpdate(pending structs, target)]) (the structs: see
+  // below): sections sorted by client, holes as Skip structs, decoded items
+  // without the parentSub hint. The codec's merge reproduces yjs's
+  // tie-breaks.
   std::vector<std::vector<uint8_t>> parts;
   parts.push_back(*std::move(own));
   auto to_format =
@@ -55,10 +57,20 @@ absl::StatusOr<std::vector<uint8_t>> Encode(const Doc& doc,
     parts.push_back(*std::move(part));
   }
   if (pending.HasStructs()) {
-    std::vector<uint8_t> svb =
-        target.empty() ? std::vector<uint8_t>{0}
-                       : std::vector<uint8_t>(target.begin(), target.end());
-    auto diff = DiffUpdateV2(pending.update, svb, TrustedReadOptions());
+    // yjs diffs the pending structs against the target only, and its merge
+    // can then put a pending copy of an id the document holds in place of
+    // the integrated struct (a pending GC over an integrated item loses the
+    // item). The document's own structs are the truth for every id it has:
+    // the pending ones are cut at its state as well (compatibility.md).
+    StateVector bound;
+    for (const auto& [client, clock] : doc.store().StateVector()) {
+      bound.Set(client, clock);
+    }
+    for (const auto& [client, clock] : sv) {
+      bound.Set(client, std::max(bound.Get(client), clock));
+    }
+    auto diff =
+        DiffUpdateV2(pending.update, bound.Encode(), TrustedReadOptions());
     if (!diff.ok()) return diff.status();
     auto part = to_format(*std::move(diff));
     if (!part.ok()) return part.status();

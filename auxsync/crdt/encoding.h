@@ -23,7 +23,9 @@ absl::Status ApplyUpdateV2(Doc& doc, std::span<const uint8_t> update,
                            Origin origin = {});
 
 // The document's content missing from `target_state_vector` (encoded state
-// vector; empty span = everything), including pending structs and deletes.
+// vector; empty span = everything), including pending deletes and the
+// pending structs past the document's state (an id the document holds is
+// always written as integrated; yjs can write a pending copy instead).
 // Errors: a malformed state vector.
 absl::StatusOr<std::vector<uint8_t>> EncodeStateAsUpdate(
     const Doc& doc, std::span<const uint8_t> target_state_vector = {});

@@ -255,6 +255,47 @@ TEST(DocEngine, RestWritesAnIntegratedStructAsItsClockRange) {
   EXPECT_EQ(d.GetText("t").ToString(), "0123456789kly!");
 }
 
+// A peer sends client 2's clocks 0..3 (an item after the missing 5:0,
+// then a GC), another peer clocks 0..10 (a GC, then "bcdefghij"). yjs
+// 13.6.27 keeps the first pending and encodes the document with the pending
+// GC written over the integrated item: a copy loaded from that encoding
+// shows "". The document's own structs win for every id it holds
+// (docs/compatibility.md).
+TEST(DocEngine, PendingStructsNeverReplaceIntegratedOnes) {
+  Doc d = MakeDoc(9);
+  ASSERT_TRUE(ApplyUpdate(d, Hex("01 02 02 00 84 05 00 01 78 00 02 00")).ok());
+  ASSERT_TRUE(ApplyUpdate(d, Hex("01 02 02 00 00 01 04 01 01 74 09 62 63 64"
+                                 " 65 66 67 68 69 6a 00"))
+                  .ok());
+  ASSERT_TRUE(d.HasPendingStructs());
+  ASSERT_EQ(d.GetText("t").ToString(), "bcdefghij");
+  for (bool v2 : {false, true}) {
+    SCOPED_TRACE(v2 ? "v2" : "v1");
+    absl::StatusOr<std::vector<uint8_t>> state =
+        v2 ? EncodeStateAsUpdateV2(d) : EncodeStateAsUpdate(d);
+    ASSERT_TRUE(state.ok());
+    Doc copy = MakeDoc(10);
+    ASSERT_TRUE(
+        (v2 ? ApplyUpdateV2(copy, *state) : ApplyUpdate(copy, *state)).ok());
+    EXPECT_EQ(copy.GetText("t").ToString(), "bcdefghij");
+    EXPECT_EQ(EncodeStateVector(copy), EncodeStateVector(d));
+  }
+  // A pending struct past the document's state is still encoded: the
+  // missing 5:0 arrives and the copy integrates client 2's clock 10.
+  ASSERT_TRUE(ApplyUpdate(d, Hex("01 01 02 0a 84 05 00 01 21 00")).ok());
+  absl::StatusOr<std::vector<uint8_t>> state = EncodeStateAsUpdate(d);
+  ASSERT_TRUE(state.ok());
+  Doc copy = MakeDoc(10);
+  ASSERT_TRUE(ApplyUpdate(copy, *state).ok());
+  const Bytes z = Hex("01 01 05 00 04 01 01 74 01 7a 00");
+  ASSERT_TRUE(ApplyUpdate(copy, z).ok());
+  ASSERT_TRUE(ApplyUpdate(d, z).ok());
+  EXPECT_FALSE(d.HasPendingStructs());
+  EXPECT_EQ(d.GetText("t").ToString().size(), 11u);
+  EXPECT_EQ(copy.GetText("t").ToString(), d.GetText("t").ToString());
+  EXPECT_EQ(Full(copy), Full(d));
+}
+
 TEST(DocEngine, NestedTypesAndGcOfDeletedMap) {
   Doc d = MakeDoc(1);
   YMap bots = d.GetMap("bots");
