@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (build-fuzz/) and runs one.
 #   scripts/fuzz.sh TARGET [SECONDS] [extra libFuzzer flags...]
-# TARGET: fuzz_update_v1, fuzz_update_v2, fuzz_json, fuzz_inst_frame,
-# fuzz_yjs_partition, fuzz_aux_file or fuzz_bot_actions. The update fuzzers
-# start from a seed corpus made of every update in the golden vectors
-# (../shared/vectors/yjs), the partition and .aux fuzzers from documents
+# TARGET: fuzz_update_v1, fuzz_update_v2, fuzz_update_sequence, fuzz_json,
+# fuzz_inst_frame, fuzz_yjs_partition, fuzz_aux_file or fuzz_bot_actions.
+# The update fuzzers start from a seed corpus made of every update in the
+# golden vectors (../shared/vectors/yjs; the sequence fuzzer from each
+# vector's updates in order and reversed), the partition and .aux fuzzers from documents
 # built with the real yjs, the actions fuzzer from the MemoryPartition
 # differential's scenarios (fuzz/make_partition_corpus.mjs), the frame
 # fuzzer from the frames of the protocol spec and the inst tests; findings
@@ -31,10 +32,11 @@ corpus="build-fuzz/corpus/$target"
 extra_dir=""
 mkdir -p "$corpus" build-fuzz/artifacts
 case "$target" in
-  fuzz_update_v1 | fuzz_update_v2)
+  fuzz_update_v1 | fuzz_update_v2 | fuzz_update_sequence)
     seeds="build-fuzz/seeds"
-    [[ -d "$seeds/v1" ]] || node fuzz/make_corpus.mjs ../shared/vectors/yjs "$seeds" >&2
+    [[ -d "$seeds/seq" ]] || node fuzz/make_corpus.mjs ../shared/vectors/yjs "$seeds" >&2
     seed_dir="$seeds/${target##*_}"
+    [[ "$target" == fuzz_update_sequence ]] && seed_dir="$seeds/seq"
     ;;
   fuzz_yjs_partition | fuzz_aux_file | fuzz_bot_actions)
     [[ -d build-fuzz/seeds/actions ]] ||
