@@ -2,11 +2,15 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <span>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "auxsync/crdt/update_utils.h"
+#include "auxsync/crdt/doc.h"
+#include "auxsync/crdt/encoding.h"
 #include "auxsync/inst/connection_token.h"
 #include "auxsync/inst/errors.h"
 #include "auxsync/inst/remote_envelopes.h"
@@ -682,24 +686,28 @@ void InstServer::MaybeCompact(const inst::BranchNamespace& ns) {
   };
   absl::StatusOr<std::vector<StoredUpdate>> updates = store_.GetUpdates(ns);
   if (!updates.ok() || updates->size() < 2) return;
-  std::vector<std::string> decoded;
-  decoded.reserve(updates->size());
+  // As the CasualOS server does (spec 7.6): the updates applied in their
+  // stored order to a fresh document, whose state is the snapshot. That is
+  // what a watcher loading the updates would see; a merge of the updates
+  // themselves can let a later update's struct take the place of an
+  // earlier one of the same id (docs/compatibility.md).
+  crdt::DocOptions doc_options;
+  doc_options.client_id = 1;
+  crdt::Doc doc(doc_options);
   for (const StoredUpdate& u : *updates) {
     absl::StatusOr<std::string> bytes = inst::Base64Decode(u.update);
-    if (!bytes.ok()) {
+    if (!bytes.ok() ||
+        !crdt::ApplyUpdate(
+             doc, std::span(reinterpret_cast<const uint8_t*>(bytes->data()),
+                            bytes->size()))
+             .ok()) {
+      // A client stored bytes that are no Yjs update; keep them as they are.
       give_up();
       return;
     }
-    decoded.push_back(std::move(*bytes));
   }
-  std::vector<crdt::BytesView> views;
-  views.reserve(decoded.size());
-  for (const std::string& d : decoded) {
-    views.emplace_back(reinterpret_cast<const uint8_t*>(d.data()), d.size());
-  }
-  absl::StatusOr<crdt::Bytes> merged = crdt::MergeUpdates(views);
+  absl::StatusOr<std::vector<uint8_t>> merged = crdt::EncodeStateAsUpdate(doc);
   if (!merged.ok()) {
-    // A client stored bytes that are no Yjs update; keep them as they are.
     give_up();
     return;
   }

@@ -6,10 +6,14 @@
 
 #include <filesystem>
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "auxsync/crdt/doc.h"
+#include "auxsync/crdt/encoding.h"
+#include "auxsync/crdt/types.h"
 #include "auxsync/inst/connection_token.h"
 #include "auxsync/server/memory_store.h"
 #include "auxsync/server/sqlite_store.h"
@@ -624,15 +628,53 @@ TEST(InstServerCompaction, MergesABranchPastTheThreshold) {
   ASSERT_TRUE(stored.ok());
   ASSERT_EQ(stored->size(), 1u);
   EXPECT_EQ(server.stats().compactions, 1u);
-  // The merged update is yjs's mergeUpdates of the three (checked with
-  // yjs 13.6.27: Y.mergeUpdates of the decoded transcript updates).
+  // The snapshot is the state of a fresh document that applied the three,
+  // as the CasualOS server makes it (checked with yjs 13.6.27: a Y.Doc
+  // applying the decoded transcript updates, then encodeStateAsUpdate).
   EXPECT_EQ((*stored)[0].update,
-            "AwKo6cjPCgCH9rub0AgBAgQAqOnIzwoABGJsdWUD9rub0AgAJwEEYm90cwRib3QxAS"
-            "cA9rub0AgABWNvbG9yAgQA9rub0AgBA3JlZAOtgsfkAQAnAQRib3RzBGJvdDABJwCt"
-            "gsfkAQAFbGFiZWwCBACtgsfkAQEFaGVsbG8B9rub0AgBAQQ=");
+            "AwKo6cjPCgCn9rub0AgBAgQAqOnIzwoABGJsdWUD9rub0AgAJwEEYm90cwRib3QxAS"
+            "EA9rub0AgABWNvbG9yAQADA62Cx+QBACcBBGJvdHMEYm90MAEnAK2Cx+QBAAVsYWJl"
+            "bAIEAK2Cx+QBAQVoZWxsbwH2u5vQCAEBBA==");
   EXPECT_EQ((*stored)[0].timestamp_ms, 5);
   EXPECT_EQ(*store.InstSize(std::nullopt, "myInst"),
             static_cast<int64_t>((*stored)[0].update.size()));
+}
+
+// A client stores client 2's clocks 0..10 (a GC, then "bcdefghij" in root
+// "t"); another stores the same clocks again, as an item after the missing
+// 5:0 and a GC. A watcher loading the two in order sees "bcdefghij" (the
+// second waits for 5:0). yjs's mergeUpdates of the two, and yjs 13.6.27's
+// encodeStateAsUpdate of a document that applied them, both load as ""
+// (docs/compatibility.md); the snapshot must load as the updates do.
+TEST(InstServerCompaction, ALaterCopyOfStoredIdsDoesNotReplaceThem) {
+  MemoryStore store;
+  InstServerOptions options;
+  options.compact_after_updates = 2;
+  InstServer server(store, options);
+  FakeConnection conn;
+  InstServer::SocketId id = server.Connect(&conn);
+  server.HandleFrame(id, R"([1,1,{"type":"login","connectionId":"a"}])");
+  server.HandleFrame(
+      id, absl::StrCat(R"([1,2,{"type":"repo/add_updates",)", kNs,
+                       R"(,"updates":["AQICAAABBAEBdAliY2RlZmdoaWoA"]}])"));
+  server.HandleFrame(id,
+                     absl::StrCat(R"([1,3,{"type":"repo/add_updates",)", kNs,
+                                  R"(,"updates":["AQICAIQFAAF4AAIA"]}])"));
+  EXPECT_EQ(server.stats().compactions, 1u);
+  absl::StatusOr<std::vector<StoredUpdate>> stored =
+      store.GetUpdates({std::nullopt, "myInst", "default"});
+  ASSERT_TRUE(stored.ok());
+  ASSERT_EQ(stored->size(), 1u);
+  absl::StatusOr<std::string> bytes = inst::Base64Decode((*stored)[0].update);
+  ASSERT_TRUE(bytes.ok());
+  crdt::DocOptions doc_options;
+  doc_options.client_id = 7;
+  crdt::Doc doc(doc_options);
+  ASSERT_TRUE(crdt::ApplyUpdate(doc, std::span(reinterpret_cast<const uint8_t*>(
+                                                   bytes->data()),
+                                               bytes->size()))
+                  .ok());
+  EXPECT_EQ(doc.GetText("t").ToString(), "bcdefghij");
 }
 
 TEST(InstServerCompaction, GarbageUpdatesAreKept) {
