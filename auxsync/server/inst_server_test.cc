@@ -8,6 +8,7 @@
 #include <functional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -610,24 +611,45 @@ constexpr const char* kYjsUpdates[] = {
     "AQKo6cjPCgCn9rub0AgBAgQAqOnIzwoABGJsdWUB9rub0AgBAQQ=",
 };
 
-TEST(InstServerCompaction, MergesABranchPastTheThreshold) {
+// A server over a memory store that compacts a branch at `after` stored
+// updates, with one logged-in socket.
+struct CompactingServer {
+  explicit CompactingServer(int after, InstServer::Clock clock = nullptr)
+      : server(store, Options(after), std::move(clock)),
+        id(server.Connect(&conn)) {
+    server.HandleFrame(id, R"([1,1,{"type":"login","connectionId":"a"}])");
+  }
+  static InstServerOptions Options(int after) {
+    InstServerOptions options;
+    options.compact_after_updates = after;
+    return options;
+  }
+  // repo/add_updates of `updates` (a JSON array's items) to kNs.
+  void Add(int request, const char* updates) {
+    server.HandleFrame(
+        id, absl::StrCat("[1,", request, R"(,{"type":"repo/add_updates",)", kNs,
+                         R"(,"updates":[)", updates, "]}]"));
+  }
+
   MemoryStore store;
-  InstServerOptions options;
-  options.compact_after_updates = 3;
-  InstServer server(store, options, [] { return int64_t{5}; });
   FakeConnection conn;
-  InstServer::SocketId id = server.Connect(&conn);
-  server.HandleFrame(id, R"([1,1,{"type":"login","connectionId":"a"}])");
+  InstServer server;
+  InstServer::SocketId id;
+};
+
+TEST(InstServerCompaction, MergesABranchPastTheThreshold) {
+  CompactingServer s(3, [] { return int64_t{5}; });
   for (int i = 0; i < 3; ++i) {
-    server.HandleFrame(id, absl::StrCat(R"([1,2,{"type":"repo/add_updates",)",
-                                        kNs, R"(,"updates":[")", kYjsUpdates[i],
-                                        R"("],"updateId":)", i, "}]"));
+    s.server.HandleFrame(
+        s.id, absl::StrCat(R"([1,2,{"type":"repo/add_updates",)", kNs,
+                           R"(,"updates":[")", kYjsUpdates[i],
+                           R"("],"updateId":)", i, "}]"));
   }
   inst::BranchNamespace ns{std::nullopt, "myInst", "default"};
-  absl::StatusOr<std::vector<StoredUpdate>> stored = store.GetUpdates(ns);
+  absl::StatusOr<std::vector<StoredUpdate>> stored = s.store.GetUpdates(ns);
   ASSERT_TRUE(stored.ok());
   ASSERT_EQ(stored->size(), 1u);
-  EXPECT_EQ(server.stats().compactions, 1u);
+  EXPECT_EQ(s.server.stats().compactions, 1u);
   // The snapshot is the state of a fresh document that applied the three,
   // as the CasualOS server makes it (checked with yjs 13.6.27: a Y.Doc
   // applying the decoded transcript updates, then encodeStateAsUpdate).
@@ -636,7 +658,7 @@ TEST(InstServerCompaction, MergesABranchPastTheThreshold) {
             "EA9rub0AgABWNvbG9yAQADA62Cx+QBACcBBGJvdHMEYm90MAEnAK2Cx+QBAAVsYWJl"
             "bAIEAK2Cx+QBAQVoZWxsbwH2u5vQCAEBBA==");
   EXPECT_EQ((*stored)[0].timestamp_ms, 5);
-  EXPECT_EQ(*store.InstSize(std::nullopt, "myInst"),
+  EXPECT_EQ(*s.store.InstSize(std::nullopt, "myInst"),
             static_cast<int64_t>((*stored)[0].update.size()));
 }
 
@@ -647,22 +669,12 @@ TEST(InstServerCompaction, MergesABranchPastTheThreshold) {
 // encodeStateAsUpdate of a document that applied them, both load as ""
 // (docs/compatibility.md); the snapshot must load as the updates do.
 TEST(InstServerCompaction, ALaterCopyOfStoredIdsDoesNotReplaceThem) {
-  MemoryStore store;
-  InstServerOptions options;
-  options.compact_after_updates = 2;
-  InstServer server(store, options);
-  FakeConnection conn;
-  InstServer::SocketId id = server.Connect(&conn);
-  server.HandleFrame(id, R"([1,1,{"type":"login","connectionId":"a"}])");
-  server.HandleFrame(
-      id, absl::StrCat(R"([1,2,{"type":"repo/add_updates",)", kNs,
-                       R"(,"updates":["AQICAAABBAEBdAliY2RlZmdoaWoA"]}])"));
-  server.HandleFrame(id,
-                     absl::StrCat(R"([1,3,{"type":"repo/add_updates",)", kNs,
-                                  R"(,"updates":["AQICAIQFAAF4AAIA"]}])"));
-  EXPECT_EQ(server.stats().compactions, 1u);
+  CompactingServer s(2);
+  s.Add(2, R"("AQICAAABBAEBdAliY2RlZmdoaWoA")");
+  s.Add(3, R"("AQICAIQFAAF4AAIA")");
+  EXPECT_EQ(s.server.stats().compactions, 1u);
   absl::StatusOr<std::vector<StoredUpdate>> stored =
-      store.GetUpdates({std::nullopt, "myInst", "default"});
+      s.store.GetUpdates({std::nullopt, "myInst", "default"});
   ASSERT_TRUE(stored.ok());
   ASSERT_EQ(stored->size(), 1u);
   absl::StatusOr<std::string> bytes = inst::Base64Decode((*stored)[0].update);
@@ -678,28 +690,19 @@ TEST(InstServerCompaction, ALaterCopyOfStoredIdsDoesNotReplaceThem) {
 }
 
 TEST(InstServerCompaction, GarbageUpdatesAreKept) {
-  MemoryStore store;
-  InstServerOptions options;
-  options.compact_after_updates = 2;
-  InstServer server(store, options);
-  FakeConnection conn;
-  InstServer::SocketId id = server.Connect(&conn);
-  server.HandleFrame(id, R"([1,1,{"type":"login","connectionId":"a"}])");
-  server.HandleFrame(id,
-                     absl::StrCat(R"([1,2,{"type":"repo/add_updates",)", kNs,
-                                  R"(,"updates":["AAAA","/////w=="]}])"));
-  EXPECT_EQ(store.GetUpdates({std::nullopt, "myInst", "default"})->size(), 2u);
-  EXPECT_EQ(server.stats().compactions, 0u);
-  EXPECT_EQ(server.stats().compaction_failures, 1u);
+  CompactingServer s(2);
+  const inst::BranchNamespace ns{std::nullopt, "myInst", "default"};
+  s.Add(2, R"("AAAA","/////w==")");
+  EXPECT_EQ(s.store.GetUpdates(ns)->size(), 2u);
+  EXPECT_EQ(s.server.stats().compactions, 0u);
+  EXPECT_EQ(s.server.stats().compaction_failures, 1u);
   // The next attempt waits for another compact_after_updates writes: one
   // more write does not re-read the branch, two more do.
-  server.HandleFrame(id, absl::StrCat(R"([1,3,{"type":"repo/add_updates",)",
-                                      kNs, R"(,"updates":["AAAA"]}])"));
-  EXPECT_EQ(server.stats().compaction_failures, 1u);
-  server.HandleFrame(id, absl::StrCat(R"([1,4,{"type":"repo/add_updates",)",
-                                      kNs, R"(,"updates":["AAAA"]}])"));
-  EXPECT_EQ(server.stats().compaction_failures, 2u);
-  EXPECT_EQ(store.GetUpdates({std::nullopt, "myInst", "default"})->size(), 4u);
+  s.Add(3, R"("AAAA")");
+  EXPECT_EQ(s.server.stats().compaction_failures, 1u);
+  s.Add(4, R"("AAAA")");
+  EXPECT_EQ(s.server.stats().compaction_failures, 2u);
+  EXPECT_EQ(s.store.GetUpdates(ns)->size(), 4u);
 }
 
 }  // namespace
