@@ -5,11 +5,11 @@
 # fuzz_inst_frame, fuzz_yjs_partition, fuzz_aux_file or fuzz_bot_actions.
 # The update fuzzers start from a seed corpus made of every update in the
 # golden vectors (../shared/vectors/yjs; the sequence fuzzer from each
-# vector's updates in order and reversed), the partition and .aux fuzzers from documents
-# built with the real yjs, the actions fuzzer from the MemoryPartition
-# differential's scenarios (fuzz/make_partition_corpus.mjs), the frame
-# fuzzer from the frames of the protocol spec and the inst tests; findings
-# go to build-fuzz/artifacts/.
+# vector's updates in order and reversed), the partition and .aux fuzzers
+# from documents built with the real yjs, the actions fuzzer from the
+# MemoryPartition differential's scenarios (fuzz/make_partition_corpus.mjs),
+# the frame fuzzer from the frames of the protocol spec and the inst tests;
+# findings go to build-fuzz/artifacts/.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
