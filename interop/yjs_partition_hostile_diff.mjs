@@ -194,7 +194,7 @@ async function main() {
             //    delete range of length 0, which auxsync applies;
             //  - auxsync refuses a malformed update yjs takes in (a struct of
             //    length 0, a struct that names a later struct of its own
-            //    client);
+            //    client, a Skip info byte with flag bits);
             //  - the update's delete set is not sorted: yjs garbles such
             //    ranges when it keeps them pending;
             //  - the update leaves aux-common's yjs 13.6.8 with another
@@ -217,7 +217,7 @@ async function main() {
                 } else if (jsError !== null) {
                     [cutAt, reason] = [k, 'upstream throw'];
                     needCppError = !/^Error: Unexpected case$/.test(jsError);
-                } else if (cppError !== null && /struct of length 0|depends on a later struct/.test(cppError)) {
+                } else if (cppError !== null && /struct of length 0|depends on a later struct|unknown content ref 10/.test(cppError)) {
                     [cutAt, reason] = [k, 'malformed update refused'];
                 }
             }
