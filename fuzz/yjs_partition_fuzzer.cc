@@ -34,7 +34,6 @@
 #include "auxsync/bots/tag_edit.h"
 #include "auxsync/bots/value.h"
 #include "auxsync/crdt/encoding.h"
-#include "auxsync/crdt/state_vector.h"
 #include "auxsync/partitions/yjs_partition.h"
 
 namespace {
@@ -192,15 +191,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // (the engine never lets a pending copy of an id replace the integrated
   // struct, where yjs 13.6 can; the copy may hold more: a pending struct
   // past the state can integrate there).
-  absl::StatusOr<auxsync::crdt::StateVector> had =
-      auxsync::crdt::StateVector::Decode(
-          auxsync::crdt::EncodeStateVector(p->doc()));
-  absl::StatusOr<auxsync::crdt::StateVector> got =
-      auxsync::crdt::StateVector::Decode(
-          auxsync::crdt::EncodeStateVector(fresh->doc()));
-  if (!had.ok() || !got.ok()) abort();
-  for (const auto& [client, clock] : had->clocks()) {
-    if (got->Get(client) < clock) abort();
+  for (const auto& [client, clock] : p->doc().store().StateVector()) {
+    if (fresh->doc().State(client) < clock) abort();
   }
   return 0;
 }
