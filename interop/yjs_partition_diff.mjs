@@ -244,13 +244,16 @@ async function decodeInitializationUpdates(out, scenario) {
 
 /**
  * Replaces client ids the generator does not pin (>= 10000) by "random" in
- * every version vector and drops the final document bytes.
+ * every version vector (a CurrentVersion's `vector`, a tag edit's `version`
+ * of site ids) and drops the final document bytes.
  */
 function forgetRandomIds(v) {
     if (Array.isArray(v)) return v.map(forgetRandomIds);
     if (v instanceof OrderedObject) {
         for (const e of v.entries) {
-            if (e[0] === 'vector' && e[1] instanceof OrderedObject) {
+            const siteVector = e[1] instanceof OrderedObject &&
+                (e[0] === 'vector' || (e[0] === 'version' && e[1].entries.every(([k]) => /^[0-9]+$/.test(k))));
+            if (siteVector) {
                 e[1] = new OrderedObject(e[1].entries.map(([k, x]) => [k.length >= 5 ? 'random' : k, x]));
             } else if (e[0] === 'update' && typeof e[1] === 'string') {
                 e[1] = null;
