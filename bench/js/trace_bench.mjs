@@ -14,12 +14,13 @@
 //   before timing: gunzip + JSON.parse; code-point positions/lengths become
 //     UTF-16 units (a sequential trace is simulated once, tracking where the
 //     characters outside the BMP are); startContent is inserted untimed.
-//   replay (timed): sequential: one Doc (clientID 1), Y.Text "text", one
-//     doc.transact per txn applying its patches (delete, then insert); every
-//     update event (v1, or v2 with --v2) is kept in an array.
-//     concurrent: one Doc per agent (clientID agent + 1); before a txn its
-//     agent's doc applies, in txn order, the updates of the txns that its
-//     parents know and the doc lacks; at the end every doc gets everything.
+//   replay (timed): sequential: one Doc (clientID FIRST_CLIENT), Y.Text
+//     "text", one doc.transact per txn applying its patches (delete, then
+//     insert); every update event (v1, or v2 with --v2) is kept in an array.
+//     concurrent: one Doc per agent (clientID FIRST_CLIENT + agent); before
+//     a txn its agent's doc applies, in txn order, the updates of the txns
+//     that its parents know and the doc lacks; at the end every doc gets
+//     everything.
 //   memBytes: one more replay before the timed runs: process.memoryUsage()
 //     .heapUsed after full collections (until it stops shrinking) with the
 //     replayed doc(s) alive, minus the same reading taken before that replay
@@ -143,6 +144,10 @@ const applyUpdate = V2 ? Y.applyUpdateV2 : Y.applyUpdate;
 const encode = V2 ? Y.encodeStateAsUpdateV2 : Y.encodeStateAsUpdate;
 const updateEvent = V2 ? 'updateV2' : 'update';
 
+// The replaying docs' client ids, as bench/trace_bench.cc's kFirstClient
+// (a 32-bit id like the ones yjs draws: 5 bytes as a var-int).
+const FIRST_CLIENT = 1234567890;
+
 // Listeners, so that they can be removed (they hold the updates array).
 const listeners = [];
 const newDoc = (client, updates) => {
@@ -166,7 +171,7 @@ const applyPatches = (doc, text, patches) => {
 };
 
 const replaySequential = (updates) => {
-  const doc = newDoc(1, updates);
+  const doc = newDoc(FIRST_CLIENT, updates);
   const text = doc.getText('text');
   if (raw.startContent) doc.transact(() => text.insert(0, raw.startContent));
   for (const t of txns) applyPatches(doc, text, t.patches);
@@ -177,7 +182,7 @@ const replayConcurrent = (updates) => {
   const docs = [];
   const texts = [];
   for (let a = 0; a < numAgents; a++) {
-    docs.push(newDoc(a + 1, updates));
+    docs.push(newDoc(FIRST_CLIENT + a, updates));
     texts.push(docs[a].getText('text'));
   }
   const have = Array.from({ length: numAgents }, () => new Array(numAgents).fill(0));
