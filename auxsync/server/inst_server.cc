@@ -706,14 +706,14 @@ void InstServer::MaybeCompact(const inst::BranchNamespace& ns) {
       return;
     }
   }
-  absl::StatusOr<std::vector<uint8_t>> merged = crdt::EncodeStateAsUpdate(doc);
-  if (!merged.ok()) {
+  absl::StatusOr<std::vector<uint8_t>> state = crdt::EncodeStateAsUpdate(doc);
+  if (!state.ok()) {
     give_up();
     return;
   }
   StoredUpdate snapshot{
       inst::Base64Encode(std::string_view(
-          reinterpret_cast<const char*>(merged->data()), merged->size())),
+          reinterpret_cast<const char*>(state->data()), state->size())),
       updates->back().timestamp_ms};
   absl::StatusOr<bool> replaced =
       store_.ReplaceUpdates(ns, updates->size(), snapshot);

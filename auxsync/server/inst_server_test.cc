@@ -624,11 +624,13 @@ struct CompactingServer {
     options.compact_after_updates = after;
     return options;
   }
-  // repo/add_updates of `updates` (a JSON array's items) to kNs.
-  void Add(int request, const char* updates) {
+  // repo/add_updates of `updates` (a JSON array's items) to kNs, with the
+  // message's other `fields` (JSON members, each after a comma).
+  void Add(int request, absl::string_view updates,
+           absl::string_view fields = "") {
     server.HandleFrame(
         id, absl::StrCat("[1,", request, R"(,{"type":"repo/add_updates",)", kNs,
-                         R"(,"updates":[)", updates, "]}]"));
+                         R"(,"updates":[)", updates, "]", fields, "}]"));
   }
 
   MemoryStore store;
@@ -640,10 +642,8 @@ struct CompactingServer {
 TEST(InstServerCompaction, MergesABranchPastTheThreshold) {
   CompactingServer s(3, [] { return int64_t{5}; });
   for (int i = 0; i < 3; ++i) {
-    s.server.HandleFrame(
-        s.id, absl::StrCat(R"([1,2,{"type":"repo/add_updates",)", kNs,
-                           R"(,"updates":[")", kYjsUpdates[i],
-                           R"("],"updateId":)", i, "}]"));
+    s.Add(2, absl::StrCat("\"", kYjsUpdates[i], "\""),
+          absl::StrCat(R"(,"updateId":)", i));
   }
   inst::BranchNamespace ns{std::nullopt, "myInst", "default"};
   absl::StatusOr<std::vector<StoredUpdate>> stored = s.store.GetUpdates(ns);
