@@ -391,18 +391,51 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool FastStringBytes(
   return true;
 }
 
+// A section's client as the var-uint bytes a v1 struct writes for it (a
+// map entry names its parent by id, most often an item of its own client):
+// matching those bytes reads the id's client without decoding it.
+struct OwnClientBytes {
+  uint64_t bytes = 1;  // never matches (mask 0) unless set
+  uint64_t mask = 0;
+  size_t length = 0;
+
+  explicit OwnClientBytes(uint64_t client) {
+    uint64_t v = client;
+    uint64_t out = 0;
+    size_t n = 0;
+    while (n < 8) {
+      const uint64_t b = v & 0x7f;
+      v >>= 7;
+      out |= (v != 0 ? b | 0x80 : b) << (8 * n);
+      ++n;
+      if (v == 0) break;
+    }
+    if (v != 0) return;  // longer than eight bytes: read it
+    bytes = out;
+    mask = n == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * n)) - 1;
+    length = n;
+  }
+  // Reads the client at `p` (eight readable bytes) when it is this one.
+  bool Match(const uint8_t*& p) const {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    if ((w & mask) != bytes) return false;
+    p += length;
+    return true;
+  }
+};
+
 // A v1 struct with string or deleted content and an origin or a right
 // origin (what most of a text document is) read from a local cursor,
 // without the decoder's per-field bookkeeping. Returns false, having
 // consumed and changed nothing, for every other struct and for anything
 // unusual (a var-int longer than five bytes, the end of the input near,
 // invalid UTF-8, a length the checks reject): ReadCommonStruct then reads
-// it with its checks and errors.
-ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool ReadV1Fast(internal::Lib0Decoder& rest,
-                                                    uint64_t client,
-                                                    uint64_t clock,
-                                                    DecodedStruct* s,
-                                                    StringSink& strings) {
+// it with its checks and errors. `own` is `client`'s bytes: a text's
+// origins mostly name its own client.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool ReadV1Fast(
+    internal::Lib0Decoder& rest, uint64_t client, const OwnClientBytes& own,
+    uint64_t clock, DecodedStruct* s, StringSink& strings) {
   const uint8_t* p = rest.cursor();
   const uint8_t* const end = rest.end();
   // Room for the info byte, four var-ints of up to five bytes and a
@@ -419,16 +452,20 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool ReadV1Fast(internal::Lib0Decoder& rest,
   // it (tested where each origin is read, while its branch is taken).
   uint64_t oc = 0, ok = 0, rc = 0, rk = 0;
   if (info & 0x80) {
-    if (!(FastVarUint(p, &oc) && FastVarUint(p, &ok)) ||
-        (oc == client && ok >= clock)) {
+    if (own.Match(p)) {
+      oc = client;
+    } else if (!FastVarUint(p, &oc)) {
       return false;
     }
+    if (!FastVarUint(p, &ok) || (oc == client && ok >= clock)) return false;
   }
   if (info & 0x40) {
-    if (!(FastVarUint(p, &rc) && FastVarUint(p, &rk)) ||
-        (rc == client && rk >= clock)) {
+    if (own.Match(p)) {
+      rc = client;
+    } else if (!FastVarUint(p, &rc)) {
       return false;
     }
+    if (!FastVarUint(p, &rk) || (rc == client && rk >= clock)) return false;
   }
   uint64_t length = 0;
   std::string_view utf8;
@@ -549,40 +586,6 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool FastAny(const uint8_t*& p, Any* out) {
   p = q;
   return true;
 }
-
-// A section's client as the var-uint bytes a v1 struct writes for it (a
-// map entry names its parent by id, most often an item of its own client):
-// matching those bytes reads the id's client without decoding it.
-struct OwnClientBytes {
-  uint64_t bytes = 1;  // never matches (mask 0) unless set
-  uint64_t mask = 0;
-  size_t length = 0;
-
-  explicit OwnClientBytes(uint64_t client) {
-    uint64_t v = client;
-    uint64_t out = 0;
-    size_t n = 0;
-    while (n < 8) {
-      const uint64_t b = v & 0x7f;
-      v >>= 7;
-      out |= (v != 0 ? b | 0x80 : b) << (8 * n);
-      ++n;
-      if (v == 0) break;
-    }
-    if (v != 0) return;  // longer than eight bytes: read it
-    bytes = out;
-    mask = n == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * n)) - 1;
-    length = n;
-  }
-  // Reads the client at `p` (eight readable bytes) when it is this one.
-  bool Match(const uint8_t*& p) const {
-    uint64_t w;
-    std::memcpy(&w, p, 8);
-    if ((w & mask) != bytes) return false;
-    p += length;
-    return true;
-  }
-};
 
 // ReadV1Fast for the structs that name their parent (no origin: a map's
 // entries, the first item of a type): a root name or a parent item, a key,
@@ -929,7 +932,7 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
         // The info byte's origin bits choose the reader.
         if (rest.remaining() >= 32) {
           fast = (*rest.cursor() & 0xc0) != 0
-                     ? ReadV1Fast(rest, client, clock, &s, strings)
+                     ? ReadV1Fast(rest, client, own, clock, &s, strings)
                      : ReadV1FastParented(rest, client, own, clock, &s, pool,
                                           strings);
         }
