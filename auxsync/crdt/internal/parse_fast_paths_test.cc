@@ -2,10 +2,11 @@
 //
 // The fast paths of update loading against their plain forms: the ASCII
 // UTF-8 -> UTF-16 assignment (against AppendValidUtf8AsUtf16), the v1
-// struct reader's cursor path (structs whose var-ints it leaves to the
-// checked reader load the same) and its path for map entries, the v2
-// reader's runs from local column states, the delete set's Add cache across
-// copies and moves, and the cleanup's merges after loading a state.
+// struct reader's cursor path (its origins of own and other clients;
+// structs whose var-ints it leaves to the checked reader load the same) and its
+// path for map entries, the v2 reader's runs from local column states, the
+// delete set's Add cache across copies and moves, and the cleanup's merges
+// after loading a state.
 
 #include <cstdint>
 #include <random>
@@ -126,50 +127,76 @@ TEST(ParseFastPaths, LongVarIntsAndShortTailsLoadTheSame) {
   }
 }
 
-// The v2 reader's run of structs from local column states against the
-// column readers it leaves the unusual structs to: documents of several
-// clients (ids of up to 53 bits), ASCII and other text, pairs cut between
-// items, deletions and a map, loaded from v2, give the same text and the
-// same v1 and v2 encodings as the document they were written from.
-TEST(ParseFastPaths, V2ColumnRunsLoadAsTheColumnReaders) {
-  std::mt19937_64 rng(11);
+// Random edits of a text and a map into `a` by up to five clients (ids of
+// up to 53 bits; one client in even rounds): ASCII and other text, pairs
+// cut between items, deletions.
+void EditBySeveralClients(std::mt19937_64& rng, int round, Doc& a) {
   const std::u16string pieces[] = {u"a",          u"hello ",
                                    u"x",          u"\u00e9t\u00e9",
                                    u"\U0001F600", u"0123456789abcdefghij"};
   const uint64_t clients[] = {1, 300, uint64_t{1} << 31, uint64_t{1} << 40,
                               (uint64_t{1} << 53) - 1};
+  YText t = a.GetText("text");
+  YMap m = a.GetMap("map");
+  const int edits = 1 + static_cast<int>(rng() % 300);
+  for (int e = 0; e < edits; ++e) {
+    a.set_client_id(clients[rng() % (round % 2 == 0 ? 1 : 5)]);
+    a.Transact([&](Transaction&) {
+      const uint64_t len = t.Length();
+      const uint64_t r = rng() % 10;
+      if (r < 6 || len == 0) {
+        t.Insert(rng() % (len + 1), pieces[rng() % 6]);
+      } else if (r < 9) {
+        const uint64_t at = rng() % len;
+        t.Delete(at, 1 + rng() % std::min<uint64_t>(len - at, 5));
+      } else {
+        m.Set("k" + std::to_string(rng() % 3),
+              Any::MakeNumber(static_cast<double>(e)));
+      }
+    });
+  }
+}
+
+// Loads `a`'s state from its v1 (or v2) encoding: the same text, and the
+// same v1 and v2 encodings as `a`.
+void ExpectLoadsTheSame(Doc& a, bool from_v2, int round) {
+  auto v1 = EncodeStateAsUpdate(a);
+  auto v2 = EncodeStateAsUpdateV2(a);
+  ASSERT_TRUE(v1.ok() && v2.ok());
+  Doc b;
+  ASSERT_TRUE((from_v2 ? ApplyUpdateV2(b, *v2) : ApplyUpdate(b, *v1)).ok())
+      << round;
+  EXPECT_EQ(b.GetText("text").ToString16(), a.GetText("text").ToString16())
+      << round;
+  auto again2 = EncodeStateAsUpdateV2(b);
+  auto again1 = EncodeStateAsUpdate(b);
+  ASSERT_TRUE(again1.ok() && again2.ok());
+  EXPECT_EQ(*again2, *v2) << round;
+  EXPECT_EQ(*again1, *v1) << round;
+}
+
+// The v2 reader's run of structs from local column states against the
+// column readers it leaves the unusual structs to: documents of several
+// clients loaded from v2 give the same text and encodings.
+TEST(ParseFastPaths, V2ColumnRunsLoadAsTheColumnReaders) {
+  std::mt19937_64 rng(11);
   for (int round = 0; round < 40; ++round) {
     Doc a;
-    YText t = a.GetText("text");
-    YMap m = a.GetMap("map");
-    const int edits = 1 + static_cast<int>(rng() % 300);
-    for (int e = 0; e < edits; ++e) {
-      a.set_client_id(clients[rng() % (round % 2 == 0 ? 1 : 5)]);
-      a.Transact([&](Transaction&) {
-        const uint64_t len = t.Length();
-        const uint64_t r = rng() % 10;
-        if (r < 6 || len == 0) {
-          t.Insert(rng() % (len + 1), pieces[rng() % 6]);
-        } else if (r < 9) {
-          const uint64_t at = rng() % len;
-          t.Delete(at, 1 + rng() % std::min<uint64_t>(len - at, 5));
-        } else {
-          m.Set("k" + std::to_string(rng() % 3),
-                Any::MakeNumber(static_cast<double>(e)));
-        }
-      });
-    }
-    auto v1 = EncodeStateAsUpdate(a);
-    auto v2 = EncodeStateAsUpdateV2(a);
-    ASSERT_TRUE(v1.ok() && v2.ok());
-    Doc b;
-    ASSERT_TRUE(ApplyUpdateV2(b, *v2).ok()) << round;
-    EXPECT_EQ(b.GetText("text").ToString16(), t.ToString16()) << round;
-    auto again2 = EncodeStateAsUpdateV2(b);
-    auto again1 = EncodeStateAsUpdate(b);
-    ASSERT_TRUE(again1.ok() && again2.ok());
-    EXPECT_EQ(*again2, *v2) << round;
-    EXPECT_EQ(*again1, *v1) << round;
+    EditBySeveralClients(rng, round, a);
+    ExpectLoadsTheSame(a, /*from_v2=*/true, round);
+  }
+}
+
+// The v1 cursor path's origins: those naming the struct's own client are
+// matched by their bytes (of one to eight), those naming another client
+// decoded; documents of several clients loaded from v1 give the same text
+// and encodings.
+TEST(ParseFastPaths, V1OriginsOfOwnAndOtherClientsLoadTheSame) {
+  std::mt19937_64 rng(12);
+  for (int round = 0; round < 40; ++round) {
+    Doc a;
+    EditBySeveralClients(rng, round, a);
+    ExpectLoadsTheSame(a, /*from_v2=*/false, round);
   }
 }
 
