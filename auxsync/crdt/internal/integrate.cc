@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
 #include "auxsync/crdt/internal/engine.h"
+#include "auxsync/crdt/internal/named_run.h"
 #include "auxsync/crdt/internal/prefetch.h"
 #include "auxsync/crdt/update_utils.h"
 
@@ -66,20 +67,6 @@ Item* GetItemCleanEnd(Transaction& tr, Id id) {
     SplitItem(tr, s, id.clock - s->id.clock + 1);
   return s;
 }
-
-namespace {
-
-inline __attribute__((always_inline)) void AddStruct(Transaction& tr,
-                                                     Item* it) {
-  // (Before the cleanup no struct loses its origin or becomes GC without a
-  // delete, which the cleanup sees.)
-  if (it->has_origin || it->gc) DocAccess::AddedMergeable(tr) = true;
-  auto& v = tr.doc().store().ClientOrCreate(it->id.client);
-  assert(v.empty() || v.back()->EndClock() == it->id.clock);
-  v.push_back(it);
-}
-
-}  // namespace
 
 namespace {
 
@@ -203,26 +190,7 @@ namespace {
     parent->length += item->length;
   if (!item->has_parent_sub) parent->cache_item = nullptr;
   AddStruct(tr, item);
-  // content.integrate
-  switch (item->content.ref) {
-    case kRefDeleted:
-      DocAccess::Ds(tr).AddCollected(item->id.client, item->id.clock,
-                                     item->length);
-      item->deleted = true;
-      break;
-    case kRefFormat:
-      parent->has_formatting = true;
-      break;
-    case kRefType: {
-      TypeImpl* t = item->content.type();
-      t->doc = &doc;
-      t->item = item;
-      if (t->has_prelim()) IntegrateTypeContent(tr, t);
-      break;
-    }
-    default:
-      break;
-  }
+  IntegrateContent(tr, item, parent);
   DocAccess::AddChanged(
       tr, parent, item->has_parent_sub ? &item->parent_sub.get() : nullptr);
   if ((parent->item != nullptr && parent->item->deleted) ||
@@ -398,36 +366,6 @@ Item* NewLocalMapItem(Transaction& tr, TypeImpl* parent, Item* left,
 
 namespace {
 
-struct ClientRefs {
-  uint64_t client = 0;
-  std::vector<DecodedStruct> refs;
-  size_t i = 0;
-  bool present = true;
-  bool reserved = false;  // the store's list has room for refs (IntegrateRun)
-  uint64_t state = 0;     // the store's state of the client
-  // The client's last integrated item and the item its right origin named:
-  // the next struct of a decoded state often continues there (same origin
-  // end, same right origin), and then needs no lookup.
-  Item* last = nullptr;
-  Item* last_right = nullptr;
-  // The items the last structs naming their parent by id had as parent,
-  // newest first: a map's entries follow one another (a parent is a type
-  // item, length 1, never split: found again by its id), and a nested
-  // type's own entries come between two of them (a bot's Y.Text tag and
-  // its string, between the bot's other tags).
-  Item* last_parent = nullptr;
-  Item* prev_parent = nullptr;
-  // The root the last struct naming its parent by name had (a view of
-  // the root's own name), and that struct's view of the name: decoding
-  // gives a run of structs under one root the same view (ShareRootName),
-  // which is then matched by its address, without reading the update's
-  // bytes again (cold by now: one cache miss per bot map of an
-  // initialization update).
-  TypeImpl* last_root = nullptr;
-  std::string_view last_root_name;
-  std::string_view last_root_view;
-};
-
 // Whether a decoded struct depends on a struct of another client the store
 // does not have yet (yjs getMissing's first half); sets *missing_client.
 bool MissingDependency(const DecodedStruct& s, const StructStore& store,
@@ -586,42 +524,8 @@ Item* Materialize(Transaction& tr, DecodedStruct& s, ClientRefs& cr) {
       it->has_parent_sub = src->has_parent_sub;
       it->parent_sub = src->parent_sub;
     }
-  } else if (s.parent_kind == 1) {
-    // Roots never go away: the last one named is kept with its name.
-    if (cr.last_root == nullptr ||
-        s.parent_name.data() != cr.last_root_view.data() ||
-        s.parent_name.size() != cr.last_root_view.size()) {
-      if (cr.last_root == nullptr || cr.last_root_name != s.parent_name) {
-        cr.last_root = DocAccess::RootForRemote(doc, s.parent_name);
-        cr.last_root_name = cr.last_root->root_name();
-      }
-      cr.last_root_view = s.parent_name;
-    }
-    it->parent = cr.last_root;
   } else {
-    // A stored struct whose first clock is the parent id's is the one
-    // Find would return: the previous struct (a text's first string
-    // names the text made just before) or the last parent.
-    Item* p;
-    if (cr.last_parent != nullptr && cr.last_parent->id == s.parent_id) {
-      p = cr.last_parent;
-    } else {
-      if (cr.last != nullptr && cr.last->id == s.parent_id) {
-        p = cr.last;
-      } else if (cr.prev_parent != nullptr &&
-                 cr.prev_parent->id == s.parent_id) {
-        p = cr.prev_parent;
-      } else {
-        p = doc.store().Find(s.parent_id);
-      }
-      cr.prev_parent = cr.last_parent;
-      cr.last_parent = p;
-    }
-    if (p == nullptr || p->gc || p->content.ref != kRefType) {
-      it->parent = nullptr;
-    } else {
-      it->parent = p->content.type();
-    }
+    it->parent = NamedParent(doc, s, cr);
   }
   return it;
 }
@@ -887,11 +791,14 @@ std::vector<uint8_t> EncodeRest(
     stack.clear();
   };
   while (true) {
-    if (head->parent_kind == 0 && stack.empty() && head_cr == cur &&
-        cur->present) {
-      // A run of the current client's structs on the common path (a
-      // struct naming its parent never is: no call for those).
-      head = IntegrateRun(tr, *cur, head, &taken);
+    if (stack.empty() && head_cr == cur && cur->present) {
+      // A run of the current client's structs on one of the common paths:
+      // a text's (here) or one naming parents (named_run.cc, its own file
+      // so that its code changes nothing of this one's).
+      const bool named = head->parent_kind != 0;
+      DecodedStruct* const first = head;
+      head = named ? IntegrateNamedRun(tr, *cur, head, &taken)
+                   : IntegrateRun(tr, *cur, head, &taken);
       if (head == nullptr) {
         cur = next_target();
         if (cur == nullptr) break;
@@ -899,6 +806,9 @@ std::vector<uint8_t> EncodeRest(
         head_cr = cur;
         continue;
       }
+      // A run stopped at a struct of the other path (a text's first item,
+      // then its others): that path may take it.
+      if (head != first && (head->parent_kind != 0) != named) continue;
     }
     if (head->skip()) {
       // Stays in `refs`: yjs puts a skip back into a rest like any struct.

@@ -3,12 +3,16 @@
 // The fast paths of update loading against their plain forms: the ASCII
 // UTF-8 -> UTF-16 assignment (against AppendValidUtf8AsUtf16), the v1
 // struct reader's cursor path (its origins of own and other clients;
-// structs whose var-ints it leaves to the checked reader load the same) and its
-// path for map entries, the v2 reader's runs from local column states, the
-// delete set's Add cache across copies and moves, and the cleanup's merges
-// after loading a state.
+// structs whose var-ints it leaves to the checked reader load the same)
+// and its path for map entries, the v2 reader's runs from local column
+// states, the integration path for structs that name their parent
+// (against the general one), the delete set's Add cache across copies and
+// moves, and the cleanup's merges after loading a state.
 
+#include <algorithm>
 #include <cstdint>
+#include <iterator>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -266,6 +270,80 @@ TEST(ParseFastPaths, ParentedStructsLoadAsTheCheckedReader) {
   EXPECT_FALSE(st.ok());
   EXPECT_NE(st.message().find("UTF-8"), std::string::npos) << st.message();
   EXPECT_FALSE(c.GetMap("bots").Get("k").has_value());
+}
+
+// Structs that name their parent from three clients' concurrent edits,
+// applied to fresh documents in every order: a key's and a list's first
+// items (the named path), a key that has an item already (concurrent sets:
+// the general path's conflict scan) and entries of a nested map another
+// client deleted. Every order gives the same document and bytes.
+TEST(ParseFastPaths, NamedStructsOfConcurrentClientsConverge) {
+  std::vector<std::unique_ptr<Doc>> docs;
+  for (uint64_t id : {uint64_t{1}, uint64_t{1} << 33, uint64_t{300}}) {
+    DocOptions o;
+    o.client_id = id;
+    docs.push_back(std::make_unique<Doc>(o));
+  }
+  docs[0]->Transact([&](Transaction&) {
+    docs[0]->GetMap("m").Set("n",
+                             Input::Map({{"x", Input(Any::MakeNumber(1))}}));
+  });
+  auto base = EncodeStateAsUpdate(*docs[0]);
+  ASSERT_TRUE(base.ok());
+  ASSERT_TRUE(ApplyUpdate(*docs[1], *base).ok());
+  ASSERT_TRUE(ApplyUpdate(*docs[2], *base).ok());
+  std::vector<std::vector<uint8_t>> states;
+  for (size_t d = 0; d < docs.size(); ++d) {
+    Doc& doc = *docs[d];
+    YMap m = doc.GetMap("m");
+    doc.Transact([&](Transaction&) {
+      m.Set("k", Any::MakeNumber(static_cast<double>(d)));
+      m.Set("own" + std::to_string(d), Input::Text(u"t"));
+      if (d == 0) {
+        m.Delete("n");
+      } else {
+        YMap(m.Get("n")->type).Set("y" + std::to_string(d), Any::MakeNull());
+      }
+    });
+    doc.GetArray("list").Push({Input(Any::MakeNumber(static_cast<double>(d)))});
+    auto state = EncodeStateAsUpdate(doc);
+    ASSERT_TRUE(state.ok());
+    states.push_back(*state);
+  }
+  size_t order[] = {0, 1, 2};
+  std::vector<uint8_t> first_bytes;
+  // The map's keys are in the order they were integrated (as yjs's
+  // toJSON): compared sorted, with their values.
+  auto sorted_entries = [](const YMap& m) {
+    std::vector<std::pair<std::string, JsValue>> out;
+    const JsValue json = m.ToJson();
+    for (const std::string& k : m.Keys()) out.emplace_back(k, *json.Find(k));
+    std::sort(out.begin(), out.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    return out;
+  };
+  std::vector<std::pair<std::string, JsValue>> first_map;
+  JsValue first_list;
+  do {
+    Doc c;
+    for (size_t i : order) ASSERT_TRUE(ApplyUpdate(c, states[i]).ok());
+    auto bytes = EncodeStateAsUpdate(c);
+    ASSERT_TRUE(bytes.ok());
+    const auto map = sorted_entries(c.GetMap("m"));
+    const JsValue list = c.GetArray("list").ToJson();
+    if (first_bytes.empty()) {
+      first_bytes = *bytes;
+      first_map = map;
+      first_list = list;
+      EXPECT_FALSE(c.GetMap("m").Has("n"));
+      EXPECT_TRUE(c.GetMap("m").Has("own2"));
+      EXPECT_EQ(c.GetArray("list").Length(), 3u);
+    } else {
+      EXPECT_EQ(*bytes, first_bytes) << order[0] << order[1] << order[2];
+      EXPECT_EQ(map, first_map) << order[0] << order[1] << order[2];
+      EXPECT_EQ(list, first_list) << order[0] << order[1] << order[2];
+    }
+  } while (std::next_permutation(std::begin(order), std::end(order)));
 }
 
 TEST(ParseFastPaths, DeleteSetAddCacheFollowsCopiesAndMoves) {
