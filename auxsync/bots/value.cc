@@ -847,11 +847,9 @@ ObjectRef Object::WithKeysOf(const Object& like) {
   ObjectRef out = WithCapacity(like.live_);
   Object& o = *out;
   for (const Slot& s : like.slots_) {
-    // The key copied, the value left undefined, the flags (array index or
-    // not) kept.
-    Slot& added = o.slots_.emplace_back();
-    added.key = s.key;
-    added.flags = s.flags;
+    // The key copied (constructed, not assigned), the value left undefined,
+    // the flags (array index or not) kept.
+    o.slots_.emplace_back(s.key, Value(), s.flags);
   }
   std::memcpy(o.hashes_, like.hashes_, sizeof(hashes_));
   o.live_ = like.live_;
