@@ -849,7 +849,7 @@ ObjectRef Object::WithKeysOf(const Object& like) {
   for (const Slot& s : like.slots_) {
     // The key copied (constructed, not assigned), the value left undefined,
     // the flags (array index or not) kept.
-    o.slots_.emplace_back(s.key, Value(), s.flags);
+    o.slots_.emplace_back(s.key, s.flags);
   }
   std::memcpy(o.hashes_, like.hashes_, sizeof(hashes_));
   o.live_ = like.live_;

@@ -479,6 +479,9 @@ class Object {
   static constexpr uint8_t kIndexKey = 2;  // an array-index key
 
   struct Slot {
+    Slot() = default;
+    // A key with the value left undefined (WithKeysOf's copy of a slot).
+    Slot(const std::string& k, uint8_t f) : key(k), flags(f) {}
     std::string key;
     // The flags sit in the value's tail padding: a slot is 56 bytes.
     [[no_unique_address]] Value value;
