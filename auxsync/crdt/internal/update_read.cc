@@ -392,14 +392,15 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool FastStringBytes(
 }
 
 // A section's client as the var-uint bytes a v1 struct writes for it (a
-// map entry names its parent by id, most often an item of its own client):
-// matching those bytes reads the id's client without decoding it.
+// text's origins and a map entry's parent are ids, most often of its own
+// client): matching those bytes reads an id's client without decoding it.
 struct OwnClientBytes {
+  uint64_t client;
   uint64_t bytes = 1;  // never matches (mask 0) unless set
   uint64_t mask = 0;
   size_t length = 0;
 
-  explicit OwnClientBytes(uint64_t client) {
+  explicit OwnClientBytes(uint64_t c) : client(c) {
     uint64_t v = client;
     uint64_t out = 0;
     size_t n = 0;
@@ -415,13 +416,21 @@ struct OwnClientBytes {
     mask = n == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * n)) - 1;
     length = n;
   }
-  // Reads the client at `p` (eight readable bytes) when it is this one.
-  bool Match(const uint8_t*& p) const {
+  // Reads an id (client and clock var-uints, each of up to five bytes,
+  // this client's matched by its bytes) at `p`, which has at least
+  // sixteen readable bytes. False when a var-int is longer (the checked
+  // reader takes it).
+  ABSL_ATTRIBUTE_ALWAYS_INLINE bool ReadId(const uint8_t*& p, uint64_t* c,
+                                           uint64_t* k) const {
     uint64_t w;
     std::memcpy(&w, p, 8);
-    if ((w & mask) != bytes) return false;
-    p += length;
-    return true;
+    if ((w & mask) == bytes) {
+      p += length;
+      *c = client;
+    } else if (!FastVarUint(p, c)) {
+      return false;
+    }
+    return FastVarUint(p, k);
   }
 };
 
@@ -451,21 +460,13 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool ReadV1Fast(
   // A dependency on a later struct of the client: the checked path reports
   // it (tested where each origin is read, while its branch is taken).
   uint64_t oc = 0, ok = 0, rc = 0, rk = 0;
-  if (info & 0x80) {
-    if (own.Match(p)) {
-      oc = client;
-    } else if (!FastVarUint(p, &oc)) {
-      return false;
-    }
-    if (!FastVarUint(p, &ok) || (oc == client && ok >= clock)) return false;
+  if ((info & 0x80) &&
+      (!own.ReadId(p, &oc, &ok) || (oc == client && ok >= clock))) {
+    return false;
   }
-  if (info & 0x40) {
-    if (own.Match(p)) {
-      rc = client;
-    } else if (!FastVarUint(p, &rc)) {
-      return false;
-    }
-    if (!FastVarUint(p, &rk) || (rc == client && rk >= clock)) return false;
+  if ((info & 0x40) &&
+      (!own.ReadId(p, &rc, &rk) || (rc == client && rk >= clock))) {
+    return false;
   }
   uint64_t length = 0;
   std::string_view utf8;
@@ -615,10 +616,7 @@ bool ReadV1FastParented(internal::Lib0Decoder& rest, uint64_t client,
   uint64_t pc = 0, pk = 0;
   if (parent_info == 1) {
     if (!FastAsciiString(p, &parent_name)) return false;
-  } else if (own.Match(p)) {
-    pc = client;
-    if (!FastVarUint(p, &pk)) return false;
-  } else if (!(FastVarUint(p, &pc) && FastVarUint(p, &pk))) {
+  } else if (!own.ReadId(p, &pc, &pk)) {
     return false;
   }
   std::string_view key;
