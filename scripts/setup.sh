@@ -6,7 +6,9 @@
 #
 # Run as root (apt needs it; nothing else does). Builds:
 #   build/       RelWithDebInfo, warnings as errors      (everything)
-#   build-asan/  Debug, ASan+UBSan, untrusted-input modules only
+#   build-asan/  Debug, ASan+UBSan, untrusted-input modules only, with clang
+#                (build/ uses the system compiler, GCC on Debian: every
+#                test run compiles the untrusted-input modules with both)
 # Environment:
 #   SETUP_SKIP_ASAN=1    skip build-asan/ (scripts/run.sh sets it)
 #   SETUP_DEPS_ONLY=1    install packages only, build nothing
@@ -128,7 +130,15 @@ build_tree build \
 if [[ "${SETUP_SKIP_ASAN:-0}" == 1 ]]; then
   log "skipping build-asan/ (SETUP_SKIP_ASAN=1)"
 else
+  # A tree configured with another compiler (before build-asan/ moved to
+  # clang) is configured afresh: CMake cannot switch a tree's compiler.
+  if [[ -f build-asan/CMakeCache.txt ]] &&
+     ! grep -q '^CMAKE_CXX_COMPILER:.*clang++' build-asan/CMakeCache.txt; then
+    log "build-asan/ was configured with another compiler: starting over"
+    locked rm -rf build-asan
+  fi
   build_tree build-asan \
+    -DCMAKE_CXX_COMPILER=clang++ \
     -DCMAKE_BUILD_TYPE=Debug \
     -DAUXSYNC_SANITIZE=ON \
     -DAUXSYNC_TESTS_ONLY_UNTRUSTED=ON \

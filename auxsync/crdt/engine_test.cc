@@ -498,7 +498,11 @@ TEST(DocEngine, LazyEventsAreTheEagerEvents) {
     // Both docs read the events in the same handler; the eager one builds
     // them in its cleanup (it has an afterTransaction handler).
     std::vector<Subscription> subs;
-    for (auto [d, out] : {std::pair{&eager, &want}, std::pair{&lazy, &got}}) {
+    for (auto [d, events] :
+         {std::pair{&eager, &want}, std::pair{&lazy, &got}}) {
+      // A copy for the lambdas: clang before 16 cannot capture a
+      // structured binding.
+      std::vector<std::string>* out = events;
       if (read_in_update_handler) {
         // The afterTransaction handler asks for nothing; the update
         // handler, which runs after the collection, reads the events.
