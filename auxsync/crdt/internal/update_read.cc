@@ -217,6 +217,41 @@ class StringSink {
   TextBlock* block_ = nullptr;  // the block being filled (one reference)
 };
 
+// Fails `rest` at `start` (where the struct begins) unless a struct of
+// `length` at `clock` is one yjs can hold.
+inline bool CheckStructLength(internal::Lib0Decoder& rest, size_t start,
+                              uint64_t length, uint64_t clock) {
+  if (length == 0) [[unlikely]] {
+    rest.FailAt(start, "struct of length 0");
+    return false;
+  }
+  if (length > kMaxSafeInteger - clock) [[unlikely]] {
+    rest.FailAt(start, "struct extends beyond clock 2^53");
+    return false;
+  }
+  return true;
+}
+
+// Fails `rest` at `start` for the struct (client, clock) naming a struct of
+// its own client that comes after it.
+void FailLaterDependency(internal::Lib0Decoder& rest, size_t start,
+                         uint64_t client, uint64_t clock) {
+  rest.FailAt(start, absl::StrCat("struct ", client, ":", clock,
+                                  " depends on a later struct of its client"));
+}
+
+// A string struct's text as read by the decoder (`utf8`, validated, of
+// `units` UTF-16 units; `bound`: bytes of strings still to come), with the
+// halves of a surrogate pair a v2 cut split (0 if none), as JavaScript
+// keeps them.
+void PutReadString(StringSink& strings, std::string_view utf8, uint64_t units,
+                   size_t bound, char16_t lead_low, char16_t trail_high,
+                   Text16* out) {
+  strings.Put(utf8, units, bound, out);
+  if (lead_low != 0) out->front() = lead_low;
+  if (trail_high != 0) out->back() = trail_high;
+}
+
 // The structs that make up most documents (items whose content is a
 // string, deleted, a type or plain values) read straight into the engine's
 // form, with ReadStructBody's checks and errors. Returns true when it read
@@ -311,26 +346,39 @@ bool ReadCommonStruct(Dec& dec, uint8_t info, size_t start, uint64_t client,
     }
   }
   if (!dec.ok()) return false;
-  if (length == 0) {
-    dec.rest().FailAt(start, "struct of length 0");
-    return false;
-  }
-  if (length > kMaxSafeInteger - clock) {
-    dec.rest().FailAt(start, "struct extends beyond clock 2^53");
-    return false;
-  }
+  if (!CheckStructLength(dec.rest(), start, length, clock)) return false;
   it->length = length;
   if (ref == kRefString) {
     // The reader validated the UTF-8 and counted its UTF-16 units; the
     // string column (v2) or the rest of the update (v1) bounds the units
     // still to come.
-    strings.Put(utf8, length, dec.remaining_string_bytes() + utf8.size(),
-                &c.str);
-    // Keep the halves of a pair a v2 cut split, as JavaScript does.
-    if (lead_low != 0) c.str.front() = lead_low;
-    if (trail_high != 0) c.str.back() = trail_high;
+    PutReadString(strings, utf8, length,
+                  dec.remaining_string_bytes() + utf8.size(), lead_low,
+                  trail_high, &c.str);
   }
   *failed = false;
+  return true;
+}
+
+// The string of a v2 struct at `clock` through the string column's reader,
+// from and back into the copy of its state `st`: its UTF-16 length in
+// `*length`, its text in `*out` when the length is one CheckStructLength
+// accepts. False when the update is malformed (the error is in `dec`).
+[[gnu::noinline]] bool ReadCheckedString(
+    internal::UpdateDecoderV2& dec, internal::StringColumnDecoder::State& st,
+    uint64_t clock, StringSink& strings, uint64_t* length, Text16* out) {
+  internal::StringColumnDecoder& column = dec.string_column();
+  column.set_state(st);
+  const std::string_view utf8 = dec.ReadString(length);
+  char16_t lead_low = 0, trail_high = 0;
+  dec.LastStringHalves(&lead_low, &trail_high);
+  st = column.state();
+  if (!dec.ok()) return false;
+  if (*length != 0 && *length <= kMaxSafeInteger - clock) {
+    PutReadString(strings, utf8, *length,
+                  dec.remaining_string_bytes() + utf8.size(), lead_low,
+                  trail_high, out);
+  }
   return true;
 }
 
@@ -684,19 +732,22 @@ bool ReadV1FastParented(internal::Lib0Decoder& rest, uint64_t client,
   return true;
 }
 
-// The v2 column readers' rules (update_decoder.h) on local copies of their
-// states, so that a run of structs is read without a call or an error check
-// per field. Each returns false where the column's own reader has to
-// decide (a run header near the end of its column or with a long var-int,
-// a value out of range): the caller then drops the copy.
+// The v2 column readers' rules (update_decoder.h) on copies of their states
+// held by the caller, so that a run of structs is read without a call or an
+// error check per field. Each changes the state only when it returns true;
+// it returns false where the column's own reader has to decide (a run
+// header near the end of its column or with a long var-int, a value out of
+// range).
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool NextInfo(
     internal::RleByteDecoder::State& st, uint8_t* out) {
   if (st.count == 0 && !st.forever) {
     const ptrdiff_t left = st.end - st.p;
     if (left >= 6) {
-      st.s = *st.p++;
+      const uint8_t* p = st.p + 1;
       uint64_t c;
-      if (!FastVarUint(st.p, &c)) return false;
+      if (!FastVarUint(p, &c)) return false;
+      st.s = st.p[0];
+      st.p = p;
       st.count = c + 1;
     } else if (left == 1) {
       // The last run's count is not written: it repeats forever.
@@ -715,42 +766,68 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool NextUint(
     internal::UintOptRleDecoder::State& st, uint64_t* out) {
   if (st.count == 0) {
     if (st.end - st.p < 10) return false;
+    const uint8_t* p = st.p;
     bool run;
-    if (!FastVarInt(st.p, &run, &st.s)) return false;
-    st.count = 1;
+    uint64_t s;
+    if (!FastVarInt(p, &run, &s)) return false;
+    uint64_t count = 1;
     if (run) {
       uint64_t c;
-      if (!FastVarUint(st.p, &c)) return false;
-      st.count = c + 2;
+      if (!FastVarUint(p, &c)) return false;
+      count = c + 2;
     }
+    st.p = p;
+    st.s = s;
+    st.count = count;
   }
   --st.count;
   *out = st.s;
   return true;
 }
 
+// NextUint without the read: the value and the state after it, for a
+// caller that takes it only once the rest of the struct is known to be
+// readable.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool PeekUint(
+    const internal::UintOptRleDecoder::State& st, uint64_t* out,
+    internal::UintOptRleDecoder::State* after) {
+  *after = st;
+  return NextUint(*after, out);
+}
+
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool NextClock(
     internal::IntDiffOptRleDecoder::State& st, uint64_t* out) {
+  constexpr auto kMax = static_cast<int64_t>(kMaxSafeInteger);
   if (st.count == 0) {
     if (st.end - st.p < 10) return false;
+    const uint8_t* p = st.p;
     bool negative;
     uint64_t m;
-    if (!FastVarInt(st.p, &negative, &m)) return false;
+    if (!FastVarInt(p, &negative, &m)) return false;
     const auto mag = static_cast<int64_t>(m);
     // 2 * diff + run flag.
-    st.diff = negative ? -((mag + 1) / 2) : mag / 2;
-    st.count = 1;
+    const int64_t diff = negative ? -((mag + 1) / 2) : mag / 2;
+    uint64_t count = 1;
     if (m & 1) {
       uint64_t c;
-      if (!FastVarUint(st.p, &c)) return false;
-      st.count = c + 2;
+      if (!FastVarUint(p, &c)) return false;
+      count = c + 2;
     }
+    // A clock is in [0, 2^53].
+    const int64_t s = st.s + diff;
+    if (s < 0 || s > kMax) return false;
+    st.p = p;
+    st.diff = diff;
+    st.s = s;
+    st.count = count - 1;
+    *out = static_cast<uint64_t>(s);
+    return true;
   }
-  st.s += st.diff;
+  const int64_t s = st.s + st.diff;
+  if (s < 0 || s > kMax) return false;
+  st.s = s;
   --st.count;
-  // A clock is in [0, 2^53].
-  if (st.s < 0 || st.s > static_cast<int64_t>(kMaxSafeInteger)) return false;
-  *out = static_cast<uint64_t>(st.s);
+  *out = static_cast<uint64_t>(s);
   return true;
 }
 
@@ -782,78 +859,109 @@ struct V2Columns {
   }
 };
 
-// ReadV1Fast for v2: the struct at (client, clock) from the column states
-// `cols` (`text`: the string column's text), which it advances past the
-// struct. Returns false, having changed nothing, for every other struct
-// and for anything unusual (see NextInfo; a string that is not ASCII or
-// follows a cut pair; a length or dependency the checks reject):
-// ReadCommonStruct then reads it from the decoder with its checks and
-// errors. The columns are read into local copies and stored back at the
-// end (registers, not a copy of every state per struct).
-ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool ReadV2Fast(
-    V2Columns& cols, std::string_view text, uint64_t client, uint64_t clock,
-    DecodedStruct* s, StringSink& strings) {
-  internal::RleByteDecoder::State info_col = cols.info;
+// One value of a column through its own (checked) reader, from and back
+// into the copy of its state: where Next* declines. Errors stay in `dec`.
+template <typename Column, typename State, typename Read>
+[[gnu::noinline]] uint64_t CheckedRead(Column& column, State& st, Read read) {
+  column.set_state(st);
+  const uint64_t v = read();
+  st = column.state();
+  return v;
+}
+
+// What ReadV2Fast did.
+enum class V2Fast : uint8_t {
+  kRead,    // read the struct (its dependencies checked)
+  kNone,    // read nothing: the struct is the checked reader's
+  kInfo,    // read only its info byte (*info), of a struct of another kind
+  kFailed,  // the update is malformed (the error is in the decoder)
+};
+
+// ReadCommonStruct for the structs most v2 updates are made of: string or
+// deleted content with an origin, at (client, clock), from the column
+// states `cols` (`text`: the string column's text) and, where a column's
+// fast rule declines, its own reader (so no column state is ever undone:
+// a struct of another kind is found at its info byte, before any other
+// column is read). A string's length is read together with its text, which
+// goes through the column's reader unless it is ASCII.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline V2Fast ReadV2Fast(
+    internal::UpdateDecoderV2& dec, V2Columns& cols, std::string_view text,
+    uint64_t client, uint64_t clock, DecodedStruct* s, StringSink& strings,
+    uint8_t* info_out) {
   uint8_t info;
-  if (!NextInfo(info_col, &info)) return false;
+  if (!NextInfo(cols.info, &info)) return V2Fast::kNone;
   const uint8_t ref = info & 0x1f;
   if ((ref != kRefString && ref != kRefDeleted) || (info & 0xc0) == 0) {
-    return false;
+    *info_out = info;
+    return V2Fast::kInfo;
   }
-  internal::UintOptRleDecoder::State client_col = cols.client;
-  internal::IntDiffOptRleDecoder::State left_col = cols.left;
-  internal::IntDiffOptRleDecoder::State right_col = cols.right;
-  // (A dependency on a later struct of the client: the checked path
-  // reports it.)
+  // The fields in the order ReadCommonStruct reads them, so that the first
+  // error is the one it would report.
   uint64_t oc = 0, ok = 0, rc = 0, rk = 0;
   if (info & 0x80) {
-    if (!(NextUint(client_col, &oc) && NextClock(left_col, &ok)) ||
-        (oc == client && ok >= clock)) {
-      return false;
+    if (!NextUint(cols.client, &oc)) [[unlikely]] {
+      oc = CheckedRead(dec.client_column(), cols.client,
+                       [&] { return dec.ReadClient(); });
+      if (!dec.ok()) return V2Fast::kFailed;
+    }
+    if (!NextClock(cols.left, &ok)) [[unlikely]] {
+      ok = CheckedRead(dec.left_clock_column(), cols.left,
+                       [&] { return dec.ReadLeftClock(); });
+      if (!dec.ok()) return V2Fast::kFailed;
     }
   }
   if (info & 0x40) {
-    if (!(NextUint(client_col, &rc) && NextClock(right_col, &rk)) ||
-        (rc == client && rk >= clock)) {
-      return false;
+    if (!NextUint(cols.client, &rc)) [[unlikely]] {
+      rc = CheckedRead(dec.client_column(), cols.client,
+                       [&] { return dec.ReadClient(); });
+      if (!dec.ok()) return V2Fast::kFailed;
+    }
+    if (!NextClock(cols.right, &rk)) [[unlikely]] {
+      rk = CheckedRead(dec.right_clock_column(), cols.right,
+                       [&] { return dec.ReadRightClock(); });
+      if (!dec.ok()) return V2Fast::kFailed;
     }
   }
-  internal::UintOptRleDecoder::State len_col = cols.len;
-  internal::StringColumnDecoder::State str_col = cols.str;
-  uint64_t length = 0;
-  std::string_view bytes;
-  if (ref == kRefDeleted) {
-    if (!NextUint(len_col, &length)) return false;
-  } else {
-    if (str_col.pending_low_half || !NextUint(str_col.lens, &length) ||
-        length > text.size() - str_col.pos) {
-      return false;
-    }
-    bytes = text.substr(str_col.pos, static_cast<size_t>(length));
-    str_col.pos += static_cast<size_t>(length);
-  }
-  if (length == 0 || length > kMaxSafeInteger - clock) return false;
-  // Last: a string that is not ASCII leaves the text as it was.
-  if (ref == kRefString &&
-      !strings.PutAscii(bytes, text.size() - str_col.pos + bytes.size(),
-                        &s->item->content.str)) {
-    return false;
-  }
-  // (A column not read holds the state it had: stored all the same, no
-  // branch per column.)
-  cols.info = info_col;
-  cols.client = client_col;
-  cols.left = left_col;
-  cols.right = right_col;
-  cols.len = len_col;
-  cols.str = str_col;
   Item* it = s->item;
+  uint64_t length = 0;
+  if (ref == kRefDeleted) {
+    if (!NextUint(cols.len, &length)) [[unlikely]] {
+      length = CheckedRead(dec.len_column(), cols.len,
+                           [&] { return dec.ReadLen(); });
+      if (!dec.ok()) return V2Fast::kFailed;
+    }
+  } else {
+    // A string whose length fits the text is taken as ASCII (one that is
+    // not leaves the text as it was); the column's reader takes the rest.
+    internal::StringColumnDecoder::State& st = cols.str;
+    internal::UintOptRleDecoder::State lens;
+    if (!st.pending_low_half && PeekUint(st.lens, &length, &lens) &&
+        length <= text.size() - st.pos &&
+        strings.PutAscii(text.substr(st.pos, static_cast<size_t>(length)),
+                         text.size() - st.pos, &it->content.str)) {
+      st.lens = lens;
+      st.pos += static_cast<size_t>(length);
+    } else if (!ReadCheckedString(dec, st, clock, strings, &length,
+                                  &it->content.str)) [[unlikely]] {
+      return V2Fast::kFailed;
+    }
+  }
+  if (!CheckStructLength(dec.rest(), dec.rest().offset(), length, clock)) {
+    return V2Fast::kFailed;
+  }
+  // (A dependency on a later struct of the client: yjs reads the struct
+  // first.)
+  if (((info & 0x80) && oc == client && ok >= clock) ||
+      ((info & 0x40) && rc == client && rk >= clock)) [[unlikely]] {
+    FailLaterDependency(dec.rest(), dec.rest().offset(), client, clock);
+    return V2Fast::kFailed;
+  }
   it->id = {client, clock};
   if (info & 0x80) it->SetOrigin({oc, ok});
   if (info & 0x40) it->SetRightOrigin({rc, rk});
   it->length = length;
   it->content.ref = ref;
-  return true;
+  return V2Fast::kRead;
 }
 
 // Gives a struct that names the same root as the last struct that named one
@@ -926,6 +1034,7 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
       DecodedStruct& s = structs.emplace_back();
       s.item = pool.New();
       bool fast = false;
+      int info_read = -1;  // v2: an info byte the fast reader took
       if constexpr (Dec::kVersion == 1) {
         // The info byte's origin bits choose the reader.
         if (rest.remaining() >= 32) {
@@ -939,10 +1048,15 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
           cols.Load(dec);
           loaded = true;
         }
-        fast = ReadV2Fast(cols, text, client, clock, &s, strings);
+        uint8_t info = 0;
+        const V2Fast r =
+            ReadV2Fast(dec, cols, text, client, clock, &s, strings, &info);
+        if (r == V2Fast::kFailed) break;
+        fast = r == V2Fast::kRead;
         if (!fast) {
           cols.Store(dec);
           loaded = false;
+          if (r == V2Fast::kInfo) info_read = info;
         }
       }
       const Item* it = s.item;
@@ -954,7 +1068,8 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
         continue;
       }
       const size_t start = rest.offset();
-      const uint8_t info = dec.ReadInfo();
+      const uint8_t info =
+          info_read >= 0 ? static_cast<uint8_t>(info_read) : dec.ReadInfo();
       if (!dec.ok()) break;
       if (!ReadCommonStruct(dec, info, start, client, clock, &s, pool, strings,
                             &done)) {
@@ -976,9 +1091,7 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
             it->right_origin.clock >= clock) ||
            (s.parent_kind == 2 && s.parent_id.client == client &&
             s.parent_id.clock >= clock))) {
-        rest.FailAt(start, absl::StrCat("struct ", client, ":", clock,
-                                        " depends on a later struct of its "
-                                        "client"));
+        FailLaterDependency(rest, start, client, clock);
         break;
       }
       out.keyed |= s.keyed;
