@@ -785,37 +785,26 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool NextUint(
   return true;
 }
 
-// NextUint without the read: the value and the state after it, for a
-// caller that takes it only once the rest of the struct is known to be
-// readable.
-ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool PeekUint(
-    const internal::UintOptRleDecoder::State& st, uint64_t* out,
-    internal::UintOptRleDecoder::State* after) {
-  *after = st;
-  return NextUint(*after, out);
-}
-
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool NextClock(
     internal::IntDiffOptRleDecoder::State& st, uint64_t* out) {
-  constexpr auto kMax = static_cast<int64_t>(kMaxSafeInteger);
   if (st.count == 0) {
     if (st.end - st.p < 10) return false;
     const uint8_t* p = st.p;
     bool negative;
     uint64_t m;
     if (!FastVarInt(p, &negative, &m)) return false;
-    const auto mag = static_cast<int64_t>(m);
-    // 2 * diff + run flag.
-    const int64_t diff = negative ? -((mag + 1) / 2) : mag / 2;
+    // 2 * diff + run flag (m is below 2^35).
+    const int64_t diff = negative ? -static_cast<int64_t>((m + 1) >> 1)
+                                  : static_cast<int64_t>(m >> 1);
     uint64_t count = 1;
     if (m & 1) {
       uint64_t c;
       if (!FastVarUint(p, &c)) return false;
       count = c + 2;
     }
-    // A clock is in [0, 2^53].
+    // A clock is in [0, 2^53] (a negative one is above it as unsigned).
     const int64_t s = st.s + diff;
-    if (s < 0 || s > kMax) return false;
+    if (static_cast<uint64_t>(s) > kMaxSafeInteger) return false;
     st.p = p;
     st.diff = diff;
     st.s = s;
@@ -824,7 +813,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool NextClock(
     return true;
   }
   const int64_t s = st.s + st.diff;
-  if (s < 0 || s > kMax) return false;
+  if (static_cast<uint64_t>(s) > kMaxSafeInteger) return false;
   st.s = s;
   --st.count;
   *out = static_cast<uint64_t>(s);
@@ -898,6 +887,9 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline V2Fast ReadV2Fast(
   // The fields in the order ReadCommonStruct reads them, so that the first
   // error is the one it would report.
   uint64_t oc = 0, ok = 0, rc = 0, rk = 0;
+  // (A dependency on a later struct of the client is reported after the
+  // struct is read, as yjs reads it first.)
+  bool later = false;
   if (info & 0x80) {
     if (!NextUint(cols.client, &oc)) [[unlikely]] {
       oc = CheckedRead(dec.client_column(), cols.client,
@@ -909,6 +901,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline V2Fast ReadV2Fast(
                        [&] { return dec.ReadLeftClock(); });
       if (!dec.ok()) return V2Fast::kFailed;
     }
+    later = (oc == client) & (ok >= clock);
   }
   if (info & 0x40) {
     if (!NextUint(cols.client, &rc)) [[unlikely]] {
@@ -921,6 +914,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline V2Fast ReadV2Fast(
                        [&] { return dec.ReadRightClock(); });
       if (!dec.ok()) return V2Fast::kFailed;
     }
+    later |= (rc == client) & (rk >= clock);
   }
   Item* it = s->item;
   uint64_t length = 0;
@@ -933,26 +927,33 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline V2Fast ReadV2Fast(
   } else {
     // A string whose length fits the text is taken as ASCII (one that is
     // not leaves the text as it was); the column's reader takes the rest.
+    // (The length's read is undone for the column's reader: the fields
+    // NextUint changes.)
     internal::StringColumnDecoder::State& st = cols.str;
-    internal::UintOptRleDecoder::State lens;
-    if (!st.pending_low_half && PeekUint(st.lens, &length, &lens) &&
+    const uint8_t* const lens_p = st.lens.p;
+    const uint64_t lens_s = st.lens.s;
+    const uint64_t lens_count = st.lens.count;
+    if (!st.pending_low_half && NextUint(st.lens, &length) &&
         length <= text.size() - st.pos &&
         strings.PutAscii(text.substr(st.pos, static_cast<size_t>(length)),
                          text.size() - st.pos, &it->content.str)) {
-      st.lens = lens;
       st.pos += static_cast<size_t>(length);
-    } else if (!ReadCheckedString(dec, st, clock, strings, &length,
-                                  &it->content.str)) [[unlikely]] {
-      return V2Fast::kFailed;
+    } else {
+      st.lens.p = lens_p;
+      st.lens.s = lens_s;
+      st.lens.count = lens_count;
+      if (!ReadCheckedString(dec, st, clock, strings, &length,
+                             &it->content.str)) {
+        return V2Fast::kFailed;
+      }
     }
   }
-  if (!CheckStructLength(dec.rest(), dec.rest().offset(), length, clock)) {
+  // (One comparison for both of CheckStructLength's: 0 - 1 wraps.)
+  if (length - 1 >= kMaxSafeInteger - clock) [[unlikely]] {
+    CheckStructLength(dec.rest(), dec.rest().offset(), length, clock);
     return V2Fast::kFailed;
   }
-  // (A dependency on a later struct of the client: yjs reads the struct
-  // first.)
-  if (((info & 0x80) && oc == client && ok >= clock) ||
-      ((info & 0x40) && rc == client && rk >= clock)) [[unlikely]] {
+  if (later) [[unlikely]] {
     FailLaterDependency(dec.rest(), dec.rest().offset(), client, clock);
     return V2Fast::kFailed;
   }
