@@ -862,7 +862,7 @@ template <typename Column, typename State, typename Read>
 enum class V2Fast : uint8_t {
   kRead,    // read the struct (its dependencies checked)
   kNone,    // read nothing: the struct is the checked reader's
-  kInfo,    // read only its info byte (*info), of a struct of another kind
+  kInfo,    // read only its info byte (*info_out), of another kind of struct
   kFailed,  // the update is malformed (the error is in the decoder)
 };
 
