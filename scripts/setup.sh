@@ -5,7 +5,7 @@
 # when it has no build.ninja, and lets ninja rebuild incrementally.
 #
 # Run as root (apt needs it; nothing else does). Builds:
-#   build/       RelWithDebInfo, warnings as errors      (everything)
+#   build/       RelWithDebInfo (-g1), warnings as errors (everything)
 #   build-asan/  Debug, ASan+UBSan, untrusted-input modules only, with clang
 #                (build/ uses the system compiler, GCC on Debian: every
 #                test run compiles the untrusted-input modules with both)
@@ -23,7 +23,11 @@ cd "$(dirname "$0")/.."
 
 readonly LOCK="${AUXSYNC_BUILD_LOCK:-/tmp/auxsync-build.lock}"
 
-log() { echo "setup: $*"; }
+# Each line carries the time since the script started ([m:ss]), so that a
+# slow CI run shows where its time went.
+log() {
+  printf 'setup: [%d:%02d] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"
+}
 
 # Runs a build command while holding the machine-wide build lock.
 locked() { flock "${LOCK}" "$@"; }

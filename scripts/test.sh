@@ -21,7 +21,11 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 passed=0
 failed=0
 
-log() { echo "test: $*"; }
+# Each line carries the time since the script started ([m:ss]), so that a
+# slow CI run shows where its time went.
+log() {
+  printf 'test: [%d:%02d] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"
+}
 
 output="$(mktemp)"
 trap 'rm -f "${output}"' EXIT
