@@ -291,9 +291,18 @@ async function main() {
     out.push('// @casual-simulation/aux-common 3.10.5 YjsPartition. Do not edit.');
     out.push('// Included by yjs_partition_test.cc, which defines ExpectScenario.');
     out.push('// The scenarios are single-line JSON literals, kept as generated.');
+    out.push('// Where YJS_PARTITION_CASES_GROUP_D_ONLY is defined (the remote yjs');
+    out.push("// partition's tests), only the group D cases are compiled: the others");
+    out.push("// test YjsPartition's own answers to remote actions.");
     out.push('// clang-format off');
     out.push('');
+    let notD = false; // inside the block of cases outside group D
     for (const { name, scenario } of await cases()) {
+        if (name.startsWith('D') === notD) {
+            out.push(notD ? '#endif  // YJS_PARTITION_CASES_GROUP_D_ONLY' : '#ifndef YJS_PARTITION_CASES_GROUP_D_ONLY');
+            out.push('');
+            notD = !notD;
+        }
         const text = writeJson(scenario, true);
         const expected = await runYjsScenario(decodeTagged(JSON.parse(text)), { tagged: true }).catch((e) => {
             throw new Error(`${name}: ${e.stack}`);
@@ -303,6 +312,10 @@ async function main() {
         const random = RANDOM_IDS.has(name) ? ', /*random_ids=*/true' : '';
         out.push(`                 ${cxxString(expected)}${random});`);
         out.push('}');
+        out.push('');
+    }
+    if (notD) {
+        out.push('#endif  // YJS_PARTITION_CASES_GROUP_D_ONLY');
         out.push('');
     }
     Date.now = realNow;
