@@ -1261,10 +1261,15 @@ std::u16string YText::ToString16() const {
   // all of them, and for a copy of up to 16 units past the end. Texts are
   // copied 16 units at a time (every text's buffer can be read that far,
   // kText16ReadSlack): no call per item (a loaded document has thousands
-  // of short ones). Then one copy into the string.
+  // of short ones). They go straight into the result, which is cut to
+  // length after: one buffer of the text's size, not a second one and a
+  // copy (a document's text is often past malloc's mmap threshold, so
+  // each buffer is fresh pages).
   constexpr size_t kStep = engine::kText16ReadSlack;
   const size_t room = t_->length;
-  auto buf = std::make_unique_for_overwrite<char16_t[]>(room + kStep);
+  std::u16string out;
+  out.resize(room + kStep);
+  char16_t* const buf = out.data();
   size_t n = 0;
   for (const Item* it = t_->start; it != nullptr; it = it->right) {
     if (!it->deleted && it->content.ref == engine::kRefString) {
@@ -1272,12 +1277,13 @@ std::u16string YText::ToString16() const {
       if (m > room - n) return AppendedText(t_);  // (length is wrong)
       const char16_t* src = it->content.str.data();
       for (size_t i = 0; i < m; i += kStep) {
-        std::memcpy(buf.get() + n + i, src + i, kStep * sizeof(char16_t));
+        std::memcpy(buf + n + i, src + i, kStep * sizeof(char16_t));
       }
       n += m;
     }
   }
-  return std::u16string(buf.get(), n);
+  out.resize(n);
+  return out;
 }
 
 std::string YText::ToString() const { return engine::ToUtf8(ToString16()); }
