@@ -724,6 +724,7 @@ std::vector<uint8_t> EncodeRest(
   // of its client (only this loop changes it), so that no struct pays a
   // table lookup.
   std::vector<ClientRefs> refs(in.size());
+  if (in.size() > 1) store.ReserveClients(in.size());
   size_t structs = 0;  // in all of `refs`
   for (size_t k = 0; k < in.size(); ++k) {
     ClientRefs& cr = refs[in.size() - 1 - k];

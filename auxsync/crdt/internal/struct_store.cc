@@ -250,6 +250,11 @@ StructList& StructStore::ClientOrCreateSlow(uint64_t c) {
   return v;
 }
 
+void StructStore::ReserveClients(size_t n) {
+  clients_.reserve(clients_.size() + n);
+  last_list_ = nullptr;  // a rehash moves the lists
+}
+
 Item* StructStore::Find(Id id) const {
   const auto* v = Client(id.client);
   if (v == nullptr || v->empty() || id.clock >= v->back()->EndClock())

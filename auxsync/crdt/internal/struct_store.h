@@ -188,10 +188,13 @@ class StructList {
   // size_ in the clock index (regular lists only).
   [[gnu::noinline]] void IndexPush(uint64_t clock) {
     if (size_ == 0) {
+      // No index yet: every lookup in a one-struct list is its last struct
+      // (and most clients of a document edited by many sessions have one
+      // or two structs). The second push makes it, covering block 0 too.
       index_base_ = clock;
       index_shift_ = kMinIndexShift;
-      index_.assign(16, 0);
-      index_size_ = 1;
+      index_.clear();
+      index_size_ = 0;
       return;
     }
     // (push_back calls this only for a struct starting past the covered
@@ -215,7 +218,7 @@ class StructList {
     // bookkeeping per entry).
     if (index_.size() <= b) {
       // Doubling, but not past room ReserveAppend made if b fits there.
-      size_t want = std::max<size_t>(b + 1, 2 * index_.size());
+      size_t want = std::max<size_t>({b + 1, 2 * index_.size(), 16});
       if (want > index_.capacity() && b < index_.capacity()) {
         want = index_.capacity();
       }
@@ -261,7 +264,8 @@ class StructList {
   // and erases at the end since the list was created), and index_[b] is
   // the position of the struct holding clock index_base_ + (b <<
   // index_shift_), for every block starting at or before back()'s clock
-  // (at most IndexBound() entries).
+  // (at most IndexBound() entries); none while the list holds only the
+  // struct it was created with (see IndexPush).
   bool regular_ = true;
   unsigned index_shift_ = kMinIndexShift;
   size_t refine_at_ = 256;  // list size of the next RefineIndex
@@ -315,6 +319,9 @@ class StructStore {
   }
   // ClientOrCreate past its one-entry cache.
   StructList& ClientOrCreateSlow(uint64_t c);
+  // Room for `n` more clients (an update naming many new ones), so that
+  // adding them moves the lists once at most, not at every doubling.
+  void ReserveClients(size_t n);
   uint64_t State(uint64_t c) const {
     const auto* v = Client(c);
     if (v == nullptr || v->empty()) return 0;

@@ -999,6 +999,14 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
   uint64_t num_sections = rest.ReadVarUint();
   if (num_sections > rest.remaining()) {
     rest.Fail("update declares more client sections than the input can hold");
+  } else if (num_sections > 1) {
+    // A document of many clients (every session of an inst is one) has as
+    // many sections: room once, not by doubling. Every section takes at
+    // least two bytes of the rest (its struct count and first clock).
+    const size_t room = static_cast<size_t>(
+        std::min<uint64_t>(num_sections, rest.remaining() / 2));
+    index.reserve(room);
+    out.clients.reserve(room);
   }
   auto free_items = [&pool](std::vector<DecodedStruct>& v) {
     for (DecodedStruct& s : v) pool.Free(s.item);
@@ -1118,8 +1126,14 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
     for (auto& [c, v] : out.clients) free_items(v);
     return dec.status();
   }
-  std::sort(out.clients.begin(), out.clients.end(),
-            [](auto& a, auto& b) { return a.first > b.first; });
+  // Encoders write the clients in descending order already (yjs does):
+  // sorting is then only a check.
+  auto descending = [](const auto& a, const auto& b) {
+    return a.first > b.first;
+  };
+  if (!std::is_sorted(out.clients.begin(), out.clients.end(), descending)) {
+    std::sort(out.clients.begin(), out.clients.end(), descending);
+  }
   // The delete set, in wire order (yjs applies it in that order, which
   // decides the order of events).
   ForEachDeleteRange(
