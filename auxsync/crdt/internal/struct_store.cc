@@ -5,24 +5,22 @@
 namespace auxsync::crdt::engine {
 
 void StructList::Reindex() {
-  starts_.resize(chunks_.size());
-  first_clocks_.resize(chunks_.size());
   size_t n = 0;
-  for (size_t c = 0; c < chunks_.size(); ++c) {
-    starts_[c] = n;
-    first_clocks_[c] = chunks_[c].front().clock;
-    n += chunks_[c].size();
+  for (EntryChunk& ch : chunks_) {
+    ch.start = n;
+    ch.first_clock = ch.front().clock;
+    n += ch.size();
   }
   size_ = n;
 }
 
 void StructList::NewChunk(uint64_t clock) {
-  starts_.push_back(size_);
-  first_clocks_.push_back(clock);
   // No reserve for the first chunk (a doc with many clients has many
   // short lists); a list that fills one will likely fill the next.
-  chunks_.emplace_back();
-  if (chunks_.size() > 1) chunks_.back().reserve(kChunk);
+  EntryChunk& ch = chunks_.emplace_back();
+  ch.start = size_;
+  ch.first_clock = clock;
+  if (chunks_.size() > 1) ch.reserve(kChunk);
 }
 
 void StructList::ReserveAppend(size_t n, uint64_t end_clock) {
@@ -31,8 +29,6 @@ void StructList::ReserveAppend(size_t n, uint64_t end_clock) {
   if (n < kChunk) return;
   const size_t chunks = (size_ + n) / kChunk + 1;
   chunks_.reserve(chunks);
-  starts_.reserve(chunks);
-  first_clocks_.reserve(chunks);
   // An empty list starts its index at its first struct's clock: unknown
   // here, and the index's room is sized by its first push.
   if (!regular_ || size_ == 0 || end_clock <= index_base_) return;
@@ -51,26 +47,26 @@ void StructList::InsertAt(size_t pos, Item* it) {
   if (regular_) Irregular();
   size_t c = Chunk(pos);
   auto& ch = chunks_[c];
-  ch.insert(ch.begin() + static_cast<std::ptrdiff_t>(pos - starts_[c]),
+  ch.insert(ch.begin() + static_cast<std::ptrdiff_t>(pos - chunks_[c].start),
             Entry{it->id.clock, it});
-  first_clocks_[c] = ch.front().clock;
+  chunks_[c].first_clock = ch.front().clock;
   if (ch.size() >= 2 * kChunk) {
-    std::vector<Entry> tail(ch.begin() + static_cast<std::ptrdiff_t>(kChunk),
-                            ch.end());
+    EntryChunk tail;
+    tail.assign(ch.begin() + static_cast<std::ptrdiff_t>(kChunk), ch.end());
     ch.resize(kChunk);
     chunks_.insert(chunks_.begin() + static_cast<std::ptrdiff_t>(c + 1),
                    std::move(tail));
     Reindex();
     return;
   }
-  for (size_t k = c + 1; k < starts_.size(); ++k) ++starts_[k];
+  for (size_t k = c + 1; k < chunks_.size(); ++k) ++chunks_[k].start;
   ++size_;
 }
 
 void StructList::Erase(size_t first, size_t last) {
   // Merging typing erases the newest structs: the tail of the last chunk.
-  if (last == size_ && first > starts_.back()) {
-    chunks_.back().resize(first - starts_.back());
+  if (last == size_ && first > chunks_.back().start) {
+    chunks_.back().resize(first - chunks_.back().start);
     size_ = first;
     if (regular_) {
       // Blocks past the new last struct's clock are not covered any more.
@@ -83,7 +79,7 @@ void StructList::Erase(size_t first, size_t last) {
   while (first < last) {
     size_t c = Chunk(first);
     auto& ch = chunks_[c];
-    size_t j = first - starts_[c];
+    size_t j = first - chunks_[c].start;
     size_t n = std::min(last - first, ch.size() - j);
     ch.erase(ch.begin() + static_cast<std::ptrdiff_t>(j),
              ch.begin() + static_cast<std::ptrdiff_t>(j + n));
@@ -91,8 +87,8 @@ void StructList::Erase(size_t first, size_t last) {
       chunks_.erase(chunks_.begin() + static_cast<std::ptrdiff_t>(c));
       Reindex();
     } else {
-      if (j == 0) first_clocks_[c] = ch.front().clock;
-      for (size_t k = c + 1; k < starts_.size(); ++k) starts_[k] -= n;
+      if (j == 0) chunks_[c].first_clock = ch.front().clock;
+      for (size_t k = c + 1; k < chunks_.size(); ++k) chunks_[k].start -= n;
       size_ -= n;
     }
     last -= n;
@@ -100,10 +96,12 @@ void StructList::Erase(size_t first, size_t last) {
 }
 
 size_t StructList::ChunkSearch(size_t i) const {
-  if (i >= starts_.back()) return starts_.size() - 1;
+  if (i >= chunks_.back().start) return chunks_.size() - 1;
   return static_cast<size_t>(
-             std::upper_bound(starts_.begin(), starts_.end(), i) -
-             starts_.begin()) -
+             std::upper_bound(
+                 chunks_.begin(), chunks_.end(), i,
+                 [](size_t v, const EntryChunk& ch) { return v < ch.start; }) -
+             chunks_.begin()) -
          1;
 }
 
@@ -199,36 +197,36 @@ size_t StructList::SearchIndex(uint64_t clock) const {
     const std::vector<Entry>& ch = chunks_[c];
     const size_t n = ch.size();
     const uint64_t end =
-        c + 1 < chunks_.size() ? first_clocks_[c + 1] : UINT64_MAX;
+        c + 1 < chunks_.size() ? chunks_[c + 1].first_clock : UINT64_MAX;
     if (ch[0].clock <= clock && clock < end) {
       constexpr size_t kSteps = 4;
-      size_t j = hp - starts_[c];
+      size_t j = hp - chunks_[c].start;
       if (ch[j].clock <= clock) {
         for (size_t k = 0; k < kSteps; ++k, ++j) {
           if (j + 1 == n || clock < ch[j + 1].clock) {
-            return hint_pos_ = starts_[c] + j;
+            return hint_pos_ = chunks_[c].start + j;
           }
         }
       } else {
         // ch[0] starts at or before `clock`: j stays above zero.
         for (size_t k = 0; k < kSteps; ++k) {
-          if (ch[--j].clock <= clock) return hint_pos_ = starts_[c] + j;
+          if (ch[--j].clock <= clock) return hint_pos_ = chunks_[c].start + j;
         }
       }
-      return hint_pos_ = starts_[c] +
+      return hint_pos_ = chunks_[c].start +
                          LastAtOrBefore(ch.data(), n, clock,
                                         [](const Entry& e) { return e.clock; });
     }
   }
   // Recent structs (the last chunk) are the next most common target.
   size_t lo = chunks_.size() - 1;
-  if (first_clocks_[lo] > clock) {
-    lo = LastAtOrBefore(first_clocks_.data(), lo, clock,
-                        [](uint64_t c) { return c; });
+  if (chunks_[lo].first_clock > clock) {
+    lo = LastAtOrBefore(chunks_.data(), lo, clock,
+                        [](const EntryChunk& ch) { return ch.first_clock; });
   }
   const auto& ch = chunks_[lo];
   hint_chunk_ = lo;
-  return hint_pos_ = starts_[lo] +
+  return hint_pos_ = chunks_[lo].start +
                      LastAtOrBefore(ch.data(), ch.size(), clock,
                                     [](const Entry& e) { return e.clock; });
 }

@@ -29,7 +29,7 @@ class StructList {
   Item* operator[](size_t i) const {
     if (regular_) return chunks_[i >> kChunkBits][i & (kChunk - 1)].item;
     size_t c = Chunk(i);
-    return chunks_[c][i - starts_[c]].item;
+    return chunks_[c][i - chunks_[c].start].item;
   }
   [[gnu::always_inline]] void push_back(Item* it) {
     const uint64_t clock = it->id.clock;
@@ -113,7 +113,7 @@ class StructList {
   size_t LastPairWhere(size_t first, size_t last, P&& pred) const {
     size_t c = Chunk(last);
     const Entry* e = chunks_[c].data();
-    size_t j = last - starts_[c];
+    size_t j = last - chunks_[c].start;
     Item* right = e[j].item;
     for (size_t p = last; p >= first; --p) {
       while (j == 0) {
@@ -141,8 +141,8 @@ class StructList {
     if (from >= size_) return;
     for (size_t c = Chunk(from); c < chunks_.size(); ++c) {
       const std::vector<Entry>& ch = chunks_[c];
-      for (size_t j = from > starts_[c] ? from - starts_[c] : 0; j < ch.size();
-           ++j) {
+      for (size_t j = from > chunks_[c].start ? from - chunks_[c].start : 0;
+           j < ch.size(); ++j) {
         f(ch[j].item);
       }
     }
@@ -167,14 +167,14 @@ class StructList {
   // its neighbours are tried before a search.
   size_t Chunk(size_t i) const {
     const size_t h = hint_chunk_;
-    if (h < starts_.size()) {
-      const size_t s = starts_[h];
+    if (h < chunks_.size()) {
+      const size_t s = chunks_[h].start;
       if (i >= s) {
         if (i - s < chunks_[h].size()) return h;
-        if (h + 1 < starts_.size() &&
-            i - starts_[h + 1] < chunks_[h + 1].size())
+        if (h + 1 < chunks_.size() &&
+            i - chunks_[h + 1].start < chunks_[h + 1].size())
           return hint_chunk_ = h + 1;
-      } else if (h > 0 && i >= starts_[h - 1]) {
+      } else if (h > 0 && i >= chunks_[h - 1].start) {
         return hint_chunk_ = h - 1;
       }
     }
@@ -251,9 +251,14 @@ class StructList {
   size_t IndexedFind(uint64_t clock) const;
   // FindIndex of any list, without the clock index.
   size_t SearchIndex(uint64_t clock) const;
-  std::vector<std::vector<Entry>> chunks_;
-  std::vector<size_t> starts_;          // index of each chunk's first struct
-  std::vector<uint64_t> first_clocks_;  // clock of each chunk's first struct
+  // A chunk's entries with its place in the list (kept beside them: one
+  // allocation for the three, which a list of one or two structs, most
+  // clients of a document many sessions edited, pays once).
+  struct EntryChunk : std::vector<Entry> {
+    size_t start = 0;          // position of the chunk's first struct
+    uint64_t first_clock = 0;  // clock of the chunk's first struct
+  };
+  std::vector<EntryChunk> chunks_;
   size_t size_ = 0;
   // Lookup hints (no meaning of their own: every use checks them against
   // the current chunks). Mutable: const lookups update them; a StructList

@@ -178,6 +178,43 @@ TEST(StructList, InsertsAndErasesKeepLookupsRight) {
   }
 }
 
+TEST(StructList, ChunksSplitWhenFullAndGoWhenEmptied) {
+  std::mt19937 rng(7);
+  Model m(11);
+  StructList list;
+  uint64_t clock = 0;
+  for (int k = 0; k < 300; ++k) {
+    m.order.push_back(m.Make(clock, 1000));
+    list.push_back(m.order.back());
+    clock = m.order.back()->EndClock();
+  }
+  // Splits near the front until the first chunks overflow (and split).
+  for (int k = 0; k < 900; ++k) {
+    const size_t p = rng() % 200;
+    Item* it = m.order[p];
+    if (it->length < 2) continue;
+    const uint64_t keep = 1 + rng() % (it->length - 1);
+    Item* right = m.Make(it->id.clock + keep, it->length - keep);
+    it->length = keep;
+    m.order.insert(m.order.begin() + static_cast<std::ptrdiff_t>(p + 1), right);
+    list.InsertAt(p + 1, right);
+    if (k % 150 == 0) ExpectLookups(list, m, rng);
+  }
+  ExpectLookups(list, m, rng);
+  // Merges of long runs, emptying whole chunks.
+  for (int k = 0; k < 4 && m.order.size() > 400; ++k) {
+    const size_t p = rng() % 50;
+    const size_t n = 300;
+    for (size_t j = p + 1; j <= p + n; ++j) {
+      m.order[p]->length += m.order[j]->length;
+    }
+    m.order.erase(m.order.begin() + static_cast<std::ptrdiff_t>(p + 1),
+                  m.order.begin() + static_cast<std::ptrdiff_t>(p + 1 + n));
+    list.Erase(p + 1, p + 1 + n);
+    ExpectLookups(list, m, rng);
+  }
+}
+
 TEST(StructStore, ManyClientsAfterReservingRoom) {
   StructStore store;
   std::vector<std::unique_ptr<Model>> models;
