@@ -2,11 +2,12 @@
 # Differential test of auxsync's CRDT engine against the real yjs 13.6.27:
 # 2,000 seeded random scenarios (yjs_gen.mjs) replayed by the C++ tool
 # build/auxsync/crdt/crdt_replay, every emitted update (v1 and v2), every
-# exchange result and the final state compared byte for byte (yjs_diff.mjs).
+# exchange result and the final state compared byte for byte (yjs_diff.mjs),
+# after 60 scenarios of many clients at one place (yjs_crowd_diff.mjs).
 #
 #   interop/yjs_diff_test.sh [extra yjs_diff.mjs args, e.g. --seeds 20000 --start 2000]
 #
-# Override the tool with CRDT_REPLAY=path. First checks the node side: the JS
+# Override the tools with CRDT_REPLAY=path and AUXSYNC=path. First checks the node side: the JS
 # runner must reproduce every golden vector in ../shared/vectors/yjs and the
 # generator must be deterministic. Exits non-zero on any mismatch.
 set -euo pipefail
@@ -19,6 +20,11 @@ if [[ -d "$vectors" ]]; then
   node interop/yjs_gen.mjs --check "$vectors"
 fi
 node interop/yjs_gen.mjs --selfcheck --seeds 20 --start 100000
+
+# Long conflict scans (many clients inserting at one place), which the
+# 2-5 docs of yjs_gen.mjs never make.
+cli="$(require_tool "${AUXSYNC:-build/auxsync/cli/auxsync}" auxsync)"
+node interop/yjs_crowd_diff.mjs --auxsync "$cli"
 
 bin="$(require_tool "${CRDT_REPLAY:-build/auxsync/crdt/crdt_replay}" crdt_replay)"
 exec node interop/yjs_diff.mjs --auxsync-replay "$bin" --seeds 2000 "$@"

@@ -2,9 +2,11 @@
 // yjs 13.6 step by step where the steps are observable on the wire.
 #include <algorithm>
 #include <cassert>
+#include <cstdint>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
+#include "auxsync/crdt/internal/conflict_scan.h"
 #include "auxsync/crdt/internal/engine.h"
 #include "auxsync/crdt/internal/named_run.h"
 #include "auxsync/crdt/internal/prefetch.h"
@@ -69,46 +71,6 @@ Item* GetItemCleanEnd(Transaction& tr, Id id) {
 }
 
 namespace {
-
-// yjs's conflict scan of Item.integrate from `o` (neither null nor
-// `right`): returns the item's left neighbour. Out of line: most items
-// (typing, a decoded document's structs, a new map key) have nothing
-// between their origins.
-[[gnu::noinline]] Item* ConflictScan(const StructStore& store, Item* item,
-                                     Item* o, Item* left, Item* right) {
-  // Small sets: the scan is usually a handful of items.
-  absl::InlinedVector<Item*, 8> conflicting;
-  absl::InlinedVector<Item*, 8> before_origin;
-  auto contains = [](const absl::InlinedVector<Item*, 8>& s, Item* x) {
-    return std::find(s.begin(), s.end(), x) != s.end();
-  };
-  while (o != nullptr && o != right) {
-    before_origin.push_back(o);
-    conflicting.push_back(o);
-    if (item->Origin() == o->Origin()) {
-      if (o->id.client < item->id.client) {
-        left = o;
-        conflicting.clear();
-      } else if (item->RightOrigin() == o->RightOrigin()) {
-        break;
-      }
-    } else if (o->has_origin) {
-      Item* oo = store.Find(o->origin);
-      if (oo != nullptr && contains(before_origin, oo)) {
-        if (!contains(conflicting, oo)) {
-          left = o;
-          conflicting.clear();
-        }
-      } else {
-        break;
-      }
-    } else {
-      break;
-    }
-    o = o->right;
-  }
-  return left;
-}
 
 // IntegrateItem's body, inlined into the decoded-struct loop (a call's
 // register saves and restores per struct cost more than its branches).
