@@ -31,6 +31,12 @@ class Model {
     it->length = length;
     return it;
   }
+  // A struct appended to the model and to `list`: returns its end clock.
+  uint64_t Append(StructList& list, uint64_t clock, uint64_t length) {
+    order.push_back(Make(clock, length));
+    list.push_back(order.back());
+    return order.back()->EndClock();
+  }
   std::vector<Item*> order;
 
   // Position of the struct holding `clock`, by linear search.
@@ -92,8 +98,7 @@ TEST(StructList, OneStructListNeedsNoIndex) {
     for (uint64_t length : {uint64_t{1}, uint64_t{16}, uint64_t{1000}}) {
       Model m(5);
       StructList list;
-      m.order.push_back(m.Make(first, length));
-      list.push_back(m.order.back());
+      m.Append(list, first, length);
       std::mt19937 rng(static_cast<uint32_t>(first + length));
       ExpectLookups(list, m, rng);
       // A second struct, short (ending in the first blocks) or long (its
@@ -101,10 +106,8 @@ TEST(StructList, OneStructListNeedsNoIndex) {
       for (uint64_t second : {uint64_t{3}, uint64_t{100000}}) {
         Model m2(5);
         StructList l2;
-        m2.order.push_back(m2.Make(first, length));
-        l2.push_back(m2.order.back());
-        m2.order.push_back(m2.Make(first + length, second));
-        l2.push_back(m2.order.back());
+        m2.Append(l2, first, length);
+        m2.Append(l2, first + length, second);
         ExpectLookups(l2, m2, rng);
       }
     }
@@ -121,15 +124,11 @@ TEST(StructList, AppendedListLookupsMatchALinearSearch) {
     const size_t n = 1 + rng() % 700;
     if (seed % 2 == 0) {
       // As an update's integration does, once its first struct is in.
-      m.order.push_back(m.Make(clock, RandomLength(rng)));
-      list.push_back(m.order.back());
-      clock = m.order.back()->EndClock();
+      clock = m.Append(list, clock, RandomLength(rng));
       list.ReserveAppend(n, clock + 40 * n);
     }
     for (size_t k = m.order.size(); k < n; ++k) {
-      m.order.push_back(m.Make(clock, RandomLength(rng)));
-      list.push_back(m.order.back());
-      clock = m.order.back()->EndClock();
+      clock = m.Append(list, clock, RandomLength(rng));
       if (k < 4 || k % 97 == 0) ExpectLookups(list, m, rng);
     }
     ExpectLookups(list, m, rng);
@@ -144,9 +143,7 @@ TEST(StructList, InsertsAndErasesKeepLookupsRight) {
     StructList list;
     uint64_t clock = 0;
     for (int k = 0; k < 600; ++k) {
-      m.order.push_back(m.Make(clock, 2 + rng() % 8));
-      list.push_back(m.order.back());
-      clock = m.order.back()->EndClock();
+      clock = m.Append(list, clock, 2 + rng() % 8);
     }
     for (int step = 0; step < 60; ++step) {
       const size_t p = rng() % m.order.size();
@@ -184,9 +181,7 @@ TEST(StructList, ChunksSplitWhenFullAndGoWhenEmptied) {
   StructList list;
   uint64_t clock = 0;
   for (int k = 0; k < 300; ++k) {
-    m.order.push_back(m.Make(clock, 1000));
-    list.push_back(m.order.back());
-    clock = m.order.back()->EndClock();
+    clock = m.Append(list, clock, 1000);
   }
   // Splits near the front until the first chunks overflow (and split).
   for (int k = 0; k < 900; ++k) {
