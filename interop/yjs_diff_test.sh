@@ -7,9 +7,10 @@
 #
 #   interop/yjs_diff_test.sh [extra yjs_diff.mjs args, e.g. --seeds 20000 --start 2000]
 #
-# Override the tools with CRDT_REPLAY=path and AUXSYNC=path. First checks the node side: the JS
-# runner must reproduce every golden vector in ../shared/vectors/yjs and the
-# generator must be deterministic. Exits non-zero on any mismatch.
+# Override the tools with CRDT_REPLAY=path and AUXSYNC=path. First checks
+# the node side: the JS runner must reproduce every golden vector in
+# ../shared/vectors/yjs and the generator must be deterministic. Exits
+# non-zero on any mismatch.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/test_prelude.sh" yjs_diff_test
 

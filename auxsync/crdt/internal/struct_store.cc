@@ -47,9 +47,9 @@ void StructList::InsertAt(size_t pos, Item* it) {
   if (regular_) Irregular();
   size_t c = Chunk(pos);
   auto& ch = chunks_[c];
-  ch.insert(ch.begin() + static_cast<std::ptrdiff_t>(pos - chunks_[c].start),
+  ch.insert(ch.begin() + static_cast<std::ptrdiff_t>(pos - ch.start),
             Entry{it->id.clock, it});
-  chunks_[c].first_clock = ch.front().clock;
+  ch.first_clock = ch.front().clock;
   if (ch.size() >= 2 * kChunk) {
     EntryChunk tail;
     tail.assign(ch.begin() + static_cast<std::ptrdiff_t>(kChunk), ch.end());
@@ -79,7 +79,7 @@ void StructList::Erase(size_t first, size_t last) {
   while (first < last) {
     size_t c = Chunk(first);
     auto& ch = chunks_[c];
-    size_t j = first - chunks_[c].start;
+    size_t j = first - ch.start;
     size_t n = std::min(last - first, ch.size() - j);
     ch.erase(ch.begin() + static_cast<std::ptrdiff_t>(j),
              ch.begin() + static_cast<std::ptrdiff_t>(j + n));
@@ -87,7 +87,7 @@ void StructList::Erase(size_t first, size_t last) {
       chunks_.erase(chunks_.begin() + static_cast<std::ptrdiff_t>(c));
       Reindex();
     } else {
-      if (j == 0) chunks_[c].first_clock = ch.front().clock;
+      if (j == 0) ch.first_clock = ch.front().clock;
       for (size_t k = c + 1; k < chunks_.size(); ++k) chunks_[k].start -= n;
       size_ -= n;
     }
@@ -194,26 +194,26 @@ size_t StructList::SearchIndex(uint64_t clock) const {
   const size_t hp = hint_pos_;
   if (hp < size_) {
     const size_t c = Chunk(hp);
-    const std::vector<Entry>& ch = chunks_[c];
+    const EntryChunk& ch = chunks_[c];
     const size_t n = ch.size();
     const uint64_t end =
         c + 1 < chunks_.size() ? chunks_[c + 1].first_clock : UINT64_MAX;
     if (ch[0].clock <= clock && clock < end) {
       constexpr size_t kSteps = 4;
-      size_t j = hp - chunks_[c].start;
+      size_t j = hp - ch.start;
       if (ch[j].clock <= clock) {
         for (size_t k = 0; k < kSteps; ++k, ++j) {
           if (j + 1 == n || clock < ch[j + 1].clock) {
-            return hint_pos_ = chunks_[c].start + j;
+            return hint_pos_ = ch.start + j;
           }
         }
       } else {
         // ch[0] starts at or before `clock`: j stays above zero.
         for (size_t k = 0; k < kSteps; ++k) {
-          if (ch[--j].clock <= clock) return hint_pos_ = chunks_[c].start + j;
+          if (ch[--j].clock <= clock) return hint_pos_ = ch.start + j;
         }
       }
-      return hint_pos_ = chunks_[c].start +
+      return hint_pos_ = ch.start +
                          LastAtOrBefore(ch.data(), n, clock,
                                         [](const Entry& e) { return e.clock; });
     }
@@ -226,9 +226,9 @@ size_t StructList::SearchIndex(uint64_t clock) const {
   }
   const auto& ch = chunks_[lo];
   hint_chunk_ = lo;
-  return hint_pos_ = chunks_[lo].start +
-                     LastAtOrBefore(ch.data(), ch.size(), clock,
-                                    [](const Entry& e) { return e.clock; });
+  return hint_pos_ =
+             ch.start + LastAtOrBefore(ch.data(), ch.size(), clock,
+                                       [](const Entry& e) { return e.clock; });
 }
 
 const StructList* StructStore::ClientSlow(uint64_t c) const {

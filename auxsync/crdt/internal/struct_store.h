@@ -28,8 +28,8 @@ class StructList {
   Item* front() const { return chunks_.front().front().item; }
   Item* operator[](size_t i) const {
     if (regular_) return chunks_[i >> kChunkBits][i & (kChunk - 1)].item;
-    size_t c = Chunk(i);
-    return chunks_[c][i - chunks_[c].start].item;
+    const EntryChunk& ch = chunks_[Chunk(i)];
+    return ch[i - ch.start].item;
   }
   [[gnu::always_inline]] void push_back(Item* it) {
     const uint64_t clock = it->id.clock;
@@ -140,9 +140,9 @@ class StructList {
   void ForEachFrom(size_t from, F&& f) const {
     if (from >= size_) return;
     for (size_t c = Chunk(from); c < chunks_.size(); ++c) {
-      const std::vector<Entry>& ch = chunks_[c];
-      for (size_t j = from > chunks_[c].start ? from - chunks_[c].start : 0;
-           j < ch.size(); ++j) {
+      const EntryChunk& ch = chunks_[c];
+      for (size_t j = from > ch.start ? from - ch.start : 0; j < ch.size();
+           ++j) {
         f(ch[j].item);
       }
     }
