@@ -27,12 +27,14 @@
 // against another doc's state vector delivered later, mergeUpdates /
 // diffUpdate results delivered later, format conversions, state vectors from
 // updates, relative positions, client id switches, and (some seeds) deep
-// observer events. Most seeds end with a full sync through a hub document and
-// are checked to have converged.
+// observer events, and updates reshaped into layouts yjs never writes (client
+// sections out of order or split, the delete set's clients shuffled:
+// lib/yjs_reshape.mjs). Most seeds end with a full sync through a hub document
+// and are checked to have converged.
 //
 // Features (--features, comma separated; default "all"): core (always on),
 // nested, utils, relpos, clientid, events, dupkeys (preliminary Y.Map entries
-// may repeat a key), format (rich text attributes and
+// may repeat a key), reshape, format (rich text attributes and
 // embeds; off in "all" because the spec leaves formatting cleanup
 // unspecified), or "all", "-name" to remove one.
 //
@@ -44,6 +46,7 @@ import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compareVectors, formatMismatch } from './lib/yjs_compare.mjs';
+import { reshapeUpdate } from './lib/yjs_reshape.mjs';
 import { Y, YjsRunner, YJS_VERSION, b64, runVector, sortedJson } from './lib/yjs_runner.mjs';
 
 // ---------------------------------------------------------------------------
@@ -188,7 +191,7 @@ const ROOTS = [
     { name: 'a', kind: 'array' },
 ];
 
-const ALL_FEATURES = ['core', 'nested', 'utils', 'relpos', 'clientid', 'events', 'dupkeys'];
+const ALL_FEATURES = ['core', 'nested', 'utils', 'relpos', 'clientid', 'events', 'dupkeys', 'reshape'];
 
 /** Parses `--features` ("all", "a,b", "all,-events,format"). */
 export function parseFeatures(spec = 'all') {
@@ -432,8 +435,23 @@ export function generateYjsScenario(seed, features = parseFeatures()) {
         const id = box.splice(i, 1)[0];
         const op = { op: 'apply', to, update: id };
         if (r.bool(profile.v2Share)) op.format = 'v2';
-        push(op);
+        push(reshaped(op));
         return true;
+    };
+    // Some deliveries carry the update's bytes in another layout; most of
+    // those of several clients (in structs or deletes), whose order is what
+    // a layout can change.
+    const reshaped = (op) => {
+        if (!has('reshape')) return op;
+        const v2 = op.format === 'v2';
+        const u = runner.update(op.update);
+        const { structs, ds } = v2 ? Y.decodeUpdateV2(u.v2) : Y.decodeUpdate(u.v1);
+        const several = new Set(structs.map((s) => s.id.client)).size >= 2 || ds.clients.size >= 2;
+        if (!r.bool(several ? 0.7 : 0.2)) return op;
+        const bytes = reshapeUpdate(v2 ? u.v2 : u.v1, v2, r.bool(0.6) ? 'permute' : 'split', r);
+        if (bytes === null) return op;
+        const { update: _id, ...rest } = op;
+        return { ...rest, bytes: b64(bytes) };
     };
     const newId = (prefix) => `${prefix}${asCounter++}`;
 
@@ -495,7 +513,7 @@ export function generateYjsScenario(seed, features = parseFeatures()) {
                 if (allUpdateIds.length === 0) break;
                 const op = { op: 'apply', to: d, update: r.pick(allUpdateIds) };
                 if (r.bool(profile.v2Share)) op.format = 'v2';
-                push(op);
+                push(reshaped(op));
                 break;
             }
             case 'sync': {
