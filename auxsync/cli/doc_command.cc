@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iostream>
 #include <iterator>
 #include <memory>
 #include <span>
@@ -225,6 +226,58 @@ absl::StatusOr<Bytes> TargetSv(const DocCommand& command) {
 
 }  // namespace
 
+CLI::App* AddDocCommand(CLI::App& app, DocCommand& command) {
+  CLI::App* doc = app.add_subcommand(
+      "doc",
+      "Inspect and combine Yjs updates (files of raw bytes, or base64 "
+      "text with one update per line)");
+  doc->require_subcommand(1);
+  auto action = [doc, &command](const std::string& name,
+                                const std::string& help) {
+    CLI::App* sub = doc->add_subcommand(name, help);
+    sub->add_flag("--v2", command.v2, "updates are in format v2");
+    sub->callback([&command, name] { command.action = name; });
+    return sub;
+  };
+  auto no_gc = [&command](CLI::App* sub) {
+    sub->add_flag(
+        "--no-gc", [&command](int64_t) { command.gc = false; },
+        "keep deleted content");
+  };
+  CLI::App* show =
+      action("show", "Apply the updates to an empty doc and print its JSON");
+  no_gc(show);
+  show->add_option("--map", command.maps, "a root that is a Y.Map")
+      ->allow_extra_args(false);
+  show->add_option("--text", command.texts, "a root that is a Y.Text")
+      ->allow_extra_args(false);
+  show->add_option("--array", command.arrays, "a root that is a Y.Array")
+      ->allow_extra_args(false);
+  show->add_option("FILE", command.files)->required();
+  CLI::App* encode =
+      action("encode", "Print base64 of the doc's encodeStateAsUpdate");
+  no_gc(encode);
+  encode->add_option("--sv", command.target_sv,
+                     "only what this base64 state vector lacks");
+  encode->add_option("FILE", command.files)->required();
+  action("sv", "Print base64 of the doc's state vector")
+      ->add_option("FILE", command.files)
+      ->required();
+  action("merge", "Print base64 of mergeUpdates of the updates")
+      ->add_option("FILE", command.files)
+      ->required();
+  // One file, then the state vector: a string option, as a vector one
+  // would swallow the state vector too.
+  CLI::App* diff =
+      action("diff", "Print base64 of diffUpdate(merged FILE updates, SV)");
+  diff->add_option_function<std::string>(
+          "FILE", [&command](const std::string& f) { command.files = {f}; },
+          "update file")
+      ->required();
+  diff->add_option("SV", command.target_sv, "base64 state vector")->required();
+  return doc;
+}
+
 absl::StatusOr<std::string> RunDocCommand(const DocCommand& command) {
   absl::StatusOr<std::vector<Update>> updates = ReadUpdates(command.files);
   if (!updates.ok()) return updates.status();
@@ -266,6 +319,17 @@ absl::StatusOr<std::string> RunDocCommand(const DocCommand& command) {
   }
   return absl::InvalidArgumentError(
       absl::StrCat("unknown doc action \"", command.action, "\""));
+}
+
+int PrintDocCommand(const DocCommand& command) {
+  absl::StatusOr<std::string> out = RunDocCommand(command);
+  if (!out.ok()) {
+    std::cerr << "auxsync doc " << command.action << ": "
+              << out.status().message() << "\n";
+    return 2;
+  }
+  std::cout << *out << "\n";
+  return std::cout.good() ? 0 : 1;
 }
 
 }  // namespace auxsync::cli

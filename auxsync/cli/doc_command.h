@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
 
 namespace auxsync::cli {
@@ -21,10 +22,18 @@ struct DocCommand {
   std::vector<std::string> arrays;  // --array
 };
 
+// Adds the `doc` subcommand (and its actions) to `app`, parsing into
+// `command`, which must outlive `app`'s parse.
+CLI::App* AddDocCommand(CLI::App& app, DocCommand& command);
+
 // Runs the command and returns what it prints. A file holds raw update
 // bytes, or base64 text with one update per line. Errors name the file, the
 // update (1-based) and what the decoder said (with its byte offset).
 absl::StatusOr<std::string> RunDocCommand(const DocCommand& command);
+
+// RunDocCommand with the output on stdout and errors on stderr; the exit
+// code (0 ok, 1 stdout failed, 2 error).
+int PrintDocCommand(const DocCommand& command);
 
 }  // namespace auxsync::cli
 

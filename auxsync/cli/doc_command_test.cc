@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "CLI/CLI.hpp"
 #include "absl/strings/escaping.h"
 #include "auxsync/crdt/doc.h"
 #include "auxsync/crdt/encoding.h"
@@ -63,6 +64,22 @@ class DocCommandTest : public ::testing::Test {
 
   std::filesystem::path dir_;
 };
+
+// `argv` (after "auxsync") parsed as the real command line is, into
+// `command`; an error for what CLI11 refuses.
+absl::Status Parse(const std::vector<std::string>& args, DocCommand& command) {
+  CLI::App app;
+  CLI::App* doc = AddDocCommand(app, command);
+  std::vector<const char*> argv = {"auxsync"};
+  for (const auto& a : args) argv.push_back(a.c_str());
+  try {
+    app.parse(static_cast<int>(argv.size()), argv.data());
+  } catch (const CLI::ParseError& e) {
+    return absl::InvalidArgumentError(e.what());
+  }
+  return doc->parsed() ? absl::OkStatus()
+                       : absl::InvalidArgumentError("doc not parsed");
+}
 
 TEST_F(DocCommandTest, ShowAppliesBase64LinesAndInfersRootKinds) {
   std::vector<std::string> u = MakeUpdates();
@@ -143,6 +160,57 @@ TEST_F(DocCommandTest, MissingFileAndBadStateVectorAreErrors) {
   std::vector<std::string> u = MakeUpdates();
   DocCommand diff = Cmd("diff", {Write("a.bin", u[0])}, "%%%");
   EXPECT_FALSE(RunDocCommand(diff).ok());
+}
+
+TEST_F(DocCommandTest, CommandLinesOfEveryAction) {
+  std::vector<std::string> u = MakeUpdates();
+  std::string a = Write("a.bin", u[0]), b = Write("b.bin", u[1]);
+
+  DocCommand show;
+  ASSERT_TRUE(
+      Parse({"doc", "show", "--no-gc", "--text", "t", a, b}, show).ok());
+  EXPECT_EQ(show.action, "show");
+  EXPECT_EQ(show.files, (std::vector<std::string>{a, b}));
+  EXPECT_FALSE(show.gc);
+  EXPECT_EQ(show.texts, std::vector<std::string>{"t"});
+  EXPECT_EQ(*RunDocCommand(show), R"({"m":{"k":1.5},"t":"héllo"})");
+
+  DocCommand sv;
+  ASSERT_TRUE(Parse({"doc", "sv", a}, sv).ok());
+  absl::StatusOr<std::string> sv_a = RunDocCommand(sv);
+  ASSERT_TRUE(sv_a.ok()) << sv_a.status();
+
+  DocCommand encode;
+  ASSERT_TRUE(
+      Parse({"doc", "encode", "--v2", "--sv", *sv_a, a, b}, encode).ok());
+  EXPECT_EQ(encode.action, "encode");
+  EXPECT_TRUE(encode.v2);
+  EXPECT_EQ(encode.target_sv, *sv_a);
+  EXPECT_EQ(encode.files, (std::vector<std::string>{a, b}));
+
+  // diff takes one file and then the state vector: what the merged
+  // updates hold beyond the first update's state is the second update.
+  DocCommand merge;
+  ASSERT_TRUE(Parse({"doc", "merge", a, b}, merge).ok());
+  absl::StatusOr<std::string> merged = RunDocCommand(merge);
+  ASSERT_TRUE(merged.ok()) << merged.status();
+  std::string both = Write("both.b64", *merged + "\n");
+  DocCommand diff;
+  absl::Status parsed = Parse({"doc", "diff", both, *sv_a}, diff);
+  ASSERT_TRUE(parsed.ok()) << parsed;
+  EXPECT_EQ(diff.action, "diff");
+  EXPECT_EQ(diff.files, std::vector<std::string>{both});
+  EXPECT_EQ(diff.target_sv, *sv_a);
+  absl::StatusOr<std::string> rest = RunDocCommand(diff);
+  ASSERT_TRUE(rest.ok()) << rest.status();
+  EXPECT_EQ(*rest, absl::Base64Escape(u[1]));
+  DocCommand show_rest = Cmd("show", {a, Write("rest.b64", *rest + "\n")});
+  EXPECT_EQ(*RunDocCommand(show_rest), R"({"m":{"k":1.5},"t":"héllo"})");
+
+  DocCommand extra;
+  EXPECT_FALSE(Parse({"doc", "diff", a, b, *sv_a}, extra).ok());
+  DocCommand no_sv;
+  EXPECT_FALSE(Parse({"doc", "diff", a}, no_sv).ok());
 }
 
 }  // namespace

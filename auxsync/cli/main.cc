@@ -74,27 +74,6 @@ int RunApply(const std::string& path, bool tagged,
   return std::cout.good() ? 0 : 1;
 }
 
-int RunDoc(const auxsync::cli::DocCommand& command) {
-  absl::StatusOr<std::string> out = auxsync::cli::RunDocCommand(command);
-  if (!out.ok()) {
-    std::cerr << "auxsync doc " << command.action << ": "
-              << out.status().message() << "\n";
-    return 2;
-  }
-  std::cout << *out << "\n";
-  return std::cout.good() ? 0 : 1;
-}
-
-// Adds `auxsync doc ACTION` with the options that action takes.
-CLI::App* AddDocAction(CLI::App* doc, const std::string& action,
-                       const std::string& help,
-                       auxsync::cli::DocCommand& command) {
-  CLI::App* sub = doc->add_subcommand(action, help);
-  sub->add_flag("--v2", command.v2, "updates are in format v2");
-  sub->callback([&command, action] { command.action = action; });
-  return sub;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -115,43 +94,7 @@ int main(int argc, char** argv) {
                     "in SQLite files in this directory (created if missing)");
 
   auxsync::cli::DocCommand doc_command;
-  CLI::App* doc = app.add_subcommand(
-      "doc",
-      "Inspect and combine Yjs updates (files of raw bytes, or base64 "
-      "text with one update per line)");
-  doc->require_subcommand(1);
-  CLI::App* show = AddDocAction(
-      doc, "show", "Apply the updates to an empty doc and print its JSON",
-      doc_command);
-  show->add_flag(
-      "--no-gc", [&](int64_t) { doc_command.gc = false; },
-      "keep deleted content");
-  show->add_option("--map", doc_command.maps, "a root that is a Y.Map");
-  show->add_option("--text", doc_command.texts, "a root that is a Y.Text");
-  show->add_option("--array", doc_command.arrays, "a root that is a Y.Array");
-  show->add_option("FILE", doc_command.files)->required();
-  CLI::App* encode = AddDocAction(
-      doc, "encode", "Print base64 of the doc's encodeStateAsUpdate",
-      doc_command);
-  encode->add_flag(
-      "--no-gc", [&](int64_t) { doc_command.gc = false; },
-      "keep deleted content");
-  encode->add_option("--sv", doc_command.target_sv,
-                     "only what this base64 state vector lacks");
-  encode->add_option("FILE", doc_command.files)->required();
-  AddDocAction(doc, "sv", "Print base64 of the doc's state vector", doc_command)
-      ->add_option("FILE", doc_command.files)
-      ->required();
-  AddDocAction(doc, "merge", "Print base64 of mergeUpdates of the updates",
-               doc_command)
-      ->add_option("FILE", doc_command.files)
-      ->required();
-  CLI::App* diff = AddDocAction(
-      doc, "diff", "Print base64 of diffUpdate(merged FILE updates, SV)",
-      doc_command);
-  diff->add_option("FILE", doc_command.files)->required()->expected(1);
-  diff->add_option("SV", doc_command.target_sv, "base64 state vector")
-      ->required();
+  CLI::App* doc = auxsync::cli::AddDocCommand(app, doc_command);
 
   auxsync::cli::AuxCommand aux_command;
   CLI::App* aux = auxsync::cli::AddAuxCommand(app, aux_command);
@@ -180,7 +123,7 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   if (apply->parsed()) return RunApply(apply_file, tagged, persistence_dir);
-  if (doc->parsed()) return RunDoc(doc_command);
+  if (doc->parsed()) return auxsync::cli::PrintDocCommand(doc_command);
   if (aux->parsed()) return auxsync::cli::RunAuxCommand(aux_command);
   if (bench_client->parsed()) {
     return auxsync::cli::RunBenchClientCommand(bench_client_command);
