@@ -3,7 +3,8 @@
 # 2,000 seeded random scenarios (yjs_gen.mjs) replayed by the C++ tool
 # build/auxsync/crdt/crdt_replay, every emitted update (v1 and v2), every
 # exchange result and the final state compared byte for byte (yjs_diff.mjs),
-# after 60 scenarios of many clients at one place (yjs_crowd_diff.mjs).
+# after 60 scenarios of many clients at one place (yjs_crowd_diff.mjs) and
+# 40 seeds of the `auxsync doc` command line (yjs_doc_cli_diff.mjs).
 #
 #   interop/yjs_diff_test.sh [extra yjs_diff.mjs args, e.g. --seeds 20000 --start 2000]
 #
@@ -26,6 +27,7 @@ node interop/yjs_gen.mjs --selfcheck --seeds 20 --start 100000
 # 2-5 docs of yjs_gen.mjs never make.
 cli="$(require_tool "${AUXSYNC:-build/auxsync/cli/auxsync}" auxsync)"
 node interop/yjs_crowd_diff.mjs --auxsync "$cli"
+node interop/yjs_doc_cli_diff.mjs --auxsync "$cli"
 
 bin="$(require_tool "${CRDT_REPLAY:-build/auxsync/crdt/crdt_replay}" crdt_replay)"
 exec node interop/yjs_diff.mjs --auxsync-replay "$bin" --seeds 2000 "$@"
