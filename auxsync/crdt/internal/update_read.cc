@@ -543,22 +543,12 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool ReadV1Fast(
   return true;
 }
 
-// lib0's readVarInt form (the sign in bit 6 of the first byte) of up to
-// five bytes (34 bits of magnitude) at `p`, which has at least five
-// readable bytes. False when it is longer.
-ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool FastVarInt(const uint8_t*& p,
-                                                    bool* negative,
-                                                    uint64_t* magnitude) {
-  uint64_t b = p[0];
-  *negative = (b & 0x40) != 0;
-  uint64_t r = b & 0x3f;
-  if (b < 0x80) {
-    *magnitude = r;
-    p += 1;
-    return true;
-  }
-  for (int k = 1; k < 5; ++k) {
-    b = p[k];
+// FastVarInt's values of three to five bytes (kept out of the column
+// readers' inlined code, which would otherwise crowd out other inlining).
+[[gnu::noinline]] bool FastVarIntLong(const uint8_t*& p, uint64_t* magnitude) {
+  uint64_t r = (p[0] & 0x3f) | ((p[1] & uint64_t{0x7f}) << 6);
+  for (int k = 2; k < 5; ++k) {
+    const uint64_t b = p[k];
     r |= (b & 0x7f) << (7 * k - 1);
     if (b < 0x80) {
       *magnitude = r;
@@ -567,6 +557,26 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool FastVarInt(const uint8_t*& p,
     }
   }
   return false;
+}
+
+// lib0's readVarInt form (the sign in bit 6 of the first byte) of up to
+// five bytes (34 bits of magnitude) at `p`, which has at least five
+// readable bytes. False when it is longer.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool FastVarInt(const uint8_t*& p,
+                                                    bool* negative,
+                                                    uint64_t* magnitude) {
+  const uint64_t b0 = p[0];
+  const uint64_t b1 = p[1];
+  *negative = (b0 & 0x40) != 0;
+  // One byte or two (below 2^13: most values of a column) without a branch
+  // on which: the columns mix both lengths at random.
+  if ((b0 & b1 & 0x80) == 0) [[likely]] {
+    const uint64_t two = b0 >> 7;
+    *magnitude = (b0 & 0x3f) | (((b1 & 0x7f) << 6) & (0 - two));
+    p += 1 + two;
+    return true;
+  }
+  return FastVarIntLong(p, magnitude);
 }
 
 // A string of up to 64 ASCII bytes at `p` (its var-uint length, then its
@@ -794,8 +804,11 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool NextClock(
     uint64_t m;
     if (!FastVarInt(p, &negative, &m)) return false;
     // 2 * diff + run flag (m is below 2^35).
-    const int64_t diff = negative ? -static_cast<int64_t>((m + 1) >> 1)
-                                  : static_cast<int64_t>(m >> 1);
+    // (Without a branch on the sign, which the diffs of a column change at
+    // random: floor(-m / 2) is -((m + 1) >> 1).)
+    const int64_t sign = -static_cast<int64_t>(negative);
+    const int64_t half = static_cast<int64_t>((m + (negative ? 1 : 0)) >> 1);
+    const int64_t diff = (half ^ sign) - sign;
     uint64_t count = 1;
     if (m & 1) {
       uint64_t c;
