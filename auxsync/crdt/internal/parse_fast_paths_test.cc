@@ -20,6 +20,7 @@
 #include "auxsync/crdt/doc.h"
 #include "auxsync/crdt/encoding.h"
 #include "auxsync/crdt/internal/item.h"
+#include "auxsync/crdt/internal/text16.h"
 #include "auxsync/crdt/internal/update_encoder.h"
 #include "auxsync/crdt/internal/utf8.h"
 #include "auxsync/crdt/types.h"
@@ -396,6 +397,80 @@ TEST(ParseFastPaths, V2VarIntsOfEveryLengthLoadAsTheirV1Form) {
   auto e3 = EncodeStateAsUpdate(reloaded);
   ASSERT_TRUE(e3.ok());
   EXPECT_EQ(*e3, *e1);
+}
+
+// Short strings (read eight bytes at a time when the input has them) load
+// as written in both formats: every length up to past Text16::kInline,
+// with a character of two, three or four UTF-8 bytes at every place, and
+// text after them in the update or none.
+// Enough bytes after a document's text structs for the fast readers.
+constexpr char kTail[] = "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz";
+
+TEST(ParseFastPaths, ShortStringsWithOtherCharactersAnywhereLoad) {
+  const std::u16string others[] = {u"\u00e9", u"\u20ac", u"\U0001F600"};
+  int loaded = 0;
+  for (size_t n = 1; n <= engine::Text16::kInline + 2; ++n) {
+    for (size_t at = 0; at <= n; ++at) {
+      for (const std::u16string& other : others) {
+        for (const bool tail : {false, true}) {
+          std::u16string text(n, u'a');
+          if (at < n) text.replace(at, 1, other);
+          // A struct that names its parent, and one placed by origins.
+          Doc a;
+          a.GetText("text").Insert(0, text);
+          a.GetText("text").Insert(1, text);
+          if (tail) a.GetMap("m").Set("k", JsValue::MakeString(kTail));
+          for (const bool v2 : {false, true}) {
+            auto update =
+                v2 ? EncodeStateAsUpdateV2(a) : EncodeStateAsUpdate(a);
+            ASSERT_TRUE(update.ok());
+            Doc b;
+            const absl::Status s =
+                v2 ? ApplyUpdateV2(b, *update) : ApplyUpdate(b, *update);
+            ASSERT_TRUE(s.ok()) << s;
+            ASSERT_EQ(b.GetText("text").ToString16(),
+                      a.GetText("text").ToString16())
+                << n << " " << at << " " << v2 << " " << tail;
+            ++loaded;
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GT(loaded, 700);
+}
+
+// Short strings with one byte that is not UTF-8 (a lone lead or
+// continuation byte) at any place are refused in both formats, as the
+// checked readers refuse them, and leave the document empty.
+TEST(ParseFastPaths, ShortStringsWithABadByteAnywhereAreRefused) {
+  for (size_t n = 3; n <= engine::Text16::kInline + 2; ++n) {
+    for (const bool placed : {false, true}) {
+      // The string names its parent, or is placed by origins; a tail follows.
+      Doc a;
+      if (placed) a.GetText("text").Insert(0, u"xy");
+      a.GetText("text").Insert(placed ? 1 : 0, std::u16string(n, u'q'));
+      a.GetMap("m").Set("k", JsValue::MakeString(kTail));
+      for (const bool v2 : {false, true}) {
+        auto update = v2 ? EncodeStateAsUpdateV2(a) : EncodeStateAsUpdate(a);
+        ASSERT_TRUE(update.ok());
+        const std::string bytes(update->begin(), update->end());
+        const size_t start = bytes.find(std::string(n, 'q'));
+        ASSERT_NE(start, std::string::npos);
+        for (size_t at = 0; at < n; ++at) {
+          for (const uint8_t bad : {uint8_t{0x80}, uint8_t{0xC3}}) {
+            std::vector<uint8_t> broken = *update;
+            broken[start + at] = bad;
+            Doc b;
+            const absl::Status s =
+                v2 ? ApplyUpdateV2(b, broken) : ApplyUpdate(b, broken);
+            EXPECT_FALSE(s.ok()) << n << " " << at << " " << v2 << placed;
+            EXPECT_EQ(b.GetText("text").ToString16(), u"");
+          }
+        }
+      }
+    }
+  }
 }
 
 // The v1 cursor path's origins: those naming the struct's own client are
