@@ -1,9 +1,8 @@
 #include "auxsync/cli/aux_command.h"
 
-#include <iostream>
-
 #include "absl/strings/str_cat.h"
 #include "auxsync/bots/json.h"
+#include "auxsync/cli/command_output.h"
 #include "auxsync/partitions/aux_file.h"
 
 namespace auxsync::cli {
@@ -61,14 +60,8 @@ absl::StatusOr<std::string> RunAux(const AuxCommand& command) {
 }
 
 int RunAuxCommand(const AuxCommand& command) {
-  absl::StatusOr<std::string> out = RunAux(command);
-  if (!out.ok()) {
-    std::cerr << "auxsync aux " << command.action << ": "
-              << out.status().message() << "\n";
-    return 2;
-  }
-  if (!out->empty()) std::cout << *out << "\n";
-  return std::cout.good() ? 0 : 1;
+  return PrintCommandResult(absl::StrCat("aux ", command.action),
+                            RunAux(command));
 }
 
 }  // namespace auxsync::cli

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <fstream>
-#include <iostream>
 #include <iterator>
 #include <memory>
 #include <span>
@@ -13,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "auxsync/bots/json.h"
 #include "auxsync/bots/value.h"
+#include "auxsync/cli/command_output.h"
 #include "auxsync/crdt/doc.h"
 #include "auxsync/crdt/encoding.h"
 #include "auxsync/crdt/types.h"
@@ -322,14 +322,8 @@ absl::StatusOr<std::string> RunDocCommand(const DocCommand& command) {
 }
 
 int PrintDocCommand(const DocCommand& command) {
-  absl::StatusOr<std::string> out = RunDocCommand(command);
-  if (!out.ok()) {
-    std::cerr << "auxsync doc " << command.action << ": "
-              << out.status().message() << "\n";
-    return 2;
-  }
-  std::cout << *out << "\n";
-  return std::cout.good() ? 0 : 1;
+  return PrintCommandResult(absl::StrCat("doc ", command.action),
+                            RunDocCommand(command));
 }
 
 }  // namespace auxsync::cli
