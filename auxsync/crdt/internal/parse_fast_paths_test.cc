@@ -324,13 +324,11 @@ std::vector<uint8_t> VarIntBoundariesUpdate() {
     enc.rest().WriteVarUint(n);
     enc.WriteClient(client);
     enc.rest().WriteVarUint(0);
-    uint64_t clock = 0;
     if (first) {
       enc.WriteInfo(1);  // deleted, no origins
       enc.WriteParentInfo(true);
       enc.WriteString("text");
       enc.WriteLen(base);
-      clock = base;
     }
     // Origins in client 5's run, alternating above and below its middle so
     // that consecutive clocks differ by each edge in both directions.
@@ -349,7 +347,6 @@ std::vector<uint8_t> VarIntBoundariesUpdate() {
       } else {
         enc.WriteString(std::string(length, 'x'));
       }
-      clock += length;
     };
     for (const uint64_t e : edges) {
       if (first) {
