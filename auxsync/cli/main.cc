@@ -14,6 +14,7 @@
 #include "auxsync/cli/bench_client_command.h"
 #include "auxsync/cli/bench_command.h"
 #include "auxsync/cli/bench_latency_command.h"
+#include "auxsync/cli/command_output.h"
 #include "auxsync/cli/doc_command.h"
 #include "auxsync/cli/scenario_runner.h"
 #include "auxsync/cli/serve_command.h"
@@ -53,10 +54,7 @@ absl::StatusOr<std::string> ReadInput(const std::string& path) {
 int RunApply(const std::string& path, bool tagged,
              const std::string& persistence_dir) {
   absl::StatusOr<std::string> text = ReadInput(path);
-  if (!text.ok()) {
-    std::cerr << "auxsync apply: " << text.status().message() << "\n";
-    return 2;
-  }
+  if (!text.ok()) return auxsync::cli::PrintCommandResult("apply", text);
   auxsync::cli::ScenarioOptions options;
   options.tagged = tagged;
   options.persistence_dir = persistence_dir;
@@ -66,12 +64,11 @@ int RunApply(const std::string& path, bool tagged,
   absl::StatusOr<std::string> out =
       auxsync::cli::RunScenarioText(*text, options);
   if (!out.ok()) {
-    std::cerr << "auxsync apply: " << (path == "-" ? "<stdin>" : path) << ": "
-              << out.status().message() << "\n";
-    return 2;
+    out = absl::Status(out.status().code(),
+                       absl::StrCat(path == "-" ? "<stdin>" : path, ": ",
+                                    out.status().message()));
   }
-  std::cout << *out << "\n";
-  return std::cout.good() ? 0 : 1;
+  return auxsync::cli::PrintCommandResult("apply", out);
 }
 
 }  // namespace

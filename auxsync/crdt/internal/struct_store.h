@@ -253,7 +253,9 @@ class StructList {
   size_t SearchIndex(uint64_t clock) const;
   // A chunk's entries with its place in the list (kept beside them: one
   // allocation for the three, which a list of one or two structs, most
-  // clients of a document many sessions edited, pays once).
+  // clients of a document many sessions edited, pays once). first_clock
+  // repeats front().clock so that a search over the chunks reads no
+  // entries; every change of a chunk's first entry sets it again.
   struct EntryChunk : std::vector<Entry> {
     size_t start = 0;          // position of the chunk's first struct
     uint64_t first_clock = 0;  // clock of the chunk's first struct
