@@ -11,6 +11,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+source interop/lib/server_url.sh
 
 n=2000
 if [[ "${1:-}" == "--n" && -n "${2:-}" ]]; then n="$2"; fi
@@ -35,12 +36,7 @@ start() {
     node) node interop/node_server/server.mjs --port 0 >"$log" 2>>"$tmp/server.err" & ;;
   esac
   pid=$!
-  for _ in $(seq 400); do
-    grep -q '^ws://' "$log" && break
-    sleep 0.05
-  done
-  url="$(head -n1 "$log")"
-  [[ "$url" == ws://* ]] || { cat "$tmp/server.err" >&2; exit 1; }
+  wait_for_server_url "$log" "$tmp/server.err" 400
 }
 
 stop() {

@@ -23,6 +23,7 @@
 # at 30 ops/s per writer), KEEP_TMP=1 (keep logs).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/test_prelude.sh" client_interop_test
+source interop/lib/server_url.sh
 bin="$(require_tool "${AUXSYNC:-build/auxsync/cli/auxsync}" auxsync)"
 [[ -d interop/node_modules ]] || (cd interop && npm ci --silent)
 
@@ -57,15 +58,7 @@ for server in ${CLIENT_INTEROP_SERVERS:-auxsync node}; do
   if [[ "${server}" == auxsync ]]; then
     extra=(--data-dir "${dir}/data" --server-pid "${server_pid}")
   fi
-  for _ in $(seq 300); do
-    grep -q '^ws://' "${dir}/url" 2>/dev/null && break
-    sleep 0.05
-  done
-  url="$(grep -m1 '^ws://' "${dir}/url")" || {
-    echo "client_interop_test: ${server} did not start" >&2
-    cat "${dir}/log" >&2
-    exit 1
-  }
+  wait_for_server_url "${dir}/url" "${dir}/log" 300
   echo "== ${server}: ${url}"
   node interop/client/mixed_clients_test.mjs --url "${url}" --auxsync "${bin}" \
     --server "${server}" --only "${CLIENT_INTEROP_CASES:-a,b,c,d,k,f,g,e}" \

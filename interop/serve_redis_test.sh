@@ -22,6 +22,7 @@
 # node >= 20.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/test_prelude.sh" serve_redis_test
+source interop/lib/server_url.sh
 bin="$(require_tool "${AUXSYNC:-build/auxsync/cli/auxsync}" auxsync)"
 if ! command -v redis-server >/dev/null 2>&1; then
   echo "serve_redis_test: redis-server is required (scripts/setup.sh installs it)" >&2
@@ -66,12 +67,7 @@ start_node() {
     --redis-node-id "$1" --redis-node-ttl 3 >"${out}" 2>>"${tmp}/log" &
   node_pid=$!
   pids+=("${node_pid}")
-  for _ in $(seq 200); do
-    grep -q '^ws://.*/websocket$' "${out}" && break
-    sleep 0.05
-  done
-  url="$(head -n1 "${out}")"
-  [[ "${url}" == ws://* ]] || { cat "${tmp}/log" >&2; exit 1; }
+  wait_for_server_url "${out}" "${tmp}/log"
 }
 
 run() { timeout 120 node interop/serve/serve_client_test.mjs "$@"; }

@@ -16,6 +16,7 @@
 # >= 20, Linux (/proc, 127.0.0.2 on loopback).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/test_prelude.sh" serve_robustness_test
+source interop/lib/server_url.sh
 readonly AUXSYNC="$(require_tool "${AUXSYNC:-build/auxsync/cli/auxsync}" auxsync)"
 readonly TEST="interop/serve/robustness_test.mjs"
 
@@ -35,12 +36,7 @@ start_server() {
   : >"${out}"
   "${AUXSYNC}" serve --port 0 --quiet "$@" >"${out}" 2>>"${tmp}/log" &
   pid=$!
-  for _ in $(seq 200); do
-    grep -q '^ws://.*/websocket$' "${out}" && break
-    sleep 0.05
-  done
-  url="$(head -n1 "${out}")"
-  [[ "${url}" == ws://* ]] || { cat "${tmp}/log" >&2; exit 1; }
+  wait_for_server_url "${out}" "${tmp}/log"
 }
 # stop_server: SIGTERM; the server must still be alive and exit 0.
 stop_server() {

@@ -12,6 +12,7 @@
 # node >= 20.
 set -euo pipefail
 cd "$(dirname "$0")"
+source lib/server_url.sh
 readonly AUXSYNC="${AUXSYNC:-../build/auxsync/cli/auxsync}"
 [[ -x "${AUXSYNC}" ]] || { echo "serve_test: build ${AUXSYNC} first" >&2; exit 2; }
 
@@ -33,12 +34,7 @@ start_server() {
   : >"${out}"
   "${AUXSYNC}" serve --port 0 --quiet "$@" >"${out}" 2>>"${tmp}/log" &
   pid=$!
-  for _ in $(seq 200); do
-    grep -q '^ws://.*/websocket$' "${out}" && break
-    sleep 0.05
-  done
-  url="$(head -n1 "${out}")"
-  [[ "${url}" == ws://* ]] || { cat "${tmp}/log" >&2; exit 1; }
+  wait_for_server_url "${out}" "${tmp}/log"
 }
 
 # stop_server: SIGTERM, and the server must exit 0.
