@@ -482,6 +482,29 @@ namespace auxsync::crdt::engine {
 
 PendingStore& DocAccess::Pending(Doc& d) { return *d.pending_; }
 
+void DocAccess::Retire(Doc& d, Item* holder) {
+  TypeImpl* t = holder->content.type();
+  Item* copy = d.pool_.New();
+  copy->id = holder->id;
+  copy->length = holder->length;
+  copy->deleted = true;
+  copy->has_parent_sub = holder->has_parent_sub;
+  copy->parent_sub = holder->parent_sub;
+  // A root outlives everything; another parent may be collected (and
+  // freed) later, so the copy names a type that never is.
+  TypeImpl* parent = holder->parent;
+  if (parent == nullptr || parent->item != nullptr) {
+    if (d.retired_.limbo == nullptr) {
+      d.retired_.limbo = std::make_unique<TypeImpl>();
+      d.retired_.limbo->doc = &d;
+    }
+    parent = d.retired_.limbo.get();
+  }
+  copy->parent = parent;
+  t->item = copy;
+  d.retired_.types.push_back(std::move(holder->content));
+}
+
 void DocAccess::AddChangedSlow(Transaction& t, TypeImpl* type,
                                const std::string* key) {
   Item* item = type->item;

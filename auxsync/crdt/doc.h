@@ -255,6 +255,15 @@ class Doc {
   bool lazy_events_ = false;
   std::string guid_;
   engine::ItemPool pool_;
+  // Collected types that items may still name as their parent (see
+  // engine::TypeImpl::pinned), with the detached holder items and the
+  // parentless type those name as theirs (made on first use). Declared
+  // after pool_: freed through it.
+  struct Retired {
+    std::vector<engine::Content> types;
+    std::unique_ptr<engine::TypeImpl> limbo;
+  };
+  Retired retired_;
   engine::StructStore store_;
   std::vector<std::unique_ptr<engine::TypeImpl>> roots_;
   absl::flat_hash_map<std::string, engine::TypeImpl*> root_by_name_;

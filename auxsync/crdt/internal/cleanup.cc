@@ -17,9 +17,19 @@ void ToGc(Item* it) {
   it->parent_sub.clear();
 }
 
+// Before `holder`'s content is dropped: a pinned type is retired, not freed
+// (TypeImpl::pinned).
+inline void RetireIfPinned(Doc& doc, Item* holder) {
+  const TypeImpl* t = holder->content.type();
+  if (t != nullptr && t->pinned) [[unlikely]] {
+    DocAccess::Retire(doc, holder);
+  }
+}
+
 // Item.gc: collects content; the children of a collected type (all of its
 // descendants) become GC structs. Iterative: nesting depth is unbounded.
-void GcItem(Item* it, bool parent_gcd) {
+// A pinned type is retired rather than freed (DocAccess::Retire).
+void GcItem(Doc& doc, Item* it, bool parent_gcd) {
   // A collected type usually has a handful of children: no allocation.
   absl::InlinedVector<Item*, 16> todo;
   auto collect_children = [&todo](Item* x) {
@@ -37,8 +47,10 @@ void GcItem(Item* it, bool parent_gcd) {
     Item* c = todo.back();
     todo.pop_back();
     collect_children(c);
+    RetireIfPinned(doc, c);
     ToGc(c);
   }
+  RetireIfPinned(doc, it);
   if (parent_gcd) {
     ToGc(it);
   } else {
@@ -149,7 +161,7 @@ void TryGcAndMerge(Transaction& tr, Doc& doc) {
           // collecting it would make.
           if (!s->gc && s->deleted && !s->keep &&
               s->content.ref != kRefDeleted) {
-            GcItem(s, false);
+            GcItem(doc, s, false);
           }
         }
       }

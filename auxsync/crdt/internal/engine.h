@@ -205,6 +205,13 @@ class DocAccess {
   // See Transaction::added_mergeable_.
   static bool& AddedMergeable(Transaction& t) { return t.added_mergeable_; }
   static PendingStore& Pending(Doc& d);
+  // Keeps `holder`'s type (pinned: TypeImpl::pinned), which a collection
+  // is about to free: the Doc takes it over and its `item` becomes a
+  // detached, deleted copy of `holder` (same id and key; its parent is
+  // `holder`'s when that is a root, else a parentless type of the Doc), so
+  // that an item naming it is still encoded, and integrated next to, as
+  // yjs does.
+  static void Retire(Doc& d, Item* holder);
   // Records a change of `type` (of its list when `key` is null). Typing
   // and decoded text record the same type's list once per item: inline
   // when that was the last thing recorded.

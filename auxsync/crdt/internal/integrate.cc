@@ -130,6 +130,8 @@ namespace {
   if (item->left != nullptr) {
     item->right = item->left->right;
     item->left->right = item;
+    // (See TypeImpl::pinned.)
+    if (item->left->parent != parent) parent->pinned = true;
   } else {
     Item* r;
     if (slot != nullptr) {

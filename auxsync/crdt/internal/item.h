@@ -441,6 +441,13 @@ class TypeImpl {
   std::vector<Marker> markers;
   TypeKind kind = TypeKind::kUnknown;
   bool has_formatting = false;
+  // An item of this type was linked after an item of another type (a
+  // peer's update can place an item by a neighbour found by its clock while
+  // its parent comes from its right origin). Such an item lies outside this
+  // type's chains, which collecting the type walks, so it still points here
+  // afterwards: a collected pinned type is retired (kept by its Doc, its
+  // `item` a detached copy of its holder's id) instead of freed.
+  bool pinned = false;
 
   // The root's name (empty for a nested type).
   std::string_view root_name() const {
