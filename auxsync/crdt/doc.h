@@ -256,9 +256,9 @@ class Doc {
   std::string guid_;
   engine::ItemPool pool_;
   // Collected types that items may still name as their parent (see
-  // engine::TypeImpl::pinned), with the detached holder items and the
-  // parentless type those name as theirs (made on first use). Declared
-  // after pool_: freed through it.
+  // engine::TypeImpl::pinned; their detached holder items are pool_'s), and
+  // the parentless type those holders name as theirs (made on first use).
+  // Declared after pool_: the types go back to it.
   struct Retired {
     std::vector<engine::Content> types;
     std::unique_ptr<engine::TypeImpl> limbo;

@@ -34,6 +34,13 @@ Bytes Hex(const std::string& h) {
   return out;
 }
 
+Bytes FromB64(std::string_view b64) {
+  std::string raw;
+  EXPECT_TRUE(
+      absl::Base64Unescape(absl::string_view(b64.data(), b64.size()), &raw));
+  return Bytes(raw.begin(), raw.end());
+}
+
 std::string ToHex(const Bytes& b) {
   static const char* d = "0123456789abcdef";
   std::string s;
@@ -384,18 +391,13 @@ TEST(DocEngine, ACollectedTypeThatAnItemStillNamesIsRetiredNotFreed) {
       "bgEhAQRib3RzAXMBIQEEYm90cwF0AQAJIQEEYmt0cwFhASEBBGJvdHMCYjMBAAchAQV9"
       "YXNrcwdub2NvbG9uASEBBW1hc2tzCGdob3N0OnQwAQABIQEFbWFza3MDYjM6AYENAAEA"
       "AgIyAQABDQEAhAE=";
-  auto bytes = [](const std::string& b64) {
-    std::string raw;
-    EXPECT_TRUE(absl::Base64Unescape(b64, &raw));
-    return Bytes(raw.begin(), raw.end());
-  };
   auto b64 = [](const Bytes& b) {
     return absl::Base64Escape(
         absl::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
   };
   Doc d = MakeDoc(60);
   for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(ApplyUpdate(d, bytes(kUpdates[i])).ok()) << i;
+    ASSERT_TRUE(ApplyUpdate(d, FromB64(kUpdates[i])).ok()) << i;
   }
   // bots.b1 = a map of eight texts: new types, from the pool.
   std::vector<std::pair<std::string, Input>> texts;
@@ -404,11 +406,11 @@ TEST(DocEngine, ACollectedTypeThatAnItemStillNamesIsRetiredNotFreed) {
                        Input::Text(std::u16string(40, u'B')));
   }
   d.GetMap("bots").Set("b1", Input::Map(std::move(texts)));
-  ASSERT_TRUE(ApplyUpdate(d, bytes(kUpdates[3])).ok());
+  ASSERT_TRUE(ApplyUpdate(d, FromB64(kUpdates[3])).ok());
   EXPECT_EQ(b64(Full(d)), kFinal);
   EXPECT_EQ(b64(*EncodeStateAsUpdateV2(d)), kFinalV2);
   Doc e = MakeDoc(61);
-  ASSERT_TRUE(ApplyUpdate(e, bytes(kFinal)).ok());
+  ASSERT_TRUE(ApplyUpdate(e, FromB64(kFinal)).ok());
   EXPECT_EQ(b64(Full(e)), kFinalLoaded);
 }
 
@@ -792,13 +794,6 @@ TEST(DocEngine, DeeplyNestedTypesFromAPeerDoNotExhaustTheStack) {
 
 namespace auxsync::crdt {
 namespace {
-
-Bytes FromB64(std::string_view b64) {
-  std::string raw;
-  EXPECT_TRUE(
-      absl::Base64Unescape(absl::string_view(b64.data(), b64.size()), &raw));
-  return Bytes(raw.begin(), raw.end());
-}
 
 // insertNegatedAttributes compares negatedAttributes.get(key) without
 // `?? null`: a format item whose key was not negated (here color=null, the
