@@ -136,6 +136,15 @@ TypeImpl* Doc::FindRoot(std::string_view name) const {
   return it == root_by_name_.end() ? nullptr : it->second;
 }
 
+YType Doc::Resolve(const TypeId& id) const {
+  if (!id.item) return YType(FindRoot(id.root));
+  // A type's item has length 1 and never merges, so the struct holding the
+  // clock is the type's own item; a collected one holds no type any more
+  // (Content::type() is null for every other content).
+  const Item* it = store_.Find({id.item->client, id.item->clock});
+  return YType(it == nullptr ? nullptr : it->content.type());
+}
+
 bool Doc::HasPendingStructs() const { return pending_->HasStructs(); }
 bool Doc::HasPendingDeletes() const { return !pending_->ds.Empty(); }
 

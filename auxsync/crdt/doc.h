@@ -213,6 +213,11 @@ class Doc {
   std::vector<std::string> RootNames() const;
   // The root type of that name or null.
   engine::TypeImpl* FindRoot(std::string_view name) const;
+  // The type `id` names, or an empty handle if no such type exists (an
+  // unknown root or id, an item that holds no type, a collected type). A
+  // deleted type that is not collected (yet, or ever in a doc without gc)
+  // still resolves, as yjs keeps it. Never creates a root.
+  YType Resolve(const TypeId& id) const;
 
   // Runs fn in a transaction (joins the running one when nested). Observers
   // and update handlers run when the outermost transaction ends.

@@ -24,7 +24,7 @@ class TypeImpl;
 
 // A value read out of a shared type: a plain value or a nested shared type.
 // `type` is non-null for nested types (borrowed; valid while the doc lives
-// and the type is not collected).
+// and the type is not collected: YType::Id names it for longer).
 struct OutValue {
   JsValue value;
   engine::TypeImpl* type = nullptr;

@@ -1,5 +1,7 @@
 #include "auxsync/crdt/relative_position.h"
 
+#include <utility>
+
 #include "auxsync/crdt/internal/engine.h"
 #include "auxsync/crdt/internal/lib0_decoder.h"
 
@@ -11,10 +13,11 @@ using engine::TypeImpl;
 namespace {
 RelativePosition Make(TypeImpl* t, std::optional<ID> item, int64_t assoc) {
   RelativePosition r;
-  if (t->item == nullptr) {
-    r.tname = std::string(t->root_name());
+  TypeId id = YType(t).Id();
+  if (id.item) {
+    r.type = id.item;
   } else {
-    r.type = ID{t->item->id.client, t->item->id.clock};
+    r.tname = std::move(id.root);
   }
   r.item = item;
   r.assoc = assoc;
@@ -70,11 +73,10 @@ std::optional<AbsolutePosition> CreateAbsolutePositionFromRelativePosition(
   if (rpos.tname) {
     t = engine::DocAccess::RootForRemote(doc, *rpos.tname);
   } else if (rpos.type) {
-    if (store.State(rpos.type->client) <= rpos.type->clock) return std::nullopt;
-    Item* it = store.Find({rpos.type->client, rpos.type->clock});
-    if (it == nullptr || it->gc || it->content.ref != engine::kRefType)
-      return std::nullopt;
-    t = it->content.type();
+    TypeId id;
+    id.item = rpos.type;
+    t = doc.Resolve(id).impl();
+    if (t == nullptr) return std::nullopt;
   } else {
     return std::nullopt;
   }

@@ -1052,6 +1052,16 @@ uint64_t YType::Length() const { return t_->length; }
 
 JsValue YType::ToJson() const { return engine::TypeJson(t_); }
 
+TypeId YType::Id() const {
+  TypeId r;
+  if (t_->item == nullptr) {
+    r.root = std::string(t_->root_name());
+  } else {
+    r.item = ID{t_->item->id.client, t_->item->id.clock};
+  }
+  return r;
+}
+
 Subscription YType::Observe(
     std::function<void(const YEvent&, const Transaction&)> fn) {
   auto& holder = t_->handlers_holder();

@@ -1,7 +1,9 @@
 // Handles of shared types (Y.Map, Y.Array, Y.Text, XML) and the values that
 // can be inserted into them. A handle is a borrowed pointer: copy it freely,
-// but do not use it after its Doc is destroyed or its type was collected.
-// Every mutating call runs in the Doc's current transaction or opens one.
+// but do not use it after its Doc is destroyed or its type was collected
+// (a peer's update can delete a nested type; keep a TypeId across
+// transactions instead). Every mutating call runs in the Doc's current
+// transaction or opens one.
 #ifndef AUXSYNC_CRDT_TYPES_H_
 #define AUXSYNC_CRDT_TYPES_H_
 
@@ -14,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "auxsync/crdt/events.h"
+#include "auxsync/crdt/id.h"
 
 namespace auxsync::crdt {
 
@@ -69,6 +72,16 @@ struct Input {
 // Text attributes (format key -> value; null removes).
 using Attributes = std::vector<std::pair<std::string, JsValue>>;
 
+// A lasting name of a shared type, as yjs names one in a relative position:
+// a root by its name, a nested type by the id of the item holding it. Unlike
+// a handle it stays safe to keep while transactions may collect the type:
+// Doc::Resolve gives the handle back as long as the type exists.
+struct TypeId {
+  std::string root;        // the root's name (when `item` is unset)
+  std::optional<ID> item;  // the holding item's id (a nested type)
+  friend bool operator==(const TypeId&, const TypeId&) = default;
+};
+
 // Base handle with what every shared type offers.
 class YType {
  public:
@@ -92,6 +105,8 @@ class YType {
   uint64_t Length() const;
   // JSON of the type (maps: objects, arrays: arrays, text: string).
   JsValue ToJson() const;
+  // The type's lasting name (see TypeId).
+  TypeId Id() const;
 
  protected:
   engine::TypeImpl* t_ = nullptr;
