@@ -29,11 +29,13 @@ namespace auxsync::partitions {
 
 using bots::Value;
 
-Value InstUpdate::ToValue() const {
+Value InstUpdate::ToValue() const& { return InstUpdate(*this).ToValue(); }
+
+Value InstUpdate::ToValue() && {
   Value out = Value::NewObject();
   out.as_object().Set("id", Value(id));
   out.as_object().Set("timestamp", Value(timestamp));
-  out.as_object().Set("update", Value(update));
+  out.as_object().Set("update", Value(std::move(update)));
   return out;
 }
 

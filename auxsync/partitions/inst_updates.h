@@ -24,8 +24,11 @@ struct InstUpdate {
   double timestamp = 0;
   std::string update;  // base64 (standard alphabet, padded)
 
-  // {"id","timestamp","update"} (upstream's key order).
-  bots::Value ToValue() const;
+  // {"id","timestamp","update"} (upstream's key order). The rvalue form
+  // moves `update` into the value instead of copying it (a state update is
+  // megabytes).
+  bots::Value ToValue() const&;
+  bots::Value ToValue() &&;
   // Reads {"id": number, "update": string, "timestamp": number}; errors
   // name the field (`path` prefixes them).
   static absl::StatusOr<InstUpdate> FromValue(const bots::Value& value,
