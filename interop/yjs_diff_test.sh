@@ -4,7 +4,9 @@
 # build/auxsync/crdt/crdt_replay, every emitted update (v1 and v2), every
 # exchange result and the final state compared byte for byte (yjs_diff.mjs),
 # after 60 scenarios of many clients at one place (yjs_crowd_diff.mjs) and
-# 40 seeds of the `auxsync doc` command line (yjs_doc_cli_diff.mjs).
+# 40 seeds of the `auxsync doc` command line (yjs_doc_cli_diff.mjs) and the
+# check of the one documented encoding divergence the comparison accepts
+# (yjs_known_divergence_test.mjs).
 #
 #   interop/yjs_diff_test.sh [extra yjs_diff.mjs args, e.g. --seeds 20000 --start 2000]
 #
@@ -30,4 +32,6 @@ node interop/yjs_crowd_diff.mjs --auxsync "$cli"
 node interop/yjs_doc_cli_diff.mjs --auxsync "$cli"
 
 bin="$(require_tool "${CRDT_REPLAY:-build/auxsync/crdt/crdt_replay}" crdt_replay)"
+# What the comparison lets through as the documented divergence, and no more.
+node interop/yjs_known_divergence_test.mjs --auxsync-replay "$bin"
 exec node interop/yjs_diff.mjs --auxsync-replay "$bin" --seeds 2000 "$@"

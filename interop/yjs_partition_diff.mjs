@@ -245,7 +245,8 @@ async function decodeInitializationUpdates(out, scenario) {
 /**
  * Replaces client ids the generator does not pin (>= 10000) by "random" in
  * every version vector (a CurrentVersion's `vector`, a tag edit's `version`
- * of site ids) and drops the final document bytes.
+ * of site ids), their clocks in sorted order, and drops the final document
+ * bytes.
  */
 function forgetRandomIds(v) {
     if (Array.isArray(v)) return v.map(forgetRandomIds);
@@ -254,7 +255,18 @@ function forgetRandomIds(v) {
             const siteVector = e[1] instanceof OrderedObject &&
                 (e[0] === 'vector' || (e[0] === 'version' && e[1].entries.every(([k]) => /^[0-9]+$/.test(k))));
             if (siteVector) {
-                e[1] = new OrderedObject(e[1].entries.map(([k, x]) => [k.length >= 5 ? 'random' : k, x]));
+                // Each side draws its own random ids, so with two or more of
+                // them the (numeric) key order pairs the clocks differently:
+                // the random entries keep their places and take their values
+                // in sorted order.
+                const values = e[1].entries
+                    .filter(([k]) => k.length >= 5)
+                    .map(([, x]) => x)
+                    .sort((a, b) => (canonical(a) < canonical(b) ? -1 : canonical(a) > canonical(b) ? 1 : 0));
+                let next = 0;
+                e[1] = new OrderedObject(
+                    e[1].entries.map(([k, x]) => (k.length >= 5 ? ['random', values[next++]] : [k, x]))
+                );
             } else if (e[0] === 'update' && typeof e[1] === 'string') {
                 e[1] = null;
             } else {
