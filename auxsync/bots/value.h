@@ -417,12 +417,32 @@ class Object {
   // being kept up to date key by key (thousands of bots into a state).
   template <typename KeyAt, typename ValueAt>
   void AddNewMany(size_t n, KeyAt&& key_at, ValueAt&& value_at) {
-    const bool defer = PrepareMany(n);
+    NewKeys adder(*this, n);
     for (size_t i = 0; i < n; ++i) {
-      AppendOne(std::string_view(key_at(i)), value_at(i), defer);
+      adder.Add(std::string_view(key_at(i)), value_at(i));
     }
-    if (defer) FinishMany();
   }
+  // AddNewMany one key at a time, for a caller that makes each key and
+  // value in a loop of its own and adds them while they are in the cache:
+  // Add at most `n` keys (distinct and absent), touching the object only
+  // through this adder while it lives. The index is built when it dies.
+  class NewKeys {
+   public:
+    NewKeys(Object& object, size_t n)
+        : object_(object), defer_(object.PrepareMany(n)) {}
+    NewKeys(const NewKeys&) = delete;
+    NewKeys& operator=(const NewKeys&) = delete;
+    ~NewKeys() {
+      if (defer_) object_.FinishMany();
+    }
+    void Add(std::string_view key, Value value) {
+      object_.AppendOne(key, std::move(value), defer_);
+    }
+
+   private:
+    Object& object_;
+    const bool defer_;
+  };
   // The value of the i-th key added to this object, which has never had a
   // key removed (i < size()): WithKeysOf's caller sets the values by
   // position.

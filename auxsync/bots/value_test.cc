@@ -569,6 +569,41 @@ TEST(Object, AddNewManyMatchesAddNew) {
   }
 }
 
+// NewKeys adds keys one by one between other work, to two objects at once,
+// and fewer than it announced: once the adders are gone, each object is what
+// AddNew key by key builds, lookups included.
+TEST(Object, NewKeysInterleavedAndShortOfItsCount) {
+  for (int n : {3, 25}) {
+    Value a = Value::NewObject();
+    Value b = Value::NewObject();
+    Value expected = Value::NewObject();
+    b.as_object().AddNew("first", 0);
+    {
+      Object::NewKeys to_a(a.as_object(), 2 * n);
+      Object::NewKeys to_b(b.as_object(), 2 * n);
+      for (int i = 0; i < n; ++i) {
+        const std::string key = "key" + std::to_string(i);
+        to_a.Add(key, Value(static_cast<double>(i)));
+        to_b.Add(key, Value(static_cast<double>(-i)));
+        expected.as_object().AddNew(key, i);
+      }
+    }
+    SCOPED_TRACE(n);
+    EXPECT_TRUE(DeepEquals(a, expected));
+    EXPECT_EQ(b.as_object().size(), static_cast<size_t>(n + 1));
+    EXPECT_EQ(b.as_object().Keys().front(), "first");
+    for (int i = 0; i < n; ++i) {
+      const std::string key = "key" + std::to_string(i);
+      ASSERT_NE(a.as_object().Find(key), nullptr) << key;
+      EXPECT_EQ(a.as_object().Get(key).as_number(), i);
+      EXPECT_EQ(b.as_object().Get(key).as_number(), -i);
+    }
+    EXPECT_FALSE(a.as_object().Has("key" + std::to_string(n)));
+    EXPECT_TRUE(b.as_object().Erase("key0"));
+    EXPECT_FALSE(b.as_object().Has("key0"));
+  }
+}
+
 // An object made with room for its keys behaves as a default one while it
 // is filled to its capacity and past it (its slots then move to the heap),
 // compacted after erases, cleared, reused and shallow-copied.

@@ -1213,8 +1213,8 @@ void YjsPartitionCore::EmitAdded(absl::Span<const NewBot> ids) {
   bots::Object& state_object = state().as_object();
   Value partial = TakePartial();
   // An initialization update adds thousands of bots at once: into an empty
-  // state (every id new, no masks to keep) they go in all together after
-  // the reads, as they do into the partial state.
+  // state (every id new, no masks to keep) they are appended without a
+  // lookup each, as into the partial state.
   const bool state_was_empty = state_object.empty();
   if (!state_was_empty) {
     state_object.Reserve(state_object.size() + ids.size());
@@ -1228,6 +1228,13 @@ void YjsPartitionCore::EmitAdded(absl::Span<const NewBot> ids) {
       {{"id", Value()}, {"tags", Value()}, {"space", Value()}});
   // Dropped (with the last bot's tags it keeps) before anyone sees the bots.
   std::optional<internal::NewBotReader> reader(std::in_place);
+  // The ids are distinct (a transaction's changed keys). Each bot goes into
+  // the objects while it is in the cache: adding them after the loop took
+  // a miss per bot and object for its reference count and its id.
+  std::optional<bots::Object::NewKeys> state_keys;
+  if (state_was_empty) state_keys.emplace(state_object, ids.size());
+  std::optional<bots::Object::NewKeys> partial_keys(
+      std::in_place, partial.as_object(), ids.size());
   // Each bot is read and stored while its objects are in the cache.
   for (size_t k = 0; k < ids.size(); ++k) {
     const NewBot& new_bot = ids[k];
@@ -1260,7 +1267,9 @@ void YjsPartitionCore::EmitAdded(absl::Span<const NewBot> ids) {
                 : Value(serializable.as_object().ShallowCopy());
       bot.as_object().Set("space", space_value);
     }
-    if (!state_was_empty) {
+    if (state_was_empty) {
+      state_keys->Add(id, bot);
+    } else {
       bool is_new = false;
       Value& slot = state_object.FindOrAdd(id, is_new);
       if (!is_new) {
@@ -1269,14 +1278,12 @@ void YjsPartitionCore::EmitAdded(absl::Span<const NewBot> ids) {
       }
       slot = bot;
     }
+    partial_keys->Add(id, bot);
     added.push_back(std::move(bot));
   }
   reader.reset();
-  // The ids are distinct (a transaction's changed keys).
-  auto id_at = [&](size_t i) -> std::string_view { return *ids[i].id; };
-  auto bot_at = [&](size_t i) -> const Value& { return added[i]; };
-  if (state_was_empty) state_object.AddNewMany(ids.size(), id_at, bot_at);
-  partial.as_object().AddNewMany(ids.size(), id_at, bot_at);
+  state_keys.reset();
+  partial_keys.reset();
   if (on_bots_added_.observer_count() > 0) on_bots_added_.Next(added);
   EmitStateUpdate(std::move(partial), PartialKind::kAllAdded);
 }

@@ -112,9 +112,9 @@ struct DecodedStruct {
     TakenRange taken_range;  // once taken
   };
   uint8_t parent_kind = 0;
-  // The item names a key (a map entry): integration's first pass over an
-  // update's structs (ReserveMapKeys) reads this instead of the item, which
-  // decoding wrote long before (a cache miss each).
+  // The item names a key (a map entry): decoding's MapRunSizer and
+  // integration's ReserveMapKeys (a pass over the structs, when needed) read
+  // this instead of the item, which by integration is long out of the cache.
   bool keyed = false;
   uint8_t ref() const {
     return item->gc ? static_cast<uint8_t>(kRefGC) : item->content.ref;
@@ -135,9 +135,10 @@ struct DecodedUpdate {
   // client -> structs, clients in descending order. Their items belong to
   // the pool given to DecodeUpdate; ApplyDecoded integrates or frees them.
   std::vector<std::pair<uint64_t, std::vector<DecodedStruct>>> clients;
-  // Some struct names a key (DecodedStruct::keyed): else integration has
-  // no map to size ahead and need not read the structs for it.
-  bool keyed = false;
+  // Some run of keyed structs (DecodedStruct::keyed) names a map that
+  // decoding did not size (not made right before the run): integration
+  // sizes the maps then, reading the structs again. Else it need not.
+  bool maps_to_size = false;
   // Delete ranges per client in wire order (yjs applies them in that order,
   // which decides the order of events).
   std::vector<std::pair<uint64_t, std::vector<std::pair<uint64_t, uint64_t>>>>

@@ -360,7 +360,9 @@ bool MissingDependency(const DecodedStruct& s, const StructStore& store,
 // decoded structs of `client`, in clock order; a map's first item of each
 // key names the map as its parent, and those follow the map's own struct.
 // An upper bound is enough (a key set twice by different clients counts
-// twice): it only sizes the tables.
+// twice): it only sizes the tables. Decoding sizes the usual case already
+// (MapRunSizer, a map made right before its entries): this pass runs only
+// for an update with other runs (DecodedUpdate::maps_to_size).
 void ReserveMapKeys(uint64_t client, const std::vector<DecodedStruct>& refs) {
   Id run;
   size_t count = 0;
@@ -672,12 +674,13 @@ std::vector<uint8_t> EncodeRest(
 
 }  // namespace
 
-// Returns true if there is a rest (stored into `rest`/`missing`). `keyed`:
-// some struct of `in` names a key (DecodedUpdate::keyed).
+// Returns true if there is a rest (stored into `rest`/`missing`).
+// `maps_to_size`: DecodedUpdate::maps_to_size.
 [[gnu::noinline]] static bool IntegrateStructs(
     Transaction& tr,
     std::vector<std::pair<uint64_t, std::vector<DecodedStruct>>>& in,
-    bool keyed, absl::flat_hash_map<uint64_t, std::vector<DecodedStruct>>* rest,
+    bool maps_to_size,
+    absl::flat_hash_map<uint64_t, std::vector<DecodedStruct>>* rest,
     absl::flat_hash_map<uint64_t, uint64_t>* missing_sv) {
   Doc& doc = tr.doc();
   StructStore& store = doc.store();
@@ -695,8 +698,7 @@ std::vector<uint8_t> EncodeRest(
     cr.client = in[k].first;
     cr.refs = std::move(in[k].second);
     cr.state = store.State(cr.client);
-    // (Only an update with a keyed struct can add to a map.)
-    if (keyed) ReserveMapKeys(cr.client, cr.refs);
+    if (maps_to_size) ReserveMapKeys(cr.client, cr.refs);
     structs += cr.refs.size();
   }
   auto find_refs = [&](uint64_t c) -> ClientRefs* {
@@ -921,7 +923,8 @@ void ApplyDecoded(Transaction& tr, DecodedUpdate upd) {
   PendingStore& pending = DocAccess::Pending(doc);
   absl::flat_hash_map<uint64_t, std::vector<DecodedStruct>> rest;
   absl::flat_hash_map<uint64_t, uint64_t> missing;
-  bool has_rest = IntegrateStructs(tr, upd.clients, upd.keyed, &rest, &missing);
+  bool has_rest =
+      IntegrateStructs(tr, upd.clients, upd.maps_to_size, &rest, &missing);
   bool retry = false;
   if (pending.HasStructs()) {
     for (auto& [c, clock] : pending.missing) {

@@ -1015,6 +1015,50 @@ inline void ShareRootName(DecodedStruct& s, std::string_view& last) {
   }
 }
 
+// Sizes the maps an update makes together with their entries (a bot's map
+// and its tags) while decoding, when the map's new type is still in the
+// cache: a run of keyed structs of one client section naming the struct
+// decoded just before the run as their parent. Other runs of two or more
+// (a map the document already has, a parent elsewhere) are left to
+// integration's ReserveMapKeys. Sizing is only a capacity: a struct that
+// integration then skips or drops changes nothing.
+class MapRunSizer {
+ public:
+  // `s` was decoded right after `prev` (null for a section's first).
+  void Note(const DecodedStruct& s, const Item* prev) {
+    if (s.parent_kind != 2 || !s.keyed) return;
+    if (count_ > 0 && s.parent_id == parent_) {
+      ++count_;
+      return;
+    }
+    EndRun();
+    parent_ = s.parent_id;
+    count_ = 1;
+    type_ = prev != nullptr && !prev->gc && prev->content.ref == kRefType &&
+                    prev->id == parent_
+                ? prev->content.type()
+                : nullptr;
+  }
+  // Ends the current run (at a section's end).
+  void EndRun() {
+    if (count_ >= 2) {
+      if (type_ != nullptr) {
+        type_->map.Reserve(type_->map.size() + count_);
+      } else {
+        left_to_integration_ = true;
+      }
+    }
+    count_ = 0;
+  }
+  bool left_to_integration() const { return left_to_integration_; }
+
+ private:
+  Id parent_;
+  size_t count_ = 0;
+  TypeImpl* type_ = nullptr;  // the run's map when decoded right before it
+  bool left_to_integration_ = false;
+};
+
 // One update through the codec's reader (the same decoders, struct reader,
 // limits and errors as ReadUpdate and the update utilities), converted
 // struct by struct into the engine's form.
@@ -1054,6 +1098,7 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
   bool done = false;
   std::vector<DecodedStruct> structs;
   std::string_view last_root;  // see ShareRootName
+  MapRunSizer sizer;
   for (uint64_t i = 0; i < num_sections && dec.ok(); ++i) {
     uint64_t n = rest.ReadVarUint();
     const uint64_t client = dec.ReadClient();
@@ -1106,9 +1151,10 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
         }
       }
       const Item* it = s.item;
+      const Item* prev = j > 0 ? structs[structs.size() - 2].item : nullptr;
       if (fast) {
         // The fast readers checked the dependencies.
-        out.keyed |= s.keyed;
+        sizer.Note(s, prev);
         ShareRootName(s, last_root);
         clock += it->length;
         continue;
@@ -1140,10 +1186,11 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
         FailLaterDependency(rest, start, client, clock);
         break;
       }
-      out.keyed |= s.keyed;
+      sizer.Note(s, prev);
       ShareRootName(s, last_root);
       clock += it->length;
     }
+    sizer.EndRun();
     if constexpr (Dec::kVersion == 2) {
       if (loaded) cols.Store(dec);
     }
@@ -1163,6 +1210,7 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
     for (auto& [c, v] : out.clients) free_items(v);
     return dec.status();
   }
+  out.maps_to_size = sizer.left_to_integration();
   // Encoders write the clients in descending order already (yjs does):
   // sorting is then only a check.
   auto descending = [](const auto& a, const auto& b) {
