@@ -112,9 +112,8 @@ struct DecodedStruct {
     TakenRange taken_range;  // once taken
   };
   uint8_t parent_kind = 0;
-  // The item names a key (a map entry): decoding's MapRunSizer and
-  // integration's ReserveMapKeys (a pass over the structs, when needed) read
-  // this instead of the item, which by integration is long out of the cache.
+  // The item names a key (a map entry): decoding sizes maps from runs of
+  // these (MapRunSizer in update_read.cc).
   bool keyed = false;
   uint8_t ref() const {
     return item->gc ? static_cast<uint8_t>(kRefGC) : item->content.ref;
@@ -135,10 +134,6 @@ struct DecodedUpdate {
   // client -> structs, clients in descending order. Their items belong to
   // the pool given to DecodeUpdate; ApplyDecoded integrates or frees them.
   std::vector<std::pair<uint64_t, std::vector<DecodedStruct>>> clients;
-  // Some run of keyed structs (DecodedStruct::keyed) names a map that
-  // decoding did not size (not made right before the run): integration
-  // sizes the maps then, reading the structs again. Else it need not.
-  bool maps_to_size = false;
   // Delete ranges per client in wire order (yjs applies them in that order,
   // which decides the order of events).
   std::vector<std::pair<uint64_t, std::vector<std::pair<uint64_t, uint64_t>>>>

@@ -354,58 +354,6 @@ bool MissingDependency(const DecodedStruct& s, const StructStore& store,
   return false;
 }
 
-// Maps made by this update get their tables sized once for the keys their
-// items bring (a YjsPartition initialization brings 10,000 bot maps of ten
-// keys each), instead of growing through several rehashes. `refs` are the
-// decoded structs of `client`, in clock order; a map's first item of each
-// key names the map as its parent, and those follow the map's own struct.
-// An upper bound is enough (a key set twice by different clients counts
-// twice): it only sizes the tables. Decoding sizes the usual case already
-// (MapRunSizer, a map made right before its entries): this pass runs only
-// for an update with other runs (DecodedUpdate::maps_to_size).
-void ReserveMapKeys(uint64_t client, const std::vector<DecodedStruct>& refs) {
-  Id run;
-  size_t count = 0;
-  size_t run_at = 0;  // index of the run's first struct
-  auto flush = [&]() {
-    if (count < 2) return;
-    // The map's struct usually comes right before its first entry (a map
-    // made with its entries); else a search.
-    const DecodedStruct* at = nullptr;
-    if (run_at > 0 && refs[run_at - 1].item->id == run) {
-      at = &refs[run_at - 1];
-    } else {
-      auto found =
-          std::lower_bound(refs.begin(), refs.end(), run.clock,
-                           [](const DecodedStruct& s, uint64_t c) {
-                             return s.item->id.clock + s.item->length <= c;
-                           });
-      if (found == refs.end()) return;
-      at = &*found;
-    }
-    const Item* p = at->item;
-    if (p->gc || p->content.ref != kRefType || p->id.clock != run.clock) {
-      return;
-    }
-    TypeImpl* t = p->content.type();
-    t->map.Reserve(t->map.size() + count);
-  };
-  for (size_t j = 0; j < refs.size(); ++j) {
-    const DecodedStruct& s = refs[j];
-    // (A GC struct names no parent.)
-    if (s.parent_kind != 2 || !s.keyed) continue;
-    if (count > 0 && s.parent_id == run) {
-      ++count;
-      continue;
-    }
-    flush();
-    run = s.parent_id;
-    run_at = j;
-    count = run.client == client ? 1 : 0;
-  }
-  flush();
-}
-
 // The neighbours a decoded struct's hints give without a lookup: `left`
 // ends at its origin, `right` starts at its right origin; either may be
 // null. An item ending exactly at the origin is what GetItemCleanEnd finds
@@ -675,11 +623,9 @@ std::vector<uint8_t> EncodeRest(
 }  // namespace
 
 // Returns true if there is a rest (stored into `rest`/`missing`).
-// `maps_to_size`: DecodedUpdate::maps_to_size.
 [[gnu::noinline]] static bool IntegrateStructs(
     Transaction& tr,
     std::vector<std::pair<uint64_t, std::vector<DecodedStruct>>>& in,
-    bool maps_to_size,
     absl::flat_hash_map<uint64_t, std::vector<DecodedStruct>>* rest,
     absl::flat_hash_map<uint64_t, uint64_t>* missing_sv) {
   Doc& doc = tr.doc();
@@ -698,7 +644,6 @@ std::vector<uint8_t> EncodeRest(
     cr.client = in[k].first;
     cr.refs = std::move(in[k].second);
     cr.state = store.State(cr.client);
-    if (maps_to_size) ReserveMapKeys(cr.client, cr.refs);
     structs += cr.refs.size();
   }
   auto find_refs = [&](uint64_t c) -> ClientRefs* {
@@ -923,8 +868,7 @@ void ApplyDecoded(Transaction& tr, DecodedUpdate upd) {
   PendingStore& pending = DocAccess::Pending(doc);
   absl::flat_hash_map<uint64_t, std::vector<DecodedStruct>> rest;
   absl::flat_hash_map<uint64_t, uint64_t> missing;
-  bool has_rest =
-      IntegrateStructs(tr, upd.clients, upd.maps_to_size, &rest, &missing);
+  bool has_rest = IntegrateStructs(tr, upd.clients, &rest, &missing);
   bool retry = false;
   if (pending.HasStructs()) {
     for (auto& [c, clock] : pending.missing) {

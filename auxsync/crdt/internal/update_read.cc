@@ -1016,47 +1016,58 @@ inline void ShareRootName(DecodedStruct& s, std::string_view& last) {
 }
 
 // Sizes the maps an update makes together with their entries (a bot's map
-// and its tags) while decoding, when the map's new type is still in the
-// cache: a run of keyed structs of one client section naming the struct
-// decoded just before the run as their parent. Other runs of two or more
-// (a map the document already has, a parent elsewhere) are left to
-// integration's ReserveMapKeys. Sizing is only a capacity: a struct that
-// integration then skips or drops changes nothing.
+// and its tags, 10,000 of them in a YjsPartition initialization) once for
+// the keys their items bring, instead of growing through rehashes: a run of
+// keyed structs of one client section naming the same parent item of that
+// section. The parent's struct usually comes right before the run (a map
+// made with its entries), where it is still in the cache; else a search of
+// the section. An upper bound is enough (a key set twice counts twice): it
+// is only a capacity, so a struct that integration then skips or drops
+// changes nothing.
 class MapRunSizer {
  public:
-  // `s` was decoded right after `prev` (null for a section's first).
-  void Note(const DecodedStruct& s, const Item* prev) {
+  // The section's structs so far end with `s`; `client` is the section's.
+  void Note(const std::vector<DecodedStruct>& structs, uint64_t client) {
+    const DecodedStruct& s = structs.back();
     if (s.parent_kind != 2 || !s.keyed) return;
     if (count_ > 0 && s.parent_id == parent_) {
       ++count_;
       return;
     }
-    EndRun();
+    EndRun(structs);
     parent_ = s.parent_id;
-    count_ = 1;
-    type_ = prev != nullptr && !prev->gc && prev->content.ref == kRefType &&
-                    prev->id == parent_
-                ? prev->content.type()
-                : nullptr;
+    // (The parent of another client's run is not in this section.)
+    count_ = parent_.client == client ? 1 : 0;
+    run_at_ = structs.size() - 1;
   }
-  // Ends the current run (at a section's end).
-  void EndRun() {
-    if (count_ >= 2) {
-      if (type_ != nullptr) {
-        type_->map.Reserve(type_->map.size() + count_);
-      } else {
-        left_to_integration_ = true;
-      }
-    }
+  // Ends the current run (at a section's end: `structs` is the section).
+  void EndRun(const std::vector<DecodedStruct>& structs) {
+    const size_t count = count_;
     count_ = 0;
+    if (count < 2) return;
+    const Item* p = nullptr;
+    if (run_at_ > 0 && structs[run_at_ - 1].item->id == parent_) {
+      p = structs[run_at_ - 1].item;
+    } else {
+      auto found = std::lower_bound(
+          structs.begin(), structs.begin() + static_cast<ptrdiff_t>(run_at_),
+          parent_.clock, [](const DecodedStruct& d, uint64_t c) {
+            return d.item->id.clock + d.item->length <= c;
+          });
+      if (found == structs.begin() + static_cast<ptrdiff_t>(run_at_)) return;
+      p = found->item;
+    }
+    if (p->gc || p->content.ref != kRefType || p->id.clock != parent_.clock) {
+      return;
+    }
+    TypeImpl* t = p->content.type();
+    t->map.Reserve(t->map.size() + count);
   }
-  bool left_to_integration() const { return left_to_integration_; }
 
  private:
   Id parent_;
   size_t count_ = 0;
-  TypeImpl* type_ = nullptr;  // the run's map when decoded right before it
-  bool left_to_integration_ = false;
+  size_t run_at_ = 0;  // index of the run's first struct
 };
 
 // One update through the codec's reader (the same decoders, struct reader,
@@ -1151,10 +1162,9 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
         }
       }
       const Item* it = s.item;
-      const Item* prev = j > 0 ? structs[structs.size() - 2].item : nullptr;
       if (fast) {
         // The fast readers checked the dependencies.
-        sizer.Note(s, prev);
+        sizer.Note(structs, client);
         ShareRootName(s, last_root);
         clock += it->length;
         continue;
@@ -1186,11 +1196,11 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
         FailLaterDependency(rest, start, client, clock);
         break;
       }
-      sizer.Note(s, prev);
+      sizer.Note(structs, client);
       ShareRootName(s, last_root);
       clock += it->length;
     }
-    sizer.EndRun();
+    sizer.EndRun(structs);
     if constexpr (Dec::kVersion == 2) {
       if (loaded) cols.Store(dec);
     }
@@ -1210,7 +1220,6 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
     for (auto& [c, v] : out.clients) free_items(v);
     return dec.status();
   }
-  out.maps_to_size = sizer.left_to_integration();
   // Encoders write the clients in descending order already (yjs does):
   // sorting is then only a check.
   auto descending = [](const auto& a, const auto& b) {
