@@ -203,6 +203,18 @@ StringBatch::StringNode* StringBatch::Next() {
   return block_ + used_;
 }
 
+template <typename Text>
+Value StringBatch::Adopt(StringNode* node, Text&& text) {
+  // (The node's string is the prvalue itself: no temporary to move from.)
+  ::new (static_cast<void*>(node))
+      StringNode{std::string(std::forward<Text>(text))};
+  node->batch_slot = used_;
+  Value v;
+  v.kind_ = Value::Kind::kString;
+  v.str_ = node;
+  return v;
+}
+
 Value StringBatch::Make(std::string text) {
   StringNode* node = Next();
   if (node == nullptr) return Value(std::move(text));
@@ -212,17 +224,7 @@ Value StringBatch::Make(std::string text) {
 Value StringBatch::Make(std::string_view text) {
   StringNode* node = Next();
   if (node == nullptr) return Value(text);
-  // Built in place from the view (no temporary string to move from).
-  return Adopt(node, std::string(text));
-}
-
-Value StringBatch::Adopt(StringNode* node, std::string&& text) {
-  ::new (static_cast<void*>(node)) StringNode{std::move(text)};
-  node->batch_slot = used_;
-  Value v;
-  v.kind_ = Value::Kind::kString;
-  v.str_ = node;
-  return v;
+  return Adopt(node, text);
 }
 
 Value::Value(const char* s) : Value(std::string(s)) {}

@@ -304,8 +304,10 @@ class StringBatch {
   static void DropShare(Header* header) noexcept;
   // The next node, its reference to the block taken (null when full).
   StringNode* Next();
-  // A string value of `text` in `node` (just taken by Next).
-  Value Adopt(StringNode* node, std::string&& text);
+  // A string value in `node` (just taken by Next) whose text is built in
+  // place from `text`: a std::string (moved) or a std::string_view (copied).
+  template <typename Text>
+  Value Adopt(StringNode* node, Text&& text);
 
   StringNode* block_;  // the header's slot, then capacity nodes
   uint32_t used_ = 0;
