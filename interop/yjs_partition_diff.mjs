@@ -261,11 +261,11 @@ function forgetRandomIds(v) {
                 // in sorted order.
                 const values = e[1].entries
                     .filter(([k]) => k.length >= 5)
-                    .map(([, x]) => x)
-                    .sort((a, b) => (canonical(a) < canonical(b) ? -1 : canonical(a) > canonical(b) ? 1 : 0));
+                    .map(([, x]) => [canonical(x), x])
+                    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
                 let next = 0;
                 e[1] = new OrderedObject(
-                    e[1].entries.map(([k, x]) => (k.length >= 5 ? ['random', values[next++]] : [k, x]))
+                    e[1].entries.map(([k, x]) => (k.length >= 5 ? ['random', values[next++][1]] : [k, x]))
                 );
             } else if (e[0] === 'update' && typeof e[1] === 'string') {
                 e[1] = null;

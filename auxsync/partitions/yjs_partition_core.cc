@@ -1228,14 +1228,14 @@ void YjsPartitionCore::EmitAdded(absl::Span<const NewBot> ids) {
       {{"id", Value()}, {"tags", Value()}, {"space", Value()}});
   // Dropped (with the last bot's tags it keeps) before anyone sees the bots.
   std::optional<internal::NewBotReader> reader(std::in_place);
-  // The ids are distinct (a transaction's changed keys). Each bot goes into
-  // the objects while it is in the cache: adding them after the loop took
-  // a miss per bot and object for its reference count and its id.
+  // The ids are distinct (a transaction's changed keys). Each bot is read
+  // and stored while its objects are in the cache: adding them to the
+  // objects after the loop took a miss per bot and object for its reference
+  // count and its id.
   std::optional<bots::Object::NewKeys> state_keys;
   if (state_was_empty) state_keys.emplace(state_object, ids.size());
   std::optional<bots::Object::NewKeys> partial_keys(
       std::in_place, partial.as_object(), ids.size());
-  // Each bot is read and stored while its objects are in the cache.
   for (size_t k = 0; k < ids.size(); ++k) {
     const NewBot& new_bot = ids[k];
     if (k + kBotsAhead + 1 < ids.size()) {

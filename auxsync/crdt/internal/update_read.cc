@@ -1026,8 +1026,8 @@ inline void ShareRootName(DecodedStruct& s, std::string_view& last) {
 // changes nothing.
 class MapRunSizer {
  public:
-  // The section's structs so far end with `s`; `client` is the section's.
-  void Note(const std::vector<DecodedStruct>& structs, uint64_t client) {
+  // `structs` is the section so far, ending with the struct just decoded.
+  void Note(const std::vector<DecodedStruct>& structs) {
     const DecodedStruct& s = structs.back();
     if (s.parent_kind != 2 || !s.keyed) return;
     if (count_ > 0 && s.parent_id == parent_) {
@@ -1036,8 +1036,7 @@ class MapRunSizer {
     }
     EndRun(structs);
     parent_ = s.parent_id;
-    // (The parent of another client's run is not in this section.)
-    count_ = parent_.client == client ? 1 : 0;
+    count_ = 1;
     run_at_ = structs.size() - 1;
   }
   // Ends the current run (at a section's end: `structs` is the section).
@@ -1057,9 +1056,9 @@ class MapRunSizer {
       if (found == structs.begin() + static_cast<ptrdiff_t>(run_at_)) return;
       p = found->item;
     }
-    if (p->gc || p->content.ref != kRefType || p->id.clock != parent_.clock) {
-      return;
-    }
+    // (The search compares clocks only: a parent of another client is not
+    // in this section, and the id says so.)
+    if (p->gc || p->content.ref != kRefType || !(p->id == parent_)) return;
     TypeImpl* t = p->content.type();
     t->map.Reserve(t->map.size() + count);
   }
@@ -1164,7 +1163,7 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
       const Item* it = s.item;
       if (fast) {
         // The fast readers checked the dependencies.
-        sizer.Note(structs, client);
+        sizer.Note(structs);
         ShareRootName(s, last_root);
         clock += it->length;
         continue;
@@ -1196,7 +1195,7 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
         FailLaterDependency(rest, start, client, clock);
         break;
       }
-      sizer.Note(structs, client);
+      sizer.Note(structs);
       ShareRootName(s, last_root);
       clock += it->length;
     }
