@@ -522,10 +522,10 @@ void InsertTextAt(Transaction& tr, TypeImpl* t, TextPos& pos, Content content,
 }
 
 // A string item's content (built only when no append takes the text).
-Content StringContent(std::u16string_view text) {
+Content StringContent(Transaction& tr, std::u16string_view text) {
   Content c;
   c.ref = kRefString;
-  c.str.assign(text);
+  c.str = tr.doc().pool().LocalText(text);
   return c;
 }
 
@@ -547,13 +547,13 @@ void TextInsertAt(Transaction& tr, TypeImpl* t, uint64_t index,
       if (!t->markers.empty()) MarkersInserted(t, l, at, l->length - left_len);
       return;
     }
-    Item* it =
-        NewLocalItem(tr, t, pos.left, pos.right, nullptr, StringContent(text));
+    Item* it = NewLocalItem(tr, t, pos.left, pos.right, nullptr,
+                            StringContent(tr, text));
     NoteTextInserted(t, it, at);
     return;
   }
   Attributes a = attrs != nullptr ? *attrs : pos.attrs;
-  InsertTextAt(tr, t, pos, StringContent(text), std::move(a));
+  InsertTextAt(tr, t, pos, StringContent(tr, text), std::move(a));
 }
 
 void CleanupFormattingGap(

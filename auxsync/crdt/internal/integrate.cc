@@ -277,7 +277,7 @@ Item* AppendLocalText(Transaction& tr, TypeImpl* parent, Item* left,
   StructList* v = doc.store().Client(client);
   if (v == nullptr || v->back() != left) return nullptr;
   uint64_t len = text.size();
-  left->content.str.append(text);
+  doc.pool().AppendLocalText(left->content.str, text);
   left->length += len;
   parent->length += len;
   parent->cache_item = nullptr;

@@ -19,7 +19,53 @@ namespace {
 // (≈ 2.7 MB in small blocks): small documents keep small blocks.
 constexpr size_t kHugeAfter = 16384;
 constexpr size_t kHugeBlock = size_t{2} << 20;  // one x86-64 huge page
+// The text log's blocks: 4 KiB of text each, so that a block kept alive by
+// one surviving view holds little; a longer text goes to the heap.
+constexpr size_t kLogBlockUnits = 2048;
+constexpr size_t kLogMaxText = kLogBlockUnits / 4;
 }  // namespace
+
+char16_t* ItemPool::LogRoom(size_t n, size_t& offset) {
+  if (log_ == nullptr || log_->capacity() - log_->size() < n) {
+    log_.reset(TextBlock::New(kLogBlockUnits));
+  }
+  offset = log_->size();
+  return log_->Extend(n);
+}
+
+Text16 ItemPool::LocalText(std::u16string_view s) {
+  Text16 t;
+  if (s.size() <= Text16::kInline || s.size() > kLogMaxText) {
+    t.assign(s);
+    return t;
+  }
+  size_t offset = 0;
+  std::memcpy(LogRoom(s.size(), offset), s.data(), s.size() * sizeof(char16_t));
+  return Text16::View(log_.get(), offset, s.size());
+}
+
+void ItemPool::AppendLocalText(Text16& t, std::u16string_view s) {
+  if (s.empty()) return;
+  if (log_ != nullptr && t.EndsBlock(log_.get()) &&
+      log_->capacity() - log_->size() >= s.size()) {
+    std::memcpy(log_->Extend(s.size()), s.data(), s.size() * sizeof(char16_t));
+    t.ExtendView(s.size());
+    return;
+  }
+  const size_t n = t.size();
+  const size_t total = n + s.size();
+  if (total > kLogMaxText || (total <= Text16::kInline && !t.is_view())) {
+    t.append(s);
+    return;
+  }
+  // (`t` keeps its old block, even a full log block just replaced, alive
+  // until the copy is made.)
+  size_t offset = 0;
+  char16_t* p = LogRoom(total, offset);
+  std::memcpy(p, t.data(), n * sizeof(char16_t));
+  std::memcpy(p + n, s.data(), s.size() * sizeof(char16_t));
+  t = Text16::View(log_.get(), offset, total);
+}
 
 ItemPool::~ItemPool() {
   for (size_t b = 0; b < blocks_.size(); ++b) {

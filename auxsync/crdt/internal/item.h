@@ -325,6 +325,16 @@ class ItemPool {
     std::memcpy(units, s.data(), s.size() * sizeof(char16_t));
     return Text16::Pooled(units, s.size(), kSlotTextUnits);
   }
+  // `s` as the text of a new item of the local client: inline when short,
+  // else a view of the pool's text log. The log keeps local text in the
+  // order it was typed, which is the clock order the encoder reads it in,
+  // and typing onto the newest item extends its view in place
+  // (AppendLocalText) instead of growing a heap buffer.
+  Text16 LocalText(std::u16string_view s);
+  // Appends `s` to `t`, the text of the local client's newest item (so no
+  // newer local text is in the log): in place when `t` ends the log, else
+  // `t` moves to the log's end (or to the heap when long).
+  void AppendLocalText(Text16& t, std::u16string_view s);
   // Gives the slot of a NewText buffer back to its pool (FreePooledText16).
   static void FreeText(char16_t* units);  // item.cc
   // The values of a kRefAny/kRefJson content, made from this pool if `c`
@@ -405,6 +415,15 @@ class ItemPool {
   // malloc/free. Freed aux slots stay aux slots, linked through their
   // first word.
   Slot* free_aux_ = nullptr;
+  // Room for `n` units at the end of the text log (a new block when the
+  // current one is full); their offset in log_ goes to `offset`.
+  char16_t* LogRoom(size_t n, size_t& offset);  // item.cc
+  // The text log's current block (one reference held), or null. Blocks
+  // are small (item.cc), so that one surviving view keeps little text.
+  struct LogRef {
+    void operator()(TextBlock* b) const { b->Unref(); }
+  };
+  std::unique_ptr<TextBlock, LogRef> log_;
   std::vector<Item*> free_;
   std::vector<Item*> deferred_;
 };

@@ -205,6 +205,18 @@ class Text16 {
     std::swap(bits_, o.bits_);
   }
   bool is_view() const { return kind() == kView; }
+  // Whether this is a view of `b` that ends at b's last unit (units added
+  // to `b` next would follow it).
+  bool EndsBlock(const TextBlock* b) const {
+    return kind() == kView && u_.view.block == b &&
+           u_.view.offset + size() == b->size();
+  }
+  // Takes in the `n` units just added to the end of the block this view
+  // ends (EndsBlock before the block's Extend).
+  void ExtendView(size_t n) {
+    assert(kind() == kView);
+    bits_ += n;
+  }
 
  private:
   // The kind lives in the top two bits of bits_, the size in the rest.

@@ -1,6 +1,7 @@
 // Text16 (a string item's text: inline, heap or a view of a decoded
 // update's TextBlock) against std::u16string on the operations the engine
-// uses, and the sharing of one block by a decoded update's strings. Block
+// uses, the sharing of one block by a decoded update's strings, and the
+// pool's log of local text. Block
 // lifetimes are checked by the ASan build (a block freed early or never).
 #include "auxsync/crdt/internal/text16.h"
 
@@ -213,6 +214,122 @@ TEST(Text16, DecodedStringsShareABlockAndEditAsBefore) {
   Doc c;
   ASSERT_TRUE(ApplyUpdate(c, *again).ok());
   EXPECT_EQ(c.GetText("t").ToString16(), ta.ToString16());
+}
+
+TEST(Text16, LocalTextGoesToTheLogAndGrowsInPlaceAtItsEnd) {
+  ItemPool pool;
+  Text16 shorts = pool.LocalText(u"abc");
+  EXPECT_FALSE(shorts.is_view());
+  pool.AppendLocalText(shorts, u"defgh");  // 8 units: still inline
+  EXPECT_FALSE(shorts.is_view());
+  pool.AppendLocalText(shorts, u"i");  // 9: into the log
+  EXPECT_TRUE(shorts.is_view());
+  EXPECT_EQ(shorts.view(), u"abcdefghi");
+
+  Text16 t = pool.LocalText(u"0123456789");
+  ASSERT_TRUE(t.is_view());
+  EXPECT_EQ(t.data(), shorts.data() + shorts.size());  // typed order
+  const char16_t* at = t.data();
+  pool.AppendLocalText(t, u"ab");
+  EXPECT_EQ(t.data(), at);  // in place: t ends the log
+  EXPECT_EQ(t.view(), u"0123456789ab");
+
+  // Once newer text follows it, t moves to the log's end, and the text it
+  // leaves behind does not change what others read.
+  Text16 u = pool.LocalText(u"another local text");
+  pool.AppendLocalText(t, u"cd");
+  EXPECT_TRUE(t.is_view());
+  EXPECT_EQ(t.data(), u.data() + u.size());
+  EXPECT_EQ(t.view(), u"0123456789abcd");
+  EXPECT_EQ(u.view(), u"another local text");
+  EXPECT_EQ(shorts.view(), u"abcdefghi");
+}
+
+TEST(Text16, LocalTextLongOrPastAFullLogBlock) {
+  ItemPool pool;
+  // A long text is not kept in the log (a small block per text).
+  const std::u16string longs(4000, u'L');
+  Text16 l = pool.LocalText(longs);
+  EXPECT_FALSE(l.is_view());
+  pool.AppendLocalText(l, u"tail");
+  EXPECT_FALSE(l.is_view());
+  EXPECT_EQ(l.view(), longs + u"tail");
+
+  // Fill the log until it takes a new block; every text stays whole.
+  std::vector<Text16> texts;
+  std::vector<std::u16string> want;
+  for (int i = 0; i < 40; ++i) {
+    want.push_back(std::u16string(100, static_cast<char16_t>(u'a' + i % 26)));
+    texts.push_back(pool.LocalText(want.back()));
+    ASSERT_TRUE(texts.back().is_view());
+  }
+  size_t blocks = 1;
+  for (size_t i = 1; i < texts.size(); ++i) {
+    if (texts[i].data() != texts[i - 1].data() + 100) ++blocks;
+  }
+  EXPECT_GE(blocks, 2u);
+  // The newest text grows in place until its block is full, then moves
+  // to a new block (whole) and goes on growing there.
+  Text16& last = texts.back();
+  const char16_t* at = last.data();
+  int moved_at = -1;
+  for (int i = 0; i < 400; ++i) {
+    pool.AppendLocalText(last, u"x");
+    want.back() += u'x';
+    ASSERT_TRUE(last.is_view());
+    if (last.data() != at) {
+      if (moved_at >= 0) FAIL() << "moved twice, at " << moved_at << ", " << i;
+      moved_at = i;
+      at = last.data();
+    }
+  }
+  EXPECT_GT(moved_at, 0);
+  for (size_t i = 0; i < texts.size(); ++i) {
+    EXPECT_EQ(texts[i].view(), want[i]) << i;
+  }
+  texts.clear();  // blocks go with their last view (checked by ASan)
+}
+
+TEST(Text16, TypedTextLiesInClockOrderAndEditsAsBefore) {
+  DocOptions o;
+  o.client_id = 7;
+  Doc a(o);
+  YText t = a.GetText("t");
+  // Runs typed one unit at a time at places far apart, then edits.
+  std::u16string model;
+  for (int run = 0; run < 30; ++run) {
+    size_t at = (run * 7919) % (model.size() + 1);
+    for (int k = 0; k < 25 + run; ++k) {
+      const char16_t c = static_cast<char16_t>(u'a' + (run + k) % 26);
+      t.Insert(at + k, std::u16string(1, c));
+      model.insert(model.begin() + static_cast<ptrdiff_t>(at + k), c);
+    }
+    if (run % 3 == 2) {
+      t.Delete(at / 2, 3);
+      model.erase(at / 2, 3);
+    }
+  }
+  EXPECT_EQ(t.ToString16(), model);
+  // In store (clock) order, the text of every view follows the previous
+  // view's in memory, unless its block changed.
+  const StructList* v = a.store().Client(7);
+  ASSERT_NE(v, nullptr);
+  const char16_t* end = nullptr;
+  size_t views = 0, in_order = 0;
+  for (size_t i = 0; i < v->size(); ++i) {
+    const Item* it = (*v)[i];
+    if (it->content.ref != kRefString || !it->content.str.is_view()) continue;
+    ++views;
+    if (end != nullptr && it->content.str.data() >= end) ++in_order;
+    end = it->content.str.data() + it->content.str.size();
+  }
+  EXPECT_GE(views, 20u);
+  EXPECT_EQ(in_order, views - 1);
+  auto state = EncodeStateAsUpdate(a);
+  ASSERT_TRUE(state.ok());
+  Doc b;
+  ASSERT_TRUE(ApplyUpdate(b, *state).ok());
+  EXPECT_EQ(b.GetText("t").ToString16(), model);
 }
 
 }  // namespace
