@@ -910,25 +910,34 @@ void PutStoreStructs(S& w, const StructStore& store,
             [](const From& a, const From& b) { return a.client > b.client; });
   size_t structs = 0;
   size_t units = 0;
+  uint64_t max_client = 0;
+  uint64_t max_clock = 0;
   for (From& f : sm) {
     f.start = StructStore::FindIndex(*f.list, f.clock);
     structs += f.list->size() - f.start;
     units += f.list->back()->EndClock() - f.clock;
+    max_client = std::max(max_client, f.client);
+    max_clock = std::max(max_clock, f.list->back()->EndClock());
   }
-  // The output is reserved once from an estimate (the doubling of a short
-  // guess would copy it): a struct's header and length take about 10
-  // bytes (plus its share of the delete set); strings about a byte per
-  // unit, and part of the units were deleted. A clock range says nothing
-  // of the memory behind it (one GC struct may span 2^53 clocks), so the
-  // text's share is bounded by the struct count; longer texts grow the
-  // output as it is written.
-  const size_t text_guess = static_cast<size_t>(
-      std::min<uint64_t>(units / 2, static_cast<uint64_t>(structs) * 64));
+  // The output is reserved once from an estimate: growing a short guess
+  // copies the whole output (a document's state is often past malloc's
+  // mmap threshold: into fresh pages). Room that is never written costs
+  // only address space, so the estimate leans high.
+  // - v1: a struct's header holds its info, two ids (a random client id
+  //   takes five bytes) and a length; its text about a byte per unit,
+  //   and deleted units take none (they are not told apart here).
+  // - A clock range says nothing of the memory behind it (one GC struct
+  //   may span 2^53 clocks), so the text's share is bounded by the struct
+  //   count; longer texts grow the output as it is written.
+  const size_t text_bound = static_cast<size_t>(
+      std::min<uint64_t>(units, static_cast<uint64_t>(structs) * 64));
   if constexpr (std::is_same_v<S, CodecSink<internal::UpdateEncoderV1>>) {
-    w.rest().Reserve(13 * structs + text_guess + 64);
+    const size_t id_bytes =
+        internal::VarUintSize(max_client) + internal::VarUintSize(max_clock);
+    w.rest().Reserve((2 + 2 * id_bytes) * structs + text_bound + 64);
   } else if constexpr (std::is_same_v<S,
                                       CodecSink<internal::UpdateEncoderV2>>) {
-    if (structs > 64) w.enc().Reserve(structs, text_guess);
+    if (structs > 64) w.enc().Reserve(structs, text_bound);
   }
   w.rest().WriteVarUint(sm.size());
   for (const From& f : sm) {
