@@ -80,17 +80,18 @@ ItemKey MapKeyOf(const TypeImpl* map, std::string_view key) {
   return map->doc->pool().Key(key);
 }
 
-Item* SetMapText(YMap map, std::string_view key, std::u16string text) {
+Item* SetMapText(YMap map, std::string_view key, std::u16string_view text) {
   const ItemKey k = MapKeyOf(map.impl(), key);
-  return SetMapText(map, k, map.impl()->GetMap(k), std::move(text));
+  return SetMapText(map, k, map.impl()->GetMap(k), text);
 }
 
-Item* SetMapText(YMap map, ItemKey key, Item* current, std::u16string text) {
+Item* SetMapText(YMap map, ItemKey key, Item* current,
+                 std::u16string_view text) {
   TypeImpl* t = map.impl();
   if (t->item != nullptr && t->item->deleted) {
     // The new item is deleted at once, after its preliminary content was
     // integrated: keep that order.
-    map.Set(key.get(), Input::Text(std::move(text)));
+    map.Set(key.get(), Input::Text(std::u16string(text)));
     return nullptr;
   }
   Item* out = nullptr;

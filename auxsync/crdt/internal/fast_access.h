@@ -28,7 +28,7 @@ struct Item;
 // it into a preliminary closure first. Returns the key's new item (its
 // content is the text), or null when the map's own item is deleted (the
 // public path then wrote it).
-Item* SetMapText(YMap map, std::string_view key, std::u16string text);
+Item* SetMapText(YMap map, std::string_view key, std::u16string_view text);
 
 // YMap::Set(key, Input(value)) for a plain value that is not bytes (bytes
 // go through YMap::Set, which stores them as binary content). Returns the
@@ -44,7 +44,8 @@ ItemKey MapKeyOf(const TypeImpl* map, std::string_view key);
 // key of the map's Doc (MapKeyOf) and `current` the key's current item
 // (map->GetMap(key), null when it has none) with nothing written since.
 // Same writes, without looking the key up again.
-Item* SetMapText(YMap map, ItemKey key, Item* current, std::u16string text);
+Item* SetMapText(YMap map, ItemKey key, Item* current,
+                 std::u16string_view text);
 Item* SetMapValue(YMap map, ItemKey key, Item* current, JsValue value);
 
 // Ask the CPU to bring in every cache line of `item` / `type` (null: no-op),

@@ -146,6 +146,22 @@ std::u16string Utf16Of(const std::string& s) {
   return out;
 }
 
+// The longest tag value WidenShortAscii takes.
+constexpr size_t kShortText = 128;
+
+// Writes ASCII `s` (at most kShortText bytes) as UTF-16 units to `out`;
+// false (out unspecified) for a longer or non-ASCII string.
+bool WidenShortAscii(const std::string& s, char16_t (&out)[kShortText]) {
+  if (s.size() > kShortText) return false;
+  unsigned char any = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    any |= c;
+    out[i] = static_cast<char16_t>(c);
+  }
+  return any < 0x80;
+}
+
 }  // namespace
 
 crdt::engine::Item* SetSlot(crdt::YMap map, std::string_view key,
@@ -162,9 +178,17 @@ crdt::engine::Item* SetPlainSlot(crdt::YMap map, crdt::engine::ItemKey key,
                                  crdt::engine::Item* current,
                                  const Value& value) {
   switch (value.kind()) {
-    case Value::Kind::kString:
-      return crdt::engine::SetMapText(map, key, current,
-                                      Utf16Of(value.as_string()));
+    case Value::Kind::kString: {
+      // Most tag values are short ASCII: widened on the stack, not into a
+      // heap string per write.
+      const std::string& s = value.as_string();
+      char16_t units[kShortText];
+      if (WidenShortAscii(s, units)) {
+        return crdt::engine::SetMapText(map, key, current,
+                                        std::u16string_view(units, s.size()));
+      }
+      return crdt::engine::SetMapText(map, key, current, Utf16Of(s));
+    }
     case Value::Kind::kNumber:
       return crdt::engine::SetMapValue(map, key, current,
                                        JsValue::MakeNumber(value.as_number()));
