@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "auxsync/bots/js_string.h"
 #include "auxsync/bots/value.h"
 #include "auxsync/crdt/doc.h"
 #include "auxsync/crdt/encoding.h"
@@ -162,6 +163,37 @@ TEST(YjsBotRead, ReadsShortTextsOfEveryLength) {
 // bot can differ from it (another key, order or count, a deleted key, a
 // value that is not a number, boolean or text, array-index keys, a text
 // that is not short ASCII).
+TEST(YjsBotRead, SetSlotWritesStringsOfEveryWidthWhole) {
+  crdt::Doc doc;
+  crdt::YMap bots = doc.GetMap("bots");
+  bots.Set("b", Input::Map());
+  crdt::YMap b(bots.Get("b")->type);
+  // Around the length widened on the stack, ASCII and not; each written
+  // over an older value of the key, then read back as a string and as
+  // the Y.Text's own text.
+  std::vector<std::pair<std::string, std::string>> tags;
+  for (size_t n : {0, 1, 8, 9, 127, 128, 129, 300}) {
+    std::string ascii(n, 'a');
+    for (size_t i = 0; i < n; ++i) ascii[i] = static_cast<char>('a' + i % 26);
+    tags.emplace_back(absl::StrCat("ascii", n), ascii);
+    std::string wide = ascii;
+    if (n > 0) wide.replace(n / 2, 1, "\xc3\xa9");  // é at the middle
+    tags.emplace_back(absl::StrCat("wide", n), wide);
+  }
+  tags.emplace_back("astral", std::string(127, 'x') + "\xf0\x9f\x98\x80");
+  for (const auto& [key, value] : tags) {
+    SetSlot(b, key, Value("old"));
+    SetSlot(b, key, Value(value));
+  }
+  for (const auto& [key, value] : tags) {
+    std::optional<crdt::OutValue> slot = b.Get(key);
+    ASSERT_TRUE(slot.has_value()) << key;
+    EXPECT_EQ(ReadSlot(*slot).as_string(), value) << key;
+    EXPECT_EQ(crdt::YText(slot->type).ToString16(), bots::ToUtf16(value))
+        << key;
+  }
+}
+
 TEST(YjsBotRead, NewBotReaderReadsAsReadNewBot) {
   crdt::Doc doc;
   crdt::YMap bots = doc.GetMap("bots");
