@@ -130,8 +130,8 @@ class YjsPartitionCore : public Partition {
   bool HandleLocalRemote(const bots::Value& task_id, const bots::Value& event);
   // Emits one action on onEvents.
   void Answer(bots::Value action);
-  void EmitEvents(std::vector<bots::Value> actions) {
-    on_events_.Next(std::move(actions));
+  void EmitEvents(const std::vector<bots::Value>& actions) {
+    on_events_.Next(actions);
   }
   void EmitStatus(const bots::Value& status) { on_status_.Next(status); }
   void EmitError(const bots::Value& error) { on_error_.Next(error); }
