@@ -9,6 +9,7 @@
 #include "auxsync/bots/js_string.h"
 #include "auxsync/crdt/internal/fast_access.h"
 #include "auxsync/crdt/internal/item.h"
+#include "auxsync/crdt/internal/utf8.h"
 
 namespace auxsync::partitions::internal {
 
@@ -138,29 +139,12 @@ namespace {
 // decoder.
 std::u16string Utf16Of(const std::string& s) {
   std::u16string out(s.size(), u'\0');
-  for (size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x80) return bots::ToUtf16(s);
-    out[i] = static_cast<char16_t>(c);
-  }
-  return out;
+  if (crdt::internal::WidenIfAscii(s, out.data())) return out;
+  return bots::ToUtf16(s);
 }
 
-// The longest tag value WidenShortAscii takes.
+// The longest tag value SetPlainSlot widens on the stack.
 constexpr size_t kShortText = 128;
-
-// Writes ASCII `s` (at most kShortText bytes) as UTF-16 units to `out`;
-// false (out unspecified) for a longer or non-ASCII string.
-bool WidenShortAscii(const std::string& s, char16_t (&out)[kShortText]) {
-  if (s.size() > kShortText) return false;
-  unsigned char any = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    any |= c;
-    out[i] = static_cast<char16_t>(c);
-  }
-  return any < 0x80;
-}
 
 }  // namespace
 
@@ -183,7 +167,7 @@ crdt::engine::Item* SetPlainSlot(crdt::YMap map, crdt::engine::ItemKey key,
       // heap string per write.
       const std::string& s = value.as_string();
       char16_t units[kShortText];
-      if (WidenShortAscii(s, units)) {
+      if (s.size() <= kShortText && crdt::internal::WidenIfAscii(s, units)) {
         return crdt::engine::SetMapText(map, key, current,
                                         std::u16string_view(units, s.size()));
       }
