@@ -38,7 +38,7 @@ import { generateMemoryScenario, makeRng } from './gen_memory_scenario.mjs';
 import { createYjsPartition } from './yjs_partition_runner.mjs';
 import { getPeer } from './run_scenario.mjs';
 import { OrderedObject, canonical, decodeTagged, parseOrdered, writeJson } from './lib/tagged_json.mjs';
-import { maskTimestamps, printMismatch, runInAuxsync, runInUpstream } from './lib/partition_diff.mjs';
+import { forgetRandomIds, maskTimestamps, printMismatch, runInAuxsync, runInUpstream } from './lib/partition_diff.mjs';
 import { parseCommandLine, requireExecutable } from './lib/cli_args.mjs';
 
 const USAGE =
@@ -240,41 +240,6 @@ async function decodeInitializationUpdates(out, scenario) {
             }
         }
     });
-}
-
-/**
- * Replaces client ids the generator does not pin (>= 10000) by "random" in
- * every version vector (a CurrentVersion's `vector`, a tag edit's `version`
- * of site ids), their clocks in sorted order, and drops the final document
- * bytes.
- */
-function forgetRandomIds(v) {
-    if (Array.isArray(v)) return v.map(forgetRandomIds);
-    if (v instanceof OrderedObject) {
-        for (const e of v.entries) {
-            const siteVector = e[1] instanceof OrderedObject &&
-                (e[0] === 'vector' || (e[0] === 'version' && e[1].entries.every(([k]) => /^[0-9]+$/.test(k))));
-            if (siteVector) {
-                // Each side draws its own random ids, so with two or more of
-                // them the (numeric) key order pairs the clocks differently:
-                // the random entries keep their places and take their values
-                // in sorted order.
-                const values = e[1].entries
-                    .filter(([k]) => k.length >= 5)
-                    .map(([, x]) => [canonical(x), x])
-                    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-                let next = 0;
-                e[1] = new OrderedObject(
-                    e[1].entries.map(([k, x]) => (k.length >= 5 ? ['random', values[next++][1]] : [k, x]))
-                );
-            } else if (e[0] === 'update' && typeof e[1] === 'string') {
-                e[1] = null;
-            } else {
-                e[1] = forgetRandomIds(e[1]);
-            }
-        }
-    }
-    return v;
 }
 
 async function cppRun(o, dir, name, scenario) {

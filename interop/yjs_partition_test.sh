@@ -7,6 +7,8 @@
 # partitions (yjs_partition_hostile_diff.mjs): the remote updates of
 # fuzz/yjs_partition_corpus.txt (inputs of the fuzz target
 # fuzz_yjs_partition) and of the seeds fuzz/make_partition_corpus.mjs writes.
+# First, the check that the diff's mask of random client ids hides those
+# and nothing more (partition_diff_mask_test.mjs).
 #
 #   interop/yjs_partition_test.sh [extra yjs_partition_diff.mjs args]
 #
@@ -18,6 +20,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/test_prelude.sh" yjs_partition_test
 
 bin="$(require_tool "${AUXSYNC:-build/auxsync/cli/auxsync}" auxsync)"
 node interop/build.mjs
+node interop/partition_diff_mask_test.mjs
 node interop/yjs_partition_diff.mjs --auxsync "$bin" --seeds 500 "$@"
 seeds="$(mktemp -d)"
 trap 'rm -rf "$seeds"' EXIT

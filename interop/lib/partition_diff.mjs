@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runYjsScenario } from '../yjs_partition_runner.mjs';
-import { OrderedObject, decodeTagged, firstDifference, parseOrdered, writeJson } from './tagged_json.mjs';
+import { OrderedObject, canonical, decodeTagged, firstDifference, parseOrdered, writeJson } from './tagged_json.mjs';
 import { runTool } from './run_tool.mjs';
 
 /** Masks inst-update timestamps (Date.now()) in a parsed output. */
@@ -14,6 +14,41 @@ export function maskTimestamps(v) {
         for (const e of v.entries) {
             if (e[0] === 'timestamp') e[1] = parseOrdered('0');
             else e[1] = maskTimestamps(e[1]);
+        }
+    }
+    return v;
+}
+
+/**
+ * Replaces client ids the generator does not pin (>= 10000) by "random" in
+ * every version vector (a CurrentVersion's `vector`, a tag edit's `version`
+ * of site ids), their clocks in sorted order, and drops the final document
+ * bytes.
+ */
+export function forgetRandomIds(v) {
+    if (Array.isArray(v)) return v.map(forgetRandomIds);
+    if (v instanceof OrderedObject) {
+        for (const e of v.entries) {
+            const siteVector = e[1] instanceof OrderedObject &&
+                (e[0] === 'vector' || (e[0] === 'version' && e[1].entries.every(([k]) => /^[0-9]+$/.test(k))));
+            if (siteVector) {
+                // Each side draws its own random ids, so with two or more of
+                // them the (numeric) key order pairs the clocks differently:
+                // the random entries keep their places and take their values
+                // in sorted order.
+                const values = e[1].entries
+                    .filter(([k]) => k.length >= 5)
+                    .map(([, x]) => [canonical(x), x])
+                    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+                let next = 0;
+                e[1] = new OrderedObject(
+                    e[1].entries.map(([k, x]) => (k.length >= 5 ? ['random', values[next++][1]] : [k, x]))
+                );
+            } else if (e[0] === 'update' && typeof e[1] === 'string') {
+                e[1] = null;
+            } else {
+                e[1] = forgetRandomIds(e[1]);
+            }
         }
     }
     return v;
