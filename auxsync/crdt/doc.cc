@@ -402,10 +402,12 @@ void Doc::Cleanup() {
       // codec's templated store writer.
       std::vector<uint8_t> bytes;
       std::span<const uint8_t> view;
-      size_t n =
-          v2 ? 0
-             : engine::WriteTransactionUpdateV1(store_, tr.before_state_,
-                                                tr.delete_set_, &update_buf_);
+      // (The clients' clocks through the transaction's one-entry cache: the
+      // loop above asked for the same client.)
+      size_t n = v2 ? 0
+                    : engine::WriteTransactionUpdateV1(
+                          store_, [&tr](uint64_t c) { return tr.Before(c); },
+                          tr.delete_set_, &update_buf_);
       if (n > 0) {
         view = std::span<const uint8_t>(update_buf_.data(), n);
       } else {

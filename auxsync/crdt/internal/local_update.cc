@@ -135,10 +135,10 @@ void PutItem(Out& o, const Item& it, uint64_t offset) {
 
 }  // namespace
 
-size_t WriteTransactionUpdateV1(
-    const StructStore& store,
-    const absl::flat_hash_map<uint64_t, uint64_t>& before, const DeleteSet& ds,
-    std::vector<uint8_t>* buf) {
+size_t WriteTransactionUpdateV1(const StructStore& store,
+                                absl::FunctionRef<uint64_t(uint64_t)> before,
+                                const DeleteSet& ds,
+                                std::vector<uint8_t>* buf) {
   // The clients with structs after `before` and where their writing starts
   // (client, clock, list, index), descending by client as yjs writes them.
   struct Span {
@@ -150,11 +150,14 @@ size_t WriteTransactionUpdateV1(
   absl::InlinedVector<Span, 4> spans;
   for (const auto& [c, v] : store.clients()) {
     if (v.empty()) continue;
-    auto it = before.find(c);
-    uint64_t start = it == before.end() ? 0 : it->second;
+    const uint64_t start = before(c);
     if (v.back()->EndClock() <= start) continue;
     uint64_t clock = std::max(start, v.front()->id.clock);
-    spans.push_back({c, clock, &v, StructStore::FindIndex(v, clock)});
+    // A keystroke's struct is the client's last one: no search.
+    const size_t index = v.back()->id.clock <= clock
+                             ? v.size() - 1
+                             : StructStore::FindIndex(v, clock);
+    spans.push_back({c, clock, &v, index});
   }
   // A document edited by one client (most keystrokes) has nothing to sort.
   if (spans.size() > 1) {

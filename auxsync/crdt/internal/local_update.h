@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "auxsync/crdt/internal/item.h"
 #include "auxsync/crdt/internal/struct_store.h"
 
@@ -20,11 +20,11 @@ namespace auxsync::crdt::engine {
 // keystroke allocates nothing). Returns 0 (an update is never empty) when a
 // struct to write holds content this writer does not handle (anything but
 // strings, deleted content, GC structs and nested types): the caller then
-// uses the generic writer. `ds` must be sorted and merged.
-size_t WriteTransactionUpdateV1(
-    const StructStore& store,
-    const absl::flat_hash_map<uint64_t, uint64_t>& before, const DeleteSet& ds,
-    std::vector<uint8_t>* buf);
+// uses the generic writer. `ds` must be sorted and merged. `before(c)` is
+// client c's clock before the transaction (0 if it had none).
+size_t WriteTransactionUpdateV1(const StructStore& store,
+                                absl::FunctionRef<uint64_t(uint64_t)> before,
+                                const DeleteSet& ds, std::vector<uint8_t>* buf);
 
 }  // namespace auxsync::crdt::engine
 

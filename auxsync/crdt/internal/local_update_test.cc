@@ -53,7 +53,8 @@ void Watch(Peer& p) {
         EXPECT_EQ(got, GenericUpdate(*d, tr));
         Bytes direct;
         size_t n = engine::WriteTransactionUpdateV1(
-            d->store(), tr.before_state(),
+            d->store(),
+            [&tr](uint64_t c) { return engine::DocAccess::Before(tr, c); },
             engine::DocAccess::Ds(const_cast<Transaction&>(tr)), &direct);
         if (n > 0) {
           EXPECT_EQ(Bytes(direct.begin(), direct.begin() + n), got);
