@@ -152,9 +152,10 @@ class Transaction {
   bool appended_local_ = false;
   // A struct added since the last cleanup could merge with its left one:
   // it has an origin or is a GC struct (a struct without either, as a map
-  // entry or a type's first item, never does), or an old one was extended
-  // (AppendLocalText). Without it, no deletes and no splits, the cleanup's
-  // merge pass over the new structs is skipped (engine::TryGcAndMerge).
+  // entry or a type's first item, never does). Without it, no deletes and
+  // no splits, the cleanup's merge pass over the new structs is skipped
+  // (engine::TryGcAndMerge; an old struct extended by AppendLocalText asks
+  // for no pass: DocAccess::NoteAppendedLocal).
   bool added_mergeable_ = false;
 };
 

@@ -194,10 +194,11 @@ class DocAccess {
   static std::vector<Item*>& MergeStructs(Transaction& t) {
     return t.merge_structs_;
   }
-  static void NoteAppendedLocal(Transaction& t) {
-    t.appended_local_ = true;
-    t.added_mergeable_ = true;
-  }
+  // Typing onto the end of the client's last item (AppendLocalText) is
+  // yjs's new item merged into that one at once: yjs's cleanup then tries
+  // no other pair (its leftward merge goes on with the merged-away item,
+  // which no struct's end matches), so the merge pass is not asked for.
+  static void NoteAppendedLocal(Transaction& t) { t.appended_local_ = true; }
   // See Transaction::added_mergeable_.
   static bool& AddedMergeable(Transaction& t) { return t.added_mergeable_; }
   static PendingStore& Pending(Doc& d);
