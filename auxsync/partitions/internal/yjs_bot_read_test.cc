@@ -158,11 +158,6 @@ TEST(YjsBotRead, ReadsShortTextsOfEveryLength) {
   }
 }
 
-// NewBotReader gives what ReadNewBot gives, bot after bot: bots with the
-// same keys as the last one read in full (copied keys), and every way a
-// bot can differ from it (another key, order or count, a deleted key, a
-// value that is not a number, boolean or text, array-index keys, a text
-// that is not short ASCII).
 TEST(YjsBotRead, SetSlotWritesStringsOfEveryWidthWhole) {
   crdt::Doc doc;
   crdt::YMap bots = doc.GetMap("bots");
@@ -194,6 +189,11 @@ TEST(YjsBotRead, SetSlotWritesStringsOfEveryWidthWhole) {
   }
 }
 
+// NewBotReader gives what ReadNewBot gives, bot after bot: bots with the
+// same keys as the last one read in full (copied keys), and every way a
+// bot can differ from it (another key, order or count, a deleted key, a
+// value that is not a number, boolean or text, array-index keys, a text
+// that is not short ASCII).
 TEST(YjsBotRead, NewBotReaderReadsAsReadNewBot) {
   crdt::Doc doc;
   crdt::YMap bots = doc.GetMap("bots");
