@@ -1281,16 +1281,20 @@ std::u16string YText::ToString16() const {
   out.resize(room + kStep);
   char16_t* const buf = out.data();
   size_t n = 0;
+  // Every item's first step is copied, counted or not (every item has a
+  // text, empty where it holds other content): whether the next item is
+  // deleted is random to the branch predictor, and an unused copy is
+  // overwritten by the next.
   for (const Item* it = t_->start; it != nullptr; it = it->right) {
-    if (!it->deleted && it->content.ref == engine::kRefString) {
-      const size_t m = it->content.str.size();
-      if (m > room - n) return AppendedText(t_);  // (length is wrong)
-      const char16_t* src = it->content.str.data();
-      for (size_t i = 0; i < m; i += kStep) {
-        std::memcpy(buf + n + i, src + i, kStep * sizeof(char16_t));
-      }
-      n += m;
+    const bool counted = !it->deleted & (it->content.ref == engine::kRefString);
+    const size_t m = it->content.str.size() & (size_t{0} - counted);
+    if (m > room - n) return AppendedText(t_);  // (length is wrong)
+    const char16_t* src = it->content.str.data();
+    std::memcpy(buf + n, src, kStep * sizeof(char16_t));
+    for (size_t i = kStep; i < m; i += kStep) {
+      std::memcpy(buf + n + i, src + i, kStep * sizeof(char16_t));
     }
+    n += m;
   }
   out.resize(n);
   return out;

@@ -92,15 +92,24 @@ bool TryMerge(Item* left, Item* right) {
 // Whether TryMerge(left, right) would merge, without changing anything:
 // most neighbours fail on the first tests (a cleanup tries every new
 // struct, and a decoded state arrives merged).
+// The tests are combined without early exits (`&`, not `&&`): which one
+// fails first is random for a loaded state's neighbours, and each exit
+// would be a mispredicted branch; their result is almost always false.
 inline bool CanMerge(const Item* left, const Item* right) {
-  if (left->deleted != right->deleted || left->gc != right->gc) return false;
-  if (left->gc) return true;
-  return left->right == right && right->has_origin &&
-         right->origin == left->LastId() &&
-         left->RightOrigin() == right->RightOrigin() &&
-         left->id.client == right->id.client &&
-         left->EndClock() == right->id.clock &&
-         left->content.ref == right->content.ref && left->content.Mergeable();
+  const bool flags =
+      (left->deleted == right->deleted) & (left->gc == right->gc);
+  if (left->gc) return flags;
+  auto same = [](Id a, Id b) {
+    return (a.client == b.client) & (a.clock == b.clock);
+  };
+  const bool rights = (left->has_right_origin == right->has_right_origin) &
+                      ((!left->has_right_origin) |
+                       same(left->right_origin, right->right_origin));
+  const bool linked = (left->right == right) & right->has_origin &
+                      same(right->origin, left->LastId()) & rights &
+                      same({left->id.client, left->EndClock()}, right->id) &
+                      (left->content.ref == right->content.ref);
+  return flags & linked && left->content.Mergeable();
 }
 
 // Merges structs[pos] into its lefts as far as possible, the first pair

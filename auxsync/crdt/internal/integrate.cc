@@ -444,6 +444,56 @@ Item* Materialize(Transaction& tr, DecodedStruct& s, ClientRefs& cr) {
   return it;
 }
 
+// The deleted structs' clock ranges of one IntegrateRun, gathered without
+// a branch per struct (whether a loaded state's next struct is deleted is
+// a coin toss to the branch predictor), and handed to the transaction's
+// delete set before anything else can add to it: the set gets the ranges
+// per-struct AddCollectedNext calls would give, in the same order.
+class DeletedRuns {
+ public:
+  DeletedRuns(DeleteSet& ds, uint64_t client) : ds_(ds), client_(client) {}
+  DeletedRuns(const DeletedRuns&) = delete;
+  DeletedRuns& operator=(const DeletedRuns&) = delete;
+  // Notes the run's next struct, [clock, clock + len): the structs come in
+  // clock order without gaps.
+  [[gnu::always_inline]] void Note(bool deleted, uint64_t clock, uint64_t len) {
+    const uint64_t del = deleted;
+    // A deleted range ends before a struct that is not deleted (the slot
+    // is written either way; only an ended range is kept) and starts at
+    // a deleted struct after one that is not.
+    ranges_[n_] = {start_, clock - start_};
+    n_ += ~del & open_;
+    start_ ^= (start_ ^ clock) & (0 - (del & ~open_));
+    open_ = del;
+    end_ = clock + len;
+    if (n_ == kRanges) [[unlikely]] {
+      HandEnded();
+    }
+  }
+  // Hands every range noted, the open one too, to the delete set.
+  void Flush() {
+    HandEnded();
+    if (open_ != 0) ds_.AddCollectedNext(client_, start_, end_ - start_);
+    open_ = 0;
+  }
+
+ private:
+  void HandEnded() {
+    for (size_t k = 0; k < n_; ++k) {
+      ds_.AddCollectedNext(client_, ranges_[k].first, ranges_[k].second);
+    }
+    n_ = 0;
+  }
+  static constexpr size_t kRanges = 64;
+  DeleteSet& ds_;
+  const uint64_t client_;
+  std::pair<uint64_t, uint64_t> ranges_[kRanges];
+  size_t n_ = 0;
+  uint64_t open_ = 0;  // 1 while the last struct noted is deleted
+  uint64_t start_ = 0;
+  uint64_t end_ = 0;
+};
+
 // The common struct of a decoded text on its own path, integrated fully
 // (IntegrateStructs' loop then Materialize and IntegrateItemInline would
 // do the same steps with more checks): a string or deleted struct at its
@@ -454,11 +504,14 @@ Item* Materialize(Transaction& tr, DecodedStruct& s, ClientRefs& cr) {
 // are unusual (a GC neighbour, a map entry, a conflict to scan).
 [[gnu::always_inline]] inline bool IntegrateInOrder(Transaction& tr,
                                                     DecodedStruct& s,
-                                                    ClientRefs& cr) {
+                                                    ClientRefs& cr,
+                                                    DeletedRuns& deleted) {
   Item* it = s.item;
   if (s.parent_kind != 0 || it->gc) return false;
   const uint8_t ref = it->content.ref;
-  if ((ref != kRefString && ref != kRefDeleted) || it->id.clock != cr.state) {
+  // (One test for both kinds: which of the two it is, is random.)
+  constexpr uint32_t kKinds = (1u << kRefString) | (1u << kRefDeleted);
+  if (((kKinds >> ref) & 1) == 0 || it->id.clock != cr.state) {
     return false;
   }
   StructStore& store = tr.doc().store();
@@ -470,29 +523,30 @@ Item* Materialize(Transaction& tr, DecodedStruct& s, ClientRefs& cr) {
        it->right_origin.clock >= store.State(it->right_origin.client))) {
     return false;
   }
-  // Materialize's neighbours (the same hints, lookups and origin updates);
-  // a struct placed by its origins has at least one.
-  auto [l, r] = HintedNeighbours(*it, cr);
-  if (it->has_origin && l == nullptr) {
-    if (r != nullptr && r->left != nullptr && r->left->LastId() == it->origin) {
-      l = r->left;
+  // Materialize's neighbours and origin updates, found without its hints:
+  // whether a hint holds is random for a loaded state's structs (each miss
+  // a mispredicted branch), and the lookup, whose steps do not branch on
+  // the data, finds the item a hint would have. The right neighbour is
+  // nearly always the left one's (nothing was integrated between the
+  // origins yet). A struct placed by its origins has at least one.
+  Item* l = nullptr;
+  Item* r = nullptr;
+  if (it->has_origin) {
+    // GetItemCleanEnd, its lookup inline: the item ending at the origin
+    // (a decoded state's origins mostly end a stored struct) needs no
+    // split, and its last id is the origin.
+    const Id o = it->origin;
+    Item* found = store.Client(o.client)->FindItem(o.clock);
+    if (found->id.clock + found->length - 1 == o.clock || found->gc) {
+      l = found;
     } else {
-      // GetItemCleanEnd, its lookup inline: the item ending at the origin
-      // (a decoded state's origins mostly end a stored struct) needs no
-      // split, and its last id is the origin.
-      const Id o = it->origin;
-      Item* found = store.Client(o.client)->FindItem(o.clock);
-      if (found->id.clock + found->length - 1 == o.clock || found->gc) {
-        l = found;
-      } else {
-        l = GetItemCleanEnd(tr, o);
-      }
-      it->origin = l->LastId();
+      l = GetItemCleanEnd(tr, o);
     }
+    it->origin = l->LastId();
   }
   it->left = l;
   if (it->has_right_origin) {
-    r = ResolveRightNeighbour(tr, it, l, r);
+    r = ResolveRightNeighbour(tr, it, l, nullptr);
     cr.last_right = r;
   }
   it->right = r;
@@ -511,6 +565,7 @@ Item* Materialize(Transaction& tr, DecodedStruct& s, ClientRefs& cr) {
   // the placement (IntegrateItemInline skips its scan there too).
   if (l == nullptr || l->right != r || parent == nullptr ||
       it->has_parent_sub) {
+    deleted.Flush();
     IntegrateItemInline(tr, it, 0);
     return true;
   }
@@ -518,14 +573,17 @@ Item* Materialize(Transaction& tr, DecodedStruct& s, ClientRefs& cr) {
   if (r != nullptr) r->left = it;
   parent->cache_item = nullptr;
   AddStruct(tr, it);
-  if (ref == kRefString) {
-    parent->length += it->length;
-  } else {
-    DocAccess::Ds(tr).AddCollectedNext(client, it->id.clock, it->length);
-    it->deleted = true;
-  }
+  // A string counts; deleted content is deleted (no branch: see
+  // DeletedRuns).
+  const bool del = ref == kRefDeleted;
+  parent->length += it->length & (uint64_t{del} - 1);
+  it->deleted = del;
+  deleted.Note(del, it->id.clock, it->length);
   DocAccess::AddChanged(tr, parent, nullptr);
-  if (parent->item != nullptr && parent->item->deleted) DeleteItem(tr, it);
+  if (parent->item != nullptr && parent->item->deleted) {
+    deleted.Flush();
+    DeleteItem(tr, it);
+  }
   return true;
 }
 
@@ -547,7 +605,8 @@ Item* Materialize(Transaction& tr, DecodedStruct& s, ClientRefs& cr) {
                                                       last->EndClock());
   }
   size_t count = 0;
-  while (IntegrateInOrder(tr, *head, cr)) {
+  DeletedRuns deleted(DocAccess::Ds(tr), cr.client);
+  while (IntegrateInOrder(tr, *head, cr, deleted)) {
     ++count;
     if (cr.i == n) {
       head = nullptr;
@@ -562,6 +621,7 @@ Item* Materialize(Transaction& tr, DecodedStruct& s, ClientRefs& cr) {
     }
     head = &cr.refs[cr.i++];
   }
+  deleted.Flush();
   *taken += count;
   return head;
 }

@@ -39,8 +39,13 @@ class StructList {
     // Most structs start inside a block the index covers already; most
     // others cover a block or two more, which fit (written inline).
     if (regular_) {
-      const uint64_t b = (clock - index_base_) >> index_shift_;
-      if (size_ == 0 || b >= index_size_) {
+      const uint64_t off = clock - index_base_;
+      const uint64_t b = off >> index_shift_;
+      if (size_ != 0 && index_size_ + kFillAhead <= index_.size() &&
+          b < index_size_ + kFillAhead && b < IndexBound() &&
+          (index_shift_ == kMinIndexShift || size_ < refine_at_)) {
+        IndexFillAhead(off, b);
+      } else if (size_ == 0 || b >= index_size_) {
         if (size_ != 0 && b < index_.size() && b < IndexBound() &&
             (index_shift_ == kMinIndexShift || size_ < refine_at_)) {
           IndexFill(clock - index_base_, b);
@@ -81,10 +86,18 @@ class StructList {
       const size_t lo = index_[b];
       const size_t hi = b + 1 < index_size_ ? index_[b + 1] : size_ - 1;
       if (hi - lo <= 4 && (lo >> kChunkBits) == (hi >> kChunkBits)) {
+        // The answer is lo plus how many of the next hi - lo entries start
+        // at or before `clock` (their clocks ascend), counted without a
+        // branch: a loaded document's lookups take 0 to 4 steps at random.
         const Entry* e = chunks_[lo >> kChunkBits].data() + (lo & (kChunk - 1));
-        const Entry* const e_hi = e + (hi - lo);
-        while (e < e_hi && e[1].clock <= clock) ++e;
-        return e->item;
+        const size_t d = hi - lo;
+        size_t k = 0;
+        for (size_t j = 1; j <= 4; ++j) {
+          const size_t at = j <= d ? j : d;
+          k += static_cast<size_t>(j <= d) &
+               static_cast<size_t>(e[at].clock <= clock);
+        }
+        return e[k].item;
       }
     }
     return (*this)[FindIndex(clock)];
@@ -237,6 +250,26 @@ class StructList {
     index_size_ = b + 1;
     if ((b << index_shift_) == off) d[b] = last + 1;
   }
+  // IndexFill for a struct starting at most kFillAhead - 1 blocks past the
+  // covered ones (or inside them), with room for kFillAhead more entries:
+  // the same entries, written without a branch on how many (a loaded
+  // document's structs start 0, 1 or 2 blocks on at random). Entries past
+  // the covered ones hold nothing yet, so the spare writes are harmless.
+  [[gnu::always_inline]] void IndexFillAhead(uint64_t off, uint64_t b) {
+    const uint32_t last = static_cast<uint32_t>(size_ - 1);
+    const size_t from = index_size_;
+    uint32_t* const d = index_.data();
+    for (size_t k = 0; k < kFillAhead; ++k) d[from + k] = last;
+    // A block starting exactly at the struct is not covered yet (the
+    // struct starts past the last one), so it is at or past `from`.
+    // (Selects by mask: compilers branch on a plain ?: here.)
+    const bool at = (b << index_shift_) == off;
+    const size_t past = b >= from;
+    const size_t w = from + ((b - from) & (0 - past));  // max(b, from)
+    d[w] = last + static_cast<uint32_t>(at);
+    index_size_ = w + past;
+  }
+  static constexpr size_t kFillAhead = 4;
   size_t IndexBound() const { return 2 * size_ + 64; }
   void CoarsenIndex();
   void RefineIndex(uint64_t off);
