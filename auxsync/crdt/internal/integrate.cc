@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
 #include "auxsync/crdt/internal/conflict_scan.h"
+#include "auxsync/crdt/internal/deleted_ranges.h"
 #include "auxsync/crdt/internal/engine.h"
 #include "auxsync/crdt/internal/named_run.h"
 #include "auxsync/crdt/internal/prefetch.h"
@@ -444,55 +445,18 @@ Item* Materialize(Transaction& tr, DecodedStruct& s, ClientRefs& cr) {
   return it;
 }
 
-// The deleted structs' clock ranges of one IntegrateRun, gathered without
-// a branch per struct (whether a loaded state's next struct is deleted is
-// a coin toss to the branch predictor), and handed to the transaction's
-// delete set before anything else can add to it: the set gets the ranges
-// per-struct AddCollectedNext calls would give, in the same order.
-class DeletedRuns {
- public:
-  DeletedRuns(DeleteSet& ds, uint64_t client) : ds_(ds), client_(client) {}
-  DeletedRuns(const DeletedRuns&) = delete;
-  DeletedRuns& operator=(const DeletedRuns&) = delete;
-  // Notes the run's next struct, [clock, clock + len): the structs come in
-  // clock order without gaps.
-  [[gnu::always_inline]] void Note(bool deleted, uint64_t clock, uint64_t len) {
-    const uint64_t del = deleted;
-    // A deleted range ends before a struct that is not deleted (the slot
-    // is written either way; only an ended range is kept) and starts at
-    // a deleted struct after one that is not.
-    ranges_[n_] = {start_, clock - start_};
-    n_ += ~del & open_;
-    start_ ^= (start_ ^ clock) & (0 - (del & ~open_));
-    open_ = del;
-    end_ = clock + len;
-    if (n_ == kRanges) [[unlikely]] {
-      HandEnded();
-    }
+// Hands an IntegrateRun's deleted ranges to the transaction's delete set,
+// before anything else can add to it (see IntegrateInOrder): the set gets
+// the ranges per-struct AddCollectedNext calls would give, in the same
+// order.
+struct CollectDeleted {
+  DeleteSet* ds;
+  uint64_t client;
+  void operator()(uint64_t clock, uint64_t length) const {
+    ds->AddCollectedNext(client, clock, length);
   }
-  // Hands every range noted, the open one too, to the delete set.
-  void Flush() {
-    HandEnded();
-    if (open_ != 0) ds_.AddCollectedNext(client_, start_, end_ - start_);
-    open_ = 0;
-  }
-
- private:
-  void HandEnded() {
-    for (size_t k = 0; k < n_; ++k) {
-      ds_.AddCollectedNext(client_, ranges_[k].first, ranges_[k].second);
-    }
-    n_ = 0;
-  }
-  static constexpr size_t kRanges = 64;
-  DeleteSet& ds_;
-  const uint64_t client_;
-  std::pair<uint64_t, uint64_t> ranges_[kRanges];
-  size_t n_ = 0;
-  uint64_t open_ = 0;  // 1 while the last struct noted is deleted
-  uint64_t start_ = 0;
-  uint64_t end_ = 0;
 };
+using DeletedRuns = DeletedRanges<CollectDeleted>;
 
 // The common struct of a decoded text on its own path, integrated fully
 // (IntegrateStructs' loop then Materialize and IntegrateItemInline would
@@ -574,7 +538,7 @@ class DeletedRuns {
   parent->cache_item = nullptr;
   AddStruct(tr, it);
   // A string counts; deleted content is deleted (no branch: see
-  // DeletedRuns).
+  // DeletedRanges).
   const bool del = ref == kRefDeleted;
   parent->length += it->length & (uint64_t{del} - 1);
   it->deleted = del;
@@ -605,7 +569,7 @@ class DeletedRuns {
                                                       last->EndClock());
   }
   size_t count = 0;
-  DeletedRuns deleted(DocAccess::Ds(tr), cr.client);
+  DeletedRuns deleted(CollectDeleted{&DocAccess::Ds(tr), cr.client});
   while (IntegrateInOrder(tr, *head, cr, deleted)) {
     ++count;
     if (cr.i == n) {

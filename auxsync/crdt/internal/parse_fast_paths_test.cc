@@ -72,6 +72,37 @@ TEST(ParseFastPaths, WidenIfAsciiAgreesWithTheValidator) {
   }
 }
 
+// The whole-step form reads and writes only whole steps of 16 (the bytes
+// past the string, which it reads, say nothing about it), and agrees with
+// WidenIfAscii on every length around the step size.
+TEST(ParseFastPaths, WidenIfAsciiInStepsAgreesWithWidenIfAscii) {
+  std::mt19937 rng(13);
+  for (int round = 0; round < 3000; ++round) {
+    const size_t n = rng() % 70;
+    const size_t steps = (n + 15) / 16 * 16;
+    // The bytes past the string are not ASCII: they must not count.
+    std::string buf(steps, '\xff');
+    for (size_t i = 0; i < n; ++i) {
+      buf[i] = static_cast<char>(rng() % 100 == 0 ? 0x80 + rng() % 0x80
+                                                  : rng() % 0x80);
+    }
+    const std::string s = buf.substr(0, n);
+    std::u16string want(n, u'?');
+    const bool ascii = internal::WidenIfAscii(s, want.data());
+    // Room for the whole steps, and a guard unit after them.
+    std::u16string got(steps + 1, u'#');
+    ASSERT_EQ(
+        internal::WidenIfAsciiInSteps(
+            reinterpret_cast<const unsigned char*>(buf.data()), n, got.data()),
+        ascii)
+        << round;
+    ASSERT_EQ(got[steps], u'#') << round;
+    if (ascii) {
+      ASSERT_EQ(got.substr(0, n), want) << round;
+    }
+  }
+}
+
 // A v1 update whose strings (short, long, ASCII or not) the cursor path
 // reads, with one invalid string: rejected with the checked reader's error,
 // the document unchanged; the valid ones load the same.

@@ -162,23 +162,20 @@ size_t StructList::IndexedFind(uint64_t clock) const {
   // and the next block's (usually the same or the next struct).
   const uint64_t b = (clock - index_base_) >> index_shift_;
   size_t lo = index_[b];
-  size_t hi = b + 1 < index_size_ ? index_[b + 1] : size_ - 1;
+  const size_t hi = b + 1 < index_size_ ? index_[b + 1] : size_ - 1;
   auto clock_at = [this](size_t p) {
     return chunks_[p >> kChunkBits][p & (kChunk - 1)].clock;
   };
-  if (hi - lo <= 4) {
-    // Usually: neighbouring entries, a step or two.
-    while (lo < hi && clock_at(lo + 1) <= clock) ++lo;
-    hint_chunk_ = lo >> kChunkBits;
-    return hint_pos_ = lo;
-  }
-  while (lo < hi) {
-    const size_t mid = (lo + hi + 1) / 2;
-    if (clock_at(mid) <= clock) {
-      lo = mid;
-    } else {
-      hi = mid - 1;
-    }
+  // The last position in [lo, hi] starting at or before `clock` (lo
+  // does), halving a range that always holds it; each step moves by a
+  // select, not a branch (which way it goes is random), and the step count
+  // depends on the range's size only.
+  size_t n = hi - lo + 1;
+  while (n > 1) {
+    const size_t half = n / 2;
+    const size_t right = clock_at(lo + half) <= clock;
+    lo += half & (0 - right);
+    n -= half;
   }
   hint_chunk_ = lo >> kChunkBits;
   return hint_pos_ = lo;

@@ -211,7 +211,12 @@ class StringSink {
     }
     Reserve(n, bound);
     const size_t offset = block_->size();
-    if (internal::WidenIfAscii(bytes, block_->Extend(n))) {
+    char16_t* const o = block_->Extend(n);
+    // Whole steps of 16 where the input has the bytes: the block has room
+    // for the units (kText16ReadSlack past its capacity).
+    const bool ascii = bound >= n + 15 ? internal::WidenIfAsciiInSteps(p, n, o)
+                                       : internal::WidenIfAscii(bytes, o);
+    if (ascii) {
       *out = Text16::View(block_, offset, n);
       return true;
     }
@@ -567,7 +572,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool ReadV1Fast(
   return true;
 }
 
-// FastVarInt's values of three to five bytes (kept out of the column
+// FastVarInt's values of four or five bytes (kept out of the column
 // readers' inlined code, which would otherwise crowd out other inlining).
 [[gnu::noinline]] bool FastVarIntLong(const uint8_t*& p, uint64_t* magnitude) {
   uint64_t r = (p[0] & 0x3f) | ((p[1] & uint64_t{0x7f}) << 6);
@@ -591,13 +596,17 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool FastVarInt(const uint8_t*& p,
                                                     uint64_t* magnitude) {
   const uint64_t b0 = p[0];
   const uint64_t b1 = p[1];
+  const uint64_t b2 = p[2];
   *negative = (b0 & 0x40) != 0;
-  // One byte or two (below 2^13: most values of a column) without a branch
-  // on which: the columns mix both lengths at random.
-  if ((b0 & b1 & 0x80) == 0) [[likely]] {
+  // One to three bytes (below 2^20: most values of a column) without a
+  // branch on which: the columns mix the lengths at random (a clock
+  // column's jumps across a long text take three).
+  if ((b0 & b1 & b2 & 0x80) == 0) [[likely]] {
     const uint64_t two = b0 >> 7;
-    *magnitude = (b0 & 0x3f) | (((b1 & 0x7f) << 6) & (0 - two));
-    p += 1 + two;
+    const uint64_t three = two & (b1 >> 7);
+    *magnitude = (b0 & 0x3f) | (((b1 & 0x7f) << 6) & (0 - two)) |
+                 (((b2 & 0x7f) << 13) & (0 - three));
+    p += 1 + two + three;
     return true;
   }
   return FastVarIntLong(p, magnitude);

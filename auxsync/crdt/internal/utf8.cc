@@ -386,6 +386,30 @@ bool WidenIfAscii(std::string_view s, char16_t* o) {
   return acc < 0x80;
 }
 
+bool WidenIfAsciiInSteps(const unsigned char* p, size_t n, char16_t* o) {
+#ifdef __SSE2__
+  const __m128i zero = _mm_setzero_si128();
+  // Lane i counts while i < the bytes left (the last step's tail not).
+  const __m128i lanes =
+      _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  __m128i acc = zero;
+  for (size_t k = 0; k < n; k += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + k));
+    const size_t left = n - k < 16 ? n - k : 16;
+    const __m128i counted =
+        _mm_cmplt_epi8(lanes, _mm_set1_epi8(static_cast<char>(left)));
+    acc = _mm_or_si128(acc, _mm_and_si128(v, counted));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(o + k),
+                     _mm_unpacklo_epi8(v, zero));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(o + k + 8),
+                     _mm_unpackhi_epi8(v, zero));
+  }
+  return _mm_movemask_epi8(acc) == 0;
+#else
+  return WidenIfAscii(std::string_view(reinterpret_cast<const char*>(p), n), o);
+#endif
+}
+
 void AssignValidUtf8AsUtf16(std::string_view utf8, uint64_t utf16_len,
                             std::u16string* out) {
   out->resize(static_cast<size_t>(utf16_len));

@@ -73,6 +73,12 @@ void WriteValidUtf8AsUtf16(std::string_view utf8, uint64_t utf16_len,
 // form); else what it wrote means nothing. One pass for both.
 bool WidenIfAscii(std::string_view s, char16_t* out);
 
+// WidenIfAscii in whole steps of 16: reads RoundUp16(n) bytes from `p` and
+// writes RoundUp16(n) units to `out` (both must have that room); the units
+// past n mean nothing. One loop exit per string, whatever its length (a
+// decoded document's strings have lengths at random).
+bool WidenIfAsciiInSteps(const unsigned char* p, size_t n, char16_t* out);
+
 // Sets `*out` to the UTF-16 form of valid UTF-8 `utf8` whose UTF-16 length
 // ValidateUtf8 gave as `utf16_len`: ASCII text (as long as its bytes) is
 // widened without looking for multi-byte sequences.
