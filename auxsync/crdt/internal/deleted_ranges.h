@@ -48,13 +48,19 @@ class DeletedRanges {
 
  private:
   void HandEnded() {
-    for (size_t k = 0; k < n_; ++k) hand_(ranges_[k].first, ranges_[k].second);
+    for (size_t k = 0; k < n_; ++k) hand_(ranges_[k].clock, ranges_[k].length);
     n_ = 0;
   }
 
   static constexpr size_t kBatch = 64;
+  // Left uninitialised (not std::pair, which would zero the buffer for
+  // every run: a document of many clients has a run per client).
+  struct Range {
+    uint64_t clock;
+    uint64_t length;
+  };
   Hand hand_;
-  std::pair<uint64_t, uint64_t> ranges_[kBatch];
+  Range ranges_[kBatch];
   size_t n_ = 0;
   uint64_t open_ = 0;  // 1 while the last struct noted is deleted
   uint64_t start_ = 0;
