@@ -107,18 +107,27 @@ size_t StructList::ChunkSearch(size_t i) const {
 
 namespace {
 
-// Index of the last of the n (>= 1) sorted values whose key is <= `key`,
-// given that the first one's is. Branch-free halving (a struct lookup is a
-// random search whose branches the CPU cannot predict).
-template <typename T, typename K>
-size_t LastAtOrBefore(const T* base, size_t n, uint64_t key, K k) {
-  const T* b = base;
+// The last of the n (>= 1) positions from `first` on, whose keys
+// (`key_at(p)`) ascend, whose key is <= `key`, given that the first one's
+// is. Branch-free halving (a struct lookup is a random search whose
+// branches the CPU cannot predict): each step moves by a select, and the
+// step count depends on n only.
+template <typename At>
+size_t LastPositionAtOrBefore(size_t first, size_t n, uint64_t key, At key_at) {
   while (n > 1) {
     const size_t half = n / 2;
-    b = k(b[half]) <= key ? b + half : b;
+    const size_t right = key_at(first + half) <= key;
+    first += half & (0 - right);
     n -= half;
   }
-  return static_cast<size_t>(b - base);
+  return first;
+}
+
+// LastPositionAtOrBefore over the n values at `base`: an index into them.
+template <typename T, typename K>
+size_t LastAtOrBefore(const T* base, size_t n, uint64_t key, K k) {
+  return LastPositionAtOrBefore(0, n, key,
+                                [&](size_t i) { return k(base[i]); });
 }
 
 }  // namespace
@@ -167,16 +176,8 @@ size_t StructList::IndexedFind(uint64_t clock) const {
     return chunks_[p >> kChunkBits][p & (kChunk - 1)].clock;
   };
   // The last position in [lo, hi] starting at or before `clock` (lo
-  // does), halving a range that always holds it; each step moves by a
-  // select, not a branch (which way it goes is random), and the step count
-  // depends on the range's size only.
-  size_t n = hi - lo + 1;
-  while (n > 1) {
-    const size_t half = n / 2;
-    const size_t right = clock_at(lo + half) <= clock;
-    lo += half & (0 - right);
-    n -= half;
-  }
+  // does).
+  lo = LastPositionAtOrBefore(lo, hi - lo + 1, clock, clock_at);
   hint_chunk_ = lo >> kChunkBits;
   return hint_pos_ = lo;
 }
