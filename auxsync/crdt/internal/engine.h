@@ -225,6 +225,13 @@ class DocAccess {
     }
     AddChangedSlow(t, type, key);
   }
+  // AddChanged of `type`'s list with its common case, the list recorded
+  // last, inline where it runs per struct (a loaded text's integration,
+  // whose call it otherwise stays).
+  [[gnu::always_inline]] static void AddListChanged(Transaction& t,
+                                                    TypeImpl* type) {
+    if (t.last_list_changed_ != type) AddChanged(t, type, nullptr);
+  }
   static void AddChangedSlow(Transaction& t, TypeImpl* type,
                              const std::string* key);
   static void RemoveChanged(Transaction& t, TypeImpl* type);

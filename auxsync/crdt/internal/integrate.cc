@@ -543,7 +543,7 @@ using DeletedRuns = DeletedRanges<CollectDeleted>;
   parent->length += it->length & (uint64_t{del} - 1);
   it->deleted = del;
   deleted.Note(del, it->id.clock, it->length);
-  DocAccess::AddChanged(tr, parent, nullptr);
+  DocAccess::AddListChanged(tr, parent);
   if (parent->item != nullptr && parent->item->deleted) {
     deleted.Flush();
     DeleteItem(tr, it);
