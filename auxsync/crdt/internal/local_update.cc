@@ -153,11 +153,9 @@ size_t WriteTransactionUpdateV1(const StructStore& store,
     const uint64_t start = before(c);
     if (v.back()->EndClock() <= start) continue;
     uint64_t clock = std::max(start, v.front()->id.clock);
-    // A keystroke's struct is the client's last one: no search.
-    const size_t index = v.back()->id.clock <= clock
-                             ? v.size() - 1
-                             : StructStore::FindIndex(v, clock);
-    spans.push_back({c, clock, &v, index});
+    // (A keystroke's struct is the client's last one, which FindIndex
+    // tries first.)
+    spans.push_back({c, clock, &v, StructStore::FindIndex(v, clock)});
   }
   // A document edited by one client (most keystrokes) has nothing to sort.
   if (spans.size() > 1) {

@@ -36,8 +36,10 @@ class StructList {
     if (chunks_.empty() || chunks_.back().size() >= kChunk) [[unlikely]] {
       NewChunk(clock);
     }
-    // Most structs start inside a block the index covers already; most
-    // others cover a block or two more, which fit (written inline).
+    // Most structs start inside a block the index covers already or a
+    // block or two past it, which IndexFillAhead writes inline; the rest
+    // (no room yet, a long struct, the index to coarsen or refine) go
+    // through IndexPush.
     if (regular_) {
       const uint64_t off = clock - index_base_;
       const uint64_t b = off >> index_shift_;
@@ -46,12 +48,7 @@ class StructList {
           (index_shift_ == kMinIndexShift || size_ < refine_at_)) {
         IndexFillAhead(off, b);
       } else if (size_ == 0 || b >= index_size_) {
-        if (size_ != 0 && b < index_.size() && b < IndexBound() &&
-            (index_shift_ == kMinIndexShift || size_ < refine_at_)) {
-          IndexFill(clock - index_base_, b);
-        } else {
-          IndexPush(clock);
-        }
+        IndexPush(clock);
       }
     }
     chunks_.back().push_back({clock, it});
