@@ -3,6 +3,9 @@
 #ifndef AUXSYNC_CRDT_INTERNAL_ENGINE_H_
 #define AUXSYNC_CRDT_INTERNAL_ENGINE_H_
 
+#include <cassert>
+#include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
 #include <string>
@@ -87,48 +90,105 @@ struct WireStruct {
 // A struct decoded straight into an Item of the doc's pool (id, length,
 // origins, key, content; a GC struct has `gc` set, a Skip has content ref
 // kRefSkip), not linked or integrated, and how the update names its parent.
-struct DecodedStruct {
-  // Owned by whoever holds the struct (the decoded update, then a pending
-  // rest) until it is integrated or dropped: then null, and the clock range
-  // it had is kept (taken_clock(), taken_length()), which is all a pending
-  // rest writes of it (as GC).
-  Item* item = nullptr;
-  // How the update names the parent: parent_kind 0 none, 1 root name (in
-  // parent_name), 2 item id (in parent_id). One of them at a time, and
-  // neither once the item is taken (nothing reads the parent any more):
-  // the struct stays 32 bytes, written while decoding and read again while
-  // integrating (a full document's structs are megabytes of them).
-  struct TakenRange {
-    uint64_t clock;
-    uint64_t length;
-  };
-  DecodedStruct() : parent_id() {}
-  union {
-    Id parent_id;
-    // Points into the update's bytes or DecodedUpdate::strings (the
-    // update's bytes must outlive the struct: ApplyDecoded runs while they
-    // do).
-    std::string_view parent_name;
-    TakenRange taken_range;  // once taken
-  };
-  uint8_t parent_kind = 0;
-  // The item names a key (a map entry): decoding sizes maps from runs of
-  // these (MapRunSizer in update_read.cc).
-  bool keyed = false;
+// 16 bytes: a full document's structs are megabytes of them, written while
+// decoding and read again while integrating, after the items themselves.
+class DecodedStruct {
+ public:
+  DecodedStruct() = default;
+  // The item, owned by whoever holds the struct (the decoded update, then a
+  // pending rest) until it is taken (integrated, or given back to the
+  // pool). Only while held.
+  Item* item() const {
+    assert(!taken());
+    return item_;
+  }
+  // A new item to decode into (or null: the struct holds nothing).
+  void set_item(Item* it) {
+    item_ = it;
+    meta_ = 0;
+  }
+  // The item while held, else null (taken, or none set).
+  Item* held() const { return taken() ? nullptr : item_; }
+
+  // How the update names the parent: 0 none, 1 a root name
+  // (parent_name()), 2 an item id (parent_id()). The name or id is kept in
+  // the item's `left` and `parent`, which nothing sets before integration
+  // resolves the parent (ClearParent, then the real values): a struct that
+  // names its parent has no origins, so nothing links it before that.
+  uint8_t parent_kind() const {
+    return static_cast<uint8_t>(meta_ & kKindMask);
+  }
+  // `name` points into the update's bytes or DecodedUpdate::strings, which
+  // outlive the struct (ApplyDecoded runs while they live).
+  void SetParentName(std::string_view name) {
+    meta_ = (meta_ & ~kKindMask) | 1;
+    const char* data = name.data();
+    const size_t size = name.size();
+    std::memcpy(&item_->left, &data, sizeof(data));
+    std::memcpy(&item_->parent, &size, sizeof(size));
+  }
+  void SetParentId(Id id) {
+    meta_ = (meta_ & ~kKindMask) | 2;
+    std::memcpy(&item_->left, &id.client, sizeof(id.client));
+    std::memcpy(&item_->parent, &id.clock, sizeof(id.clock));
+  }
+  std::string_view parent_name() const {
+    assert(parent_kind() == 1);
+    const char* data;
+    size_t size;
+    std::memcpy(&data, &item_->left, sizeof(data));
+    std::memcpy(&size, &item_->parent, sizeof(size));
+    return {data, size};
+  }
+  Id parent_id() const {
+    assert(parent_kind() == 2);
+    Id id;
+    std::memcpy(&id.client, &item_->left, sizeof(id.client));
+    std::memcpy(&id.clock, &item_->parent, sizeof(id.clock));
+    return id;
+  }
+  // The item's `left` and `parent` back to null, once the named parent was
+  // read (the struct still names it).
+  void ClearParent() const {
+    item_->left = nullptr;
+    item_->parent = nullptr;
+  }
+
   uint8_t ref() const {
-    return item->gc ? static_cast<uint8_t>(kRefGC) : item->content.ref;
+    return item_->gc ? static_cast<uint8_t>(kRefGC) : item_->content.ref;
   }
-  bool skip() const { return !item->gc && item->content.ref == kRefSkip; }
-  // The clock range of a taken struct (its client is its section's).
-  uint64_t taken_clock() const { return taken_range.clock; }
-  uint64_t taken_length() const { return taken_range.length; }
-  // Gives the item up (to the store or the pool), keeping its range.
+  bool skip() const { return !item_->gc && item_->content.ref == kRefSkip; }
+
+  // Gives the item up (to the store or the pool), keeping its clock range,
+  // which is all a pending rest writes of it (as GC; its client is its
+  // section's). The parent is not read any more.
   void Take() {
-    taken_range = {item->id.clock, item->length};
-    item = nullptr;
+    const uint64_t clock = item_->id.clock;
+    meta_ = (item_->length << kLengthShift) | kTaken;
+    taken_clock_ = clock;
   }
+  bool taken() const { return (meta_ & kTaken) != 0; }
+  uint64_t taken_clock() const {
+    assert(taken());
+    return taken_clock_;
+  }
+  uint64_t taken_length() const {
+    assert(taken());
+    return meta_ >> kLengthShift;
+  }
+
+ private:
+  static constexpr uint64_t kKindMask = 3;
+  static constexpr uint64_t kTaken = 4;
+  // A length is below 2^53 (the decoder's limit): it fits above the flags.
+  static constexpr int kLengthShift = 3;
+  union {
+    Item* item_ = nullptr;  // while not taken
+    uint64_t taken_clock_;  // once taken
+  };
+  uint64_t meta_ = 0;
 };
-static_assert(sizeof(DecodedStruct) == 32, "see DecodedStruct::parent_kind");
+static_assert(sizeof(DecodedStruct) == 16, "see DecodedStruct");
 
 struct DecodedUpdate {
   // client -> structs, clients in descending order. Their items belong to

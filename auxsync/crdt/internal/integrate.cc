@@ -335,7 +335,7 @@ namespace {
 // does not have yet (yjs getMissing's first half); sets *missing_client.
 bool MissingDependency(const DecodedStruct& s, const StructStore& store,
                        uint64_t* missing) {
-  const Item* it = s.item;
+  const Item* it = s.item();
   if (it->gc) return false;
   if (it->has_origin && it->origin.client != it->id.client &&
       it->origin.clock >= store.State(it->origin.client)) {
@@ -347,10 +347,12 @@ bool MissingDependency(const DecodedStruct& s, const StructStore& store,
     *missing = it->right_origin.client;
     return true;
   }
-  if (s.parent_kind == 2 && s.parent_id.client != it->id.client &&
-      s.parent_id.clock >= store.State(s.parent_id.client)) {
-    *missing = s.parent_id.client;
-    return true;
+  if (s.parent_kind() == 2) {
+    const Id p = s.parent_id();
+    if (p.client != it->id.client && p.clock >= store.State(p.client)) {
+      *missing = p.client;
+      return true;
+    }
   }
   return false;
 }
@@ -406,8 +408,16 @@ inline Item* ResolveRightNeighbour(Transaction& tr, Item* it, Item* l,
 // second half); returns its item.
 Item* Materialize(Transaction& tr, DecodedStruct& s, ClientRefs& cr) {
   Doc& doc = tr.doc();
-  Item* it = s.item;
+  Item* it = s.item();
   if (it->gc) return it;
+  if (s.parent_kind() != 0) {
+    // No origins (the update names the parent instead): nothing to link,
+    // and the parent is read before its place in the item is cleared.
+    TypeImpl* const parent = NamedParent(doc, s, cr);
+    s.ClearParent();
+    it->parent = parent;
+    return it;
+  }
   auto [l, r] = HintedNeighbours(*it, cr);
   // yjs sets the origins to the found neighbours' ids; they differ from
   // the decoded ones only for a GC struct found by a lookup (a hint's item
@@ -432,15 +442,11 @@ Item* Materialize(Transaction& tr, DecodedStruct& s, ClientRefs& cr) {
   if ((it->left != nullptr && it->left->gc) ||
       (it->right != nullptr && it->right->gc)) {
     it->parent = nullptr;
-  } else if (s.parent_kind == 0) {
-    Item* src = it->left != nullptr ? it->left : it->right;
-    if (src != nullptr) {
-      it->parent = src->parent;
-      it->has_parent_sub = src->has_parent_sub;
-      it->parent_sub = src->parent_sub;
-    }
-  } else {
-    it->parent = NamedParent(doc, s, cr);
+  } else if (Item* src = it->left != nullptr ? it->left : it->right;
+             src != nullptr) {
+    it->parent = src->parent;
+    it->has_parent_sub = src->has_parent_sub;
+    it->parent_sub = src->parent_sub;
   }
   return it;
 }
@@ -470,8 +476,8 @@ using DeletedRuns = DeletedRanges<CollectDeleted>;
                                                     DecodedStruct& s,
                                                     ClientRefs& cr,
                                                     DeletedRuns& deleted) {
-  Item* it = s.item;
-  if (s.parent_kind != 0 || it->gc) return false;
+  Item* it = s.item();
+  if (s.parent_kind() != 0 || it->gc) return false;
   const uint8_t ref = it->content.ref;
   // (One test for both kinds: which of the two it is, is random.)
   constexpr uint32_t kKinds = (1u << kRefString) | (1u << kRefDeleted);
@@ -564,7 +570,7 @@ using DeletedRuns = DeletedRanges<CollectDeleted>;
     // Once per client, when its list has a struct (the index's start): room
     // for the structs still to come (`head` is refs[cr.i - 1]).
     cr.reserved = true;
-    const Item* last = cr.refs.back().item;
+    const Item* last = cr.refs.back().item();
     tr.doc().store().Client(cr.client)->ReserveAppend(n - cr.i + 1,
                                                       last->EndClock());
   }
@@ -579,7 +585,8 @@ using DeletedRuns = DeletedRanges<CollectDeleted>;
     // The items were written while decoding, long before: fetch the ones
     // a few structs ahead (each spans two cache lines).
     if (cr.i + 4 < n) {
-      const char* ahead = reinterpret_cast<const char*>(cr.refs[cr.i + 4].item);
+      const char* ahead =
+          reinterpret_cast<const char*>(cr.refs[cr.i + 4].item());
       __builtin_prefetch(ahead);
       __builtin_prefetch(ahead + 64);
     }
@@ -607,12 +614,11 @@ std::vector<uint8_t> EncodeRest(
     auto& v = rest[c];
     w->rest().VarUint(v.size());
     w->WriteClient(c);
-    w->rest().VarUint(v[0].item != nullptr ? v[0].item->id.clock
-                                           : v[0].taken_clock());
+    w->rest().VarUint(v[0].taken() ? v[0].taken_clock()
+                                   : v[0].item()->id.clock);
     for (DecodedStruct& s : v) {
-      Item* it = s.item;
       WireStruct ws;
-      if (it == nullptr) {
+      if (s.taken()) {
         // Integrated before yjs put it back into the rest: WriteWireStruct
         // writes it as GC of its clock range.
         ws.ref = kRefGC;
@@ -621,14 +627,15 @@ std::vector<uint8_t> EncodeRest(
         WriteWireStruct(*w, ws, 0);
         continue;
       }
+      Item* it = s.item();
       ws.ref = s.ref();
       ws.id = it->id;
       ws.length = it->length;
       ws.origin = it->Origin();
       ws.right_origin = it->RightOrigin();
-      ws.parent_kind = s.parent_kind;
-      if (s.parent_kind == 1) ws.parent_name = std::string(s.parent_name);
-      if (s.parent_kind == 2) ws.parent_id = s.parent_id;
+      ws.parent_kind = s.parent_kind();
+      if (ws.parent_kind == 1) ws.parent_name = std::string(s.parent_name());
+      if (ws.parent_kind == 2) ws.parent_id = s.parent_id();
       ws.has_parent_sub = it->has_parent_sub;
       if (it->has_parent_sub) ws.parent_sub = it->parent_sub.get();
       ws.content = std::move(it->content);
@@ -638,7 +645,7 @@ std::vector<uint8_t> EncodeRest(
   w->rest().VarUint(0);
   for (auto& [c, v] : rest) {
     for (DecodedStruct& s : v) {
-      if (s.item != nullptr) pool.Free(s.item);
+      if (Item* it = s.held()) pool.Free(it);
     }
   }
   return w->Finish();
@@ -712,7 +719,7 @@ std::vector<uint8_t> EncodeRest(
   };
   auto add_stack_to_rest = [&]() {
     for (const Pending& p : stack) {
-      uint64_t client = p.s->item->id.client;
+      uint64_t client = p.s->item()->id.client;
       ClientRefs* cr = p.cr;
       if (cr->present) {
         cr->i--;
@@ -731,7 +738,7 @@ std::vector<uint8_t> EncodeRest(
       // A run of the current client's structs on one of the common paths:
       // a text's (here) or one naming parents (named_run.cc, its own file
       // so that its code changes nothing of this one's).
-      const bool named = head->parent_kind != 0;
+      const bool named = head->parent_kind() != 0;
       DecodedStruct* const first = head;
       head = named ? IntegrateNamedRun(tr, *cur, head, &taken)
                    : IntegrateRun(tr, *cur, head, &taken);
@@ -744,13 +751,13 @@ std::vector<uint8_t> EncodeRest(
       }
       // A run stopped at a struct of the other path (a text's first item,
       // then its others): that path may take it.
-      if (head != first && (head->parent_kind != 0) != named) continue;
+      if (head != first && (head->parent_kind() != 0) != named) continue;
     }
     if (head->skip()) {
       // Stays in `refs`: yjs puts a skip back into a rest like any struct.
     } else {
       const uint64_t local = head_cr->state;
-      const Id id = head->item->id;
+      const Id id = head->item()->id;
       if (local < id.clock) {
         stack.push_back({head, head_cr});
         update_missing(id.client, id.clock - 1);
@@ -793,8 +800,8 @@ std::vector<uint8_t> EncodeRest(
       // update (maps and their first items, ~100 ns of work a struct)
       // waiting; 12 hides it, 8 and 16 measured slower than 12.
       if (cur->i + kItemsAhead < cur->refs.size()) {
-        const char* ahead =
-            reinterpret_cast<const char*>(cur->refs[cur->i + kItemsAhead].item);
+        const char* ahead = reinterpret_cast<const char*>(
+            cur->refs[cur->i + kItemsAhead].item());
         PrefetchLine(ahead);
         PrefetchLine(ahead + 64);
       }
@@ -815,15 +822,15 @@ std::vector<uint8_t> EncodeRest(
   absl::flat_hash_set<const Item*> in_rest;
   for (const auto& [c, v] : *rest) {
     for (const DecodedStruct& d : v) {
-      if (d.item != nullptr) in_rest.insert(d.item);
+      if (const Item* it = d.held()) in_rest.insert(it);
     }
   }
   for (ClientRefs& cr : refs) {
     for (DecodedStruct& d : cr.refs) {
-      if (d.item != nullptr && !in_rest.contains(d.item)) {
-        doc.pool().Free(d.item);
+      if (Item* it = d.held(); it != nullptr && !in_rest.contains(it)) {
+        doc.pool().Free(it);
       }
-      d.item = nullptr;
+      d.set_item(nullptr);
     }
   }
   return !rest->empty();

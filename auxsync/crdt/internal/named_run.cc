@@ -14,16 +14,18 @@ namespace {
 [[gnu::always_inline]] inline bool IntegrateNamed(Transaction& tr,
                                                   DecodedStruct& s,
                                                   ClientRefs& cr) {
-  Item* it = s.item;
-  if (s.parent_kind == 0 || it->gc || it->has_origin || it->has_right_origin ||
-      it->id.clock != cr.state) {
+  Item* it = s.item();
+  if (s.parent_kind() == 0 || it->gc || it->has_origin ||
+      it->has_right_origin || it->id.clock != cr.state) {
     return false;
   }
   Doc& doc = tr.doc();
   // The decoder checked that an own-client parent comes before the struct.
-  if (s.parent_kind == 2 && s.parent_id.client != it->id.client &&
-      s.parent_id.clock >= doc.store().State(s.parent_id.client)) {
-    return false;
+  if (s.parent_kind() == 2) {
+    const Id p = s.parent_id();
+    if (p.client != it->id.client && p.clock >= doc.store().State(p.client)) {
+      return false;
+    }
   }
   TypeImpl* const parent = NamedParent(doc, s, cr);
   if (parent == nullptr) return false;
@@ -72,7 +74,7 @@ DecodedStruct* IntegrateNamedRun(Transaction& tr, ClientRefs& cr,
     }
     if (cr.i + kAhead < n) {
       const char* ahead =
-          reinterpret_cast<const char*>(cr.refs[cr.i + kAhead].item);
+          reinterpret_cast<const char*>(cr.refs[cr.i + kAhead].item());
       __builtin_prefetch(ahead);
       __builtin_prefetch(ahead + 64);
     }

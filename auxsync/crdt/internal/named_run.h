@@ -88,32 +88,33 @@ inline __attribute__((always_inline)) void AddStruct(Transaction& tr,
 [[gnu::always_inline]] inline TypeImpl* NamedParent(Doc& doc,
                                                     const DecodedStruct& s,
                                                     ClientRefs& cr) {
-  if (s.parent_kind == 1) {
+  if (s.parent_kind() == 1) {
     // Roots never go away: the last one named is kept with its name.
-    if (cr.last_root == nullptr ||
-        s.parent_name.data() != cr.last_root_view.data() ||
-        s.parent_name.size() != cr.last_root_view.size()) {
-      if (cr.last_root == nullptr || cr.last_root_name != s.parent_name) {
-        cr.last_root = DocAccess::RootForRemote(doc, s.parent_name);
+    const std::string_view name = s.parent_name();
+    if (cr.last_root == nullptr || name.data() != cr.last_root_view.data() ||
+        name.size() != cr.last_root_view.size()) {
+      if (cr.last_root == nullptr || cr.last_root_name != name) {
+        cr.last_root = DocAccess::RootForRemote(doc, name);
         cr.last_root_name = cr.last_root->root_name();
       }
-      cr.last_root_view = s.parent_name;
+      cr.last_root_view = name;
     }
     return cr.last_root;
   }
+  const Id id = s.parent_id();
   // A stored struct whose first clock is the parent id's is the one Find
   // would return: the previous struct (a text's first string names the
   // text made just before) or the last parent.
   Item* p;
-  if (cr.last_parent != nullptr && cr.last_parent->id == s.parent_id) {
+  if (cr.last_parent != nullptr && cr.last_parent->id == id) {
     p = cr.last_parent;
   } else {
-    if (cr.last != nullptr && cr.last->id == s.parent_id) {
+    if (cr.last != nullptr && cr.last->id == id) {
       p = cr.last;
-    } else if (cr.prev_parent != nullptr && cr.prev_parent->id == s.parent_id) {
+    } else if (cr.prev_parent != nullptr && cr.prev_parent->id == id) {
       p = cr.prev_parent;
     } else {
-      p = doc.store().Find(s.parent_id);
+      p = doc.store().Find(id);
     }
     cr.prev_parent = cr.last_parent;
     cr.last_parent = p;

@@ -24,7 +24,7 @@ namespace {
 // struct: owned strings, UTF-16 text, parsed values, in `out->item`.
 bool ToEngineStruct(crdt::WireStruct& in, DecodedStruct* out, ItemPool& pool,
                     std::string* error) {
-  Item* it = out->item;
+  Item* it = out->item();
   it->id = {in.id.client, in.id.clock};
   it->length = in.length;
   if (in.kind == StructKind::kGC) {
@@ -41,15 +41,12 @@ bool ToEngineStruct(crdt::WireStruct& in, DecodedStruct* out, ItemPool& pool,
     it->SetRightOrigin({in.right_origin->client, in.right_origin->clock});
   }
   if (const auto* name = std::get_if<std::string_view>(&in.parent)) {
-    out->parent_kind = 1;
-    out->parent_name = *name;
+    out->SetParentName(*name);
   } else if (const auto* id = std::get_if<ID>(&in.parent)) {
-    out->parent_kind = 2;
-    out->parent_id = {id->client, id->clock};
+    out->SetParentId({id->client, id->clock});
   }
   if (in.parent_sub) {
     it->has_parent_sub = true;
-    out->keyed = true;
     it->parent_sub = pool.Key(*in.parent_sub);
   }
   Content& c = it->content;
@@ -298,7 +295,7 @@ bool ReadCommonStruct(Dec& dec, uint8_t info, size_t start, uint64_t client,
     return false;
   }
   *failed = true;
-  Item* it = s->item;
+  Item* it = s->item();
   it->id = {client, clock};
   if (info & 0x80) {
     const ID o = dec.ReadLeftID();
@@ -311,17 +308,14 @@ bool ReadCommonStruct(Dec& dec, uint8_t info, size_t start, uint64_t client,
   if ((info & 0xc0) == 0) {
     if (dec.ReadParentInfo()) {
       const std::string_view name = dec.ReadString();
-      s->parent_kind = 1;
-      s->parent_name = name;
+      s->SetParentName(name);
     } else {
       const ID p = dec.ReadLeftID();
-      s->parent_kind = 2;
-      s->parent_id = {p.client, p.clock};
+      s->SetParentId({p.client, p.clock});
     }
     if (info & 0x20) {
       const std::string_view key = dec.ReadString();
       it->has_parent_sub = true;
-      s->keyed = true;
       it->parent_sub = pool.Key(key);
     }
   }
@@ -559,11 +553,11 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool ReadV1Fast(
     // Last: a string that is not valid UTF-8 leaves the rest unread.
     length =
         strings.PutValidating(utf8, static_cast<size_t>(end - p) + utf8.size(),
-                              &s->item->content.str);
+                              &s->item()->content.str);
     if (length == 0) return false;
   }
   rest.Advance(p);
-  Item* it = s->item;
+  Item* it = s->item();
   it->id = {client, clock};
   if (info & 0x80) it->SetOrigin({oc, ok});
   if (info & 0x40) it->SetRightOrigin({rc, rk});
@@ -742,7 +736,7 @@ bool ReadV1FastParented(internal::Lib0Decoder& rest, uint64_t client,
   // A parent that is a later struct of the client: the checked path
   // reports it.
   if (parent_info != 1 && pc == client && pk >= clock) return false;
-  Item* it = s->item;
+  Item* it = s->item();
   if (ref == kRefString) {
     // Last: a string that is not valid UTF-8 leaves the rest unread.
     length = strings.PutValidating(
@@ -753,15 +747,12 @@ bool ReadV1FastParented(internal::Lib0Decoder& rest, uint64_t client,
   it->id = {client, clock};
   it->length = length;
   if (parent_info == 1) {
-    s->parent_kind = 1;
-    s->parent_name = parent_name;
+    s->SetParentName(parent_name);
   } else {
-    s->parent_kind = 2;
-    s->parent_id = {pc, pk};
+    s->SetParentId({pc, pk});
   }
   if (info & 0x20) {
     it->has_parent_sub = true;
-    s->keyed = true;
     it->parent_sub = pool.Key(key);
   }
   Content& c = it->content;
@@ -962,7 +953,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline V2Fast ReadV2Fast(
     }
     later |= (rc == client) & (rk >= clock);
   }
-  Item* it = s->item;
+  Item* it = s->item();
   uint64_t length = 0;
   if (ref == kRefDeleted) {
     if (!NextUint(cols.len, &length)) [[unlikely]] {
@@ -1016,11 +1007,12 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline V2Fast ReadV2Fast(
 // bytes are in the cache: integration then knows the root by the view's
 // address (Materialize) instead of reading the name again.
 inline void ShareRootName(DecodedStruct& s, std::string_view& last) {
-  if (s.parent_kind != 1) return;
-  if (s.parent_name == last) {
-    s.parent_name = last;
+  if (s.parent_kind() != 1) return;
+  const std::string_view name = s.parent_name();
+  if (name == last) {
+    s.SetParentName(last);
   } else {
-    last = s.parent_name;
+    last = name;
   }
 }
 
@@ -1038,13 +1030,14 @@ class MapRunSizer {
   // `structs` is the section so far, ending with the struct just decoded.
   void Note(const std::vector<DecodedStruct>& structs) {
     const DecodedStruct& s = structs.back();
-    if (s.parent_kind != 2 || !s.keyed) return;
-    if (count_ > 0 && s.parent_id == parent_) {
+    if (s.parent_kind() != 2 || !s.item()->has_parent_sub) return;
+    const Id parent = s.parent_id();
+    if (count_ > 0 && parent == parent_) {
       ++count_;
       return;
     }
     EndRun(structs);
-    parent_ = s.parent_id;
+    parent_ = parent;
     count_ = 1;
     run_at_ = structs.size() - 1;
   }
@@ -1054,16 +1047,16 @@ class MapRunSizer {
     count_ = 0;
     if (count < 2) return;
     const Item* p = nullptr;
-    if (run_at_ > 0 && structs[run_at_ - 1].item->id == parent_) {
-      p = structs[run_at_ - 1].item;
+    if (run_at_ > 0 && structs[run_at_ - 1].item()->id == parent_) {
+      p = structs[run_at_ - 1].item();
     } else {
       auto found = std::lower_bound(
           structs.begin(), structs.begin() + static_cast<ptrdiff_t>(run_at_),
           parent_.clock, [](const DecodedStruct& d, uint64_t c) {
-            return d.item->id.clock + d.item->length <= c;
+            return d.item()->id.clock + d.item()->length <= c;
           });
       if (found == structs.begin() + static_cast<ptrdiff_t>(run_at_)) return;
-      p = found->item;
+      p = found->item();
     }
     // (The search compares clocks only: a parent of another client is not
     // in this section, and the id says so.)
@@ -1116,7 +1109,7 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
     out.clients.reserve(room);
   }
   auto free_items = [&pool](std::vector<DecodedStruct>& v) {
-    for (DecodedStruct& s : v) pool.Free(s.item);
+    for (DecodedStruct& s : v) pool.Free(s.item());
     v.clear();
   };
   crdt::WireStruct ws;
@@ -1149,7 +1142,7 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
     [[maybe_unused]] bool loaded = false;
     for (uint64_t j = 0; j < n; ++j) {
       DecodedStruct& s = AddStruct(structs);
-      s.item = pool.New();
+      s.set_item(pool.New());
       bool fast = false;
       int info_read = -1;  // v2: an info byte the fast reader took
       if constexpr (Dec::kVersion == 1) {
@@ -1176,7 +1169,7 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
           if (r == V2Fast::kInfo) info_read = info;
         }
       }
-      const Item* it = s.item;
+      const Item* it = s.item();
       if (fast) {
         // The fast readers checked the dependencies.
         sizer.Note(structs);
@@ -1206,8 +1199,8 @@ absl::StatusOr<DecodedUpdate> DecodeWith(std::span<const uint8_t> bytes,
             it->origin.clock >= clock) ||
            (it->has_right_origin && it->right_origin.client == client &&
             it->right_origin.clock >= clock) ||
-           (s.parent_kind == 2 && s.parent_id.client == client &&
-            s.parent_id.clock >= clock))) {
+           (s.parent_kind() == 2 && s.parent_id().client == client &&
+            s.parent_id().clock >= clock))) {
         FailLaterDependency(rest, start, client, clock);
         break;
       }
