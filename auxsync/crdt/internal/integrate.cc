@@ -347,12 +347,9 @@ bool MissingDependency(const DecodedStruct& s, const StructStore& store,
     *missing = it->right_origin.client;
     return true;
   }
-  if (s.parent_kind() == 2) {
-    const Id p = s.parent_id();
-    if (p.client != it->id.client && p.clock >= store.State(p.client)) {
-      *missing = p.client;
-      return true;
-    }
+  if (NamesMissingParent(s, *it, store)) {
+    *missing = s.parent_id().client;
+    return true;
   }
   return false;
 }

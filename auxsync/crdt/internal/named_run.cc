@@ -20,13 +20,7 @@ namespace {
     return false;
   }
   Doc& doc = tr.doc();
-  // The decoder checked that an own-client parent comes before the struct.
-  if (s.parent_kind() == 2) {
-    const Id p = s.parent_id();
-    if (p.client != it->id.client && p.clock >= doc.store().State(p.client)) {
-      return false;
-    }
-  }
+  if (NamesMissingParent(s, *it, doc.store())) return false;
   TypeImpl* const parent = NamedParent(doc, s, cr);
   if (parent == nullptr) return false;
   if (it->has_parent_sub) {

@@ -82,7 +82,16 @@ inline __attribute__((always_inline)) void AddStruct(Transaction& tr,
   }
 }
 
-// The type a decoded struct names as its parent (s.parent_kind 1 or 2), or
+// Whether `s` (its item `it`) names as its parent an item of another client
+// that `store` does not have yet (the decoder checked the own client's).
+inline bool NamesMissingParent(const DecodedStruct& s, const Item& it,
+                               const StructStore& store) {
+  if (s.parent_kind() != 2) return false;
+  const Id p = s.parent_id();
+  return p.client != it.id.client && p.clock >= store.State(p.client);
+}
+
+// The type a decoded struct names as its parent (s.parent_kind() 1 or 2), or
 // null when the named item is not a type (it is gone or GC). A root the
 // update names is made, as yjs does; the hints in `cr` are updated.
 [[gnu::always_inline]] inline TypeImpl* NamedParent(Doc& doc,
